@@ -1,0 +1,562 @@
+"""Validation of Courier's configuration documents.
+
+A project file (``courier apply``) and every editor in the TUI go through
+:func:`validate_document`, which returns *every* problem at once, each prefixed
+with its path in the document, e.g.
+``couriers.Heap.load-operations.df-users01[1].file: "user" matches no file/tag
+(known: users, sessions)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.errors import ConfigError, PatternError
+from core.models import (
+    CONTENT_TYPES,
+    CREDENTIAL_TYPES,
+    FEED_ID_RE,
+    FEED_TYPES,
+    LAYOUTS,
+    Courier,
+    CourierGroup,
+    Credential,
+    Entity,
+    Feed,
+    FeedField,
+    GroupCourier,
+    LoadOperation,
+    Project,
+)
+
+SECRET_KEYS = (
+    "secret-access-key",
+    "aws-secret-access-key",
+    "secret-key",
+    "iam-secret-key",
+    "session-token",
+    "aws-session-token",
+    "access-key-id",
+    "aws-access-key-id",
+    "iam-access-key",
+    "password",
+)
+"""Keys that would put a secret in the project file; refused wherever they appear."""
+
+TOP_LEVEL_KEYS = ("credentials", "couriers", "feeds", "courier-groups")
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+SEMANTIC_TAG_RE = re.compile(r"^[a-z0-9][a-z0-9/_-]*$")
+WAIT_RE = re.compile(r"^(\d+)(s|m|h|d)$")
+OFFSET_RE = re.compile(r"^(\d+)(m|h|d|w)$")
+NAME_FORBIDDEN = ":\"\n\r\t"
+
+SEMANTIC_TAGS = (
+    "given-name", "surname", "full-name", "generational-suffix", "title", "email", "phone",
+    "address", "address2", "city", "state", "postal", "country", "birthdate", "gender",
+    "company", "create-dt", "update-dt", "pk", "ck", "sk", "fk-customer", "fk-heap-user",
+    "txn-item/order-id", "txn-item/order-datetime", "txn-item/product-id",
+    "txn-item/item-quantity", "txn-item/item-revenue", "txn-item/purchase-channel",
+    "txn-item/digital-channel", "txn-item/currency",
+)
+"""Amperity's common semantic tags, offered by the tag picker; custom tags are allowed too."""
+
+
+@dataclass
+class Validation:
+    """The outcome of validating a document: the parsed project, errors and warnings."""
+
+    project: Project = field(default_factory=Project)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the document has no errors (warnings allowed)."""
+        return not self.errors
+
+    def raise_for_errors(self) -> None:
+        """Raise a :class:`ConfigError` listing every error, if there is any."""
+        if self.errors:
+            count = len(self.errors)
+            head = self.errors[0] if count == 1 else f"{self.errors[0]} (and {count - 1} more)"
+            raise ConfigError(head, list(self.errors))
+
+
+class _Reader:
+    """Reads one JSON object with type checks, recording problems under a path."""
+
+    def __init__(self, validation: Validation, path: str, data: Any, known: tuple[str, ...]) -> None:
+        self.validation = validation
+        self.path = path
+        self.data: dict[str, Any] = {}
+        if not isinstance(data, dict):
+            self.error("", f"must be a JSON object, not {_json_type(data)}")
+            return
+        self.data = data
+        for key in data:
+            if key in SECRET_KEYS:
+                self.error(
+                    key,
+                    "secrets are never stored in the project file; export them in the "
+                    "environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) "
+                    "or keep them in an AWS profile and use an aws-profile credential",
+                )
+            elif key not in known:
+                self.error(key, f"unknown field (known: {', '.join(known)})")
+
+    def at(self, key: str) -> str:
+        return _join(self.path, key)
+
+    def error(self, key: str, message: str) -> None:
+        self.validation.errors.append(f"{_join(self.path, key) if key else self.path}: {message}")
+
+    def warn(self, key: str, message: str) -> None:
+        self.validation.warnings.append(f"{_join(self.path, key) if key else self.path}: {message}")
+
+    def string(self, key: str, *, required: bool = False, default: str | None = None,
+               pattern: re.Pattern[str] | None = None, hint: str = "", allow_empty: bool = False) -> str | None:
+        if key not in self.data or self.data[key] is None:
+            if required:
+                self.error(key, "is required")
+            return default
+        value = self.data[key]
+        if not isinstance(value, str):
+            self.error(key, f"must be a string, not {_json_type(value)}")
+            return default
+        if not value.strip() and not allow_empty:
+            if required:
+                self.error(key, "must not be empty")
+            return default
+        if pattern is not None and not pattern.match(value):
+            self.error(key, f"{json_str(value)} is not valid{': ' + hint if hint else ''}")
+            return default
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.error(key, f"must be true or false, not {_json_type(value)}")
+            return default
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], *, required: bool = False,
+               default: str | None = None) -> str | None:
+        value = self.string(key, required=required, default=default)
+        if value is not None and value not in choices:
+            self.error(key, f"{json_str(value)} is not one of {', '.join(choices)}")
+            return default
+        return value
+
+
+def validate_document(
+    document: Any,
+    *,
+    existing: Project | None = None,
+    check_feeds_exist: bool = True,
+) -> Validation:
+    """Validate a project document and build typed models from it.
+
+    Args:
+        document: The parsed JSON document (any of its four sections may be absent).
+        existing: Configuration already stored; references (a courier's credential,
+            a group's couriers, load-operation feed IDs) may point into it.
+        check_feeds_exist: Warn about load operations naming feeds that exist nowhere.
+
+    Returns:
+        A :class:`Validation` with the project built from the document (only the
+        objects it defines), every error and every warning.
+    """
+    validation = Validation()
+    existing = existing or Project()
+    if not isinstance(document, dict):
+        validation.errors.append(f"document: must be a JSON object, not {_json_type(document)}")
+        return validation
+    root = _Reader(validation, "", document, TOP_LEVEL_KEYS)
+    project = validation.project
+    _each_named(root, "credentials", lambda reader, name: _credential(reader, name), project.credentials)
+    _each_named(root, "feeds", lambda reader, name: _feed(reader, name), project.feeds,
+                key_check=lambda name: None if FEED_ID_RE.match(name) else
+                "feed IDs are df- followed by 6 to 8 letters or digits, e.g. df-5Jagkabc")
+    all_credentials = {**existing.credentials, **project.credentials}
+    all_feeds = {**existing.feeds, **project.feeds}
+    _each_named(
+        root, "couriers",
+        lambda reader, name: _courier(reader, name, all_credentials, all_feeds, check_feeds_exist),
+        project.couriers,
+    )
+    all_couriers = {**existing.couriers, **project.couriers}
+    all_group_names = set(existing.groups) | set(_as_dict(root.data.get("courier-groups")))
+    _each_named(
+        root, "courier-groups",
+        lambda reader, name: _group(reader, name, all_couriers, all_group_names),
+        project.groups,
+    )
+    return validation
+
+
+def _each_named(root: _Reader, section: str, build: Callable[[_Reader, str], Any], into: dict[str, Any],
+                key_check: Callable[[str], str | None] | None = None) -> None:
+    value = root.data.get(section)
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        root.error(section, f"must be a JSON object keyed by name, not {_json_type(value)}")
+        return
+    for name, body in value.items():
+        path = _join(section, name)
+        problem = _name_problem(name) or (key_check(name) if key_check else None)
+        if problem:
+            root.validation.errors.append(f"{path}: {problem}")
+            continue
+        known = _KNOWN_KEYS[section]
+        reader = _Reader(root.validation, path, body, known)
+        if not reader.data:
+            continue
+        before = len(root.validation.errors)
+        built = build(reader, name)
+        if built is not None and len(root.validation.errors) == before:
+            into[name] = built
+
+
+def _credential(reader: _Reader, name: str) -> Credential | None:
+    kind = reader.choice("type", CREDENTIAL_TYPES, required=True)
+    role_arn = reader.string("role-arn", pattern=ROLE_ARN_RE,
+                             hint="expected arn:aws:iam::<12-digit account>:role/<name>")
+    external_id = reader.string("external-id", pattern=EXTERNAL_ID_RE,
+                                hint="2–1224 letters, digits or + = , . @ : / - with no spaces")
+    profile = reader.string("profile")
+    region = reader.string("region", pattern=REGION_RE, hint="expected an AWS region such as us-east-1")
+    endpoint_url = reader.string("endpoint-url")
+    if endpoint_url is not None and not endpoint_url.startswith(("http://", "https://")):
+        reader.error("endpoint-url", f"{json_str(endpoint_url)} must start with http:// or https://")
+    if kind == "iam-role-to-role" and role_arn is None and "role-arn" not in reader.data:
+        reader.error("role-arn", "is required for an iam-role-to-role credential")
+    if kind == "aws-profile" and profile is None and "profile" not in reader.data:
+        reader.error("profile", "is required for an aws-profile credential")
+    if external_id is not None and kind == "aws-profile":
+        reader.error("external-id", "only applies when a role is assumed (iam-role-to-role or iam-credential)")
+    if kind is None:
+        return None
+    return Credential(name=name, type=kind, role_arn=role_arn, external_id=external_id,
+                      profile=profile, region=region, endpoint_url=endpoint_url)
+
+
+def _courier(reader: _Reader, name: str, credentials: Mapping[str, Credential],
+             feeds: Mapping[str, Feed], check_feeds_exist: bool) -> Courier | None:
+    reader.choice("plugin", ("amazon-s3",), default="amazon-s3")
+    credential = reader.string("credential", required=True)
+    if credential is not None and credential not in credentials:
+        known = ", ".join(sorted(credentials)) or "none yet"
+        reader.error("credential", f"{json_str(credential)} is not a credential (known: {known})")
+    bucket = reader.string("bucket", required=True, pattern=BUCKET_RE,
+                           hint="S3 bucket names are 3–63 lowercase letters, digits, dots and hyphens")
+    if bucket is not None and not bucket.startswith("heap-rs3-"):
+        reader.warn("bucket", f"{json_str(bucket)} does not start with heap-rs3-, which Heap Connect requires")
+    prefix = reader.string("prefix", default="", allow_empty=True) or ""
+    layout = reader.choice("layout", LAYOUTS, default="file-pattern") or "file-pattern"
+    entities = _entities(reader, layout)
+    known_tags = None if entities is None else list(dict.fromkeys(e.tag for e in entities))
+    operations = _load_operations(reader, known_tags, feeds, check_feeds_exist)
+    if credential is None or bucket is None:
+        return None
+    return Courier(name=name, credential=credential, bucket=bucket, prefix=prefix, layout=layout,
+                   entities=entities, load_operations=operations)
+
+
+def _entities(reader: _Reader, layout: str) -> tuple[Entity, ...] | None:
+    from core.patterns import parse_pattern
+
+    raw = reader.data.get("entities")
+    if raw is None:
+        if layout == "file-pattern":
+            reader.error("entities", "is required in the file-pattern layout (a list of files to pull)")
+            return ()
+        return None
+    if not isinstance(raw, list):
+        reader.error("entities", f"must be a JSON array, not {_json_type(raw)}")
+        return ()
+    entities: list[Entity] = []
+    for index, item in enumerate(raw):
+        item_reader = _Reader(reader.validation, f"{reader.at('entities')}[{index}]", item, _ENTITY_KEYS)
+        if not item_reader.data:
+            continue
+        item_reader.choice("object/type", ("file",), default="file")
+        pattern = item_reader.string("object/file-pattern", required=True)
+        if pattern is not None:
+            try:
+                parse_pattern(pattern)
+            except PatternError as error:
+                item_reader.error("object/file-pattern", str(error))
+                pattern = None
+        optional = item_reader.boolean("object/optional", False)
+        land = _Reader(reader.validation, item_reader.at("object/land-as"),
+                       item_reader.data.get("object/land-as"), _LAND_AS_KEYS)
+        tag = land.string("file/tag", required=True, pattern=TAG_RE,
+                          hint="use letters, digits, _ . or -") if land.data else None
+        content_type = land.choice("file/content-type", CONTENT_TYPES, default="application/avro") \
+            if land.data else None
+        header_rows = land.data.get("file/header-rows") if land.data else None
+        if header_rows is not None and (not isinstance(header_rows, int) or isinstance(header_rows, bool)
+                                        or header_rows < 0):
+            land.error("file/header-rows", "must be a whole number of rows, 0 or more")
+            header_rows = None
+        separator = land.string("file/separator") if land.data else None
+        quote = land.string("file/quote") if land.data else None
+        if pattern and tag and content_type:
+            entities.append(Entity(file_pattern=pattern, tag=tag, content_type=content_type,
+                                   optional=optional, header_rows=header_rows,
+                                   separator=separator, quote=quote))
+    return tuple(entities)
+
+
+def _load_operations(reader: _Reader, known_tags: list[str] | None, feeds: Mapping[str, Feed],
+                     check_feeds_exist: bool) -> dict[str, tuple[LoadOperation, ...]]:
+    raw = reader.data.get("load-operations", {})
+    path = reader.at("load-operations")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        reader.error("load-operations", f"must be a JSON object keyed by feed ID, not {_json_type(raw)} "
+                     "(use {} to land files without loading them)")
+        return {}
+    result: dict[str, tuple[LoadOperation, ...]] = {}
+    for feed_id, steps in raw.items():
+        feed_path = _join(path, feed_id)
+        if not FEED_ID_RE.match(feed_id):
+            reader.validation.errors.append(
+                f"{feed_path}: {json_str(feed_id)} is not a feed ID (df- followed by 6 to 8 letters or digits)")
+            continue
+        if check_feeds_exist and feed_id not in feeds:
+            reader.validation.warnings.append(
+                f"{feed_path}: no feed has this ID yet; runs will land files, then fail with "
+                f"Cannot find required feeds: \"{feed_id}\" until you put the real feed ID here")
+        if not isinstance(steps, list):
+            reader.validation.errors.append(f"{feed_path}: must be a JSON array of operations")
+            continue
+        operations: list[LoadOperation] = []
+        for index, step in enumerate(steps):
+            step_reader = _Reader(reader.validation, f"{feed_path}[{index}]", step, ("type", "file"))
+            if not step_reader.data:
+                continue
+            kind = step_reader.string("type", required=True)
+            if kind is None:
+                continue
+            if kind == "truncate":
+                if "file" in step_reader.data:
+                    step_reader.error("file", "a truncate takes no file")
+                operations.append(LoadOperation(type="truncate"))
+            elif kind == "load":
+                tag = step_reader.string("file", required=True)
+                if tag is None:
+                    continue
+                if known_tags is not None and tag not in known_tags:
+                    known = ", ".join(known_tags) or "no entities yet"
+                    step_reader.error("file", f"{json_str(tag)} matches no file/tag (known: {known})")
+                    continue
+                if known_tags is None and not TAG_RE.match(tag):
+                    step_reader.error("file", f"{json_str(tag)} is not a Heap table name")
+                    continue
+                operations.append(LoadOperation(type="load", file=tag))
+            elif kind == "spark-sql":
+                step_reader.error("type", "spark-sql load operations are not supported; use truncate and load")
+            else:
+                step_reader.error("type", f"{json_str(kind)} is not one of truncate, load")
+        result[feed_id] = tuple(operations)
+    return result
+
+
+def _feed(reader: _Reader, feed_id: str) -> Feed | None:
+    source = reader.string("source", required=True)
+    name = reader.string("name", required=True)
+    for key, value in (("source", source), ("name", name)):
+        if value is not None and _name_problem(value):
+            reader.error(key, f"{json_str(value)} {_name_problem(value)}")
+    fields = _fields(reader)
+    # Declared fields may be a subset: the rest come from the sample file's schema,
+    # so the key and last-updated field are checked against the data at load time.
+    primary_key = _string_list(reader, "primary-key")
+    if primary_key is None and "primary-key" not in reader.data:
+        reader.error("primary-key", "is required: choose at least one field as the primary key")
+    if primary_key is not None and not primary_key:
+        reader.error("primary-key", "choose at least one field as the primary key")
+    if primary_key is not None and len({c.lower() for c in primary_key}) != len(primary_key):
+        reader.error("primary-key", "lists a field twice")
+    last_updated = reader.string("last-updated")
+    declared = {f.name.lower(): f.type for f in fields or ()}
+    if last_updated is not None and declared.get(last_updated.lower()) == "Date":
+        reader.error("last-updated", "a Date field is too coarse to decide which row wins; "
+                     "pick a Datetime or Integer field, or use null to generate an updated field")
+    stitch = reader.boolean("stitch", False)
+    threshold = reader.data.get("error-threshold", 1)
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or not 0 <= threshold <= 100:
+        reader.error("error-threshold", "must be a whole percentage from 0 to 100")
+        threshold = 1
+    status = reader.choice("status", ("draft", "active"), default="active") or "active"
+    if source is None or name is None or primary_key is None:
+        return None
+    return Feed(id=feed_id, source=source, name=name, primary_key=tuple(primary_key),
+                last_updated=last_updated, stitch=stitch, error_threshold=threshold,
+                fields=fields, status=status)
+
+
+def _fields(reader: _Reader) -> tuple[FeedField, ...] | None:
+    raw = reader.data.get("fields")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        reader.error("fields", f"must be a JSON object keyed by field name, not {_json_type(raw)}")
+        return None
+    fields: list[FeedField] = []
+    seen: set[str] = set()
+    for name, body in raw.items():
+        path = _join(reader.at("fields"), name)
+        if not name or name.startswith("_") and name in ("_pk", "_updated", "_uuid_pk"):
+            reader.validation.errors.append(f"{path}: {json_str(name)} is a system column name")
+            continue
+        if name.lower() in seen:
+            reader.validation.errors.append(f"{path}: duplicate field (names are case-insensitive)")
+            continue
+        seen.add(name.lower())
+        field_reader = _Reader(reader.validation, path, body, ("type", "tags", "required"))
+        if not field_reader.data and not isinstance(body, dict):
+            continue
+        kind = field_reader.choice("type", FEED_TYPES, default="String") or "String"
+        tags = _string_list(field_reader, "tags") or []
+        for index, tag in enumerate(tags):
+            if not SEMANTIC_TAG_RE.match(tag):
+                field_reader.error(f"tags[{index}]", f"{json_str(tag)} is not a semantic tag "
+                                   "(lowercase letters, digits, - and /, e.g. email or fk-customer)")
+        required = field_reader.boolean("required", False)
+        fields.append(FeedField(name=name, type=kind, tags=tuple(tags), required=required))
+    return tuple(fields)
+
+
+def _group(reader: _Reader, name: str, couriers: Mapping[str, Courier], group_names: set[str]) -> CourierGroup | None:
+    from core.schedule import validate_cron, validate_timezone
+
+    schedule = reader.string("schedule")
+    if schedule is not None:
+        problem = validate_cron(schedule)
+        if problem:
+            reader.error("schedule", problem)
+    timezone = reader.string("timezone", default="UTC") or "UTC"
+    problem = validate_timezone(timezone)
+    if problem:
+        reader.error("timezone", problem)
+    file_dates_in_zone = reader.boolean("file-dates-in-zone", False)
+    enabled = reader.boolean("enabled", True)
+    run_after = reader.string("run-after")
+    if run_after is not None:
+        if run_after == name:
+            reader.error("run-after", "a group cannot run after itself")
+        elif run_after not in group_names:
+            reader.error("run-after", f"{json_str(run_after)} is not a courier group")
+    notify_command = reader.string("notify-command")
+    raw = reader.data.get("couriers")
+    members: list[GroupCourier] = []
+    if not isinstance(raw, list) or not raw:
+        reader.error("couriers", "add at least one courier to the group")
+    else:
+        seen: set[str] = set()
+        for index, item in enumerate(raw):
+            item_reader = _Reader(reader.validation, f"{reader.at('couriers')}[{index}]", item, _GROUP_COURIER_KEYS)
+            if not item_reader.data:
+                continue
+            courier = item_reader.string("courier", required=True)
+            if courier is not None and courier not in couriers:
+                known = ", ".join(sorted(couriers)) or "none yet"
+                item_reader.error("courier", f"{json_str(courier)} is not a courier (known: {known})")
+            if courier in seen:
+                item_reader.error("courier", f"{json_str(courier)} is already in this group")
+            seen.add(courier or "")
+            wait = item_reader.string("wait", default="0m", pattern=WAIT_RE,
+                                      hint="use a number and s, m, h or d, e.g. 30m or 2h") or "0m"
+            offset = item_reader.string("offset", default="0d", pattern=OFFSET_RE,
+                                        hint="use a number and m, h, d or w, e.g. 1d or 13h") or "0d"
+            notify = item_reader.boolean("notify-when-missing", False)
+            stop = item_reader.boolean("stop-when-missing", False)
+            if courier is not None:
+                members.append(GroupCourier(courier=courier, wait=wait, offset=offset,
+                                            notify_when_missing=notify, stop_when_missing=stop))
+    return CourierGroup(name=name, couriers=tuple(members), schedule=schedule, timezone=timezone,
+                        file_dates_in_zone=file_dates_in_zone, enabled=enabled, run_after=run_after,
+                        notify_command=notify_command)
+
+
+def _string_list(reader: _Reader, key: str) -> list[str] | None:
+    if key not in reader.data:
+        return None
+    value = reader.data[key]
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        reader.error(key, "must be a JSON array of strings")
+        return None
+    return list(value)
+
+
+def _name_problem(name: str) -> str | None:
+    if not name.strip():
+        return "names must not be empty"
+    if name != name.strip():
+        return "names must not start or end with spaces"
+    bad = sorted({ch for ch in name if ch in NAME_FORBIDDEN})
+    if bad:
+        return f"names must not contain {' '.join(repr(ch) for ch in bad)}"
+    return None
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def json_str(value: str) -> str:
+    """Quote a value the way the document shows it."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in a wait or offset such as ``30m``, ``2h``, ``1d`` or ``1w``."""
+    match = re.match(r"^(\d+)([smhdw])$", text)
+    if not match:
+        raise ConfigError(f"{json_str(text)} is not a duration: use a number and s, m, h, d or w")
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[match.group(2)]
+
+
+_ENTITY_KEYS = ("object/type", "object/file-pattern", "object/land-as", "object/optional")
+_LAND_AS_KEYS = ("file/tag", "file/content-type", "file/header-rows", "file/separator", "file/quote")
+_GROUP_COURIER_KEYS = ("courier", "wait", "offset", "notify-when-missing", "stop-when-missing")
+_KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "credentials": ("type", "role-arn", "external-id", "profile", "region", "endpoint-url"),
+    "couriers": ("plugin", "credential", "bucket", "prefix", "layout", "entities", "load-operations"),
+    "feeds": ("source", "name", "primary-key", "last-updated", "stitch", "error-threshold", "fields", "status"),
+    "courier-groups": ("schedule", "timezone", "file-dates-in-zone", "enabled", "couriers", "run-after",
+                       "notify-command"),
+}

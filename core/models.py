@@ -1,0 +1,169 @@
+"""Typed models of Courier's configuration, in Amperity's vocabulary.
+
+These are plain values: validation lives in ``core.config`` and persistence in
+``core.project``. Field names follow the project file's JSON keys with ``-``
+and ``/`` turned into ``_``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+CREDENTIAL_TYPES = ("iam-role-to-role", "aws-profile", "iam-credential")
+LAYOUTS = ("file-pattern", "heap-connect")
+CONTENT_TYPES = ("application/avro", "text/csv", "application/x-ndjson")
+FEED_TYPES = ("Boolean", "Date", "Datetime", "Decimal", "Float", "Integer", "String")
+FEED_ID_RE = re.compile(r"^df-[A-Za-z0-9]{6,8}$")
+PLACEHOLDER_FEED_ID = "df-xxxxxx"
+GENERATED_UPDATED = "_updated"
+"""System column that decides which row wins an upsert."""
+PK_COLUMN = "_pk"
+"""System column holding the primary key value (JSON text when composite)."""
+
+
+@dataclass(frozen=True)
+class Credential:
+    """How to reach a bucket. Never holds a secret."""
+
+    name: str
+    type: str
+    """One of ``CREDENTIAL_TYPES``."""
+    role_arn: str | None = None
+    """Role assumed with STS (``iam-role-to-role``; optional for ``iam-credential``)."""
+    external_id: str | None = None
+    """External ID passed to STS when assuming ``role_arn``."""
+    profile: str | None = None
+    """Named AWS profile (``aws-profile``; optional for ``iam-credential``)."""
+    region: str | None = None
+    endpoint_url: str | None = None
+    """S3-compatible endpoint (MinIO, LocalStack, the embedded demo)."""
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One element of a courier's entities list: a file to pull."""
+
+    file_pattern: str
+    tag: str
+    """``file/tag``: load operations name the file by this."""
+    content_type: str = "application/avro"
+    optional: bool = False
+    header_rows: int | None = None
+    separator: str | None = None
+    quote: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadOperation:
+    """One step of a feed's load operations: ``truncate`` or ``load``."""
+
+    type: str
+    file: str | None = None
+    """The ``file/tag`` a ``load`` reads."""
+
+
+@dataclass(frozen=True)
+class Courier:
+    """An Amazon S3 courier: where the files are and which feeds they load."""
+
+    name: str
+    credential: str
+    bucket: str
+    prefix: str = ""
+    layout: str = "file-pattern"
+    entities: tuple[Entity, ...] | None = None
+    """``None`` only in the heap-connect layout: every Heap table is available."""
+    load_operations: dict[str, tuple[LoadOperation, ...]] = field(default_factory=dict)
+    """Feed ID → operations, in document order."""
+    plugin: str = "amazon-s3"
+
+    def known_tags(self) -> list[str] | None:
+        """The file tags load operations may name, or ``None`` when any Heap table may be named."""
+        if self.entities is None:
+            return None
+        return list(dict.fromkeys(entity.tag for entity in self.entities))
+
+
+@dataclass(frozen=True)
+class FeedField:
+    """A column of a feed's domain table."""
+
+    name: str
+    type: str = "String"
+    tags: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Feed:
+    """How files load into the domain table ``<source>:<name>``."""
+
+    id: str
+    source: str
+    name: str
+    primary_key: tuple[str, ...]
+    last_updated: str | None = None
+    """Field whose value decides which row wins; ``None`` means a generated ``_updated``."""
+    stitch: bool = False
+    error_threshold: int = 1
+    """Largest share of rejected rows (percent, 0–100) before a load fails."""
+    fields: tuple[FeedField, ...] | None = None
+    """``None`` until the fields come from a sample file's schema."""
+    status: str = "active"
+    """``draft`` until activated; only active feeds can be loaded by a courier."""
+
+    @property
+    def table_name(self) -> str:
+        """The domain table's exact name."""
+        return domain_table_name(self.source, self.name)
+
+
+@dataclass(frozen=True)
+class GroupCourier:
+    """A courier's row in a courier group."""
+
+    courier: str
+    wait: str = "0m"
+    """How long to poll for missing data, e.g. ``30m`` or ``2h``."""
+    offset: str = "0d"
+    """Load data this much older than the scheduled time, e.g. ``1d``."""
+    notify_when_missing: bool = False
+    stop_when_missing: bool = False
+
+
+@dataclass(frozen=True)
+class CourierGroup:
+    """Couriers run as a unit, by hand or on a cron schedule."""
+
+    name: str
+    couriers: tuple[GroupCourier, ...]
+    schedule: str | None = None
+    """Five-field cron in ``timezone``; ``None`` means manual runs only."""
+    timezone: str = "UTC"
+    file_dates_in_zone: bool = False
+    enabled: bool = True
+    run_after: str | None = None
+    """Another group whose run for the same window must have succeeded first."""
+    notify_command: str | None = None
+    """Shell command given the run's JSON summary on stdin when it ends."""
+
+
+@dataclass
+class Project:
+    """The whole configuration, as one project file holds it."""
+
+    credentials: dict[str, Credential] = field(default_factory=dict)
+    couriers: dict[str, Courier] = field(default_factory=dict)
+    feeds: dict[str, Feed] = field(default_factory=dict)
+    groups: dict[str, CourierGroup] = field(default_factory=dict)
+
+
+def domain_table_name(source: str, feed_name: str) -> str:
+    """Amperity's domain table name, ``<data-source-name>:<feed-name>``."""
+    return f"{source}:{feed_name}"
+
+
+def quote_identifier(name: str) -> str:
+    """Quote a table or column name for SQLite (names like ``Heap:Users`` need it)."""
+    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,309 @@
+"""The SQLite store: one file holding configuration, runs, cursors and domain tables.
+
+Keeping everything in one file is what lets a load and its cursor commit in
+one transaction. The file is opened in WAL mode so the TUI, the scheduler and
+``courier runs --follow`` can read while a run writes. Each thread opens its
+own :class:`Store`; SQLite connections are not shared across threads.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from core.errors import CourierError
+
+DB_ENV = "COURIER_DB"
+BUSY_TIMEOUT_MS = 15_000
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "configuration, runs, landed files and cursors",
+        """
+        CREATE TABLE credentials (
+            name TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            role_arn TEXT,
+            external_id TEXT,
+            profile TEXT,
+            region TEXT,
+            endpoint_url TEXT
+        );
+        CREATE TABLE couriers (
+            name TEXT PRIMARY KEY,
+            plugin TEXT NOT NULL DEFAULT 'amazon-s3',
+            credential TEXT NOT NULL REFERENCES credentials(name),
+            bucket TEXT NOT NULL,
+            prefix TEXT NOT NULL DEFAULT '',
+            layout TEXT NOT NULL,
+            has_entities INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE TABLE entities (
+            courier TEXT NOT NULL REFERENCES couriers(name) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            file_pattern TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            optional INTEGER NOT NULL DEFAULT 0,
+            header_rows INTEGER,
+            separator TEXT,
+            quote TEXT,
+            PRIMARY KEY (courier, position)
+        );
+        CREATE TABLE load_operations (
+            courier TEXT NOT NULL REFERENCES couriers(name) ON DELETE CASCADE,
+            feed_id TEXT NOT NULL,
+            feed_position INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            file TEXT,
+            PRIMARY KEY (courier, feed_id, position)
+        );
+        CREATE TABLE feeds (
+            id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            name TEXT NOT NULL,
+            primary_key TEXT NOT NULL,
+            last_updated TEXT,
+            stitch INTEGER NOT NULL DEFAULT 0,
+            error_threshold INTEGER NOT NULL DEFAULT 1,
+            has_fields INTEGER NOT NULL DEFAULT 1,
+            status TEXT NOT NULL DEFAULT 'active',
+            sample_file_id INTEGER,
+            UNIQUE (source, name)
+        );
+        CREATE TABLE feed_fields (
+            feed_id TEXT NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            type TEXT NOT NULL,
+            tags TEXT NOT NULL DEFAULT '[]',
+            required INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (feed_id, position)
+        );
+        CREATE TABLE courier_groups (
+            name TEXT PRIMARY KEY,
+            schedule TEXT,
+            timezone TEXT NOT NULL DEFAULT 'UTC',
+            file_dates_in_zone INTEGER NOT NULL DEFAULT 0,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            run_after TEXT,
+            notify_command TEXT
+        );
+        CREATE TABLE group_couriers (
+            group_name TEXT NOT NULL REFERENCES courier_groups(name) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            courier TEXT NOT NULL REFERENCES couriers(name),
+            wait TEXT NOT NULL DEFAULT '0m',
+            offset_text TEXT NOT NULL DEFAULT '0d',
+            notify_when_missing INTEGER NOT NULL DEFAULT 0,
+            stop_when_missing INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (group_name, position)
+        );
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            parent_id INTEGER REFERENCES runs(id),
+            trigger TEXT NOT NULL,
+            window_kind TEXT NOT NULL,
+            window_start TEXT,
+            window_end TEXT,
+            status TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            files INTEGER NOT NULL DEFAULT 0,
+            rows_read INTEGER NOT NULL DEFAULT 0,
+            rows_inserted INTEGER NOT NULL DEFAULT 0,
+            rows_updated INTEGER NOT NULL DEFAULT 0,
+            rows_rejected INTEGER NOT NULL DEFAULT 0,
+            message TEXT,
+            stop_requested INTEGER NOT NULL DEFAULT 0,
+            pid INTEGER
+        );
+        CREATE INDEX runs_by_target ON runs (kind, target, id);
+        CREATE TABLE run_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            level TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            message TEXT NOT NULL,
+            file TEXT,
+            done INTEGER,
+            total INTEGER
+        );
+        CREATE INDEX run_events_by_run ON run_events (run_id, id);
+        CREATE TABLE landed_files (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            courier TEXT NOT NULL,
+            key TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            etag TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            local_path TEXT NOT NULL,
+            landed_at TEXT NOT NULL,
+            file_date TEXT,
+            dump_id INTEGER,
+            part INTEGER,
+            schema_json TEXT,
+            row_count INTEGER,
+            run_id INTEGER,
+            UNIQUE (courier, key, etag)
+        );
+        CREATE TABLE cursors (
+            table_name TEXT PRIMARY KEY,
+            courier TEXT NOT NULL,
+            source_table TEXT NOT NULL,
+            dump_id INTEGER NOT NULL,
+            last_part INTEGER NOT NULL,
+            last_key TEXT NOT NULL,
+            dump_complete INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE domain_tables (
+            name TEXT PRIMARY KEY,
+            feed_id TEXT,
+            last_loaded_at TEXT,
+            last_run_id INTEGER
+        );
+        """,
+    ),
+]
+"""Numbered schema migrations, applied in order on open; never edit a released one."""
+
+
+def default_db_path() -> Path:
+    """``$COURIER_DB`` if set, else ``courier.db`` in the platform's user data directory."""
+    configured = os.environ.get(DB_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("courier", appauthor=False)) / "courier.db"
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 UTC text with microseconds."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Store:
+    """An open Courier database.
+
+    Args:
+        path: The SQLite file; created (mode 0600, with its directory) when missing.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        self._depth = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                # Create the file ourselves so it is never world-readable, even briefly.
+                descriptor = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+                os.close(descriptor)
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                        timeout=BUSY_TIMEOUT_MS / 1000)
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            raise CourierError(f"Cannot open the Courier database {self.path}: {error}; "
+                               "pass --db PATH (or set COURIER_DB) to use another file") from error
+        except OSError as error:
+            raise CourierError(f"Cannot create the Courier database {self.path}: {error.strerror}; "
+                               "pass --db PATH (or set COURIER_DB) to use another file") from error
+
+    def _migrate(self) -> None:
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        applied = {row[0] for row in self.conn.execute("SELECT version FROM schema_migrations")}
+        for version, name, script in MIGRATIONS:
+            if version in applied:
+                continue
+            with self.atomic():
+                for statement in _statements(script):
+                    self.conn.execute(statement)
+                self.conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, utc_now()))
+
+    @property
+    def schema_version(self) -> int:
+        """The highest migration applied to this file."""
+        row = self.conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    @contextmanager
+    def atomic(self) -> Iterator[sqlite3.Connection]:
+        """A transaction: everything inside commits together or not at all.
+
+        Nested use becomes a savepoint, so helpers can be atomic on their own and
+        still join a caller's transaction.
+        """
+        depth = self._depth
+        if depth == 0:
+            self.conn.execute("BEGIN IMMEDIATE")
+        else:
+            self.conn.execute(f"SAVEPOINT sp{depth}")
+        self._depth = depth + 1
+        try:
+            yield self.conn
+        except BaseException:
+            self._depth = depth
+            if depth == 0:
+                self.conn.execute("ROLLBACK")
+            else:
+                self.conn.execute(f"ROLLBACK TO sp{depth}")
+                self.conn.execute(f"RELEASE sp{depth}")
+            raise
+        else:
+            self._depth = depth
+            if depth == 0:
+                self.conn.execute("COMMIT")
+            else:
+                self.conn.execute(f"RELEASE sp{depth}")
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside :meth:`atomic`."""
+        return self._depth > 0
+
+    def execute(self, sql: str, parameters: tuple | list | dict = ()) -> sqlite3.Cursor:
+        """Run one statement (outside :meth:`atomic` it commits on its own)."""
+        return self.conn.execute(sql, parameters)
+
+    def query(self, sql: str, parameters: tuple | list | dict = ()) -> list[sqlite3.Row]:
+        """Rows of a query as :class:`sqlite3.Row` (access by column name)."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = sqlite3.Row
+        return cursor.execute(sql, parameters).fetchall()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(path: str | Path | None = None) -> Store:
+    """Open (creating and migrating as needed) the database at ``path`` or the default location."""
+    return Store(path if path is not None else default_db_path())
+
+
+def _statements(script: str) -> list[str]:
+    return [statement.strip() for statement in script.split(";") if statement.strip()]
