@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from functools import lru_cache
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import fastavro
 from fastavro.read import BLOCK_READERS, LOGICAL_READERS
@@ -81,21 +82,25 @@ class AvroInfo:
 # --- errors --------------------------------------------------------------------
 
 
-def _reason(exc: BaseException) -> str:
-    """Return a short, single-line explanation of why a file could not be read."""
+def _reason(exc: BaseException, at_end: bool = False) -> str:
+    """Return a short, single-line explanation of why a file could not be read.
+
+    ``at_end`` says the reader had consumed the whole file when it failed, which
+    means the file was cut short rather than damaged in the middle.
+    """
     text = " ".join(str(exc).split())
     if isinstance(exc, FileNotFoundError):
         return "file not found"
     if isinstance(exc, OSError):
         return (exc.strerror or type(exc).__name__).lower()
-    if isinstance(exc, EOFError):
-        return "it ends in the middle of a block, so it looks truncated"
-    if "cannot read header" in text:
-        return "no Avro header, so it is not an Avro container file"
-    if "sync marker" in text:
-        return "a block's sync marker is missing, so it is truncated or corrupt"
     if text.startswith("Unrecognized codec"):
         return f"unsupported codec {text.rpartition(':')[2].strip()!r}"
+    if isinstance(exc, EOFError) or at_end:
+        return "it ends in the middle of a block, so it looks truncated"
+    if "cannot read header" in text:
+        return "its header is damaged"
+    if "sync marker" in text:
+        return "a block's sync marker is missing, so the file is corrupt"
     if type(exc).__name__ in ("DecompressionError", "error") or "decompress" in text.lower():
         return "a compressed block is corrupt"
     reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -158,8 +163,8 @@ def feed_type_for(avro_field_name: str, avro_type: str) -> str:
     Heap stores timestamps as plain strings or epoch integers, so a field whose
     name is ``time``, ``joindate``, ``last_modified``, ``timestamp`` or ends in
     ``_time``/``_at`` and whose type is string/long/int is a Datetime.
-    ``session_time`` stays a String unless the writer declared a timestamp
-    logical type, because Heap's docs disagree on whether it is a timestamp or
+    ``session_time`` stays a String (even as a long) unless the writer declared
+    a timestamp logical type, because Heap's docs disagree on whether it is a timestamp or
     seconds since the session started.
 
     Args:
@@ -171,13 +176,12 @@ def feed_type_for(avro_field_name: str, avro_type: str) -> str:
     """
     if avro_type in _DATETIME_TYPES:
         return "Datetime"
-    lname = avro_field_name.lower()
-    if (
-        avro_type in _HEAP_TIME_CARRIERS
-        and lname != "session_time"
-        and (lname in _HEAP_TIME_NAMES or lname.endswith(("_time", "_at")))
-    ):
-        return "Datetime"
+    if avro_type in _HEAP_TIME_CARRIERS:
+        lname = avro_field_name.lower()
+        if lname == "session_time":
+            return "String"
+        if lname in _HEAP_TIME_NAMES or lname.endswith(("_time", "_at")):
+            return "Datetime"
     return _BASE_FEED.get(avro_type, "String")
 
 
@@ -236,6 +240,37 @@ def _fields_of(raw_fields: list[dict[str, Any]]) -> list[AvroField]:
 # --- reading -------------------------------------------------------------------
 
 
+_MAGIC = b"Obj\x01"
+
+
+def _open(path: str | Path, name: str) -> BinaryIO:
+    """Open ``path`` positioned at its start, after checking the Avro magic bytes."""
+    try:
+        fo = open(path, "rb")  # noqa: SIM115 - the caller closes it
+    except OSError as exc:
+        raise _unreadable(name, _reason(exc)) from exc
+    try:
+        magic = fo.read(4)
+        fo.seek(0)
+    except OSError as exc:
+        fo.close()
+        raise _unreadable(name, _reason(exc)) from exc
+    if magic != _MAGIC:
+        fo.close()
+        found = "the file is empty" if not magic else "no Avro header, so it is not an Avro container file"
+        raise _unreadable(name, found)
+    return fo
+
+
+def _failure(name: str, exc: Exception, fo: BinaryIO) -> AvroError:
+    """Describe a read failure, telling truncation (reader at end of file) from damage."""
+    try:
+        at_end = fo.tell() >= os.fstat(fo.fileno()).st_size
+    except (OSError, ValueError):
+        at_end = False
+    return _unreadable(name, _reason(exc, at_end))
+
+
 def inspect_file(path: str | Path, count_rows: bool = False) -> AvroInfo:
     """Read a file's header (and optionally count its records) without decoding rows.
 
@@ -251,8 +286,8 @@ def inspect_file(path: str | Path, count_rows: bool = False) -> AvroInfo:
         AvroError: The file cannot be opened or is not readable Avro.
     """
     name = Path(path).name
-    try:
-        with open(path, "rb") as fo:
+    with _open(path, name) as fo:
+        try:
             if count_rows:
                 blocks = fastavro.block_reader(fo)
                 metadata = blocks.metadata
@@ -262,10 +297,10 @@ def inspect_file(path: str | Path, count_rows: bool = False) -> AvroInfo:
                 metadata = fastavro.reader(fo).metadata
                 raw_fields = _record_fields(metadata, name)
                 row_count = None
-    except AvroError:
-        raise
-    except Exception as exc:
-        raise _unreadable(name, _reason(exc)) from exc
+        except AvroError:
+            raise
+        except Exception as exc:
+            raise _failure(name, exc, fo) from exc
     codec = metadata.get("avro.codec", "null") or "null"
     return AvroInfo(fields=_fields_of(raw_fields), codec=codec, row_count=row_count)
 
@@ -305,14 +340,15 @@ def iter_batches(
         Lists of at most ``batch_size`` tuples; a new list each time.
 
     Raises:
-        AvroError: The file cannot be read, including corruption found mid-way.
+        AvroError: The file cannot be read, including corruption found mid-way
+            (after the batches before the damage were yielded).
         ValueError: ``batch_size`` is less than 1.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     name = Path(path).name
-    try:
-        with open(path, "rb") as fo:
+    with _open(path, name) as fo:
+        try:
             records = fastavro.reader(fo)
             raw_fields = _record_fields(records.metadata, name)
             by_lower: dict[str, str] = {}
@@ -327,10 +363,10 @@ def iter_batches(
                     batch = []
             if batch:
                 yield batch
-    except AvroError:
-        raise
-    except Exception as exc:
-        raise _unreadable(name, _reason(exc)) from exc
+        except AvroError:
+            raise
+        except Exception as exc:
+            raise _failure(name, exc, fo) from exc
 
 
 def read_rows(path: str | Path, limit: int = 200) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -348,16 +384,16 @@ def read_rows(path: str | Path, limit: int = 200) -> tuple[list[str], list[tuple
         AvroError: The file cannot be read.
     """
     name = Path(path).name
-    try:
-        with open(path, "rb") as fo:
+    with _open(path, name) as fo:
+        try:
             records = fastavro.reader(fo)
             columns = [str(raw.get("name")) for raw in _record_fields(records.metadata, name)]
             getter = _row_getter(list(columns))
             rows = [getter(record) for record in islice(records, max(limit, 0))]
-    except AvroError:
-        raise
-    except Exception as exc:
-        raise _unreadable(name, _reason(exc)) from exc
+        except AvroError:
+            raise
+        except Exception as exc:
+            raise _failure(name, exc, fo) from exc
     return columns, rows
 
 

@@ -167,6 +167,12 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             dump_complete INTEGER NOT NULL,
             updated_at TEXT NOT NULL
         );
+        CREATE TABLE identity_map (
+            source TEXT NOT NULL,
+            from_user_id NOT NULL,
+            to_user_id NOT NULL,
+            PRIMARY KEY (source, from_user_id)
+        );
         CREATE TABLE domain_tables (
             name TEXT PRIMARY KEY,
             feed_id TEXT,

@@ -1,0 +1,325 @@
+"""Decoding landed files into rows ready for a domain table.
+
+Decoding is the slow half of a load, so for big loads it runs in a separate
+process that stays ahead of the single SQLite writer, passing converted batches
+through a bounded queue (memory stays flat whatever the file size). Files are
+always emitted strictly in the order given: the writer applies them in
+(dump, part) or (day, key) order and a newer row can never be overtaken by an
+older one.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BATCH_ROWS = 5000
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+"""Below this much data, starting a decoder process costs more than it saves."""
+QUEUE_BATCHES = 6
+MAX_REJECT_REASONS = 5
+
+
+@dataclass(frozen=True)
+class DecodeSpec:
+    """What a decoder needs to know about the feed (picklable)."""
+
+    primary_key: tuple[str, ...]
+    last_updated: str | None
+    declared_types: dict[str, str] = field(default_factory=dict)
+    """Lower-cased field name → feed type, for fields the feed declares."""
+
+
+@dataclass(frozen=True)
+class DecodeJob:
+    """One landed file to decode."""
+
+    path: str
+    content_type: str
+    order_key: str
+    """Generated ``_updated`` value: sorts later files after earlier ones."""
+    label: str
+    header_rows: int | None = None
+    separator: str | None = None
+    quote: str | None = None
+
+
+@dataclass
+class FileStarted:
+    """A file's columns (its own schema order) and their feed types."""
+
+    index: int
+    columns: list[str]
+    types: list[str]
+
+
+@dataclass
+class RowsDecoded:
+    """A batch of converted rows: the file's columns, then ``_pk`` and ``_updated``."""
+
+    index: int
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass
+class FileDecoded:
+    """A file finished decoding."""
+
+    index: int
+    rows_read: int
+    rows_rejected: int
+    reject_reasons: list[str]
+
+
+@dataclass
+class FileFailed:
+    """A file could not be read; ``message`` is one line."""
+
+    index: int
+    message: str
+
+
+DecodeEvent = FileStarted | RowsDecoded | FileDecoded | FileFailed
+
+
+def decode_files(jobs: list[DecodeJob], spec: DecodeSpec, *, parallel: bool | None = None) -> Iterator[DecodeEvent]:
+    """Decode files in order, yielding their events.
+
+    Args:
+        jobs: Files in the order they must be applied.
+        spec: The feed's key, last-updated field and declared types.
+        parallel: Decode in a helper process; by default only when the files are big.
+    """
+    if parallel is None:
+        parallel = sum(_size(job.path) for job in jobs) >= PARALLEL_MIN_BYTES
+    if not parallel:
+        yield from _decode_all(jobs, spec)
+        return
+    yield from _decode_in_process(jobs, spec)
+
+
+def _size(path: str) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
+
+
+def _decode_in_process(jobs: list[DecodeJob], spec: DecodeSpec) -> Iterator[DecodeEvent]:
+    import multiprocessing
+
+    # spawn, not fork: the TUI and the scheduler call this from threads.
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue(maxsize=QUEUE_BATCHES)
+    process = context.Process(target=_decoder_main, args=(jobs, spec, queue), daemon=True)
+    process.start()
+    try:
+        while True:
+            try:
+                event = queue.get(timeout=1.0)
+            except Exception:
+                if not process.is_alive():
+                    raise RuntimeError("the decoder process ended unexpectedly") from None
+                continue
+            if event is None:
+                return
+            yield event
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join(timeout=5)
+        queue.close()
+        queue.cancel_join_thread()
+
+
+def _decoder_main(jobs: list[DecodeJob], spec: DecodeSpec, queue: Any) -> None:
+    try:
+        for event in _decode_all(jobs, spec):
+            queue.put(event)
+    finally:
+        queue.put(None)
+
+
+def _decode_all(jobs: list[DecodeJob], spec: DecodeSpec) -> Iterator[DecodeEvent]:
+    for index, job in enumerate(jobs):
+        yield from decode_file(index, job, spec)
+
+
+def decode_file(index: int, job: DecodeJob, spec: DecodeSpec) -> Iterator[DecodeEvent]:
+    """Decode one file; a read failure ends it with a :class:`FileFailed` event."""
+    from core.errors import CourierError
+
+    try:
+        columns, types, batches = _open(job, spec)
+    except CourierError as error:
+        yield FileFailed(index, str(error))
+        return
+    lowered = [column.lower() for column in columns]
+    missing = [key for key in spec.primary_key if key.lower() not in lowered]
+    if missing:
+        yield FileFailed(index, f"{job.label}: primary key field{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(missing)} not in the file (columns: {', '.join(columns[:12])}"
+                         f"{'…' if len(columns) > 12 else ''}); fix the feed's primary key")
+        return
+    if spec.last_updated and spec.last_updated.lower() not in lowered:
+        yield FileFailed(index, f"{job.label}: last-updated field {spec.last_updated} is not in the file; "
+                         "pick another field or generate an updated field")
+        return
+    yield FileStarted(index, columns, types)
+    convert_row = _row_converter(columns, types)
+    key_positions = [lowered.index(key.lower()) for key in spec.primary_key]
+    updated_position = lowered.index(spec.last_updated.lower()) if spec.last_updated else None
+    rows_read = rows_rejected = 0
+    reasons: list[str] = []
+    try:
+        for batch in batches:
+            out: list[tuple[Any, ...]] = []
+            append = out.append
+            for raw in batch:
+                rows_read += 1
+                try:
+                    values = convert_row(raw)
+                    if len(key_positions) == 1:
+                        pk = values[key_positions[0]]
+                        if pk is None or pk == "":
+                            raise ValueError(f"primary key {spec.primary_key[0]} is empty")
+                    else:
+                        parts = [values[position] for position in key_positions]
+                        if any(part is None or part == "" for part in parts):
+                            raise ValueError(f"primary key {', '.join(spec.primary_key)} is incomplete")
+                        pk = json.dumps(parts)
+                    updated = job.order_key if updated_position is None else values[updated_position]
+                except (ValueError, TypeError, ArithmeticError) as error:
+                    rows_rejected += 1
+                    if len(reasons) < MAX_REJECT_REASONS:
+                        reasons.append(f"{job.label} row {rows_read}: {error}")
+                    continue
+                append((*values, pk, updated))
+            if out:
+                yield RowsDecoded(index, out)
+    except CourierError as error:
+        yield FileFailed(index, str(error))
+        return
+    yield FileDecoded(index, rows_read, rows_rejected, reasons)
+
+
+def _row_converter(columns: list[str], types: list[str]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    from core.avro import converter_for
+
+    converters = [converter_for(kind) for kind in types]
+    active = [(position, convert) for position, (kind, convert) in enumerate(zip(types, converters))
+              if kind != "String"]
+    string_positions = [position for position, kind in enumerate(types) if kind == "String"]
+    to_string = converter_for("String")
+
+    def convert(raw: tuple[Any, ...]) -> tuple[Any, ...]:
+        values = list(raw)
+        for position, converter in active:
+            value = values[position]
+            if value is not None:
+                try:
+                    values[position] = converter(value)
+                except (ValueError, TypeError, ArithmeticError) as error:
+                    raise ValueError(f"{columns[position]}: {error}") from None
+        for position in string_positions:
+            value = values[position]
+            if value is not None and type(value) is not str:
+                values[position] = to_string(value)
+        return tuple(values)
+
+    return convert
+
+
+def _open(job: DecodeJob, spec: DecodeSpec) -> tuple[list[str], list[str], Iterator[list[tuple[Any, ...]]]]:
+    if job.content_type == "application/avro":
+        from core.avro import inspect_file, iter_batches
+
+        info = inspect_file(job.path)
+        columns = [f.name for f in info.fields]
+        types = [spec.declared_types.get(f.name.lower(), f.feed_type) for f in info.fields]
+        return columns, types, iter_batches(job.path, columns, BATCH_ROWS)
+    if job.content_type == "text/csv":
+        return _open_csv(job, spec)
+    if job.content_type == "application/x-ndjson":
+        return _open_ndjson(job, spec)
+    from core.errors import AvroError
+
+    raise AvroError(f"{job.label}: content type {job.content_type} cannot be loaded")
+
+
+def _open_csv(job: DecodeJob, spec: DecodeSpec) -> tuple[list[str], list[str], Iterator[list[tuple[Any, ...]]]]:
+    from core.errors import AvroError
+
+    try:
+        handle = open(job.path, newline="", encoding="utf-8-sig")
+        reader = csv.reader(handle, delimiter=job.separator or ",", quotechar=job.quote or '"')
+        header_rows = 1 if job.header_rows is None else job.header_rows
+        header: list[str] = []
+        for _ in range(header_rows):
+            header = next(reader, [])
+    except (OSError, csv.Error, UnicodeDecodeError) as error:
+        raise AvroError(f"{job.label}: not a readable CSV file ({error})") from error
+    if not header:
+        first = next(reader, None)
+        width = len(first) if first else 0
+        header = [f"column_{n + 1}" for n in range(width)]
+        pending = [first] if first else []
+    else:
+        pending = []
+    types = [spec.declared_types.get(name.lower(), "String") for name in header]
+
+    def batches() -> Iterator[list[tuple[Any, ...]]]:
+        try:
+            batch: list[tuple[Any, ...]] = []
+            for row in [*pending, *reader]:
+                cells = [cell if cell != "" else None for cell in row[:len(header)]]
+                cells.extend([None] * (len(header) - len(cells)))
+                batch.append(tuple(cells))
+                if len(batch) >= BATCH_ROWS:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+        except (csv.Error, UnicodeDecodeError) as error:
+            raise AvroError(f"{job.label}: not a readable CSV file ({error})") from error
+        finally:
+            handle.close()
+
+    return header, types, batches()
+
+
+def _open_ndjson(job: DecodeJob, spec: DecodeSpec) -> tuple[list[str], list[str], Iterator[list[tuple[Any, ...]]]]:
+    from core.errors import AvroError
+
+    columns: dict[str, None] = {}
+    try:
+        with open(job.path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    record = json.loads(line)
+                    if not isinstance(record, dict):
+                        raise ValueError(f"line {number} is not a JSON object")
+                    columns.update(dict.fromkeys(record))
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        raise AvroError(f"{job.label}: not a readable NDJSON file ({error})") from error
+    names = list(columns)
+    types = [spec.declared_types.get(name.lower(), "String") for name in names]
+
+    def batches() -> Iterator[list[tuple[Any, ...]]]:
+        batch: list[tuple[Any, ...]] = []
+        with open(job.path, encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    record = json.loads(line)
+                    batch.append(tuple(record.get(name) for name in names))
+                    if len(batch) >= BATCH_ROWS:
+                        yield batch
+                        batch = []
+        if batch:
+            yield batch
+
+    return names, types, batches()

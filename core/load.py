@@ -1,0 +1,172 @@
+"""Writing decoded rows into domain tables.
+
+A domain table is a real SQLite table named exactly ``<source>:<feed>``, with
+``_pk`` first, the feed's fields, then ``_updated``. A ``load`` upserts on
+``_pk``; the row with the greater-or-equal ``_updated`` wins, so later files
+beat earlier ones and, inside a file, the last row wins. New columns are added
+as they appear; vanished columns stay and get NULL.
+
+Nothing here opens or commits a transaction: the caller (a run or a feed
+activation) wraps each unit of work in ``store.atomic()`` together with its
+cursor, so a failure or a stop leaves the table as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.models import GENERATED_UPDATED, PK_COLUMN, quote_identifier
+from core.store import Store, utc_now
+
+SQLITE_TYPES = {
+    "Boolean": "INTEGER",
+    "Date": "TEXT",
+    "Datetime": "TEXT",
+    "Decimal": "TEXT",
+    "Float": "REAL",
+    "Integer": "INTEGER",
+    "String": "TEXT",
+}
+FEED_TYPE_OF = {"INTEGER": "Integer", "REAL": "Float", "TEXT": "String", "": "String"}
+
+
+@dataclass
+class LoadCounts:
+    """Rows and files a load (or a whole run) handled."""
+
+    files: int = 0
+    rows_read: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_rejected: int = 0
+    reject_reasons: list[str] = field(default_factory=list)
+
+    def add(self, other: LoadCounts) -> None:
+        """Accumulate another load's counts."""
+        self.files += other.files
+        self.rows_read += other.rows_read
+        self.rows_inserted += other.rows_inserted
+        self.rows_updated += other.rows_updated
+        self.rows_rejected += other.rows_rejected
+        self.reject_reasons.extend(other.reject_reasons[: max(0, 5 - len(self.reject_reasons))])
+
+
+def table_exists(store: Store, table: str) -> bool:
+    """True when a table (or view) with this exact name exists."""
+    return bool(store.query("SELECT 1 FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')", (table,)))
+
+
+def table_columns(store: Store, table: str) -> list[tuple[str, str]]:
+    """``(name, declared SQLite type)`` of a table's columns, in order."""
+    rows = store.execute(f"PRAGMA table_info({quote_identifier(table)})").fetchall()
+    return [(row[1], row[2] or "") for row in rows]
+
+
+class TableWriter:
+    """Upserts rows into one domain table inside the caller's transaction.
+
+    Args:
+        store: The open database (the caller holds the transaction).
+        table: The domain table's exact name.
+    """
+
+    def __init__(self, store: Store, table: str) -> None:
+        self.store = store
+        self.table = table
+        self.quoted = quote_identifier(table)
+        self._columns: list[str] | None = None
+        self._statements: dict[tuple[str, ...], str] = {}
+
+    @property
+    def columns(self) -> list[str]:
+        """The table's field columns (without ``_pk`` and ``_updated``); empty if the table is missing."""
+        if self._columns is None:
+            self._columns = [name for name, _ in table_columns(self.store, self.table)
+                             if name not in (PK_COLUMN, GENERATED_UPDATED)]
+        return self._columns
+
+    def prepare(self, columns: list[str], types: list[str]) -> list[str]:
+        """Create the table or add missing columns; return the table's names for ``columns``.
+
+        Column names match case-insensitively: the table keeps the casing it first saw.
+        """
+        if not table_exists(self.store, self.table):
+            definitions = [f"{quote_identifier(PK_COLUMN)} NOT NULL"]
+            definitions += [f"{quote_identifier(name)} {SQLITE_TYPES.get(kind, 'TEXT')}"
+                            for name, kind in zip(columns, types)]
+            definitions.append(quote_identifier(GENERATED_UPDATED))
+            self.store.execute(f"CREATE TABLE {self.quoted} ({', '.join(definitions)})")
+            self.store.execute(f"CREATE UNIQUE INDEX {quote_identifier(self.table + ':_pk')} "
+                               f"ON {self.quoted} ({quote_identifier(PK_COLUMN)})")
+            self._columns = list(columns)
+            self._statements.clear()
+            return list(columns)
+        existing = {name.lower(): name for name in self.columns}
+        resolved: list[str] = []
+        for name, kind in zip(columns, types):
+            if name.lower() in existing:
+                resolved.append(existing[name.lower()])
+                continue
+            self.store.execute(f"ALTER TABLE {self.quoted} ADD COLUMN {quote_identifier(name)} "
+                               f"{SQLITE_TYPES.get(kind, 'TEXT')}")
+            self.columns.append(name)
+            existing[name.lower()] = name
+            self._statements.clear()
+            resolved.append(name)
+        return resolved
+
+    def _statement(self, columns: tuple[str, ...]) -> str:
+        statement = self._statements.get(columns)
+        if statement is None:
+            present = {name.lower() for name in columns}
+            vanished = [name for name in self.columns if name.lower() not in present]
+            names = [*columns, PK_COLUMN, GENERATED_UPDATED]
+            assignments = [f"{quote_identifier(n)} = excluded.{quote_identifier(n)}" for n in columns]
+            assignments += [f"{quote_identifier(n)} = NULL" for n in vanished]
+            assignments.append(f"{quote_identifier(GENERATED_UPDATED)} = excluded.{quote_identifier(GENERATED_UPDATED)}")
+            updated = quote_identifier(GENERATED_UPDATED)
+            statement = (
+                f"INSERT INTO {self.quoted} ({', '.join(quote_identifier(n) for n in names)}) "
+                f"VALUES ({', '.join('?' * len(names))}) "
+                f"ON CONFLICT ({quote_identifier(PK_COLUMN)}) DO UPDATE SET {', '.join(assignments)} "
+                f"WHERE excluded.{updated} >= {self.quoted}.{updated} OR {self.quoted}.{updated} IS NULL"
+            )
+            self._statements[columns] = statement
+        return statement
+
+    def upsert(self, columns: list[str], rows: list[tuple[Any, ...]]) -> tuple[int, int]:
+        """Upsert rows (``columns`` values, then ``_pk``, ``_updated``); return ``(inserted, updated)``."""
+        conn = self.store.conn
+        max_rowid = f"SELECT COALESCE(MAX(rowid), 0) FROM {self.quoted}"
+        before_rowid = conn.execute(max_rowid).fetchone()[0]
+        before_changes = conn.total_changes
+        conn.executemany(self._statement(tuple(columns)), rows)
+        changed = conn.total_changes - before_changes
+        # New rows always take rowids above the current maximum, so the rowid
+        # jump counts inserts without a per-row lookup.
+        inserted = conn.execute(max_rowid).fetchone()[0] - before_rowid
+        return inserted, changed - inserted
+
+    def truncate(self) -> None:
+        """Empty the table (inside the caller's transaction)."""
+        if table_exists(self.store, self.table):
+            self.store.execute(f"DELETE FROM {self.quoted}")
+
+
+def record_table_load(store: Store, table: str, feed_id: str | None, run_id: int | None) -> None:
+    """Note when a domain table was last loaded, and by which run."""
+    store.execute(
+        "INSERT INTO domain_tables (name, feed_id, last_loaded_at, last_run_id) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(name) DO UPDATE SET feed_id = excluded.feed_id, last_loaded_at = excluded.last_loaded_at, "
+        "last_run_id = excluded.last_run_id",
+        (table, feed_id, utc_now(), run_id))
+
+
+def rejected_share_exceeded(rows_read: int, rows_rejected: int, threshold_percent: int) -> bool:
+    """True when rejected rows are more than the feed's error threshold (a percentage)."""
+    if rows_rejected == 0:
+        return False
+    if rows_read == 0:
+        return True
+    return rows_rejected * 100 > threshold_percent * rows_read
