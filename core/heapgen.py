@@ -529,8 +529,6 @@ class _Dump:
     """What one dump sends, before it is split into part files."""
 
     dump_id: int
-    start_ms: int
-    end_ms: int
     tables: dict[str, tuple[list[str], list[dict[str, Any]], bool]] = field(default_factory=dict)
     """Table → (columns, rows, incremental)."""
 
@@ -564,7 +562,6 @@ class _Generator:
         self.users: dict[int, dict[str, Any]] = {}  # user_id -> latest row
         self.identified: list[int] = []
         self.anonymous: list[int] = []
-        self.email_serial = 0
         self.migrations: list[dict[str, Any]] = []
         self.migrated_from: set[int] = set()
         self.migrated_to: list[int] = []
@@ -594,7 +591,6 @@ class _Generator:
     # users
 
     def _email(self, first: str, last: str) -> str:
-        self.email_serial += 1
         suffix = "" if self.rng.random() < 0.6 else str(self.rng.randrange(2, 99))
         return f"{first}.{last}{suffix}@{self.rng.choice(_EMAIL_DOMAINS)}"
 
@@ -822,7 +818,7 @@ def _build_dumps(gen: _Generator) -> list[_Dump]:
     previous_sessions: list[dict[str, Any]] = []
     for index, dump_id in enumerate(DUMP_IDS):
         start_ms, end_ms = gen._window(index)
-        dump = _Dump(dump_id, start_ms, end_ms)
+        dump = _Dump(dump_id)
         drift = dump_id >= _DRIFT_DUMP
         user_columns = USER_COLUMNS + [_USER_DRIFT_COLUMN] if drift else USER_COLUMNS
         view_columns = PAGEVIEW_COLUMNS + [_PAGEVIEW_DRIFT_COLUMN] if drift else PAGEVIEW_COLUMNS
@@ -856,11 +852,9 @@ def _build_dumps(gen: _Generator) -> list[_Dump]:
         view_rows = list(views)
         if dump_id == _DRIFT_DUMP and previous_views:
             # Rows re-sent with the new column filled and an edited page title.
-            for view in rng.sample(previous_views, max(1, len(previous_views) // 30)):
-                changed = dict(view)
-                if changed["title"] and " – " in changed["title"]:
-                    changed["title"] = changed["title"].replace(" – ", " | ")
-                view_rows.append(changed)
+            titled = [v for v in previous_views if " – " in (v["title"] or "")]
+            for view in rng.sample(titled, min(len(titled), max(1, len(previous_views) // 30))):
+                view_rows.append(dict(view, title=view["title"].replace(" – ", " | ")))
         dump.tables["pageviews"] = (view_columns, view_rows, index > 0)
         previous_views = views
         previous_sessions = sessions

@@ -97,7 +97,6 @@ class _Resolved:
     region: str
     endpoint_url: str | None
     """S3 endpoint from the credential, ``AWS_ENDPOINT_URL*`` or the AWS config; ``None`` for AWS."""
-    sts_endpoint_url: str | None
 
 
 def make_session(credential: Credential, environ: Mapping[str, str] | None = None) -> boto3.session.Session:
@@ -164,7 +163,7 @@ def _build_session(credential: Credential, environ: Mapping[str, str] | None) ->
     session = boto3.session.Session(botocore_session=base, region_name=region)
     if credential.role_arn and credential.type in ("iam-role-to-role", "iam-credential"):
         session = _assume_role_session(credential, environ, session, region, sts_endpoint)
-    return _Resolved(session=session, region=region, endpoint_url=s3_endpoint, sts_endpoint_url=sts_endpoint)
+    return _Resolved(session=session, region=region, endpoint_url=s3_endpoint)
 
 
 def _botocore_session(credential: Credential, environ: Mapping[str, str] | None) -> botocore.session.Session:
@@ -189,6 +188,7 @@ def _botocore_session(credential: Credential, environ: Mapping[str, str] | None)
                     conversion_func=convert,
                 ),
             )
+    session.register_component("data_loader", _shared_loader(session.get_config_variable("data_path")))
     if credential.profile:
         # Must precede the first credential lookup: an explicit profile drops
         # environment keys from botocore's chain.
@@ -200,6 +200,24 @@ def _botocore_session(credential: Credential, environ: Mapping[str, str] | None)
             for provider in resolver.providers
         ]
     return session
+
+
+_loaders: dict[str | None, Any] = {}
+_loaders_lock = threading.Lock()
+
+
+def _shared_loader(data_path: str | None) -> Any:
+    """One botocore data loader per data path, shared by every session.
+
+    Each new botocore session otherwise re-reads and re-parses the endpoint
+    and service model JSON, about 100 ms per source; the loader caches them.
+    """
+    from botocore.loaders import create_loader
+
+    with _loaders_lock:
+        if data_path not in _loaders:
+            _loaders[data_path] = create_loader(data_path)
+        return _loaders[data_path]
 
 
 def _configured_endpoint(
@@ -239,7 +257,7 @@ def _assume_role_session(
 
     role_arn = credential.role_arn
     assert role_arn is not None
-    sts = base.client("sts", region_name=region, endpoint_url=sts_endpoint, config=_client_config(region))
+    sts = base.client("sts", region_name=region, endpoint_url=sts_endpoint, config=_sts_config(region))
     request: dict[str, Any] = {
         "RoleArn": role_arn,
         "RoleSessionName": ROLE_SESSION_NAME,
@@ -286,6 +304,17 @@ def _client_config(region: str, *, path_style: bool = False, unsigned: bool = Fa
         # Virtual-hosted addressing puts the bucket in the hostname, which
         # 127.0.0.1, localhost and most S3-compatible servers cannot serve.
         s3={"addressing_style": "path"} if path_style else None,
+    )
+
+
+def _sts_config(region: str) -> Config:
+    from botocore.config import Config
+
+    return Config(
+        region_name=region,
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
     )
 
 

@@ -62,7 +62,69 @@ def build_parser() -> argparse.ArgumentParser:
     cron.add_argument("--tz", default="UTC", help="IANA time zone (default UTC)")
     cron.add_argument("-n", type=int, default=10, help="how many runs to list (default 10)")
     cron.set_defaults(handler=_cmd_cron)
+
+    run = commands.add_parser("run", help="run a courier for a day, a period or all data",
+                              description="Run a courier: find and land its files, then run its load "
+                              "operations. Events stream as they happen.")
+    run.add_argument("courier", help="the courier's name")
+    _window_arguments(run)
+    run.add_argument("--json", action="store_true", help="print one JSON object with the final status and counts")
+    run.set_defaults(handler=_cmd_run)
+
+    runs = commands.add_parser("runs", help="run history, or one run's log",
+                               description="List runs newest first, or show one run's events.")
+    runs.add_argument("run_id", nargs="?", type=int, metavar="ID", help="show this run's log")
+    runs.add_argument("--follow", action="store_true", help="keep printing new events until the run ends")
+    runs.add_argument("--limit", type=int, default=20, help="how many runs to list (default 20)")
+    runs.set_defaults(handler=_cmd_runs)
+
+    samples = commands.add_parser("samples", help="a courier's landed sample files, newest first",
+                                  description="List the files a courier has landed, newest first, with their "
+                                  "schema and row count; --show ID prints a file's fields and rows.")
+    samples.add_argument("courier", help="the courier's name")
+    samples.add_argument("--show", type=int, metavar="ID", help="print this file's fields and up to 200 rows")
+    samples.set_defaults(handler=_cmd_samples)
+
+    tables = commands.add_parser("tables", help="domain tables with row counts and last load")
+    tables.set_defaults(handler=_cmd_tables)
+
+    table = commands.add_parser("table", help="print rows of a domain table",
+                                description='Print the first rows of a domain table, e.g. courier table "Heap:Users".')
+    table.add_argument("name", help="the table's exact name, e.g. Heap:Users")
+    table.add_argument("--limit", type=int, default=20, help="rows to print (default 20)")
+    table.set_defaults(handler=_cmd_table)
+
+    demo = commands.add_parser("demo", help="try Courier on an embedded S3 with realistic Heap data",
+                               description="Start a local S3 server with generated Heap Connect data, configure "
+                               "couriers, feeds and a group for it in the demo database, and open the app. "
+                               "No AWS account needed.")
+    demo.add_argument("--headless", action="store_true",
+                      help="no app: load the demo into domain tables and print the results")
+    demo.set_defaults(handler=_cmd_demo)
     return parser
+
+
+def _window_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--day", metavar="D", help="load data from a specific day (YYYY-MM-DD; default today, UTC)")
+    group.add_argument("--from", dest="start", metavar="D", help="first day of a period (with --to)")
+    group.add_argument("--all", action="store_true", help="load all data")
+    parser.add_argument("--to", dest="end", metavar="D", help="day after the period's last day (end exclusive)")
+
+
+def window_from_args(args: argparse.Namespace) -> Any:
+    """The run window the command line asks for."""
+    from core.runs import RunWindow
+
+    if args.end and not args.start:
+        raise UsageError("--to needs --from")
+    if args.start:
+        if not args.end:
+            raise UsageError("--from needs --to (the end day is exclusive)")
+        return RunWindow.period(parse_day(args.start), parse_day(args.end))
+    if args.all:
+        return RunWindow.all()
+    return RunWindow.day(parse_day(args.day) if args.day else datetime.now(timezone.utc).date())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -160,8 +222,162 @@ def _cmd_cron(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _open_app(args: argparse.Namespace) -> int:
-    raise UsageError("the terminal app is not part of this build yet; use a subcommand (courier --help)")
+def _print_event(event: Any) -> None:
+    from core.runs import RunEvent
+
+    if isinstance(event, RunEvent):
+        marker = {"error": "!", "warning": "~"}.get(event.level, " ")
+        print(f"{event.at[11:19]} {marker} {event.stage}: {event.message}", flush=True)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from core.runs import run_courier
+    from core.store import default_db_path
+
+    window = window_from_args(args)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("courier: stopping after rolling back the file being loaded (again to abort)", file=sys.stderr)
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        summary = run_courier(default_db_path(), args.courier, window, trigger="manual",
+                              listener=None if args.json else _print_event, stop=stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if args.json:
+        print(json.dumps(summary.to_json(), indent=2))
+    else:
+        print(f"Run {summary.id} {summary.status}: {summary.files:,} files, {summary.rows_read:,} rows read, "
+              f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated, "
+              f"{summary.rows_rejected:,} rejected")
+    return EXIT_OK if summary.status in ("Succeeded", "Warning") else EXIT_FAILED
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    import time
+
+    from core.runs import FINAL_STATUSES, get_run, list_runs, reconcile_stale_runs, run_events
+
+    with _open_store() as store:
+        reconcile_stale_runs(store)
+        if args.run_id is None:
+            runs = list_runs(store, limit=args.limit)
+            if not runs:
+                print("No runs yet: courier run COURIER")
+            for run in runs:
+                print(f"{run.id:>5}  {run.status:<9}  {run.kind:<7} {run.target:<20.20}  "
+                      f"{run.window.describe():<28.28}  {run.started_at[:19].replace('T', ' ')}  "
+                      f"{run.rows_read:>10,} rows")
+            return EXIT_OK
+        run = get_run(store, args.run_id)
+        print(f"Run {run.id}: {run.kind} {run.target}, {run.window.describe()}, {run.trigger}, started "
+              f"{run.started_at[:19].replace('T', ' ')} UTC")
+        last_id = 0
+        while True:
+            for event in run_events(store, run.id, last_id):
+                _print_event(event)
+                last_id = event.id
+            run = get_run(store, run.id)
+            if not args.follow or run.status in FINAL_STATUSES:
+                break
+            time.sleep(0.5)
+            reconcile_stale_runs(store)
+        print(f"Status: {run.status}" + (f" ({run.message.splitlines()[-1]})" if run.message else ""))
+        return EXIT_OK if run.status != "Failed" else EXIT_FAILED
+
+
+def _cmd_samples(args: argparse.Namespace) -> int:
+    from core.feeds import landed_file, view_landed_file
+    from core.project import load_project
+    from core.runs import list_landed_files
+
+    with _open_store() as store:
+        if args.courier not in load_project(store).couriers:
+            raise UsageError(f'There is no courier named "{args.courier}"')
+        if args.show is not None:
+            item = landed_file(store, args.show)
+            print(f"{item.key} ({item.tag}, {item.row_count if item.row_count is not None else '?'} rows)")
+            for field in item.fields:
+                print(f"  {field['name']:<28} {field.get('feed_type', ''):<9} {field.get('avro_type', '')}")
+            columns, rows = view_landed_file(store, args.show)
+            print("\t".join(columns))
+            for row in rows:
+                print("\t".join("" if value is None else str(value) for value in row))
+            return EXIT_OK
+        files = list_landed_files(store, args.courier)
+        if not files:
+            print(f"No landed files yet: courier run \"{args.courier}\" (with {{}} load operations) lands samples")
+        for item in files:
+            rows = f"{item.row_count:,}" if item.row_count is not None else "?"
+            print(f"{item.id:>5}  {item.landed_at[:19].replace('T', ' ')}  {item.tag:<18.18} {rows:>9} rows  "
+                  f"{len(item.fields):>3} fields  {item.key}")
+    return EXIT_OK
+
+
+def _cmd_tables(args: argparse.Namespace) -> int:
+    from core.tables import list_domain_tables
+
+    with _open_store() as store:
+        tables = list_domain_tables(store)
+    if not tables:
+        print("No domain tables yet: activate a feed or run a courier with load operations")
+    for table in tables:
+        loaded = (table.last_loaded_at or "")[:19].replace("T", " ")
+        print(f"{table.name:<48} {table.kind:<5} {table.rows:>10,} rows  {loaded}")
+    return EXIT_OK
+
+
+def _cmd_table(args: argparse.Namespace) -> int:
+    from core.tables import first_rows
+
+    if args.limit < 1:
+        raise UsageError("--limit must be 1 or more")
+    with _open_store() as store:
+        columns, rows = first_rows(store, args.name, args.limit)
+    print("\t".join(columns))
+    for row in rows:
+        print("\t".join("" if value is None else str(value) for value in row))
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from core.demo import HEAP_COURIER, configure_demo, default_demo_db, start_demo_server
+    from core.runs import RunWindow, run_courier
+    from core.store import DB_ENV, open_store
+
+    db_path = Path(os.environ[DB_ENV]) if args.db else default_demo_db()
+    os.environ[DB_ENV] = str(db_path)
+    print(f"Starting the demo S3 server with generated Heap data (database {db_path})…", file=sys.stderr)
+    server = start_demo_server()
+    try:
+        with open_store(db_path) as store:
+            configure_demo(store, server.endpoint_url)
+        if not args.headless:
+            return _open_app(args, demo_note=f"Demo S3 at {server.endpoint_url} (bucket {server.bucket})")
+        summary = run_courier(db_path, HEAP_COURIER, RunWindow.all(), listener=_print_event)
+        print(f"Run {summary.id} {summary.status}: {summary.rows_read:,} rows read, "
+              f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated")
+        _cmd_tables(args)
+        return EXIT_OK if summary.status in ("Succeeded", "Warning") else EXIT_FAILED
+    finally:
+        server.stop()
+
+
+def _open_app(args: argparse.Namespace, demo_note: str | None = None) -> int:
+    from core.store import default_db_path
+    from tui.app import make_app
+
+    make_app(default_db_path(), demo_note=demo_note).run()
+    return EXIT_OK
 
 
 def parse_day(text: str) -> date:

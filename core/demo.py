@@ -1,0 +1,154 @@
+"""The embedded demo: a local S3 server full of realistic Heap data, and a configuration to use it.
+
+``courier demo`` starts moto's S3 server on 127.0.0.1, fills a
+``heap-rs3-demo`` bucket with generated Heap Connect dumps and daily export
+files, and configures couriers, feeds and a courier group, so a newcomer can
+walk the whole workflow with no AWS account. The data is deterministic for a
+given day.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from core.store import Store
+
+DEMO_BUCKET = "heap-rs3-demo"
+DEMO_PORT = 45699
+"""Preferred port, so other shells (``courier run``) reach the same server; any free port otherwise."""
+DEMO_CREDENTIAL = "demo-s3"
+HEAP_COURIER = "Heap"
+EXPORTS_COURIER = "Heap exports"
+DEMO_GROUP = "Heap daily"
+
+
+@dataclass
+class DemoServer:
+    """A running demo S3 server."""
+
+    endpoint_url: str
+    bucket: str
+    today: date
+    summary: dict[str, int]
+    _server: Any
+
+    def stop(self) -> None:
+        """Stop the server (its data lives in memory and is gone)."""
+        self._server.stop()
+
+
+def default_demo_db() -> Path:
+    """The demo's own database, beside (never instead of) the user's."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("courier", appauthor=False)) / "demo.db"
+
+
+def _free_port(preferred: int) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            pass
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_demo_server(*, today: date | None = None, users: int = 3000, pageviews: int = 30000,
+                      port: int | None = None) -> DemoServer:
+    """Start moto's S3 server on 127.0.0.1 and fill the demo bucket."""
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+    from moto.server import ThreadedMotoServer
+
+    from core.heapgen import generate_heap_bucket
+
+    # The server's request log would scribble over the terminal app.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    today = today or date.today()
+    chosen = _free_port(DEMO_PORT if port is None else port)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=chosen, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{chosen}"
+    bucket = generate_heap_bucket(DEMO_BUCKET, users=users, pageviews=pageviews, today=today)
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          config=Config(signature_version=UNSIGNED, s3={"addressing_style": "path"}))
+    client.create_bucket(Bucket=DEMO_BUCKET, ACL="public-read")
+    # Public-read so any shell can reach the demo without keys (S3Source signs nothing for a
+    # loopback endpoint when no credentials are configured).
+    for key, body in bucket.objects.items():
+        client.put_object(Bucket=DEMO_BUCKET, Key=key, Body=body, ACL="public-read")
+    summary = dict(bucket.summary)
+    return DemoServer(endpoint_url=endpoint, bucket=DEMO_BUCKET, today=today, summary=summary, _server=server)
+
+
+def demo_document(endpoint_url: str) -> dict[str, Any]:
+    """The demo configuration: a Heap Connect courier with feeds, a daily-files courier awaiting its feeds, a group."""
+    return {
+        "credentials": {
+            DEMO_CREDENTIAL: {"type": "iam-credential", "region": "us-east-1", "endpoint-url": endpoint_url},
+        },
+        "feeds": {
+            "df-hpusers": {"source": "Heap", "name": "Users", "primary-key": ["user_id"],
+                           "last-updated": "last_modified", "stitch": True, "error-threshold": 1,
+                           "fields": {"email": {"type": "String", "tags": ["email"], "required": False},
+                                      "identity": {"type": "String", "tags": ["email"], "required": False}}},
+            "df-hpsessn": {"source": "Heap", "name": "Sessions", "primary-key": ["session_id"],
+                           "last-updated": None, "stitch": False, "error-threshold": 1},
+            "df-hppgvws": {"source": "Heap", "name": "Pageviews", "primary-key": ["event_id"],
+                           "last-updated": None, "stitch": False, "error-threshold": 1},
+            "df-hpmigrt": {"source": "Heap", "name": "User Migrations", "primary-key": ["from_user_id"],
+                           "last-updated": None, "stitch": False, "error-threshold": 1},
+            "df-hpcheck": {"source": "Heap", "name": "Checkout Complete Order", "primary-key": ["event_id"],
+                           "last-updated": None, "stitch": False, "error-threshold": 1},
+        },
+        "couriers": {
+            HEAP_COURIER: {
+                "plugin": "amazon-s3", "credential": DEMO_CREDENTIAL, "bucket": DEMO_BUCKET, "prefix": "",
+                "layout": "heap-connect",
+                "load-operations": {
+                    "df-hpmigrt": [{"type": "load", "file": "user_migrations"}],
+                    "df-hpcheck": [{"type": "load", "file": "checkout_complete_order"}],
+                    "df-hpsessn": [{"type": "load", "file": "sessions"}],
+                    "df-hppgvws": [{"type": "load", "file": "pageviews"}],
+                    "df-hpusers": [{"type": "load", "file": "users"}],
+                },
+            },
+            EXPORTS_COURIER: {
+                "plugin": "amazon-s3", "credential": DEMO_CREDENTIAL, "bucket": DEMO_BUCKET, "prefix": "",
+                "layout": "file-pattern",
+                "entities": [
+                    {"object/type": "file", "object/file-pattern": f"'exports/{table}-'yyyy-MM-dd'.avro'",
+                     "object/land-as": {"file/tag": table, "file/content-type": "application/avro"}}
+                    for table in ("users", "sessions", "pageviews")
+                ],
+                # Amperity's placeholder: get sample files first, then add feeds and put their IDs here.
+                "load-operations": {"df-xxxxxx": [{"type": "truncate"}, {"type": "load", "file": "users"}]},
+            },
+        },
+        "courier-groups": {
+            DEMO_GROUP: {"schedule": "30 8 * * *", "timezone": "America/Los_Angeles", "file-dates-in-zone": False,
+                         "enabled": True,
+                         "couriers": [{"courier": HEAP_COURIER, "wait": "2h", "offset": "1d",
+                                       "notify-when-missing": True, "stop-when-missing": False}]},
+        },
+    }
+
+
+def configure_demo(store: Store, endpoint_url: str) -> list[str]:
+    """Write the demo configuration; on later starts only the endpoint changes (the user's edits stay)."""
+    from core.project import apply_document, load_project
+
+    document = demo_document(endpoint_url)
+    current = load_project(store)
+    if HEAP_COURIER in current.couriers or DEMO_CREDENTIAL in current.credentials:
+        document = {"credentials": document["credentials"]}
+    return apply_document(store, document).changes
