@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BATCH_ROWS = 5000
+BATCH_ROWS = 2000
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 """Below this much data, starting a decoder process costs more than it saves."""
-QUEUE_BATCHES = 6
+QUEUE_BATCHES = 4
 MAX_REJECT_REASONS = 5
 
 
@@ -109,39 +109,54 @@ def _size(path: str) -> int:
         return 0
 
 
+def decoder_count() -> int:
+    """How many decoder processes to run: one per core, at least two (the writer mostly waits on them)."""
+    import os
+
+    return max(2, min(4, os.cpu_count() or 2))
+
+
 def _decode_in_process(jobs: list[DecodeJob], spec: DecodeSpec) -> Iterator[DecodeEvent]:
     import multiprocessing
+    import queue as queue_module
 
     # spawn, not fork: the TUI and the scheduler call this from threads.
     context = multiprocessing.get_context("spawn")
-    queue = context.Queue(maxsize=QUEUE_BATCHES)
-    process = context.Process(target=_decoder_main, args=(jobs, spec, queue), daemon=True)
-    process.start()
+    workers = min(decoder_count(), len(jobs))
+    queues = [context.Queue(maxsize=QUEUE_BATCHES) for _ in range(workers)]
+    # Files are dealt round-robin; reading file i from worker i % n keeps the strict file order.
+    processes = [context.Process(target=_decoder_main, args=(jobs, spec, queues[n], n, workers), daemon=True)
+                 for n in range(workers)]
+    for process in processes:
+        process.start()
     try:
-        while True:
-            try:
-                event = queue.get(timeout=1.0)
-            except Exception:
-                if not process.is_alive():
-                    raise RuntimeError("the decoder process ended unexpectedly") from None
-                continue
-            if event is None:
-                return
-            yield event
+        for index in range(len(jobs)):
+            source, process = queues[index % workers], processes[index % workers]
+            while True:
+                try:
+                    event = source.get(timeout=1.0)
+                except queue_module.Empty:
+                    if not process.is_alive():
+                        raise RuntimeError("a decoder process ended unexpectedly") from None
+                    continue
+                yield event
+                if isinstance(event, (FileDecoded, FileFailed)):
+                    break
     finally:
-        if process.is_alive():
-            process.terminate()
-        process.join(timeout=5)
-        queue.close()
-        queue.cancel_join_thread()
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+        for source in queues:
+            source.close()
+            source.cancel_join_thread()
 
 
-def _decoder_main(jobs: list[DecodeJob], spec: DecodeSpec, queue: Any) -> None:
-    try:
-        for event in _decode_all(jobs, spec):
+def _decoder_main(jobs: list[DecodeJob], spec: DecodeSpec, queue: Any, worker: int, workers: int) -> None:
+    for index in range(worker, len(jobs), workers):
+        for event in decode_file(index, jobs[index], spec):
             queue.put(event)
-    finally:
-        queue.put(None)
 
 
 def _decode_all(jobs: list[DecodeJob], spec: DecodeSpec) -> Iterator[DecodeEvent]:
@@ -170,7 +185,7 @@ def decode_file(index: int, job: DecodeJob, spec: DecodeSpec) -> Iterator[Decode
                          "pick another field or generate an updated field")
         return
     yield FileStarted(index, columns, types)
-    convert_row = _row_converter(columns, types)
+    convert_row = _row_converter(columns, types, getattr(batches, "native", None))
     key_positions = [lowered.index(key.lower()) for key in spec.primary_key]
     updated_position = lowered.index(spec.last_updated.lower()) if spec.last_updated else None
     rows_read = rows_rejected = 0
@@ -182,7 +197,7 @@ def decode_file(index: int, job: DecodeJob, spec: DecodeSpec) -> Iterator[Decode
             for raw in batch:
                 rows_read += 1
                 try:
-                    values = convert_row(raw)
+                    values = convert_row(raw) if convert_row is not None else raw
                     if len(key_positions) == 1:
                         pk = values[key_positions[0]]
                         if pk is None or pk == "":
@@ -207,14 +222,37 @@ def decode_file(index: int, job: DecodeJob, spec: DecodeSpec) -> Iterator[Decode
     yield FileDecoded(index, rows_read, rows_rejected, reasons)
 
 
-def _row_converter(columns: list[str], types: list[str]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+_NATIVE = {"long": "Integer", "int": "Integer", "double": "Float", "float": "Float", "string": "String"}
+"""Avro types whose decoded values are already what the feed type stores."""
+
+
+class _MarkedBatches:
+    """Batches plus which columns arrive already in their stored form (no conversion needed)."""
+
+    def __init__(self, batches: Iterator[list[tuple[Any, ...]]], native: list[bool]) -> None:
+        self.batches = batches
+        self.native = native
+
+    def __iter__(self) -> Iterator[list[tuple[Any, ...]]]:
+        return self.batches
+
+
+def _marked(batches: Iterator[list[tuple[Any, ...]]], native: list[bool]) -> _MarkedBatches:
+    return _MarkedBatches(batches, native)
+
+
+def _row_converter(columns: list[str], types: list[str],
+                   native: list[bool] | None = None) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
     from core.avro import converter_for
 
+    native = native or [False] * len(types)
     converters = [converter_for(kind) for kind in types]
     active = [(position, convert) for position, (kind, convert) in enumerate(zip(types, converters))
-              if kind != "String"]
-    string_positions = [position for position, kind in enumerate(types) if kind == "String"]
+              if kind != "String" and not native[position]]
+    string_positions = [position for position, kind in enumerate(types) if kind == "String" and not native[position]]
     to_string = converter_for("String")
+    if not active and not string_positions:
+        return None
 
     def convert(raw: tuple[Any, ...]) -> tuple[Any, ...]:
         values = list(raw)
@@ -241,7 +279,8 @@ def _open(job: DecodeJob, spec: DecodeSpec) -> tuple[list[str], list[str], Itera
         info = inspect_file(job.path)
         columns = [f.name for f in info.fields]
         types = [spec.declared_types.get(f.name.lower(), f.feed_type) for f in info.fields]
-        return columns, types, iter_batches(job.path, columns, BATCH_ROWS)
+        native = [_NATIVE.get(f.avro_type) == kind for f, kind in zip(info.fields, types)]
+        return columns, types, _marked(iter_batches(job.path, columns, BATCH_ROWS), native)
     if job.content_type == "text/csv":
         return _open_csv(job, spec)
     if job.content_type == "application/x-ndjson":

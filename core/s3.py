@@ -597,7 +597,8 @@ def describe_source_error(
     """
     if isinstance(exc, SourceError):
         return exc
-    return SourceError(_describe(exc, bucket, prefix, credential, key))
+    # Keys and names may hold any character; the message must stay one line.
+    return SourceError(" ".join(_describe(exc, bucket, prefix, credential, key).splitlines()))
 
 
 def _describe(exc: BaseException, bucket: str, prefix: str, credential: Credential, key: str | None) -> str:
@@ -625,7 +626,10 @@ def _describe(exc: BaseException, bucket: str, prefix: str, credential: Credenti
         )
     if isinstance(exc, (bce.SSOError, bce.TokenRetrievalError)):
         profile = credential.profile or "<profile>"
-        return f"The AWS SSO session of credential {name} has expired or is invalid: run aws sso login --profile {profile}"
+        return (
+            f"The AWS SSO session of credential {name} has expired or is invalid: "
+            f"run aws sso login --profile {profile}"
+        )
     if isinstance(exc, bce.CredentialRetrievalError):
         return (
             f"Could not load AWS credentials for credential {name} ({exc.kwargs.get('provider', 'provider')}): "
@@ -656,7 +660,8 @@ def _describe(exc: BaseException, bucket: str, prefix: str, credential: Credenti
             )
         return f"Invalid S3 request for {location}: {_one_line(report)}"
     if isinstance(exc, bce.InvalidRegionError):
-        return f"Region {_q(str(exc.kwargs.get('region_name', '')))} of credential {name} is not valid: use e.g. us-east-1"
+        region = _q(str(exc.kwargs.get("region_name", "")))
+        return f"Region {region} of credential {name} is not valid: use e.g. us-east-1"
     if isinstance(exc, bce.InvalidConfigError):
         return f"Invalid AWS configuration for credential {name}: {_one_line(str(exc))}"
     return f"S3 access to {location} failed ({type(exc).__name__}): {_one_line(str(exc))}"
@@ -684,9 +689,13 @@ def _describe_client_error(exc: Any, bucket: str, location: str, credential: Cre
     if exc.operation_name == "AssumeRole":
         return f"Cannot assume role {credential.role_arn}: {message}; check the role's trust policy and external ID"
     if code == "NoSuchBucket":
-        return f"Bucket {_q(bucket)} does not exist: check the courier's bucket name (Heap buckets start with heap-rs3-)"
+        return (
+            f"Bucket {_q(bucket)} does not exist: check the courier's bucket name "
+            "(Heap buckets start with heap-rs3-)"
+        )
     if code == "NoSuchKey" or (key and status == 404):
-        return f"s3://{bucket}/{key or error.get('Key', '')} no longer exists: it was deleted since it was listed; run again"
+        missing = key or error.get("Key", "")
+        return f"s3://{bucket}/{missing} no longer exists: it was deleted since it was listed; run again"
     if code == "PreconditionFailed" and key:
         return f"s3://{bucket}/{key} changed while Courier was reading it: run again to pick up the new version"
     if code in {"AccessDenied", "AllAccessDisabled", "AccountProblem"} or status == 403:
@@ -701,7 +710,10 @@ def _describe_client_error(exc: Any, bucket: str, location: str, credential: Cre
         where = f"region {region}" if region else "another region"
         return f"Bucket {_q(bucket)} is in {where}: set the credential's region to it"
     if code == "InvalidBucketName":
-        return f"{_q(bucket)} is not a valid bucket name: use the bare name, e.g. heap-rs3-1234, without s3:// or slashes"
+        return (
+            f"{_q(bucket)} is not a valid bucket name: use the bare name, e.g. heap-rs3-1234, "
+            "without s3:// or slashes"
+        )
     if code in {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "Throttling"} \
             or (isinstance(status, int) and status >= 500):
         return f"S3 is busy or failing for {location} ({code or status}): try again in a few minutes"
