@@ -186,21 +186,37 @@ def validate_document(
     _each_named(root, "feeds", lambda reader, name: _feed(reader, name), project.feeds,
                 key_check=lambda name: None if FEED_ID_RE.match(name) else
                 "feed IDs are df- followed by 6 to 8 letters or digits, e.g. df-5Jagkabc")
-    all_credentials = {**existing.credentials, **project.credentials}
-    all_feeds = {**existing.feeds, **project.feeds}
+    # References are checked against every name the document defines, even one with
+    # errors of its own, so one mistake is reported once.
+    credential_names = set(existing.credentials) | set(_as_dict(root.data.get("credentials")))
+    feed_names = set(existing.feeds) | set(_as_dict(root.data.get("feeds")))
+    _check_domain_tables(validation, existing, project)
     _each_named(
         root, "couriers",
-        lambda reader, name: _courier(reader, name, all_credentials, all_feeds, check_feeds_exist),
+        lambda reader, name: _courier(reader, name, credential_names, feed_names, check_feeds_exist),
         project.couriers,
     )
-    all_couriers = {**existing.couriers, **project.couriers}
+    courier_names = set(existing.couriers) | set(_as_dict(root.data.get("couriers")))
     all_group_names = set(existing.groups) | set(_as_dict(root.data.get("courier-groups")))
     _each_named(
         root, "courier-groups",
-        lambda reader, name: _group(reader, name, all_couriers, all_group_names),
+        lambda reader, name: _group(reader, name, courier_names, all_group_names),
         project.groups,
     )
     return validation
+
+
+def _check_domain_tables(validation: Validation, existing: Project, project: Project) -> None:
+    owners: dict[str, str] = {}
+    merged = {**existing.feeds, **project.feeds}
+    for feed_id in [*(i for i in existing.feeds if i not in project.feeds), *project.feeds]:
+        feed = merged[feed_id]
+        table = feed.table_name
+        if table in owners:
+            validation.errors.append(f"feeds.{feed_id}: the domain table \"{table}\" already belongs to feed "
+                                     f"{owners[table]}; choose another feed name")
+        else:
+            owners[table] = feed_id
 
 
 def _each_named(root: _Reader, section: str, build: Callable[[_Reader, str], Any], into: dict[str, Any],
@@ -238,9 +254,9 @@ def _credential(reader: _Reader, name: str) -> Credential | None:
     endpoint_url = reader.string("endpoint-url")
     if endpoint_url is not None and not endpoint_url.startswith(("http://", "https://")):
         reader.error("endpoint-url", f"{json_str(endpoint_url)} must start with http:// or https://")
-    if kind == "iam-role-to-role" and role_arn is None and "role-arn" not in reader.data:
+    if kind == "iam-role-to-role" and _blank(reader.data.get("role-arn")):
         reader.error("role-arn", "is required for an iam-role-to-role credential")
-    if kind == "aws-profile" and profile is None and "profile" not in reader.data:
+    if kind == "aws-profile" and _blank(reader.data.get("profile")):
         reader.error("profile", "is required for an aws-profile credential")
     if external_id is not None and kind == "aws-profile":
         reader.error("external-id", "only applies when a role is assumed (iam-role-to-role or iam-credential)")
@@ -250,8 +266,8 @@ def _credential(reader: _Reader, name: str) -> Credential | None:
                       profile=profile, region=region, endpoint_url=endpoint_url)
 
 
-def _courier(reader: _Reader, name: str, credentials: Mapping[str, Credential],
-             feeds: Mapping[str, Feed], check_feeds_exist: bool) -> Courier | None:
+def _courier(reader: _Reader, name: str, credentials: set[str],
+             feeds: set[str], check_feeds_exist: bool) -> Courier | None:
     reader.choice("plugin", ("amazon-s3",), default="amazon-s3")
     credential = reader.string("credential", required=True)
     if credential is not None and credential not in credentials:
@@ -263,8 +279,8 @@ def _courier(reader: _Reader, name: str, credentials: Mapping[str, Credential],
         reader.warn("bucket", f"{json_str(bucket)} does not start with heap-rs3-, which Heap Connect requires")
     prefix = reader.string("prefix", default="", allow_empty=True) or ""
     layout = reader.choice("layout", LAYOUTS, default="file-pattern") or "file-pattern"
-    entities = _entities(reader, layout)
-    known_tags = None if entities is None else list(dict.fromkeys(e.tag for e in entities))
+    entities, tags = _entities(reader, layout)
+    known_tags = None if entities is None else tags
     operations = _load_operations(reader, known_tags, feeds, check_feeds_exist)
     if credential is None or bucket is None:
         return None
@@ -272,19 +288,20 @@ def _courier(reader: _Reader, name: str, credentials: Mapping[str, Credential],
                    entities=entities, load_operations=operations)
 
 
-def _entities(reader: _Reader, layout: str) -> tuple[Entity, ...] | None:
+def _entities(reader: _Reader, layout: str) -> tuple[tuple[Entity, ...] | None, list[str]]:
     from core.patterns import parse_pattern
 
     raw = reader.data.get("entities")
     if raw is None:
         if layout == "file-pattern":
             reader.error("entities", "is required in the file-pattern layout (a list of files to pull)")
-            return ()
-        return None
+            return (), []
+        return None, []
     if not isinstance(raw, list):
         reader.error("entities", f"must be a JSON array, not {_json_type(raw)}")
-        return ()
+        return (), []
     entities: list[Entity] = []
+    tags: list[str] = []
     for index, item in enumerate(raw):
         item_reader = _Reader(reader.validation, f"{reader.at('entities')}[{index}]", item, _ENTITY_KEYS)
         if not item_reader.data:
@@ -309,16 +326,18 @@ def _entities(reader: _Reader, layout: str) -> tuple[Entity, ...] | None:
                                         or header_rows < 0):
             land.error("file/header-rows", "must be a whole number of rows, 0 or more")
             header_rows = None
+        if tag and tag not in tags:
+            tags.append(tag)
         separator = land.string("file/separator") if land.data else None
         quote = land.string("file/quote") if land.data else None
         if pattern and tag and content_type:
             entities.append(Entity(file_pattern=pattern, tag=tag, content_type=content_type,
                                    optional=optional, header_rows=header_rows,
                                    separator=separator, quote=quote))
-    return tuple(entities)
+    return tuple(entities), tags
 
 
-def _load_operations(reader: _Reader, known_tags: list[str] | None, feeds: Mapping[str, Feed],
+def _load_operations(reader: _Reader, known_tags: list[str] | None, feeds: set[str],
                      check_feeds_exist: bool) -> dict[str, tuple[LoadOperation, ...]]:
     raw = reader.data.get("load-operations", {})
     path = reader.at("load-operations")
@@ -440,7 +459,7 @@ def _fields(reader: _Reader) -> tuple[FeedField, ...] | None:
     return tuple(fields)
 
 
-def _group(reader: _Reader, name: str, couriers: Mapping[str, Courier], group_names: set[str]) -> CourierGroup | None:
+def _group(reader: _Reader, name: str, couriers: set[str], group_names: set[str]) -> CourierGroup | None:
     from core.schedule import validate_cron, validate_timezone
 
     schedule = reader.string("schedule")
@@ -513,6 +532,10 @@ def _name_problem(name: str) -> str | None:
     if bad:
         return f"names must not contain {' '.join(repr(ch) for ch in bad)}"
     return None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
