@@ -99,7 +99,20 @@ def decode_files(jobs: list[DecodeJob], spec: DecodeSpec, *, parallel: bool | No
     if not parallel:
         yield from _decode_all(jobs, spec)
         return
-    yield from _decode_in_process(jobs, spec)
+    started = False
+    try:
+        for event in _decode_in_process(jobs, spec):
+            started = True
+            yield event
+    except _DecoderDied:
+        if started:
+            raise RuntimeError("a decoder process ended unexpectedly") from None
+        # Some hosts cannot start a helper process (e.g. an unimportable __main__): decode here instead.
+        yield from _decode_all(jobs, spec)
+
+
+class _DecoderDied(Exception):
+    pass
 
 
 def _size(path: str) -> int:
@@ -137,7 +150,7 @@ def _decode_in_process(jobs: list[DecodeJob], spec: DecodeSpec) -> Iterator[Deco
                     event = source.get(timeout=1.0)
                 except queue_module.Empty:
                     if not process.is_alive():
-                        raise RuntimeError("a decoder process ended unexpectedly") from None
+                        raise _DecoderDied() from None
                     continue
                 yield event
                 if isinstance(event, (FileDecoded, FileFailed)):

@@ -1,0 +1,289 @@
+"""Reviewing a domain table a page at a time: keyset paging, filters, sorting, frequencies, export.
+
+Nothing here loads a whole table: pages come from keyset queries on the
+unique ``_pk`` (or on ``(column, _pk)`` when sorted by a column), so the first
+page and a jump to any key cost the same on a million rows as on a hundred.
+User filters are SQL ``WHERE`` conditions run on a read-only connection with an
+authorizer that refuses anything but reading, so a filter can never change data.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import CourierError, NotFoundError
+from core.models import PK_COLUMN, quote_identifier
+
+PAGE_ROWS = 100
+WRITE_WORDS = re.compile(
+    r"\b(insert|update|delete|drop|alter|create|replace|attach|detach|pragma|vacuum|reindex|begin|commit|"
+    r"rollback|savepoint|release)\b", re.IGNORECASE)
+
+
+class FilterError(CourierError):
+    """A filter or sort the user typed cannot run; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class View:
+    """What part of a table to show: an optional filter and sort column."""
+
+    table: str
+    where: str | None = None
+    sort: str | None = None
+    """Column to sort by; ``None`` means key order (``_pk``)."""
+    descending: bool = False
+
+
+@dataclass
+class Page:
+    """Rows of one page and the keys to continue from."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    has_before: bool
+    has_after: bool
+    first_key: tuple[Any, ...] | None = None
+    last_key: tuple[Any, ...] | None = None
+
+
+@dataclass
+class Frequencies:
+    """How often each value of a column occurs in the current view."""
+
+    column: str
+    values: list[tuple[Any, int]] = field(default_factory=list)
+    distinct: int = 0
+    total: int = 0
+
+
+def open_reader(db_path: Path | str) -> sqlite3.Connection:
+    """A read-only connection that refuses every statement that could write."""
+    uri = f"file:{Path(db_path).resolve()}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    conn.execute("PRAGMA query_only = 1")
+    conn.set_authorizer(_read_only_authorizer)
+    return conn
+
+
+_ALLOWED_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+
+
+def _read_only_authorizer(action: int, arg1: Any, arg2: Any, database: Any, trigger: Any) -> int:
+    if action in _ALLOWED_ACTIONS:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA and arg1 in ("table_info", "table_xinfo", "query_only"):
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
+def columns_of(conn: sqlite3.Connection, table: str) -> list[str]:
+    """A table's or view's columns; raises :class:`NotFoundError` when it does not exist."""
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')",
+                          (table,)).fetchone()
+    if not exists:
+        raise NotFoundError(f'There is no domain table "{table}"')
+    return [row[1] for row in conn.execute(f"PRAGMA table_info({quote_identifier(table)})")]
+
+
+def check_filter(conn: sqlite3.Connection, view: View) -> None:
+    """Raise :class:`FilterError` with one line when the view's filter or sort cannot run."""
+    columns = columns_of(conn, view.table)
+    if view.sort is not None and view.sort not in columns:
+        raise FilterError(f'There is no column "{view.sort}" in {view.table}')
+    if view.where is None or not view.where.strip():
+        return
+    word = WRITE_WORDS.search(_strip_strings(view.where))
+    if word or ";" in _strip_strings(view.where):
+        found = word.group(1).upper() if word else ";"
+        raise FilterError(f"Filters are read-only conditions (found {found}); write a WHERE condition "
+                          "such as country = 'US' AND time >= '2026-11-20'")
+    try:
+        conn.execute(f"SELECT 1 FROM {quote_identifier(view.table)} WHERE {view.where} LIMIT 0").fetchall()
+    except sqlite3.DatabaseError as error:
+        message = str(error)
+        if "not authorized" in message:
+            message = "only reading is allowed in a filter"
+        raise FilterError(f"Filter error: {message}") from None
+
+
+def _strip_strings(sql: str) -> str:
+    return re.sub(r"'(?:[^']|'')*'", "''", sql)
+
+
+def _order_columns(view: View) -> list[str]:
+    return [view.sort, PK_COLUMN] if view.sort and view.sort != PK_COLUMN else [PK_COLUMN]
+
+
+def _where(view: View, extra: str | None = None) -> str:
+    parts = [f"({view.where})" for _ in [0] if view.where and view.where.strip()]
+    if extra:
+        parts.append(extra)
+    return f" WHERE {' AND '.join(parts)}" if parts else ""
+
+
+def _keyset_condition(view: View, key: tuple[Any, ...], forward: bool) -> tuple[str, list[Any]]:
+    """Rows strictly after (or before) ``key`` in the view's order; NULLs sort first, as in SQLite."""
+    ascending = forward != view.descending
+    op = ">" if ascending else "<"
+    if len(key) == 1:
+        return f"{quote_identifier(PK_COLUMN)} {op} ?", [key[0]]
+    value, pk = key
+    column, pk_column = quote_identifier(view.sort or PK_COLUMN), quote_identifier(PK_COLUMN)
+    if value is None:
+        if ascending:
+            return f"(({column} IS NULL AND {pk_column} {op} ?) OR {column} IS NOT NULL)", [pk]
+        return f"({column} IS NULL AND {pk_column} {op} ?)", [pk]
+    nulls = "" if ascending else f" OR {column} IS NULL"
+    return f"({column} {op} ? OR ({column} = ? AND {pk_column} {op} ?){nulls})", [value, value, pk]
+
+
+def _order_by(view: View, forward: bool) -> str:
+    ascending = forward != view.descending
+    direction = "ASC" if ascending else "DESC"
+    return ", ".join(f"{quote_identifier(c)} {direction}" for c in _order_columns(view))
+
+
+def fetch_page(conn: sqlite3.Connection, view: View, *, after: tuple[Any, ...] | None = None,
+               before: tuple[Any, ...] | None = None, limit: int = PAGE_ROWS) -> Page:
+    """One page of the view: the first page, the page after ``after`` or the page before ``before``."""
+    check_filter(conn, view)
+    columns = columns_of(conn, view.table)
+    key_positions = [columns.index(c) for c in _order_columns(view)]
+    forward = before is None
+    condition, params = (None, [])
+    if after is not None:
+        condition, params = _keyset_condition(view, after, True)
+    elif before is not None:
+        condition, params = _keyset_condition(view, before, False)
+    sql = (f"SELECT * FROM {quote_identifier(view.table)}{_where(view, condition)} "
+           f"ORDER BY {_order_by(view, forward)} LIMIT ?")
+    try:
+        rows = [tuple(row) for row in conn.execute(sql, (*params, limit + 1))]
+    except sqlite3.DatabaseError as error:
+        raise FilterError(f"Filter error: {error}") from None
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if not forward:
+        rows.reverse()
+    page = Page(columns=columns, rows=rows, has_before=False, has_after=False)
+    if rows:
+        page.first_key = tuple(rows[0][p] for p in key_positions)
+        page.last_key = tuple(rows[-1][p] for p in key_positions)
+        page.has_after = more if forward else _exists(conn, view, page.last_key, True)
+        page.has_before = (after is not None and _exists(conn, view, page.first_key, False)) if forward else more
+    return page
+
+
+def _exists(conn: sqlite3.Connection, view: View, key: tuple[Any, ...], forward: bool) -> bool:
+    condition, params = _keyset_condition(view, key, forward)
+    sql = f"SELECT 1 FROM {quote_identifier(view.table)}{_where(view, condition)} LIMIT 1"
+    return conn.execute(sql, params).fetchone() is not None
+
+
+def jump_to_key(conn: sqlite3.Connection, view: View, text: str, limit: int = PAGE_ROWS) -> Page:
+    """The page starting at the first row whose key (or sort column) is at or after ``text``."""
+    value: Any = text
+    if re.fullmatch(r"-?\d+", text.strip()):
+        value = int(text.strip())
+    column = view.sort or PK_COLUMN
+    op = "<=" if view.descending else ">="
+    sql = (f"SELECT {quote_identifier(column)}, {quote_identifier(PK_COLUMN)} FROM {quote_identifier(view.table)}"
+           f"{_where(view, f'{quote_identifier(column)} {op} ?')} ORDER BY {_order_by(view, True)} LIMIT 1")
+    check_filter(conn, view)
+    found = conn.execute(sql, (value,)).fetchone()
+    if found is None:
+        return fetch_page(conn, view, before=None, after=_last_key(conn, view), limit=limit)
+    return _page_from(conn, view, found, limit)
+
+
+def jump_to_fraction(conn: sqlite3.Connection, view: View, fraction: float, limit: int = PAGE_ROWS) -> Page:
+    """The page at a position in the view, e.g. 0.5 for the middle (walks the key index, not the rows)."""
+    total = count_rows(conn, view)
+    offset = max(0, min(total - 1, int(total * fraction)))
+    columns = ", ".join(quote_identifier(c) for c in _order_columns(view))
+    sql = (f"SELECT {columns} FROM {quote_identifier(view.table)}{_where(view)} "
+           f"ORDER BY {_order_by(view, True)} LIMIT 1 OFFSET ?")
+    found = conn.execute(sql, (offset,)).fetchone()
+    if found is None:
+        return fetch_page(conn, view, limit=limit)
+    return _page_from(conn, view, found, limit)
+
+
+def _page_from(conn: sqlite3.Connection, view: View, key_row: tuple[Any, ...], limit: int) -> Page:
+    key = tuple(key_row) if view.sort and view.sort != PK_COLUMN else (key_row[-1],)
+    # Start just before the key so the page begins with the row itself.
+    previous = fetch_page(conn, view, before=key, limit=1)
+    if previous.rows:
+        page = fetch_page(conn, view, after=previous.last_key, limit=limit)
+        page.has_before = True
+        return page
+    return fetch_page(conn, view, limit=limit)
+
+
+def _last_key(conn: sqlite3.Connection, view: View) -> tuple[Any, ...] | None:
+    page = fetch_page(conn, View(view.table, view.where, view.sort, not view.descending), limit=1)
+    return page.first_key
+
+
+def count_rows(conn: sqlite3.Connection, view: View) -> int:
+    """Rows in the view (with its filter)."""
+    check_filter(conn, view)
+    return int(conn.execute(f"SELECT COUNT(*) FROM {quote_identifier(view.table)}{_where(view)}").fetchone()[0])
+
+
+def frequencies(conn: sqlite3.Connection, view: View, column: str, limit: int = 100) -> Frequencies:
+    """The most frequent values of a column in the view, like VisiData's Shift+F."""
+    check_filter(conn, view)
+    if column not in columns_of(conn, view.table):
+        raise FilterError(f'There is no column "{column}" in {view.table}')
+    quoted, table = quote_identifier(column), quote_identifier(view.table)
+    values = [(row[0], int(row[1])) for row in conn.execute(
+        f"SELECT {quoted}, COUNT(*) AS n FROM {table}{_where(view)} GROUP BY {quoted} "
+        f"ORDER BY n DESC, {quoted} LIMIT ?", (limit,))]
+    distinct, total = conn.execute(
+        f"SELECT COUNT(DISTINCT {quoted}) + MAX({quoted} IS NULL), COUNT(*) FROM {table}{_where(view)}").fetchone()
+    return Frequencies(column=column, values=values, distinct=int(distinct or 0), total=int(total or 0))
+
+
+def export_csv(conn: sqlite3.Connection, view: View, path: Path | str,
+               progress: Callable[[int, int], None] | None = None, should_stop: Callable[[], bool] | None = None,
+               chunk: int = 5000) -> int:
+    """Write the view to a CSV file in the view's order, streaming; returns the rows written.
+
+    The file is written beside its final name and renamed at the end, so a
+    stopped or failed export never leaves a partial file behind.
+    """
+    check_filter(conn, view)
+    target = Path(path).expanduser()
+    total = count_rows(conn, view)
+    temporary = target.with_name(target.name + ".part")
+    written = 0
+    try:
+        with temporary.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns_of(conn, view.table))
+            cursor = conn.execute(f"SELECT * FROM {quote_identifier(view.table)}{_where(view)} "
+                                  f"ORDER BY {_order_by(view, True)}")
+            while True:
+                rows = cursor.fetchmany(chunk)
+                if not rows:
+                    break
+                writer.writerows(rows)
+                written += len(rows)
+                if progress:
+                    progress(written, total)
+                if should_stop and should_stop():
+                    raise CourierError("Export stopped; no file was written")
+        temporary.replace(target)
+    except OSError as error:
+        raise CourierError(f"Cannot write {target}: {error.strerror or error}") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+    return written
