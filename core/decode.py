@@ -32,6 +32,8 @@ class DecodeSpec:
     last_updated: str | None
     declared_types: dict[str, str] = field(default_factory=dict)
     """Lower-cased field name → feed type, for fields the feed declares."""
+    required: frozenset[str] = frozenset()
+    """Lower-cased names of fields that must have a value; rows without one are rejected."""
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,8 @@ def decode_file(index: int, job: DecodeJob, spec: DecodeSpec) -> Iterator[Decode
     convert_row = _row_converter(columns, types, getattr(batches, "native", None))
     key_positions = [lowered.index(key.lower()) for key in spec.primary_key]
     updated_position = lowered.index(spec.last_updated.lower()) if spec.last_updated else None
+    required_positions = [(position, columns[position]) for position, name in enumerate(lowered)
+                          if name in spec.required]
     rows_read = rows_rejected = 0
     reasons: list[str] = []
     try:
@@ -211,6 +215,9 @@ def decode_file(index: int, job: DecodeJob, spec: DecodeSpec) -> Iterator[Decode
                 rows_read += 1
                 try:
                     values = convert_row(raw) if convert_row is not None else raw
+                    for position, name in required_positions:
+                        if values[position] is None or values[position] == "":
+                            raise ValueError(f"required field {name} is empty")
                     if len(key_positions) == 1:
                         pk = values[key_positions[0]]
                         if pk is None or pk == "":

@@ -92,8 +92,9 @@ class _FileState:
 def decode_spec(feed: Feed) -> DecodeSpec:
     """The decoder's view of a feed."""
     declared = {f.name.lower(): f.type for f in feed.fields or ()}
+    required = frozenset(f.name.lower() for f in feed.fields or () if f.required)
     return DecodeSpec(primary_key=tuple(feed.primary_key), last_updated=feed.last_updated,
-                      declared_types=declared)
+                      declared_types=declared, required=required)
 
 
 def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHooks,
@@ -149,7 +150,7 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
                 hooks.progress(state.file.job.label, decoded.index + 1, file_count, rows_done,
                                state.file.row_count)
             elif isinstance(decoded, FileFailed):
-                raise CourierError(decoded.message)
+                raise CourierError(_failure_text(decoded.message, state.file, unit))
             elif isinstance(decoded, FileDecoded):
                 if hooks.should_stop():
                     raise RunStopped()
@@ -197,6 +198,17 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
     finally:
         events.close()
     return totals
+
+
+def _failure_text(message: str, file: UnitFile, unit: LoadUnit) -> str:
+    """Name the object, not just the landed file, and give advice that fits the layout."""
+    if file.key and file.job.label in message:
+        message = message.replace(file.job.label, file.key, 1)
+    if unit.cursor_courier is not None:
+        message = message.replace(
+            "re-export it or remove it from the bucket",
+            f"ask Heap to resync the {unit.source_table} table; the next run resumes from this file")
+    return message
 
 
 def _current_exception() -> tuple:

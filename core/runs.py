@@ -157,7 +157,7 @@ class RunLog:
         self.run_id = run_id
         self.listener = listener
         self.stop = stop
-        self.pending: list[tuple[str, str, str, str | None, str]] = []
+        self.pending: list[tuple[str, str, str, str | None, str, bool]] = []
         self.started = time.monotonic()
         self.warnings: list[str] = []
         self._last_stop_check = 0.0
@@ -168,27 +168,31 @@ class RunLog:
         at = utc_now()
         if level == "warning":
             self.warnings.append(message)
-        self.pending.append((stage, message, level, file, at))
-        if not self.store.in_transaction:
+        in_transaction = self.store.in_transaction
+        # Inside a load transaction the row waits for the commit, but the listener hears it now.
+        self.pending.append((stage, message, level, file, at, in_transaction))
+        if in_transaction:
+            if self.listener:
+                self.listener(RunEvent(0, self.run_id, at, level, stage, message, file))
+        else:
             self.flush()
-        elif self.listener:
-            self.listener(RunEvent(0, self.run_id, at, level, stage, message, file))
 
     def flush(self) -> None:
         """Write buffered events."""
         if not self.pending or self.store.in_transaction:
             return
         pending, self.pending = self.pending, []
+        written = []
         with self.store.atomic():
-            ids = []
-            for stage, message, level, file, at in pending:
+            for stage, message, level, file, at, heard in pending:
                 cursor = self.store.execute(
                     "INSERT INTO run_events (run_id, at, level, stage, message, file) VALUES (?, ?, ?, ?, ?, ?)",
                     (self.run_id, at, level, stage, message, file))
-                ids.append((cursor.lastrowid, stage, message, level, file, at))
+                if not heard:
+                    written.append(RunEvent(int(cursor.lastrowid or 0), self.run_id, at, level, stage, message, file))
         if self.listener:
-            for event_id, stage, message, level, file, at in ids:
-                self.listener(RunEvent(int(event_id or 0), self.run_id, at, level, stage, message, file))
+            for event in written:
+                self.listener(event)
 
     def progress(self, label: str, index: int, total: int, done: int, rows: int | None) -> None:
         """Pass file progress to an in-process listener."""
@@ -308,8 +312,8 @@ def run_courier(
             counts = _run_courier_body(store, db_path, log, project, courier, window, parallel)
             if counts.rows_rejected or log.warnings:
                 status = "Warning"
-                message = (f"{counts.rows_rejected:,} rows rejected" if counts.rows_rejected
-                           else log.warnings[0])
+                message = (f"{counts.rows_rejected:,} row{'s' if counts.rows_rejected != 1 else ''} rejected"
+                           if counts.rows_rejected else log.warnings[0])
             log.event("Courier job completed", f"{counts.files:,} files, {counts.rows_read:,} rows read, "
                       f"{counts.rows_inserted:,} inserted, {counts.rows_updated:,} updated, "
                       f"{counts.rows_rejected:,} rejected")
@@ -468,7 +472,7 @@ def find_source_files(courier: Courier, source: Any, window: RunWindow) -> Found
                 found.missing += [pattern.render(day) for day in day_range(window.start, window.end)
                                   if day not in days_seen]
             elif not matched:
-                found.missing.append(pattern.render(window.start or date.today()) if pattern.has_date
+                found.missing.append(pattern.render(window.start) if pattern.has_date and window.start
                                      else pattern.describe())
         found.files.extend(matched)
     found.files.sort(key=lambda f: (f.file_date or datetime.min, f.key))
@@ -503,7 +507,8 @@ class LandedFile:
 def _land(store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any, obj: Any, tag: str,
           content_type: str, *, file_date: datetime | None = None, dump_id: int | None = None,
           part: int | None = None, index: int = 0, total: int = 0) -> LandedFile:
-    dest = landing_root(db_path) / _safe(courier.name) / obj.key
+    # One copy per object version: a replaced object never overwrites an older sample.
+    dest = landing_root(db_path) / _safe(courier.name) / (obj.etag[:16] or "unknown") / obj.key
     if log.should_stop():
         raise RunStopped()
     source.download(obj, dest)
@@ -546,7 +551,17 @@ def _describe_landed(path: Path, content_type: str) -> tuple[list[dict[str, Any]
             return [], None
         return ([{"name": f.name, "avro_type": f.avro_type, "nullable": f.nullable, "feed_type": f.feed_type}
                  for f in info.fields], info.row_count)
-    return [], None
+    from core.decode import DecodeJob, DecodeSpec, FileDecoded, FileStarted, decode_file
+
+    fields: list[dict[str, Any]] = []
+    rows: int | None = None
+    for event in decode_file(0, DecodeJob(str(path), content_type, "", path.name), DecodeSpec((), None)):
+        if isinstance(event, FileStarted):
+            fields = [{"name": name, "avro_type": "string", "nullable": True, "feed_type": kind}
+                      for name, kind in zip(event.columns, event.types)]
+        elif isinstance(event, FileDecoded):
+            rows = event.rows_read
+    return fields, rows
 
 
 def _land_files(store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any,
@@ -638,7 +653,8 @@ def _apply(store: Store, log: RunLog, feed: Feed, units: list[LoadUnit], totals:
     counts = apply_units(store, feed, units, hooks, parallel=parallel)
     log.flush()
     if counts.rows_rejected:
-        log.event("Ingest feed progress", f"{feed.table_name}: {counts.rows_rejected:,} rows rejected "
+        log.event("Ingest feed progress", f"{feed.table_name}: {counts.rows_rejected:,} "
+                  f"row{'s' if counts.rows_rejected != 1 else ''} rejected "
                   f"({'; '.join(counts.reject_reasons[:2])})", "warning")
     return counts
 

@@ -181,6 +181,20 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "scheduler state: the last slot fired per courier group",
+        """
+        CREATE TABLE schedule_state (
+            group_name TEXT PRIMARY KEY,
+            schedule TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            last_slot TEXT NOT NULL,
+            last_run_id INTEGER,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 """Numbered schema migrations, applied in order on open; never edit a released one."""
 

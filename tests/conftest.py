@@ -194,7 +194,9 @@ def s3_bucket(s3_server: str, aws_env: dict[str, str], s3_admin: BaseClient) -> 
 # as many moto buckets as tests need; the manifests' s3:// URIs are rewritten to name
 # the bucket they are copied into, as Heap's would.
 
-HEAP_TODAY = __import__("datetime").date(2026, 11, 25)
+import datetime as _datetime  # noqa: E402
+
+HEAP_TODAY = _datetime.date(2026, 11, 25)
 """The day the generated data ends (exclusive): daily files are dated 2026-11-19 … 2026-11-25."""
 HEAP_GENERATED_BUCKET = "heap-rs3-generated"
 

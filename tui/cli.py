@@ -63,6 +63,47 @@ def build_parser() -> argparse.ArgumentParser:
     cron.add_argument("-n", type=int, default=10, help="how many runs to list (default 10)")
     cron.set_defaults(handler=_cmd_cron)
 
+    group = commands.add_parser("group", help="run, preview or export the schedule of a courier group",
+                                description="Courier groups run couriers as one unit, by hand or on a cron "
+                                "schedule (see courier scheduler).")
+    group_commands = group.add_subparsers(dest="group_command", metavar="ACTION", parser_class=_Parser,
+                                          required=True)
+    group_run = group_commands.add_parser(
+        "run", help="run a courier group now",
+        description="Run every courier of a group in order, with its wait times, missing-data rules and "
+        "constraint. A day, a period or all data is used exactly, with no offset; --scheduled runs the "
+        "window of the latest scheduled slot, offsets applied (the crontab line uses it).")
+    group_run.add_argument("name", help="the group's name")
+    _window_arguments(group_run)
+    group_run.add_argument(
+        "--scheduled", action="store_true", help="run as the schedule would now: the latest slot's file windows")
+    group_run.add_argument("--json", action="store_true", help="print one JSON object with the final status, "
+                           "counts and courier runs")
+    group_run.set_defaults(handler=_cmd_group_run)
+    group_preview = group_commands.add_parser(
+        "preview", help="the next scheduled runs with their file windows and DST notes",
+        description="List a group's next runs in its zone and in UTC, with daylight-saving notes and the "
+        "file dates each courier would load.")
+    group_preview.add_argument("name", help="the group's name")
+    group_preview.add_argument("-n", type=int, default=10, help="how many runs to list (default 10)")
+    group_preview.set_defaults(handler=_cmd_group_preview)
+    group_crontab = group_commands.add_parser(
+        "crontab", help="print a crontab line that runs the group on its schedule",
+        description="Print crontab lines for people who prefer system cron to courier scheduler.")
+    group_crontab.add_argument("name", help="the group's name")
+    group_crontab.add_argument("--log", metavar="PATH", help="where the runs' output goes (default: "
+                               "courier-cron.log beside the database)")
+    group_crontab.set_defaults(handler=_cmd_group_crontab)
+
+    scheduler = commands.add_parser(
+        "scheduler", help="run due courier groups (foreground, for systemd, tmux or nohup)",
+        description="Run enabled courier groups when their schedules come due, until stopped (SIGTERM or "
+        "Ctrl-C: the file being loaded rolls back). One scheduler per database. A slot missed while it was "
+        "not running runs once on start.")
+    scheduler.add_argument("--once", action="store_true", help="run whatever is due now and exit (for system cron)")
+    scheduler.add_argument("--now", help=argparse.SUPPRESS)
+    scheduler.set_defaults(handler=_cmd_scheduler)
+
     run = commands.add_parser("run", help="run a courier for a day, a period or all data",
                               description="Run a courier: find and land its files, then run its load "
                               "operations. Events stream as they happen.")
@@ -208,7 +249,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_cron(args: argparse.Namespace) -> int:
-    from core.schedule import describe_cron, next_runs, validate_cron, validate_timezone
+    from core.schedule import describe_cron, upcoming_runs, validate_cron, validate_timezone
 
     problem = validate_cron(args.expression) or validate_timezone(args.tz)
     if problem:
@@ -216,9 +257,200 @@ def _cmd_cron(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise UsageError("-n must be 1 or more")
     print(describe_cron(args.expression) + f" ({args.tz})")
-    for moment in next_runs(args.expression, args.tz, datetime.now(timezone.utc), args.n):
-        utc = moment.astimezone(timezone.utc)
-        print(f"  {moment:%a %Y-%m-%d %H:%M %Z}   {utc:%Y-%m-%d %H:%M} UTC")
+    for slot in upcoming_runs(args.expression, args.tz, _now(), args.n):
+        print(_slot_line(slot))
+        if slot.dst_note:
+            print(f"      ~ DST {slot.dst_note}")
+    return EXIT_OK
+
+
+def _now() -> datetime:
+    """The current time; ``COURIER_FAKE_NOW`` (an ISO instant) pins it for tests and rehearsals."""
+    fake = os.environ.get("COURIER_FAKE_NOW")
+    if fake:
+        from core.scheduler import parse_now
+
+        return parse_now(fake)
+    return datetime.now(timezone.utc)
+
+
+def _slot_line(slot: Any) -> str:
+    if slot.at is None:
+        return f"  {slot.wall:%a %Y-%m-%d %H:%M} {'':<3}   skipped"
+    return f"  {slot.at:%a %Y-%m-%d %H:%M %Z}   {slot.at_utc:%Y-%m-%d %H:%M} UTC"
+
+
+def _load_group(store: Any, name: str) -> Any:
+    from core.project import load_project
+
+    project = load_project(store)
+    group = project.groups.get(name)
+    if group is None:
+        known = ", ".join(sorted(project.groups)) or "none yet"
+        raise UsageError(f'There is no courier group named "{name}" (groups: {known})')
+    return group
+
+
+def _cmd_group_preview(args: argparse.Namespace) -> int:
+    from core.schedule import describe_cron, schedule_preview
+
+    if args.n < 1:
+        raise UsageError("-n must be 1 or more")
+    with _open_store() as store:
+        group = _load_group(store, args.name)
+    if not group.schedule:
+        raise UsageError(f'Courier group "{group.name}" has no schedule: it runs only by hand '
+                         f'(courier group run "{group.name}" --day D)')
+    frame = group.timezone if group.file_dates_in_zone else "UTC"
+    print(f"{group.name}: {describe_cron(group.schedule)} ({group.timezone}); file dates in {frame}"
+          + ("" if group.enabled else "; disabled, so the scheduler will not run it"))
+    for member in group.couriers:
+        flags = [flag for flag, on in (("notify when missing", member.notify_when_missing),
+                                       ("stop when missing", member.stop_when_missing)) if on]
+        print(f"  {member.courier}: wait {member.wait}, offset {member.offset}"
+              + (f", {', '.join(flags)}" if flags else ""))
+    if group.run_after:
+        print(f'  Runs after courier group "{group.run_after}" has succeeded for the same window')
+    for run in schedule_preview(group, _now(), args.n):
+        print(_slot_line(run.slot))
+        for courier, window in run.windows:
+            print(f"      {courier}: files dated {_days(window.days)} (window {window.start:%Y-%m-%d %H:%M} → "
+                  f"{window.end:%Y-%m-%d %H:%M} {window.end:%Z}, {window.kind})")
+        for note in (run.dst_note, run.utc_note):
+            if note:
+                print(f"      ~ DST {note}")
+    return EXIT_OK
+
+
+def _days(days: Any) -> str:
+    from core.schedule import describe_days
+
+    return describe_days(days)
+
+
+def _cmd_group_run(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from core.groups import run_group
+    from core.store import default_db_path
+
+    if args.scheduled and (args.day or args.start or args.end or args.all):
+        raise UsageError("--scheduled cannot be combined with --day, --from/--to or --all")
+    window = None if args.scheduled else window_from_args(args)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("courier: stopping the group after rolling back the file being loaded (again to abort)",
+              file=sys.stderr)
+
+    listener = None if args.json else _print_event
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if args.scheduled:
+            summary = _run_group_scheduled(args.name, stop, listener)
+        else:
+            summary = run_group(default_db_path(), args.name, window, trigger="manual", now=_now(), stop=stop,
+                                listener=listener)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if args.json:
+        from core.groups import run_summary_json
+
+        with _open_store() as store:
+            print(json.dumps(run_summary_json(store, summary.id), indent=2))
+    else:
+        print(f"Group run {summary.id} {summary.status}: {summary.files:,} files, {summary.rows_read:,} rows read, "
+              f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated, "
+              f"{summary.rows_rejected:,} rejected" + (f" ({summary.message.splitlines()[0]})"
+                                                       if summary.message else ""))
+    return EXIT_OK if summary.status in ("Succeeded", "Warning") else EXIT_FAILED
+
+
+def _run_group_scheduled(name: str, stop: Any, listener: Any) -> Any:
+    from core.schedule import latest_run, previous_run
+    from core.scheduler import DueRun, fire, read_state
+    from core.store import default_db_path
+
+    now = _now()
+    with _open_store() as store:
+        group = _load_group(store, name)
+        state = read_state(store).get(group.name)
+    if not group.schedule:
+        raise UsageError(f'Courier group "{group.name}" has no schedule: choose --day, --from/--to or --all')
+    slot = latest_run(group.schedule, group.timezone, now)
+    if slot is None:
+        raise UsageError(f'Courier group "{group.name}" has never been due on "{group.schedule}"')
+    since = None
+    if state is not None and state.schedule == group.schedule and state.timezone == group.timezone:
+        before = previous_run(group.schedule, group.timezone, slot)
+        if before is not None and state.last_slot < before:
+            since = state.last_slot
+    summary = fire(default_db_path(), DueRun(group, slot, since, 1), now, stop=stop,
+                   log=lambda message: print(f"courier: {message}", file=sys.stderr), listener=listener)
+    if summary is None:
+        raise UsageError(f'Courier group "{group.name}" could not start (see above)')
+    return summary
+
+
+def _cmd_group_crontab(args: argparse.Namespace) -> int:
+    import shlex
+
+    from core.schedule import describe_cron
+    from core.store import default_db_path
+
+    with _open_store() as store:
+        group = _load_group(store, args.name)
+    if not group.schedule:
+        raise UsageError(f'Courier group "{group.name}" has no schedule, so it has no crontab line')
+    db_path = default_db_path().expanduser().resolve()
+    log = Path(args.log).expanduser().resolve() if args.log else db_path.parent / "courier-cron.log"
+    installed = Path(sys.executable).with_name("courier")
+    program = [str(installed)] if installed.exists() else [sys.executable, "-m", "tui.cli"]
+    command = " ".join(shlex.quote(part) for part in
+                       [*program, "--db", str(db_path), "group", "run", group.name, "--scheduled"])
+    line = (f"{group.schedule} cd {shlex.quote(str(db_path.parent))} && {command} "
+            f">> {shlex.quote(str(log))} 2>&1")
+    # cron turns an unescaped % into a newline.
+    line = line.replace("%", "\\%")
+    print(f"# Courier group {json.dumps(group.name)}: {describe_cron(group.schedule)} ({group.timezone})")
+    if not group.enabled:
+        print("# The group is disabled: courier scheduler skips it, but this line would still run it.")
+    print("# CRON_TZ needs cronie (Fedora, RHEL, Arch); other crons use the system zone. Or run: courier scheduler")
+    print(f"CRON_TZ={group.timezone}")
+    print(line)
+    return EXIT_OK
+
+
+def _cmd_scheduler(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from core.scheduler import offset_clock, parse_now, run_scheduler
+    from core.store import default_db_path
+
+    fake = args.now or os.environ.get("COURIER_FAKE_NOW")
+    clock = offset_clock(parse_now(fake)) if fake else None
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("courier: scheduler stopping (the file being loaded rolls back; again to abort)", file=sys.stderr,
+              flush=True)
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        run_scheduler(default_db_path(), once=args.once, clock=clock, stop=stop,
+                      log=lambda message: print(message, flush=True), listener=_print_event)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return EXIT_OK
 
 

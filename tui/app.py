@@ -1,0 +1,199 @@
+"""The Courier app: one factory, one stylesheet, screens that call only ``core``.
+
+``make_app`` is the only way the CLI, the tests and the screenshot script
+build the app. The app keeps one :class:`~core.store.Store` for cheap reads on
+the UI thread; thread workers open their own store for anything that writes
+or waits (S3, runs, saves) and post messages back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from core.errors import CourierError
+from core.store import Store
+from tui.commands import CourierCommands
+from tui.messages import RunFinished, RunStarted
+
+if TYPE_CHECKING:
+    from core.runs import RunWindow
+
+Clock = Callable[[], datetime]
+"""Returns the current time, timezone-aware; injectable so tests and screenshots are stable."""
+
+
+def system_clock() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class CourierApp(App[None]):
+    """Keyboard-first setup and review of Heap couriers, over SSH at 80×24."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Courier"
+    COMMANDS = App.COMMANDS | {CourierCommands}
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help"),
+        Binding("ctrl+p,colon", "command_palette", "Commands", show=False),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, db_path: Path, store: Store, *, demo_note: str | None = None,
+                 clock: Clock = system_clock, cursor_blink: bool = True) -> None:
+        super().__init__()
+        self.db_path = db_path
+        self.store = store
+        self.demo_note = demo_note
+        self.clock = clock
+        self.cursor_blink = cursor_blink
+        self.theme = "textual-dark"
+
+    def get_default_screen(self) -> Screen[object]:
+        from tui.screens.sources import SourcesScreen
+
+        return SourcesScreen()
+
+    def on_unmount(self) -> None:
+        self.store.close()
+
+    def courier_names(self) -> list[str]:
+        """Names of the stored couriers (for the command palette)."""
+        return [row["name"] for row in self.store.query("SELECT name FROM couriers ORDER BY name")]
+
+    def action_help(self) -> None:
+        """Show every key of the current screen."""
+        from tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen, self.screen.title or self.title))
+
+    def action_add_courier(self) -> None:
+        """Open the courier editor on a new courier."""
+        from tui.screens.courier_editor import CourierEditorScreen
+
+        self.push_screen(CourierEditorScreen())
+
+    def action_edit_courier(self, name: str) -> None:
+        """Open the courier editor on a stored courier."""
+        from tui.screens.courier_editor import CourierEditorScreen
+
+        self.push_screen(CourierEditorScreen(name))
+
+    def action_run_courier(self, name: str) -> None:
+        """Open the Run Courier dialog, then run the courier in a worker."""
+        from core.project import load_project
+        from tui.screens.run_courier import RunCourierScreen
+
+        project = load_project(self.store)
+        courier = project.couriers.get(name)
+        if courier is None:
+            self.notify(f'There is no courier named "{name}"', severity="error")
+            return
+
+        def chosen(window: RunWindow | None) -> None:
+            if window is not None:
+                self._run_courier(name, window)
+
+        self.push_screen(RunCourierScreen(courier, project), callback=chosen)
+
+    @work(thread=True, exit_on_error=False, group="run", description="Run courier")
+    def _run_courier(self, name: str, window: RunWindow) -> None:
+        from core.runs import RunEvent, run_courier
+
+        started: list[int] = []
+        completed: list[str] = []
+
+        def listen(event: object) -> None:
+            if not isinstance(event, RunEvent):
+                return
+            if not started:
+                started.append(event.run_id)
+                self.post_message(RunStarted(name, event.run_id))
+            if event.message.startswith("Completed in"):
+                completed.append(event.message)
+
+        summary = run_courier(self.db_path, name, window, listener=listen)
+        self.post_message(RunFinished(summary, completed[-1] if completed else None))
+
+    def on_run_started(self, message: RunStarted) -> None:
+        self.notify(f"Running {message.courier} (run {message.run_id})…", title="Run started")
+        self._reload_sources()
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        summary = message.summary
+        if summary.status == "Failed":
+            self.notify(summary.message or "The run failed", title=f"{summary.target}: Failed",
+                        severity="error", timeout=15)
+        else:
+            counts = (f"{summary.files:,} files, {summary.rows_read:,} rows read, "
+                      f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated")
+            detail = f"{message.completed}. {counts}" if message.completed else counts
+            if summary.message:
+                detail = f"{summary.message}. {detail}"
+            self.notify(detail, title=f"{summary.target}: {summary.status}",
+                        severity="warning" if summary.status != "Succeeded" else "information", timeout=10)
+        self._reload_sources()
+
+    def _reload_sources(self) -> None:
+        from tui.screens.sources import SourcesScreen
+
+        if isinstance(self.screen, SourcesScreen):
+            self.screen.action_reload()
+
+    def action_go_home(self) -> None:
+        """Back to the Sources screen, closing everything above it."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.report_failure(event.worker)
+
+    def report_failure(self, worker: Worker[object]) -> None:
+        """Turn a failed worker into one notification; the app keeps running.
+
+        Screens forward their workers' failures here (``ReportsWorkerFailures``).
+        """
+        self.notify(describe_failure(worker.error), title=f"{worker.description or worker.name} failed",
+                    severity="error", timeout=10)
+
+
+def describe_failure(error: BaseException | None) -> str:
+    """One line for a worker's exception: the engine's own line, or the exception's type and first line."""
+    if error is None:
+        return "unknown error"
+    text = str(error).strip()
+    first = text.splitlines()[0] if text else ""
+    if isinstance(error, CourierError):
+        return first or type(error).__name__
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+def make_app(db_path: Path, *, demo_note: str | None = None, clock: Clock | None = None,
+             cursor_blink: bool = True) -> CourierApp:
+    """Build the app on a database; the CLI, the tests and the screenshot script all call this.
+
+    Args:
+        db_path: The Courier database (created and migrated when missing).
+        demo_note: A line shown on the Sources screen, e.g. where the demo's S3 listens.
+        clock: Returns "now" (aware); fixes next runs and today's date in tests and screenshots.
+        cursor_blink: ``False`` keeps text cursors steady, for snapshots.
+
+    Raises:
+        CourierError: The database cannot be opened.
+    """
+    store = Store(db_path)
+    return CourierApp(Path(db_path), store, demo_note=demo_note, clock=clock or system_clock,
+                      cursor_blink=cursor_blink)

@@ -1,0 +1,204 @@
+"""Form checking for the editors: turn form values into a project document and its problems.
+
+Pure functions over ``core``: no Textual here, so the rules the editors show
+inline are testable on their own. Every problem is routed to the form field it
+belongs to, with its path in the document shown relative to the object
+(``entities[0].object/land-as.file/tag: is required``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.config import validate_document
+from core.models import Courier, Credential, Project
+
+COURIER_FIELDS = ("name", "credential", "bucket", "prefix", "layout", "entities", "load-operations")
+"""Form fields of the courier editor, in screen order; problems route to one of these or ``other``."""
+
+CREDENTIAL_FIELDS = ("name", "type", "role-arn", "external-id", "profile", "region", "endpoint-url")
+"""Form fields of the credential modal, in screen order (they are also the document keys)."""
+
+
+@dataclass
+class FormCheck:
+    """The outcome of checking a form: the document to save and every problem, by field."""
+
+    document: dict[str, Any] | None = None
+    """The object's body in project-document form, or ``None`` when it cannot be built."""
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+    courier: Courier | None = None
+    """The parsed courier, when the courier form has no errors."""
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing blocks saving (warnings allowed)."""
+        return not any(self.errors.values())
+
+    @property
+    def error_count(self) -> int:
+        """How many errors the form has."""
+        return sum(len(problems) for problems in self.errors.values())
+
+    def add(self, level: str, field_name: str, message: str) -> None:
+        """Record a problem against a field."""
+        target = self.errors if level == "error" else self.warnings
+        target.setdefault(field_name, []).append(message)
+
+
+@dataclass
+class CourierForm:
+    """What the courier editor's fields hold, as text."""
+
+    name: str
+    credential: str | None
+    bucket: str
+    prefix: str
+    layout: str
+    entities_text: str
+    load_operations_text: str
+
+
+def json_problem(text: str) -> tuple[Any, str | None]:
+    """Parse JSON text; return ``(value, None)`` or ``(None, "line L, column C: reason")``."""
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as error:
+        return None, f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+
+
+def check_courier_form(form: CourierForm, existing: Project, original_name: str | None) -> FormCheck:
+    """Validate the courier editor's values the way saving would.
+
+    Args:
+        form: The field values.
+        existing: The stored configuration (credentials and feeds are looked up here).
+        original_name: The courier being edited, or ``None`` when adding one.
+
+    Returns:
+        The document body to save and every problem routed to its field.
+    """
+    check = FormCheck()
+    name = form.name.strip()
+    if not name:
+        check.add("error", "name", "is required, e.g. Heap")
+    elif name != original_name and name in existing.couriers:
+        check.add("error", "name", f'a courier named "{name}" already exists; choose another name')
+    body: dict[str, Any] = {
+        "plugin": "amazon-s3",
+        "credential": form.credential or "",
+        "bucket": form.bucket.strip(),
+        "prefix": form.prefix,
+        "layout": form.layout,
+    }
+    if not form.credential:
+        check.add("error", "credential", "choose a credential, or create one")
+        body.pop("credential")
+    invalid: set[str] = set()
+    if form.entities_text.strip():
+        entities, problem = json_problem(form.entities_text)
+        if problem:
+            check.add("error", "entities", problem)
+            invalid.add("entities")
+        else:
+            body["entities"] = entities
+    if form.load_operations_text.strip():
+        operations, problem = json_problem(form.load_operations_text)
+        if problem:
+            check.add("error", "load-operations", problem)
+            invalid.add("load-operations")
+        else:
+            body["load-operations"] = operations
+    else:
+        body["load-operations"] = {}
+    if "entities" in invalid and form.layout == "heap-connect":
+        # Without the list every Heap table may be named, so load operations still check.
+        invalid.discard("entities")
+    check.document = body
+    validation = validate_document({"couriers": {name or "courier": body}}, existing=existing)
+    root = f"couriers.{name or 'courier'}"
+    for level, problems in (("error", validation.errors), ("warning", validation.warnings)):
+        for problem in problems:
+            field_name, text = _route(problem, root, COURIER_FIELDS, default="name")
+            if field_name == "credential" and not form.credential:
+                continue
+            if field_name in invalid:
+                continue
+            if "entities" in invalid and field_name == "load-operations" and "matches no file/tag" in text:
+                continue
+            if "entities" in invalid and field_name == "entities":
+                continue
+            check.add(level, field_name, text)
+    if check.ok:
+        check.courier = validation.project.couriers.get(name)
+    return check
+
+
+def check_credential_form(values: dict[str, str], existing: Project) -> FormCheck:
+    """Validate the credential modal's values.
+
+    Args:
+        values: Field → text for every name in ``CREDENTIAL_FIELDS``; blank means not set.
+        existing: The stored configuration (names must be new).
+
+    Returns:
+        The credential's document body and every problem routed to its field.
+    """
+    check = FormCheck()
+    name = values.get("name", "").strip()
+    if not name:
+        check.add("error", "name", "is required, e.g. heap-s3")
+    elif name in existing.credentials:
+        check.add("error", "name", f'a credential named "{name}" already exists; choose another name')
+    body = {key: values[key].strip() for key in CREDENTIAL_FIELDS[1:] if values.get(key, "").strip()}
+    check.document = body
+    validation = validate_document({"credentials": {name or "credential": body}}, existing=existing)
+    root = f"credentials.{name or 'credential'}"
+    for level, problems in (("error", validation.errors), ("warning", validation.warnings)):
+        for problem in problems:
+            field_name, text = _route(problem, root, CREDENTIAL_FIELDS, default="name")
+            check.add(level, field_name, text)
+    return check
+
+
+def credential_from_document(name: str, body: dict[str, Any]) -> Credential:
+    """The credential a modal's document describes (used after it is saved)."""
+    return Credential(name=name, type=body["type"], role_arn=body.get("role-arn"),
+                      external_id=body.get("external-id"), profile=body.get("profile"),
+                      region=body.get("region"), endpoint_url=body.get("endpoint-url"))
+
+
+def _route(problem: str, root: str, fields: tuple[str, ...], default: str) -> tuple[str, str]:
+    """Split ``root.path: message`` into the form field it belongs to and ``path: message``."""
+    if not problem.startswith(root):
+        return "other", problem
+    rest = problem[len(root):]
+    if rest.startswith(": "):
+        return default, rest[2:]
+    relative = rest.lstrip(".")
+    for name in fields:
+        if relative.startswith(name) and relative[len(name):len(name) + 1] in (".", "[", ":"):
+            return name, relative
+    return "other", relative
+
+
+def preview_courier(form: CourierForm, existing: Project) -> Courier | str:
+    """The courier to preview or test, built from the connection fields and entities only.
+
+    Load operations are left out, so a half-edited load operation never blocks a
+    preview. Returns the courier, or one line saying what to fix first.
+    """
+    check = check_courier_form(
+        CourierForm(name=form.name or "preview", credential=form.credential, bucket=form.bucket,
+                    prefix=form.prefix, layout=form.layout, entities_text=form.entities_text,
+                    load_operations_text="{}"),
+        Project(credentials=existing.credentials, feeds=existing.feeds), None)
+    for field_name in ("credential", "bucket", "prefix", "layout", "entities", "other"):
+        if check.errors.get(field_name):
+            return f"Fix the {field_name} first: {check.errors[field_name][0]}"
+    if check.courier is None:
+        return "Fix the problems shown in red first"
+    return check.courier

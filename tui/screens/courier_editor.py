@@ -1,0 +1,478 @@
+"""Add or edit a courier: connection, layout, entities list and load operations."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+from datetime import date
+from typing import TYPE_CHECKING, Any, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Header, Input, Select, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from core.models import LAYOUTS, Courier, Credential, Entity
+from core.project import courier_document, load_project
+from tui.forms import COURIER_FIELDS, CourierForm, FormCheck, check_courier_form, preview_courier
+from tui.messages import ConfigSaved, ConnectionTested, HeapDiscovered, MatchesPreviewed
+from tui.screens.base import ReportsWorkerFailures, apply_app_settings
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.credential import CredentialScreen
+from tui.widgets import ProblemList
+
+if TYPE_CHECKING:
+    from tui.app import CourierApp
+
+NEW_CREDENTIAL = "\0new-credential"
+"""Select value of the "Create new credential…" option."""
+
+EXAMPLE_ENTITIES = [{
+    "object/type": "file",
+    "object/file-pattern": "'exports/users-'yyyy-MM-dd'.avro'",
+    "object/land-as": {"file/tag": "users", "file/content-type": "application/avro"},
+}]
+"""A new courier starts from Amperity's example entities list, ready to edit."""
+
+PREVIEW_KEYS_SHOWN = 5
+"""Matching keys listed per entity in the preview; the rest are counted."""
+
+ACTION_GROUPS = ("preview", "test", "discover")
+
+
+@functools.cache
+def heap_discovery_available() -> bool:
+    """Whether the engine has Heap Connect discovery (``core.heap``), without importing it."""
+    return importlib.util.find_spec("core.heap") is not None
+
+
+class CourierEditorScreen(ReportsWorkerFailures, Screen[str | None]):
+    """The Add courier / Edit courier page, with live validation.
+
+    Args:
+        name: The courier to edit, or ``None`` to add one.
+    """
+
+    BINDINGS = [
+        Binding("f2,ctrl+s", "save", "Save"),
+        Binding("escape,backspace", "back", "Back"),
+        Binding("f3,p", "preview", "Preview"),
+        Binding("f4,t", "test_connection", "Test"),
+        Binding("f8,D", "discover", "Discover"),
+    ]
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__()
+        self.original_name = name
+        self.check = FormCheck()
+        self.initial_form: CourierForm | None = None
+        self._credential_value: str | None = None
+        self._ready = False
+
+    @property
+    def courier_app(self) -> CourierApp:
+        return cast("CourierApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="courier-form", classes="form", can_focus=False):
+            yield Static("Amazon S3 courier. Load operations may start as {} (land sample files only).",
+                         classes="form-intro", markup=False)
+            with Horizontal(classes="form-row"):
+                yield Static("Name", classes="field-label")
+                yield Input(id="courier-name", placeholder="e.g. Heap", compact=True)
+            yield ProblemList(id="name-problems")
+            with Horizontal(classes="form-row"):
+                yield Static("Credential", classes="field-label")
+                yield Select[str]([], id="credential", prompt="Choose a credential", compact=True)
+            yield ProblemList(id="credential-problems")
+            with Horizontal(classes="form-row"):
+                yield Static("Bucket", classes="field-label")
+                yield Input(id="bucket", placeholder="heap-rs3-…", compact=True)
+            yield ProblemList(id="bucket-problems")
+            with Horizontal(classes="form-row"):
+                yield Static("Prefix", classes="field-label")
+                yield Input(id="prefix", placeholder="optional, e.g. heap/", compact=True)
+            yield ProblemList(id="prefix-problems")
+            with Horizontal(classes="form-row"):
+                yield Static("Layout", classes="field-label")
+                yield Select[str]([(layout, layout) for layout in LAYOUTS], id="layout", allow_blank=False,
+                                  value="file-pattern", compact=True)
+            yield ProblemList(id="layout-problems")
+            yield Static("Entities list (JSON)", classes="editor-label")
+            yield _json_editor("entities")
+            yield ProblemList(id="entities-problems")
+            yield Static("Load operations (JSON, feed ID → operations)", classes="editor-label")
+            yield _json_editor("load-operations")
+            yield ProblemList(id="load-operations-problems")
+            yield ProblemList(id="other-problems")
+            with Horizontal(id="editor-actions", classes="button-row"):
+                yield Static("Day", classes="field-label-short")
+                yield Input(id="preview-day", placeholder="YYYY-MM-DD", compact=True)
+                yield Button("Preview matches", id="preview-button", compact=True)
+                yield Button("Test connection", id="test-button", compact=True)
+                yield Button("Discover", id="discover-button", compact=True)
+            yield Static("", id="action-result", markup=False)
+            with Horizontal(classes="button-row"):
+                yield Button("Save", id="save-button", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel-button", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app = self.courier_app
+        project = load_project(app.store)
+        self.existing = project
+        courier = project.couriers.get(self.original_name) if self.original_name else None
+        self.title = f"Edit courier {self.original_name}" if courier else "Add courier"
+        if courier is not None:
+            body = courier_document(courier)
+            form = CourierForm(
+                name=courier.name, credential=courier.credential, bucket=courier.bucket, prefix=courier.prefix,
+                layout=courier.layout,
+                entities_text=_pretty(body["entities"]) if "entities" in body else "",
+                load_operations_text=_pretty(body["load-operations"]))
+        else:
+            credential = next(iter(project.credentials), None)
+            form = CourierForm(name="", credential=credential, bucket="", prefix="", layout="file-pattern",
+                               entities_text=_pretty(EXAMPLE_ENTITIES), load_operations_text="{}")
+        self.initial_form = form
+        self._credential_value = form.credential
+        self.query_one("#courier-name", Input).value = form.name
+        self._set_credential_options(project.credentials, form.credential)
+        self.query_one("#bucket", Input).value = form.bucket
+        self.query_one("#prefix", Input).value = form.prefix
+        self.query_one("#layout", Select).value = form.layout
+        self.query_one("#entities", TextArea).load_text(form.entities_text)
+        self.query_one("#load-operations", TextArea).load_text(form.load_operations_text)
+        self.query_one("#preview-day", Input).value = app.clock().date().isoformat()
+        self.query_one("#discover-button", Button).display = heap_discovery_available()
+        apply_app_settings(self)
+        self.query_one("#courier-name", Input).focus()
+        self._ready = True
+        self.validate_form()
+
+    # Form state
+
+    def form(self) -> CourierForm:
+        """The values in the fields now."""
+        credential = self.query_one("#credential", Select).value
+        return CourierForm(
+            name=self.query_one("#courier-name", Input).value,
+            credential=credential if isinstance(credential, str) and credential != NEW_CREDENTIAL else None,
+            bucket=self.query_one("#bucket", Input).value,
+            prefix=self.query_one("#prefix", Input).value,
+            layout=cast(str, self.query_one("#layout", Select).value),
+            entities_text=self.query_one("#entities", TextArea).text,
+            load_operations_text=self.query_one("#load-operations", TextArea).text,
+        )
+
+    @property
+    def dirty(self) -> bool:
+        """Whether the fields differ from what was loaded."""
+        return self._ready and self.form() != self.initial_form
+
+    def validate_form(self) -> FormCheck:
+        """Check the form as saving would, and show every problem under its field."""
+        self.check = check_courier_form(self.form(), self.existing, self.original_name)
+        for field_name in (*COURIER_FIELDS, "other"):
+            self.query_one(f"#{field_name}-problems", ProblemList).show(
+                self.check.errors.get(field_name, []), self.check.warnings.get(field_name, []))
+        save = self.query_one("#save-button", Button)
+        discover = self.query_one("#discover-button", Button)
+        can_discover = self.form().layout == "heap-connect"
+        if save.disabled == self.check.ok or discover.disabled == can_discover:
+            save.disabled = not self.check.ok
+            discover.disabled = not can_discover
+            self.refresh_bindings()
+        return self.check
+
+    @on(Input.Changed, "#courier-name, #bucket, #prefix")
+    @on(TextArea.Changed)
+    def _changed(self) -> None:
+        if self._ready:
+            self.validate_form()
+
+    @on(Select.Changed, "#layout")
+    def _layout_changed(self) -> None:
+        if self._ready:
+            self.validate_form()
+
+    @on(Select.Changed, "#credential")
+    def _credential_changed(self, event: Select.Changed) -> None:
+        if not self._ready:
+            return
+        if event.value == NEW_CREDENTIAL:
+            self.app.push_screen(CredentialScreen(), callback=self._credential_created)
+            return
+        self._credential_value = event.value if isinstance(event.value, str) else None
+        self.validate_form()
+
+    def _credential_created(self, name: str | None) -> None:
+        self.existing = load_project(self.courier_app.store)
+        self._set_credential_options(self.existing.credentials, name or self._credential_value)
+        if name:
+            self._credential_value = name
+        self.query_one("#credential", Select).focus()
+        self.validate_form()
+
+    def _set_credential_options(self, credentials: dict[str, Credential], value: str | None) -> None:
+        select = self.query_one("#credential", Select)
+        options = [(f"{name} ({credential.type})", name) for name, credential in credentials.items()]
+        options.append(("Create new credential…", NEW_CREDENTIAL))
+        select.set_options(options)
+        if value in credentials:
+            select.value = value
+        else:
+            select.clear()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "discover":
+            if not heap_discovery_available():
+                return False
+            return True if self._ready and self.form().layout == "heap-connect" else None
+        if action == "save":
+            return True if self.check.ok else None
+        return True
+
+    # Save and leave
+
+    def action_save(self) -> None:
+        check = self.validate_form()
+        if not check.ok or check.document is None:
+            count = check.error_count
+            self.notify(f"Not saved: fix the {count} problem{'s' if count != 1 else ''} marked ✗ first.",
+                        severity="error", title="Not saved")
+            self._focus_first_problem()
+            return
+        name = self.form().name.strip()
+        self._save(name, self.original_name, check.document)
+
+    def _focus_first_problem(self) -> None:
+        targets = {"name": "#courier-name", "credential": "#credential", "bucket": "#bucket", "prefix": "#prefix",
+                   "layout": "#layout", "entities": "#entities", "load-operations": "#load-operations"}
+        for field_name in COURIER_FIELDS:
+            if self.check.errors.get(field_name):
+                self.query_one(targets[field_name]).focus()
+                return
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Save courier")
+    def _save(self, name: str, original: str | None, document: dict[str, Any]) -> None:
+        from core.project import apply_document, rename_courier
+        from core.store import Store
+
+        with Store(self.courier_app.db_path) as store:
+            if original is not None and original != name:
+                result = rename_courier(store, original, document, name)
+            else:
+                result = apply_document(store, {"couriers": {name: document}})
+        self.post_message(ConfigSaved("courier", name, result.changes, result.warnings, document))
+
+    def on_config_saved(self, message: ConfigSaved) -> None:
+        if message.kind == "feeds":
+            self.existing = load_project(self.courier_app.store)
+            operations = message.document.get("load-operations")
+            if operations is not None:
+                self.query_one("#load-operations", TextArea).load_text(_pretty(operations))
+            self.notify(f"Created {len(message.changes)} feed{'s' if len(message.changes) != 1 else ''}; "
+                        "the load operations now name them.", title="Feeds")
+            self.validate_form()
+            return
+        if message.kind != "courier":
+            return
+        notes = f" ({len(message.warnings)} warning{'s' if len(message.warnings) != 1 else ''})" \
+            if message.warnings else ""
+        self.notify(f'Saved courier "{message.name}"{notes}', title="Saved",
+                    severity="warning" if message.warnings else "information")
+        self.initial_form = None
+        self._ready = False
+        self.dismiss(message.name)
+
+    def action_back(self) -> None:
+        if not self.dirty:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self._ready = False
+                self.dismiss(None)
+
+        what = f'courier "{self.original_name}"' if self.original_name else "the new courier"
+        self.app.push_screen(ConfirmScreen(f"Discard your changes to {what}?", "Nothing has been saved.",
+                                           yes="Discard", no="Keep editing"), callback=answered)
+
+    @on(Button.Pressed, "#save-button")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel-button")
+    def _cancel_pressed(self) -> None:
+        self.action_back()
+
+    # Preview, test connection, discover
+
+    def _connection(self) -> tuple[Courier, Credential] | None:
+        courier = preview_courier(self.form(), self.existing)
+        if isinstance(courier, str):
+            self._show_result(courier, error=True)
+            return None
+        return courier, self.existing.credentials[courier.credential]
+
+    def action_preview(self) -> None:
+        connection = self._connection()
+        if connection is None:
+            return
+        courier, credential = connection
+        if not courier.entities:
+            self._show_result("The heap-connect layout reads manifests, not file patterns: use Discover "
+                              "to list the tables, or add entities to preview.", error=True)
+            return
+        text = self.query_one("#preview-day", Input).value.strip()
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            self._show_result(f'Day: "{text}" is not a day; use YYYY-MM-DD, e.g. 2026-11-25', error=True)
+            self.query_one("#preview-day", Input).focus()
+            return
+        self._show_result(f"Listing s3://{courier.bucket}/{courier.prefix} for {day}…")
+        self._preview_matches(credential, courier.bucket, courier.prefix, courier.entities, day)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="preview", description="Preview matches")
+    def _preview_matches(self, credential: Credential, bucket: str, prefix: str, entities: tuple[Entity, ...],
+                         day: date) -> None:
+        from textual.worker import get_current_worker
+
+        from core.patterns import parse_pattern
+        from core.s3 import S3Source
+
+        worker = get_current_worker()
+        source = S3Source(credential, bucket, prefix)
+        matches: dict[str, list[str]] = {}
+        for entity in entities:
+            pattern = parse_pattern(entity.file_pattern)
+            keys = matches.setdefault(entity.tag, [])
+            for obj in source.list_objects(pattern.literal_prefix()):
+                if worker.is_cancelled:
+                    return
+                relative = source.relative_key(obj.key)
+                if pattern.matches_day(relative, day):
+                    keys.append(relative)
+        self.post_message(MatchesPreviewed(day, matches))
+
+    def on_matches_previewed(self, message: MatchesPreviewed) -> None:
+        lines = [f"Files for {message.day}:"]
+        for tag, keys in message.matches.items():
+            if not keys:
+                lines.append(f"  {tag}: no match")
+                continue
+            shown = ", ".join(keys[:PREVIEW_KEYS_SHOWN])
+            more = f" and {len(keys) - PREVIEW_KEYS_SHOWN} more" if len(keys) > PREVIEW_KEYS_SHOWN else ""
+            lines.append(f"  {tag}: {shown}{more}")
+        self._show_result("\n".join(lines))
+
+    def action_test_connection(self) -> None:
+        connection = self._connection()
+        if connection is None:
+            return
+        courier, credential = connection
+        self._show_result(f"Connecting to s3://{courier.bucket}/{courier.prefix}…")
+        self._test_connection(credential, courier.bucket, courier.prefix)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="test", description="Test connection")
+    def _test_connection(self, credential: Credential, bucket: str, prefix: str) -> None:
+        from core.s3 import S3Source
+
+        self.post_message(ConnectionTested(S3Source(credential, bucket, prefix).test_connection()))
+
+    def on_connection_tested(self, message: ConnectionTested) -> None:
+        self._show_result(message.line)
+
+    def action_discover(self) -> None:
+        if self.check_action("discover", ()) is not True:
+            return
+        connection = self._connection()
+        if connection is None:
+            return
+        courier, credential = connection
+        self._show_result(f"Reading the Heap Connect manifests in s3://{courier.bucket}/{courier.prefix}…")
+        self._discover(credential, courier.bucket, courier.prefix)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="discover", description="Discover")
+    def _discover(self, credential: Credential, bucket: str, prefix: str) -> None:
+        from core.heap import discover
+        from core.s3 import S3Source
+
+        found = discover(S3Source(credential, bucket, prefix))
+        self.post_message(HeapDiscovered(list(found.entities), dict(found.feeds), dict(found.load_operations)))
+
+    def on_heap_discovered(self, message: HeapDiscovered) -> None:
+        self.query_one("#entities", TextArea).load_text(_pretty(message.entities))
+        tags = [item.get("object/land-as", {}).get("file/tag", "?") for item in message.entities]
+        self._show_result(f"Discovered {len(tags)} Heap table{'s' if len(tags) != 1 else ''}: {', '.join(tags)}")
+        new_feeds = {feed_id: body for feed_id, body in message.feeds.items() if feed_id not in self.existing.feeds}
+        if not new_feeds:
+            return
+        names = ", ".join(f"{body.get('source')}:{body.get('name')}" for body in new_feeds.values())
+
+        def answered(create: bool | None) -> None:
+            if create:
+                self._create_feeds(new_feeds, message.load_operations)
+
+        self.app.push_screen(ConfirmScreen(
+            f"Create the {len(new_feeds)} suggested feed{'s' if len(new_feeds) != 1 else ''}?",
+            f"{names}. The load operations will name them.",
+            yes="Create feeds", no="Not now"), callback=answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Create feeds")
+    def _create_feeds(self, feeds: dict[str, Any], operations: dict[str, Any]) -> None:
+        from core.project import apply_document
+        from core.store import Store
+
+        with Store(self.courier_app.db_path) as store:
+            result = apply_document(store, {"feeds": feeds})
+        self.post_message(ConfigSaved("feeds", "", result.changes, result.warnings,
+                                      {"load-operations": operations}))
+
+    def _show_result(self, text: str, *, error: bool = False) -> None:
+        result = self.query_one("#action-result", Static)
+        result.update(text)
+        result.set_class(error, "-error")
+        result.display = bool(text)
+        if text:
+            result.scroll_visible()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The app notifies every failure; the editor also shows its own inline.
+        if event.state == WorkerState.ERROR and event.worker.group in ACTION_GROUPS:
+            self._show_result(str(event.worker.error).splitlines()[0] if str(event.worker.error) else
+                              type(event.worker.error).__name__, error=True)
+
+    @on(Button.Pressed, "#preview-button")
+    def _preview_pressed(self) -> None:
+        self.action_preview()
+
+    @on(Button.Pressed, "#test-button")
+    def _test_pressed(self) -> None:
+        self.action_test_connection()
+
+    @on(Button.Pressed, "#discover-button")
+    def _discover_pressed(self) -> None:
+        self.action_discover()
+
+
+def _json_editor(widget_id: str) -> Widget:
+    editor = TextArea(id=widget_id, classes="json-editor", tab_behavior="focus", show_line_numbers=True,
+                      soft_wrap=False)
+    if "json" in editor.available_languages:
+        editor.language = "json"
+    return editor
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+

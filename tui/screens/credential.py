@@ -1,0 +1,143 @@
+"""The Create New Credential modal: how Courier reaches a bucket, with no secrets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Button, Input, Select, Static
+
+from core.models import CREDENTIAL_TYPES
+from core.project import load_project
+from tui.forms import CREDENTIAL_FIELDS, FormCheck, check_credential_form
+from tui.messages import ConfigSaved
+from tui.screens.base import ReportsWorkerFailures, apply_app_settings
+from tui.widgets import ProblemList
+
+if TYPE_CHECKING:
+    from tui.app import CourierApp
+
+LABELS = {
+    "name": "Name",
+    "type": "Type",
+    "role-arn": "Role ARN",
+    "external-id": "External ID",
+    "profile": "AWS profile",
+    "region": "Region",
+    "endpoint-url": "Endpoint URL",
+}
+PLACEHOLDERS = {
+    "name": "e.g. heap-s3",
+    "role-arn": "arn:aws:iam::123456789012:role/heap-courier",
+    "external-id": "the external ID Heap's bucket policy expects",
+    "profile": "a profile in ~/.aws/config",
+    "region": "e.g. us-east-1",
+    "endpoint-url": "only for MinIO, LocalStack or the demo",
+}
+SECRETS_NOTE = ("There is no field for secrets: access keys come from the environment "
+                "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or an AWS profile, and are never stored.")
+
+
+class CredentialScreen(ReportsWorkerFailures, ModalScreen[str | None]):
+    """Creates a credential; dismisses with its name, or ``None`` when cancelled."""
+
+    BINDINGS = [
+        Binding("f2,ctrl+s", "save", "Save"),
+        Binding("escape,backspace", "cancel", "Cancel"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.check = FormCheck()
+        self._ready = False
+
+    @property
+    def courier_app(self) -> CourierApp:
+        return cast("CourierApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="credential-dialog", classes="dialog form", can_focus=False):
+            yield Static("Create new credential", classes="dialog-title")
+            for field_name in CREDENTIAL_FIELDS:
+                with Horizontal(classes="form-row"):
+                    yield Static(LABELS[field_name], classes="field-label")
+                    if field_name == "type":
+                        yield Select[str]([(kind, kind) for kind in CREDENTIAL_TYPES], id="credential-type",
+                                          value="iam-role-to-role", allow_blank=False, compact=True)
+                    else:
+                        yield Input(id=f"credential-{field_name}", placeholder=PLACEHOLDERS[field_name],
+                                    compact=True)
+                yield ProblemList(id=f"credential-{field_name}-problems")
+            yield ProblemList(id="credential-other-problems")
+            yield Static(SECRETS_NOTE, classes="dialog-note", markup=False)
+            with Horizontal(classes="button-row"):
+                yield Button("Save", id="credential-save", variant="primary", compact=True)
+                yield Button("Cancel", id="credential-cancel", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.existing = load_project(self.courier_app.store)
+        apply_app_settings(self)
+        self.query_one("#credential-name", Input).focus()
+        self._ready = True
+        self.validate_form()
+
+    def values(self) -> dict[str, str]:
+        """Field → text as typed."""
+        values = {field_name: self.query_one(f"#credential-{field_name}", Input).value
+                  for field_name in CREDENTIAL_FIELDS if field_name != "type"}
+        values["type"] = cast(str, self.query_one("#credential-type", Select).value)
+        return values
+
+    def validate_form(self) -> FormCheck:
+        """Check the fields and show every problem under its field."""
+        self.check = check_credential_form(self.values(), self.existing)
+        for field_name in (*CREDENTIAL_FIELDS, "other"):
+            self.query_one(f"#credential-{field_name}-problems", ProblemList).show(
+                self.check.errors.get(field_name, []), self.check.warnings.get(field_name, []))
+        self.query_one("#credential-save", Button).disabled = not self.check.ok
+        return self.check
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        if self._ready:
+            self.validate_form()
+
+    def action_save(self) -> None:
+        check = self.validate_form()
+        if not check.ok or check.document is None:
+            count = check.error_count
+            self.notify(f"Not saved: fix the {count} problem{'s' if count != 1 else ''} marked ✗ first.",
+                        severity="error", title="Not saved")
+            return
+        self._save(self.values()["name"].strip(), check.document)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Save credential")
+    def _save(self, name: str, document: dict[str, Any]) -> None:
+        from core.project import apply_document
+        from core.store import Store
+
+        with Store(self.courier_app.db_path) as store:
+            result = apply_document(store, {"credentials": {name: document}})
+        self.post_message(ConfigSaved("credential", name, result.changes, result.warnings, document))
+
+    def on_config_saved(self, message: ConfigSaved) -> None:
+        message.stop()
+        self.notify(f'Saved credential "{message.name}"', title="Saved")
+        self.dismiss(message.name)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#credential-save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#credential-cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
