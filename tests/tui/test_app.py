@@ -13,7 +13,11 @@ from textual.widgets import DataTable, Input, Select, Static, TextArea
 from core.project import load_project
 from core.store import Store
 from tui.app import CourierApp
-from tui.screens import ConfirmScreen, CourierEditorScreen, CredentialScreen, HelpScreen, SourcesScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.courier_editor import CourierEditorScreen
+from tui.screens.credential import CredentialScreen
+from tui.screens.help import HelpScreen
+from tui.screens.sources import SourcesScreen
 from tui.widgets import ProblemList
 
 from .conftest import ROLE_ARN, wait_for_workers

@@ -12,7 +12,9 @@ from textual.widgets import Static, TextArea
 from core.project import apply_document, load_project
 from core.store import Store
 from tui.app import CourierApp
-from tui.screens import ConfirmScreen, CourierEditorScreen, RunCourierScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.courier_editor import CourierEditorScreen
+from tui.screens.run_courier import RunCourierScreen
 
 from .conftest import wait_for_workers
 

@@ -1,10 +1,6 @@
-"""The screens of the Courier app."""
+"""The screens of the Courier app, one module each.
 
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.courier_editor import CourierEditorScreen
-from tui.screens.credential import CredentialScreen
-from tui.screens.help import HelpScreen
-from tui.screens.run_courier import RunCourierScreen
-from tui.screens.sources import SourcesScreen
-
-__all__ = ["ConfirmScreen", "CourierEditorScreen", "CredentialScreen", "HelpScreen", "RunCourierScreen", "SourcesScreen"]
+Import a screen from its own module (``from tui.screens.sources import
+SourcesScreen``); this package imports nothing so the first paint only pays
+for the screens it shows.
+"""
