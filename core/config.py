@@ -315,21 +315,25 @@ def _entities(reader: _Reader, layout: str) -> tuple[tuple[Entity, ...] | None, 
                 item_reader.error("object/file-pattern", str(error))
                 pattern = None
         optional = item_reader.boolean("object/optional", False)
-        land = _Reader(reader.validation, item_reader.at("object/land-as"),
-                       item_reader.data.get("object/land-as"), _LAND_AS_KEYS)
+        raw_land = item_reader.data.get("object/land-as")
+        if raw_land is None:
+            item_reader.error("object/land-as", 'is required: {"file/tag": ..., "file/content-type": ...}')
+        land = _Reader(reader.validation, item_reader.at("object/land-as"), raw_land if raw_land is not None else {},
+                       _LAND_AS_KEYS)
+        present = isinstance(raw_land, dict)
         tag = land.string("file/tag", required=True, pattern=TAG_RE,
-                          hint="use letters, digits, _ . or -") if land.data else None
+                          hint="use letters, digits, _ . or -") if present else None
         content_type = land.choice("file/content-type", CONTENT_TYPES, default="application/avro") \
-            if land.data else None
-        header_rows = land.data.get("file/header-rows") if land.data else None
+            if present else None
+        header_rows = land.data.get("file/header-rows") if present else None
         if header_rows is not None and (not isinstance(header_rows, int) or isinstance(header_rows, bool)
                                         or header_rows < 0):
             land.error("file/header-rows", "must be a whole number of rows, 0 or more")
             header_rows = None
         if tag and tag not in tags:
             tags.append(tag)
-        separator = land.string("file/separator") if land.data else None
-        quote = land.string("file/quote") if land.data else None
+        separator = land.string("file/separator") if present else None
+        quote = land.string("file/quote") if present else None
         if pattern and tag and content_type:
             entities.append(Entity(file_pattern=pattern, tag=tag, content_type=content_type,
                                    optional=optional, header_rows=header_rows,

@@ -233,11 +233,15 @@ def delete_object(store: Store, kind: str, name: str) -> None:
 
 
 def rename_courier(store: Store, old: str, new_document: dict[str, Any], new_name: str) -> ApplyResult:
-    """Save a courier under a new name, moving its group memberships, in one transaction."""
+    """Save a courier under a new name in one transaction, moving its group memberships, samples, cursors and runs."""
     with store.atomic():
         result = apply_document(store, {"couriers": {new_name: new_document}})
         if old != new_name:
             store.execute("UPDATE group_couriers SET courier = ? WHERE courier = ?", (new_name, old))
+            # The renamed courier keeps its landed samples, cursors (so runs resume) and history.
+            store.execute("UPDATE landed_files SET courier = ? WHERE courier = ?", (new_name, old))
+            store.execute("UPDATE cursors SET courier = ? WHERE courier = ?", (new_name, old))
+            store.execute("UPDATE runs SET target = ? WHERE kind = 'courier' AND target = ?", (new_name, old))
             store.execute("DELETE FROM couriers WHERE name = ?", (old,))
             result.changes.append(f"removed courier {old}")
     return result

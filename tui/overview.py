@@ -110,7 +110,7 @@ def load_overview(store: Store, now: datetime, *, keys: dict[str, str] | None = 
         keys: Action → key for the actions the screen offers (``add_courier``,
             ``edit``, ``run``, ``add_feed``, ``add_group``); the hint names them.
     """
-    from core.schedule import describe_cron, next_runs
+    from core.schedule import describe_cron, upcoming_runs
 
     project = load_project(store)
     runs = last_courier_runs(store)
@@ -136,7 +136,9 @@ def load_overview(store: Store, now: datetime, *, keys: dict[str, str] | None = 
                 description = ""
             next_run = ""
             if group.enabled:
-                moment = next_runs(group.schedule, group.timezone, now, 1)[0]
+                # A slot in a spring-forward gap does not run, so the next real run is shown.
+                moment = next(slot.at for slot in upcoming_runs(group.schedule, group.timezone, now, 3)
+                              if slot.at is not None)
                 next_run = f"{moment:%a %Y-%m-%d %H:%M} {moment.tzname()}"
             description = f"{description} ({group.timezone})" if description else group.timezone
         overview.groups.append(GroupRow(name=group.name, schedule=schedule, description=description,

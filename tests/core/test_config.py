@@ -235,7 +235,9 @@ INVALID = [
     ("entity optional not boolean", entity(**{"object/optional": "yes"}),
      ["couriers.Heap.entities[0].object/optional: must be true or false, not a string"]),
     ("land-as missing", entity(**{"object/land-as": _DROP}),
-     ["couriers.Heap.entities[0].object/land-as: must be a JSON object, not null"]),
+     ['couriers.Heap.entities[0].object/land-as: is required: {"file/tag": ..., "file/content-type": ...}']),
+    ("land-as empty", entity(**{"object/land-as": {}}),
+     ["couriers.Heap.entities[0].object/land-as.file/tag: is required"]),
     ("land-as unknown key", land_as(**{"file/name": "x"}),
      ["couriers.Heap.entities[0].object/land-as.file/name: unknown field (known: file/tag, file/content-type, "
       "file/header-rows, file/separator, file/quote)"]),
