@@ -247,6 +247,19 @@ def rename_courier(store: Store, old: str, new_document: dict[str, Any], new_nam
     return result
 
 
+def rename_group(store: Store, old: str, new_document: dict[str, Any], new_name: str) -> ApplyResult:
+    """Save a courier group under a new name in one transaction, keeping its history and dependants."""
+    with store.atomic():
+        result = apply_document(store, {"courier-groups": {new_name: new_document}})
+        if old != new_name:
+            store.execute("UPDATE courier_groups SET run_after = ? WHERE run_after = ?", (new_name, old))
+            store.execute("UPDATE runs SET target = ? WHERE kind = 'group' AND target = ?", (new_name, old))
+            store.execute("UPDATE schedule_state SET group_name = ? WHERE group_name = ?", (new_name, old))
+            store.execute("DELETE FROM courier_groups WHERE name = ?", (old,))
+            result.changes.append(f"removed courier group {old}")
+    return result
+
+
 def _write_credential(store: Store, credential: Credential) -> None:
     store.execute(
         "INSERT INTO credentials (name, type, role_arn, external_id, profile, region, endpoint_url) "

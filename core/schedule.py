@@ -62,7 +62,7 @@ def validate_timezone(name: str) -> str | None:
         return None
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         suggestions = [zone for zone in timezone_names() if name.lower().replace(" ", "_") in zone.lower()][:3]
         hint = f" (did you mean {', '.join(suggestions)}?)" if suggestions else ", e.g. America/Los_Angeles or UTC"
         return f'"{name}" is not an IANA time zone{hint}'
