@@ -65,9 +65,12 @@ class Frequencies:
 
 def open_reader(db_path: Path | str) -> sqlite3.Connection:
     """A read-only connection that refuses every statement that could write."""
-    uri = f"file:{Path(db_path).resolve()}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-    conn.execute("PRAGMA query_only = 1")
+    path = Path(db_path).expanduser().resolve()
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        conn.execute("PRAGMA query_only = 1")
+    except sqlite3.DatabaseError as error:
+        raise CourierError(f"Cannot read the Courier database {path}: {error}") from None
     conn.set_authorizer(_read_only_authorizer)
     return conn
 
@@ -114,7 +117,8 @@ def check_filter(conn: sqlite3.Connection, view: View) -> None:
 
 
 def _strip_strings(sql: str) -> str:
-    return re.sub(r"'(?:[^']|'')*'", "''", sql)
+    """The SQL with string literals and quoted names emptied (a column may be named "update")."""
+    return re.sub(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]", "''", sql)
 
 
 def _order_columns(view: View) -> list[str]:
@@ -128,20 +132,25 @@ def _where(view: View, extra: str | None = None) -> str:
     return f" WHERE {' AND '.join(parts)}" if parts else ""
 
 
-def _keyset_condition(view: View, key: tuple[Any, ...], forward: bool) -> tuple[str, list[Any]]:
-    """Rows strictly after (or before) ``key`` in the view's order; NULLs sort first, as in SQLite."""
+def _keyset_condition(view: View, key: tuple[Any, ...], forward: bool,
+                      inclusive: bool = False) -> tuple[str, list[Any]]:
+    """Rows after (or before) ``key`` in the view's order; NULLs sort first, as in SQLite.
+
+    ``inclusive`` keeps the row at ``key`` itself (used to start a page at a row).
+    """
     ascending = forward != view.descending
     op = ">" if ascending else "<"
+    pk_op = op + "=" if inclusive else op
     if len(key) == 1:
-        return f"{quote_identifier(PK_COLUMN)} {op} ?", [key[0]]
+        return f"{quote_identifier(PK_COLUMN)} {pk_op} ?", [key[0]]
     value, pk = key
     column, pk_column = quote_identifier(view.sort or PK_COLUMN), quote_identifier(PK_COLUMN)
     if value is None:
         if ascending:
-            return f"(({column} IS NULL AND {pk_column} {op} ?) OR {column} IS NOT NULL)", [pk]
-        return f"({column} IS NULL AND {pk_column} {op} ?)", [pk]
+            return f"(({column} IS NULL AND {pk_column} {pk_op} ?) OR {column} IS NOT NULL)", [pk]
+        return f"({column} IS NULL AND {pk_column} {pk_op} ?)", [pk]
     nulls = "" if ascending else f" OR {column} IS NULL"
-    return f"({column} {op} ? OR ({column} = ? AND {pk_column} {op} ?){nulls})", [value, value, pk]
+    return f"({column} {op} ? OR ({column} = ? AND {pk_column} {pk_op} ?){nulls})", [value, value, pk]
 
 
 def _order_by(view: View, forward: bool) -> str:
@@ -151,15 +160,35 @@ def _order_by(view: View, forward: bool) -> str:
 
 
 def fetch_page(conn: sqlite3.Connection, view: View, *, after: tuple[Any, ...] | None = None,
-               before: tuple[Any, ...] | None = None, limit: int = PAGE_ROWS) -> Page:
-    """One page of the view: the first page, the page after ``after`` or the page before ``before``."""
+               before: tuple[Any, ...] | None = None, at: tuple[Any, ...] | None = None, last: bool = False,
+               limit: int = PAGE_ROWS) -> Page:
+    """One page of the view, found by key (never by offset).
+
+    Args:
+        conn: A connection from :func:`open_reader`.
+        view: The table, filter and sort.
+        after: The page that follows this key (the next page, or a one-row scroll down).
+        before: The page that ends just before this key (the previous page).
+        at: The page that starts with the row at this key.
+        last: The last page of the view.
+        limit: Rows per page.
+
+    Without ``after``, ``before``, ``at`` or ``last`` this is the first page.
+
+    Raises:
+        FilterError: The view's filter or sort cannot run (one line, nothing changed).
+        NotFoundError: The table does not exist.
+    """
     check_filter(conn, view)
     columns = columns_of(conn, view.table)
     key_positions = [columns.index(c) for c in _order_columns(view)]
-    forward = before is None
-    condition, params = (None, [])
+    forward = before is None and not last
+    condition: str | None = None
+    params: list[Any] = []
     if after is not None:
         condition, params = _keyset_condition(view, after, True)
+    elif at is not None:
+        condition, params = _keyset_condition(view, at, True, inclusive=True)
     elif before is not None:
         condition, params = _keyset_condition(view, before, False)
     sql = (f"SELECT * FROM {quote_identifier(view.table)}{_where(view, condition)} "
@@ -176,9 +205,18 @@ def fetch_page(conn: sqlite3.Connection, view: View, *, after: tuple[Any, ...] |
     if rows:
         page.first_key = tuple(rows[0][p] for p in key_positions)
         page.last_key = tuple(rows[-1][p] for p in key_positions)
-        page.has_after = more if forward else _exists(conn, view, page.last_key, True)
-        page.has_before = (after is not None and _exists(conn, view, page.first_key, False)) if forward else more
+        if forward:
+            page.has_after = more
+            page.has_before = condition is not None and _exists(conn, view, page.first_key, False)
+        else:
+            page.has_before = more
+            page.has_after = condition is not None and _exists(conn, view, page.last_key, True)
     return page
+
+
+def key_of(page: Page, row: tuple[Any, ...], view: View) -> tuple[Any, ...]:
+    """The keyset key of one of a page's rows (what ``after``/``before``/``at`` take)."""
+    return tuple(row[page.columns.index(c)] for c in _order_columns(view))
 
 
 def _exists(conn: sqlite3.Connection, view: View, key: tuple[Any, ...], forward: bool) -> bool:
@@ -188,19 +226,36 @@ def _exists(conn: sqlite3.Connection, view: View, key: tuple[Any, ...], forward:
 
 
 def jump_to_key(conn: sqlite3.Connection, view: View, text: str, limit: int = PAGE_ROWS) -> Page:
-    """The page starting at the first row whose key (or sort column) is at or after ``text``."""
-    value: Any = text
-    if re.fullmatch(r"-?\d+", text.strip()):
-        value = int(text.strip())
+    """The page starting at the first row whose key (or sort column) is at or after ``text``.
+
+    ``text`` is compared as a number when the column holds numbers. Past the end,
+    the last page is returned.
+    """
+    check_filter(conn, view)
     column = view.sort or PK_COLUMN
+    value = _typed_value(conn, view, column, text)
     op = "<=" if view.descending else ">="
     sql = (f"SELECT {quote_identifier(column)}, {quote_identifier(PK_COLUMN)} FROM {quote_identifier(view.table)}"
            f"{_where(view, f'{quote_identifier(column)} {op} ?')} ORDER BY {_order_by(view, True)} LIMIT 1")
-    check_filter(conn, view)
     found = conn.execute(sql, (value,)).fetchone()
     if found is None:
-        return fetch_page(conn, view, before=None, after=_last_key(conn, view), limit=limit)
+        return fetch_page(conn, view, last=True, limit=limit)
     return _page_from(conn, view, found, limit)
+
+
+def _typed_value(conn: sqlite3.Connection, view: View, column: str, text: str) -> Any:
+    """``text`` as the type the column holds (numbers compare below text in SQLite)."""
+    text = text.strip()
+    quoted = quote_identifier(column)
+    kind = conn.execute(f"SELECT typeof({quoted}) FROM {quote_identifier(view.table)} WHERE {quoted} IS NOT NULL "
+                        "LIMIT 1").fetchone()
+    if kind and kind[0] in ("integer", "real"):
+        for convert in (int, float):
+            try:
+                return convert(text)
+            except ValueError:
+                continue
+    return text
 
 
 def jump_to_fraction(conn: sqlite3.Connection, view: View, fraction: float, limit: int = PAGE_ROWS) -> Page:
@@ -218,18 +273,15 @@ def jump_to_fraction(conn: sqlite3.Connection, view: View, fraction: float, limi
 
 def _page_from(conn: sqlite3.Connection, view: View, key_row: tuple[Any, ...], limit: int) -> Page:
     key = tuple(key_row) if view.sort and view.sort != PK_COLUMN else (key_row[-1],)
-    # Start just before the key so the page begins with the row itself.
-    previous = fetch_page(conn, view, before=key, limit=1)
-    if previous.rows:
-        page = fetch_page(conn, view, after=previous.last_key, limit=limit)
-        page.has_before = True
-        return page
-    return fetch_page(conn, view, limit=limit)
+    return fetch_page(conn, view, at=key, limit=limit)
 
 
-def _last_key(conn: sqlite3.Connection, view: View) -> tuple[Any, ...] | None:
-    page = fetch_page(conn, View(view.table, view.where, view.sort, not view.descending), limit=1)
-    return page.first_key
+def rows_before(conn: sqlite3.Connection, view: View, key: tuple[Any, ...]) -> int:
+    """How many rows of the view come before ``key`` (for "rows x–y of N")."""
+    check_filter(conn, view)
+    condition, params = _keyset_condition(view, key, False)
+    return int(conn.execute(f"SELECT COUNT(*) FROM {quote_identifier(view.table)}{_where(view, condition)}",
+                            params).fetchone()[0])
 
 
 def count_rows(conn: sqlite3.Connection, view: View) -> int:
@@ -287,3 +339,29 @@ def export_csv(conn: sqlite3.Connection, view: View, path: Path | str,
     finally:
         temporary.unlink(missing_ok=True)
     return written
+
+
+def sql_literal(value: Any) -> str:
+    """A value as an SQL literal, for conditions built from a cell (``'it''s'``, ``42``, ``X'00ff'``)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, bytes):
+        return f"X'{value.hex()}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def equals_condition(column: str, value: Any) -> str:
+    """A filter condition matching one value of a column (``"country" = 'US'`` or ``"country" IS NULL``)."""
+    quoted = quote_identifier(column)
+    return f"{quoted} IS NULL" if value is None else f"{quoted} = {sql_literal(value)}"
+
+
+def combine_filters(where: str | None, condition: str) -> str:
+    """``where AND condition`` (each kept in parentheses), or just the condition."""
+    if where and where.strip():
+        return f"({where.strip()}) AND {condition}"
+    return condition

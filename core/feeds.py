@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.errors import CourierError, NotFoundError
 from core.load import LoadCounts
-from core.models import Feed, FeedField
+from core.models import Feed, FeedField, Project
 from core.store import Store
 
 
@@ -101,3 +104,139 @@ def activate_feed(db_path: Path | str, feed_id: str, file_id: int | None = None)
         return apply_units(store, feed, [unit], IngestHooks(committed=mark_active), parallel=False)
     finally:
         store.close()
+
+
+# --- the feed editor and the load-operations step ---------------------------------------------
+
+FEED_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+"""Letters and digits for new feed IDs, without the look-alikes (0/O, 1/l/I)."""
+
+
+def new_feed_id(existing: Iterable[str] = ()) -> str:
+    """A fresh random feed ID (``df-`` and 8 letters or digits, e.g. ``df-4kX9m2Qa``) not in ``existing``."""
+    taken = set(existing)
+    while True:
+        candidate = "df-" + "".join(secrets.choice(FEED_ID_ALPHABET) for _ in range(8))
+        if candidate not in taken:
+            return candidate
+
+
+def suggested_feed_name(tag: str) -> str:
+    """A feed name for a sample file's tag: Heap's own names, else the tag in words (``users`` → ``Users``)."""
+    from core.heap import HEAP_FEED_NAMES
+
+    if tag in HEAP_FEED_NAMES:
+        return HEAP_FEED_NAMES[tag]
+    words = [word for word in tag.replace("-", "_").split("_") if word]
+    return " ".join(word[:1].upper() + word[1:] for word in words) or tag
+
+
+def sample_file_ids(store: Store) -> dict[str, int]:
+    """Each feed's sample file (a landed file ID), by feed ID; feeds without one are left out."""
+    rows = store.query("SELECT id, sample_file_id FROM feeds WHERE sample_file_id IS NOT NULL")
+    return {row["id"]: row["sample_file_id"] for row in rows}
+
+
+def set_sample_file(store: Store, feed_id: str, file_id: int | None) -> None:
+    """Remember which landed file a feed was made from (activation loads it).
+
+    Raises:
+        NotFoundError: the feed or the landed file does not exist.
+    """
+    if not store.query("SELECT 1 FROM feeds WHERE id = ?", (feed_id,)):
+        raise NotFoundError(f'There is no feed "{feed_id}"')
+    if file_id is not None and not store.query("SELECT 1 FROM landed_files WHERE id = ?", (file_id,)):
+        raise NotFoundError(f"There is no landed file {file_id} (see courier samples COURIER)")
+    store.execute("UPDATE feeds SET sample_file_id = ? WHERE id = ?", (file_id, feed_id))
+
+
+def feed_samples(store: Store) -> dict[str, tuple[str, str]]:
+    """Where each feed's sample file came from, by feed ID: (the courier that landed it, its ``file/tag``)."""
+    rows = store.query("SELECT feeds.id AS feed_id, landed_files.courier AS courier, landed_files.tag AS tag "
+                       "FROM feeds JOIN landed_files ON landed_files.id = feeds.sample_file_id")
+    return {row["feed_id"]: (row["courier"], row["tag"]) for row in rows}
+
+
+@dataclass
+class FeedIdFill:
+    """What "Fill in feed IDs" would do to a courier's load operations."""
+
+    operations: dict[str, list[dict[str, Any]]]
+    """The new load operations, in project-document form, in the original order."""
+    replaced: list[tuple[str, str]] = field(default_factory=list)
+    """(unknown ID, the active feed put in its place)."""
+    problems: list[str] = field(default_factory=list)
+    """One line per unknown ID left as it was, saying why and what to do."""
+
+    @property
+    def changed(self) -> bool:
+        """Whether saving would change anything."""
+        return bool(self.replaced)
+
+
+def fill_feed_ids(project: Project, courier_name: str, samples: dict[str, tuple[str, str]]) -> FeedIdFill:
+    """Replace each unknown feed ID in a courier's load operations with the active feed made for its files.
+
+    An unknown ID (such as the placeholder ``df-xxxxxx``) is replaced when exactly
+    one active feed has a sample file whose tag is one the operations load; the
+    operations themselves (a truncate included) are kept. Samples this courier
+    landed count first; another courier's samples only when it has none. Otherwise
+    the ID stays and a problem says why: no such feed, several (listed), or a draft.
+
+    Args:
+        project: The stored configuration.
+        courier_name: The courier whose load operations to fill in.
+        samples: Feed ID → (courier, tag) of its sample file (``feed_samples``).
+
+    Raises:
+        NotFoundError: there is no such courier.
+    """
+    from core.project import load_operations_document
+
+    courier = project.couriers.get(courier_name)
+    if courier is None:
+        raise NotFoundError(f'There is no courier named "{courier_name}"')
+    current = load_operations_document(courier.load_operations)
+    keys = list(current)
+    fill = FeedIdFill(operations={})
+    for feed_id, steps in current.items():
+        target = feed_id
+        if feed_id not in project.feeds:
+            target = _fill_one(project, courier_name, feed_id, steps, samples, keys, fill)
+        fill.operations[target] = steps
+    return fill
+
+
+def _fill_one(project: Project, courier_name: str, feed_id: str, steps: list[dict[str, Any]],
+              samples: dict[str, tuple[str, str]], keys: list[str], fill: FeedIdFill) -> str:
+    files = [step["file"] for step in steps if step.get("type") == "load" and step.get("file")]
+    if not files:
+        fill.problems.append(f"{feed_id} loads no file, so no feed can be matched to it; "
+                             "edit the courier to name a feed or remove it")
+        return feed_id
+    wanted = " or ".join(files)
+    matching = [feed for feed in project.feeds.values() if samples.get(feed.id, ("", ""))[1] in files]
+    own = [feed for feed in matching if samples[feed.id][0] == courier_name]
+    matching = own or matching
+    active = [feed for feed in matching if feed.status == "active"]
+    if len(active) == 1:
+        feed = active[0]
+        if feed.id in keys or feed.id in fill.operations:
+            fill.problems.append(f"{feed_id} loads {wanted}, but {feed.id} ({feed.table_name}) already has "
+                                 f"load operations; edit the courier to remove {feed_id}")
+            return feed_id
+        fill.replaced.append((feed_id, feed.id))
+        keys.append(feed.id)
+        return feed.id
+    if len(active) > 1:
+        choices = ", ".join(f"{feed.id} ({feed.table_name})" for feed in active)
+        fill.problems.append(f"{feed_id} loads {wanted}: several active feeds were made from a {wanted} sample "
+                             f"({choices}); edit the courier to choose one")
+    elif matching:
+        drafts = ", ".join(f"{feed.id} ({feed.table_name})" for feed in matching)
+        fill.problems.append(f"{feed_id} loads {wanted}: the feed made from a {wanted} sample is still a draft "
+                             f"({drafts}); activate it first")
+    else:
+        fill.problems.append(f"{feed_id} loads {wanted}: no active feed was made from a {wanted} sample file; "
+                             "add a feed from one and activate it")
+    return feed_id

@@ -38,6 +38,13 @@ def list_domain_tables(store: Store) -> list[DomainTable]:
     return tables
 
 
+def domain_table_names(store: Store) -> list[str]:
+    """Names of every domain table and identity view, by name, without counting rows (cheap)."""
+    return [row["name"] for row in store.query(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name LIKE '%:%' "
+        "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+
+
 def require_table(store: Store, name: str) -> list[str]:
     """The columns of a domain table or view; raises :class:`NotFoundError` naming the known tables."""
     if ":" not in name or not store.query("SELECT 1 FROM sqlite_master WHERE name = ? AND type IN "

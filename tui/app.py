@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState
 from core.errors import CourierError
 from core.store import Store
 from tui.commands import CourierCommands
-from tui.messages import RunFinished, RunStarted
+from tui.messages import RunFinished, RunProgressed, RunStarted
 
 if TYPE_CHECKING:
     from core.runs import RunWindow
@@ -57,6 +57,7 @@ class CourierApp(App[None]):
         self.demo_note = demo_note
         self.clock = clock
         self.cursor_blink = cursor_blink
+        self._progress_posted: dict[int, float] = {}
         self.theme = "textual-dark"
 
     def get_default_screen(self) -> Screen[object]:
@@ -70,6 +71,10 @@ class CourierApp(App[None]):
     def courier_names(self) -> list[str]:
         """Names of the stored couriers (for the command palette)."""
         return [row["name"] for row in self.store.query("SELECT name FROM couriers ORDER BY name")]
+
+    def group_names(self) -> list[str]:
+        """Names of the stored courier groups (for the command palette)."""
+        return [row["name"] for row in self.store.query("SELECT name FROM courier_groups ORDER BY name")]
 
     def action_help(self) -> None:
         """Show every key of the current screen."""
@@ -91,6 +96,35 @@ class CourierApp(App[None]):
 
         self.push_screen(CourierEditorScreen(name))
 
+    def feed_labels(self) -> dict[str, str]:
+        """Feed ID → domain table, for the command palette."""
+        return {row["id"]: f"{row['source']}:{row['name']}"
+                for row in self.store.query("SELECT id, source, name FROM feeds ORDER BY source, name")}
+
+    def action_samples(self, courier: str) -> None:
+        """Open a courier's sample files (step 3)."""
+        from tui.screens.samples import SamplesScreen
+
+        self.push_screen(SamplesScreen(courier))
+
+    def action_add_feed(self, sample_file_id: int | None = None) -> None:
+        """Open the feed editor on a new feed, optionally made from a landed file (step 4)."""
+        from tui.screens.feed_editor import FeedEditorScreen
+
+        self.push_screen(FeedEditorScreen(sample_file_id=sample_file_id))
+
+    def action_edit_feed(self, feed_id: str) -> None:
+        """Open the feed editor on a stored feed."""
+        from tui.screens.feed_editor import FeedEditorScreen
+
+        self.push_screen(FeedEditorScreen(feed_id))
+
+    def action_load_operations(self, courier: str) -> None:
+        """Open a courier's load operations against the feeds (step 5)."""
+        from tui.screens.load_operations import LoadOperationsScreen
+
+        self.push_screen(LoadOperationsScreen(courier))
+
     def action_run_courier(self, name: str) -> None:
         """Open the Run Courier dialog, then run the courier in a worker."""
         from core.project import load_project
@@ -104,7 +138,7 @@ class CourierApp(App[None]):
 
         def chosen(window: RunWindow | None) -> None:
             if window is not None:
-                self._run_courier(name, window)
+                self.start_run("courier", name, window)
 
         self.push_screen(RunCourierScreen(courier, project), callback=chosen)
 
@@ -117,6 +151,7 @@ class CourierApp(App[None]):
 
         def listen(event: object) -> None:
             if not isinstance(event, RunEvent):
+                self._relay_progress(event)
                 return
             if not started:
                 started.append(event.run_id)
@@ -127,9 +162,96 @@ class CourierApp(App[None]):
         summary = run_courier(self.db_path, name, window, listener=listen)
         self.post_message(RunFinished(summary, completed[-1] if completed else None))
 
+    def action_add_group(self) -> None:
+        """Open the courier group editor on a new group."""
+        from tui.screens.group_editor import GroupEditorScreen
+
+        self.push_screen(GroupEditorScreen())
+
+    def action_edit_group(self, name: str) -> None:
+        """Open the courier group editor on a stored group."""
+        from tui.screens.group_editor import GroupEditorScreen
+
+        self.push_screen(GroupEditorScreen(name))
+
+    @work(thread=True, exit_on_error=False, group="run", description="Run courier group")
+    def _run_group(self, name: str, window: RunWindow) -> None:
+        from core.groups import run_group
+        from core.runs import RunEvent
+
+        started: list[int] = []
+        completed: list[str] = []
+
+        def listen(event: object) -> None:
+            if not isinstance(event, RunEvent):
+                self._relay_progress(event)
+                return
+            if not started:
+                started.append(event.run_id)
+                self.post_message(RunStarted(name, event.run_id))
+            if event.run_id == started[0] and event.message.startswith("Completed in"):
+                completed.append(event.message)
+
+        summary = run_group(self.db_path, name, window, listener=listen)
+        self.post_message(RunFinished(summary, completed[-1] if completed else None))
+
     def on_run_started(self, message: RunStarted) -> None:
         self.notify(f"Running {message.courier} (run {message.run_id})…", title="Run started")
         self._reload_sources()
+        from tui.screens.run_live import RunLiveScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, RunLiveScreen) and screen.waits_for(message.courier):
+                screen.follow(message.run_id)
+                break
+
+    # --- runs and tables (live run screen, run history, domain tables) ---
+
+    def start_run(self, kind: str, name: str, window: RunWindow) -> None:
+        """Run a courier (or a courier group) in a worker and open the live run screen on it."""
+        from tui.screens.run_live import RunLiveScreen
+
+        starter = self._run_courier(name, window) if kind == "courier" else self._run_group(name, window)
+        self.push_screen(RunLiveScreen(kind=kind, target=name, window=window, starter=starter))
+
+    def _relay_progress(self, progress: object) -> None:
+        """From a run's thread: pass file progress on, at most ten times a second per run."""
+        import time
+
+        from core.runs import RunProgress
+
+        if not isinstance(progress, RunProgress):
+            return
+        now = time.monotonic()
+        last = self._progress_posted.get(progress.run_id, 0.0)
+        if now - last >= 0.1 or progress.rows_done == 0 or progress.rows_done == progress.rows_total:
+            self._progress_posted[progress.run_id] = now
+            self.post_message(RunProgressed(progress))
+
+    def on_run_progressed(self, message: RunProgressed) -> None:
+        from tui.screens.run_live import RunLiveScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, RunLiveScreen):
+                screen.show_progress(message.progress)
+
+    def action_run_history(self) -> None:
+        """Every run, newest first."""
+        from tui.screens.run_history import RunHistoryScreen
+
+        self.push_screen(RunHistoryScreen())
+
+    def action_domain_tables(self) -> None:
+        """The domain tables and identity views, with row counts and last load."""
+        from tui.screens.tables import TablesScreen
+
+        self.push_screen(TablesScreen())
+
+    def action_open_table(self, name: str) -> None:
+        """Page through one domain table."""
+        from tui.screens.table_view import TableViewScreen
+
+        self.push_screen(TableViewScreen(name))
 
     def on_run_finished(self, message: RunFinished) -> None:
         summary = message.summary

@@ -77,3 +77,44 @@ class RunFinished(Message):
     """The run's ``core.runs.RunSummary``."""
     completed: str | None = None
     """The run's last "Completed in …" line, when it has one."""
+
+
+@dataclass
+class RunProgressed(Message):
+    """A run started in this process moved on in the file it is loading (throttled, coalesced)."""
+
+    progress: Any
+    """The run's latest ``core.runs.RunProgress``."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RunProgressed) and message.progress.run_id == self.progress.run_id
+
+
+# --- feeds and samples ---
+
+
+@dataclass
+class SampleFileRead(Message):
+    """A landed file's first rows were read for the sample file view."""
+
+    file_id: int
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass
+class FeedActivated(Message):
+    """``core.feeds.activate_feed`` loaded the feed's sample file; the feed is active."""
+
+    feed_id: str
+    counts: Any
+    """The load's ``core.load.LoadCounts``."""
+
+
+@dataclass
+class FeedNotActivated(Message):
+    """Activation was refused (too many rows rejected, no sample file…); the feed kept its status."""
+
+    feed_id: str
+    reason: str
+    """The engine's one line."""

@@ -170,18 +170,23 @@ def next_step(project: Project, landed: dict[str, int], loaded: set[str], keys: 
         unknown = [feed_id for feed_id in operations if feed_id not in project.feeds]
         placeholder = not operations or len(unknown) == len(operations)
         if placeholder and not landed.get(courier.name):
+            listed = f" Press {keys['samples']} to see them." if "samples" in keys else ""
             return (f"Step 3 of 7: get sample files: run {courier.name} for today" + key("run")
-                    + "; it lands the files, then fails on the placeholder feed ID.")
+                    + "; it lands the files, then fails on the placeholder feed ID." + listed)
         if not project.feeds:
-            return f"Step 4 of 7: add a feed for each sample file of {courier.name}" + key("add_feed") + "."
+            samples = f", or from its sample files (press {keys['samples']})" if "samples" in keys else ""
+            return (f"Step 4 of 7: add a feed for each sample file of {courier.name}" + key("add_feed")
+                    + samples + ".")
         if not active:
             names = ", ".join(feed.table_name for feed in project.feeds.values())
-            return f"Step 4 of 7: activate the draft feeds ({names}) to load their sample files."
+            edit = f" (select one, press {keys['edit']}, then F5)" if "edit" in keys else ""
+            return f"Step 4 of 7: activate the draft feeds ({names}) to load their sample files{edit}."
         if unknown or not operations:
             what = (f"{', '.join(unknown)} {'is not a feed' if len(unknown) == 1 else 'are not feeds'}"
                     if unknown else "they are empty")
             return (f"Step 5 of 7: fix the load operations of {courier.name}: {what}; "
-                    "use the IDs of your active feeds" + key("edit") + ".")
+                    "use the IDs of your active feeds"
+                    + (key("load_operations") if "load_operations" in keys else key("edit")) + ".")
         if courier.name not in loaded:
             return f"Step 6 of 7: run {courier.name} to load data into the domain tables" + key("run") + "."
         if courier.name not in grouped:

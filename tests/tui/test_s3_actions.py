@@ -131,6 +131,8 @@ async def test_sample_files_run_lands_files_then_fails_on_the_placeholder_feed(
         failures = [n for n in app._notifications if n.severity == "error"]
         assert failures[-1].title == "Heap: Failed"
         assert failures[-1].message == 'Error running load-operations task\nCannot find required feeds: "df-xxxxxx"'
+        await pilot.press("escape")  # from the live run screen back to Sources
+        await pilot.pause()
         assert str(app.screen.query_one("#next-step", Static).render()).startswith("Step 4 of 7")
     with Store(db_path) as store:
         landed = store.query("SELECT key FROM landed_files WHERE courier = 'Heap'")

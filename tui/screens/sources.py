@@ -35,16 +35,23 @@ class SourcesScreen(ReportsWorkerFailures, Screen[None]):
 
     BINDINGS = [
         Binding("a", "add_courier", "Add courier"),
+        Binding("g", "add_group", "Add group"),
         Binding("r", "run", "Run"),
         Binding("e,enter", "edit", "Edit"),
+        Binding("f", "add_feed", "Add feed"),
+        Binding("s", "samples", "Samples"),
+        Binding("l", "load_operations", "Load ops"),
         Binding("d,delete", "delete", "Delete"),
         Binding("R,f5", "reload", "Refresh"),
+        Binding("h", "app.run_history", "History"),
+        Binding("t", "app.domain_tables", "Tables"),
         Binding("q", "app.quit", "Quit"),
     ]
 
     AUTO_FOCUS = "DataTable"
 
-    HINT_KEYS = {"add_courier": "a", "edit": "e", "run": "r"}
+    HINT_KEYS = {"add_courier": "a", "edit": "e", "run": "r", "add_group": "g", "add_feed": "f",
+                 "samples": "s", "load_operations": "l"}
     """Keys the next-step hint may tell a newcomer to press (only actions this screen has)."""
 
     def __init__(self) -> None:
@@ -134,7 +141,13 @@ class SourcesScreen(ReportsWorkerFailures, Screen[None]):
         return None if key is None else (TABLE_KINDS[focused.id], key)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("edit", "run"):
+        if action == "edit":
+            selected = self.selected()
+            return True if selected and selected[0] in ("courier", "courier group", "feed") else None
+        if action in ("samples", "load_operations"):
+            selected = self.selected()
+            return True if selected and selected[0] == "courier" else None
+        if action == "run":
             selected = self.selected()
             return True if selected and selected[0] == "courier" else None
         if action == "delete":
@@ -159,6 +172,26 @@ class SourcesScreen(ReportsWorkerFailures, Screen[None]):
         selected = self.selected()
         if selected and selected[0] == "courier":
             self.courier_app.action_edit_courier(selected[1])
+        elif selected and selected[0] == "courier group":
+            self.courier_app.action_edit_group(selected[1])
+        elif selected and selected[0] == "feed":
+            self.courier_app.action_edit_feed(selected[1])
+
+    def action_add_feed(self) -> None:
+        self.courier_app.action_add_feed()
+
+    def action_samples(self) -> None:
+        selected = self.selected()
+        if selected and selected[0] == "courier":
+            self.courier_app.action_samples(selected[1])
+
+    def action_load_operations(self) -> None:
+        selected = self.selected()
+        if selected and selected[0] == "courier":
+            self.courier_app.action_load_operations(selected[1])
+
+    def action_add_group(self) -> None:
+        self.courier_app.action_add_group()
 
     def action_run(self) -> None:
         selected = self.selected()

@@ -1,0 +1,141 @@
+"""The feed editor's form: its values, the document they make, and their problems by field.
+
+Pure functions over ``core`` (no Textual), like ``tui.forms``: the feed editor
+shows what ``check_feed_form`` returns, so the rules are testable on their own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from core.config import validate_document
+from core.models import FEED_TYPES, FeedField, Project, domain_table_name
+from tui.forms import FormCheck
+
+FEED_FORM_FIELDS = ("source", "name", "primary-key", "fields", "last-updated", "stitch", "error-threshold")
+"""Form fields of the feed editor, in screen order; problems route to one of these or ``other``."""
+
+LAST_UPDATED_TYPES = ("Datetime", "Integer")
+"""Field types that can decide which row wins (a Date is too coarse)."""
+
+
+@dataclass
+class FeedForm:
+    """What the feed editor's fields hold."""
+
+    feed_id: str
+    source: str
+    name: str
+    fields: list[FeedField] = field(default_factory=list)
+    """Every field, in the sample file's order."""
+    primary_key: list[str] = field(default_factory=list)
+    last_updated: str | None = None
+    """``None`` means "Generate an updated field"."""
+    stitch: bool = False
+    threshold_text: str = "1"
+    status: str = "draft"
+
+    @property
+    def table_name(self) -> str:
+        """The domain table these names make, ``<source>:<feed>``."""
+        return domain_table_name(self.source.strip(), self.name.strip())
+
+    def ordered_key(self) -> list[str]:
+        """The primary key in field order (the order the ``_pk`` value joins them)."""
+        chosen = {name.lower() for name in self.primary_key}
+        in_fields = [f.name for f in self.fields if f.name.lower() in chosen]
+        known = {name.lower() for name in in_fields}
+        return in_fields + [name for name in self.primary_key if name.lower() not in known]
+
+
+def cycle_type(current: str, step: int = 1) -> str:
+    """The next (or previous) feed type after ``current``, wrapping around."""
+    index = FEED_TYPES.index(current) if current in FEED_TYPES else -1
+    return FEED_TYPES[(index + step) % len(FEED_TYPES)]
+
+
+def toggle_field(form: FeedForm, name: str, *, key: bool = False, required: bool = False) -> FeedForm:
+    """The form with a field's primary-key or required flag flipped."""
+    if key:
+        lowered = {n.lower() for n in form.primary_key}
+        primary_key = ([n for n in form.primary_key if n.lower() != name.lower()] if name.lower() in lowered
+                       else [*form.primary_key, name])
+        return replace(form, primary_key=primary_key)
+    if required:
+        return replace(form, fields=[replace(f, required=not f.required) if f.name == name else f
+                                     for f in form.fields])
+    return form
+
+
+def with_field(form: FeedForm, updated: FeedField) -> FeedForm:
+    """The form with one field replaced (matched by name)."""
+    return replace(form, fields=[updated if f.name == updated.name else f for f in form.fields])
+
+
+def threshold_value(text: str) -> Any:
+    """The error threshold as the document holds it: an int when the text is a whole number, else the text."""
+    stripped = text.strip()
+    return int(stripped) if re.fullmatch(r"\d{1,6}", stripped) else stripped
+
+
+def feed_body(form: FeedForm) -> dict[str, Any]:
+    """The feed in project-document form, every field included."""
+    return {
+        "source": form.source.strip(),
+        "name": form.name.strip(),
+        "primary-key": form.ordered_key(),
+        "last-updated": form.last_updated,
+        "stitch": form.stitch,
+        "error-threshold": threshold_value(form.threshold_text),
+        "fields": {f.name: {"type": f.type, "tags": list(f.tags), "required": f.required} for f in form.fields},
+        "status": form.status,
+    }
+
+
+def check_feed_form(form: FeedForm, existing: Project) -> FormCheck:
+    """Validate the feed editor's values the way saving would.
+
+    Args:
+        form: The field values.
+        existing: The stored configuration (domain table names must stay unique).
+
+    Returns:
+        The feed's document body and every problem routed to its field.
+    """
+    check = FormCheck()
+    body = feed_body(form)
+    check.document = body
+    validation = validate_document({"feeds": {form.feed_id: body}}, existing=existing)
+    root = f"feeds.{form.feed_id}"
+    for level, problems in (("error", validation.errors), ("warning", validation.warnings)):
+        for problem in problems:
+            field_name, text = _route(problem, root)
+            if field_name == "error-threshold":
+                text = f"error threshold: {text.split(': ', 1)[-1]}"
+            check.add(level, field_name, text)
+    if form.last_updated is not None:
+        types = {f.name.lower(): f.type for f in form.fields}
+        kind = types.get(form.last_updated.lower())
+        if kind is None:
+            check.add("error", "last-updated", f'last-updated: "{form.last_updated}" is not a field of this feed')
+        elif kind not in LAST_UPDATED_TYPES and kind != "Date":
+            check.add("error", "last-updated", f'last-updated: "{form.last_updated}" is a {kind} field; pick a '
+                      "Datetime or Integer field, or generate an updated field")
+    return check
+
+
+def _route(problem: str, root: str) -> tuple[str, str]:
+    """Split ``feeds.<id>.path: message`` into the form field it belongs to and ``path: message``."""
+    if not problem.startswith(root):
+        return "other", problem
+    rest = problem[len(root):]
+    if rest.startswith(": "):
+        # Whole-feed problems are about its names (the domain table is taken).
+        return "name", rest[2:]
+    relative = rest.lstrip(".")
+    for name in FEED_FORM_FIELDS:
+        if relative.startswith(name) and relative[len(name):len(name) + 1] in (".", "[", ":"):
+            return name, relative
+    return "other", relative

@@ -1,0 +1,137 @@
+"""The domain tables browser: every domain table and identity view, with row counts and last load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker, WorkerState
+
+from tui.screens.base import ReportsWorkerFailures, apply_app_settings
+
+if TYPE_CHECKING:
+    from core.tables import DomainTable
+    from tui.app import CourierApp
+
+
+def loaded_text(stamp: str | None) -> str:
+    """``2026-11-25 16:35 UTC`` from a stored timestamp; ``—`` when never loaded."""
+    if not stamp:
+        return "—"
+    return f"{stamp[:10]} {stamp[11:16]} UTC"
+
+
+class TablesScreen(ReportsWorkerFailures, Screen[None]):
+    """Lists the domain tables; Enter pages through one."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=False),
+        Binding("R,f5", "reload", "Refresh"),
+        Binding("escape,backspace", "back", "Back"),
+    ]
+
+    AUTO_FOCUS = "#tables-table"
+
+    @dataclass
+    class TablesListed(Message):
+        """``core.tables.list_domain_tables`` answered."""
+
+        tables: list[Any]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[DomainTable] = []
+
+    @property
+    def courier_app(self) -> CourierApp:
+        return cast("CourierApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Domain tables and identity views. Enter opens one, a page at a time.", id="tables-intro")
+        yield DataTable(id="tables-table", cursor_type="row", zebra_stripes=True)
+        yield Static("Counting rows…", id="tables-empty", classes="empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Domain tables"
+        table = self.query_one("#tables-table", DataTable)
+        table.add_column("Name", key="name")
+        table.add_column("Kind", key="kind")
+        table.add_column("Rows", key="rows")
+        table.add_column("Feed", key="feed")
+        table.add_column("Last load", key="loaded")
+        table.display = False
+        apply_app_settings(self)
+        self.action_reload()
+
+    def on_screen_resume(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        """Count the rows again."""
+        self._list()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="tables", description="List domain tables")
+    def _list(self) -> None:
+        from core.store import Store
+        from core.tables import list_domain_tables
+
+        with Store(self.courier_app.db_path) as store:
+            tables = list_domain_tables(store)
+        self.post_message(self.TablesListed(tables))
+
+    def on_tables_screen_tables_listed(self, message: TablesListed) -> None:
+        table = self.query_one("#tables-table", DataTable)
+        selected = self.selected()
+        self.tables = message.tables
+        table.clear()
+        for item in message.tables:
+            table.add_row(item.name, item.kind, Text(f"{item.rows:,}", justify="right"), item.feed_id or "—",
+                          loaded_text(item.last_loaded_at), key=item.name)
+        table.display = bool(message.tables)
+        if table.display and self.focused is None:
+            table.focus()
+        empty = self.query_one("#tables-empty", Static)
+        empty.display = not message.tables
+        empty.update("No domain tables yet. Activate a feed or run a courier with load operations.")
+        if selected is not None and selected in {item.name for item in message.tables}:
+            table.move_cursor(row=table.get_row_index(selected))
+        self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "tables" and event.state == WorkerState.ERROR:
+            self.query_one("#tables-empty", Static).update("The domain tables could not be read.")
+        super().on_worker_state_changed(event)
+
+    def selected(self) -> str | None:
+        """The name of the table under the cursor."""
+        table = self.query_one("#tables-table", DataTable)
+        if table.row_count == 0:
+            return None
+        return cast(str, table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open":
+            return True if self.selected() is not None else None
+        return True
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        """Page through the table under the cursor."""
+        name = self.selected()
+        if name is not None:
+            self.courier_app.action_open_table(name)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
