@@ -68,8 +68,12 @@ async def fill(pilot: Any, text: str) -> None:
 
 
 async def settle(pilot: Any) -> None:
-    """Let the debounced preview run."""
+    """Let the debounced preview run (waiting for its timer, however loaded the machine is)."""
     await pilot.pause(PREVIEW_DELAY * 2)
+    for _ in range(200):
+        if getattr(pilot.app.screen, "_preview_timer", None) is None:
+            break
+        await pilot.pause(0.05)
     await pilot.pause()
 
 

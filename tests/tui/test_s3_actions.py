@@ -75,7 +75,11 @@ async def test_test_connection_reports_success_and_failure(
         failures = [n for n in app._notifications if n.severity == "error"]
         assert failures and failures[-1].title == "Test connection failed"
         assert failures[-1].message == result_text(app)
+        assert "does not exist" in result_text(app)
         assert "\n" not in result_text(app)
+    # Testing a bucket that does not exist saved nothing: the stored courier still has the real bucket.
+    with Store(db_path) as store:
+        assert {c.bucket for c in load_project(store).couriers.values()} == {s3_bucket.name}
 
 
 async def test_discover_fills_entities_and_creates_suggested_feeds(

@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import Input
 
 from tui.app import CourierApp, make_app
-from tui.screens.group_editor import PREVIEW_DELAY
+from .test_group_editor import settle
 
 AppFactory = Callable[..., CourierApp]
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -37,7 +37,7 @@ def test_group_editor_dst_preview(snap_compare: Any, configured_db: Path, size: 
         screen.query_one("#group-name", Input).value = "Heap nightly"
         screen.query_one("#schedule", Input).value = "30 2 * * *"
         screen.query_one("#timezone", Input).value = "America/Los_Angeles"
-        await pilot.pause(PREVIEW_DELAY * 2)
+        await settle(pilot)
         screen.query_one("#group-preview").focus()
         await pilot.press("down", "down", "down", "down")
         await pilot.pause()

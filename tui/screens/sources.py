@@ -57,6 +57,7 @@ class SourcesScreen(ReportsWorkerFailures, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.overview: Overview | None = None
+        self._bindings_kind: str | None = None
 
     @property
     def courier_app(self) -> CourierApp:
@@ -113,7 +114,7 @@ class SourcesScreen(ReportsWorkerFailures, Screen[None]):
                 if table.display:
                     table.focus()
                     break
-        self.refresh_bindings()
+        self._refresh_bindings_for_selection()
 
     def _fill(self, table_id: str, rows: list[tuple[str, tuple[object, ...]]]) -> None:
         table = self.query_one(f"#{table_id}", DataTable)
@@ -155,11 +156,20 @@ class SourcesScreen(ReportsWorkerFailures, Screen[None]):
         return True
 
     def on_descendant_focus(self) -> None:
-        self.refresh_bindings()
+        self._refresh_bindings_for_selection()
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
-        self.refresh_bindings()
+        self._refresh_bindings_for_selection()
+
+    def _refresh_bindings_for_selection(self) -> None:
+        # Which keys apply depends only on the kind of row under the cursor; redrawing the
+        # footer on every cursor move (or every row added while loading) is what made the
+        # first paint slow.
+        kind = (self.selected() or ("", ""))[0]
+        if kind != self._bindings_kind:
+            self._bindings_kind = kind
+            self.refresh_bindings()
 
     @on(DataTable.RowSelected)
     def _row_selected(self) -> None:
