@@ -369,6 +369,62 @@ def iter_batches(
             raise _failure(name, exc, fo) from exc
 
 
+def iter_chunks(
+    path: str | Path, columns: list[str], chunk_rows: int, worker: int, workers: int
+) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
+    """Stream one decoder's share of a file, for decoding a file in several processes at once.
+
+    The file's blocks are grouped into chunks of consecutive blocks holding at
+    least ``chunk_rows`` records; chunk ``c`` belongs to decoder ``c % workers``.
+    Every decoder reads the same block headers, so all agree on the chunks, and
+    blocks of other decoders' chunks are skipped without decoding their records.
+
+    Args:
+        path: The Avro file.
+        columns: The columns wanted, in tuple order (matched case-insensitively).
+        chunk_rows: The least number of records in a chunk.
+        worker: This decoder's number, from 0.
+        workers: How many decoders share the file.
+
+    Yields:
+        ``(number of the chunk's first row, counting from 0; the chunk's rows)`` for
+        each of this decoder's chunks, in file order.
+
+    Raises:
+        AvroError: The file cannot be read.
+    """
+    name = Path(path).name
+    with _open(path, name) as fo:
+        try:
+            blocks = fastavro.block_reader(fo)
+            raw_fields = _record_fields(blocks.metadata, name)
+            by_lower: dict[str, str] = {}
+            for raw in raw_fields:
+                by_lower.setdefault(str(raw.get("name")).lower(), str(raw.get("name")))
+            getter = _row_getter([by_lower.get(c.lower()) for c in columns])
+            chunk = in_chunk = seen = 0
+            chunk_start = 0
+            batch: list[tuple[Any, ...]] = []
+            for block in blocks:
+                if chunk % workers == worker:
+                    batch.extend(map(getter, block))
+                in_chunk += block.num_records
+                seen += block.num_records
+                if in_chunk >= chunk_rows:
+                    if chunk % workers == worker:
+                        yield chunk_start, batch
+                        batch = []
+                    chunk += 1
+                    in_chunk = 0
+                    chunk_start = seen
+            if in_chunk and chunk % workers == worker:
+                yield chunk_start, batch
+        except AvroError:
+            raise
+        except Exception as exc:
+            raise _failure(name, exc, fo) from exc
+
+
 def read_rows(path: str | Path, limit: int = 200) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Read the first rows of a file for previews.
 

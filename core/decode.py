@@ -98,6 +98,8 @@ def decode_files(jobs: list[DecodeJob], spec: DecodeSpec, *, parallel: bool | No
     """
     if parallel is None:
         parallel = sum(_size(job.path) for job in jobs) >= PARALLEL_MIN_BYTES
+    # Only Avro files can be split between decoders (by their blocks).
+    parallel = parallel and all(job.content_type == "application/avro" for job in jobs)
     if not parallel:
         yield from _decode_all(jobs, spec)
         return
@@ -128,7 +130,7 @@ def decoder_count() -> int:
     """How many decoder processes to run: one per core, at least two (the writer mostly waits on them)."""
     import os
 
-    return max(2, min(4, os.cpu_count() or 2))
+    return int(os.environ.get("COURIER_DECODERS", 0)) or max(2, min(4, os.cpu_count() or 2))
 
 
 def _decode_in_process(jobs: list[DecodeJob], spec: DecodeSpec) -> Iterator[DecodeEvent]:
@@ -137,26 +139,53 @@ def _decode_in_process(jobs: list[DecodeJob], spec: DecodeSpec) -> Iterator[Deco
 
     # spawn, not fork: the TUI and the scheduler call this from threads.
     context = multiprocessing.get_context("spawn")
-    workers = min(decoder_count(), len(jobs))
+    workers = decoder_count()
     queues = [context.Queue(maxsize=QUEUE_BATCHES) for _ in range(workers)]
-    # Files are dealt round-robin; reading file i from worker i % n keeps the strict file order.
+    # Every decoder reads every file but decodes only its share of the chunks (chunk c goes to
+    # decoder c % n); reading chunk c from decoder c % n gives the rows back in file order.
     processes = [context.Process(target=_decoder_main, args=(jobs, spec, queues[n], n, workers), daemon=True)
                  for n in range(workers)]
     for process in processes:
         process.start()
+
+    def receive(worker: int) -> DecodeEvent:
+        while True:
+            try:
+                return queues[worker].get(timeout=1.0)  # type: ignore[no-any-return]
+            except queue_module.Empty:
+                if not processes[worker].is_alive():
+                    raise _DecoderDied() from None
+
     try:
-        for index in range(len(jobs)):
-            source, process = queues[index % workers], processes[index % workers]
+        for _ in range(len(jobs)):
+            starts = [receive(worker) for worker in range(workers)]
+            failed = next((event for event in starts if isinstance(event, FileFailed)), None)
+            if failed is not None:
+                yield failed
+                return
+            yield starts[0]
+            chunk = 0
             while True:
-                try:
-                    event = source.get(timeout=1.0)
-                except queue_module.Empty:
-                    if not process.is_alive():
-                        raise _DecoderDied() from None
+                event = receive(chunk % workers)
+                if isinstance(event, RowsDecoded):
+                    yield event
+                    chunk += 1
                     continue
-                yield event
-                if isinstance(event, (FileDecoded, FileFailed)):
-                    break
+                if isinstance(event, FileFailed):
+                    yield event
+                    return
+                # The first decoder out of chunks ends the file; the others must be done too.
+                ends = [event] + [receive(worker) for worker in range(workers) if worker != chunk % workers]
+                failed = next((end for end in ends if isinstance(end, FileFailed)), None)
+                if failed is not None:
+                    yield failed
+                    return
+                done = [end for end in ends if isinstance(end, FileDecoded)]
+                reasons = sorted((reason for end in done for reason in end.reject_reasons),
+                                 key=_reason_row)[:MAX_REJECT_REASONS]
+                yield FileDecoded(event.index, sum(end.rows_read for end in done),
+                                  sum(end.rows_rejected for end in done), reasons)
+                break
     finally:
         for process in processes:
             if process.is_alive():
@@ -168,10 +197,20 @@ def _decode_in_process(jobs: list[DecodeJob], spec: DecodeSpec) -> Iterator[Deco
             source.cancel_join_thread()
 
 
+def _reason_row(reason: str) -> int:
+    marker = reason.rfind(" row ")
+    digits = reason[marker + 5:].split(":", 1)[0] if marker >= 0 else ""
+    return int(digits) if digits.isdigit() else 0
+
+
 def _decoder_main(jobs: list[DecodeJob], spec: DecodeSpec, queue: Any, worker: int, workers: int) -> None:
-    for index in range(worker, len(jobs), workers):
-        for event in decode_file(index, jobs[index], spec):
+    for index, job in enumerate(jobs):
+        failed = False
+        for event in decode_file(index, job, spec, shard=(worker, workers)):
             queue.put(event)
+            failed = failed or isinstance(event, FileFailed)
+        if failed:
+            return
 
 
 def _decode_all(jobs: list[DecodeJob], spec: DecodeSpec) -> Iterator[DecodeEvent]:
@@ -179,12 +218,17 @@ def _decode_all(jobs: list[DecodeJob], spec: DecodeSpec) -> Iterator[DecodeEvent
         yield from decode_file(index, job, spec)
 
 
-def decode_file(index: int, job: DecodeJob, spec: DecodeSpec) -> Iterator[DecodeEvent]:
-    """Decode one file; a read failure ends it with a :class:`FileFailed` event."""
+def decode_file(index: int, job: DecodeJob, spec: DecodeSpec,
+                shard: tuple[int, int] | None = None) -> Iterator[DecodeEvent]:
+    """Decode one file; a read failure ends it with a :class:`FileFailed` event.
+
+    With ``shard=(worker, workers)`` only that decoder's chunks of an Avro file are
+    decoded, and every one of them is reported, even when all its rows were rejected.
+    """
     from core.errors import CourierError
 
     try:
-        columns, types, batches = _open(job, spec)
+        columns, types, batches = _open(job, spec, shard)
     except CourierError as error:
         yield FileFailed(index, str(error))
         return
@@ -200,7 +244,7 @@ def decode_file(index: int, job: DecodeJob, spec: DecodeSpec) -> Iterator[Decode
                          "pick another field or generate an updated field")
         return
     yield FileStarted(index, columns, types)
-    convert_row = _row_converter(columns, types, getattr(batches, "native", None))
+    convert_row = _row_converter(columns, types, batches.native)
     key_positions = [lowered.index(key.lower()) for key in spec.primary_key]
     updated_position = lowered.index(spec.last_updated.lower()) if spec.last_updated else None
     required_positions = [(position, columns[position]) for position, name in enumerate(lowered)
@@ -208,10 +252,10 @@ def decode_file(index: int, job: DecodeJob, spec: DecodeSpec) -> Iterator[Decode
     rows_read = rows_rejected = 0
     reasons: list[str] = []
     try:
-        for batch in batches:
+        for first_row, batch in batches:
             out: list[tuple[Any, ...]] = []
             append = out.append
-            for raw in batch:
+            for offset, raw in enumerate(batch, first_row + 1):
                 rows_read += 1
                 try:
                     values = convert_row(raw) if convert_row is not None else raw
@@ -231,10 +275,10 @@ def decode_file(index: int, job: DecodeJob, spec: DecodeSpec) -> Iterator[Decode
                 except (ValueError, TypeError, ArithmeticError) as error:
                     rows_rejected += 1
                     if len(reasons) < MAX_REJECT_REASONS:
-                        reasons.append(f"{job.label} row {rows_read}: {error}")
+                        reasons.append(f"{job.label} row {offset}: {error}")
                     continue
                 append((*values, pk, updated))
-            if out:
+            if out or shard is not None:
                 yield RowsDecoded(index, out)
     except CourierError as error:
         yield FileFailed(index, str(error))
@@ -246,19 +290,26 @@ _NATIVE = {"long": "Integer", "int": "Integer", "double": "Float", "float": "Flo
 """Avro types whose decoded values are already what the feed type stores."""
 
 
+Batches = Iterator[tuple[int, list[tuple[Any, ...]]]]
+"""``(number of the batch's first row from 0, rows)`` in file order."""
+
+
 class _MarkedBatches:
     """Batches plus which columns arrive already in their stored form (no conversion needed)."""
 
-    def __init__(self, batches: Iterator[list[tuple[Any, ...]]], native: list[bool]) -> None:
+    def __init__(self, batches: Batches, native: list[bool] | None = None) -> None:
         self.batches = batches
         self.native = native
 
-    def __iter__(self) -> Iterator[list[tuple[Any, ...]]]:
+    def __iter__(self) -> Batches:
         return self.batches
 
 
-def _marked(batches: Iterator[list[tuple[Any, ...]]], native: list[bool]) -> _MarkedBatches:
-    return _MarkedBatches(batches, native)
+def _numbered(batches: Iterator[list[tuple[Any, ...]]]) -> Batches:
+    seen = 0
+    for batch in batches:
+        yield seen, batch
+        seen += len(batch)
 
 
 def _row_converter(columns: list[str], types: list[str],
@@ -292,19 +343,24 @@ def _row_converter(columns: list[str], types: list[str],
     return convert
 
 
-def _open(job: DecodeJob, spec: DecodeSpec) -> tuple[list[str], list[str], Iterator[list[tuple[Any, ...]]]]:
+def _open(job: DecodeJob, spec: DecodeSpec,
+          shard: tuple[int, int] | None = None) -> tuple[list[str], list[str], _MarkedBatches]:
     if job.content_type == "application/avro":
-        from core.avro import inspect_file, iter_batches
+        from core.avro import inspect_file, iter_batches, iter_chunks
 
         info = inspect_file(job.path)
         columns = [f.name for f in info.fields]
         types = [spec.declared_types.get(f.name.lower(), f.feed_type) for f in info.fields]
         native = [_NATIVE.get(f.avro_type) == kind for f, kind in zip(info.fields, types)]
-        return columns, types, _marked(iter_batches(job.path, columns, BATCH_ROWS), native)
+        if shard is not None:
+            return columns, types, _MarkedBatches(iter_chunks(job.path, columns, BATCH_ROWS, *shard), native)
+        return columns, types, _MarkedBatches(_numbered(iter_batches(job.path, columns, BATCH_ROWS)), native)
     if job.content_type == "text/csv":
-        return _open_csv(job, spec)
+        columns, types, rows = _open_csv(job, spec)
+        return columns, types, _MarkedBatches(_numbered(rows))
     if job.content_type == "application/x-ndjson":
-        return _open_ndjson(job, spec)
+        columns, types, rows = _open_ndjson(job, spec)
+        return columns, types, _MarkedBatches(_numbered(rows))
     from core.errors import AvroError
 
     raise AvroError(f"{job.label}: content type {job.content_type} cannot be loaded")
