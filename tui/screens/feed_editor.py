@@ -31,7 +31,7 @@ from tui.forms import FormCheck
 from tui.messages import ConfigSaved, FeedActivated, FeedNotActivated
 from tui.screens.base import ReportsWorkerFailures, apply_app_settings
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.samples import landed_time, middle_shorten, shorten
+from tui.screens.samples import file_label, landed_time, middle_shorten, shorten
 from tui.widgets import ProblemList
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ TABLE_ACTIONS = ("toggle_key", "cycle_type", "tags", "toggle_required")
 def sample_label(item: LandedFile) -> str:
     """One sample file in the picker: tag, courier, when (UTC), file name; short enough for 80 columns."""
     return (f"{shorten(item.tag, 18)} · {shorten(item.courier, 12)} · {landed_time(item.landed_at)} · "
-            f"{middle_shorten(item.name, 22)}")
+            f"{middle_shorten(file_label(item), 22)}")
 
 
 class FeedEditorScreen(ReportsWorkerFailures, Screen[str | None]):

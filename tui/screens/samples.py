@@ -41,6 +41,15 @@ def middle_shorten(text: str, width: int) -> str:
     return text[: width - 1 - tail] + "…" + text[-tail:]
 
 
+def file_label(landed: object) -> str:
+    """A landed file's short name: ``sync_1004 part 00001`` for a Heap part (its file name is a
+    uuid shared by every part), else the file name."""
+    dump_id, part = getattr(landed, "dump_id", None), getattr(landed, "part", None)
+    if dump_id is not None:
+        return f"sync_{dump_id} part {part or 0:05d}"
+    return str(getattr(landed, "name", ""))
+
+
 def landed_time(landed_at: str) -> str:
     """``2026-11-25 17:06`` (UTC) for a landing time."""
     return format_time(landed_at).removesuffix(" UTC")
@@ -199,7 +208,7 @@ class SamplesScreen(ReportsWorkerFailures, Screen[None]):
         for item in self.files:
             table.add_row(landed_time(item.landed_at), shorten(item.tag, 16),
                           f"{item.row_count:,}" if item.row_count is not None else "?",
-                          str(len(item.fields)), middle_shorten(item.name, 22), key=str(item.id))
+                          str(len(item.fields)), middle_shorten(file_label(item), 22), key=str(item.id))
         table.display = bool(self.files)
         self.query_one("#samples-empty", Static).display = not self.files
         if selected is not None and any(item.id == selected.id for item in self.files):
