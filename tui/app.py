@@ -142,26 +142,6 @@ class CourierApp(App[None]):
 
         self.push_screen(RunCourierScreen(courier, project), callback=chosen)
 
-    @work(thread=True, exit_on_error=False, group="run", description="Run courier")
-    def _run_courier(self, name: str, window: RunWindow) -> None:
-        from core.runs import RunEvent, run_courier
-
-        started: list[int] = []
-        completed: list[str] = []
-
-        def listen(event: object) -> None:
-            if not isinstance(event, RunEvent):
-                self._relay_progress(event)
-                return
-            if not started:
-                started.append(event.run_id)
-                self.post_message(RunStarted(name, event.run_id))
-            if event.message.startswith("Completed in"):
-                completed.append(event.message)
-
-        summary = run_courier(self.db_path, name, window, listener=listen)
-        self.post_message(RunFinished(summary, completed[-1] if completed else None))
-
     def action_add_group(self) -> None:
         """Open the courier group editor on a new group."""
         from tui.screens.group_editor import GroupEditorScreen
@@ -174,10 +154,10 @@ class CourierApp(App[None]):
 
         self.push_screen(GroupEditorScreen(name))
 
-    @work(thread=True, exit_on_error=False, group="run", description="Run courier group")
-    def _run_group(self, name: str, window: RunWindow) -> None:
+    @work(thread=True, exit_on_error=False, group="run", description="Run")
+    def _run(self, kind: str, name: str, window: RunWindow) -> None:
         from core.groups import run_group
-        from core.runs import RunEvent
+        from core.runs import RunEvent, run_courier
 
         started: list[int] = []
         completed: list[str] = []
@@ -189,10 +169,12 @@ class CourierApp(App[None]):
             if not started:
                 started.append(event.run_id)
                 self.post_message(RunStarted(name, event.run_id))
+            # A group's children end with their own "Completed in"; only the outer run's counts.
             if event.run_id == started[0] and event.message.startswith("Completed in"):
                 completed.append(event.message)
 
-        summary = run_group(self.db_path, name, window, listener=listen)
+        runner = run_courier if kind == "courier" else run_group
+        summary = runner(self.db_path, name, window, listener=listen)
         self.post_message(RunFinished(summary, completed[-1] if completed else None))
 
     def on_run_started(self, message: RunStarted) -> None:
@@ -211,7 +193,7 @@ class CourierApp(App[None]):
         """Run a courier (or a courier group) in a worker and open the live run screen on it."""
         from tui.screens.run_live import RunLiveScreen
 
-        starter = self._run_courier(name, window) if kind == "courier" else self._run_group(name, window)
+        starter = self._run(kind, name, window)
         self.push_screen(RunLiveScreen(kind=kind, target=name, window=window, starter=starter))
 
     def _relay_progress(self, progress: object) -> None:

@@ -15,6 +15,29 @@ if TYPE_CHECKING:
     from tui.app import CourierApp
 
 
+class ConfirmsDiscard:
+    """Mixin for editors: leaving with unsaved changes asks first."""
+
+    app: App[object]
+    dirty: bool
+    _ready: bool
+
+    def leave(self, what: str, result: object = None) -> None:
+        """Dismiss the editor, asking before ``what`` (e.g. ``the new feed``) loses its changes."""
+        from tui.screens.confirm import ConfirmScreen
+
+        def discard(confirmed: bool | None = True) -> None:
+            if confirmed:
+                self._ready = False
+                cast(Screen[object], self).dismiss(result if not self.dirty else None)
+
+        if not self.dirty:
+            discard()
+            return
+        self.app.push_screen(ConfirmScreen(f"Discard your changes to {what}?", "Nothing has been saved.",
+                                           yes="Discard", no="Keep editing"), callback=discard)
+
+
 class ReportsWorkerFailures:
     """Mixin for screens: a worker that fails becomes one notification from the app.
 

@@ -21,7 +21,7 @@ from core.models import LAYOUTS, Courier, Credential, Entity
 from core.project import courier_document, load_project
 from tui.forms import COURIER_FIELDS, CourierForm, FormCheck, check_courier_form, preview_courier
 from tui.messages import ConfigSaved, ConnectionTested, HeapDiscovered, MatchesPreviewed
-from tui.screens.base import ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import ConfirmsDiscard, ReportsWorkerFailures, apply_app_settings
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.credential import CredentialScreen
 from tui.widgets import ProblemList
@@ -51,7 +51,7 @@ def heap_discovery_available() -> bool:
     return importlib.util.find_spec("core.heap") is not None
 
 
-class CourierEditorScreen(ReportsWorkerFailures, Screen[str | None]):
+class CourierEditorScreen(ConfirmsDiscard, ReportsWorkerFailures, Screen[str | None]):
     """The Add courier / Edit courier page, with live validation.
 
     Args:
@@ -293,18 +293,7 @@ class CourierEditorScreen(ReportsWorkerFailures, Screen[str | None]):
         self.dismiss(message.name)
 
     def action_back(self) -> None:
-        if not self.dirty:
-            self.dismiss(None)
-            return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self._ready = False
-                self.dismiss(None)
-
-        what = f'courier "{self.original_name}"' if self.original_name else "the new courier"
-        self.app.push_screen(ConfirmScreen(f"Discard your changes to {what}?", "Nothing has been saved.",
-                                           yes="Discard", no="Keep editing"), callback=answered)
+        self.leave(f'courier "{self.original_name}"' if self.original_name else "the new courier", None)
 
     @on(Button.Pressed, "#save-button")
     def _save_pressed(self) -> None:

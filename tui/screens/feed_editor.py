@@ -29,8 +29,7 @@ from tui.feed_form import (
 )
 from tui.forms import FormCheck
 from tui.messages import ConfigSaved, FeedActivated, FeedNotActivated
-from tui.screens.base import ReportsWorkerFailures, apply_app_settings
-from tui.screens.confirm import ConfirmScreen
+from tui.screens.base import ConfirmsDiscard, ReportsWorkerFailures, apply_app_settings
 from tui.screens.samples import file_label, landed_time, middle_shorten, shorten
 from tui.widgets import ProblemList
 
@@ -52,7 +51,7 @@ def sample_label(item: LandedFile) -> str:
             f"{middle_shorten(file_label(item), 22)}")
 
 
-class FeedEditorScreen(ReportsWorkerFailures, Screen[str | None]):
+class FeedEditorScreen(ConfirmsDiscard, ReportsWorkerFailures, Screen[str | None]):
     """Add feed / Feed editor, with live validation, Save draft and Activate.
 
     Args:
@@ -518,18 +517,7 @@ class FeedEditorScreen(ReportsWorkerFailures, Screen[str | None]):
             result.scroll_visible()
 
     def action_back(self) -> None:
-        if not self.dirty:
-            self.dismiss(self.original_id)
-            return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self._ready = False
-                self.dismiss(None)
-
-        what = f"feed {self.original_id}" if self.original_id else "the new feed"
-        self.app.push_screen(ConfirmScreen(f"Discard your changes to {what}?", "Nothing has been saved.",
-                                           yes="Discard", no="Keep editing"), callback=answered)
+        self.leave(f"feed {self.original_id}" if self.original_id else "the new feed", self.original_id)
 
     @on(Button.Pressed, "#feed-save")
     def _save_pressed(self) -> None:

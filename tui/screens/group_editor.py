@@ -35,8 +35,7 @@ from core.models import CourierGroup, GroupCourier, Project
 from core.project import load_project
 from tui.forms import FormCheck
 from tui.messages import ConfigSaved
-from tui.screens.base import ReportsWorkerFailures, apply_app_settings
-from tui.screens.confirm import ConfirmScreen
+from tui.screens.base import ConfirmsDiscard, ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
 
 if TYPE_CHECKING:
@@ -302,7 +301,7 @@ def _days(days: tuple[date, ...]) -> str:
 # --- the screen ------------------------------------------------------------------------------------
 
 
-class GroupEditorScreen(ReportsWorkerFailures, Screen[str | None]):
+class GroupEditorScreen(ConfirmsDiscard, ReportsWorkerFailures, Screen[str | None]):
     """The Add courier group / Edit courier group page, with live validation and a preview of the next runs.
 
     Args:
@@ -711,19 +710,7 @@ class GroupEditorScreen(ReportsWorkerFailures, Screen[str | None]):
         self.dismiss(message.name)
 
     def action_back(self) -> None:
-        if not self.dirty:
-            self._ready = False
-            self.dismiss(None)
-            return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self._ready = False
-                self.dismiss(None)
-
-        what = f'courier group "{self.original_name}"' if self.original_name else "the new courier group"
-        self.app.push_screen(ConfirmScreen(f"Discard your changes to {what}?", "Nothing has been saved.",
-                                           yes="Discard", no="Keep editing"), callback=answered)
+        self.leave(f'courier group "{self.original_name}"' if self.original_name else "the new courier group", None)
 
     # Run now
 
