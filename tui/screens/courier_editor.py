@@ -25,6 +25,7 @@ from tui.screens.base import ConfirmsDiscard, ReportsWorkerFailures, apply_app_s
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.credential import CredentialScreen
 from tui.widgets import ProblemList
+from tui.widgets.form_row import form_row
 
 if TYPE_CHECKING:
     from tui.app import CourierApp
@@ -83,21 +84,13 @@ class CourierEditorScreen(ConfirmsDiscard, ReportsWorkerFailures, Screen[str | N
         with VerticalScroll(id="courier-form", classes="form", can_focus=False):
             yield Static("Amazon S3 courier. Load operations may start as {} (land sample files only).",
                          classes="form-intro", markup=False)
-            with Horizontal(classes="form-row"):
-                yield Static("Name", classes="field-label")
-                yield Input(id="courier-name", placeholder="e.g. Heap", compact=True)
+            yield form_row("Name", Input(id="courier-name", placeholder="e.g. Heap", compact=True))
             yield ProblemList(id="name-problems")
-            with Horizontal(classes="form-row"):
-                yield Static("Credential", classes="field-label")
-                yield Select[str]([], id="credential", prompt="Choose a credential", compact=True)
+            yield form_row("Credential", Select[str]([], id="credential", prompt="Choose a credential", compact=True))
             yield ProblemList(id="credential-problems")
-            with Horizontal(classes="form-row"):
-                yield Static("Bucket", classes="field-label")
-                yield Input(id="bucket", placeholder="heap-rs3-…", compact=True)
+            yield form_row("Bucket", Input(id="bucket", placeholder="heap-rs3-…", compact=True))
             yield ProblemList(id="bucket-problems")
-            with Horizontal(classes="form-row"):
-                yield Static("Prefix", classes="field-label")
-                yield Input(id="prefix", placeholder="optional, e.g. heap/", compact=True)
+            yield form_row("Prefix", Input(id="prefix", placeholder="optional, e.g. heap/", compact=True))
             yield ProblemList(id="prefix-problems")
             with Horizontal(classes="form-row"):
                 yield Static("Layout", classes="field-label")

@@ -32,6 +32,7 @@ from tui.messages import ConfigSaved, FeedActivated, FeedNotActivated
 from tui.screens.base import ConfirmsDiscard, ReportsWorkerFailures, apply_app_settings
 from tui.screens.samples import file_label, landed_time, middle_shorten, shorten
 from tui.widgets import ProblemList
+from tui.widgets.form_row import form_row
 
 if TYPE_CHECKING:
     from tui.app import CourierApp
@@ -100,9 +101,7 @@ class FeedEditorScreen(ConfirmsDiscard, ReportsWorkerFailures, Screen[str | None
                 yield Static("New source", classes="field-label")
                 yield Input(id="feed-source", placeholder="e.g. Heap", compact=True)
             yield ProblemList(id="feed-source-problems")
-            with Horizontal(classes="form-row"):
-                yield Static("Feed name", classes="field-label")
-                yield Input(id="feed-name", placeholder="e.g. Users", compact=True)
+            yield form_row("Feed name", Input(id="feed-name", placeholder="e.g. Users", compact=True))
             yield Static("", id="feed-table-name", markup=False)
             yield ProblemList(id="feed-name-problems")
             with Horizontal(classes="form-row"):

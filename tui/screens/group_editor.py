@@ -37,6 +37,7 @@ from tui.forms import FormCheck
 from tui.messages import ConfigSaved
 from tui.screens.base import ConfirmsDiscard, ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
+from tui.widgets.form_row import form_row
 
 if TYPE_CHECKING:
     from core.schedule import ScheduledRun
@@ -347,9 +348,7 @@ class GroupEditorScreen(ConfirmsDiscard, ReportsWorkerFailures, Screen[str | Non
         with VerticalScroll(id="group-form", classes="form", can_focus=False):
             yield Static("A courier group runs its couriers as one unit on a cron schedule.",
                          classes="form-intro", markup=False)
-            with Horizontal(classes="form-row"):
-                yield Static("Name", classes="field-label")
-                yield Input(id="group-name", placeholder="e.g. Heap daily", compact=True)
+            yield form_row("Name", Input(id="group-name", placeholder="e.g. Heap daily", compact=True))
             yield ProblemList(id="name-problems")
             with Horizontal(classes="form-row"):
                 yield Static("Schedule (cron)", classes="field-label")
@@ -362,12 +361,8 @@ class GroupEditorScreen(ConfirmsDiscard, ReportsWorkerFailures, Screen[str | Non
                 yield Input(id="timezone", placeholder="e.g. America/Los_Angeles", compact=True)
                 yield Button("Choose… (F4)", id="zone-button", compact=True)
             yield ProblemList(id="timezone-problems")
-            with Horizontal(classes="form-row"):
-                yield Static("", classes="field-label")
-                yield Checkbox("Use this time zone for file date ranges", id="file-dates-in-zone", compact=True)
-            with Horizontal(classes="form-row"):
-                yield Static("", classes="field-label")
-                yield Checkbox("Enabled (runs on its schedule)", id="enabled", value=True, compact=True)
+            yield form_row("", Checkbox("Use this time zone for file date ranges", id="file-dates-in-zone", compact=True))
+            yield form_row("", Checkbox("Enabled (runs on its schedule)", id="enabled", value=True, compact=True))
             yield Static("Couriers", classes="editor-label")
             with Horizontal(id="member-header"):
                 yield Static("Courier", classes="member-courier-label")
@@ -383,9 +378,7 @@ class GroupEditorScreen(ConfirmsDiscard, ReportsWorkerFailures, Screen[str | Non
                 yield Static("Run after group", classes="field-label")
                 yield Select[str]([], id="run-after", prompt="None: no constraint", compact=True)
             yield ProblemList(id="run-after-problems")
-            with Horizontal(classes="form-row"):
-                yield Static("Notify command", classes="field-label")
-                yield Input(id="notify-command", placeholder="optional shell command", compact=True)
+            yield form_row("Notify command", Input(id="notify-command", placeholder="optional shell command", compact=True))
             yield Static(NOTIFY_NOTE, classes="field-note", markup=False)
             yield ProblemList(id="notify-command-problems")
             yield ProblemList(id="other-problems")

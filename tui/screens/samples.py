@@ -20,6 +20,7 @@ from tui.messages import RunFinished, RunStarted, SampleFileRead
 from tui.overview import format_time
 from tui.screens.base import ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
+from tui.widgets.form_row import form_row
 
 if TYPE_CHECKING:
     from tui.app import CourierApp
@@ -113,9 +114,7 @@ class GetSamplesScreen(ModalScreen["date | None"]):
     def compose(self) -> ComposeResult:
         with Vertical(id="get-samples-dialog", classes="dialog form"):
             yield Static(f"Get sample files from {self.courier.name}", classes="dialog-title", markup=False)
-            with Horizontal(classes="form-row"):
-                yield Static("Day", classes="field-label")
-                yield Input(id="samples-day", placeholder="YYYY-MM-DD", compact=True)
+            yield form_row("Day", Input(id="samples-day", placeholder="YYYY-MM-DD", compact=True))
             yield ProblemList(id="samples-day-problems")
             yield Static(self.explanation, id="samples-explanation", classes="dialog-note", markup=False)
             with Horizontal(classes="dialog-buttons"):
