@@ -138,10 +138,24 @@ def _stop_flag(db_path: Path, run_id: int) -> Path:
 
 
 def request_stop(db_path: Path, run_id: int) -> None:
-    """Ask a run (in any process using this database) to stop; it rolls back its current file."""
+    """Ask a run (in any process using this database) to stop; it rolls back its current file.
+
+    The run is marked Stopping at once when the database is free; while the runner holds
+    a load transaction it marks itself Stopping when it sees the request.
+    """
+    import sqlite3
+
     flag = _stop_flag(db_path, run_id)
     flag.parent.mkdir(parents=True, exist_ok=True)
     flag.touch()
+    try:
+        conn = sqlite3.connect(db_path, timeout=0.2, isolation_level=None)
+        try:
+            conn.execute("UPDATE runs SET status = 'Stopping' WHERE id = ? AND status = 'Running'", (run_id,))
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        pass  # Busy: the runner writes Stopping itself when it notices the flag.
 
 
 def stop_requested(db_path: Path, run_id: int) -> bool:
@@ -759,10 +773,11 @@ def get_run(store: Store, run_id: int) -> RunSummary:
 
 
 def list_runs(store: Store, *, status: str | None = None, target: str | None = None, kind: str | None = None,
-              limit: int = 200) -> list[RunSummary]:
-    """Runs newest first, optionally filtered."""
-    clauses, params = [], []
-    for column, value in (("status", status), ("target", target), ("kind", kind)):
+              parent_id: int | None = None, limit: int = 200) -> list[RunSummary]:
+    """Runs newest first, optionally filtered (``parent_id`` gives a group run's courier runs)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (("status", status), ("target", target), ("kind", kind), ("parent_id", parent_id)):
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)

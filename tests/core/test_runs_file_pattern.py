@@ -508,3 +508,31 @@ def test_a_vanished_column_is_kept_and_set_to_null_on_updated_rows(s3_bucket: S3
     table = rows(db, "Exports:Users")
     assert {pk: (row["email"], row["customer_id"]) for pk, row in table.items()} == {
         1: ("new@example.com", None), 2: ("two@example.com", "22")}
+
+
+def test_request_stop_marks_a_running_run_stopping_at_once(tmp_path: Path) -> None:
+    from core.runs import RunWindow, _create_run, get_run, request_stop, stop_requested
+
+    db = tmp_path / "stop.db"
+    with Store(db) as store:
+        run_id = _create_run(store, "courier", "Heap", "manual", RunWindow.all(), None)
+        finished = _create_run(store, "courier", "Other", "manual", RunWindow.all(), None)
+        store.execute("UPDATE runs SET status = 'Succeeded' WHERE id = ?", (finished,))
+
+    request_stop(db, run_id)
+    request_stop(db, finished)
+
+    with Store(db) as store:
+        assert get_run(store, run_id).status == "Stopping"
+        assert get_run(store, finished).status == "Succeeded"
+    assert stop_requested(db, run_id)
+
+
+def test_list_runs_by_parent(tmp_path: Path) -> None:
+    from core.runs import RunWindow, _create_run, list_runs
+
+    with Store(tmp_path / "parents.db") as store:
+        group = _create_run(store, "group", "Heap daily", "manual", RunWindow.all(), None)
+        child = _create_run(store, "courier", "Heap", "manual", RunWindow.all(), group)
+        _create_run(store, "courier", "Other", "manual", RunWindow.all(), None)
+        assert [run.id for run in list_runs(store, parent_id=group)] == [child]

@@ -373,8 +373,7 @@ class RunLiveScreen(ReportsWorkerFailures, Screen[None]):
             run = get_run(store, run_id)
             children = []
             if run.kind == "group":
-                children = [child for child in list_runs(store, kind="courier", limit=500)
-                            if child.parent_id == run_id]
+                children = list_runs(store, parent_id=run_id)
             events = run_events(store, run_id, last_ids.get(run_id, 0))
             for child in children:
                 events += run_events(store, child.id, last_ids.get(child.id, 0))
