@@ -15,6 +15,17 @@ if TYPE_CHECKING:
     from tui.app import CourierApp
 
 
+class AppAccess:
+    """Mixin for screens: the running app, typed as the Courier app."""
+
+    app: App[object]
+
+    @property
+    def courier_app(self) -> CourierApp:
+        """The app that shows this screen."""
+        return cast("CourierApp", self.app)
+
+
 class ConfirmsDiscard:
     """Mixin for editors: leaving with unsaved changes asks first."""
 

@@ -6,7 +6,7 @@ import functools
 import importlib.util
 import json
 from datetime import date
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,16 +19,25 @@ from textual.worker import Worker, WorkerState
 
 from core.models import LAYOUTS, Courier, Credential, Entity
 from core.project import courier_document, load_project
-from tui.forms import COURIER_FIELDS, CourierForm, FormCheck, check_courier_form, preview_courier
+from tui.forms import (
+    COURIER_FIELDS,
+    CourierForm,
+    FormCheck,
+    check_courier_form,
+    preview_courier,
+)
 from tui.messages import ConfigSaved, ConnectionTested, HeapDiscovered, MatchesPreviewed
-from tui.screens.base import ConfirmsDiscard, ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import (
+    AppAccess,
+    ConfirmsDiscard,
+    ReportsWorkerFailures,
+    apply_app_settings,
+)
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.credential import CredentialScreen
 from tui.widgets import ProblemList
 from tui.widgets.form_row import form_row
 
-if TYPE_CHECKING:
-    from tui.app import CourierApp
 
 NEW_CREDENTIAL = "\0new-credential"
 """Select value of the "Create new credential…" option."""
@@ -52,7 +61,7 @@ def heap_discovery_available() -> bool:
     return importlib.util.find_spec("core.heap") is not None
 
 
-class CourierEditorScreen(ConfirmsDiscard, ReportsWorkerFailures, Screen[str | None]):
+class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen[str | None]):
     """The Add courier / Edit courier page, with live validation.
 
     Args:
@@ -74,10 +83,6 @@ class CourierEditorScreen(ConfirmsDiscard, ReportsWorkerFailures, Screen[str | N
         self.initial_form: CourierForm | None = None
         self._credential_value: str | None = None
         self._ready = False
-
-    @property
-    def courier_app(self) -> CourierApp:
-        return cast("CourierApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

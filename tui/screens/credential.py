@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Button, Input, Select, Static
+from textual.widgets import Button, Footer, Input, Select, Static
 
 from core.models import CREDENTIAL_TYPES
 from core.project import load_project
 from tui.forms import CREDENTIAL_FIELDS, FormCheck, check_credential_form
 from tui.messages import ConfigSaved
-from tui.screens.base import ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
 
-if TYPE_CHECKING:
-    from tui.app import CourierApp
 
 LABELS = {
     "name": "Name",
@@ -42,7 +40,7 @@ SECRETS_NOTE = ("There is no field for secrets: access keys come from the enviro
                 "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or an AWS profile, and are never stored.")
 
 
-class CredentialScreen(ReportsWorkerFailures, ModalScreen[str | None]):
+class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]):
     """Creates a credential; dismisses with its name, or ``None`` when cancelled."""
 
     BINDINGS = [
@@ -54,10 +52,6 @@ class CredentialScreen(ReportsWorkerFailures, ModalScreen[str | None]):
         super().__init__()
         self.check = FormCheck()
         self._ready = False
-
-    @property
-    def courier_app(self) -> CourierApp:
-        return cast("CourierApp", self.app)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="credential-dialog", classes="dialog form", can_focus=False):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from rich.text import Text
 from textual import on, work
@@ -11,10 +11,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Select,
+    Static,
+)
 from textual.worker import Worker, WorkerState
 
-from core.feeds import effective_fields, new_feed_id, sample_fields, sample_file_ids, suggested_feed_name
+from core.feeds import (
+    effective_fields,
+    new_feed_id,
+    sample_fields,
+    sample_file_ids,
+    suggested_feed_name,
+)
 from core.models import Feed, FeedField, domain_table_name
 from core.project import load_project
 from core.runs import LandedFile, list_landed_files
@@ -29,13 +44,16 @@ from tui.feed_form import (
 )
 from tui.forms import FormCheck
 from tui.messages import ConfigSaved, FeedActivated, FeedNotActivated
-from tui.screens.base import ConfirmsDiscard, ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import (
+    AppAccess,
+    ConfirmsDiscard,
+    ReportsWorkerFailures,
+    apply_app_settings,
+)
 from tui.screens.samples import file_label, landed_time, middle_shorten, shorten
 from tui.widgets import ProblemList
 from tui.widgets.form_row import form_row
 
-if TYPE_CHECKING:
-    from tui.app import CourierApp
 
 NEW_SOURCE = "\0new-source"
 """Select value of "Create new source…"."""
@@ -52,7 +70,7 @@ def sample_label(item: LandedFile) -> str:
             f"{middle_shorten(file_label(item), 22)}")
 
 
-class FeedEditorScreen(ConfirmsDiscard, ReportsWorkerFailures, Screen[str | None]):
+class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen[str | None]):
     """Add feed / Feed editor, with live validation, Save draft and Activate.
 
     Args:
@@ -84,10 +102,6 @@ class FeedEditorScreen(ConfirmsDiscard, ReportsWorkerFailures, Screen[str | None
         self.busy = False
         self.activating = False
         self._ready = False
-
-    @property
-    def courier_app(self) -> CourierApp:
-        return cast("CourierApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -35,13 +35,17 @@ from core.models import CourierGroup, GroupCourier, Project
 from core.project import load_project
 from tui.forms import FormCheck
 from tui.messages import ConfigSaved
-from tui.screens.base import ConfirmsDiscard, ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import (
+    AppAccess,
+    ConfirmsDiscard,
+    ReportsWorkerFailures,
+    apply_app_settings,
+)
 from tui.widgets import ProblemList
 from tui.widgets.form_row import form_row
 
 if TYPE_CHECKING:
     from core.schedule import ScheduledRun
-    from tui.app import CourierApp
 
 GROUP_FIELDS = ("name", "schedule", "timezone", "couriers", "run-after", "notify-command")
 """Form fields of the group editor, in screen order; problems route to one of these or ``other``."""
@@ -302,7 +306,7 @@ def _days(days: tuple[date, ...]) -> str:
 # --- the screen ------------------------------------------------------------------------------------
 
 
-class GroupEditorScreen(ConfirmsDiscard, ReportsWorkerFailures, Screen[str | None]):
+class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen[str | None]):
     """The Add courier group / Edit courier group page, with live validation and a preview of the next runs.
 
     Args:
@@ -330,10 +334,6 @@ class GroupEditorScreen(ConfirmsDiscard, ReportsWorkerFailures, Screen[str | Non
         self._preview_cells: list[tuple[str, str, str, str]] | None = None
         self._texts: dict[str, str] = {}
         self._ready = False
-
-    @property
-    def courier_app(self) -> CourierApp:
-        return cast("CourierApp", self.app)
 
     @property
     def members(self) -> Vertical:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -17,11 +17,9 @@ from core.feeds import FeedIdFill, feed_samples, fill_feed_ids
 from core.models import Courier, LoadOperation, Project
 from core.project import load_project
 from tui.messages import ConfigSaved
-from tui.screens.base import ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
 
-if TYPE_CHECKING:
-    from tui.app import CourierApp
 
 STATUS_STYLES = {"active": "green", "draft": "yellow", "unknown": "bold red"}
 
@@ -37,7 +35,7 @@ def feed_status(project: Project, feed_id: str) -> str:
     return "unknown" if feed is None else feed.status
 
 
-class LoadOperationsScreen(ReportsWorkerFailures, Screen[None]):
+class LoadOperationsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     """A courier's load operations, each feed ID checked; ``F`` puts the active feeds' IDs in.
 
     Args:
@@ -60,10 +58,6 @@ class LoadOperationsScreen(ReportsWorkerFailures, Screen[None]):
         self.fill: FeedIdFill | None = None
         self.saving = False
         self.project = Project()
-
-    @property
-    def courier_app(self) -> CourierApp:
-        return cast("CourierApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

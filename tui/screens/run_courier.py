@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,12 +13,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, RadioButton, RadioSet, Static
 
 from core.models import Courier, Project
-from tui.screens.base import apply_app_settings
+from tui.screens.base import AppAccess, apply_app_settings
 from tui.widgets import ProblemList
 
 if TYPE_CHECKING:
     from core.runs import RunWindow
-    from tui.app import CourierApp
 
 CHOICES = (("day", "Load data from a specific day"), ("period", "Load data from a specific time period"),
            ("all", "Load all data"))
@@ -37,7 +36,7 @@ def sample_run_note(courier: Courier, project: Project) -> str:
     return ""
 
 
-class RunCourierScreen(ModalScreen["RunWindow | None"]):
+class RunCourierScreen(AppAccess, ModalScreen["RunWindow | None"]):
     """Asks which data to load; dismisses with the run window, or ``None`` when cancelled.
 
     Args:
@@ -54,10 +53,6 @@ class RunCourierScreen(ModalScreen["RunWindow | None"]):
         super().__init__()
         self.courier = courier
         self.note = sample_run_note(courier, project)
-
-    @property
-    def courier_app(self) -> CourierApp:
-        return cast("CourierApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="run-dialog", classes="dialog form"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -14,12 +14,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Static
 
-from tui.screens.base import ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 from tui.screens.run_live import STATUS_STYLES, parse_time, window_text
 
 if TYPE_CHECKING:
     from core.runs import RunSummary
-    from tui.app import CourierApp
 
 STATUS_FILTERS = (None, "Running", "Succeeded", "Failed", "Stopped", "Warning")
 """What ``s`` cycles through (``None`` is every status)."""
@@ -70,7 +69,7 @@ def target_text(run: RunSummary, with_kind: bool, width: int = TARGET_WIDTH) -> 
     return Text(name + suffix)
 
 
-class RunHistoryScreen(ReportsWorkerFailures, Screen[None]):
+class RunHistoryScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     """Every run, newest first; Enter opens its log, ``r`` runs it again for the same window."""
 
     BINDINGS = [
@@ -102,10 +101,6 @@ class RunHistoryScreen(ReportsWorkerFailures, Screen[None]):
         self._reload_pending = False
         self._columns_wide: bool | None = None
         self._timer: Timer | None = None
-
-    @property
-    def courier_app(self) -> CourierApp:
-        return cast("CourierApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -26,11 +26,10 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, ProgressBar, RichLog, Static
 from textual.worker import Worker, WorkerState
 
-from tui.screens.base import ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 
 if TYPE_CHECKING:
     from core.runs import RunEvent, RunProgress, RunSummary, RunWindow
-    from tui.app import CourierApp
 
 POLL_SECONDS = 0.3
 """How often the database is read for new events."""
@@ -234,7 +233,7 @@ class RunLogView(RichLog):
             self.post_message(self.WidthChanged())
 
 
-class RunLiveScreen(ReportsWorkerFailures, Screen[None]):
+class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     """Follows one run live: stages, progress bars, counts, elapsed time, status, the log; Stop.
 
     Args:
@@ -285,10 +284,6 @@ class RunLiveScreen(ReportsWorkerFailures, Screen[None]):
         self._polling = False
         self._polls = 0
         self._timer: Timer | None = None
-
-    @property
-    def courier_app(self) -> CourierApp:
-        return cast("CourierApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

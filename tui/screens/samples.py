@@ -18,7 +18,7 @@ from core.project import load_project
 from core.runs import LandedFile, list_landed_files
 from tui.messages import RunFinished, RunStarted, SampleFileRead
 from tui.overview import format_time
-from tui.screens.base import ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
 from tui.widgets.form_row import form_row
 
@@ -151,7 +151,7 @@ class GetSamplesScreen(ModalScreen["date | None"]):
         self.action_cancel()
 
 
-class SamplesScreen(ReportsWorkerFailures, Screen[None]):
+class SamplesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     """The sample files a courier has landed, newest first (Amperity's "Get sample files").
 
     Args:
@@ -173,10 +173,6 @@ class SamplesScreen(ReportsWorkerFailures, Screen[None]):
         self.courier_name = courier
         self.files: list[LandedFile] = []
         self.running = False
-
-    @property
-    def courier_app(self) -> CourierApp:
-        return cast("CourierApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -310,7 +306,7 @@ class SamplesScreen(ReportsWorkerFailures, Screen[None]):
         result.display = bool(text)
 
 
-class SampleFileScreen(ReportsWorkerFailures, Screen[None]):
+class SampleFileScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     """One landed file: its fields (name, Avro type, feed type) and up to 200 rows.
 
     Args:
@@ -327,10 +323,6 @@ class SampleFileScreen(ReportsWorkerFailures, Screen[None]):
     def __init__(self, file_id: int) -> None:
         super().__init__()
         self.file_id = file_id
-
-    @property
-    def courier_app(self) -> CourierApp:
-        return cast("CourierApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from rich.text import Text
 from textual import on, work
@@ -14,11 +14,9 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from tui.messages import ObjectDeleted
 from tui.overview import Overview, load_overview
-from tui.screens.base import ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 from tui.screens.confirm import ConfirmScreen
 
-if TYPE_CHECKING:
-    from tui.app import CourierApp
 
 TABLE_KINDS = {"couriers-table": "courier", "feeds-table": "feed", "groups-table": "courier group"}
 """Which kind of object each table lists, by widget id."""
@@ -30,7 +28,7 @@ EMPTY_TEXT = {
 }
 
 
-class SourcesScreen(ReportsWorkerFailures, Screen[None]):
+class SourcesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     """Couriers, feeds and courier groups, with the next step of the seven."""
 
     BINDINGS = [
@@ -58,10 +56,6 @@ class SourcesScreen(ReportsWorkerFailures, Screen[None]):
         super().__init__()
         self.overview: Overview | None = None
         self._bindings_kind: str | None = None
-
-    @property
-    def courier_app(self) -> CourierApp:
-        return cast("CourierApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -12,7 +12,7 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -24,13 +24,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
-from tui.screens.base import ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 
 if TYPE_CHECKING:
     import sqlite3
 
     from core.browse import Page, View
-    from tui.app import CourierApp
 
 CELL_WIDTH = 36
 """Longest text a cell shows; ``v`` shows the rest."""
@@ -116,7 +115,7 @@ class Request:
     view: Any = None
 
 
-class TableViewScreen(ReportsWorkerFailures, Screen[None]):
+class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     """Pages through one domain table by key; filter, sort, frequencies, full values, copy, export.
 
     Args:
@@ -189,10 +188,6 @@ class TableViewScreen(ReportsWorkerFailures, Screen[None]):
         self._counter: sqlite3.Connection | None = None
         self._counter_lock = threading.Lock()
         self._count_generation = 0
-
-    @property
-    def courier_app(self) -> CourierApp:
-        return cast("CourierApp", self.app)
 
     @property
     def grid(self) -> PagedTable:

@@ -14,11 +14,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from tui.screens.base import ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 
 if TYPE_CHECKING:
     from core.tables import DomainTable
-    from tui.app import CourierApp
 
 
 def loaded_text(stamp: str | None) -> str:
@@ -28,7 +27,7 @@ def loaded_text(stamp: str | None) -> str:
     return f"{stamp[:10]} {stamp[11:16]} UTC"
 
 
-class TablesScreen(ReportsWorkerFailures, Screen[None]):
+class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     """Lists the domain tables; Enter pages through one."""
 
     BINDINGS = [
@@ -48,10 +47,6 @@ class TablesScreen(ReportsWorkerFailures, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.tables: list[DomainTable] = []
-
-    @property
-    def courier_app(self) -> CourierApp:
-        return cast("CourierApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

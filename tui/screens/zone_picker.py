@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from textual import on
@@ -18,10 +17,8 @@ from textual.style import Style
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.screens.base import apply_app_settings
+from tui.screens.base import AppAccess, apply_app_settings
 
-if TYPE_CHECKING:
-    from tui.app import CourierApp
 
 
 MATCH_STYLE = Style(bold=True, underline=True)
@@ -73,7 +70,7 @@ def search_zones(choices: list[ZoneChoice], query: str) -> list[tuple[ZoneChoice
     return [(choice, matcher) for _, choice in found]
 
 
-class ZonePickerScreen(ModalScreen[str | None]):
+class ZonePickerScreen(AppAccess, ModalScreen[str | None]):
     """Type to filter the zones, move with ↑/↓, Enter picks; dismisses with the IANA name or ``None``.
 
     Args:
@@ -95,10 +92,6 @@ class ZonePickerScreen(ModalScreen[str | None]):
         self.current = current
         self.initial_query = query
         self.choices: list[ZoneChoice] = []
-
-    @property
-    def courier_app(self) -> CourierApp:
-        return cast("CourierApp", self.app)
 
     @property
     def search(self) -> Input:
