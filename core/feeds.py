@@ -64,9 +64,9 @@ def landed_file(store: Store, file_id: int) -> Any:
     """One landed file by ID."""
     from core.runs import list_landed_files
 
-    for item in list_landed_files(store):
-        if item.id == file_id:
-            return item
+    found = list_landed_files(store, file_id=file_id)
+    if found:
+        return found[0]
     raise NotFoundError(f"There is no landed file {file_id} (see courier samples COURIER)")
 
 

@@ -800,10 +800,11 @@ def run_events(store: Store, run_id: int, after_id: int = 0) -> list[RunEvent]:
 
 
 def list_landed_files(store: Store, courier: str | None = None, *, key: str | None = None,
-                      etag: str | None = None) -> list[LandedFile]:
+                      etag: str | None = None, file_id: int | None = None) -> list[LandedFile]:
     """Landed (sample) files, newest first."""
-    clauses, params = [], []
-    for column, value in (("courier", courier), ("key", key), ("etag", etag)):
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (("courier", courier), ("key", key), ("etag", etag), ("id", file_id)):
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
