@@ -31,6 +31,8 @@ from core.models import (
     LoadOperation,
     Project,
 )
+from core.schedule import validate_cron, validate_timezone
+from core.windows import json_str, parse_duration
 
 SECRET_KEYS = (
     "secret-access-key",
@@ -464,8 +466,6 @@ def _fields(reader: _Reader) -> tuple[FeedField, ...] | None:
 
 
 def _group(reader: _Reader, name: str, couriers: set[str], group_names: set[str]) -> CourierGroup | None:
-    from core.schedule import validate_cron, validate_timezone
-
     schedule = reader.string("schedule")
     if schedule is not None:
         problem = validate_cron(schedule)
@@ -562,19 +562,6 @@ def _json_type(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
     return "an object"
-
-
-def json_str(value: str) -> str:
-    """Quote a value the way the document shows it."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def parse_duration(text: str) -> int:
-    """Seconds in a wait or offset such as ``30m``, ``2h``, ``1d`` or ``1w``."""
-    match = re.match(r"^(\d+)([smhdw])$", text)
-    if not match:
-        raise ConfigError(f"{json_str(text)} is not a duration: use a number and s, m, h, d or w")
-    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[match.group(2)]
 
 
 _ENTITY_KEYS = ("object/type", "object/file-pattern", "object/land-as", "object/optional")

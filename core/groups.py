@@ -50,8 +50,11 @@ from typing import Any
 
 from core.errors import CourierError, NotFoundError
 from core.models import Courier, CourierGroup, GroupCourier, Project
-from core.runs import (FINAL_STATUSES, RunListener, RunLog, RunSummary, RunWindow, _create_run, _finish_run,
-                       _stop_flag, get_run, list_runs, reconcile_stale_runs, run_courier, stop_requested)
+from core.run_records import (RunListener, RunLog, RunSummary, create_run, finish_run, get_run, list_runs,
+                              reconcile_stale_runs, stop_flag, stop_requested)
+from core.runner import run_courier
+from core.vocab import FINAL_STATUSES, RunKind
+from core.windows import RunWindow
 from core.schedule import FileWindow, file_window, latest_run, previous_run
 from core.store import Store, utc_now
 
@@ -341,7 +344,7 @@ def run_group(
             known = ", ".join(sorted(project.groups)) or "none yet"
             raise NotFoundError(f'There is no courier group named "{group_name}" (groups: {known})')
         plan = plan_group_run(group, window, now=now, scheduled_at=scheduled_at, since=since)
-        run_id = _create_run(store, "group", group.name, trigger, plan.window, None)
+        run_id = create_run(store, RunKind.GROUP, group.name, trigger, plan.window, None)
         inner = threading.Event()
         log = RunLog(store, run_id, listener, inner)
         relay_done = threading.Event()
@@ -370,8 +373,8 @@ def run_group(
                     _notify(ctx, group, run_id, status, message, notify_timeout)
             finally:
                 log.flush()
-                _finish_run(store, run_id, status, message)
-                _stop_flag(db_path, run_id).unlink(missing_ok=True)
+                finish_run(store, run_id, status, message)
+                stop_flag(db_path, run_id).unlink(missing_ok=True)
         return get_run(store, run_id)
     finally:
         store.close()

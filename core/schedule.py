@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from core.errors import CourierError
+from core.windows import RunWindow, parse_duration
 
 CRON_FIELDS = ("minute", "hour", "day of month", "month", "day of week")
 
@@ -161,10 +162,8 @@ class FileWindow:
     def end_utc(self) -> datetime:
         return self.end.astimezone(UTC)
 
-    def run_window(self) -> Any:
+    def run_window(self) -> RunWindow:
         """The courier run window (whole days) these file dates make."""
-        from core.runs import RunWindow
-
         if not self.days:
             raise CourierError("the file window holds no day")
         if len(self.days) == 1:
@@ -426,8 +425,6 @@ def schedule_preview(group: Any, now: datetime, count: int = 10) -> list[Schedul
     Raises:
         CourierError: the group has no schedule, or its cron or zone is invalid.
     """
-    from core.config import parse_duration
-
     if not group.schedule:
         raise CourierError(f'Courier group "{group.name}" has no schedule: it runs only by hand')
     slots = upcoming_runs(group.schedule, group.timezone, now, count)

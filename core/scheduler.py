@@ -34,7 +34,7 @@ from typing import Any
 
 from core.errors import CourierError
 from core.models import CourierGroup, Project
-from core.runs import RunSummary
+from core.run_records import RunSummary
 from core.schedule import latest_run, previous_run, runs_between, upcoming_runs, validate_cron, validate_timezone
 from core.store import Store, utc_now
 

@@ -1,0 +1,147 @@
+"""Applying units: turn landed files into load units per feed and apply them, then refresh identity views.
+
+The third stage of a courier run. File-pattern couriers load each feed's files
+in date order as one unit; Heap Connect couriers follow each table's cursor
+through the manifests (``core.heap.plan_table``), one unit per incremental
+part and one unit per full resync.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from core.decode import DecodeJob
+from core.errors import CourierError
+from core.heap import plan_table
+from core.identity import refresh_identity_views
+from core.ingest import IngestHooks, LoadUnit, UnitFile, apply_units, read_cursor
+from core.landing import LandedFile, land
+from core.load import LoadCounts, table_exists
+from core.models import Courier, Feed
+from core.planning import ResolvedFeeds
+from core.project import load_project
+from core.run_records import RunLog
+from core.store import Store
+from core.vocab import EventLevel
+
+
+def run_file_loads(store: Store, log: RunLog, courier: Courier, landed: list[LandedFile],
+                    feeds: ResolvedFeeds, parallel: bool | None) -> LoadCounts:
+    """Load each feed's landed files (date order, one unit per feed) and return the run's totals."""
+    totals = LoadCounts()
+    entities = {entity.tag: entity for entity in courier.entities or ()}
+    for feed, steps in feeds:
+        truncate = any(step.type == "truncate" for step in steps)
+        tags = [step.file for step in steps if step.type == "load" and step.file]
+        files = [item for tag in tags for item in landed if item.tag == tag]
+        files.sort(key=lambda item: (item.file_date or "", item.key))
+        log.event("Ingest started", f"{feed.table_name} ({feed.id}): {len(files)} file{'s' if len(files) != 1 else ''}"
+                  f"{', truncate first' if truncate else ''}")
+        unit_files = []
+        for item in files:
+            entity = entities.get(item.tag)
+            order = f"file:{item.file_date or '0000-00-00T00:00:00'}:{item.key}"
+            unit_files.append(UnitFile(
+                job=DecodeJob(path=item.local_path, content_type=item.content_type, order_key=order, label=item.name,
+                              header_rows=entity.header_rows if entity else None,
+                              separator=entity.separator if entity else None, quote=entity.quote if entity else None),
+                row_count=item.row_count, key=item.key))
+        counts = _apply(store, log, feed, [LoadUnit(files=unit_files, truncate_first=truncate)], totals, parallel)
+        totals.add(counts)
+    _refresh_views(store, log, courier, [feed for feed, _ in feeds])
+    return totals
+
+
+def _apply(store: Store, log: RunLog, feed: Feed, units: list[LoadUnit], totals: LoadCounts,
+           parallel: bool | None) -> LoadCounts:
+    def committed(store_: Store, running: LoadCounts) -> None:
+        combined = LoadCounts()
+        combined.add(totals)
+        combined.add(running)
+        log.counts(combined)
+
+    hooks = IngestHooks(event=lambda stage, message, level, file: log.event(stage, message, level, file),
+                        progress=log.progress, should_stop=log.should_stop, committed=committed, run_id=log.run_id)
+    counts = apply_units(store, feed, units, hooks, parallel=parallel)
+    log.flush()
+    if counts.rows_rejected:
+        log.event("Ingest feed progress", f"{feed.table_name}: {counts.rows_rejected:,} "
+                  f"row{'s' if counts.rows_rejected != 1 else ''} rejected "
+                  f"({'; '.join(counts.reject_reasons[:2])})", EventLevel.WARNING)
+    return counts
+
+
+def run_heap_loads(store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any, manifests: list[Any],
+                   feeds: ResolvedFeeds, parallel: bool | None) -> LoadCounts:
+    """Load each feed's Heap table from its cursor on through the manifests and return the run's totals.
+
+    Raises:
+        CourierError: a part a manifest lists is missing from the bucket.
+    """
+    totals = LoadCounts()
+    for feed, steps in feeds:
+        truncate = any(step.type == "truncate" for step in steps)
+        for table in [step.file for step in steps if step.type == "load" and step.file]:
+            cursor = None if truncate else read_cursor(store, feed.table_name)
+            if cursor is not None and (cursor.courier != courier.name or cursor.source_table != table):
+                cursor = None
+            state = None if cursor is None else (cursor.dump_id, cursor.last_part, cursor.dump_complete)
+            plan = plan_table(manifests, table, state)
+            if not any(table in m.tables for m in manifests):
+                log.event("Ingest started", f"No dump contains the Heap table {table}; nothing to load into "
+                          f"{feed.table_name}", EventLevel.WARNING)
+                continue
+            if not plan:
+                log.event("Ingest started", f"{feed.table_name} is up to date (sync_{cursor.dump_id if cursor else '?'})")
+                continue
+            dumps = sorted({item.dump_id for item in plan})
+            log.event("Ingest started", f"{feed.table_name} ({feed.id}) from Heap table {table}: {len(plan)} file"
+                      f"{'s' if len(plan) != 1 else ''} in dump{'s' if len(dumps) > 1 else ''} "
+                      f"{', '.join(f'sync_{d}' for d in dumps)}"
+                      f"{' (resuming)' if cursor and not cursor.dump_complete else ''}")
+            landed: list[tuple[Any, LandedFile]] = []
+            objects = {}
+            for dump_id in dumps:
+                for obj in source.list_objects(f"sync_{dump_id}/{table}/"):
+                    objects[obj.key] = obj
+            for index, item in enumerate(plan, 1):
+                obj = objects.get(item.key)
+                if obj is None:
+                    raise CourierError(f"s3://{courier.bucket}/{item.key} is listed in manifest sync_{item.dump_id} "
+                                       "but is not in the bucket: Heap may have deleted it; ask Heap to resync "
+                                       f"{table}")
+                landed.append((item, land(store, db_path, log, courier, source, obj, table, "application/avro",
+                                           dump_id=item.dump_id, part=item.part, index=index, total=len(plan))))
+            units: list[LoadUnit] = []
+            full_dump: int | None = None
+            for item, landed_file in landed:
+                unit_file = UnitFile(
+                    job=DecodeJob(path=landed_file.local_path, content_type="application/avro",
+                                  order_key=f"heap:{item.dump_id:015d}:{item.part:09d}", label=landed_file.name),
+                    row_count=landed_file.row_count, dump_id=item.dump_id, part=item.part, key=item.key,
+                    last_in_dump=item.last_in_dump)
+                if not item.incremental and full_dump == item.dump_id:
+                    # Every part of a full resync commits together with the emptying of the table.
+                    units[-1].files.append(unit_file)
+                    continue
+                full_dump = None if item.incremental else item.dump_id
+                units.append(LoadUnit(files=[unit_file], truncate_first=not item.incremental or (truncate and not units),
+                                      cursor_courier=courier.name, source_table=table))
+            totals.add(_apply(store, log, feed, units, totals, parallel))
+    _refresh_views(store, log, courier, [feed for feed, _ in feeds])
+    return totals
+
+
+def _refresh_views(store: Store, log: RunLog, courier: Courier, feeds: list[Feed]) -> None:
+    by_source: dict[str, list[str]] = {}
+    for feed in load_project(store).feeds.values():
+        by_source.setdefault(feed.source, []).append(feed.table_name)
+    for source in sorted({feed.source for feed in feeds}):
+        has_map = store.query("SELECT 1 FROM identity_map WHERE source = ? LIMIT 1", (source,))
+        if not has_map:
+            continue
+        with store.atomic():
+            views = refresh_identity_views(store, source, [t for t in by_source.get(source, []) if table_exists(store, t)])
+        if views:
+            log.event("Domain transaction closed", f"Identity views rebuilt: {', '.join(views)}")

@@ -1,0 +1,303 @@
+"""Run records: the ``runs`` row and its ``run_events`` log, stop requests, and reading runs back.
+
+Every run is a row in ``runs`` with ordered ``run_events`` using Amperity's
+stage names. Events are committed as they happen (never inside a load's
+transaction), so the TUI, ``courier runs --follow`` or another SSH session can
+follow a run live from the database. This module knows nothing of files,
+feeds or S3: the stages above it (planning, landing, applying units) write
+through :class:`RunLog`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from core.errors import CourierError, NotFoundError
+from core.load import LoadCounts
+from core.store import Store, utc_now
+from core.vocab import ACTIVE_STATUSES, EventLevel, RunStatus, WindowKind
+from core.windows import RunWindow, duration_text
+
+
+@dataclass
+class RunEvent:
+    """One line of a run's log."""
+
+    id: int
+    run_id: int
+    at: str
+    level: str
+    stage: str
+    message: str
+    file: str | None = None
+
+
+@dataclass
+class RunProgress:
+    """In-process progress of the file being loaded (not stored)."""
+
+    run_id: int
+    file: str
+    file_index: int
+    file_count: int
+    rows_done: int
+    rows_total: int | None
+
+
+@dataclass
+class RunSummary:
+    """A run's row: status, window and counts."""
+
+    id: int
+    kind: str
+    target: str
+    trigger: str
+    window: RunWindow
+    status: RunStatus
+    started_at: str
+    finished_at: str | None
+    files: int
+    rows_read: int
+    rows_inserted: int
+    rows_updated: int
+    rows_rejected: int
+    message: str | None
+    parent_id: int | None = None
+    pid: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict (``courier run --json``)."""
+        data = asdict(self)
+        data["window"] = {"kind": self.window.kind,
+                          "start": self.window.start.isoformat() if self.window.start else None,
+                          "end": self.window.end.isoformat() if self.window.end else None}
+        return data
+
+
+RunListener = Callable[[RunEvent | RunProgress], None]
+
+
+def landing_root(db_path: Path) -> Path:
+    """Where landed files are cached: a directory beside the database."""
+    return db_path.parent / f"{db_path.stem}-landing"
+
+
+def stop_flag(db_path: Path, run_id: int) -> Path:
+    """The file whose existence asks run ``run_id`` to stop (seen by any process using the database)."""
+    return landing_root(db_path) / ".stop" / str(run_id)
+
+
+def request_stop(db_path: Path, run_id: int) -> None:
+    """Ask a run (in any process using this database) to stop; it rolls back its current file.
+
+    The run is marked Stopping at once when the database is free; while the runner holds
+    a load transaction it marks itself Stopping when it sees the request.
+    """
+    flag = stop_flag(db_path, run_id)
+    flag.parent.mkdir(parents=True, exist_ok=True)
+    flag.touch()
+    try:
+        conn = sqlite3.connect(db_path, timeout=0.2, isolation_level=None)
+        try:
+            conn.execute("UPDATE runs SET status = ? WHERE id = ? AND status = ?",
+                         (RunStatus.STOPPING, run_id, RunStatus.RUNNING))
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        pass  # Busy: the runner writes Stopping itself when it notices the flag.
+
+
+def stop_requested(db_path: Path, run_id: int) -> bool:
+    """True once :func:`request_stop` was called for the run."""
+    return stop_flag(db_path, run_id).exists()
+
+
+class RunLog:
+    """Writes a run's events and counts; buffers events while a load transaction is open."""
+
+    def __init__(self, store: Store, run_id: int, listener: RunListener | None, stop: threading.Event | None) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.listener = listener
+        self.stop = stop
+        self.pending: list[tuple[str, str, str, str | None, str, bool]] = []
+        self.started = time.monotonic()
+        self.warnings: list[str] = []
+        self._last_stop_check = 0.0
+        self._stop_seen = False
+
+    def event(self, stage: str, message: str, level: str = EventLevel.INFO, file: str | None = None) -> None:
+        """Record one event (committed at once unless a load transaction is open)."""
+        at = utc_now()
+        if level == EventLevel.WARNING:
+            self.warnings.append(message)
+        in_transaction = self.store.in_transaction
+        # Inside a load transaction the row waits for the commit, but the listener hears it now.
+        self.pending.append((stage, message, level, file, at, in_transaction))
+        if in_transaction:
+            if self.listener:
+                self.listener(RunEvent(0, self.run_id, at, level, stage, message, file))
+        else:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write buffered events."""
+        if not self.pending or self.store.in_transaction:
+            return
+        pending, self.pending = self.pending, []
+        written = []
+        with self.store.atomic():
+            for stage, message, level, file, at, heard in pending:
+                cursor = self.store.execute(
+                    "INSERT INTO run_events (run_id, at, level, stage, message, file) VALUES (?, ?, ?, ?, ?, ?)",
+                    (self.run_id, at, level, stage, message, file))
+                if not heard:
+                    written.append(RunEvent(int(cursor.lastrowid or 0), self.run_id, at, level, stage, message, file))
+        if self.listener:
+            for event in written:
+                self.listener(event)
+
+    def progress(self, label: str, index: int, total: int, done: int, rows: int | None) -> None:
+        """Pass file progress to an in-process listener."""
+        if self.listener:
+            self.listener(RunProgress(self.run_id, label, index, total, done, rows))
+
+    def should_stop(self) -> bool:
+        """True when a stop was requested in this process or through the stop flag."""
+        if self._stop_seen or (self.stop is not None and self.stop.is_set()):
+            self._stop_seen = True
+            return True
+        now = time.monotonic()
+        if now - self._last_stop_check > 0.2:
+            self._last_stop_check = now
+            self._stop_seen = stop_requested(self.store.path, self.run_id)
+        return self._stop_seen
+
+    def counts(self, counts: LoadCounts) -> None:
+        """Store the run's running counts (inside the caller's transaction, if any)."""
+        self.store.execute(
+            "UPDATE runs SET files = ?, rows_read = ?, rows_inserted = ?, rows_updated = ?, rows_rejected = ? "
+            "WHERE id = ?", (counts.files, counts.rows_read, counts.rows_inserted, counts.rows_updated,
+                             counts.rows_rejected, self.run_id))
+
+    def elapsed_text(self) -> str:
+        """``N minutes N seconds`` since the run started."""
+        return duration_text(time.monotonic() - self.started)
+
+
+def reconcile_stale_runs(store: Store) -> int:
+    """Mark runs whose process died as Failed; returns how many were fixed."""
+    fixed = 0
+    for row in store.query("SELECT id, pid FROM runs WHERE status IN (?, ?)", ACTIVE_STATUSES):
+        if row["pid"] and not _pid_alive(int(row["pid"])):
+            store.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, message = ? WHERE id = ? AND status IN (?, ?)",
+                (RunStatus.FAILED, utc_now(), f"Interrupted: the process running it (pid {row['pid']}) ended; "
+                 "nothing half-loaded was kept, run it again to resume", row["id"], *ACTIVE_STATUSES))
+            fixed += 1
+    return fixed
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def create_run(store: Store, kind: str, target: str, trigger: str, window: RunWindow,
+               parent_id: int | None) -> int:
+    """Insert a Running ``runs`` row for this process and return its ID.
+
+    Raises:
+        CourierError: the same courier or group already has a run going (after dead runs are reconciled).
+    """
+    with store.atomic():
+        reconcile_stale_runs(store)
+        busy = store.query("SELECT id, pid FROM runs WHERE kind = ? AND target = ? AND status IN (?, ?)",
+                           (kind, target, *ACTIVE_STATUSES))
+        if busy:
+            raise CourierError(f'{kind.capitalize()} "{target}" is already running (run {busy[0]["id"]}, '
+                               f'pid {busy[0]["pid"]}); wait for it to finish or stop it')
+        cursor = store.execute(
+            "INSERT INTO runs (kind, target, parent_id, trigger, window_kind, window_start, window_end, status, "
+            "started_at, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, target, parent_id, trigger, window.kind,
+             window.start.isoformat() if window.start else None,
+             window.end.isoformat() if window.end else None, RunStatus.RUNNING, utc_now(), os.getpid()))
+    return int(cursor.lastrowid or 0)
+
+
+def mark_stopping(store: Store, run_id: int) -> None:
+    """Show the run as Stopping while it rolls back."""
+    store.execute("UPDATE runs SET status = ? WHERE id = ?", (RunStatus.STOPPING, run_id))
+
+
+def finish_run(store: Store, run_id: int, status: str, message: str | None) -> None:
+    """Give the run its final status, end time and message."""
+    store.execute("UPDATE runs SET status = ?, finished_at = ?, message = ? WHERE id = ?",
+                  (status, utc_now(), message, run_id))
+
+
+def _summary(row: Any) -> RunSummary:
+    start = date.fromisoformat(row["window_start"]) if row["window_start"] else None
+    end = date.fromisoformat(row["window_end"]) if row["window_end"] else None
+    return RunSummary(
+        id=row["id"], kind=row["kind"], target=row["target"], trigger=row["trigger"],
+        window=RunWindow(WindowKind(row["window_kind"]), start, end), status=RunStatus(row["status"]),
+        started_at=row["started_at"], finished_at=row["finished_at"], files=row["files"], rows_read=row["rows_read"],
+        rows_inserted=row["rows_inserted"], rows_updated=row["rows_updated"], rows_rejected=row["rows_rejected"],
+        message=row["message"], parent_id=row["parent_id"], pid=row["pid"])
+
+
+def get_run(store: Store, run_id: int) -> RunSummary:
+    """One run by ID.
+
+    Raises:
+        NotFoundError: there is no such run.
+    """
+    rows = store.query("SELECT * FROM runs WHERE id = ?", (run_id,))
+    if not rows:
+        raise NotFoundError(f"There is no run {run_id} (see courier runs)")
+    return _summary(rows[0])
+
+
+def list_runs(store: Store, *, status: str | None = None, target: str | None = None, kind: str | None = None,
+              parent_id: int | None = None, limit: int = 200) -> list[RunSummary]:
+    """Runs newest first, optionally filtered (``parent_id`` gives a group run's courier runs)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (("status", status), ("target", target), ("kind", kind), ("parent_id", parent_id)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = store.query(f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT ?", (*params, limit))
+    return [_summary(row) for row in rows]
+
+
+def last_run(store: Store, kind: str, target: str) -> RunSummary | None:
+    """The newest run of a courier or group."""
+    runs = list_runs(store, kind=kind, target=target, limit=1)
+    return runs[0] if runs else None
+
+
+def run_events(store: Store, run_id: int, after_id: int = 0) -> list[RunEvent]:
+    """A run's events after ``after_id``, oldest first."""
+    return [RunEvent(row["id"], row["run_id"], row["at"], row["level"], row["stage"], row["message"], row["file"])
+            for row in store.query("SELECT * FROM run_events WHERE run_id = ? AND id > ? ORDER BY id",
+                                   (run_id, after_id))]
+

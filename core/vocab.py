@@ -1,0 +1,63 @@
+"""Courier's fixed vocabularies as enums, valued with the exact text stored in the database.
+
+Each is a ``StrEnum``: a member *is* its text (``RunStatus.SUCCEEDED ==
+"Succeeded"``), so stored rows, JSON output and comparisons with plain strings
+are unchanged. The words are Amperity's (run statuses, event levels) or
+Courier's own documented ones (window kinds, triggers). Imports nothing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RunStatus(StrEnum):
+    """A run's status, as Amperity's run history shows it."""
+
+    RUNNING = "Running"
+    STOPPING = "Stopping"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    STOPPED = "Stopped"
+    WARNING = "Warning"
+
+    @property
+    def is_final(self) -> bool:
+        """True once the run has ended (no more events will come)."""
+        return self in FINAL_STATUSES
+
+
+ACTIVE_STATUSES = (RunStatus.RUNNING, RunStatus.STOPPING)
+"""Statuses of a run still going (its process may still write)."""
+FINAL_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.STOPPED, RunStatus.WARNING)
+"""Statuses a run ends with."""
+
+
+class RunKind(StrEnum):
+    """What a ``runs`` row ran: one courier, or a courier group (whose couriers are child runs)."""
+
+    COURIER = "courier"
+    GROUP = "group"
+
+
+class Trigger(StrEnum):
+    """Who started a run."""
+
+    MANUAL = "manual"
+    SCHEDULE = "schedule"
+
+
+class EventLevel(StrEnum):
+    """The level of one run event."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class WindowKind(StrEnum):
+    """The kind of data a run covers (Amperity's three run-dialog choices)."""
+
+    DAY = "day"
+    PERIOD = "period"
+    ALL = "all"
