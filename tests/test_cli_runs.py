@@ -20,6 +20,7 @@ from core.runs import get_run, list_landed_files, run_events
 from core.store import Store
 from core.tables import first_rows, list_domain_tables
 from tests.conftest import HEAP_TABLE_OF_FEED, TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY, heap_document, heap_objects
+from tests.waiting import wait_for
 
 COURIER = Path(sys.executable).with_name("courier")
 
@@ -212,12 +213,8 @@ def run_process() -> Iterator[list[subprocess.Popen[str]]]:
             process.wait(timeout=10)
 
 
-def _wait_for(condition: Any, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.02)
+def _wait_for(condition: Any, timeout: float | None = None) -> None:
+    wait_for(condition)
 
 
 def test_runs_follow_follows_a_run_started_by_another_process(

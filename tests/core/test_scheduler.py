@@ -21,6 +21,7 @@ from core.runs import RunWindow, list_runs, run_events
 from core.scheduler import SchedulerBusy, SchedulerLock, lock_path, read_state
 from core.store import Store
 from tests.core.test_groups import USERS_SCHEMA, member, setup_db, table_rows, users_file
+from tests.waiting import wait_for as wait_on_state
 
 REPO = Path(__file__).resolve().parents[2]
 UTC = timezone.utc
@@ -37,14 +38,8 @@ def once(db: Path, now: str) -> subprocess.CompletedProcess[str]:
                           cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=60)
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+def wait_for(condition: Callable[[], Any], timeout: float | None = None, what: str = "condition") -> Any:
+    return wait_on_state(condition, what)
 
 
 def group_runs(db: Path) -> list[Any]:

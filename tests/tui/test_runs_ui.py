@@ -22,6 +22,7 @@ from core.project import apply_document
 from core.runs import RunWindow, get_run, list_runs, run_courier
 from core.store import Store
 from tests.conftest import HEAP_TABLE_OF_FEED, heap_document
+from tests.waiting import pilot_wait
 from tui.app import CourierApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.run_courier import RunCourierScreen
@@ -36,13 +37,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MISSING_FEEDS = 'Error running load-operations task\nCannot find required feeds: "df-xxxxxx"'
 
 
-async def wait_until(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Let the app run until ``condition()`` holds (a run moves on its own clock)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
+async def wait_until(pilot: Any, condition: Callable[[], bool], timeout: float | None = None) -> None:
+    """Let the app run until ``condition()`` holds (a run moves on its own clock; no deadline but a hang's)."""
+    await pilot_wait(pilot, condition)
 
 
 def live(app: CourierApp) -> RunLiveScreen:

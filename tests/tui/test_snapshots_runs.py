@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import pytest
 
 from core.browse import View
 from core.store import Store
+from tests.waiting import pilot_wait
 from tui.app import CourierApp
 from tui.screens.cell_value import CellValueScreen
 from tui.screens.export import ExportScreen
@@ -55,10 +55,7 @@ def history_db(configured_db: Path) -> Path:
 
 async def until(pilot: Any, condition: Callable[[], bool]) -> None:
     """Let the app run until ``condition()`` holds, then let it draw."""
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.02)
+    await pilot_wait(pilot, condition)
     await pilot.pause()
 
 

@@ -4,7 +4,6 @@ full values, copy and CSV export."""
 from __future__ import annotations
 
 import csv
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from textual import events
 from textual.widgets import DataTable, Input, Static
 
 from core.store import Store
+from tests.waiting import pilot_wait
 from tui.app import CourierApp
 from tui.screens.cell_value import CellValueScreen
 from tui.screens.frequencies import FrequenciesScreen
@@ -33,12 +33,8 @@ def tables_db(db_path: Path) -> Path:
     return db_path
 
 
-async def wait_until(pilot: Any, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.02)
+async def wait_until(pilot: Any, condition: Callable[[], bool], timeout: float | None = None) -> None:
+    await pilot_wait(pilot, condition)
 
 
 async def paste(pilot: Any, text: str) -> None:

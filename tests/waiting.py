@@ -1,0 +1,43 @@
+"""Waiting on state, never on the clock: the one place tests wait for something to happen.
+
+Tests wait for a condition (a worker's result, a run row, a screen), checked
+after every turn of the event loop or every poll. The ceiling is not a timing
+assertion: it only stops a test that would otherwise hang forever, so it is
+far above anything a busy machine needs (``COURIER_TEST_CEILING`` seconds,
+default 600). A test fails on what it sees, not on how long it took.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+CEILING = float(os.environ.get("COURIER_TEST_CEILING", "600"))
+"""Seconds after which a wait gives up; only a hang should ever reach it."""
+
+T = TypeVar("T")
+
+
+def _gave_up(what: str) -> AssertionError:
+    return AssertionError(f"gave up waiting for {what} after {CEILING:.0f} s (a hang, not slowness)")
+
+
+async def pilot_wait(pilot: Any, condition: Callable[[], Any], what: str = "the app") -> None:
+    """Let a Textual app run until ``condition()`` is true, one event-loop turn at a time."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > CEILING:
+            raise _gave_up(what)
+        await pilot.pause(0.02)
+
+
+def wait_for(condition: Callable[[], T], what: str = "the condition", poll: float = 0.02) -> T:
+    """Poll ``condition()`` until it returns something true, and return it."""
+    started = time.monotonic()
+    while not (result := condition()):
+        if time.monotonic() - started > CEILING:
+            raise _gave_up(what)
+        time.sleep(poll)
+    return result
