@@ -1,9 +1,10 @@
 """The Courier app: one factory, one stylesheet, screens that call only ``core``.
 
 ``make_app`` is the only way the CLI, the tests and the screenshot script
-build the app. The app keeps one :class:`~core.store.Store` for cheap reads on
-the UI thread; thread workers open their own store for anything that writes
-or waits (S3, runs, saves) and post messages back.
+build the app. Screens read and write only through ``core.engine`` (one call
+per user action, each opening and closing the database): quick reads on the UI
+thread, anything that writes or waits (S3, runs, saves) in a thread worker that
+posts a message back.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from core import engine
 from core.errors import CourierError
-from core.store import Store
 from tui.commands import CourierCommands
 from tui.messages import RunFinished, RunProgressed, RunStarted
 
@@ -49,11 +50,10 @@ class CourierApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
 
-    def __init__(self, db_path: Path, store: Store, *, demo_note: str | None = None,
+    def __init__(self, db_path: Path, *, demo_note: str | None = None,
                  clock: Clock = system_clock, cursor_blink: bool = True) -> None:
         super().__init__()
         self.db_path = db_path
-        self.store = store
         self.demo_note = demo_note
         self.clock = clock
         self.cursor_blink = cursor_blink
@@ -65,16 +65,13 @@ class CourierApp(App[None]):
 
         return SourcesScreen()
 
-    def on_unmount(self) -> None:
-        self.store.close()
-
     def courier_names(self) -> list[str]:
         """Names of the stored couriers (for the command palette)."""
-        return [row["name"] for row in self.store.query("SELECT name FROM couriers ORDER BY name")]
+        return engine.courier_names(self.db_path)
 
     def group_names(self) -> list[str]:
         """Names of the stored courier groups (for the command palette)."""
-        return [row["name"] for row in self.store.query("SELECT name FROM courier_groups ORDER BY name")]
+        return engine.group_names(self.db_path)
 
     def action_help(self) -> None:
         """Show every key of the current screen."""
@@ -98,8 +95,7 @@ class CourierApp(App[None]):
 
     def feed_labels(self) -> dict[str, str]:
         """Feed ID → domain table, for the command palette."""
-        return {row["id"]: f"{row['source']}:{row['name']}"
-                for row in self.store.query("SELECT id, source, name FROM feeds ORDER BY source, name")}
+        return engine.feed_labels(self.db_path)
 
     def action_samples(self, courier: str) -> None:
         """Open a courier's sample files (step 3)."""
@@ -127,10 +123,9 @@ class CourierApp(App[None]):
 
     def action_run_courier(self, name: str) -> None:
         """Open the Run Courier dialog, then run the courier in a worker."""
-        from core.project import load_project
         from tui.screens.run_courier import RunCourierScreen
 
-        project = load_project(self.store)
+        project = engine.load_project(self.db_path)
         courier = project.couriers.get(name)
         if courier is None:
             self.notify(f'There is no courier named "{name}"', severity="error")
@@ -156,8 +151,7 @@ class CourierApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="run", description="Run")
     def _run(self, kind: str, name: str, window: RunWindow) -> None:
-        from core.groups import run_group
-        from core.runs import RunEvent, run_courier
+        from core.run_records import RunEvent
 
         started: list[int] = []
         completed: list[str] = []
@@ -173,8 +167,7 @@ class CourierApp(App[None]):
             if event.run_id == started[0] and event.message.startswith("Completed in"):
                 completed.append(event.message)
 
-        runner = run_courier if kind == "courier" else run_group
-        summary = runner(self.db_path, name, window, listener=listen)
+        summary = engine.run(self.db_path, kind, name, window, listener=listen)
         self.post_message(RunFinished(summary, completed[-1] if completed else None))
 
     def on_run_started(self, message: RunStarted) -> None:
@@ -298,6 +291,6 @@ def make_app(db_path: Path, *, demo_note: str | None = None, clock: Clock | None
     Raises:
         CourierError: The database cannot be opened.
     """
-    store = Store(db_path)
-    return CourierApp(Path(db_path), store, demo_note=demo_note, clock=clock or system_clock,
+    engine.open_database(db_path)
+    return CourierApp(Path(db_path), demo_note=demo_note, clock=clock or system_clock,
                       cursor_blink=cursor_blink)

@@ -43,9 +43,9 @@ class CourierCommands(Provider):
         for name in sorted(app.group_names()):
             commands.append((f"Edit courier group {name}", "Schedule, time zone, couriers, next runs",
                              partial(app.action_edit_group, name)))
-        from core.tables import domain_table_names
+        from core import engine
 
-        for table_name in domain_table_names(app.store):
+        for table_name in engine.domain_table_names(app.db_path):
             commands.append((f"Open table {table_name}", "Page through it by key: filter, sort, frequencies, export",
                              partial(app.action_open_table, table_name)))
         return commands

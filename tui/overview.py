@@ -1,7 +1,7 @@
 """What the Sources screen shows: rows for couriers, feeds and groups, and the next step.
 
-Loaded with a handful of cheap queries on the UI thread's store; no Textual
-here, so the rows and the seven-step hint are testable on their own.
+Read with one engine call (``core.engine.overview``) on the UI thread; no
+Textual here, so the rows and the seven-step hint are testable on their own.
 """
 
 from __future__ import annotations
@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from core.models import Project
-from core.project import load_project
-from core.store import Store
+from pathlib import Path
 
-SUCCESSFUL_STATUSES = ("Succeeded", "Warning")
+from core import engine
+from core.models import Project
 
 
 @dataclass(frozen=True)
@@ -50,16 +49,6 @@ class GroupRow:
     next_run: str
 
 
-@dataclass(frozen=True)
-class LastRun:
-    """The newest run of a courier."""
-
-    status: str
-    started_at: str
-    finished_at: str | None
-    message: str | None
-
-
 @dataclass
 class Overview:
     """Everything the Sources screen needs, loaded at once."""
@@ -71,49 +60,20 @@ class Overview:
     next_step: str = ""
 
 
-def last_courier_runs(store: Store) -> dict[str, LastRun]:
-    """The newest run of each courier that has run, by courier name."""
-    rows = store.query(
-        "SELECT target, status, started_at, finished_at, message FROM runs "
-        "WHERE id IN (SELECT MAX(id) FROM runs WHERE kind = 'courier' GROUP BY target)")
-    return {row["target"]: LastRun(row["status"], row["started_at"], row["finished_at"], row["message"])
-            for row in rows}
-
-
-def loaded_couriers(store: Store) -> set[str]:
-    """Couriers with a successful run that read rows into domain tables."""
-    rows = store.query(
-        "SELECT DISTINCT target FROM runs WHERE kind = 'courier' AND rows_read > 0 "
-        f"AND status IN ({', '.join('?' for _ in SUCCESSFUL_STATUSES)})", SUCCESSFUL_STATUSES)
-    return {row["target"] for row in rows}
-
-
-def landed_file_counts(store: Store) -> dict[str, int]:
-    """How many sample files each courier has landed."""
-    return {row["courier"]: row["files"]
-            for row in store.query("SELECT courier, COUNT(*) AS files FROM landed_files GROUP BY courier")}
-
-
-def feed_last_loads(store: Store) -> dict[str, str]:
-    """When each feed's domain table was last loaded, by feed ID."""
-    rows = store.query("SELECT feed_id, MAX(last_loaded_at) AS loaded FROM domain_tables "
-                       "WHERE feed_id IS NOT NULL GROUP BY feed_id")
-    return {row["feed_id"]: row["loaded"] for row in rows if row["loaded"]}
-
-
-def load_overview(store: Store, now: datetime, *, keys: dict[str, str] | None = None) -> Overview:
+def load_overview(db_path: Path, now: datetime, *, keys: dict[str, str] | None = None) -> Overview:
     """Read the configuration and run state into table rows and the next-step hint.
 
     Args:
-        store: An open store (the UI thread's).
+        db_path: The Courier database.
         now: The current time, aware; next runs are computed from it.
         keys: Action → key for the actions the screen offers (``add_courier``,
             ``edit``, ``run``, ``add_feed``, ``add_group``); the hint names them.
     """
     from core.schedule import describe_cron, upcoming_runs
 
-    project = load_project(store)
-    runs = last_courier_runs(store)
+    state = engine.overview(db_path)
+    project = state.project
+    runs = state.last_runs
     overview = Overview(project=project)
     for courier in project.couriers.values():
         last = runs.get(courier.name)
@@ -121,7 +81,7 @@ def load_overview(store: Store, now: datetime, *, keys: dict[str, str] | None = 
             name=courier.name, layout=courier.layout, bucket=courier.bucket,
             status=last.status if last else "never run",
             last_run=format_time(last.started_at) if last else ""))
-    loads = feed_last_loads(store)
+    loads = state.feed_loads
     for feed in project.feeds.values():
         overview.feeds.append(FeedRow(id=feed.id, table=feed.table_name, status=feed.status,
                                       last_load=format_time(loads[feed.id]) if feed.id in loads else "never"))
@@ -144,7 +104,7 @@ def load_overview(store: Store, now: datetime, *, keys: dict[str, str] | None = 
         overview.groups.append(GroupRow(name=group.name, schedule=schedule, description=description,
                                         enabled="yes" if group.enabled else "no",
                                         next_run=next_run if group.enabled else "disabled"))
-    overview.next_step = next_step(project, landed_file_counts(store), loaded_couriers(store), keys or {})
+    overview.next_step = next_step(project, state.landed, state.loaded, keys or {})
     return overview
 
 

@@ -37,7 +37,7 @@ def hint(tmp_path: Path, document: dict[str, Any], *, landed: bool = False, load
         if loaded:
             store.execute("INSERT INTO runs (kind, target, trigger, window_kind, status, started_at, rows_read) "
                           "VALUES ('courier', 'Heap', 'manual', 'all', 'Succeeded', 'now', 10)")
-        return load_overview(store, FIXED_NOW, keys=KEYS).next_step
+        return load_overview(store.path, FIXED_NOW, keys=KEYS).next_step
 
 
 PLACEHOLDER = {"df-xxxxxx": [{"type": "load", "file": "users"}]}
@@ -71,7 +71,7 @@ def test_next_step_follows_the_seven_steps(tmp_path: Path, document: dict[str, A
 def test_overview_rows(tmp_path: Path) -> None:
     with Store(tmp_path / "c.db") as store:
         apply_document(store, SAMPLE_DOCUMENT)
-        overview = load_overview(store, FIXED_NOW)
+        overview = load_overview(store.path, FIXED_NOW)
     assert [row.status for row in overview.couriers] == ["never run", "never run"]
     assert [(row.id, row.table, row.status) for row in overview.feeds][0] == ("df-pagevi01", "Heap:Pageviews",
                                                                                "draft")

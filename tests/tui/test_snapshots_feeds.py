@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from core.project import apply_document
+from core import engine
 from core.store import Store
 from tui.app import CourierApp
 
@@ -70,7 +71,7 @@ async def add_users_feed(pilot: Any) -> None:
     """Open the feed editor on the users sample (as f does from the sample file view)."""
     from core.runs import list_landed_files
 
-    users = next(item for item in list_landed_files(pilot.app.store, "Heap") if item.tag == "users")
+    users = next(item for item in engine.landed_files(pilot.app.db_path, "Heap") if item.tag == "users")
     pilot.app.action_add_feed(users.id)
     await pilot.pause()
 

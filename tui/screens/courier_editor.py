@@ -17,8 +17,9 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from core.models import LAYOUTS, Courier, Credential, Entity
-from core.project import courier_document, load_project
+from core import engine
+from core.models import LAYOUTS, Courier, Credential
+from core.project import courier_document
 from tui.forms import (
     COURIER_FIELDS,
     CourierForm,
@@ -123,7 +124,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
 
     def on_mount(self) -> None:
         app = self.courier_app
-        project = load_project(app.store)
+        project = engine.load_project(app.db_path)
         self.existing = project
         courier = project.couriers.get(self.original_name) if self.original_name else None
         self.title = f"Edit courier {self.original_name}" if courier else "Add courier"
@@ -211,7 +212,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
         self.validate_form()
 
     def _credential_created(self, name: str | None) -> None:
-        self.existing = load_project(self.courier_app.store)
+        self.existing = engine.load_project(self.courier_app.db_path)
         self._set_credential_options(self.existing.credentials, name or self._credential_value)
         if name:
             self._credential_value = name
@@ -260,19 +261,12 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Save courier")
     def _save(self, name: str, original: str | None, document: dict[str, Any]) -> None:
-        from core.project import apply_document, rename_courier
-        from core.store import Store
-
-        with Store(self.courier_app.db_path) as store:
-            if original is not None and original != name:
-                result = rename_courier(store, original, document, name)
-            else:
-                result = apply_document(store, {"couriers": {name: document}})
+        result = engine.save_courier(self.courier_app.db_path, name, document, original=original)
         self.post_message(ConfigSaved("courier", name, result.changes, result.warnings, document))
 
     def on_config_saved(self, message: ConfigSaved) -> None:
         if message.kind == "feeds":
-            self.existing = load_project(self.courier_app.store)
+            self.existing = engine.load_project(self.courier_app.db_path)
             operations = message.document.get("load-operations")
             if operations is not None:
                 self.query_one("#load-operations", TextArea).load_text(_pretty(operations))
@@ -327,29 +321,15 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
             self.query_one("#preview-day", Input).focus()
             return
         self._show_result(f"Listing s3://{courier.bucket}/{courier.prefix} for {day}…")
-        self._preview_matches(credential, courier.bucket, courier.prefix, courier.entities, day)
+        self._preview_matches(courier, day)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview", description="Preview matches")
-    def _preview_matches(self, credential: Credential, bucket: str, prefix: str, entities: tuple[Entity, ...],
-                         day: date) -> None:
+    def _preview_matches(self, courier: Courier, day: date) -> None:
         from textual.worker import get_current_worker
 
-        from core.patterns import parse_pattern
-        from core.s3 import S3Source
-
-        worker = get_current_worker()
-        source = S3Source(credential, bucket, prefix)
-        matches: dict[str, list[str]] = {}
-        for entity in entities:
-            pattern = parse_pattern(entity.file_pattern)
-            keys = matches.setdefault(entity.tag, [])
-            for obj in source.list_objects(pattern.literal_prefix()):
-                if worker.is_cancelled:
-                    return
-                relative = source.relative_key(obj.key)
-                if pattern.matches_day(relative, day):
-                    keys.append(relative)
-        self.post_message(MatchesPreviewed(day, matches))
+        matches = engine.preview_matches(self.courier_app.db_path, courier, day)
+        if not get_current_worker().is_cancelled:
+            self.post_message(MatchesPreviewed(day, matches))
 
     def on_matches_previewed(self, message: MatchesPreviewed) -> None:
         lines = [f"Files for {message.day}:"]
@@ -368,13 +348,11 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
             return
         courier, credential = connection
         self._show_result(f"Connecting to s3://{courier.bucket}/{courier.prefix}…")
-        self._test_connection(credential, courier.bucket, courier.prefix)
+        self._test_connection(courier)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="test", description="Test connection")
-    def _test_connection(self, credential: Credential, bucket: str, prefix: str) -> None:
-        from core.s3 import S3Source
-
-        self.post_message(ConnectionTested(S3Source(credential, bucket, prefix).test_connection()))
+    def _test_connection(self, courier: Courier) -> None:
+        self.post_message(ConnectionTested(engine.test_connection(self.courier_app.db_path, courier)))
 
     def on_connection_tested(self, message: ConnectionTested) -> None:
         self._show_result(message.line)
@@ -387,14 +365,11 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
             return
         courier, credential = connection
         self._show_result(f"Reading the Heap Connect manifests in s3://{courier.bucket}/{courier.prefix}…")
-        self._discover(credential, courier.bucket, courier.prefix)
+        self._discover(courier)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="discover", description="Discover")
-    def _discover(self, credential: Credential, bucket: str, prefix: str) -> None:
-        from core.heap import discover
-        from core.s3 import S3Source
-
-        found = discover(S3Source(credential, bucket, prefix))
+    def _discover(self, courier: Courier) -> None:
+        found = engine.discover(self.courier_app.db_path, courier)
         self.post_message(HeapDiscovered(list(found.entities), dict(found.feeds), dict(found.load_operations)))
 
     def on_heap_discovered(self, message: HeapDiscovered) -> None:
@@ -417,11 +392,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Create feeds")
     def _create_feeds(self, feeds: dict[str, Any], operations: dict[str, Any]) -> None:
-        from core.project import apply_document
-        from core.store import Store
-
-        with Store(self.courier_app.db_path) as store:
-            result = apply_document(store, {"feeds": feeds})
+        result = engine.create_feeds(self.courier_app.db_path, feeds)
         self.post_message(ConfigSaved("feeds", "", result.changes, result.warnings,
                                       {"load-operations": operations}))
 

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Select, Static
 
 from core.models import CREDENTIAL_TYPES
-from core.project import load_project
+from core import engine
 from tui.forms import CREDENTIAL_FIELDS, FormCheck, check_credential_form
 from tui.messages import ConfigSaved
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
@@ -74,7 +74,7 @@ class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]
         yield Footer()
 
     def on_mount(self) -> None:
-        self.existing = load_project(self.courier_app.store)
+        self.existing = engine.load_project(self.courier_app.db_path)
         apply_app_settings(self)
         self.query_one("#credential-name", Input).focus()
         self._ready = True
@@ -113,11 +113,9 @@ class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Save credential")
     def _save(self, name: str, document: dict[str, Any]) -> None:
-        from core.project import apply_document
-        from core.store import Store
+        from core import engine
 
-        with Store(self.courier_app.db_path) as store:
-            result = apply_document(store, {"credentials": {name: document}})
+        result = engine.save_credential(self.courier_app.db_path, name, document)
         self.post_message(ConfigSaved("credential", name, result.changes, result.warnings, document))
 
     def on_config_saved(self, message: ConfigSaved) -> None:

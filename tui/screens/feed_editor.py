@@ -23,16 +23,15 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
+from core import engine
 from core.feeds import (
     effective_fields,
     new_feed_id,
     sample_fields,
-    sample_file_ids,
     suggested_feed_name,
 )
+from core.landing import LandedFile
 from core.models import Feed, FeedField, domain_table_name
-from core.project import load_project
-from core.runs import LandedFile, list_landed_files
 from tui.feed_form import (
     FEED_FORM_FIELDS,
     LAST_UPDATED_TYPES,
@@ -153,13 +152,13 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
 
     def on_mount(self) -> None:
         app = self.courier_app
-        project = load_project(app.store)
+        project = engine.load_project(app.db_path)
         self.existing = project
-        self.files = {item.id: item for item in list_landed_files(app.store)}
+        self.files = {item.id: item for item in engine.landed_files(app.db_path)}
         feed = project.feeds.get(self.original_id) if self.original_id else None
         sample_id = self.start_sample
         if feed is not None and sample_id is None:
-            sample_id = sample_file_ids(app.store).get(feed.id)
+            sample_id = engine.sample_file_ids(app.db_path).get(feed.id)
         landed = self.files.get(sample_id) if sample_id is not None else None
         if feed is not None:
             self.form = FeedForm(
@@ -449,24 +448,16 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Save feed")
     def _save(self, feed_id: str, body: dict[str, Any], sample_id: int | None, activate: bool) -> None:
-        from core.errors import CourierError
-        from core.feeds import activate_feed, set_sample_file
-        from core.project import apply_document
-        from core.store import Store
-
-        with Store(self.courier_app.db_path) as store, store.atomic():
-            result = apply_document(store, {"feeds": {feed_id: body}})
-            set_sample_file(store, feed_id, sample_id)
-        self.post_message(ConfigSaved("feed", feed_id, result.changes, result.warnings, body))
         if not activate:
+            result = engine.save_feed(self.courier_app.db_path, feed_id, body, sample_id)
+            self.post_message(ConfigSaved("feed", feed_id, result.changes, result.warnings, body))
             return
-        try:
-            counts = activate_feed(self.courier_app.db_path, feed_id, sample_id)
-        except CourierError as error:
-            text = str(error).strip()
-            self.post_message(FeedNotActivated(feed_id, text.splitlines()[0] if text else type(error).__name__))
-            return
-        self.post_message(FeedActivated(feed_id, counts))
+        outcome = engine.activate_feed(self.courier_app.db_path, feed_id, body, sample_id)
+        self.post_message(ConfigSaved("feed", feed_id, outcome.saved.changes, outcome.saved.warnings, body))
+        if outcome.counts is None:
+            self.post_message(FeedNotActivated(feed_id, outcome.problem or "activation was refused"))
+        else:
+            self.post_message(FeedActivated(feed_id, outcome.counts))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         super().on_worker_state_changed(event)
@@ -484,7 +475,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
     def on_config_saved(self, message: ConfigSaved) -> None:
         if message.kind != "feed" or message.name != self.form.feed_id:
             return
-        self.existing = load_project(self.courier_app.store)
+        self.existing = engine.load_project(self.courier_app.db_path)
         self.original_id = message.name
         self.initial_form = self.form
         self._fill_sources()
@@ -499,7 +490,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
         self._finish()
         self.form = replace(self.form, status="active")
         self.initial_form = self.form
-        self.existing = load_project(self.courier_app.store)
+        self.existing = engine.load_project(self.courier_app.db_path)
         landed = self.files.get(self.sample_file_id() or -1)
         self.activated_courier = landed.courier if landed else None
         self._update_title()

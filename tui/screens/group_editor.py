@@ -32,7 +32,7 @@ from textual.widgets import (
 
 from core.config import validate_document
 from core.models import CourierGroup, GroupCourier, Project
-from core.project import load_project
+from core import engine
 from tui.forms import FormCheck
 from tui.messages import ConfigSaved
 from tui.screens.base import (
@@ -398,7 +398,7 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scree
 
     async def on_mount(self) -> None:
         app = self.courier_app
-        self.existing = load_project(app.store)
+        self.existing = engine.load_project(app.db_path)
         group = self.existing.groups.get(self.original_name) if self.original_name else None
         self.title = f"Edit courier group {self.original_name}" if group else "Add courier group"
         if group is not None:
@@ -680,14 +680,9 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scree
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Save courier group")
     def _save(self, name: str, original: str | None, document: dict[str, Any]) -> None:
-        from core.project import apply_document, rename_group
-        from core.store import Store
+        from core import engine
 
-        with Store(self.courier_app.db_path) as store:
-            if original is None or original == name:
-                result = apply_document(store, {"courier-groups": {name: document}})
-            else:
-                result = rename_group(store, original, document, name)
+        result = engine.save_group(self.courier_app.db_path, name, document, original=original)
         self.post_message(ConfigSaved("courier group", name, result.changes, result.warnings, document))
 
     def on_config_saved(self, message: ConfigSaved) -> None:

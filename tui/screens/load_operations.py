@@ -13,9 +13,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from core.feeds import FeedIdFill, feed_samples, fill_feed_ids
+from core import engine
+from core.feeds import FeedIdFill, fill_feed_ids
 from core.models import Courier, LoadOperation, Project
-from core.project import load_project
 from tui.messages import ConfigSaved
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
@@ -86,7 +86,7 @@ class LoadOperationsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     def action_reload(self) -> None:
         """Read the courier and the feeds again; any pending preview is dropped."""
-        project = load_project(self.courier_app.store)
+        project = engine.load_project(self.courier_app.db_path)
         self.project = project
         courier = self.courier(project)
         operations = courier.load_operations if courier else {}
@@ -118,7 +118,7 @@ class LoadOperationsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             intro = "Step 5 of 7: the load operations say which feed loads which file."
         self.query_one("#load-ops-intro", Static).update(intro)
         unused = [feed for feed in project.feeds.values() if feed.status == "active" and feed.id not in operations]
-        samples = feed_samples(self.courier_app.store)
+        samples = engine.feed_samples(self.courier_app.db_path)
         self.query_one("#load-ops-unused", Static).update(
             "Active feeds not loaded here: " + ", ".join(
                 f"{feed.id} {feed.table_name}" + (f" (sample: {samples[feed.id][1]})" if feed.id in samples else "")
@@ -158,11 +158,11 @@ class LoadOperationsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     def action_fill(self) -> None:
         """Preview the load operations with the unknown feed IDs replaced."""
-        project = load_project(self.courier_app.store)
+        project = engine.load_project(self.courier_app.db_path)
         self.project = project
         if self.courier(project) is None:
             return
-        fill = fill_feed_ids(project, self.courier_name, feed_samples(self.courier_app.store))
+        fill = fill_feed_ids(project, self.courier_name, engine.feed_samples(self.courier_app.db_path))
         self._show_fill(fill)
 
     def action_save(self) -> None:
@@ -174,15 +174,8 @@ class LoadOperationsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Save load operations")
     def _save(self, operations: dict[str, Any]) -> None:
-        from core.project import apply_document, courier_document
-        from core.store import Store
-
         try:
-            with Store(self.courier_app.db_path) as store:
-                courier = load_project(store).couriers[self.courier_name]
-                body = courier_document(courier)
-                body["load-operations"] = operations
-                result = apply_document(store, {"couriers": {self.courier_name: body}})
+            result, body = engine.save_load_operations(self.courier_app.db_path, self.courier_name, operations)
         finally:
             self.saving = False
         self.post_message(ConfigSaved("courier", self.courier_name, result.changes, result.warnings, body))

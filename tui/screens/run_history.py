@@ -159,15 +159,11 @@ class RunHistoryScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="history", description="Read run history")
     def _load(self, status: str | None, kind: str | None, target: str | None) -> None:
-        from core.runs import list_runs, reconcile_stale_runs
-        from core.store import Store
+        from core import engine
 
-        with Store(self.courier_app.db_path) as store:
-            reconcile_stale_runs(store)
-            runs = list_runs(store, status=status, kind=kind, target=target, limit=HISTORY_LIMIT)
-            every = list_runs(store, limit=HISTORY_LIMIT * 4)
-        targets = sorted({(run.kind, run.target) for run in every}, key=lambda item: (item[0] != "courier", item[1]))
-        self.post_message(self.RunsLoaded(runs, targets))
+        history = engine.run_history(self.courier_app.db_path, status=status, kind=kind, target=target,
+                                     limit=HISTORY_LIMIT)
+        self.post_message(self.RunsLoaded(history.runs, history.targets))
 
     def on_run_history_screen_runs_loaded(self, message: RunsLoaded) -> None:
         self._loading = False

@@ -359,20 +359,10 @@ class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="run-poll", description="Follow run")
     def _poll(self, run_id: int, last_ids: dict[int, int], reconcile: bool) -> None:
-        from core.runs import get_run, list_runs, reconcile_stale_runs, run_events
-        from core.store import Store
+        from core import engine
 
-        with Store(self.courier_app.db_path) as store:
-            if reconcile:
-                reconcile_stale_runs(store)
-            run = get_run(store, run_id)
-            children = []
-            if run.kind == "group":
-                children = list_runs(store, parent_id=run_id)
-            events = run_events(store, run_id, last_ids.get(run_id, 0))
-            for child in children:
-                events += run_events(store, child.id, last_ids.get(child.id, 0))
-        self.post_message(self.Polled(run, children, events))
+        snapshot = engine.follow_run(self.courier_app.db_path, run_id, last_ids, reconcile=reconcile)
+        self.post_message(self.Polled(snapshot.run, snapshot.children, snapshot.events))
 
     def on_run_live_screen_polled(self, message: Polled) -> None:
         self._polling = False
@@ -533,9 +523,9 @@ class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="run-stop", description="Stop run")
     def _request_stop(self, run_id: int) -> None:
-        from core.runs import request_stop
+        from core import engine
 
-        request_stop(self.courier_app.db_path, run_id)
+        engine.stop_run(self.courier_app.db_path, run_id)
         self.post_message(self.StopSent(run_id))
 
     def on_run_live_screen_stop_sent(self, message: StopSent) -> None:

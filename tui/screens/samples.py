@@ -14,8 +14,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
 from core.models import Courier, Project
-from core.project import load_project
-from core.runs import LandedFile, list_landed_files
+from core import engine
+from core.landing import LandedFile
 from tui.messages import RunFinished, RunStarted, SampleFileRead
 from tui.overview import format_time
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
@@ -196,7 +196,7 @@ class SamplesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     def action_reload(self) -> None:
         """List the landed files again."""
-        self.files = list_landed_files(self.courier_app.store, self.courier_name)
+        self.files = engine.landed_files(self.courier_app.db_path, self.courier_name)
         table = self.query_one("#samples-table", DataTable)
         selected = self.selected_file()
         table.clear()
@@ -253,7 +253,7 @@ class SamplesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     def action_get_samples(self) -> None:
         if self.running:
             return
-        project = load_project(self.courier_app.store)
+        project = engine.load_project(self.courier_app.db_path)
         courier = project.couriers.get(self.courier_name)
         if courier is None:
             self.notify(f'There is no courier named "{self.courier_name}"', severity="error")
@@ -270,7 +270,8 @@ class SamplesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run", description="Get sample files")
     def _get_samples(self, day: date) -> None:
-        from core.runs import RunEvent, RunWindow, run_courier
+        from core.run_records import RunEvent
+        from core.windows import RunWindow
 
         started: list[int] = []
 
@@ -280,7 +281,8 @@ class SamplesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
                 self.post_message(RunStarted(self.courier_name, event.run_id))
 
         try:
-            summary = run_courier(self.courier_app.db_path, self.courier_name, RunWindow.day(day), listener=listen)
+            summary = engine.run(self.courier_app.db_path, "courier", self.courier_name, RunWindow.day(day),
+                                 listener=listen)
         finally:
             self.running = False
         self.post_message(RunFinished(summary, None))
@@ -335,9 +337,7 @@ class SampleFileScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        from core.feeds import landed_file
-
-        landed = landed_file(self.courier_app.store, self.file_id)
+        landed = engine.landed_file(self.courier_app.db_path, self.file_id)
         self.landed = landed
         self.title = f"Sample file {landed.name}"
         rows = f"{landed.row_count:,} rows" if landed.row_count is not None else "rows not counted"
@@ -356,11 +356,7 @@ class SampleFileScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="read", description="Read sample file")
     def _read_rows(self) -> None:
-        from core.feeds import view_landed_file
-        from core.store import Store
-
-        with Store(self.courier_app.db_path) as store:
-            columns, rows = view_landed_file(store, self.file_id)
+        columns, rows = engine.sample_rows(self.courier_app.db_path, self.file_id)
         self.post_message(SampleFileRead(self.file_id, columns, rows))
 
     def on_sample_file_read(self, message: SampleFileRead) -> None:

@@ -91,7 +91,7 @@ class SourcesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     def action_reload(self) -> None:
         """Read the configuration and run state again and redraw the tables."""
         app = self.courier_app
-        self.overview = load_overview(app.store, app.clock(), keys=self.HINT_KEYS)
+        self.overview = load_overview(app.db_path, app.clock(), keys=self.HINT_KEYS)
         overview = self.overview
         self.query_one("#next-step", Static).update(overview.next_step)
         self._fill("couriers-table", [
@@ -222,11 +222,9 @@ class SourcesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Delete")
     def _delete(self, kind: str, name: str) -> None:
-        from core.project import delete_object
-        from core.store import Store
+        from core import engine
 
-        with Store(self.courier_app.db_path) as store:
-            delete_object(store, kind, name)
+        engine.delete(self.courier_app.db_path, kind, name)
         self.post_message(ObjectDeleted(kind, name))
 
     def on_object_deleted(self, message: ObjectDeleted) -> None:

@@ -27,9 +27,8 @@ from textual.worker import Worker, WorkerState
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from core.browse import Page, View
+    from core.engine import TableReader
 
 CELL_WIDTH = 36
 """Longest text a cell shows; ``v`` shows the rest."""
@@ -183,9 +182,9 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         self._busy = False
         self._cursor_row = 0
         self._cursor_column = 0
-        self._reader: sqlite3.Connection | None = None
+        self._reader: TableReader | None = None
         self._reader_lock = threading.Lock()
-        self._counter: sqlite3.Connection | None = None
+        self._counter: TableReader | None = None
         self._counter_lock = threading.Lock()
         self._count_generation = 0
 
@@ -270,8 +269,8 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         if grid.row_count:
             grid.move_cursor(row=grid.row_count - 1 if bottom else 0)
 
-    def _reader_connection(self) -> sqlite3.Connection:
-        from core.browse import open_reader
+    def _reader_connection(self) -> TableReader:
+        from core.engine import open_table_reader as open_reader
 
         if self._reader is None:
             self._reader = open_reader(self.courier_app.db_path)
@@ -386,7 +385,8 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="table-count", description="Count rows")
     def _count(self, view: View, first_key: Any, need_total: bool, generation: int) -> None:
-        from core.browse import count_rows, open_reader, rows_before
+        from core.browse import count_rows, rows_before
+        from core.engine import open_table_reader as open_reader
         from core.errors import CourierError
 
         try:

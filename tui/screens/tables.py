@@ -76,12 +76,9 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tables", description="List domain tables")
     def _list(self) -> None:
-        from core.store import Store
-        from core.tables import list_domain_tables
+        from core import engine
 
-        with Store(self.courier_app.db_path) as store:
-            tables = list_domain_tables(store)
-        self.post_message(self.TablesListed(tables))
+        self.post_message(self.TablesListed(engine.domain_tables(self.courier_app.db_path)))
 
     def on_tables_screen_tables_listed(self, message: TablesListed) -> None:
         table = self.query_one("#tables-table", DataTable)

@@ -1,0 +1,609 @@
+"""The engine façade: one function per user action, called by the TUI and the CLI alike.
+
+Every function takes the database path first and opens and closes what it
+needs (a :class:`~core.store.Store`, an S3 source), so a screen worker or a CLI
+command is one call and neither front end touches SQLite or S3 itself. The
+functions return plain typed values (dataclasses from ``core``); errors are
+:class:`~core.errors.CourierError` with one line for the user.
+
+Long actions (``run``, ``activate_feed``, ``discover``, ``preview_matches``)
+block: the TUI calls them from a thread worker, the CLI from its main thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from core.errors import CourierError, NotFoundError
+from core.heap import Discovery
+from core.landing import LandedFile
+from core.load import LoadCounts
+from core.models import Courier, CourierGroup, Project
+from core.project import ApplyResult
+from core.run_records import RunEvent, RunListener, RunSummary
+from core.schedule import ScheduledRun
+from core.store import Store
+from core.tables import DomainTable
+from core.vocab import RunKind, RunStatus, Trigger
+from core.windows import RunWindow
+
+DbPath = Path | str
+"""The Courier database file."""
+
+
+@contextmanager
+def _store(db_path: DbPath) -> Iterator[Store]:
+    store = Store(Path(db_path))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+# --- configuration -------------------------------------------------------------------------------
+
+
+def open_database(db_path: DbPath) -> Path:
+    """Create and migrate the database if needed; returns its path.
+
+    Raises:
+        CourierError: the database cannot be created or opened (one line naming it).
+    """
+    with _store(db_path) as store:
+        return store.path
+
+
+def load_project(db_path: DbPath) -> Project:
+    """The whole stored configuration."""
+    from core.project import load_project as load
+
+    with _store(db_path) as store:
+        return load(store)
+
+
+def courier_names(db_path: DbPath) -> list[str]:
+    """Names of the stored couriers, sorted."""
+    return sorted(load_project(db_path).couriers)
+
+
+def group_names(db_path: DbPath) -> list[str]:
+    """Names of the stored courier groups, sorted."""
+    return sorted(load_project(db_path).groups)
+
+
+def feed_labels(db_path: DbPath) -> dict[str, str]:
+    """Feed ID → ``source:name`` (the domain table), ordered by source and name."""
+    feeds = sorted(load_project(db_path).feeds.values(), key=lambda feed: (feed.source, feed.name))
+    return {feed.id: f"{feed.source}:{feed.name}" for feed in feeds}
+
+
+def apply_project(db_path: DbPath, document: Any, *, dry_run: bool = False) -> ApplyResult:
+    """Validate a project document and write every object it defines, all or nothing (``courier apply``).
+
+    Raises:
+        ConfigError: the document is invalid; nothing was written.
+    """
+    from core.project import apply_document
+
+    with _store(db_path) as store:
+        return apply_document(store, document, dry_run=dry_run)
+
+
+def export_project(db_path: DbPath) -> dict[str, Any]:
+    """The whole configuration as a project document (``courier export``)."""
+    from core.project import export_document
+
+    return export_document(load_project(db_path))
+
+
+def save_credential(db_path: DbPath, name: str, document: dict[str, Any]) -> ApplyResult:
+    """Save one credential from its project-document body.
+
+    Raises:
+        ConfigError: the body is invalid; nothing was written.
+    """
+    return apply_project(db_path, {"credentials": {name: document}})
+
+
+def save_courier(db_path: DbPath, name: str, document: dict[str, Any], *, original: str | None = None) -> ApplyResult:
+    """Save one courier; when ``original`` names it differently, rename it (groups follow).
+
+    Raises:
+        ConfigError: the body is invalid; nothing was written.
+    """
+    from core.project import apply_document, rename_courier
+
+    with _store(db_path) as store:
+        if original is not None and original != name:
+            return rename_courier(store, original, document, name)
+        return apply_document(store, {"couriers": {name: document}})
+
+
+def save_load_operations(db_path: DbPath, courier: str, operations: dict[str, Any]) -> tuple[ApplyResult,
+                                                                                             dict[str, Any]]:
+    """Replace a courier's load operations, keeping the rest of it; returns the result and the saved body.
+
+    Raises:
+        NotFoundError: there is no such courier.
+        ConfigError: the operations are invalid; nothing was written.
+    """
+    from core.project import apply_document, courier_document
+    from core.project import load_project as load
+
+    with _store(db_path) as store:
+        found = load(store).couriers.get(courier)
+        if found is None:
+            raise NotFoundError(f'There is no courier named "{courier}"')
+        body = courier_document(found)
+        body["load-operations"] = operations
+        return apply_document(store, {"couriers": {courier: body}}), body
+
+
+def create_feeds(db_path: DbPath, feeds: dict[str, Any]) -> ApplyResult:
+    """Add feeds from project-document bodies (e.g. the ones Discover suggests).
+
+    Raises:
+        ConfigError: a body is invalid; nothing was written.
+    """
+    return apply_project(db_path, {"feeds": feeds})
+
+
+def save_group(db_path: DbPath, name: str, document: dict[str, Any], *, original: str | None = None) -> ApplyResult:
+    """Save one courier group; when ``original`` names it differently, rename it.
+
+    Raises:
+        ConfigError: the body is invalid; nothing was written.
+    """
+    from core.project import apply_document, rename_group
+
+    with _store(db_path) as store:
+        if original is not None and original != name:
+            return rename_group(store, original, document, name)
+        return apply_document(store, {"courier-groups": {name: document}})
+
+
+def delete(db_path: DbPath, kind: str, name: str) -> None:
+    """Delete a credential, courier, feed or courier group (``kind`` as the Sources screen names it).
+
+    Raises:
+        CourierError: it is still used, or does not exist.
+    """
+    from core.project import delete_object
+
+    with _store(db_path) as store:
+        delete_object(store, kind, name)
+
+
+# --- feeds ---------------------------------------------------------------------------------------
+
+
+def save_feed(db_path: DbPath, feed_id: str, body: dict[str, Any], sample_file_id: int | None) -> ApplyResult:
+    """Save a feed and remember the landed file it was made from, in one transaction.
+
+    Raises:
+        ConfigError: the body is invalid; NotFoundError: the landed file is gone. Nothing was written.
+    """
+    from core.feeds import set_sample_file
+    from core.project import apply_document
+
+    with _store(db_path) as store, store.atomic():
+        result = apply_document(store, {"feeds": {feed_id: body}})
+        set_sample_file(store, feed_id, sample_file_id)
+    return result
+
+
+@dataclass
+class FeedActivation:
+    """What saving and then activating a feed did."""
+
+    saved: ApplyResult
+    counts: LoadCounts | None = None
+    """Rows loaded from the sample file; ``None`` when activation was refused."""
+    problem: str | None = None
+    """Why activation was refused (one line); the feed stays saved, with its old status."""
+
+    @property
+    def activated(self) -> bool:
+        """Whether the feed is now active with its sample file loaded."""
+        return self.counts is not None
+
+
+def activate_feed(db_path: DbPath, feed_id: str, body: dict[str, Any], sample_file_id: int | None) -> FeedActivation:
+    """Save a feed, then load its sample file into the domain table and mark it active (save-then-activate).
+
+    The save is kept when activation is refused (too many rejected rows, no sample
+    file): ``problem`` says why.
+
+    Raises:
+        ConfigError: the body is invalid; nothing was written.
+    """
+    from core.feeds import activate_feed as activate
+
+    saved = save_feed(db_path, feed_id, body, sample_file_id)
+    try:
+        counts = activate(db_path, feed_id, sample_file_id)
+    except CourierError as error:
+        text = str(error).strip()
+        return FeedActivation(saved, problem=text.splitlines()[0] if text else type(error).__name__)
+    return FeedActivation(saved, counts)
+
+
+def feed_samples(db_path: DbPath) -> dict[str, tuple[str, str]]:
+    """Where each feed's sample file came from, by feed ID: (courier, ``file/tag``)."""
+    from core.feeds import feed_samples as samples
+
+    with _store(db_path) as store:
+        return samples(store)
+
+
+def sample_file_ids(db_path: DbPath) -> dict[str, int]:
+    """Each feed's sample file ID, by feed ID."""
+    from core.feeds import sample_file_ids as ids
+
+    with _store(db_path) as store:
+        return ids(store)
+
+
+# --- landed (sample) files -----------------------------------------------------------------------
+
+
+def landed_files(db_path: DbPath, courier: str | None = None) -> list[LandedFile]:
+    """Landed sample files, newest first, of one courier or all."""
+    from core.landing import list_landed_files
+
+    with _store(db_path) as store:
+        return list_landed_files(store, courier)
+
+
+def landed_file(db_path: DbPath, file_id: int) -> LandedFile:
+    """One landed file by ID.
+
+    Raises:
+        NotFoundError: there is no such landed file.
+    """
+    from core.feeds import landed_file as find
+
+    with _store(db_path) as store:
+        found: LandedFile = find(store, file_id)
+        return found
+
+
+def sample_rows(db_path: DbPath, file_id: int, limit: int = 200) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """A landed file's column names and up to ``limit`` rows, decoded as a load would.
+
+    Raises:
+        NotFoundError: no such file; CourierError: its cached copy is gone.
+    """
+    from core.feeds import view_landed_file
+
+    with _store(db_path) as store:
+        return view_landed_file(store, file_id, limit)
+
+
+# --- the bucket (S3) -----------------------------------------------------------------------------
+
+
+def _source(db_path: DbPath, courier: Courier) -> Any:
+    from core.s3 import S3Source
+
+    credentials = load_project(db_path).credentials
+    if courier.credential not in credentials:
+        known = ", ".join(sorted(credentials)) or "none yet"
+        raise NotFoundError(f'There is no credential named "{courier.credential}" (credentials: {known})')
+    return S3Source(credentials[courier.credential], courier.bucket, courier.prefix)
+
+
+def preview_matches(db_path: DbPath, courier: Courier, day: date) -> dict[str, list[str]]:
+    """Which objects each entity of a (possibly unsaved) courier matches for one day.
+
+    The matching is the run's own (``core.planning.find_source_files``), so a preview
+    never disagrees with what a run would land. Returns ``file/tag`` → keys relative
+    to the prefix, every entity present (an empty list when nothing matched).
+
+    Raises:
+        SourceError: the bucket cannot be listed; NotFoundError: unknown credential.
+    """
+    from core.planning import find_source_files
+
+    source = _source(db_path, courier)
+    matches: dict[str, list[str]] = {entity.tag: [] for entity in courier.entities or ()}
+    for item in find_source_files(courier, source, RunWindow.day(day)).files:
+        matches[item.entity.tag].append(source.relative_key(item.key))
+    return matches
+
+
+def test_connection(db_path: DbPath, courier: Courier) -> str:
+    """List the courier's prefix to prove access; returns one line for the user.
+
+    Raises:
+        NotFoundError: unknown credential.
+    """
+    line: str = _source(db_path, courier).test_connection()
+    return line
+
+
+test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite its name
+
+
+def discover(db_path: DbPath, courier: Courier) -> Discovery:
+    """Read a Heap Connect bucket's manifests: entities, suggested feeds and load operations.
+
+    Raises:
+        SourceError: no manifests, or the bucket cannot be read.
+    """
+    from core.heap import discover as read_manifests
+
+    return read_manifests(_source(db_path, courier))
+
+
+# --- runs ----------------------------------------------------------------------------------------
+
+
+def run(db_path: DbPath, kind: str, name: str, window: RunWindow | None, *, trigger: str = Trigger.MANUAL,
+        listener: RunListener | None = None, stop: threading.Event | None = None,
+        now: datetime | None = None) -> RunSummary:
+    """Run a courier or a courier group (``kind``) for a window and return its final summary.
+
+    A group run with ``window=None`` runs its latest scheduled slot. Failures end the
+    run Failed rather than raising.
+
+    Raises:
+        NotFoundError: no such courier or group; CourierError: it is already running.
+    """
+    if kind == RunKind.GROUP:
+        from core.groups import run_group
+
+        return run_group(db_path, name, window, trigger=trigger, listener=listener, stop=stop, now=now)
+    if window is None:
+        raise CourierError("A courier run needs a window: a day, a period or all data")
+    from core.runner import run_courier
+
+    return run_courier(db_path, name, window, trigger=trigger, listener=listener, stop=stop)
+
+
+def stop_run(db_path: DbPath, run_id: int) -> None:
+    """Ask a run (in any process) to stop; its current file rolls back."""
+    from core.run_records import request_stop
+
+    request_stop(Path(db_path), run_id)
+
+
+def get_run(db_path: DbPath, run_id: int) -> RunSummary:
+    """One run by ID (after marking runs whose process died as Failed).
+
+    Raises:
+        NotFoundError: there is no such run.
+    """
+    from core.run_records import get_run as find
+    from core.run_records import reconcile_stale_runs
+
+    with _store(db_path) as store:
+        reconcile_stale_runs(store)
+        return find(store, run_id)
+
+
+@dataclass
+class RunHistory:
+    """Runs newest first, and every (kind, target) that has run, couriers first."""
+
+    runs: list[RunSummary]
+    targets: list[tuple[str, str]]
+
+
+def run_history(db_path: DbPath, *, status: str | None = None, kind: str | None = None, target: str | None = None,
+                limit: int = 200) -> RunHistory:
+    """Runs newest first, filtered, after marking runs whose process died as Failed."""
+    from core.run_records import list_runs, reconcile_stale_runs
+
+    with _store(db_path) as store:
+        reconcile_stale_runs(store)
+        runs = list_runs(store, status=status, kind=kind, target=target, limit=limit)
+        every = list_runs(store, limit=limit * 4)
+    targets = sorted({(item.kind, item.target) for item in every},
+                     key=lambda item: (item[0] != RunKind.COURIER, item[1]))
+    return RunHistory(runs, targets)
+
+
+@dataclass
+class RunSnapshot:
+    """A run as a follower sees it: its row, its child runs (a group's couriers) and new events."""
+
+    run: RunSummary
+    children: list[RunSummary] = field(default_factory=list)
+    events: list[RunEvent] = field(default_factory=list)
+    """Events after the given last IDs, run by run (the run's first, then each child's)."""
+
+    @property
+    def final(self) -> bool:
+        """True once the run has ended."""
+        return RunStatus(self.run.status).is_final
+
+
+def follow_run(db_path: DbPath, run_id: int, last_ids: dict[int, int] | None = None, *,
+               reconcile: bool = True) -> RunSnapshot:
+    """Read a run, its child runs and the events after ``last_ids`` (run ID → last event ID seen).
+
+    Raises:
+        NotFoundError: there is no such run.
+    """
+    from core.run_records import get_run as find
+    from core.run_records import list_runs, reconcile_stale_runs, run_events
+
+    seen = last_ids or {}
+    with _store(db_path) as store:
+        if reconcile:
+            reconcile_stale_runs(store)
+        found = find(store, run_id)
+        children = list_runs(store, parent_id=run_id) if found.kind == RunKind.GROUP else []
+        events = run_events(store, run_id, seen.get(run_id, 0))
+        for child in children:
+            events += run_events(store, child.id, seen.get(child.id, 0))
+    return RunSnapshot(found, children, events)
+
+
+def follow_run_until_done(db_path: DbPath, run_id: int, *, poll: Callable[[], None],
+                          on_events: Callable[[list[RunEvent]], None]) -> RunSummary:
+    """Follow one run's own events until it ends (``courier runs ID --follow``); returns its final row.
+
+    ``poll`` is called between reads (it waits: the CLI sleeps, a test can advance state).
+    """
+    last = 0
+    while True:
+        snapshot = follow_run(db_path, run_id, {run_id: last})
+        own = [event for event in snapshot.events if event.run_id == run_id]
+        if own:
+            on_events(own)
+            last = own[-1].id
+        if snapshot.final:
+            return snapshot.run
+        poll()
+
+
+# --- domain tables -------------------------------------------------------------------------------
+
+TableReader = sqlite3.Connection
+"""A read-only connection for paging one table (``core.browse`` functions take it)."""
+
+
+def open_table_reader(db_path: DbPath) -> TableReader:
+    """A read-only connection for paging through a domain table by key; the caller closes it.
+
+    The table view keeps one open while it is shown, so each page is a keyset query on a
+    warm connection rather than a new open; nothing through it can change data.
+    """
+    from core.browse import open_reader
+
+    return open_reader(db_path)
+
+
+
+def domain_tables(db_path: DbPath) -> list[DomainTable]:
+    """Every domain table and identity view with its row count and last load."""
+    from core.tables import list_domain_tables
+
+    with _store(db_path) as store:
+        return list_domain_tables(store)
+
+
+def domain_table_names(db_path: DbPath) -> list[str]:
+    """Names of every domain table and identity view (cheap: no counting)."""
+    from core.tables import domain_table_names as names
+
+    with _store(db_path) as store:
+        return names(store)
+
+
+def first_rows(db_path: DbPath, name: str, limit: int = 20) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Columns and the first ``limit`` rows of a domain table, in key order.
+
+    Raises:
+        NotFoundError: no such domain table.
+    """
+    from core.tables import first_rows as rows
+
+    with _store(db_path) as store:
+        return rows(store, name, limit)
+
+
+# --- the Sources overview ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LastRun:
+    """The newest run of a courier."""
+
+    status: str
+    started_at: str
+    finished_at: str | None
+    message: str | None
+
+
+@dataclass
+class OverviewState:
+    """What the Sources screen summarises: the configuration and the run state around it."""
+
+    project: Project
+    last_runs: dict[str, LastRun]
+    """The newest run of each courier that has run, by courier name."""
+    landed: dict[str, int]
+    """Sample files landed per courier."""
+    loaded: set[str]
+    """Couriers with a successful run that read rows into domain tables."""
+    feed_loads: dict[str, str]
+    """When each feed's domain table was last loaded (UTC text), by feed ID."""
+
+
+def overview(db_path: DbPath) -> OverviewState:
+    """Read the configuration and run state for the Sources screen in one go."""
+    from core.project import load_project as load
+
+    successful = (RunStatus.SUCCEEDED, RunStatus.WARNING)
+    with _store(db_path) as store:
+        project = load(store)
+        last_runs = {row["target"]: LastRun(row["status"], row["started_at"], row["finished_at"], row["message"])
+                     for row in store.query(
+                         "SELECT target, status, started_at, finished_at, message FROM runs "
+                         "WHERE id IN (SELECT MAX(id) FROM runs WHERE kind = ? GROUP BY target)", (RunKind.COURIER,))}
+        landed = {row["courier"]: row["files"] for row in
+                  store.query("SELECT courier, COUNT(*) AS files FROM landed_files GROUP BY courier")}
+        loaded = {row["target"] for row in store.query(
+            "SELECT DISTINCT target FROM runs WHERE kind = ? AND rows_read > 0 AND status IN (?, ?)",
+            (RunKind.COURIER, *successful))}
+        feed_loads = {row["feed_id"]: row["loaded"] for row in store.query(
+            "SELECT feed_id, MAX(last_loaded_at) AS loaded FROM domain_tables "
+            "WHERE feed_id IS NOT NULL GROUP BY feed_id") if row["loaded"]}
+    return OverviewState(project, last_runs, landed, loaded, feed_loads)
+
+
+# --- schedules -----------------------------------------------------------------------------------
+
+
+def preview_schedule(group: CourierGroup, now: datetime, count: int = 10) -> list[ScheduledRun]:
+    """The next ``count`` slots of a (possibly unsaved) group with each courier's file window.
+
+    Pure: no database. Raises ``CourierError`` when the group has no schedule or an invalid one.
+    """
+    from core.schedule import schedule_preview
+
+    return schedule_preview(group, now, count)
+
+
+def scheduled_slot(db_path: DbPath, group_name: str, now: datetime) -> Any:
+    """The run the scheduler would start for a group now: its latest slot, and the missed span since.
+
+    The rule is the scheduler's own: a slot missed since the last recorded one (same
+    schedule and zone) is caught up in one run covering it. Returns a
+    ``core.scheduler.DueRun``.
+
+    Raises:
+        NotFoundError: no such group; CourierError: it has no schedule or was never due.
+    """
+    from core.project import load_project as load
+    from core.schedule import latest_run, previous_run
+    from core.scheduler import DueRun, read_state
+
+    with _store(db_path) as store:
+        project = load(store)
+        group = project.groups.get(group_name)
+        if group is None:
+            known = ", ".join(sorted(project.groups)) or "none yet"
+            raise NotFoundError(f'There is no courier group named "{group_name}" (groups: {known})')
+        state = read_state(store).get(group.name)
+    if not group.schedule:
+        raise CourierError(f'Courier group "{group.name}" has no schedule: choose --day, --from/--to or --all')
+    slot = latest_run(group.schedule, group.timezone, now)
+    if slot is None:
+        raise CourierError(f'Courier group "{group.name}" has never been due on "{group.schedule}"')
+    since = None
+    if state is not None and state.schedule == group.schedule and state.timezone == group.timezone:
+        before = previous_run(group.schedule, group.timezone, slot)
+        if before is not None and state.last_slot < before:
+            since = state.last_slot
+    return DueRun(group, slot, since, 1)
