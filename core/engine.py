@@ -181,6 +181,14 @@ def delete(db_path: DbPath, kind: str, name: str) -> None:
         delete_object(store, kind, name)
 
 
+def configure_demo(db_path: DbPath, endpoint_url: str) -> None:
+    """Write the demo's credential, couriers, feeds and group, pointing at the demo S3 server."""
+    from core.demo import configure_demo as configure
+
+    with _store(db_path) as store:
+        configure(store, endpoint_url)
+
+
 # --- feeds ---------------------------------------------------------------------------------------
 
 
@@ -366,6 +374,14 @@ def run(db_path: DbPath, kind: str, name: str, window: RunWindow | None, *, trig
     from core.runner import run_courier
 
     return run_courier(db_path, name, window, trigger=trigger, listener=listener, stop=stop)
+
+
+def group_run_json(db_path: DbPath, run_id: int) -> dict[str, Any]:
+    """A group run with its courier runs as one JSON-ready dict (``courier group run --json``)."""
+    from core.groups import run_summary_json
+
+    with _store(db_path) as store:
+        return run_summary_json(store, run_id)
 
 
 def stop_run(db_path: DbPath, run_id: int) -> None:

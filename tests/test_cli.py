@@ -23,7 +23,7 @@ EXAMPLE_ADDED = ["added credential heap", "added feed df-users01", "added courie
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # ``--db`` sets COURIER_DB in the process; monkeypatch restores it after each test.
+    # A default database the tests must never touch: --db always wins.
     monkeypatch.setenv("COURIER_DB", str(tmp_path / "never-used-by-default.db"))
 
 

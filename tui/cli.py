@@ -10,16 +10,33 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
+from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
-from core import __version__
+from core import __version__, engine
 from core.errors import CourierError
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+class Exit(IntEnum):
+    """The command's exit status."""
+
+    OK = 0
+    FAILED = 1
+    """A run failed (or the run shown did)."""
+    BAD_INPUT = 2
+    """The command line, a file or a name was wrong; nothing changed."""
+
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = Exit.OK, Exit.FAILED, Exit.BAD_INPUT
+GLOBAL_OPTIONS_WITH_VALUE = ("--db",)
+"""Options of ``courier`` itself that may also come after the subcommand (``courier runs --db X``)."""
 
 
 class UsageError(CourierError):
@@ -168,13 +185,43 @@ def window_from_args(args: argparse.Namespace) -> Any:
     return RunWindow.day(parse_day(args.day) if args.day else datetime.now(timezone.utc).date())
 
 
+def hoist_global_options(argv: Sequence[str]) -> list[str]:
+    """Move ``--db PATH`` (or ``--db=PATH``) from anywhere before ``--`` to the front, where argparse wants it."""
+    front: list[str] = []
+    rest: list[str] = []
+    items = list(argv)
+    index = 0
+    while index < len(items):
+        item = items[index]
+        if item == "--":
+            rest += items[index:]
+            break
+        name = item.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS_WITH_VALUE:
+            if "=" in item:
+                front.append(item)
+            else:
+                front += items[index:index + 2]
+                index += 1
+        else:
+            rest.append(item)
+        index += 1
+    return front + rest
+
+
+def resolve_db_path(option: str | None) -> Path:
+    """The database this command uses: ``--db``, else ``$COURIER_DB``, else the user data directory."""
+    from core.store import default_db_path
+
+    return Path(option).expanduser().resolve() if option else default_db_path()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``courier`` command."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-        if args.db:
-            os.environ["COURIER_DB"] = str(Path(args.db).expanduser().resolve())
+        args = parser.parse_args(hoist_global_options(sys.argv[1:] if argv is None else argv))
+        args.db_path = resolve_db_path(args.db)
         handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
         if handler is None:
             return _open_app(args)
@@ -193,10 +240,26 @@ def _fail(message: str) -> None:
     print(f"courier: {message}", file=sys.stderr)
 
 
-def _open_store() -> Any:
-    from core.store import open_store
+@contextmanager
+def stop_on_signals(message: str) -> Iterator[threading.Event]:
+    """Turn the first SIGINT/SIGTERM into a stop request (the file being loaded rolls back); the second aborts.
 
-    return open_store()
+    Yields the event a run watches; the previous handlers come back on exit.
+    """
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print(f"courier: {message}", file=sys.stderr, flush=True)
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _read_json(path: str) -> Any:
@@ -214,20 +277,18 @@ def _read_json(path: str) -> Any:
             from error
 
 
-def _cmd_apply(args: argparse.Namespace) -> int:
+def _cmd_apply(args: argparse.Namespace) -> Exit:
     from core.errors import ConfigError
-    from core.project import apply_document
 
     document = _read_json(args.file)
-    with _open_store() as store:
-        try:
-            result = apply_document(store, document, dry_run=args.dry_run)
-        except ConfigError as error:
-            count = len(error.problems)
-            _fail(f"{count} problem{'s' if count != 1 else ''} in {args.file}; nothing was changed:")
-            for problem in error.problems:
-                print(f"  {problem}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+    try:
+        result = engine.apply_project(args.db_path, document, dry_run=args.dry_run)
+    except ConfigError as error:
+        count = len(error.problems)
+        _fail(f"{count} problem{'s' if count != 1 else ''} in {args.file}; nothing was changed:")
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     verb = "would be " if args.dry_run else ""
@@ -239,16 +300,13 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_export(args: argparse.Namespace) -> int:
-    from core.project import export_document, load_project
-
-    with _open_store() as store:
-        document = export_document(load_project(store))
+def _cmd_export(args: argparse.Namespace) -> Exit:
+    document = engine.export_project(args.db_path)
     print(json.dumps(document, indent=2))
     return EXIT_OK
 
 
-def _cmd_cron(args: argparse.Namespace) -> int:
+def _cmd_cron(args: argparse.Namespace) -> Exit:
     from core.schedule import describe_cron, upcoming_runs, validate_cron, validate_timezone
 
     problem = validate_cron(args.expression) or validate_timezone(args.tz)
@@ -280,10 +338,8 @@ def _slot_line(slot: Any) -> str:
     return f"  {slot.at:%a %Y-%m-%d %H:%M %Z}   {slot.at_utc:%Y-%m-%d %H:%M} UTC"
 
 
-def _load_group(store: Any, name: str) -> Any:
-    from core.project import load_project
-
-    project = load_project(store)
+def _load_group(db_path: Path, name: str) -> Any:
+    project = engine.load_project(db_path)
     group = project.groups.get(name)
     if group is None:
         known = ", ".join(sorted(project.groups)) or "none yet"
@@ -291,13 +347,12 @@ def _load_group(store: Any, name: str) -> Any:
     return group
 
 
-def _cmd_group_preview(args: argparse.Namespace) -> int:
-    from core.schedule import describe_cron, schedule_preview
+def _cmd_group_preview(args: argparse.Namespace) -> Exit:
+    from core.schedule import describe_cron
 
     if args.n < 1:
         raise UsageError("-n must be 1 or more")
-    with _open_store() as store:
-        group = _load_group(store, args.name)
+    group = _load_group(args.db_path, args.name)
     if not group.schedule:
         raise UsageError(f'Courier group "{group.name}" has no schedule: it runs only by hand '
                          f'(courier group run "{group.name}" --day D)')
@@ -311,7 +366,7 @@ def _cmd_group_preview(args: argparse.Namespace) -> int:
               + (f", {', '.join(flags)}" if flags else ""))
     if group.run_after:
         print(f'  Runs after courier group "{group.run_after}" has succeeded for the same window')
-    for run in schedule_preview(group, _now(), args.n):
+    for run in engine.preview_schedule(group, _now(), args.n):
         print(_slot_line(run.slot))
         for courier, window in run.windows:
             print(f"      {courier}: files dated {_days(window.days)} (window {window.start:%Y-%m-%d %H:%M} → "
@@ -328,41 +383,18 @@ def _days(days: Any) -> str:
     return describe_days(days)
 
 
-def _cmd_group_run(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
-    from core.groups import run_group
-    from core.store import default_db_path
-
+def _cmd_group_run(args: argparse.Namespace) -> Exit:
     if args.scheduled and (args.day or args.start or args.end or args.all):
         raise UsageError("--scheduled cannot be combined with --day, --from/--to or --all")
     window = None if args.scheduled else window_from_args(args)
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: object) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        print("courier: stopping the group after rolling back the file being loaded (again to abort)",
-              file=sys.stderr)
-
     listener = None if args.json else _print_event
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with stop_on_signals("stopping the group after rolling back the file being loaded (again to abort)") as stop:
         if args.scheduled:
-            summary = _run_group_scheduled(args.name, stop, listener)
+            summary = _run_group_scheduled(args.db_path, args.name, stop, listener)
         else:
-            summary = run_group(default_db_path(), args.name, window, trigger="manual", now=_now(), stop=stop,
-                                listener=listener)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            summary = engine.run(args.db_path, "group", args.name, window, now=_now(), stop=stop, listener=listener)
     if args.json:
-        from core.groups import run_summary_json
-
-        with _open_store() as store:
-            print(json.dumps(run_summary_json(store, summary.id), indent=2))
+        print(json.dumps(engine.group_run_json(args.db_path, summary.id), indent=2))
     else:
         print(f"Group run {summary.id} {summary.status}: {summary.files:,} files, {summary.rows_read:,} rows read, "
               f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated, "
@@ -371,43 +403,31 @@ def _cmd_group_run(args: argparse.Namespace) -> int:
     return EXIT_OK if summary.status in ("Succeeded", "Warning") else EXIT_FAILED
 
 
-def _run_group_scheduled(name: str, stop: Any, listener: Any) -> Any:
-    from core.schedule import latest_run, previous_run
-    from core.scheduler import DueRun, fire, read_state
-    from core.store import default_db_path
+def _run_group_scheduled(db_path: Path, name: str, stop: threading.Event, listener: Any) -> Any:
+    from core.scheduler import fire
 
     now = _now()
-    with _open_store() as store:
-        group = _load_group(store, name)
-        state = read_state(store).get(group.name)
-    if not group.schedule:
-        raise UsageError(f'Courier group "{group.name}" has no schedule: choose --day, --from/--to or --all')
-    slot = latest_run(group.schedule, group.timezone, now)
-    if slot is None:
-        raise UsageError(f'Courier group "{group.name}" has never been due on "{group.schedule}"')
-    since = None
-    if state is not None and state.schedule == group.schedule and state.timezone == group.timezone:
-        before = previous_run(group.schedule, group.timezone, slot)
-        if before is not None and state.last_slot < before:
-            since = state.last_slot
-    summary = fire(default_db_path(), DueRun(group, slot, since, 1), now, stop=stop,
+    _load_group(db_path, name)  # a usage error naming the known groups
+    try:
+        due = engine.scheduled_slot(db_path, name, now)
+    except CourierError as error:
+        raise UsageError(str(error)) from error
+    summary = fire(db_path, due, now, stop=stop,
                    log=lambda message: print(f"courier: {message}", file=sys.stderr), listener=listener)
     if summary is None:
         raise UsageError(f'Courier group "{group.name}" could not start (see above)')
     return summary
 
 
-def _cmd_group_crontab(args: argparse.Namespace) -> int:
+def _cmd_group_crontab(args: argparse.Namespace) -> Exit:
     import shlex
 
     from core.schedule import describe_cron
-    from core.store import default_db_path
 
-    with _open_store() as store:
-        group = _load_group(store, args.name)
+    group = _load_group(args.db_path, args.name)
     if not group.schedule:
         raise UsageError(f'Courier group "{group.name}" has no schedule, so it has no crontab line')
-    db_path = default_db_path().expanduser().resolve()
+    db_path = args.db_path.expanduser().resolve()
     log = Path(args.log).expanduser().resolve() if args.log else db_path.parent / "courier-cron.log"
     installed = Path(sys.executable).with_name("courier")
     program = [str(installed)] if installed.exists() else [sys.executable, "-m", "tui.cli"]
@@ -426,65 +446,30 @@ def _cmd_group_crontab(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_scheduler(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
+def _cmd_scheduler(args: argparse.Namespace) -> Exit:
     from core.scheduler import offset_clock, parse_now, run_scheduler
-    from core.store import default_db_path
 
     fake = args.now or os.environ.get("COURIER_FAKE_NOW")
     clock = offset_clock(parse_now(fake)) if fake else None
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: object) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        print("courier: scheduler stopping (the file being loaded rolls back; again to abort)", file=sys.stderr,
-              flush=True)
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        run_scheduler(default_db_path(), once=args.once, clock=clock, stop=stop,
+    with stop_on_signals("scheduler stopping (the file being loaded rolls back; again to abort)") as stop:
+        run_scheduler(args.db_path, once=args.once, clock=clock, stop=stop,
                       log=lambda message: print(message, flush=True), listener=_print_event)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     return EXIT_OK
 
 
 def _print_event(event: Any) -> None:
-    from core.runs import RunEvent
+    from core.run_records import RunEvent
 
     if isinstance(event, RunEvent):
         marker = {"error": "!", "warning": "~"}.get(event.level, " ")
         print(f"{event.at[11:19]} {marker} {event.stage}: {event.message}", flush=True)
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
-    from core.runs import run_courier
-    from core.store import default_db_path
-
+def _cmd_run(args: argparse.Namespace) -> Exit:
     window = window_from_args(args)
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: object) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        print("courier: stopping after rolling back the file being loaded (again to abort)", file=sys.stderr)
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        summary = run_courier(default_db_path(), args.courier, window, trigger="manual",
-                              listener=None if args.json else _print_event, stop=stop)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with stop_on_signals("stopping after rolling back the file being loaded (again to abort)") as stop:
+        summary = engine.run(args.db_path, "courier", args.courier, window,
+                             listener=None if args.json else _print_event, stop=stop)
     if args.json:
         print(json.dumps(summary.to_json(), indent=2))
     else:
@@ -494,72 +479,61 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if summary.status in ("Succeeded", "Warning") else EXIT_FAILED
 
 
-def _cmd_runs(args: argparse.Namespace) -> int:
+def _cmd_runs(args: argparse.Namespace) -> Exit:
     import time
 
-    from core.runs import FINAL_STATUSES, get_run, list_runs, reconcile_stale_runs, run_events
+    if args.run_id is None:
+        runs = engine.run_history(args.db_path, limit=args.limit).runs
+        if not runs:
+            print("No runs yet: courier run COURIER")
+        for run in runs:
+            print(f"{run.id:>5}  {run.status:<9}  {run.kind:<7} {run.target:<20.20}  "
+                  f"{run.window.describe():<28.28}  {run.started_at[:19].replace('T', ' ')}  "
+                  f"{run.rows_read:>10,} rows")
+        return EXIT_OK
+    run = engine.get_run(args.db_path, args.run_id)
+    print(f"Run {run.id}: {run.kind} {run.target}, {run.window.describe()}, {run.trigger}, started "
+          f"{run.started_at[:19].replace('T', ' ')} UTC")
 
-    with _open_store() as store:
-        reconcile_stale_runs(store)
-        if args.run_id is None:
-            runs = list_runs(store, limit=args.limit)
-            if not runs:
-                print("No runs yet: courier run COURIER")
-            for run in runs:
-                print(f"{run.id:>5}  {run.status:<9}  {run.kind:<7} {run.target:<20.20}  "
-                      f"{run.window.describe():<28.28}  {run.started_at[:19].replace('T', ' ')}  "
-                      f"{run.rows_read:>10,} rows")
-            return EXIT_OK
-        run = get_run(store, args.run_id)
-        print(f"Run {run.id}: {run.kind} {run.target}, {run.window.describe()}, {run.trigger}, started "
-              f"{run.started_at[:19].replace('T', ' ')} UTC")
-        last_id = 0
-        while True:
-            for event in run_events(store, run.id, last_id):
-                _print_event(event)
-                last_id = event.id
-            run = get_run(store, run.id)
-            if not args.follow or run.status in FINAL_STATUSES:
-                break
-            time.sleep(0.5)
-            reconcile_stale_runs(store)
-        print(f"Status: {run.status}" + (f" ({run.message.splitlines()[-1]})" if run.message else ""))
-        return EXIT_OK if run.status != "Failed" else EXIT_FAILED
+    def show(events: list[Any]) -> None:
+        for event in events:
+            _print_event(event)
+
+    if args.follow:
+        run = engine.follow_run_until_done(args.db_path, run.id, poll=lambda: time.sleep(0.5), on_events=show)
+    else:
+        snapshot = engine.follow_run(args.db_path, run.id)
+        show([event for event in snapshot.events if event.run_id == run.id])
+        run = snapshot.run
+    print(f"Status: {run.status}" + (f" ({run.message.splitlines()[-1]})" if run.message else ""))
+    return EXIT_OK if run.status != "Failed" else EXIT_FAILED
 
 
-def _cmd_samples(args: argparse.Namespace) -> int:
-    from core.feeds import landed_file, view_landed_file
-    from core.project import load_project
-    from core.runs import list_landed_files
-
-    with _open_store() as store:
-        if args.courier not in load_project(store).couriers:
-            raise UsageError(f'There is no courier named "{args.courier}"')
-        if args.show is not None:
-            item = landed_file(store, args.show)
-            print(f"{item.key} ({item.tag}, {item.row_count if item.row_count is not None else '?'} rows)")
-            for field in item.fields:
-                print(f"  {field['name']:<28} {field.get('feed_type', ''):<9} {field.get('avro_type', '')}")
-            columns, rows = view_landed_file(store, args.show)
-            print("\t".join(columns))
-            for row in rows:
-                print("\t".join("" if value is None else str(value) for value in row))
-            return EXIT_OK
-        files = list_landed_files(store, args.courier)
-        if not files:
-            print(f"No landed files yet: courier run \"{args.courier}\" (with {{}} load operations) lands samples")
-        for item in files:
-            rows = f"{item.row_count:,}" if item.row_count is not None else "?"
-            print(f"{item.id:>5}  {item.landed_at[:19].replace('T', ' ')}  {item.tag:<18.18} {rows:>9} rows  "
-                  f"{len(item.fields):>3} fields  {item.key}")
+def _cmd_samples(args: argparse.Namespace) -> Exit:
+    if args.courier not in engine.load_project(args.db_path).couriers:
+        raise UsageError(f'There is no courier named "{args.courier}"')
+    if args.show is not None:
+        item = engine.landed_file(args.db_path, args.show)
+        print(f"{item.key} ({item.tag}, {item.row_count if item.row_count is not None else '?'} rows)")
+        for field in item.fields:
+            print(f"  {field['name']:<28} {field.get('feed_type', ''):<9} {field.get('avro_type', '')}")
+        columns, rows = engine.sample_rows(args.db_path, args.show)
+        print("\t".join(columns))
+        for row in rows:
+            print("\t".join("" if value is None else str(value) for value in row))
+        return EXIT_OK
+    files = engine.landed_files(args.db_path, args.courier)
+    if not files:
+        print(f"No landed files yet: courier run \"{args.courier}\" (with {{}} load operations) lands samples")
+    for item in files:
+        rows = f"{item.row_count:,}" if item.row_count is not None else "?"
+        print(f"{item.id:>5}  {item.landed_at[:19].replace('T', ' ')}  {item.tag:<18.18} {rows:>9} rows  "
+              f"{len(item.fields):>3} fields  {item.key}")
     return EXIT_OK
 
 
-def _cmd_tables(args: argparse.Namespace) -> int:
-    from core.tables import list_domain_tables
-
-    with _open_store() as store:
-        tables = list_domain_tables(store)
+def _cmd_tables(args: argparse.Namespace) -> Exit:
+    tables = engine.domain_tables(args.db_path)
     if not tables:
         print("No domain tables yet: activate a feed or run a courier with load operations")
     for table in tables:
@@ -568,34 +542,29 @@ def _cmd_tables(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_table(args: argparse.Namespace) -> int:
-    from core.tables import first_rows
-
+def _cmd_table(args: argparse.Namespace) -> Exit:
     if args.limit < 1:
         raise UsageError("--limit must be 1 or more")
-    with _open_store() as store:
-        columns, rows = first_rows(store, args.name, args.limit)
+    columns, rows = engine.first_rows(args.db_path, args.name, args.limit)
     print("\t".join(columns))
     for row in rows:
         print("\t".join("" if value is None else str(value) for value in row))
     return EXIT_OK
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from core.demo import HEAP_COURIER, configure_demo, default_demo_db, start_demo_server
-    from core.runs import RunWindow, run_courier
-    from core.store import DB_ENV, open_store
+def _cmd_demo(args: argparse.Namespace) -> Exit:
+    from core.demo import HEAP_COURIER, default_demo_db, start_demo_server
+    from core.windows import RunWindow
 
-    db_path = Path(os.environ[DB_ENV]) if args.db else default_demo_db()
-    os.environ[DB_ENV] = str(db_path)
+    db_path = args.db_path if args.db else default_demo_db()
+    args.db_path = db_path
     print(f"Starting the demo S3 server with generated Heap data (database {db_path})…", file=sys.stderr)
     server = start_demo_server()
     try:
-        with open_store(db_path) as store:
-            configure_demo(store, server.endpoint_url)
+        engine.configure_demo(db_path, server.endpoint_url)
         if not args.headless:
             return _open_app(args, demo_note=f"Demo S3 at {server.endpoint_url} (bucket {server.bucket})")
-        summary = run_courier(db_path, HEAP_COURIER, RunWindow.all(), listener=_print_event)
+        summary = engine.run(db_path, "courier", HEAP_COURIER, RunWindow.all(), listener=_print_event)
         print(f"Run {summary.id} {summary.status}: {summary.rows_read:,} rows read, "
               f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated")
         _cmd_tables(args)
@@ -604,11 +573,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         server.stop()
 
 
-def _open_app(args: argparse.Namespace, demo_note: str | None = None) -> int:
-    from core.store import default_db_path
+def _open_app(args: argparse.Namespace, demo_note: str | None = None) -> Exit:
     from tui.app import make_app
 
-    make_app(default_db_path(), demo_note=demo_note).run()
+    make_app(args.db_path, demo_note=demo_note).run()
     return EXIT_OK
 
 
