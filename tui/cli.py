@@ -407,7 +407,7 @@ def _run_group_scheduled(db_path: Path, name: str, stop: threading.Event, listen
     from core.scheduler import fire
 
     now = _now()
-    _load_group(db_path, name)  # a usage error naming the known groups
+    group = _load_group(db_path, name)  # a usage error naming the known groups
     try:
         due = engine.scheduled_slot(db_path, name, now)
     except CourierError as error:
@@ -526,8 +526,8 @@ def _cmd_samples(args: argparse.Namespace) -> Exit:
     if not files:
         print(f"No landed files yet: courier run \"{args.courier}\" (with {{}} load operations) lands samples")
     for item in files:
-        rows = f"{item.row_count:,}" if item.row_count is not None else "?"
-        print(f"{item.id:>5}  {item.landed_at[:19].replace('T', ' ')}  {item.tag:<18.18} {rows:>9} rows  "
+        count = f"{item.row_count:,}" if item.row_count is not None else "?"
+        print(f"{item.id:>5}  {item.landed_at[:19].replace('T', ' ')}  {item.tag:<18.18} {count:>9} rows  "
               f"{len(item.fields):>3} fields  {item.key}")
     return EXIT_OK
 
