@@ -32,7 +32,7 @@ from core.models import (
     Project,
 )
 from core.schedule import validate_cron, validate_timezone
-from core.windows import json_str, parse_duration
+from core.windows import json_str, parse_duration  # noqa: F401 - parse_duration is re-exported
 
 SECRET_KEYS = (
     "secret-access-key",

@@ -64,7 +64,7 @@ NOTIFY_TIMEOUT = 30.0
 """Seconds a notify command may run before it is killed."""
 CONSTRAINT_POLL = 2.0
 
-Sleep = Callable[[float], None]
+Sleep = Callable[[float], object]
 Clock = Callable[[], float]
 
 
@@ -460,7 +460,7 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
     return _finish_batch(ctx, worst_status(ctx.statuses), "; ".join(ctx.problems) or None)
 
 
-def _stop_here(ctx: _Context, plan: GroupPlan, next_index: int, status: str, message: str) -> tuple[str, str]:
+def _stop_here(ctx: _Context, plan: GroupPlan, next_index: int, status: str, message: str) -> tuple[str, str | None]:
     rest = [item.member.courier for item in plan.couriers[next_index:]]
     if rest:
         ctx.log.event("Courier batch completed", f"Not run: {', '.join(rest)}", "warning")

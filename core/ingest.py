@@ -196,7 +196,7 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
             stack.__exit__(*_current_exception())
         raise
     finally:
-        events.close()
+        events.close()  # type: ignore[attr-defined]  # decode_files returns a generator
     return totals
 
 

@@ -209,12 +209,13 @@ def delete_object(store: Store, kind: str, name: str) -> None:
         ConfigError: when something still refers to it.
     """
     project = load_project(store)
-    table, collection = {
+    kinds: dict[str, tuple[str, dict[str, Any]]] = {
         "credential": ("credentials", project.credentials),
         "courier": ("couriers", project.couriers),
         "feed": ("feeds", project.feeds),
         "courier group": ("courier_groups", project.groups),
-    }[kind]
+    }
+    table, collection = kinds[kind]
     if name not in collection:
         raise NotFoundError(f'There is no {kind} named "{name}"')
     users: list[str] = []

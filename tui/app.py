@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
@@ -60,7 +60,7 @@ class CourierApp(App[None]):
         self._progress_posted: dict[int, float] = {}
         self.theme = "textual-dark"
 
-    def get_default_screen(self) -> Screen[object]:
+    def get_default_screen(self) -> Screen[Any]:
         from tui.screens.sources import SourcesScreen
 
         return SourcesScreen()

@@ -207,7 +207,7 @@ def test_suggested_feed_ids_are_valid_feed_ids() -> None:
 
 # --- plan_table --------------------------------------------------------------------------------
 
-F, I = False, True  # incremental: false (full resync) / true
+F, I = False, True  # noqa: E741 - incremental: false (full resync) / true
 
 # Dumps 998 (full), 1004 and 1011 (incremental), 1020 (full), 1031 (incremental); as text "1004" < "998".
 MANIFESTS = [

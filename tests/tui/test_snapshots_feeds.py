@@ -69,8 +69,6 @@ async def open_users_sample(pilot: Any) -> None:
 
 async def add_users_feed(pilot: Any) -> None:
     """Open the feed editor on the users sample (as f does from the sample file view)."""
-    from core.runs import list_landed_files
-
     users = next(item for item in engine.landed_files(pilot.app.db_path, "Heap") if item.tag == "users")
     pilot.app.action_add_feed(users.id)
     await pilot.pause()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import App
 from textual.binding import Binding
@@ -30,8 +30,12 @@ class ConfirmsDiscard:
     """Mixin for editors: leaving with unsaved changes asks first."""
 
     app: App[object]
-    dirty: bool
     _ready: bool
+
+    @property
+    def dirty(self) -> bool:
+        """Whether the editor holds unsaved changes (each editor says how it knows)."""
+        raise NotImplementedError
 
     def leave(self, what: str, result: object = None) -> None:
         """Dismiss the editor, asking before ``what`` (e.g. ``the new feed``) loses its changes."""
@@ -63,7 +67,7 @@ class ReportsWorkerFailures:
             cast("CourierApp", self.app).report_failure(event.worker)
 
 
-def apply_app_settings(screen: Screen[object]) -> None:
+def apply_app_settings(screen: Screen[Any]) -> None:
     """Apply app-wide widget settings (cursor blink, off in snapshots) to a screen's inputs."""
     app = cast("CourierApp", screen.app)
     if not getattr(app, "cursor_blink", True):

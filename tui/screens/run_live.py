@@ -226,7 +226,7 @@ class RunLogView(RichLog):
         super().__init__(**kwargs)
         self._laid_out_width = 0
 
-    def on_resize(self) -> None:
+    def on_resize(self) -> None:  # type: ignore[override]  # Textual calls it with or without the event
         width = self.scrollable_content_region.width
         if width != self._laid_out_width:
             self._laid_out_width = width

@@ -89,7 +89,7 @@ class TagPickerScreen(ModalScreen["tuple[str, ...] | None"]):
         options.add_options(items)
         if items:
             # The best match comes first; the custom tag is one step up from it.
-            options.highlighted = 1 if len(items) > 1 and items[0].id.startswith(CUSTOM_PREFIX) else 0
+            options.highlighted = 1 if len(items) > 1 and (items[0].id or "").startswith(CUSTOM_PREFIX) else 0
         self.query_one("#tag-problems", ProblemList).show(problems, [])
 
     @on(Input.Changed, "#tag-query")
