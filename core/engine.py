@@ -118,12 +118,19 @@ def save_courier(db_path: DbPath, name: str, document: dict[str, Any], *, origin
     Raises:
         ConfigError: the body is invalid; nothing was written.
     """
-    from core.project import apply_document, rename_courier
+    from core.project import rename_courier
+
+    return _save_named(db_path, "couriers", name, document, original, rename_courier)
+
+
+def _save_named(db_path: DbPath, section: str, name: str, document: dict[str, Any], original: str | None,
+                rename: Callable[[Store, str, dict[str, Any], str], ApplyResult]) -> ApplyResult:
+    from core.project import apply_document
 
     with _store(db_path) as store:
         if original is not None and original != name:
-            return rename_courier(store, original, document, name)
-        return apply_document(store, {"couriers": {name: document}})
+            return rename(store, original, document, name)
+        return apply_document(store, {section: {name: document}})
 
 
 def save_load_operations(db_path: DbPath, courier: str, operations: dict[str, Any]) -> tuple[ApplyResult,
@@ -161,12 +168,9 @@ def save_group(db_path: DbPath, name: str, document: dict[str, Any], *, original
     Raises:
         ConfigError: the body is invalid; nothing was written.
     """
-    from core.project import apply_document, rename_group
+    from core.project import rename_group
 
-    with _store(db_path) as store:
-        if original is not None and original != name:
-            return rename_group(store, original, document, name)
-        return apply_document(store, {"courier-groups": {name: document}})
+    return _save_named(db_path, "courier-groups", name, document, original, rename_group)
 
 
 def delete(db_path: DbPath, kind: str, name: str) -> None:

@@ -19,7 +19,7 @@ from core.ingest import RunStopped
 from core.models import Courier
 from core.planning import SourceFile
 from core.run_records import RunLog, landing_root
-from core.store import Store, utc_now
+from core.store import Store, utc_now, where_equals
 from core.vocab import EventLevel
 
 
@@ -161,13 +161,7 @@ def _relative_dir(source: Any, key: str) -> str:
 def list_landed_files(store: Store, courier: str | None = None, *, key: str | None = None,
                       etag: str | None = None, file_id: int | None = None) -> list[LandedFile]:
     """Landed (sample) files, newest first."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, value in (("courier", courier), ("key", key), ("etag", etag), ("id", file_id)):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    where, params = where_equals({"courier": courier, "key": key, "etag": etag, "id": file_id})
     rows = store.query(f"SELECT * FROM landed_files {where} ORDER BY landed_at DESC, id DESC", params)
     return [LandedFile(
         id=row["id"], courier=row["courier"], key=row["key"], tag=row["tag"], size=row["size"], etag=row["etag"],

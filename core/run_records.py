@@ -22,7 +22,7 @@ from typing import Any
 
 from core.errors import CourierError, NotFoundError
 from core.load import LoadCounts
-from core.store import Store, utc_now
+from core.store import Store, utc_now, where_equals
 from core.vocab import ACTIVE_STATUSES, EventLevel, RunStatus, WindowKind
 from core.windows import RunWindow, duration_text
 
@@ -278,13 +278,7 @@ def get_run(store: Store, run_id: int) -> RunSummary:
 def list_runs(store: Store, *, status: str | None = None, target: str | None = None, kind: str | None = None,
               parent_id: int | None = None, limit: int = 200) -> list[RunSummary]:
     """Runs newest first, optionally filtered (``parent_id`` gives a group run's courier runs)."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, value in (("status", status), ("target", target), ("kind", kind), ("parent_id", parent_id)):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    where, params = where_equals({"status": status, "target": target, "kind": kind, "parent_id": parent_id})
     rows = store.query(f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT ?", (*params, limit))
     return [_summary(row) for row in rows]
 

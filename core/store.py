@@ -325,5 +325,15 @@ def open_store(path: str | Path | None = None) -> Store:
     return Store(path if path is not None else default_db_path())
 
 
+def where_equals(filters: dict[str, object]) -> tuple[str, list[object]]:
+    """A ``WHERE a = ? AND b = ?`` clause (empty when no filter is set) and its parameters.
+
+    ``filters`` maps trusted column names to values; ``None`` values are left out.
+    """
+    set_filters = {column: value for column, value in filters.items() if value is not None}
+    where = f"WHERE {' AND '.join(f'{column} = ?' for column in set_filters)}" if set_filters else ""
+    return where, list(set_filters.values())
+
+
 def _statements(script: str) -> list[str]:
     return [statement.strip() for statement in script.split(";") if statement.strip()]
