@@ -365,3 +365,13 @@ def combine_filters(where: str | None, condition: str) -> str:
     if where and where.strip():
         return f"({where.strip()}) AND {condition}"
     return condition
+
+
+def contains_condition(column: str, text: str) -> str:
+    """A filter condition for values of a column containing ``text`` (ASCII case-insensitive, as LIKE is).
+
+    Numbers and datetimes are matched on their text, so ``/2026-11-25`` finds a day and
+    ``/42`` finds 42 and 1420. ``%`` and ``_`` in ``text`` are literal characters.
+    """
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"CAST({quote_identifier(column)} AS TEXT) LIKE {sql_literal('%' + escaped + '%')} ESCAPE '\\'"

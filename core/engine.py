@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from core.browse import PAGE_ROWS, View
 from core.errors import CourierError, NotFoundError
 from core.heap import Discovery
 from core.landing import LandedFile
@@ -627,3 +628,205 @@ def scheduled_slot(db_path: DbPath, group_name: str, now: datetime) -> Any:
         if before is not None and state.last_slot < before:
             since = state.last_slot
     return DueRun(group, slot, since, 1)
+
+
+# --- table review (issue 15): row detail, search, profile, read-only SQL, identity -------------------------
+
+
+@dataclass
+class RowDetail:
+    """One row of a view as (column, value) pairs, and whether rows come before and after it."""
+
+    columns: list[str]
+    values: tuple[Any, ...]
+    key: tuple[Any, ...]
+    """The row's keyset key in the view's order (what ``row_detail`` takes to move from it)."""
+    has_before: bool
+    has_after: bool
+
+
+def row_detail(db_path: Path, view: View, key: tuple[Any, ...], move: int = 0) -> RowDetail | None:
+    """The row at ``key`` in the view (``move`` 0), or the one just after (1) or before (-1) it.
+
+    ``key`` is a keyset key as :func:`core.browse.key_of` gives it. Returns ``None`` when there is
+    no such row (the end of the view, or the row went away).
+
+    Raises:
+        FilterError: The view's filter or sort cannot run.
+        NotFoundError: The table does not exist.
+    """
+    from core.browse import fetch_page, open_reader
+
+    conn = open_reader(db_path)
+    try:
+        if move > 0:
+            page = fetch_page(conn, view, after=key, limit=1)
+        elif move < 0:
+            page = fetch_page(conn, view, before=key, limit=1)
+        else:
+            page = fetch_page(conn, view, at=key, limit=1)
+    finally:
+        conn.close()
+    if not page.rows or page.first_key is None:
+        return None
+    return RowDetail(columns=page.columns, values=page.rows[0], key=page.first_key,
+                     has_before=page.has_before, has_after=page.has_after)
+
+
+def search_view(view: View, column: str, text: str) -> View:
+    """The view narrowed to rows whose ``column`` contains ``text`` (the filter machinery, paged by key)."""
+    from core.browse import combine_filters, contains_condition
+
+    return View(view.table, combine_filters(view.where, contains_condition(column, text)), view.sort,
+                view.descending)
+
+
+def profile_column(db_path: Path, view: View, column: str, *, exact: bool = True,
+                   progress: Callable[[int, int], None] | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> Any:
+    """A :class:`core.profile.ColumnProfile` of one column of a view (exact, or estimated from a sample).
+
+    Raises:
+        FilterError, NotFoundError: As :func:`core.profile.profile_column`.
+        ProfileStopped: ``should_stop`` asked to stop.
+    """
+    from core.browse import open_reader
+    from core.profile import profile_column as profile
+
+    conn = open_reader(db_path)
+    try:
+        return profile(conn, view, column, exact=exact, progress=progress, should_stop=should_stop)
+    finally:
+        conn.close()
+
+
+def table_row_count(db_path: Path, table: str) -> int:
+    """Rows in a domain table or view (a full count; the profile screen uses it to offer an estimate)."""
+    from core.browse import count_rows, open_reader
+
+    conn = open_reader(db_path)
+    try:
+        return count_rows(conn, View(table))
+    finally:
+        conn.close()
+
+
+def run_query(db_path: Path, sql: str, *, offset: int = 0, limit: int = PAGE_ROWS,
+              should_stop: Callable[[], bool] | None = None, remember: bool = True) -> Any:
+    """One page (:class:`core.query.QueryPage`) of a read-only query; a query that ran is remembered.
+
+    Raises:
+        QueryError: The query cannot run or was stopped (one line; nothing changed).
+    """
+    from core.browse import open_reader
+    from core.query import run_query as run
+    from core.store import Store
+    from core.query import remember_query
+
+    conn = open_reader(db_path)
+    try:
+        page = run(conn, sql, offset=offset, limit=limit, should_stop=should_stop)
+    finally:
+        conn.close()
+    if remember and offset == 0:
+        with Store(db_path) as store:
+            remember_query(store, sql)
+    return page
+
+
+def recent_queries(db_path: Path) -> list[str]:
+    """The database's recent queries, newest first."""
+    from core.query import recent_queries as recent
+    from core.store import Store
+
+    with Store(db_path) as store:
+        return recent(store)
+
+
+def query_catalog(db_path: Path) -> dict[str, list[str]]:
+    """Domain tables and views with their columns (names offered while typing a query)."""
+    from core.browse import open_reader
+    from core.query import catalog
+
+    conn = open_reader(db_path)
+    try:
+        return catalog(conn)
+    finally:
+        conn.close()
+
+
+def identity_counterpart(db_path: Path, table: str) -> str | None:
+    """The table's ``:resolved`` view, or the view's table; ``None`` when there is none."""
+    from core.identity import identity_counterpart as counterpart
+
+    return counterpart(list(query_catalog(db_path)), table)
+
+
+@dataclass
+class UserRows:
+    """Where one person's rows are: their resolved id and, per ``:resolved`` view, how many rows."""
+
+    resolved_user_id: Any
+    counts: list[tuple[str, int]]
+
+
+def user_rows(db_path: Path, table: str, pk: Any) -> UserRows | None:
+    """The resolved user of the row ``pk`` of ``table`` and their rows in every Heap table of its source.
+
+    Heap does not resolve identities in the export; the ``:resolved`` views do
+    (``resolved_user_id``, see :mod:`core.identity`), so a person's other rows are
+    the rows of those views with the same resolved id. Returns ``None`` when the
+    table has no ``:resolved`` view or the row has no user.
+
+    Raises:
+        NotFoundError: The table does not exist.
+    """
+    from core.browse import open_reader
+    from core.identity import RESOLVED_COLUMN, RESOLVED_SUFFIX, resolved_views_of_source
+    from core.models import PK_COLUMN, quote_identifier
+    from core.query import catalog
+
+    conn = open_reader(db_path)
+    try:
+        names = list(catalog(conn))
+        view = table if table.endswith(RESOLVED_SUFFIX) else table + RESOLVED_SUFFIX
+        if view not in names:
+            return None
+        found = conn.execute(f"SELECT {RESOLVED_COLUMN} FROM {quote_identifier(view)} "
+                             f"WHERE {quote_identifier(PK_COLUMN)} = ?", (pk,)).fetchone()
+        if found is None or found[0] is None:
+            return None
+        resolved = found[0]
+        counts = []
+        for other in resolved_views_of_source(names, table):
+            count = conn.execute(f"SELECT COUNT(*) FROM {quote_identifier(other)} WHERE {RESOLVED_COLUMN} = ?",
+                                 (resolved,)).fetchone()[0]
+            counts.append((other, int(count)))
+        return UserRows(resolved_user_id=resolved, counts=counts)
+    finally:
+        conn.close()
+
+
+def table_rows(db_path: Path, table: str, *, where: str | None = None, columns: list[str] | None = None,
+               limit: int = 20) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The first ``limit`` rows of a view in key order, optionally filtered and with chosen columns.
+
+    Raises:
+        FilterError: The filter cannot run, or a column does not exist (one line).
+        NotFoundError: The table does not exist.
+    """
+    from core.browse import FilterError, columns_of, fetch_page, open_reader
+
+    conn = open_reader(db_path)
+    try:
+        page = fetch_page(conn, View(table, where), limit=limit)
+        known = columns_of(conn, table)
+    finally:
+        conn.close()
+    if not columns:
+        return page.columns, page.rows
+    missing = [name for name in columns if name not in known]
+    if missing:
+        raise FilterError(f'There is no column "{missing[0]}" in {table} (columns: {", ".join(known)})')
+    positions = [page.columns.index(name) for name in columns]
+    return list(columns), [tuple(row[p] for p in positions) for row in page.rows]

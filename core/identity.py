@@ -76,3 +76,26 @@ def refresh_identity_views(store: Store, source: str, tables: list[str]) -> list
             f"ON i.source = {literal} AND i.from_user_id = t.{user_id}")
         views.append(view)
     return views
+
+
+RESOLVED_SUFFIX = ":resolved"
+RESOLVED_COLUMN = "resolved_user_id"
+
+
+def identity_counterpart(names: list[str], table: str) -> str | None:
+    """The other side of the identity toggle: ``<table>:resolved`` for a table, the table for its view.
+
+    ``names`` are the domain tables and views that exist; ``None`` when there is no counterpart
+    (a table without ``user_id`` has no resolved view).
+    """
+    if table.endswith(RESOLVED_SUFFIX):
+        base = table[:-len(RESOLVED_SUFFIX)]
+        return base if base in names else None
+    view = table + RESOLVED_SUFFIX
+    return view if view in names else None
+
+
+def resolved_views_of_source(names: list[str], table: str) -> list[str]:
+    """The ``:resolved`` views of the source that ``table`` (``<source>:<feed>[:resolved]``) belongs to."""
+    source = table.split(":", 1)[0]
+    return [name for name in names if name.endswith(RESOLVED_SUFFIX) and name.split(":", 1)[0] == source]

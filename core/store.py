@@ -195,6 +195,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        15,
+        "recent read-only queries of the table review's SQL pane",
+        """
+        CREATE TABLE recent_queries (
+            id INTEGER PRIMARY KEY,
+            sql TEXT NOT NULL UNIQUE,
+            ran_at TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 """Numbered schema migrations, applied in order on open; never edit a released one."""
 

@@ -1,0 +1,271 @@
+"""A column profile in one pass: count, NULLs, distinct, min/max, mean, top values and a day histogram.
+
+Like VisiData's describe and frequency sheets, for one column of a domain table
+view. The exact profile reads the column once through ``GROUP BY column``:
+SQLite sorts the values on disk when they do not fit in its cache, and the
+groups stream back in value order, so memory holds only the top values and the
+days, never the column. Everything else falls out of the sorted groups:
+distinct is the number of groups, minimum and maximum the first and last
+non-NULL group, and a Datetime column's days are consecutive runs of groups.
+
+On a large table the exact pass takes seconds, so :func:`profile_column` can
+instead answer from a sample of rows picked at random by ``rowid`` (point
+lookups, no scan): counts are scaled to the whole table and the profile says it
+is an estimate and from how many rows.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.browse import FilterError, View, check_filter, columns_of, count_rows
+from core.errors import CourierError
+from core.models import quote_identifier
+
+TOP_VALUES = 20
+SAMPLE_ROWS = 20_000
+"""Rows an estimate reads (point lookups by rowid); enough for shares to about ±1 %."""
+ESTIMATE_ABOVE = 1_000_000
+"""Rows above which the table view shows an estimate first and offers the exact pass."""
+DATETIME_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}|$)")
+"""Heap Datetime values land as ISO 8601 text (``2026-11-25T16:35:10.123Z``); Date values as ``2026-11-25``."""
+PROGRESS_EVERY = 20_000
+
+
+class ProfileStopped(CourierError):
+    """The user stopped a profile before it finished."""
+
+
+@dataclass
+class ColumnProfile:
+    """What one column of a view holds.
+
+    Counts are exact when ``exact`` is true; otherwise they are scaled from
+    ``sample_rows`` rows picked at random and ``distinct`` is the distinct values
+    seen in the sample (a lower bound).
+    """
+
+    table: str
+    column: str
+    where: str | None
+    kind: str
+    """``number``, ``text``, ``datetime``, ``bytes`` or ``empty`` (only NULLs), from the values."""
+    rows: int
+    """Rows in the view (exact, or the view's real row count when estimated from a sample)."""
+    nulls: int
+    distinct: int
+    minimum: Any = None
+    maximum: Any = None
+    mean: float | None = None
+    """Mean of the numbers (``number`` columns only)."""
+    top: list[tuple[Any, int]] = field(default_factory=list)
+    """Most frequent values, most frequent first, ties by value."""
+    days: list[tuple[str, int]] = field(default_factory=list)
+    """Rows per day (``YYYY-MM-DD``), in day order, for ``datetime`` columns."""
+    exact: bool = True
+    sample_rows: int = 0
+    """Rows read for an estimate (0 when exact)."""
+
+    def basis(self) -> str:
+        """How the numbers were obtained, for the screen and the CLI (``exact`` or ``estimate from …``)."""
+        if self.exact:
+            return f"exact, all {self.rows:,} rows"
+        return f"estimate from a random sample of {self.sample_rows:,} of {self.rows:,} rows"
+
+
+def value_kind(value: Any) -> str:
+    """``number``, ``datetime``, ``text`` or ``bytes`` for one non-NULL value."""
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, bytes):
+        return "bytes"
+    return "datetime" if DATETIME_TEXT.match(str(value)) else "text"
+
+
+class _Accumulator:
+    """Folds ``(value, count)`` groups, in SQLite's value order, into a profile's numbers."""
+
+    def __init__(self, top: int) -> None:
+        self.top = top
+        self.rows = self.nulls = self.distinct = 0
+        self.minimum: Any = None
+        self.maximum: Any = None
+        self.total = 0.0
+        self.numbers = 0
+        self.kinds: set[str] = set()
+        self.heap: list[tuple[int, int, Any]] = []
+        self.order = 0
+        self.days: dict[str, int] = {}
+
+    def add(self, value: Any, count: int) -> None:
+        self.rows += count
+        if value is None:
+            self.nulls += count
+            return
+        self.distinct += 1
+        if self.minimum is None:
+            self.minimum = value
+        self.maximum = value
+        kind = value_kind(value)
+        self.kinds.add(kind)
+        if kind == "number":
+            self.total += value * count
+            self.numbers += count
+        elif kind == "datetime":
+            day = str(value)[:10]
+            self.days[day] = self.days.get(day, 0) + count
+        # Ties keep the smaller value: groups arrive in value order, so an earlier group wins.
+        self.order -= 1
+        item = (count, self.order, value)
+        if len(self.heap) < self.top:
+            heapq.heappush(self.heap, item)
+        elif item > self.heap[0]:
+            heapq.heapreplace(self.heap, item)
+
+    def kind(self) -> str:
+        if not self.kinds:
+            return "empty"
+        for kind in ("datetime", "number", "bytes", "text"):
+            if self.kinds == {kind}:
+                return kind
+        return "text"
+
+    def profile(self, view: View, column: str, rows: int | None = None, scale: float = 1.0,
+                sample_rows: int = 0) -> ColumnProfile:
+        kind = self.kind()
+        top = [(value, round(count * scale)) for count, _, value in sorted(self.heap, reverse=True)]
+        days = sorted((day, round(count * scale)) for day, count in self.days.items()) if kind == "datetime" else []
+        return ColumnProfile(
+            table=view.table, column=column, where=view.where, kind=kind,
+            rows=rows if rows is not None else self.rows, nulls=round(self.nulls * scale), distinct=self.distinct,
+            minimum=self.minimum, maximum=self.maximum,
+            mean=self.total / self.numbers if kind == "number" and self.numbers else None,
+            top=top, days=days, exact=sample_rows == 0, sample_rows=sample_rows)
+
+
+def _check_column(conn: sqlite3.Connection, view: View, column: str) -> None:
+    check_filter(conn, view)
+    if column not in columns_of(conn, view.table):
+        raise FilterError(f'There is no column "{column}" in {view.table}')
+
+
+def _stopper(conn: sqlite3.Connection, should_stop: Callable[[], bool] | None) -> None:
+    """Let ``should_stop`` interrupt a statement SQLite is still sorting (checked every 100,000 steps)."""
+    if should_stop is not None:
+        conn.set_progress_handler(lambda: 1 if should_stop() else 0, 100_000)
+
+
+def profile_column(conn: sqlite3.Connection, view: View, column: str, *, exact: bool = True,
+                   top: int = TOP_VALUES, sample_rows: int = SAMPLE_ROWS,
+                   progress: Callable[[int, int], None] | None = None,
+                   should_stop: Callable[[], bool] | None = None, seed: int | None = None) -> ColumnProfile:
+    """Profile one column of a view (its filter applies).
+
+    Args:
+        conn: A connection from :func:`core.browse.open_reader`.
+        view: Table and filter (the sort does not matter).
+        column: The column to profile.
+        exact: Read every row (one ``GROUP BY`` pass) or estimate from ``sample_rows`` random rows.
+            Views (e.g. ``:resolved``) have no ``rowid`` to sample by, so they are always exact.
+        top: How many of the most frequent values to keep.
+        progress: Called with (rows done, rows in the view) as the groups stream back.
+        should_stop: Polled during the pass; when it returns true the pass ends with :class:`ProfileStopped`.
+        seed: Fixes the sample (tests).
+
+    Raises:
+        FilterError: The filter cannot run or the column does not exist (one line).
+        NotFoundError: The table does not exist.
+        ProfileStopped: ``should_stop`` asked to stop.
+    """
+    _check_column(conn, view, column)
+    total = count_rows(conn, view)
+    if not exact and _has_rowid(conn, view.table) and total > sample_rows:
+        return _estimate(conn, view, column, total, top, sample_rows, should_stop, seed)
+    quoted, table = quote_identifier(column), quote_identifier(view.table)
+    where = f" WHERE ({view.where})" if view.where and view.where.strip() else ""
+    accumulator = _Accumulator(top)
+    _stopper(conn, should_stop)
+    try:
+        cursor = conn.execute(f"SELECT {quoted}, COUNT(*) FROM {table}{where} GROUP BY {quoted} ORDER BY {quoted}")
+        reported = 0
+        while True:
+            groups = cursor.fetchmany(2000)
+            if not groups:
+                break
+            for value, count in groups:
+                accumulator.add(value, count)
+            if progress is not None and accumulator.rows - reported >= PROGRESS_EVERY:
+                reported = accumulator.rows
+                progress(accumulator.rows, total)
+            if should_stop is not None and should_stop():
+                raise ProfileStopped("Profile stopped")
+    except sqlite3.OperationalError as error:
+        if "interrupt" in str(error):
+            raise ProfileStopped("Profile stopped") from None
+        raise FilterError(f"Profile error: {error}") from None
+    finally:
+        conn.set_progress_handler(None, 0)
+    if progress is not None:
+        progress(accumulator.rows, max(total, accumulator.rows))
+    return accumulator.profile(view, column)
+
+
+def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
+    kind = conn.execute("SELECT type FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+    return bool(kind) and kind[0] == "table"
+
+
+def _estimate(conn: sqlite3.Connection, view: View, column: str, total: int, top: int, sample_rows: int,
+              should_stop: Callable[[], bool] | None, seed: int | None) -> ColumnProfile:
+    """Profile ``sample_rows`` rows picked uniformly by ``rowid`` (rowids of a loaded table are dense)."""
+    table, quoted = quote_identifier(view.table), quote_identifier(column)
+    low, high = conn.execute(f"SELECT MIN(rowid), MAX(rowid) FROM {table}").fetchone()
+    if low is None:
+        return _Accumulator(top).profile(view, column)
+    chooser = random.Random(seed)
+    span = high - low + 1
+    picks = sorted(chooser.sample(range(low, high + 1), min(span, sample_rows)))
+    where = f" AND ({view.where})" if view.where and view.where.strip() else ""
+    values: dict[Any, int] = {}
+    read = 0
+    _stopper(conn, should_stop)
+    try:
+        for start in range(0, len(picks), 500):
+            chunk = picks[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for (value,) in conn.execute(f"SELECT {quoted} FROM {table} WHERE rowid IN ({marks}){where}", chunk):
+                key = (type(value).__name__, value) if isinstance(value, (int, float)) else value
+                values[key] = values.get(key, 0) + 1
+                read += 1
+            if should_stop is not None and should_stop():
+                raise ProfileStopped("Profile stopped")
+    except sqlite3.OperationalError as error:
+        if "interrupt" in str(error):
+            raise ProfileStopped("Profile stopped") from None
+        raise FilterError(f"Profile error: {error}") from None
+    finally:
+        conn.set_progress_handler(None, 0)
+    accumulator = _Accumulator(top)
+    unwrapped = [(key[1] if isinstance(key, tuple) else key, count) for key, count in values.items()]
+    for value, count in sorted(unwrapped, key=lambda item: _sqlite_order(item[0])):
+        accumulator.add(value, count)
+    # The sample stands for the rows of the view: scale its counts to the view's real size.
+    scale = total / read if read else 0.0
+    return accumulator.profile(view, column, rows=total, scale=scale, sample_rows=read)
+
+
+def _sqlite_order(value: Any) -> tuple[int, Any]:
+    """SQLite's order of values: NULL, numbers, text, blobs."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, (int, float)):
+        return (1, value)
+    if isinstance(value, bytes):
+        return (3, value)
+    return (2, str(value))
