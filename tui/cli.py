@@ -150,7 +150,28 @@ def build_parser() -> argparse.ArgumentParser:
                                 description='Print the first rows of a domain table, e.g. courier table "Heap:Users".')
     table.add_argument("name", help="the table's exact name, e.g. Heap:Users")
     table.add_argument("--limit", type=int, default=20, help="rows to print (default 20)")
+    table.add_argument("--where", metavar="CONDITION", help="a read-only filter, e.g. \"country = 'US'\"")
+    table.add_argument("--columns", metavar="A,B,…", help="only these columns, in this order")
     table.set_defaults(handler=_cmd_table)
+
+    profile = commands.add_parser(
+        "profile", help="count, NULLs, distinct, min/max, mean and top values of a table's column",
+        description='Profile one column of a domain table, e.g. courier profile "Heap:Pageviews" country. '
+        "Datetime columns also get rows per day.")
+    profile.add_argument("name", help="the table's exact name, e.g. Heap:Pageviews")
+    profile.add_argument("column", help="the column to profile")
+    profile.add_argument("--where", metavar="CONDITION", help="profile only the rows matching this filter")
+    profile.add_argument("--estimate", action="store_true",
+                         help=f"estimate from a random sample of rows instead of reading them all (fast)")
+    profile.set_defaults(handler=_cmd_profile)
+
+    query = commands.add_parser(
+        "query", help="run a read-only SQL query over the domain tables",
+        description='Run one read-only query, e.g. courier query \'SELECT country, COUNT(*) FROM '
+        '"Heap:Pageviews" GROUP BY 1\'. Writes are refused; a query is stopped after 30 s.')
+    query.add_argument("sql", help="one SELECT (or WITH … SELECT, VALUES) statement")
+    query.add_argument("--limit", type=int, default=100, help="rows to print (default 100)")
+    query.set_defaults(handler=_cmd_query)
 
     demo = commands.add_parser("demo", help="try Courier on an embedded S3 with realistic Heap data",
                                description="Start a local S3 server with generated Heap Connect data, configure "
@@ -542,13 +563,70 @@ def _cmd_tables(args: argparse.Namespace) -> Exit:
     return EXIT_OK
 
 
-def _cmd_table(args: argparse.Namespace) -> Exit:
+def _cmd_table(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise UsageError("--limit must be 1 or more")
-    columns, rows = engine.first_rows(args.db_path, args.name, args.limit)
+    columns = [name.strip() for name in args.columns.split(",")] if args.columns else None
+    if columns is not None and not all(columns):
+        raise UsageError("--columns takes names separated by commas, e.g. --columns event_id,time")
+    engine.first_rows(args.db_path, args.name, 1)  # names the known tables when the name is wrong
+    names, rows = engine.table_rows(args.db_path, args.name, where=args.where, columns=columns, limit=args.limit)
+    _print_rows(names, rows)
+    return EXIT_OK
+
+
+def _print_rows(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     print("\t".join(columns))
     for row in rows:
         print("\t".join("" if value is None else str(value) for value in row))
+
+
+def _cmd_profile(args: argparse.Namespace) -> int:
+    from core.browse import View
+
+    engine.first_rows(args.db_path, args.name, 1)  # names the known tables when the name is wrong
+    profile = engine.profile_column(args.db_path, View(args.name, args.where), args.column,
+                                    exact=not args.estimate)
+    for line in profile_lines(profile):
+        print(line)
+    return EXIT_OK
+
+
+def profile_lines(profile: Any, bar_width: int = 30) -> list[str]:
+    """A column profile as plain lines: the summary, top values with bars, and rows per day."""
+    def shown(value: Any) -> str:
+        return "NULL" if value is None else str(value)
+
+    share = (lambda n: f"{100.0 * n / profile.rows:5.1f}%") if profile.rows else (lambda n: "    -")
+    lines = [f"{profile.table} · {profile.column} ({profile.kind}; {profile.basis()})"
+             + (f" WHERE {profile.where}" if profile.where else ""),
+             f"rows      {profile.rows:,}",
+             f"NULL      {profile.nulls:,} ({share(profile.nulls).strip()})",
+             f"distinct  {profile.distinct:,}{'' if profile.exact else ' (in the sample)'}",
+             f"min       {shown(profile.minimum)}",
+             f"max       {shown(profile.maximum)}"]
+    if profile.mean is not None:
+        lines.append(f"mean      {profile.mean:,.6g}")
+    for title, items in (("top values", profile.top), ("rows per day", profile.days)):
+        if not items:
+            continue
+        lines.append(title)
+        top = max(count for _, count in items) or 1
+        width = min(40, max(len(shown(value)) for value, _ in items))
+        for value, count in items:
+            label = shown(value).replace("\n", "⏎")
+            label = label if len(label) <= width else label[:width - 1] + "…"
+            lines.append(f"  {label:<{width}}  {count:>12,}  {share(count)}  {'█' * max(1, round(bar_width * count / top))}")
+    return lines
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise UsageError("--limit must be 1 or more")
+    page = engine.run_query(args.db_path, args.sql, limit=args.limit)
+    _print_rows(page.columns, page.rows)
+    if page.has_after:
+        print(f"courier: showing the first {args.limit:,} rows; pass --limit for more", file=sys.stderr)
     return EXIT_OK
 
 

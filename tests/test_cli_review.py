@@ -1,0 +1,81 @@
+"""``courier table --where/--columns``, ``courier profile`` and ``courier query`` (issue 15)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.store import Store
+from tests.test_cli import assert_one_error_line, run
+from tests.tui.runs_tables_data import build_pageviews
+
+TABLE = "Heap:Pageviews"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("COURIER_DB", str(tmp_path / "never-used-by-default.db"))
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "cli.db"
+    build_pageviews(path, 60)
+    return path
+
+
+def test_table_where_and_columns(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    code, out, err = run(capsys, "--db", str(db), "table", TABLE, "--where", "country IS NULL",
+                         "--columns", "event_id,country", "--limit", "3")
+    assert code == 0 and err == []
+    assert out == ["event_id\tcountry", "7\t", "14\t", "21\t"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--where", "1; DELETE FROM x"], "read-only"),
+    (["--where", "nope = 1"], "no such column: nope"),
+    (["--columns", "event_id,nope"], 'no column "nope"'),
+    (["--columns", "event_id,,time"], "--columns takes names"),
+    (["--limit", "0"], "--limit must be 1 or more"),
+])
+def test_table_bad_input_is_one_line(capsys: pytest.CaptureFixture[str], db: Path, argv: list[str],
+                                     message: str) -> None:
+    code, out, err = run(capsys, "--db", str(db), "table", TABLE, *argv)
+    assert code == 2 and out == []
+    assert message in assert_one_error_line(err)
+
+
+def test_profile_prints_counts_bars_and_days(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    with Store(db) as store:
+        nulls = store.query(f'SELECT COUNT(*) AS n FROM "{TABLE}" WHERE country IS NULL')[0]["n"]
+        days = store.query(f'SELECT COUNT(DISTINCT substr(time, 1, 10)) AS n FROM "{TABLE}" '
+                           'WHERE event_id <= 30')[0]["n"]
+    code, out, err = run(capsys, "--db", str(db), "profile", TABLE, "country")
+    assert code == 0 and err == []
+    assert out[0] == f"{TABLE} · country (text; exact, all 60 rows)"
+    assert out[2].startswith(f"NULL      {nulls:,} (")
+    assert out[6] == "top values" and "█" in out[7]
+    code, out, err = run(capsys, "--db", str(db), "profile", TABLE, "time", "--where", "event_id <= 30")
+    assert code == 0 and "datetime" in out[0] and "WHERE event_id <= 30" in out[0]
+    assert len(out) - out.index("rows per day") - 1 == days
+
+
+def test_profile_bad_input(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    code, out, err = run(capsys, "--db", str(db), "profile", TABLE, "nope")
+    assert code == 2 and 'no column "nope"' in assert_one_error_line(err)
+    code, out, err = run(capsys, "--db", str(db), "profile", "Heap:Nope", "country")
+    assert code == 2 and 'no domain table "Heap:Nope"' in assert_one_error_line(err)
+
+
+def test_query_prints_rows_and_refuses_writes(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    code, out, err = run(capsys, "--db", str(db), "query",
+                         f'SELECT COUNT(*) AS n, COUNT(country) AS known FROM "{TABLE}"')
+    assert code == 0 and err == [] and out[0] == "n\tknown" and out[1].startswith("60\t")
+    code, out, err = run(capsys, "--db", str(db), "query", f'SELECT event_id FROM "{TABLE}" ORDER BY 1',
+                         "--limit", "2")
+    assert code == 0 and out == ["event_id", "1", "2"] and "first 2 rows" in err[0]
+    code, out, err = run(capsys, "--db", str(db), "query", f'DROP TABLE "{TABLE}"')
+    assert code == 2 and out == [] and "read-only" in assert_one_error_line(err)
+    with Store(db) as store:
+        assert store.query(f'SELECT COUNT(*) AS n FROM "{TABLE}"')[0]["n"] == 60
