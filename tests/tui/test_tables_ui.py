@@ -18,6 +18,7 @@ from tui.app import CourierApp
 from tui.screens.cell_value import CellValueScreen
 from tui.screens.frequencies import FrequenciesScreen
 from tui.screens.prompt import PromptScreen
+from tui.screens.row_detail import RowDetailScreen
 from tui.screens.table_view import TableViewScreen, default_export_path
 from tui.screens.tables import TablesScreen
 
@@ -232,8 +233,8 @@ async def test_sort_frequencies_value_and_copy(tables_db: Path, app_factory: App
         assert isinstance(app.screen, CellValueScreen)
         assert str(app.screen.query_one("#cell-value", Static).render()) == value
         await pilot.press("escape")
-        await pilot.press("enter")
-        assert isinstance(app.screen, CellValueScreen)
+        await pilot.press("enter")  # Enter opens the whole row (tests/tui/test_table_review.py)
+        assert isinstance(app.screen, RowDetailScreen)
         await pilot.press("escape")
         assert app.screen is screen
 

@@ -119,6 +119,7 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     Args:
         table: The domain table or identity view, e.g. ``Heap:Users``.
+        where: A filter to start with (e.g. one user's rows).
     """
 
     BINDINGS = [
@@ -133,6 +134,13 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         Binding("v", "view_cell", "Full value", show=False),
         Binding("c", "copy_cell", "Copy cell", show=False),
         Binding("E", "export", "Export"),
+        Binding("enter", "row_detail", "Row detail", show=False),
+        Binding("g", "column_jump", "Column"),
+        Binding("slash", "search", "Search", show=False),
+        Binding("P", "profile", "Profile"),
+        Binding("S", "sql", "SQL", show=False),
+        Binding("I", "identity", "Resolved", show=False),
+        Binding("u", "user_rows", "User's rows", show=False),
         Binding("R,f5", "reload", "Refresh", show=False),
         Binding("escape", "back", "Back"),
     ]
@@ -163,12 +171,12 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         total: int
         before: int
 
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, where: str | None = None) -> None:
         from core.browse import View
 
         super().__init__()
         self.table_name = table
-        self.view: View = View(table)
+        self.view: View = View(table, where)
         self.page: Page | None = None
         self.page_rows = DEFAULT_PAGE_ROWS
         self.total: int | None = None
@@ -205,7 +213,8 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     def on_mount(self) -> None:
         self.title = self.table_name
-        self.query_one("#filter-bar").display = False
+        self.query_one("#filter-bar").display = bool(self.view.where)
+        self.query_one("#filter-input", Input).value = self.view.where or ""
         self.query_one("#filter-error").display = False
         apply_app_settings(self)
         self._render_status()
@@ -307,6 +316,8 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         if view_changed:
             self.view = message.view
             self.total = None
+            if self.view.table != self.table_name:  # the identity toggle switched table and view
+                self.table_name = self.title = self.view.table
         self.position = self._expected_position(request, self.page, page, view_changed)
         self.position_counted = False
         columns_changed = page.columns != self.columns or view_changed
@@ -496,8 +507,10 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("view_cell", "copy_cell"):
             return True if self.current_value()[0] else None
-        if action in ("sort", "frequencies"):
+        if action in ("sort", "frequencies", "search", "profile", "column_jump"):
             return True if self.current_column() is not None else None
+        if action in ("row_detail", "user_rows"):
+            return True if self.current_value()[0] else None
         return True
 
     def action_jump(self) -> None:
@@ -573,7 +586,102 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     @on(DataTable.CellSelected, "#table-grid")
     def _cell_selected(self) -> None:
-        self.action_view_cell()
+        self.action_row_detail()
+
+    def current_key(self) -> tuple[Any, ...] | None:
+        """The keyset key of the row under the cursor."""
+        from core.browse import key_of
+
+        page = self.page
+        if page is None or not page.rows or not self.grid.row_count:
+            return None
+        return key_of(page, page.rows[min(self.grid.cursor_row, len(page.rows) - 1)], self.view)
+
+    def action_row_detail(self) -> None:
+        """Every column of the row under the cursor; Up/Down move through the view there."""
+        from tui.screens.row_detail import RowDetailScreen
+
+        key = self.current_key()
+        if key is not None:
+            self.app.push_screen(RowDetailScreen(self.courier_app.db_path, self.view, key))
+
+    def action_column_jump(self) -> None:
+        """Type part of a column name to move the cursor to it."""
+        from tui.screens.column_jump import ColumnJumpScreen
+
+        shown = [self.columns[position] for position in self.order]
+
+        def chosen(column: str | None) -> None:
+            if column is not None and column in shown:
+                self.grid.move_cursor(column=shown.index(column), animate=False)
+                self._render_status()
+
+        self.app.push_screen(ColumnJumpScreen(shown), callback=chosen)
+
+    def action_search(self) -> None:
+        """Show only rows whose current column contains a text (a filter, paged by key)."""
+        from core.engine import search_view
+        from tui.screens.prompt import PromptScreen
+
+        column = self.current_column()
+        if column is None:
+            return
+
+        def answered(text: str | None) -> None:
+            if text:
+                self._request(Request("view", view=search_view(self.view, column, text)))
+                self.query_one("#filter-bar").display = True
+
+        self.app.push_screen(PromptScreen(
+            f"Search {column} in {self.table_name}", "Contains", note="Rows whose value contains this text "
+            "(any case; numbers and times as text) are kept, added to the filter; w edits or clears it."),
+            callback=answered)
+
+    def action_profile(self) -> None:
+        """Count, NULLs, distinct, min/max, top values and days of the current column."""
+        from tui.screens.profile import ProfileScreen
+
+        column = self.current_column()
+        if column is not None:
+            self.app.push_screen(ProfileScreen(self.courier_app.db_path, self.view, column, rows=self.total))
+
+    def action_sql(self) -> None:
+        """A read-only SQL pane, starting with a query of this table."""
+        from core.models import quote_identifier
+        from tui.screens.query import QueryScreen
+
+        self.app.push_screen(QueryScreen(self.courier_app.db_path,
+                                         f"SELECT * FROM {quote_identifier(self.table_name)} LIMIT 100"))
+
+    def action_identity(self) -> None:
+        """Switch between the table and its ``:resolved`` view (filter and order kept)."""
+        self._identity()
+
+    @work(thread=True, exit_on_error=False, group="table-identity", description="Find the resolved view")
+    def _identity(self) -> None:
+        from core.engine import identity_counterpart
+
+        other = identity_counterpart(self.courier_app.db_path, self.view.table)
+        self.app.call_from_thread(self._switch_to, other)
+
+    def _switch_to(self, other: str | None) -> None:
+        from core.browse import View
+
+        if other is None:
+            self.notify(f"{self.view.table} has no :resolved view (it has no user_id column)", title="Identity")
+            return
+        view = self.view
+        self._request(Request("view", view=View(other, view.where, view.sort, view.descending)))
+
+    def action_user_rows(self) -> None:
+        """This row's user's rows across the source's tables, through the resolved id."""
+        from tui.screens.user_rows import open_user_rows
+
+        page = self.page
+        if page is None or not page.rows or "_pk" not in self.columns:
+            return
+        row = page.rows[min(self.grid.cursor_row, len(page.rows) - 1)]
+        open_user_rows(self, self.courier_app.db_path, self.view.table, row[self.columns.index("_pk")])
 
     def action_view_cell(self) -> None:
         """The full value of the current cell."""
