@@ -291,17 +291,20 @@ def count_rows(conn: sqlite3.Connection, view: View) -> int:
 
 
 def frequencies(conn: sqlite3.Connection, view: View, column: str, limit: int = 100) -> Frequencies:
-    """The most frequent values of a column in the view, like VisiData's Shift+F."""
-    check_filter(conn, view)
-    if column not in columns_of(conn, view.table):
-        raise FilterError(f'There is no column "{column}" in {view.table}')
-    quoted, table = quote_identifier(column), quote_identifier(view.table)
-    values = [(row[0], int(row[1])) for row in conn.execute(
-        f"SELECT {quoted}, COUNT(*) AS n FROM {table}{_where(view)} GROUP BY {quoted} "
-        f"ORDER BY n DESC, {quoted} LIMIT ?", (limit,))]
-    distinct, total = conn.execute(
-        f"SELECT COUNT(DISTINCT {quoted}) + MAX({quoted} IS NULL), COUNT(*) FROM {table}{_where(view)}").fetchone()
-    return Frequencies(column=column, values=values, distinct=int(distinct or 0), total=int(total or 0))
+    """The most frequent values of a column in the view, like VisiData's Shift+F (one pass over the rows).
+
+    NULL counts as a value here (it is one of the things a reviewer looks for);
+    ties are ordered by value, NULL first, as SQLite orders them.
+    """
+    from core.profile import profile_column
+
+    profile = profile_column(conn, view, column, top=limit)
+    values = list(profile.top)
+    if profile.nulls:
+        at = next((index for index, (_, count) in enumerate(values) if count <= profile.nulls), len(values))
+        values.insert(at, (None, profile.nulls))
+    return Frequencies(column=column, values=values[:limit], distinct=profile.distinct + (1 if profile.nulls else 0),
+                       total=profile.rows)
 
 
 def export_csv(conn: sqlite3.Connection, view: View, path: Path | str,
