@@ -1,4 +1,4 @@
-"""Table browser benchmark: first page and a jump to the middle of a 1,000,000-row domain table.
+"""Table browser benchmark: paging, row detail, search, column profiles and SQL on a 5,000,000-row domain table.
 
 Builds a ``Heap:Pageviews`` domain table of N realistic rows (``core.heapgen.pageview_records``
 through ``core.load.TableWriter``, one transaction, as a load writes it), then measures, each in
@@ -11,16 +11,24 @@ a fresh subprocess so its peak memory is its own:
   table widget painting its first page (and to the row count shown), and from End to the last
   page painted;
 
-and the peak resident memory (VmHWM) of each. The same is measured at 200,000 rows to show
-that memory does not grow with the table. Targets: first page < 0.3 s, flat memory.
+- ``review``: the table review actions (issue 15), through ``core.engine`` as the screens
+  call them: row detail of a row in the middle and the next one, a column search (first page
+  of ``/`` on ``path``), a profile of a text column (``country``) and of a datetime column
+  (``time``), each exact and as an estimate from a sample, and a grouped read-only query;
+- ``scan``: the same profiles and query, each in its own process, for their peak memory;
 
-    .venv/bin/python bench/table_browser.py [--rows 1000000] [--small 200000] [--keep DIR]
+and the peak resident memory (VmHWM) of each. The same is measured at 1,000,000 rows to show
+that memory does not grow with the table (except for what must scan). Targets: first page
+< 0.3 s, flat memory, a profile < 1.5 s exact or an estimate at once.
+
+    .venv/bin/python bench/table_browser.py [--rows 5000000] [--small 1000000] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -68,6 +76,38 @@ def build(db_path: Path, rows: int) -> float:
     return time.perf_counter() - started
 
 
+def grow(db_path: Path, base: Path, rows: int) -> float:
+    """Make a ``rows``-row table from a smaller built one: copy it, then append shifted copies of its rows.
+
+    Generating records in Python is what makes building slow (minutes per million on a
+    busy machine); the copies are pure SQLite. Keys (``_pk``, ``event_id``) are shifted so
+    they stay unique; every other value repeats the base table's, which is realistic enough
+    for timing pages, scans and sorts (distinct counts of high-cardinality columns are lower).
+    """
+    import shutil
+
+    from core.store import Store
+
+    started = time.perf_counter()
+    shutil.copyfile(base, db_path)
+    with Store(db_path) as store:
+        have = store.execute(f'SELECT COUNT(*) FROM "{TABLE}"').fetchone()[0]
+        step = store.execute(f'SELECT MAX(_pk) FROM "{TABLE}"').fetchone()[0] + 1
+        columns = [row[1] for row in store.execute(f'PRAGMA table_info("{TABLE}")')]
+        shifted = ", ".join(f'"{c}" + ?' if c in ("_pk", "event_id") else f'"{c}"' for c in columns)
+        names = ", ".join(f'"{c}"' for c in columns)
+        base_rows, copy = have, 1
+        while have < rows:
+            take = min(base_rows, rows - have)  # always copy the base rows, so shifted keys never meet
+            offset = copy * step
+            with store.atomic():
+                store.execute(f'INSERT INTO "{TABLE}" ({names}) SELECT {shifted} FROM "{TABLE}" '
+                              f'WHERE rowid <= ? ORDER BY rowid', (offset, offset, take))
+            have += take
+            copy += 1
+    return time.perf_counter() - started
+
+
 def measure_core(db_path: str) -> dict[str, float]:
     """The table view's core calls, timed."""
     from core.browse import (
@@ -111,6 +151,57 @@ def measure_core(db_path: str) -> dict[str, float]:
     results["rows"] = total
     results["peak_rss_mb"] = peak_rss_mb()
     return results
+
+
+def measure_review(db_path: str) -> dict[str, float]:
+    """Row detail, column search, profiles (exact and estimate) and a grouped query, timed."""
+    from core import engine
+    from core.browse import View, fetch_page, jump_to_fraction, open_reader
+
+    view = View(TABLE)
+    results: dict[str, float] = {}
+    conn = open_reader(db_path)
+    middle = jump_to_fraction(conn, view, 0.5, limit=1)
+    assert middle.first_key is not None
+    started = time.perf_counter()
+    detail = engine.row_detail(Path(db_path), view, middle.first_key)
+    results["row_detail_s"] = time.perf_counter() - started
+    assert detail is not None
+    started = time.perf_counter()
+    engine.row_detail(Path(db_path), view, detail.key, move=1)
+    results["row_detail_next_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    found = fetch_page(conn, engine.search_view(view, "path", "checkout"), limit=100)
+    results["search_first_page_s"] = time.perf_counter() - started
+    results["search_rows"] = len(found.rows)
+    conn.close()
+    for column in ("country", "time"):
+        for exact in (False, True):
+            started = time.perf_counter()
+            profile = engine.profile_column(Path(db_path), view, column, exact=exact)
+            results[f"profile_{column}_{'exact' if exact else 'estimate'}_s"] = time.perf_counter() - started
+            assert profile.exact == exact or profile.rows <= 10_000  # small tables are always read in full
+    started = time.perf_counter()
+    page = engine.run_query(Path(db_path), f'SELECT country, COUNT(*) AS n FROM "{TABLE}" GROUP BY 1 ORDER BY 2 DESC',
+                            remember=False)
+    results["grouped_sql_s"] = time.perf_counter() - started
+    assert page.rows
+    results["peak_rss_mb"] = peak_rss_mb()
+    return results
+
+
+def measure_scan(db_path: str, what: str) -> dict[str, float]:
+    """One scanning action alone (``country:exact``, ``time:estimate``, ``sql``), for its peak memory."""
+    from core import engine
+    from core.browse import View
+
+    started = time.perf_counter()
+    if what == "sql":
+        engine.run_query(Path(db_path), f'SELECT country, COUNT(*) AS n FROM "{TABLE}" GROUP BY 1', remember=False)
+    else:
+        column, kind = what.split(":")
+        engine.profile_column(Path(db_path), View(TABLE), column, exact=kind == "exact")
+    return {"seconds": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb()}
 
 
 def measure_screen(db_path: str) -> dict[str, float]:
@@ -166,24 +257,27 @@ def measure_screen(db_path: str) -> dict[str, float]:
     return results
 
 
-def child(kind: str, db_path: str) -> dict[str, float]:
+def child(kind: str, db_path: str, *extra: str) -> dict[str, float]:
     """Run one measurement in a fresh interpreter; return its numbers."""
-    output = subprocess.run([sys.executable, __file__, "--measure", kind, db_path], check=True,
+    output = subprocess.run([sys.executable, __file__, "--measure", kind, db_path, *extra], check=True,
                             capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--small", type=int, default=200_000)
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--small", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="build the databases in this directory and keep them")
-    parser.add_argument("--measure", nargs=2, metavar=("KIND", "DB"), help=argparse.SUPPRESS)
+    parser.add_argument("--measure", nargs="+", metavar="KIND DB", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        kind, db_path = args.measure
-        print(json.dumps(measure_core(db_path) if kind == "core" else measure_screen(db_path)))
+        kind, db_path, *extra = args.measure
+        measures = {"core": measure_core, "screen": measure_screen, "review": measure_review}
+        print(json.dumps(measure_scan(db_path, extra[0]) if kind == "scan" else measures[kind](db_path)))
         return 0
+    print(f"load average before: {' '.join(f'{value:.2f}' for value in os.getloadavg())} "
+          f"({os.cpu_count()} CPUs)")
     with tempfile.TemporaryDirectory() as temporary:
         directory = args.keep or Path(temporary)
         directory.mkdir(parents=True, exist_ok=True)
@@ -192,8 +286,9 @@ def main() -> int:
         for rows in (args.small, args.rows):
             db_path = directory / f"browse-{rows}.db"
             build_s = 0.0
+            base = directory / f"browse-{args.small}.db"
             if not db_path.exists():
-                build_s = build(db_path, rows)
+                build_s = grow(db_path, base, rows) if rows > args.small and base.exists() else build(db_path, rows)
             core = child("core", str(db_path))
             screen = child("screen", str(db_path))
             print(f"{int(core['rows']):>10,}  {build_s:>6.1f}s  {core['first_page_s'] * 1000:>8.1f}ms  "
@@ -204,6 +299,16 @@ def main() -> int:
             print(f"{'':>10}  sorted by country + filter, first page: "
                   f"{core['first_page_sorted_filtered_s'] * 1000:.0f}ms (no index: a scan);  screen count shown "
                   f"after {screen['screen_counted_s'] * 1000:.0f}ms; {int(screen['page_rows'])} rows per screen")
+            review = child("review", str(db_path))
+            scans = {what: child("scan", str(db_path), what)
+                     for what in ("country:estimate", "country:exact", "time:estimate", "time:exact", "sql")}
+            print(f"{'':>10}  review: row detail {review['row_detail_s'] * 1000:.1f}ms (next "
+                  f"{review['row_detail_next_s'] * 1000:.1f}ms); search path first page "
+                  f"{review['search_first_page_s'] * 1000:.0f}ms; RSS {review['peak_rss_mb']:.1f}MB")
+            for what, numbers in scans.items():
+                print(f"{'':>10}  {what:<17} {numbers['seconds'] * 1000:>8.0f}ms  peak RSS "
+                      f"{numbers['peak_rss_mb']:>6.1f}MB")
+    print(f"load average after: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
     return 0
 
 

@@ -633,6 +633,15 @@ def scheduled_slot(db_path: DbPath, group_name: str, now: datetime) -> Any:
 # --- table review (issue 15): row detail, search, profile, read-only SQL, identity -------------------------
 
 
+def list_tables(db_path: Path, count: bool = True) -> list[Any]:
+    """Domain tables and identity views (:class:`core.tables.DomainTable`); ``count=False`` is instant."""
+    from core.store import Store
+    from core.tables import list_domain_tables
+
+    with Store(db_path) as store:
+        return list_domain_tables(store, count=count)
+
+
 @dataclass
 class RowDetail:
     """One row of a view as (column, value) pairs, and whether rows come before and after it."""

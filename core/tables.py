@@ -18,21 +18,22 @@ class DomainTable:
     name: str
     kind: str
     """``table`` or ``view``."""
-    rows: int
+    rows: int | None
+    """``None`` when listed without counting (the Tables screen counts afterwards)."""
     feed_id: str | None
     last_loaded_at: str | None
 
 
-def list_domain_tables(store: Store) -> list[DomainTable]:
-    """Every domain table (``<source>:<feed>``) and identity view, by name."""
+def list_domain_tables(store: Store, count: bool = True) -> list[DomainTable]:
+    """Every domain table (``<source>:<feed>``) and identity view, by name; ``count=False`` skips the row counts."""
     loads = {row["name"]: row for row in store.query("SELECT * FROM domain_tables")}
     tables: list[DomainTable] = []
     for row in store.query("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') "
                            "AND name LIKE '%:%' AND name NOT LIKE 'sqlite_%' ORDER BY name"):
         name = row["name"]
-        count = store.execute(f"SELECT COUNT(*) FROM {quote_identifier(name)}").fetchone()[0]
+        rows = int(store.execute(f"SELECT COUNT(*) FROM {quote_identifier(name)}").fetchone()[0]) if count else None
         load = loads.get(name)
-        tables.append(DomainTable(name=name, kind=row["type"], rows=int(count),
+        tables.append(DomainTable(name=name, kind=row["type"], rows=rows,
                                   feed_id=load["feed_id"] if load else None,
                                   last_loaded_at=load["last_loaded_at"] if load else None))
     return tables

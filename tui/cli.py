@@ -559,7 +559,7 @@ def _cmd_tables(args: argparse.Namespace) -> Exit:
         print("No domain tables yet: activate a feed or run a courier with load operations")
     for table in tables:
         loaded = (table.last_loaded_at or "")[:19].replace("T", " ")
-        print(f"{table.name:<48} {table.kind:<5} {table.rows:>10,} rows  {loaded}")
+        print(f"{table.name:<48} {table.kind:<5} {table.rows or 0:>10,} rows  {loaded}")
     return EXIT_OK
 
 

@@ -127,7 +127,7 @@ def test_domain_tables(snap_compare: Any, history_db: Path, app_factory: AppFact
     async def open_tables(pilot: Any) -> None:
         await pilot.press("t")
         tables = pilot.app.screen
-        await until(pilot, lambda: bool(tables.tables))
+        await until(pilot, lambda: bool(tables.tables) and tables.counted)
 
     assert snap_compare(app_factory(history_db), run_before=open_tables, terminal_size=size)
 

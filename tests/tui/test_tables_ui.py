@@ -85,7 +85,7 @@ async def test_browser_lists_tables_and_pages_by_key(tables_db: Path, app_factor
         await pilot.press("t")
         tables = app.screen
         assert isinstance(tables, TablesScreen)
-        await wait_until(pilot, lambda: bool(tables.tables))
+        await wait_until(pilot, lambda: bool(tables.tables) and tables.counted)  # names first, counts after
         row = tables.query_one("#tables-table", DataTable).get_row_at(0)
         assert [str(cell) for cell in row] == [PAGEVIEWS, "table", "250", "df-pagevi01", "2026-11-25 16:35 UTC"]
         await pilot.press("enter")

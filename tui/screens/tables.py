@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 
@@ -44,9 +44,18 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
         tables: list[Any]
 
+    @dataclass
+    class RowsCounted(Message):
+        """One table's rows were counted (``name`` ``None``: every table was)."""
+
+        name: str | None
+        rows: int
+
     def __init__(self) -> None:
         super().__init__()
         self.tables: list[DomainTable] = []
+        self.counted = False
+        """True once every listed table's rows are counted."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -76,17 +85,28 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tables", description="List domain tables")
     def _list(self) -> None:
-        from core import engine
+        from core.engine import list_tables, table_row_count
 
-        self.post_message(self.TablesListed(engine.domain_tables(self.courier_app.db_path)))
+        # The names come at once; the counts (a scan of each table) fill in after.
+        tables = list_tables(self.courier_app.db_path, count=False)
+        self.post_message(self.TablesListed(tables))
+        for item in tables:
+            if get_current_worker().is_cancelled:
+                return  # a newer listing (a reload) counts for itself
+            self.post_message(self.RowsCounted(item.name, table_row_count(self.courier_app.db_path, item.name)))
+        self.post_message(self.RowsCounted(None, 0))
 
     def on_tables_screen_tables_listed(self, message: TablesListed) -> None:
         table = self.query_one("#tables-table", DataTable)
         selected = self.selected()
+        counts = {item.name: item.rows for item in self.tables}
         self.tables = message.tables
+        self.counted = False
         table.clear()
         for item in message.tables:
-            table.add_row(item.name, item.kind, Text(f"{item.rows:,}", justify="right"), item.feed_id or "—",
+            item.rows = item.rows if item.rows is not None else counts.get(item.name)
+            rows = f"{item.rows:,}" if item.rows is not None else "…"
+            table.add_row(item.name, item.kind, Text(rows, justify="right"), item.feed_id or "—",
                           loaded_text(item.last_loaded_at), key=item.name)
         table.display = bool(message.tables)
         if table.display and self.focused is None:
@@ -97,6 +117,17 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         if selected is not None and selected in {item.name for item in message.tables}:
             table.move_cursor(row=table.get_row_index(selected))
         self.refresh_bindings()
+
+    def on_tables_screen_rows_counted(self, message: RowsCounted) -> None:
+        if message.name is None:
+            self.counted = True
+            return
+        table = self.query_one("#tables-table", DataTable)
+        for item in self.tables:
+            if item.name == message.name:
+                item.rows = message.rows
+                if message.name in table.rows:
+                    table.update_cell(message.name, "rows", Text(f"{message.rows:,}", justify="right"))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "tables" and event.state == WorkerState.ERROR:
