@@ -20,15 +20,9 @@ from tui.screens.user_rows import UserRowsScreen
 
 from .runs_tables_data import PAGEVIEWS, build_pageviews
 from .test_tables_ui import AppFactory, paste, query, shown_ids, status
-from .test_tables_ui import wait_until as wait_briefly
+from .test_tables_ui import wait_until
 
 SIZE = (80, 24)
-PATIENCE = 120.0
-"""Seconds before a wait gives up: long, because the machine may be busy; it only bounds a hang."""
-
-
-async def wait_until(pilot: Any, condition: Any, timeout: float = PATIENCE) -> None:
-    await wait_briefly(pilot, condition, timeout)
 
 
 async def open_table(pilot: Any, app: Any) -> TableViewScreen:
