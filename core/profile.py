@@ -20,7 +20,8 @@ import heapq
 import random
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,10 +156,18 @@ def _check_column(conn: sqlite3.Connection, view: View, column: str) -> None:
         raise FilterError(f'There is no column "{column}" in {view.table}')
 
 
-def _stopper(conn: sqlite3.Connection, should_stop: Callable[[], bool] | None) -> None:
-    """Let ``should_stop`` interrupt a statement SQLite is still sorting (checked every 100,000 steps)."""
-    if should_stop is not None:
-        conn.set_progress_handler(lambda: 1 if should_stop() else 0, 100_000)
+@contextmanager
+def _stoppable(conn: sqlite3.Connection, should_stop: Callable[[], bool] | None) -> Iterator[None]:
+    """Let ``should_stop`` interrupt a statement SQLite is still sorting; errors become one line."""
+    from core.query import time_limit
+
+    try:
+        with time_limit(conn, None, should_stop):
+            yield
+    except sqlite3.OperationalError as error:
+        if "interrupt" in str(error):
+            raise ProfileStopped("Profile stopped") from None
+        raise FilterError(f"Profile error: {error}") from None
 
 
 def profile_column(conn: sqlite3.Connection, view: View, column: str, *, exact: bool = True,
@@ -195,8 +204,7 @@ def profile_column(conn: sqlite3.Connection, view: View, column: str, *, exact: 
     quoted, table = quote_identifier(column), quote_identifier(view.table)
     where = f" WHERE ({view.where})" if view.where and view.where.strip() else ""
     accumulator = _Accumulator(top)
-    _stopper(conn, should_stop)
-    try:
+    with _stoppable(conn, should_stop):
         cursor = conn.execute(f"SELECT {quoted}, COUNT(*) FROM {table}{where} GROUP BY {quoted} ORDER BY {quoted}")
         reported = 0
         while True:
@@ -210,12 +218,6 @@ def profile_column(conn: sqlite3.Connection, view: View, column: str, *, exact: 
                 progress(accumulator.rows, total)
             if should_stop is not None and should_stop():
                 raise ProfileStopped("Profile stopped")
-    except sqlite3.OperationalError as error:
-        if "interrupt" in str(error):
-            raise ProfileStopped("Profile stopped") from None
-        raise FilterError(f"Profile error: {error}") from None
-    finally:
-        conn.set_progress_handler(None, 0)
     if progress is not None:
         progress(accumulator.rows, max(total, accumulator.rows))
     return accumulator.profile(view, column)
@@ -239,8 +241,7 @@ def _estimate(conn: sqlite3.Connection, view: View, column: str, total: int, top
     where = f" AND ({view.where})" if view.where and view.where.strip() else ""
     values: dict[Any, int] = {}
     read = 0
-    _stopper(conn, should_stop)
-    try:
+    with _stoppable(conn, should_stop):
         for start in range(0, len(picks), 500):
             chunk = picks[start:start + 500]
             marks = ",".join("?" * len(chunk))
@@ -250,12 +251,6 @@ def _estimate(conn: sqlite3.Connection, view: View, column: str, total: int, top
                 read += 1
             if should_stop is not None and should_stop():
                 raise ProfileStopped("Profile stopped")
-    except sqlite3.OperationalError as error:
-        if "interrupt" in str(error):
-            raise ProfileStopped("Profile stopped") from None
-        raise FilterError(f"Profile error: {error}") from None
-    finally:
-        conn.set_progress_handler(None, 0)
     accumulator = _Accumulator(top)
     unwrapped = [(key[1] if isinstance(key, tuple) else key, count) for key, count in values.items()]
     for value, count in sorted(unwrapped, key=lambda item: _sqlite_order(item[0])):

@@ -74,7 +74,7 @@ async def open_table(pilot: Any, *keys: str) -> None:
     await pilot.press("t")
     tables = pilot.app.screen
     assert isinstance(tables, TablesScreen)
-    await until(pilot, lambda: bool(tables.tables))
+    await until(pilot, lambda: bool(tables.tables) and tables.counted)  # counts fill in after the names
     await pilot.press("enter")
     await settle(pilot)
     if keys:

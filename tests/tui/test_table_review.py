@@ -19,29 +19,9 @@ from tui.screens.table_view import TableViewScreen
 from tui.screens.user_rows import UserRowsScreen
 
 from .runs_tables_data import PAGEVIEWS, build_pageviews
-from .test_tables_ui import AppFactory, paste, query, shown_ids, status
-from .test_tables_ui import wait_until
+from .test_tables_ui import AppFactory, open_table, paste, query, settle, shown_ids, status, wait_until
 
 SIZE = (80, 24)
-
-
-async def open_table(pilot: Any, app: Any) -> TableViewScreen:
-    from tui.screens.tables import TablesScreen
-
-    await pilot.press("t")
-    tables = app.screen
-    assert isinstance(tables, TablesScreen)
-    await wait_until(pilot, lambda: bool(tables.tables))
-    await pilot.press("enter")
-    screen = app.screen
-    assert isinstance(screen, TableViewScreen)
-    await wait_until(pilot, lambda: screen.page is not None and screen.position_counted and screen.total is not None)
-    return screen
-
-
-async def settle(pilot: Any, screen: TableViewScreen) -> None:
-    await wait_until(pilot, lambda: not screen._busy and not screen._queue)
-    await pilot.app.workers.wait_for_complete()
 
 
 @pytest.fixture

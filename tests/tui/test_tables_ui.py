@@ -62,7 +62,7 @@ async def open_table(pilot: Any, app: CourierApp) -> TableViewScreen:
     await pilot.press("t")
     tables = app.screen
     assert isinstance(tables, TablesScreen)
-    await wait_until(pilot, lambda: bool(tables.tables))
+    await wait_until(pilot, lambda: bool(tables.tables) and tables.counted)  # counts fill in after the names
     await pilot.press("enter")
     screen = app.screen
     assert isinstance(screen, TableViewScreen)
