@@ -29,7 +29,10 @@ def test_table_where_and_columns(capsys: pytest.CaptureFixture[str], db: Path) -
     code, out, err = run(capsys, "--db", str(db), "table", TABLE, "--where", "country IS NULL",
                          "--columns", "event_id,country", "--limit", "3")
     assert code == 0 and err == []
-    assert out == ["event_id\tcountry", "7\t", "14\t", "21\t"]
+    assert out == ["event_id  country", "--------  -------", "7         NULL", "14        NULL", "21        NULL"]
+    code, out, err = run(capsys, "--db", str(db), "table", TABLE, "--where", "event_id = 7", "--columns",
+                         "event_id,country", "--format", "jsonl")
+    assert code == 0 and out == ['{"event_id": 7, "country": null}']
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -71,10 +74,10 @@ def test_profile_bad_input(capsys: pytest.CaptureFixture[str], db: Path) -> None
 def test_query_prints_rows_and_refuses_writes(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     code, out, err = run(capsys, "--db", str(db), "query",
                          f'SELECT COUNT(*) AS n, COUNT(country) AS known FROM "{TABLE}"')
-    assert code == 0 and err == [] and out[0] == "n\tknown" and out[1].startswith("60\t")
-    code, out, err = run(capsys, "--db", str(db), "query", f'SELECT event_id FROM "{TABLE}" ORDER BY 1',
-                         "--limit", "2")
-    assert code == 0 and out == ["event_id", "1", "2"] and "first 2 rows" in err[0]
+    assert code == 0 and err == [] and out[0].split() == ["n", "known"] and out[2].split()[0] == "60"
+    code, out, err = run(capsys, "--db", str(db), "query", f'SELECT event_id, \'\' AS e FROM "{TABLE}" ORDER BY 1',
+                         "--limit", "2", "--format", "csv")
+    assert code == 0 and out == ["event_id,e", '1,""', '2,""'] and "first 2 rows" in err[0]
     code, out, err = run(capsys, "--db", str(db), "query", f'DROP TABLE "{TABLE}"')
     assert code == 2 and out == [] and "read-only" in assert_one_error_line(err)
     with Store(db) as store:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import json
 import os
 import signal
@@ -129,7 +132,7 @@ def test_samples_lists_landed_files_newest_first(loaded: Loaded, cli_env: dict[s
 
 def test_tables_and_table(loaded: Loaded, cli_env: dict[str, str]) -> None:
     tables = courier(cli_env, loaded.db, "tables")
-    table = courier(cli_env, loaded.db, "table", "Heap:Users", "--limit", "3")
+    table = courier(cli_env, loaded.db, "table", "Heap:Users", "--limit", "3", "--format", "csv")
 
     assert tables.returncode == 0 and table.returncode == 0, tables.stderr + table.stderr
     with Store(loaded.db) as store:
@@ -138,11 +141,10 @@ def test_tables_and_table(loaded: Loaded, cli_env: dict[str, str]) -> None:
     assert [line.split("  ")[0].rstrip() for line in tables.stdout.splitlines()] == [t.name for t in known]
     for line, info in zip(tables.stdout.splitlines(), known):
         assert f" {info.rows:,} rows" in line and info.kind in line
-    lines = table.stdout.splitlines()
-    assert lines[0].split("\t") == columns
-    assert lines[0].split("\t")[0] == "_pk" and "plan" in columns
-    assert [line.split("\t") for line in lines[1:]] == [
-        ["" if value is None else str(value) for value in row] for row in rows]
+    lines = list(csv.reader(io.StringIO(table.stdout)))
+    assert lines[0] == columns
+    assert lines[0][0] == "_pk" and "plan" in columns
+    assert lines[1:] == [["" if value is None else str(value) for value in row] for row in rows]
     assert len(lines) == 4
 
 

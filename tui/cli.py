@@ -152,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--limit", type=int, default=20, help="rows to print (default 20)")
     table.add_argument("--where", metavar="CONDITION", help="a read-only filter, e.g. \"country = 'US'\"")
     table.add_argument("--columns", metavar="A,B,…", help="only these columns, in this order")
+    _format_argument(table)
     table.set_defaults(handler=_cmd_table)
 
     profile = commands.add_parser(
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
         '"Heap:Pageviews" GROUP BY 1\'. Writes are refused; a query is stopped after 30 s.')
     query.add_argument("sql", help="one SELECT (or WITH … SELECT, VALUES) statement")
     query.add_argument("--limit", type=int, default=100, help="rows to print (default 100)")
+    _format_argument(query)
     query.set_defaults(handler=_cmd_query)
 
     demo = commands.add_parser("demo", help="try Courier on an embedded S3 with realistic Heap data",
@@ -181,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="no app: load the demo into domain tables and print the results")
     demo.set_defaults(handler=_cmd_demo)
     return parser
+
+
+def _format_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("table", "csv", "json", "jsonl"), default="table",
+                        help="table (default: NULL and '' told apart), csv, json or jsonl (values exact)")
 
 
 def _window_arguments(parser: argparse.ArgumentParser) -> None:
@@ -571,14 +578,14 @@ def _cmd_table(args: argparse.Namespace) -> int:
         raise UsageError("--columns takes names separated by commas, e.g. --columns event_id,time")
     engine.first_rows(args.db_path, args.name, 1)  # names the known tables when the name is wrong
     names, rows = engine.table_rows(args.db_path, args.name, where=args.where, columns=columns, limit=args.limit)
-    _print_rows(names, rows)
+    _print_rows(names, rows, args.format)
     return EXIT_OK
 
 
-def _print_rows(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    print("\t".join(columns))
-    for row in rows:
-        print("\t".join("" if value is None else str(value) for value in row))
+def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
+    from tui.output import render
+
+    render(columns, rows, fmt, sys.stdout)
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:
@@ -624,7 +631,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise UsageError("--limit must be 1 or more")
     page = engine.run_query(args.db_path, args.sql, limit=args.limit)
-    _print_rows(page.columns, page.rows)
+    _print_rows(page.columns, page.rows, args.format)
     if page.has_after:
         print(f"courier: showing the first {args.limit:,} rows; pass --limit for more", file=sys.stderr)
     return EXIT_OK
