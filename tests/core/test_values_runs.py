@@ -8,6 +8,7 @@ SQLite, together with the rejected-row records.
 from __future__ import annotations
 
 import io
+import json
 import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
@@ -199,7 +200,9 @@ BAD_VALUE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("body", "declared", "where", "reason", "kept"), BAD_VALUE_CASES)
+@pytest.mark.parametrize(("body", "declared", "where", "reason", "kept"), BAD_VALUE_CASES,
+                         ids=["undecodable-text", "timestamp-out-of-range", "nan-double", "inf-decimal",
+                              "integer-beyond-64-bits", "bad-uuid", "date-out-of-range"])
 def test_one_bad_value_rejects_its_row_not_its_file(s3_bucket: S3Bucket, tmp_path: Path, body: bytes,
                                                     declared: dict[str, Any] | None, where: tuple[Any, ...],
                                                     reason: str, kept: int) -> None:
@@ -288,7 +291,9 @@ ODD_NAMES = ["Name", "name", "NAME", "_pk", "_updated", "rowid", "OID", "_rowid_
              "[br]", "$dollar", "émile", "名前"]
 
 
-def test_every_source_column_gets_its_own_domain_column(s3_bucket: S3Bucket, tmp_path: Path) -> None:
+def test_every_source_column_gets_its_own_domain_column(s3_bucket: S3Bucket, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
     fields = [LONG] + [{"name": name, "type": "string"} for name in ODD_NAMES]
     # Avro names must be [A-Za-z_][A-Za-z0-9_]*; real files break that, so write the header by hand.
     record = {"id": 1, **{name: f"value of {name}" for name in ODD_NAMES}}
@@ -312,6 +317,16 @@ def test_every_source_column_gets_its_own_domain_column(s3_bucket: S3Bucket, tmp
     assert not [m for m in warnings(db, again.id) if "is stored as" in m]
     from core.engine import column_names
     assert column_names(db, TABLE) == {k: v for k, v in expected.items() if k != "Name"}
+    # courier export shows the mapping, and applying the export back changes nothing.
+    from tui import cli
+
+    monkeypatch.delenv("COURIER_DB", raising=False)
+    assert cli.main(["--db", str(db), "export"]) == 0
+    exported = capsys.readouterr().out
+    assert json.loads(exported)["feeds"]["df-things1"]["column-names"] == column_names(db, TABLE)
+    (tmp_path / "project.json").write_text(exported)
+    assert cli.main(["--db", str(db), "apply", str(tmp_path / "project.json")]) == 0
+    assert "nothing to change" in capsys.readouterr().out
 
 
 def _avro_with_any_names(fields: list[dict[str, Any]], records: list[dict[str, Any]]) -> bytes:
@@ -319,8 +334,6 @@ def _avro_with_any_names(fields: list[dict[str, Any]], records: list[dict[str, A
     safe = [{**field, "name": f"f{n}"} for n, field in enumerate(fields)]
     body = avro(safe, [{f"f{n}": record[field["name"]] for n, field in enumerate(fields)} for record in records])
     reader = fastavro.reader(io.BytesIO(body))
-    import json
-
     old_schema = json.dumps(reader.metadata["avro.schema"] if isinstance(reader.metadata["avro.schema"], dict)
                             else json.loads(reader.metadata["avro.schema"]))
     new = json.loads(old_schema)
