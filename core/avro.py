@@ -17,15 +17,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import fastavro
-from fastavro.read import BLOCK_READERS, LOGICAL_READERS
+from fastavro.read import BLOCK_READERS
 
 from core.errors import AvroError
 from core.values import SourceField, file_type

@@ -686,3 +686,11 @@ def column_names(db_path: DbPath | None, table: str) -> dict[str, str]:
         return renamed_columns(store, table)
     finally:
         store.close()
+
+
+def field_columns(db_path: DbPath, table: str, names: list[str]) -> dict[str, str]:
+    """The domain-table column each field is (or will be) stored in (:func:`core.values.assign_columns`)."""
+    from core.feeds import field_columns as columns_of
+
+    with _store(db_path) as store:
+        return columns_of(store, table, names)

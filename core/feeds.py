@@ -43,8 +43,8 @@ def field_origins(feed: Feed | None, fields: list[FeedField], landed: Any | None
         if inferred is None or inferred.get("feed_type", "String") != item.type:
             origins[item.name] = "declared"
         else:
-            origins[item.name] = inferred.get("origin") or ("file" if landed.content_type != "application/avro"
-                                                            else "Avro type")
+            avro = landed is None or landed.content_type == "application/avro"
+            origins[item.name] = inferred.get("origin") or ("Avro type" if avro else "file")
     return origins
 
 
@@ -96,7 +96,9 @@ def view_landed_file(store: Store, file_id: int, limit: int = 200) -> tuple[list
                 if len(rows) >= limit:
                     break
     finally:
-        events.close()
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
     return columns, rows
 
 

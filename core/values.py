@@ -759,5 +759,6 @@ def _show(text: str) -> str:
 
 
 def _kind_name(value: Any) -> str:
-    return {bytes: "binary value", bytearray: "binary value", dict: "record or map", list: "array"}.get(
-        type(value), type(value).__name__)
+    names: dict[type, str] = {bytes: "binary value", bytearray: "binary value", dict: "record or map",
+                              list: "array"}
+    return names.get(type(value), type(value).__name__)

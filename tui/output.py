@@ -108,8 +108,8 @@ def render(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, stre
         widths = [max([len(header[n])] + [len(row[n]) for row in cells]) for n in range(len(columns))]
         stream.write("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip() + "\n")
         stream.write("  ".join("-" * w for w in widths) + "\n")
-        for row in cells:
-            stream.write("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() + "\n")
+        for line in cells:
+            stream.write("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() + "\n")
     elif fmt == "csv":
         stream.write(",".join(_csv_field(name) for name in columns) + "\r\n")
         for row in rows:

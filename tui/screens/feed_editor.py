@@ -26,7 +26,6 @@ from textual.worker import Worker, WorkerState
 from core import engine
 from core.feeds import (
     effective_fields,
-    field_columns,
     field_origins,
     new_feed_id,
     sample_fields,
@@ -241,7 +240,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
         table.clear()
         names = [item.name for item in self.form.fields]
         table_name = domain_table_name(self.form.source.strip(), self.form.name.strip())
-        self._columns = field_columns(self.courier_app.store, table_name, names) if names else {}
+        self._columns = engine.field_columns(self.courier_app.db_path, table_name, names) if names else {}
         for item in self.form.fields:
             table.add_row(*self._cells(item), key=item.name)
         if not self.form.fields:
