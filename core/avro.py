@@ -17,17 +17,16 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import fastavro
-from fastavro.read import BLOCK_READERS, LOGICAL_READERS
+from fastavro.read import BLOCK_READERS
 
 from core.errors import AvroError
+from core.values import SourceField, file_type
 
 __all__ = [
     "FEED_TYPES",
@@ -55,13 +54,23 @@ class AvroField:
             e.g. ``"long"``, ``"string"``, ``"timestamp-micros"``; ``"union"``
             when a union has several non-null branches.
         nullable: Whether the field is a union that includes ``"null"``.
-        feed_type: One of :data:`FEED_TYPES`, from :func:`feed_type_for`.
+        feed_type: One of :data:`FEED_TYPES`, from the file alone (:func:`core.values.file_type`).
+        origin: Where ``feed_type`` came from: ``logical type``, ``Avro type`` or ``Heap column``.
+        base: The primitive under a logical type (``long`` for ``timestamp-millis``).
+        scale: A ``decimal``'s scale.
     """
 
     name: str
     avro_type: str
     nullable: bool
     feed_type: str
+    origin: str = "Avro type"
+    base: str = ""
+    scale: int = 0
+
+    def source(self) -> SourceField:
+        """The field as the value rules (:mod:`core.values`) see it."""
+        return SourceField(self.name, self.avro_type, self.base or self.avro_type, self.nullable, self.scale)
 
 
 @dataclass(frozen=True)
@@ -134,107 +143,114 @@ def _record_fields(metadata: dict[str, Any], name: str) -> list[dict[str, Any]]:
 
 # --- schema → feed types -------------------------------------------------------
 
-_DATETIME_TYPES = frozenset(
-    {
-        "timestamp-millis",
-        "timestamp-micros",
-        "timestamp-nanos",
-        "local-timestamp-millis",
-        "local-timestamp-micros",
-        "local-timestamp-nanos",
-    }
-)
-_BASE_FEED = {
-    "boolean": "Boolean",
-    "int": "Integer",
-    "long": "Integer",
-    "float": "Float",
-    "double": "Float",
-    "date": "Date",
-    "decimal": "Decimal",
+_LOGICAL = {
+    "long": {"timestamp-millis", "timestamp-micros", "timestamp-nanos", "local-timestamp-millis",
+             "local-timestamp-micros", "local-timestamp-nanos", "time-micros"},
+    "int": {"date", "time-millis"},
+    "string": {"uuid"},
+    "bytes": {"decimal"},
+    "fixed": {"decimal", "uuid"},
 }
-_HEAP_TIME_NAMES = frozenset({"time", "joindate", "last_modified", "timestamp"})
-_HEAP_TIME_CARRIERS = frozenset({"string", "long", "int"})
+"""The logical types Courier applies itself, by the primitive they annotate (others are ignored)."""
 
 
 def feed_type_for(avro_field_name: str, avro_type: str) -> str:
-    """Map an Avro field onto one of Amperity's seven feed types.
+    """Map an Avro field onto one of Amperity's seven feed types, from the file alone.
 
-    Heap stores timestamps as plain strings or epoch integers, so a field whose
-    name is ``time``, ``joindate``, ``last_modified``, ``timestamp`` or ends in
-    ``_time``/``_at`` and whose type is string/long/int is a Datetime.
-    ``session_time`` stays a String (even as a long) unless the writer declared
-    a timestamp logical type, because Heap's docs disagree on whether it is a timestamp or
-    seconds since the session started.
+    The type comes from the Avro logical type, then the primitive type, never from
+    the name — except Heap's own timestamp columns (:data:`core.values.HEAP_TIMESTAMP_COLUMNS`,
+    exact names) sent as string/int/long, which are Datetime.
 
     Args:
-        avro_field_name: The field name (matched case-insensitively).
+        avro_field_name: The field name.
         avro_type: The primitive or logical type name of the non-null branch.
 
     Returns:
         One of :data:`FEED_TYPES`.
     """
-    if avro_type in _DATETIME_TYPES:
-        return "Datetime"
-    if avro_type in _HEAP_TIME_CARRIERS:
-        lname = avro_field_name.lower()
-        if lname == "session_time":
-            return "String"
-        if lname in _HEAP_TIME_NAMES or lname.endswith(("_time", "_at")):
-            return "Datetime"
-    return _BASE_FEED.get(avro_type, "String")
+    return file_type(SourceField(avro_field_name, avro_type, avro_type)).feed_type
 
 
-def _type_name(schema: Any, named: dict[str, str]) -> tuple[str, bool]:
-    """Return ``(type name, nullable)`` for a field's schema, collecting named types."""
+_Info = tuple[str, str, int]
+"""(kind, base primitive, decimal scale) of a schema."""
+
+
+def _type_info(schema: Any, named: dict[str, _Info]) -> tuple[_Info, bool]:
+    """Return ``((kind, base, scale), nullable)`` for a field's schema, collecting named types."""
     if isinstance(schema, list):
         branches = [b for b in schema if b != "null"]
         nullable = len(branches) < len(schema)
         if not branches:
-            return "null", True
+            return ("null", "null", 0), True
         if len(branches) > 1:
-            return "union", nullable
-        return _type_name(branches[0], named)[0], nullable
+            for branch in branches:
+                _type_info(branch, named)
+            return ("union", "union", 0), nullable
+        return _type_info(branches[0], named)[0], nullable
     if isinstance(schema, dict):
         base = schema.get("type")
+        logical = schema.get("logicalType")
+        scale = schema.get("scale", 0) if logical == "decimal" else 0
+        scale = scale if isinstance(scale, int) else 0
         if base in ("record", "enum", "fixed", "error"):
             type_name = str(schema.get("name", ""))
             namespace = schema.get("namespace")
-            kind = base
-            logical = schema.get("logicalType")
-            if base == "fixed" and logical and f"fixed-{logical}" in LOGICAL_READERS:
-                kind = logical
-            named[type_name] = kind
-            named[type_name.rpartition(".")[2]] = kind
+            kind = logical if base == "fixed" and logical in _LOGICAL["fixed"] else base
+            if kind == "uuid" and schema.get("size") != 16:
+                kind = "fixed"
+            info = (str(kind), str(base), scale)
+            named[type_name] = info
+            named[type_name.rpartition(".")[2]] = info
             if namespace:
-                named[f"{namespace}.{type_name}"] = kind
+                named[f"{namespace}.{type_name}"] = info
             if base in ("record", "error"):
                 # Nested named types must be registered so later references resolve.
                 for field in schema.get("fields") or []:
-                    _type_name(field.get("type"), named)
-            return kind, False
+                    _type_info(field.get("type"), named)
+            return info, False
         if base in ("array", "map"):
-            return base, False
-        logical = schema.get("logicalType")
-        inner, nullable = _type_name(base, named)
-        if logical and f"{inner}-{logical}" in LOGICAL_READERS:
-            return str(logical), nullable
-        return inner, nullable
+            _type_info(schema.get("items") if base == "array" else schema.get("values"), named)
+            return (str(base), str(base), 0), False
+        (inner, inner_base, _), nullable = _type_info(base, named)
+        if logical and inner == inner_base and logical in _LOGICAL.get(inner, ()):
+            return (str(logical), inner, scale), nullable
+        return (inner, inner_base, 0), nullable
     if isinstance(schema, str):
         if schema == "null":
-            return "null", True
-        return named.get(schema, schema), False
-    return "unknown", False
+            return ("null", "null", 0), True
+        return named.get(schema, (schema, schema, 0)), False
+    return ("unknown", "unknown", 0), False
 
 
 def _fields_of(raw_fields: list[dict[str, Any]]) -> list[AvroField]:
-    named: dict[str, str] = {}
+    named: dict[str, _Info] = {}
     fields: list[AvroField] = []
     for raw in raw_fields:
         name = str(raw.get("name"))
-        avro_type, nullable = _type_name(raw.get("type"), named)
-        fields.append(AvroField(name, avro_type, nullable, feed_type_for(name, avro_type)))
+        (kind, base, scale), nullable = _type_info(raw.get("type"), named)
+        choice = file_type(SourceField(name, kind, base, nullable, scale))
+        fields.append(AvroField(name, kind, nullable, choice.feed_type, choice.origin, base, scale))
     return fields
+
+
+def _strip_logical_types(schema: Any) -> None:
+    """Remove every ``logicalType`` from a parsed writer schema, in place.
+
+    fastavro applies logical types while decoding, and one value it cannot represent
+    (a ``timestamp-millis`` past year 9999, a ``uuid`` that is not one) raises in the
+    middle of a block, failing the whole file. Without them fastavro yields the raw
+    long, int, string or bytes, and :mod:`core.values` converts each exactly or rejects
+    its row. The reader's record generator holds this same dict, so this works when
+    done after the reader is made and before the first record is read.
+    """
+    if isinstance(schema, dict):
+        schema.pop("logicalType", None)
+        for value in schema.values():
+            if isinstance(value, (dict, list)):
+                _strip_logical_types(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _strip_logical_types(value)
 
 
 # --- reading -------------------------------------------------------------------
@@ -322,14 +338,47 @@ def _row_getter(keys: list[str | None]) -> Callable[[dict[str, Any]], tuple[Any,
     return lambda record: tuple(map(record.get, lookup))
 
 
+def _decoded_blocks(blocks: Any, wanted: Callable[[int], bool]) -> Iterator[tuple[int, list[Any], bool]]:
+    """Decode the blocks ``wanted(block number)`` selects; yield ``(records before it, records, dirty)``.
+
+    A block is decoded with strict UTF-8 first (no cost on clean data). Only when one of
+    its strings is not UTF-8 is it decoded again with ``surrogateescape``, so every other
+    value of the block survives and ``dirty`` tells the caller to check its text
+    (:func:`core.values.text_problem`) and reject just the rows that hold bad bytes.
+    Any other decode error is a damaged block and propagates.
+    """
+    _strip_logical_types(blocks.writer_schema)
+    seen = 0
+    for number, block in enumerate(blocks):
+        count = block.num_records
+        if wanted(number):
+            dirty = False
+            try:
+                records = list(block)
+            except UnicodeDecodeError:
+                options = block.options
+                previous = options.get("handle_unicode_errors", "strict")
+                options["handle_unicode_errors"] = "surrogateescape"
+                try:
+                    block.bytes_.seek(0)
+                    records = list(block)
+                finally:
+                    options["handle_unicode_errors"] = previous
+                dirty = True
+            yield seen, records, dirty
+        seen += count
+
+
 def iter_batches(
     path: str | Path, columns: list[str], batch_size: int = 5000
 ) -> Iterator[list[tuple[Any, ...]]]:
-    """Stream a file's records as batches of tuples, one value per requested column.
+    """Stream a file's records as batches of tuples of raw values, one per requested column.
 
-    The file is read record by record with its own writer schema; it is never
-    loaded whole. Column names match the writer schema case-insensitively, and a
-    column the file lacks yields ``None``.
+    Values are raw (logical types are not applied: see :func:`_strip_logical_types`);
+    :mod:`core.values` turns them into stored values. Undecodable text arrives with
+    lone surrogates in place of its bad bytes. The file is read block by block with
+    its own writer schema; it is never loaded whole. Column names match the writer
+    schema exactly, else case-insensitively; a column the file lacks yields ``None``.
 
     Args:
         path: The Avro file.
@@ -346,49 +395,47 @@ def iter_batches(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-    name = Path(path).name
-    with _open(path, name) as fo:
-        try:
-            records = fastavro.reader(fo)
-            raw_fields = _record_fields(records.metadata, name)
-            by_lower: dict[str, str] = {}
-            for raw in raw_fields:
-                by_lower.setdefault(str(raw.get("name")).lower(), str(raw.get("name")))
-            getter = _row_getter([by_lower.get(c.lower()) for c in columns])
-            batch: list[tuple[Any, ...]] = []
-            for record in records:
-                batch.append(getter(record))
-                if len(batch) >= batch_size:
-                    yield batch
-                    batch = []
-            if batch:
+    batch: list[tuple[Any, ...]] = []
+    for _, rows, _dirty in iter_chunks(path, columns, batch_size, 0, 1):
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= batch_size:
                 yield batch
-        except AvroError:
-            raise
-        except Exception as exc:
-            raise _failure(name, exc, fo) from exc
+                batch = []
+    if batch:
+        yield batch
+
+
+def _getter_for(raw_fields: list[dict[str, Any]], columns: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    from core.values import find_field
+
+    names = [str(raw.get("name")) for raw in raw_fields]
+    positions = [find_field(names, column) for column in columns]
+    return _row_getter([None if position is None else names[position] for position in positions])
 
 
 def iter_chunks(
     path: str | Path, columns: list[str], chunk_rows: int, worker: int, workers: int
-) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
-    """Stream one decoder's share of a file, for decoding a file in several processes at once.
+) -> Iterator[tuple[int, list[tuple[Any, ...]], bool]]:
+    """Stream one decoder's share of a file as raw values, for decoding a file in several processes.
 
     The file's blocks are grouped into chunks of consecutive blocks holding at
     least ``chunk_rows`` records; chunk ``c`` belongs to decoder ``c % workers``.
     Every decoder reads the same block headers, so all agree on the chunks, and
     blocks of other decoders' chunks are skipped without decoding their records.
+    Values are raw, as in :func:`iter_batches`.
 
     Args:
         path: The Avro file.
-        columns: The columns wanted, in tuple order (matched case-insensitively).
+        columns: The columns wanted, in tuple order (exact names, else case-insensitive).
         chunk_rows: The least number of records in a chunk.
         worker: This decoder's number, from 0.
         workers: How many decoders share the file.
 
     Yields:
-        ``(number of the chunk's first row, counting from 0; the chunk's rows)`` for
-        each of this decoder's chunks, in file order.
+        ``(number of the chunk's first row, counting from 0; the chunk's rows; dirty)`` for
+        each of this decoder's chunks, in file order. ``dirty`` is true when a block of the
+        chunk held text that is not UTF-8 (its rows must have their text checked).
 
     Raises:
         AvroError: The file cannot be read.
@@ -398,27 +445,47 @@ def iter_chunks(
         try:
             blocks = fastavro.block_reader(fo)
             raw_fields = _record_fields(blocks.metadata, name)
-            by_lower: dict[str, str] = {}
-            for raw in raw_fields:
-                by_lower.setdefault(str(raw.get("name")).lower(), str(raw.get("name")))
-            getter = _row_getter([by_lower.get(c.lower()) for c in columns])
-            chunk = in_chunk = seen = 0
-            chunk_start = 0
+            getter = _getter_for(raw_fields, columns)
+            # Chunk boundaries depend only on block sizes, which every decoder reads alike.
+            sizes: list[int] = []
+            chunk_of: list[int] = []
+            state = {"chunk": 0, "in_chunk": 0}
+
+            def mine(number: int) -> bool:
+                return chunk_of[number] % workers == worker
+
+            def counted() -> Iterator[Any]:
+                for block in blocks:
+                    chunk_of.append(state["chunk"])
+                    sizes.append(block.num_records)
+                    state["in_chunk"] += block.num_records
+                    if state["in_chunk"] >= chunk_rows:
+                        state["chunk"] += 1
+                        state["in_chunk"] = 0
+                    yield block
+
+            class _Blocks:
+                writer_schema = blocks.writer_schema
+
+                def __iter__(self) -> Iterator[Any]:
+                    return counted()
+
+            current = -1
+            start = 0
             batch: list[tuple[Any, ...]] = []
-            for block in blocks:
-                if chunk % workers == worker:
-                    batch.extend(map(getter, block))
-                in_chunk += block.num_records
-                seen += block.num_records
-                if in_chunk >= chunk_rows:
-                    if chunk % workers == worker:
-                        yield chunk_start, batch
-                        batch = []
-                    chunk += 1
-                    in_chunk = 0
-                    chunk_start = seen
-            if in_chunk and chunk % workers == worker:
-                yield chunk_start, batch
+            dirty = False
+            for first, records, block_dirty in _decoded_blocks(_Blocks(), mine):
+                number = len(chunk_of) - 1
+                chunk = chunk_of[number]
+                if chunk != current:
+                    if current >= 0 and current % workers == worker:
+                        yield start, batch, dirty
+                    current, start, batch, dirty = chunk, first, [], False
+                batch.extend(map(getter, records))
+                dirty = dirty or block_dirty
+            # Chunks that ended in blocks this decoder skipped, and the last one.
+            if current >= 0:
+                yield start, batch, dirty
         except AvroError:
             raise
         except Exception as exc:
@@ -426,15 +493,14 @@ def iter_chunks(
 
 
 def read_rows(path: str | Path, limit: int = 200) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Read the first rows of a file for previews.
+    """Read the first rows of a file, as raw values (logical types not applied).
 
     Args:
         path: The Avro file.
         limit: The maximum number of rows to return.
 
     Returns:
-        The column names in writer-schema order and up to ``limit`` rows of raw
-        values (as fastavro decodes them).
+        The column names in writer-schema order and up to ``limit`` rows of raw values.
 
     Raises:
         AvroError: The file cannot be read.
@@ -442,10 +508,14 @@ def read_rows(path: str | Path, limit: int = 200) -> tuple[list[str], list[tuple
     name = Path(path).name
     with _open(path, name) as fo:
         try:
-            records = fastavro.reader(fo)
-            columns = [str(raw.get("name")) for raw in _record_fields(records.metadata, name)]
+            blocks = fastavro.block_reader(fo)
+            columns = [str(raw.get("name")) for raw in _record_fields(blocks.metadata, name)]
             getter = _row_getter(list(columns))
-            rows = [getter(record) for record in islice(records, max(limit, 0))]
+            rows: list[tuple[Any, ...]] = []
+            for _, records, _dirty in _decoded_blocks(blocks, lambda number: True):
+                rows.extend(getter(record) for record in records[: max(limit, 0) - len(rows)])
+                if len(rows) >= limit:
+                    break
         except AvroError:
             raise
         except Exception as exc:
@@ -611,197 +681,22 @@ def to_iso_utc(value: object) -> str | None:
 
 # --- converters ------------------------------------------------------------------
 
-_INT64_MIN = -(2**63)
-_INT64_MAX = 2**63 - 1
-_TRUE_TEXT = frozenset({"true", "1"})
-_FALSE_TEXT = frozenset({"false", "0"})
-
-
-def _finite_decimal(text: str) -> Decimal:
-    try:
-        number = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValueError(f"{text!r} is not a number") from exc
-    if not number.is_finite():
-        raise ValueError(f"{text!r} is not a finite number")
-    return number
-
-
-def _to_integer(value: object) -> int | None:
-    kind = type(value)
-    if kind is int:
-        result: int = value  # type: ignore[assignment]
-    elif value is None:
-        return None
-    elif kind is bool:
-        raise TypeError("a boolean is not an Integer")
-    elif kind is str:
-        text = value.strip()  # type: ignore[union-attr]
-        if _INTEGER_TEXT.fullmatch(text):
-            result = int(text)
-        else:
-            number = _finite_decimal(text)
-            if number != number.to_integral_value():
-                raise ValueError(f"{value!r} is not a whole number")
-            result = int(number)
-    elif kind is float or isinstance(value, Decimal):
-        number_value: Any = value
-        if isinstance(value, float) and not value.is_integer():
-            raise ValueError(f"{value!r} is not a whole number")
-        if isinstance(value, Decimal) and (
-            not value.is_finite() or value != value.to_integral_value()
-        ):
-            raise ValueError(f"{value!r} is not a whole number")
-        result = int(number_value)
-    elif isinstance(value, int):
-        result = int(value)
-    else:
-        raise TypeError(f"{type(value).__name__} is not an Integer")
-    if not _INT64_MIN <= result <= _INT64_MAX:
-        raise ValueError(f"{result} does not fit a 64-bit integer")
-    return result
-
-
-def _to_float(value: object) -> float | None:
-    kind = type(value)
-    if kind is float:
-        result: float = value  # type: ignore[assignment]
-    elif value is None:
-        return None
-    elif kind is bool:
-        raise TypeError("a boolean is not a Float")
-    elif kind is str:
-        text = value.strip()  # type: ignore[union-attr]
-        if "_" in text:
-            raise ValueError(f"{value!r} is not a number")
-        result = float(text)
-    elif isinstance(value, (int, float, Decimal)):
-        try:
-            result = float(value)
-        except OverflowError as exc:
-            raise ValueError(f"{value!r} is too large for a Float") from exc
-    else:
-        raise TypeError(f"{type(value).__name__} is not a Float")
-    if result != result:
-        raise ValueError("NaN is not a storable Float")
-    return result
-
-
-def _to_decimal(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not a Decimal")
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{value!r} is not a finite number")
-        # repr gives the shortest round-tripping digits, not the binary expansion.
-        return format(Decimal(repr(value)), "f")
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{value!r} is not a finite number")
-        return format(value, "f")
-    if isinstance(value, str):
-        return format(_finite_decimal(value.strip()), "f")
-    raise TypeError(f"{type(value).__name__} is not a Decimal")
-
-
-def _to_boolean(value: object) -> int | None:
-    if value is None:
-        return None
-    if value is True or value is False:
-        return 1 if value else 0
-    if type(value) is int:
-        if value in (0, 1):
-            return value  # type: ignore[return-value]
-        raise ValueError(f"{value!r} is not a Boolean (use 0 or 1)")
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE_TEXT:
-            return 1
-        if text in _FALSE_TEXT:
-            return 0
-        raise ValueError(f"{value!r} is not a Boolean (use true or false)")
-    raise TypeError(f"{type(value).__name__} is not a Boolean")
-
-
-def _to_date(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if _DATE_ONLY.fullmatch(text):
-            return _date_text_prefix(text)[:10]
-        return to_iso_utc(text)[:10]  # type: ignore[index]
-    if isinstance(value, datetime):
-        return _from_datetime(value)[:10]
-    if isinstance(value, date):
-        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not a Date")
-    if isinstance(value, (int, float)):
-        return to_iso_utc(value)[:10]  # type: ignore[index]
-    raise TypeError(f"{type(value).__name__} is not a Date")
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("utf-8", "replace")
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value)
-
-
-def _to_string(value: object) -> str | None:
-    if type(value) is str or value is None:
-        return value  # type: ignore[return-value]
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=_json_default)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).decode("utf-8", "replace")
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
-_CONVERTERS: dict[str, Callable[[object], object]] = {
-    "Boolean": _to_boolean,
-    "Date": _to_date,
-    "Datetime": to_iso_utc,
-    "Decimal": _to_decimal,
-    "Float": _to_float,
-    "Integer": _to_integer,
-    "String": _to_string,
-}
-
 
 def converter_for(feed_type: str) -> Callable[[object], object]:
-    """Return the function that turns a raw Avro value into its stored SQLite value.
+    """Return the function that turns a value into its stored SQLite value as ``feed_type``.
 
-    ``None`` always stays ``None``. Integer → int (numeric strings and whole
-    floats accepted, booleans rejected, must fit 64 bits); Float → float (NaN
-    rejected); Decimal → plain decimal text; Boolean → 1/0 (bool, 0/1,
-    "true"/"false"); Date → ``YYYY-MM-DD``; Datetime → :func:`to_iso_utc`;
-    String → text (strings unchanged, dicts/lists as sorted-key JSON, bytes
-    decoded as UTF-8 with replacement).
-
-    Args:
-        feed_type: One of :data:`FEED_TYPES`.
+    The rules live in :mod:`core.values` (this is its converter for a value whose
+    source type is unknown, e.g. CSV text). ``None`` always stays ``None``.
 
     Returns:
-        A converter that raises ``ValueError`` or ``TypeError`` on a value it
-        cannot convert, so the caller can reject that row.
+        A converter that raises ``ValueError`` on a value it cannot store exactly.
 
     Raises:
         ValueError: ``feed_type`` is not one of :data:`FEED_TYPES`.
     """
-    try:
-        return _CONVERTERS[feed_type]
-    except KeyError:
-        raise ValueError(
-            f"unknown feed type {feed_type!r}; use one of {', '.join(FEED_TYPES)}"
-        ) from None
+    from core.values import _BY_FEED_TYPE
+
+    if feed_type not in _BY_FEED_TYPE:
+        raise ValueError(f"unknown feed type {feed_type!r}; use one of {', '.join(FEED_TYPES)}")
+    convert = _BY_FEED_TYPE[feed_type]
+    return lambda value: None if value is None else convert(value)

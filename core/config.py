@@ -236,6 +236,8 @@ def _each_named(root: _Reader, section: str, build: Callable[[_Reader, str], Any
             root.validation.errors.append(f"{path}: {problem}")
             continue
         known = _KNOWN_KEYS[section]
+        if section == "feeds" and isinstance(body, dict) and READ_ONLY_FEED_KEY in body:
+            body = {key: item for key, item in body.items() if key != READ_ONLY_FEED_KEY}
         reader = _Reader(root.validation, path, body, known)
         if not reader.data:
             continue
@@ -564,6 +566,8 @@ def _json_type(value: Any) -> str:
     return "an object"
 
 
+READ_ONLY_FEED_KEY = "column-names"
+"""Written by ``courier export`` (source column → domain column, for renamed columns); ignored on apply."""
 _ENTITY_KEYS = ("object/type", "object/file-pattern", "object/land-as", "object/optional")
 _LAND_AS_KEYS = ("file/tag", "file/content-type", "file/header-rows", "file/separator", "file/quote")
 _GROUP_COURIER_KEYS = ("courier", "wait", "offset", "notify-when-missing", "stop-when-missing")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,14 +26,20 @@ MAX_REJECT_REASONS = 5
 
 @dataclass(frozen=True)
 class DecodeSpec:
-    """What a decoder needs to know about the feed (picklable)."""
+    """What a decoder needs to know about the feed (picklable).
+
+    The value rules themselves are in :mod:`core.values`; this carries their inputs.
+    """
 
     primary_key: tuple[str, ...]
     last_updated: str | None
     declared_types: dict[str, str] = field(default_factory=dict)
-    """Lower-cased field name → feed type, for fields the feed declares."""
+    """Field name → feed type, for fields the feed declares (exact name; a unique case-insensitive match counts)."""
     required: frozenset[str] = frozenset()
-    """Lower-cased names of fields that must have a value; rows without one are rejected."""
+    """Names of fields that must have a value; rows without one are rejected."""
+    table_types: dict[str, str] = field(default_factory=dict)
+    """Source column → feed type the run fixed for it: the domain table's column type, or the first
+    file's. A later file whose type drifted is converted to it exactly or its rows are rejected."""
 
 
 @dataclass(frozen=True)
@@ -52,19 +58,32 @@ class DecodeJob:
 
 @dataclass
 class FileStarted:
-    """A file's columns (its own schema order) and their feed types."""
+    """A file's columns (its own schema order) and how each is stored (from its :class:`~core.values.FilePlan`)."""
 
     index: int
     columns: list[str]
+    """Source column names, exactly as the file spells them."""
     types: list[str]
+    """Feed type of each column."""
+    storage: list[str] = field(default_factory=list)
+    """SQLite declared type for each column, should it be created."""
+    kinds: list[str] = field(default_factory=list)
+    """The file's own type for each column (Avro type or logical type; ``string`` for CSV)."""
+    origins: list[str] = field(default_factory=list)
+    """Where each feed type came from (:data:`core.values.ORIGINS`)."""
+
+
+Reject = tuple[int, str | None, str, str]
+"""A rejected row: (row number in its file from 1, key as text or ``None``, source column or '', reason)."""
 
 
 @dataclass
 class RowsDecoded:
-    """A batch of converted rows: the file's columns, then ``_pk`` and ``_updated``."""
+    """A batch of converted rows: the file's columns, then ``_pk`` and ``_updated``; and the rows rejected."""
 
     index: int
     rows: list[tuple[Any, ...]]
+    rejects: list[Reject] = field(default_factory=list)
 
 
 @dataclass
@@ -222,161 +241,125 @@ def decode_file(index: int, job: DecodeJob, spec: DecodeSpec,
                 shard: tuple[int, int] | None = None) -> Iterator[DecodeEvent]:
     """Decode one file; a read failure ends it with a :class:`FileFailed` event.
 
-    With ``shard=(worker, workers)`` only that decoder's chunks of an Avro file are
-    decoded, and every one of them is reported, even when all its rows were rejected.
+    Each row goes through the file's :class:`~core.values.FilePlan`: a value that cannot
+    be stored exactly rejects its row (reported in :attr:`RowsDecoded.rejects`), never
+    the file. With ``shard=(worker, workers)`` only that decoder's chunks of an Avro file
+    are decoded, and every one of them is reported, even when all its rows were rejected.
     """
     from core.errors import CourierError
+    from core.values import ValueRejected, find_field
 
     try:
-        columns, types, batches = _open(job, spec, shard)
+        fields, batches = _open(job, shard)
     except CourierError as error:
         yield FileFailed(index, str(error))
         return
-    lowered = [column.lower() for column in columns]
-    missing = [key for key in spec.primary_key if key.lower() not in lowered]
+    columns = [source.name for source in fields]
+    missing = [key for key in spec.primary_key if find_field(columns, key) is None]
     if missing:
         yield FileFailed(index, f"{job.label}: primary key field{'s' if len(missing) > 1 else ''} "
                          f"{', '.join(missing)} not in the file (columns: {', '.join(columns[:12])}"
                          f"{'…' if len(columns) > 12 else ''}); fix the feed's primary key")
         return
-    if spec.last_updated and spec.last_updated.lower() not in lowered:
+    if spec.last_updated and find_field(columns, spec.last_updated) is None:
         yield FileFailed(index, f"{job.label}: last-updated field {spec.last_updated} is not in the file; "
                          "pick another field or generate an updated field")
         return
-    yield FileStarted(index, columns, types)
-    convert_row = _row_converter(columns, types, batches.native)
-    key_positions = [lowered.index(key.lower()) for key in spec.primary_key]
-    updated_position = lowered.index(spec.last_updated.lower()) if spec.last_updated else None
-    required_positions = [(position, columns[position]) for position, name in enumerate(lowered)
-                          if name in spec.required]
+    plan = file_plan(fields, spec)
+    yield FileStarted(index, columns, [c.feed_type for c in plan.columns], [c.storage for c in plan.columns],
+                      [c.kind for c in plan.columns], [c.origin for c in plan.columns])
+    convert_row = plan.convert_row
+    make_key = plan.key
+    updated_position = find_field(columns, spec.last_updated) if spec.last_updated else None
     rows_read = rows_rejected = 0
     reasons: list[str] = []
     try:
-        for first_row, batch in batches:
+        for first_row, batch, dirty in batches:
             out: list[tuple[Any, ...]] = []
+            rejects: list[Reject] = []
             append = out.append
             for offset, raw in enumerate(batch, first_row + 1):
                 rows_read += 1
                 try:
-                    values = convert_row(raw) if convert_row is not None else raw
-                    for position, name in required_positions:
-                        if values[position] is None or values[position] == "":
-                            raise ValueError(f"required field {name} is empty")
-                    if len(key_positions) == 1:
-                        pk = values[key_positions[0]]
-                        if pk is None or pk == "":
-                            raise ValueError(f"primary key {spec.primary_key[0]} is empty")
-                    else:
-                        parts = [values[position] for position in key_positions]
-                        if any(part is None or part == "" for part in parts):
-                            raise ValueError(f"primary key {', '.join(spec.primary_key)} is incomplete")
-                        pk = json.dumps(parts)
+                    values = convert_row(raw, dirty)
+                    pk = make_key(values)
                     updated = job.order_key if updated_position is None else values[updated_position]
-                except (ValueError, TypeError, ArithmeticError) as error:
+                except ValueRejected as error:
                     rows_rejected += 1
+                    rejects.append((offset, plan.key_text(raw), error.column, error.reason))
                     if len(reasons) < MAX_REJECT_REASONS:
                         reasons.append(f"{job.label} row {offset}: {error}")
                     continue
                 append((*values, pk, updated))
-            if out or shard is not None:
-                yield RowsDecoded(index, out)
+            if out or rejects or shard is not None:
+                yield RowsDecoded(index, out, rejects)
     except CourierError as error:
         yield FileFailed(index, str(error))
         return
     yield FileDecoded(index, rows_read, rows_rejected, reasons)
 
 
-_NATIVE = {"long": "Integer", "int": "Integer", "double": "Float", "float": "Float", "string": "String"}
-"""Avro types whose decoded values are already what the feed type stores."""
+def file_plan(fields: list[Any], spec: DecodeSpec) -> Any:
+    """The :class:`~core.values.FilePlan` of a file with these fields under a feed's spec."""
+    from core.values import plan_file
+
+    return plan_file(fields, declared=spec.declared_types, table_types=spec.table_types,
+                     primary_key=spec.primary_key, required=spec.required)
 
 
-Batches = Iterator[tuple[int, list[tuple[Any, ...]]]]
-"""``(number of the batch's first row from 0, rows)`` in file order."""
+Batches = Iterator[tuple[int, list[tuple[Any, ...]], bool]]
+"""``(number of the batch's first row from 0, raw rows, dirty)`` in file order; ``dirty``: check text."""
 
 
-class _MarkedBatches:
-    """Batches plus which columns arrive already in their stored form (no conversion needed)."""
-
-    def __init__(self, batches: Batches, native: list[bool] | None = None) -> None:
-        self.batches = batches
-        self.native = native
-
-    def __iter__(self) -> Batches:
-        return self.batches
-
-
-def _numbered(batches: Iterator[list[tuple[Any, ...]]]) -> Batches:
+def _numbered(batches: Iterator[list[tuple[Any, ...]]], dirty: bool) -> Batches:
     seen = 0
     for batch in batches:
-        yield seen, batch
+        yield seen, batch, dirty
         seen += len(batch)
 
 
-def _row_converter(columns: list[str], types: list[str],
-                   native: list[bool] | None = None) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
-    from core.avro import converter_for
+def source_fields(job: DecodeJob) -> list[Any]:
+    """A file's columns as :class:`~core.values.SourceField` (header only for Avro and CSV).
 
-    native = native or [False] * len(types)
-    converters = [converter_for(kind) for kind in types]
-    active = [(position, convert) for position, (kind, convert) in enumerate(zip(types, converters))
-              if kind != "String" and not native[position]]
-    string_positions = [position for position, kind in enumerate(types) if kind == "String" and not native[position]]
-    to_string = converter_for("String")
-    if not active and not string_positions:
-        return None
-
-    def convert(raw: tuple[Any, ...]) -> tuple[Any, ...]:
-        values = list(raw)
-        for position, converter in active:
-            value = values[position]
-            if value is not None:
-                try:
-                    values[position] = converter(value)
-                except (ValueError, TypeError, ArithmeticError) as error:
-                    raise ValueError(f"{columns[position]}: {error}") from None
-        for position in string_positions:
-            value = values[position]
-            if value is not None and type(value) is not str:
-                values[position] = to_string(value)
-        return tuple(values)
-
-    return convert
+    Raises:
+        CourierError: the file cannot be read.
+    """
+    return _open(job, None, header_only=True)[0]
 
 
-def _open(job: DecodeJob, spec: DecodeSpec,
-          shard: tuple[int, int] | None = None) -> tuple[list[str], list[str], _MarkedBatches]:
+def _open(job: DecodeJob, shard: tuple[int, int] | None = None,
+          header_only: bool = False) -> tuple[list[Any], Batches]:
     if job.content_type == "application/avro":
-        from core.avro import inspect_file, iter_batches, iter_chunks
+        from core.avro import inspect_file, iter_chunks
 
         info = inspect_file(job.path)
-        columns = [f.name for f in info.fields]
-        types = [spec.declared_types.get(f.name.lower(), f.feed_type) for f in info.fields]
-        native = [_NATIVE.get(f.avro_type) == kind for f, kind in zip(info.fields, types)]
-        if shard is not None:
-            return columns, types, _MarkedBatches(iter_chunks(job.path, columns, BATCH_ROWS, *shard), native)
-        return columns, types, _MarkedBatches(_numbered(iter_batches(job.path, columns, BATCH_ROWS)), native)
+        fields = [f.source() for f in info.fields]
+        if header_only:
+            return fields, iter(())
+        worker, workers = shard if shard is not None else (0, 1)
+        return fields, iter_chunks(job.path, [f.name for f in fields], BATCH_ROWS, worker, workers)
     if job.content_type == "text/csv":
-        columns, types, rows = _open_csv(job, spec)
-        return columns, types, _MarkedBatches(_numbered(rows))
+        return _open_csv(job, header_only)
     if job.content_type == "application/x-ndjson":
-        columns, types, rows = _open_ndjson(job, spec)
-        return columns, types, _MarkedBatches(_numbered(rows))
+        return _open_ndjson(job)
     from core.errors import AvroError
 
     raise AvroError(f"{job.label}: content type {job.content_type} cannot be loaded")
 
 
-def _open_csv(job: DecodeJob, spec: DecodeSpec) -> tuple[list[str], list[str], Iterator[list[tuple[Any, ...]]]]:
+def _open_csv(job: DecodeJob, header_only: bool = False) -> tuple[list[Any], Batches]:
     from core.errors import AvroError
+    from core.values import SourceField
 
     try:
-        handle = open(job.path, newline="", encoding="utf-8-sig")
+        # surrogateescape: a cell that is not UTF-8 rejects its row (checked per row), not the file.
+        handle = open(job.path, newline="", encoding="utf-8-sig", errors="surrogateescape")
         reader = csv.reader(handle, delimiter=job.separator or ",", quotechar=job.quote or '"')
         header_rows = 1 if job.header_rows is None else job.header_rows
         header: list[str] = []
         for _ in range(header_rows):
             header = next(reader, [])
-    except (OSError, csv.Error, UnicodeDecodeError) as error:
+    except (OSError, csv.Error) as error:
         raise AvroError(f"{job.label}: not a readable CSV file ({error})") from error
     if not header:
         first = next(reader, None)
@@ -385,7 +368,10 @@ def _open_csv(job: DecodeJob, spec: DecodeSpec) -> tuple[list[str], list[str], I
         pending = [first] if first else []
     else:
         pending = []
-    types = [spec.declared_types.get(name.lower(), "String") for name in header]
+    fields = [SourceField(name, "string", "csv") for name in header]
+    if header_only:
+        handle.close()
+        return fields, iter(())
 
     def batches() -> Iterator[list[tuple[Any, ...]]]:
         try:
@@ -399,34 +385,34 @@ def _open_csv(job: DecodeJob, spec: DecodeSpec) -> tuple[list[str], list[str], I
                     batch = []
             if batch:
                 yield batch
-        except (csv.Error, UnicodeDecodeError) as error:
+        except csv.Error as error:
             raise AvroError(f"{job.label}: not a readable CSV file ({error})") from error
         finally:
             handle.close()
 
-    return header, types, batches()
+    return fields, _numbered(batches(), True)
 
 
-def _open_ndjson(job: DecodeJob, spec: DecodeSpec) -> tuple[list[str], list[str], Iterator[list[tuple[Any, ...]]]]:
+def _open_ndjson(job: DecodeJob) -> tuple[list[Any], Batches]:
     from core.errors import AvroError
+    from core.values import SourceField
 
     columns: dict[str, None] = {}
     try:
-        with open(job.path, encoding="utf-8") as handle:
+        with open(job.path, encoding="utf-8", errors="surrogateescape") as handle:
             for number, line in enumerate(handle, 1):
                 if line.strip():
                     record = json.loads(line)
                     if not isinstance(record, dict):
                         raise ValueError(f"line {number} is not a JSON object")
                     columns.update(dict.fromkeys(record))
-    except (OSError, ValueError, UnicodeDecodeError) as error:
+    except (OSError, ValueError) as error:
         raise AvroError(f"{job.label}: not a readable NDJSON file ({error})") from error
     names = list(columns)
-    types = [spec.declared_types.get(name.lower(), "String") for name in names]
 
     def batches() -> Iterator[list[tuple[Any, ...]]]:
         batch: list[tuple[Any, ...]] = []
-        with open(job.path, encoding="utf-8") as handle:
+        with open(job.path, encoding="utf-8", errors="surrogateescape") as handle:
             for line in handle:
                 if line.strip():
                     record = json.loads(line)
@@ -437,4 +423,4 @@ def _open_ndjson(job: DecodeJob, spec: DecodeSpec) -> tuple[list[str], list[str]
         if batch:
             yield batch
 
-    return names, types, batches()
+    return [SourceField(name, "json", "json") for name in names], _numbered(batches(), True)

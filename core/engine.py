@@ -839,3 +839,68 @@ def table_rows(db_path: Path, table: str, *, where: str | None = None, columns: 
         raise FilterError(f'There is no column "{missing[0]}" in {table} (columns: {", ".join(known)})')
     positions = [page.columns.index(name) for name in columns]
     return list(columns), [tuple(row[p] for p in positions) for row in page.rows]
+# --- values (issue 9) -------------------------------------------------------------------------
+
+REJECT_COLUMNS = ["run", "table", "file", "row", "key", "column", "reason"]
+"""The columns :func:`rejected_rows` returns, in order."""
+
+
+def rejected_rows(db_path: DbPath | None, run_id: int | None = None,
+                  limit: int = 1000) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The rows a run rejected because a value could not be stored exactly, in the order found.
+
+    Args:
+        db_path: The Courier database (``None``: the default one).
+        run_id: The run (a group run includes its couriers' runs); ``None``: the latest run
+            that rejected any row.
+        limit: The most rows to return.
+
+    Returns:
+        :data:`REJECT_COLUMNS` and rows of (run ID, domain table, file, row number in the file
+        from 1, key as text or ``None``, source column or ``''``, reason).
+
+    Raises:
+        NotFoundError: there is no such run.
+    """
+    from core.store import open_store
+
+    store = open_store(db_path)
+    try:
+        if run_id is None:
+            found = store.query("SELECT MAX(run_id) AS id FROM rejected_rows")
+            run_id = found[0]["id"] if found and found[0]["id"] is not None else None
+            if run_id is None:
+                return list(REJECT_COLUMNS), []
+        elif not store.query("SELECT 1 FROM runs WHERE id = ?", (run_id,)):
+            raise NotFoundError(f"There is no run {run_id} (see courier runs)")
+        rows = store.execute(
+            "SELECT run_id, table_name, file, position, key, column_name, reason FROM rejected_rows "
+            "WHERE run_id = ? OR run_id IN (SELECT id FROM runs WHERE parent_id = ?) ORDER BY id LIMIT ?",
+            (run_id, run_id, limit)).fetchall()
+        return list(REJECT_COLUMNS), [tuple(row) for row in rows]
+    finally:
+        store.close()
+
+
+def column_names(db_path: DbPath | None, table: str) -> dict[str, str]:
+    """Source columns a domain table stores under another name (case twins, reserved names).
+
+    Returns:
+        Source column name → domain column name, only for names that differ.
+    """
+    from core.ingest import renamed_columns
+    from core.store import open_store
+
+    store = open_store(db_path)
+    try:
+        return renamed_columns(store, table)
+    finally:
+        store.close()
+
+
+def field_columns(db_path: DbPath, table: str, names: list[str]) -> dict[str, str]:
+    """The domain-table column each field is (or will be) stored in (:func:`core.values.assign_columns`)."""
+    from core.feeds import field_columns as columns_of
+
+    with _store(db_path) as store:
+        return columns_of(store, table, names)

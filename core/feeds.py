@@ -29,6 +29,38 @@ def effective_fields(feed: Feed, landed: Any | None) -> list[FeedField]:
     return fields
 
 
+def field_origins(feed: Feed | None, fields: list[FeedField], landed: Any | None) -> dict[str, str]:
+    """Where each field's type comes from, as the feed editor shows it (:data:`core.values.ORIGINS`).
+
+    ``declared`` when the feed sets a type other than the one the sample file gives (or the
+    field is not in the sample); otherwise the sample's own origin: ``logical type``,
+    ``Avro type`` or ``Heap column`` (``file`` for CSV and NDJSON columns).
+    """
+    sample = {item["name"]: item for item in (landed.fields if landed is not None else [])}
+    origins: dict[str, str] = {}
+    for item in fields:
+        inferred = sample.get(item.name)
+        if inferred is None or inferred.get("feed_type", "String") != item.type:
+            origins[item.name] = "declared"
+        else:
+            avro = landed is None or landed.content_type == "application/avro"
+            origins[item.name] = inferred.get("origin") or ("Avro type" if avro else "file")
+    return origins
+
+
+def field_columns(store: Store, table: str, names: list[str]) -> dict[str, str]:
+    """The domain-table column each field is (or will be) stored in, by the naming rules of :mod:`core.values`."""
+    from core.ingest import column_mapping
+    from core.load import table_columns
+    from core.values import assign_columns
+
+    mapping = column_mapping(store, table)
+    explained = set(mapping.names.values())
+    existing = [name for name, _ in table_columns(store, table) if name not in explained
+                and name not in ("_pk", "_updated")]
+    return assign_columns(names, mapping.names, existing)
+
+
 def order_key(landed: Any) -> str:
     """The generated ``_updated`` value for rows of a landed file: later files sort later."""
     if landed.dump_id is not None:
@@ -37,27 +69,44 @@ def order_key(landed: Any) -> str:
 
 
 def view_landed_file(store: Store, file_id: int, limit: int = 200) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """A sample file's column names and up to ``limit`` rows."""
-    from core.avro import read_rows
+    """A sample file's column names and up to ``limit`` rows, as a domain table would store them.
+
+    The values go through the same rules as a load (:mod:`core.values`), so the sample
+    view, the domain table and its CSV export agree value for value; rows a load would
+    reject are left out (a run lists them with their reasons).
+    """
+    from core.decode import DecodeJob, DecodeSpec, FileFailed, FileStarted, RowsDecoded, decode_file
 
     landed = landed_file(store, file_id)
     if not Path(landed.local_path).exists():
         raise CourierError(f"The landed copy of {landed.key} is gone from the cache; run the courier again to land it")
-    if landed.content_type != "application/avro":
-        from core.decode import DecodeJob, DecodeSpec, FileStarted, RowsDecoded, decode_file
-
-        columns: list[str] = []
-        rows: list[tuple[Any, ...]] = []
-        for event in decode_file(0, DecodeJob(landed.local_path, landed.content_type, "", landed.name),
-                                 DecodeSpec(primary_key=(), last_updated=None)):
+    columns: list[str] = []
+    rows: list[tuple[Any, ...]] = []
+    events = decode_file(0, DecodeJob(landed.local_path, landed.content_type, "", landed.name,
+                                      header_rows=landed_header_rows(store, landed)),
+                         DecodeSpec(primary_key=(), last_updated=None))
+    try:
+        for event in events:
+            if isinstance(event, FileFailed):
+                raise CourierError(event.message)
             if isinstance(event, FileStarted):
                 columns = event.columns
             elif isinstance(event, RowsDecoded):
                 rows.extend(row[: len(columns)] for row in event.rows[: limit - len(rows)])
                 if len(rows) >= limit:
                     break
-        return columns, rows
-    return read_rows(landed.local_path, limit=limit)
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
+    return columns, rows
+
+
+def landed_header_rows(store: Store, landed: Any) -> int | None:
+    """The ``file/header-rows`` of the entity a CSV file was landed as (``None``: the default)."""
+    found = store.query("SELECT header_rows FROM entities WHERE courier = ? AND tag = ? ORDER BY position LIMIT 1",
+                        (landed.courier, landed.tag))
+    return found[0]["header_rows"] if found else None
 
 
 def landed_file(store: Store, file_id: int) -> Any:

@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from typing import Any
 
-from core.decode import DecodeJob, DecodeSpec, FileDecoded, FileFailed, FileStarted, RowsDecoded, decode_files
+from core.decode import (DecodeJob, DecodeSpec, FileDecoded, FileFailed, FileStarted, Reject, RowsDecoded,
+                         decode_files)
 from core.errors import CourierError
 from core.identity import is_migrations_table, rebuild_identity
-from core.load import LoadCounts, TableWriter, record_table_load, rejected_share_exceeded
+from core.load import LoadCounts, TableWriter, record_table_load, rejected_share_exceeded, table_columns
 from core.models import Feed
 from core.store import Store, utc_now
 
@@ -89,12 +91,124 @@ class _FileState:
     columns: list[str] = field(default_factory=list)
 
 
-def decode_spec(feed: Feed) -> DecodeSpec:
-    """The decoder's view of a feed."""
-    declared = {f.name.lower(): f.type for f in feed.fields or ()}
-    required = frozenset(f.name.lower() for f in feed.fields or () if f.required)
+def decode_spec(feed: Feed, table_types: dict[str, str] | None = None) -> DecodeSpec:
+    """The decoder's view of a feed (and of the types a run fixed for its columns)."""
+    declared = {f.name: f.type for f in feed.fields or ()}
+    required = frozenset(f.name for f in feed.fields or () if f.required)
     return DecodeSpec(primary_key=tuple(feed.primary_key), last_updated=feed.last_updated,
-                      declared_types=declared, required=required)
+                      declared_types=declared, required=required, table_types=dict(table_types or {}))
+
+
+@dataclass
+class ColumnMapping:
+    """A domain table's source-column → column names and types, as stored in ``domain_columns``."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)
+    """Source column → the feed type its domain column holds."""
+    kinds: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Source column → (the file type it last arrived as, that file)."""
+
+
+def column_mapping(store: Store, table: str) -> ColumnMapping:
+    """The stored column names and types of a domain table (empty for a new table)."""
+    mapping = ColumnMapping()
+    for row in store.query("SELECT source_name, column_name, feed_type, source_type, source_file "
+                           "FROM domain_columns WHERE table_name = ? ORDER BY rowid", (table,)):
+        mapping.names[row["source_name"]] = row["column_name"]
+        mapping.types[row["source_name"]] = row["feed_type"]
+        if row["source_type"]:
+            mapping.kinds[row["source_name"]] = (row["source_type"], row["source_file"])
+    return mapping
+
+
+def renamed_columns(store: Store, table: str) -> dict[str, str]:
+    """Source columns a domain table stores under another name (case twins, reserved names)."""
+    return {source: column for source, column in column_mapping(store, table).names.items() if source != column}
+
+
+@dataclass
+class _RunPlan:
+    spec: DecodeSpec
+    names: dict[str, str]
+    warnings: list[tuple[str, str | None]]
+    """(message, file) warnings to log before loading."""
+
+
+def _plan_run(store: Store, feed: Feed, writer: TableWriter, jobs: list[DecodeJob]) -> _RunPlan:
+    """Read every file's header, fix each column's name and type for the run, and find type drift."""
+    from core.decode import source_fields
+    from core.values import assign_columns, choose_type, feed_type_of_storage, lookup
+
+    mapping = column_mapping(store, feed.table_name)
+    storage = dict(table_columns(store, feed.table_name)) if writer.columns else {}
+    explained = set(mapping.names.values())
+    unexplained = [name for name in writer.columns if name not in explained]
+    declared = {f.name: f.type for f in feed.fields or ()}
+    files: list[tuple[DecodeJob, list[Any]]] = []
+    for job in jobs:
+        try:
+            files.append((job, source_fields(job)))
+        except CourierError:
+            continue  # its decoder reports the failure when its turn comes
+    order = list(dict.fromkeys(source.name for _, fields in files for source in fields))
+    names = assign_columns(order, mapping.names, unexplained)
+    table_types: dict[str, str] = {}
+    for source, column in names.items():
+        if source in mapping.types:
+            table_types[source] = mapping.types[source]
+        elif column in storage:
+            table_types[source] = feed_type_of_storage(storage[column])
+    warnings: list[tuple[str, str | None]] = []
+    last = dict(mapping.kinds)
+    for job, fields in files:
+        for source in fields:
+            if source.name not in table_types:
+                table_types[source.name] = choose_type(source, lookup(declared, source.name)).feed_type
+            before = last.get(source.name)
+            if before is not None and before[0] != source.kind and "null" not in (before[0], source.kind):
+                target = lookup(declared, source.name) or table_types[source.name]
+                warnings.append((f"Type drift in {feed.table_name}: column {source.name} is {before[0]} in "
+                                 f"{before[1]} but {source.kind} in {job.label}; its values are stored as "
+                                 f"{target} where that loses nothing, and other rows are rejected", job.label))
+            last[source.name] = (source.kind, job.label)
+    for source, column in names.items():
+        if source not in mapping.names and source != column:
+            warnings.append((f"Column {source} of {feed.table_name} is stored as {column}, because "
+                             f"{_collision(source, names)}", None))
+    return _RunPlan(decode_spec(feed, table_types), names, warnings)
+
+
+def _collision(source: str, names: dict[str, str]) -> str:
+    from core.values import RESERVED_COLUMNS
+
+    if source.lower() in {name.lower() for name in RESERVED_COLUMNS}:
+        return f"{source} is reserved (Courier's _pk and _updated, SQLite's rowid, oid and _rowid_)"
+    twins = [other for other in names if other != source and other.lower() == source.lower()]
+    return (f"SQLite column names ignore case and {', '.join(twins)} came first" if twins
+            else "its name was taken")
+
+
+def _record_columns(store: Store, table: str, plan: _RunPlan, decoded: FileStarted, label: str) -> None:
+    """Remember each source column's domain name, feed type, and the type and file it last came in."""
+    store.conn.executemany(
+        "INSERT INTO domain_columns (table_name, source_name, column_name, feed_type, source_type, source_file) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (table_name, source_name) DO UPDATE SET "
+        "feed_type = excluded.feed_type, source_type = excluded.source_type, source_file = excluded.source_file",
+        [(table, source, plan.names.get(source, source), kind, file_kind, label)
+         for source, kind, file_kind in zip(decoded.columns, decoded.types, decoded.kinds or decoded.types)])
+
+
+KEEP_REJECTS = 10_000
+"""Rejected rows kept per unit when the unit itself is rolled back (the threshold was exceeded)."""
+
+
+def _write_rejects(store: Store, run_id: int | None, table: str, file: str, rejects: list[Reject]) -> None:
+    at = utc_now()
+    store.conn.executemany(
+        "INSERT INTO rejected_rows (run_id, table_name, file, position, key, column_name, reason, at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(run_id, table, file, position, key, column, reason, at) for position, key, column, reason in rejects])
 
 
 def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHooks,
@@ -112,8 +226,13 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
     if not flat:
         return totals
     writer = TableWriter(store, feed.table_name)
-    spec = decode_spec(feed)
+    plan = _plan_run(store, feed, writer, [state.file.job for state in flat])
+    for message, file in plan.warnings:
+        hooks.event("Loading data", message, "warning", file)
+    spec = plan.spec
     unit_counts = LoadCounts()
+    unit_rejects: list[tuple[str, list[Reject]]] = []
+    kept = 0
     stack: ExitStack | None = None
     current_unit = -1
     file_count = len(flat)
@@ -129,11 +248,14 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
                     stack = ExitStack()
                     stack.enter_context(store.atomic())
                     unit_counts = LoadCounts()
+                    unit_rejects, kept = [], 0
                     if unit.truncate_first:
                         writer.truncate()
                         hooks.event("Loading data", f"Emptied {feed.table_name} before loading", "info", None)
                 known = {name.lower() for name in writer.columns}
-                state.columns = writer.prepare(decoded.columns, decoded.types)
+                state.columns = writer.prepare([plan.names.get(name, name) for name in decoded.columns],
+                                               decoded.types, decoded.storage or None)
+                _record_columns(store, feed.table_name, plan, decoded, state.file.key or state.file.job.label)
                 added = [name for name in state.columns if name.lower() not in known]
                 if known and added:
                     hooks.event("Loading data", f"Schema change: added column{'s' if len(added) > 1 else ''} "
@@ -143,7 +265,13 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
             elif isinstance(decoded, RowsDecoded):
                 if hooks.should_stop():
                     raise RunStopped()
-                inserted, updated = writer.upsert(state.columns, decoded.rows)
+                if decoded.rejects:
+                    where = state.file.key or state.file.job.label
+                    _write_rejects(store, hooks.run_id, feed.table_name, where, decoded.rejects)
+                    if kept < KEEP_REJECTS:
+                        unit_rejects.append((where, decoded.rejects[:KEEP_REJECTS - kept]))
+                        kept += len(unit_rejects[-1][1])
+                inserted, updated = writer.upsert(state.columns, decoded.rows) if decoded.rows else (0, 0)
                 unit_counts.rows_inserted += inserted
                 unit_counts.rows_updated += updated
                 rows_done += len(decoded.rows)
@@ -172,10 +300,18 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
                     if rejected_share_exceeded(unit_counts.rows_read, unit_counts.rows_rejected,
                                                feed.error_threshold):
                         reasons = "; ".join(unit_counts.reject_reasons[:2])
-                        raise LoadRejected(
+                        error = LoadRejected(
                             f"{feed.table_name}: {unit_counts.rows_rejected:,} of {unit_counts.rows_read:,} rows "
                             f"rejected, more than the feed's {feed.error_threshold}% error threshold "
                             f"({reasons}); the table was left as it was")
+                        # The unit rolls back, but its rejected rows must stay visible: write them after.
+                        assert stack is not None
+                        stack.__exit__(LoadRejected, error, None)
+                        stack = None
+                        with store.atomic():
+                            for where, rejects in unit_rejects:
+                                _write_rejects(store, hooks.run_id, feed.table_name, where, rejects)
+                        raise error
                     if is_migrations_table(state.columns):
                         rebuild_identity(store, feed.source, feed.table_name)
                     record_table_load(store, feed.table_name, feed.id, hooks.run_id)

@@ -98,15 +98,15 @@ def _describe_landed(path: Path, content_type: str) -> tuple[list[dict[str, Any]
             info = inspect_file(path, count_rows=True)
         except CourierError:
             return [], None
-        return ([{"name": f.name, "avro_type": f.avro_type, "nullable": f.nullable, "feed_type": f.feed_type}
-                 for f in info.fields], info.row_count)
+        return ([{"name": f.name, "avro_type": f.avro_type, "nullable": f.nullable, "feed_type": f.feed_type,
+                  "origin": f.origin} for f in info.fields], info.row_count)
     from core.decode import DecodeJob, DecodeSpec, FileDecoded, FileStarted, decode_file
 
     fields: list[dict[str, Any]] = []
     rows: int | None = None
     for event in decode_file(0, DecodeJob(str(path), content_type, "", path.name), DecodeSpec((), None)):
         if isinstance(event, FileStarted):
-            fields = [{"name": name, "avro_type": "string", "nullable": True, "feed_type": kind}
+            fields = [{"name": name, "avro_type": "string", "nullable": True, "feed_type": kind, "origin": "file"}
                       for name, kind in zip(event.columns, event.types)]
         elif isinstance(event, FileDecoded):
             rows = event.rows_read

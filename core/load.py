@@ -86,15 +86,17 @@ class TableWriter:
                              if name not in (PK_COLUMN, GENERATED_UPDATED)]
         return self._columns
 
-    def prepare(self, columns: list[str], types: list[str]) -> list[str]:
+    def prepare(self, columns: list[str], types: list[str], storage: list[str] | None = None) -> list[str]:
         """Create the table or add missing columns; return the table's names for ``columns``.
 
-        Column names match case-insensitively: the table keeps the casing it first saw.
+        ``columns`` are domain-column names (already distinct ignoring case, see
+        :func:`core.values.assign_columns`); a new column gets ``storage``'s SQLite type
+        if given, else the one for its feed type in ``types``.
         """
+        declared = storage if storage is not None else [SQLITE_TYPES.get(kind, "TEXT") for kind in types]
         if not table_exists(self.store, self.table):
             definitions = [f"{quote_identifier(PK_COLUMN)} NOT NULL"]
-            definitions += [f"{quote_identifier(name)} {SQLITE_TYPES.get(kind, 'TEXT')}"
-                            for name, kind in zip(columns, types)]
+            definitions += [f"{quote_identifier(name)} {kind}".rstrip() for name, kind in zip(columns, declared)]
             definitions.append(quote_identifier(GENERATED_UPDATED))
             self.store.execute(f"CREATE TABLE {self.quoted} ({', '.join(definitions)})")
             self.store.execute(f"CREATE UNIQUE INDEX {quote_identifier(self.table + ':_pk')} "
@@ -102,15 +104,19 @@ class TableWriter:
             self._columns = list(columns)
             self._statements.clear()
             return list(columns)
+        present = set(self.columns)
         existing = {name.lower(): name for name in self.columns}
         resolved: list[str] = []
-        for name, kind in zip(columns, types):
+        for name, kind in zip(columns, declared):
+            if name in present:
+                resolved.append(name)
+                continue
             if name.lower() in existing:
                 resolved.append(existing[name.lower()])
                 continue
-            self.store.execute(f"ALTER TABLE {self.quoted} ADD COLUMN {quote_identifier(name)} "
-                               f"{SQLITE_TYPES.get(kind, 'TEXT')}")
+            self.store.execute(f"ALTER TABLE {self.quoted} ADD COLUMN {quote_identifier(name)} {kind}".rstrip())
             self.columns.append(name)
+            present.add(name)
             existing[name.lower()] = name
             self._statements.clear()
             resolved.append(name)

@@ -196,6 +196,34 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        9,
+        "rejected rows and the source-column to domain-column names of each domain table",
+        """
+        CREATE TABLE rejected_rows (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id INTEGER,
+            table_name TEXT NOT NULL,
+            file TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            key TEXT,
+            column_name TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX rejected_rows_by_run ON rejected_rows (run_id, id);
+        CREATE INDEX rejected_rows_by_table ON rejected_rows (table_name, id);
+        CREATE TABLE domain_columns (
+            table_name TEXT NOT NULL,
+            source_name TEXT NOT NULL,
+            column_name TEXT NOT NULL,
+            feed_type TEXT NOT NULL,
+            source_type TEXT NOT NULL DEFAULT '',
+            source_file TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (table_name, source_name)
+        );
+        """,
+    ),
+    (
         15,
         "recent read-only queries of the table review's SQL pane",
         """

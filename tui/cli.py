@@ -22,6 +22,7 @@ from typing import Any
 
 from core import __version__, engine
 from core.errors import CourierError
+from tui.output import render
 
 
 class Exit(IntEnum):
@@ -141,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
                                   "schema and row count; --show ID prints a file's fields and rows.")
     samples.add_argument("courier", help="the courier's name")
     samples.add_argument("--show", type=int, metavar="ID", help="print this file's fields and up to 200 rows")
+    _format_argument(samples)
     samples.set_defaults(handler=_cmd_samples)
 
     tables = commands.add_parser("tables", help="domain tables with row counts and last load")
@@ -175,6 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
     _format_argument(query)
     query.set_defaults(handler=_cmd_query)
 
+    rejects = commands.add_parser("rejects", help="rows a run rejected: file, row, key, column and reason",
+                                  description="Print the rows a run rejected because a value could not be "
+                                  "stored exactly: the file, the row's position in it (from 1), its key when "
+                                  "readable, the column and the reason. Without RUN, the latest run's.")
+    rejects.add_argument("run_id", nargs="?", type=int, metavar="RUN", help="the run's ID (see courier runs)")
+    rejects.add_argument("--limit", type=int, default=1000, help="rows to print (default 1000)")
+    _format_argument(rejects)
+    rejects.set_defaults(handler=_cmd_rejects)
+
     demo = commands.add_parser("demo", help="try Courier on an embedded S3 with realistic Heap data",
                                description="Start a local S3 server with generated Heap Connect data, configure "
                                "couriers, feeds and a group for it in the demo database, and open the app. "
@@ -187,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _format_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "csv", "json", "jsonl"), default="table",
-                        help="table (default: NULL and '' told apart), csv, json or jsonl (values exact)")
+                        help="table (default: NULL and '' told apart, control characters escaped, wide values "
+                        "cut with …), csv, json or jsonl (exact values)")
 
 
 def _window_arguments(parser: argparse.ArgumentParser) -> None:
@@ -330,6 +342,11 @@ def _cmd_apply(args: argparse.Namespace) -> Exit:
 
 def _cmd_export(args: argparse.Namespace) -> Exit:
     document = engine.export_project(args.db_path)
+    # Read-only: where a case twin or reserved name is stored (apply accepts and ignores it).
+    for body in document.get("feeds", {}).values():
+        renamed = engine.column_names(args.db_path, f"{body['source']}:{body['name']}")
+        if renamed:
+            body["column-names"] = renamed
     print(json.dumps(document, indent=2))
     return EXIT_OK
 
@@ -542,13 +559,13 @@ def _cmd_samples(args: argparse.Namespace) -> Exit:
         raise UsageError(f'There is no courier named "{args.courier}"')
     if args.show is not None:
         item = engine.landed_file(args.db_path, args.show)
-        print(f"{item.key} ({item.tag}, {item.row_count if item.row_count is not None else '?'} rows)")
-        for field in item.fields:
-            print(f"  {field['name']:<28} {field.get('feed_type', ''):<9} {field.get('avro_type', '')}")
         columns, rows = engine.sample_rows(args.db_path, args.show)
-        print("\t".join(columns))
-        for row in rows:
-            print("\t".join("" if value is None else str(value) for value in row))
+        if args.format == "table":
+            print(f"{item.key} ({item.tag}, {item.row_count if item.row_count is not None else '?'} rows)")
+            for field in item.fields:
+                print(f"  {field['name']:<28} {field.get('feed_type', ''):<9} {field.get('avro_type', ''):<18} "
+                      f"{field.get('origin', '')}")
+        render(columns, rows, args.format, sys.stdout)
         return EXIT_OK
     files = engine.landed_files(args.db_path, args.courier)
     if not files:
@@ -634,6 +651,14 @@ def _cmd_query(args: argparse.Namespace) -> int:
     _print_rows(page.columns, page.rows, args.format)
     if page.has_after:
         print(f"courier: showing the first {args.limit:,} rows; pass --limit for more", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_rejects(args: argparse.Namespace) -> Exit:
+    if args.limit < 1:
+        raise UsageError("--limit must be 1 or more")
+    columns, rows = engine.rejected_rows(args.db_path, args.run_id, args.limit)
+    render(columns, rows, args.format, sys.stdout)
     return EXIT_OK
 
 

@@ -64,7 +64,7 @@ def test_parallel_decoding_matches_in_process_decoding(part_files: list[Path]) -
     assert parallel == inline
     assert len(inline["rows"]) == 3 * (9000 - 3)
     assert inline["done"][0][:2] == (9000, 3)
-    assert inline["done"][0][2] == [f"part-00000.avro row {n}: primary key event_id is empty" for n in (6, 4101, 9000)]
+    assert inline["done"][0][2] == [f"part-00000.avro row {n}: event_id: the primary key is empty" for n in (6, 4101, 9000)]
 
 
 def test_parallel_decoding_reports_a_corrupt_file(part_files: list[Path], tmp_path: Path) -> None:

@@ -352,8 +352,9 @@ def test_rows_over_the_error_threshold_fail_the_load_and_leave_the_table(thresho
     assert failed.status == "Failed"
     assert failed.message == (
         "Exports:Users: 3 of 200 rows rejected, more than the feed's 1% error threshold "
-        "(users-2026-11-25.avro row 1: customer_id: 'abc' is not a number; "
-        "users-2026-11-25.avro row 2: customer_id: 'abc' is not a number); the table was left as it was")
+        "(users-2026-11-25.avro row 1: customer_id: 'abc' is not an Integer written exactly "
+        "(digits, optional minus); users-2026-11-25.avro row 2: customer_id: 'abc' is not an Integer "
+        "written exactly (digits, optional minus)); the table was left as it was")
     assert table_dump(db, "Exports:Users") == before
     assert len(before) == 50
 
@@ -376,8 +377,9 @@ def test_rows_under_the_error_threshold_are_rejected_with_a_warning(threshold_db
     with Store(db) as store:
         warnings = [e.message for e in run_events(store, warned.id) if e.level == "warning"]
     assert warnings == [f"Exports:Users: {bad:,} row{'s' if bad != 1 else ''} rejected (users-2026-11-25.avro row 1: customer_id: "
-                        "'abc' is not a number" + ("; users-2026-11-25.avro row 2: customer_id: 'abc' is not a "
-                                                     "number)" if bad == 2 else ")")]
+                        "'abc' is not an Integer written exactly (digits, optional minus)" + (
+                            "; users-2026-11-25.avro row 2: customer_id: 'abc' is not an Integer written exactly "
+                            "(digits, optional minus))" if bad == 2 else ")")]
 
 
 # --- sample files and activation ----------------------------------------------------------------

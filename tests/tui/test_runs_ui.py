@@ -334,3 +334,33 @@ def test_live_state_of_a_group_prefixes_its_couriers_lines() -> None:
         "17:00:01 Courier group run request: Run Heap daily",
         "17:00:02 [Heap] Waiting for source data: Found 4 completed dumps"]
     assert state.run_ids == {10, 11} and state.stage == "Waiting for source data"
+
+
+async def test_the_rows_a_run_rejected_are_listed_from_its_run_view(
+        db_path: Path, app_factory: AppFactory, s3_bucket: Any) -> None:
+    from datetime import date
+
+    from textual.widgets import DataTable
+
+    from tui.screens.rejects import RejectsScreen
+
+    # Row 2's email is not UTF-8: that row is rejected (1 of 100, within the 1% threshold), the rest load.
+    body = users_csv(100).replace(b"user2-a@", b"user2-\xff@")
+    s3_bucket.put("exports/users-2026-11-24.csv", body)
+    configure_exports(db_path, s3_bucket.endpoint, s3_bucket.name, {"df-usersx01": [{"type": "load", "file": "users"}]})
+    run = run_courier(db_path, "Heap exports", RunWindow.day(date(2026, 11, 24)))
+    assert (run.status, run.rows_rejected) == ("Warning", 1), run.message
+    app = app_factory(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(RunLiveScreen(run.id))
+        screen = live(app)
+        await wait_until(pilot, lambda: screen.live.final)
+        assert screen.check_action("rejects", ()) is True
+        await pilot.press("j")
+        await wait_until(pilot, lambda: isinstance(app.screen, RejectsScreen)
+                         and app.screen.query_one(DataTable).row_count == 1)
+        row = app.screen.query_one(DataTable).get_row_at(0)
+        assert row[:4] == ["users-2026-11-24.csv", 2, "2", "email"]
+        assert "not valid UTF-8" in row[4]
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunLiveScreen)

@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from core import engine
 from core.feeds import (
     effective_fields,
+    field_origins,
     new_feed_id,
     sample_fields,
     suggested_feed_name,
@@ -173,6 +174,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
                 name=self.suggested_name(source, landed) if landed else "",
                 fields=sample_fields(landed) if landed else [])
         self.initial_form = self.form
+        self._landed = landed
         self._fill_widgets(sample_id)
         apply_app_settings(self)
         self.query_one("#feed-name" if feed is None and not self.form.name else "#feed-fields").focus()
@@ -207,6 +209,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
         table.add_column("Key", key="key")
         table.add_column("Field", key="field")
         table.add_column("Type", key="type")
+        table.add_column("From", key="origin")
         table.add_column("Semantic tags", key="tags")
         table.add_column("Required", key="required")
         self._fill_fields()
@@ -235,22 +238,29 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
         table = self.query_one("#feed-fields", DataTable)
         cursor = table.cursor_row
         table.clear()
+        names = [item.name for item in self.form.fields]
+        table_name = domain_table_name(self.form.source.strip(), self.form.name.strip())
+        self._columns = engine.field_columns(self.courier_app.db_path, table_name, names) if names else {}
         for item in self.form.fields:
             table.add_row(*self._cells(item), key=item.name)
         if not self.form.fields:
-            table.add_row("", Text("No fields: choose a sample file", style="dim"), "", "", "", key="\0none")
+            table.add_row("", Text("No fields: choose a sample file", style="dim"), "", "", "", "", key="\0none")
         if self.form.fields:
             table.move_cursor(row=min(cursor, len(self.form.fields) - 1))
 
     def _cells(self, item: FeedField) -> tuple[Any, ...]:
         key = {name.lower() for name in self.form.primary_key}
-        return (Text("✓ key", style="bold") if item.name.lower() in key else "", item.name, item.type,
+        # Where the type comes from, and the column a case twin or reserved name is stored in.
+        origin = field_origins(None, [item], getattr(self, "_landed", None)).get(item.name, "")
+        column = getattr(self, "_columns", {}).get(item.name, item.name)
+        name = item.name if column == item.name else f"{item.name} → {column}"
+        return (Text("✓ key", style="bold") if item.name.lower() in key else "", name, item.type, origin,
                 ", ".join(item.tags), "✓" if item.required else "")
 
     def _refresh_field(self, name: str) -> None:
         table = self.query_one("#feed-fields", DataTable)
         item = next(f for f in self.form.fields if f.name == name)
-        for column, value in zip(("key", "field", "type", "tags", "required"), self._cells(item)):
+        for column, value in zip(("key", "field", "type", "origin", "tags", "required"), self._cells(item)):
             table.update_cell(name, column, value, update_width=True)
 
     def current_field(self) -> FeedField | None:
@@ -363,6 +373,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
         current = Feed(id=self.form.feed_id, source="", name="", primary_key=(), fields=tuple(self.form.fields))
         fields = effective_fields(current, landed) if landed else list(self.form.fields)
         self.form = replace(self.form, fields=fields)
+        self._landed = landed
         if landed is not None and not self.form.name.strip():
             self.form = replace(self.form, name=self.suggested_name(self.form.source.strip(), landed))
             self.query_one("#feed-name", Input).value = self.form.name

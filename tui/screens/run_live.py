@@ -250,6 +250,7 @@ class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         Binding("2", "level('warnings')", "Warnings"),
         Binding("3", "level('errors')", "Errors"),
         Binding("slash", "search", "Search"),
+        Binding("j", "rejects", "Rejects"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -469,7 +470,18 @@ class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         if action == "stop":
             return True if (self.run_id is not None and not self.live.final
                             and not self.live.stop_requested) else None
+        if action == "rejects":
+            # Shown only for a run that rejected rows (a run failed by its error threshold included).
+            run = self.live.run
+            return run is not None and (run.rows_rejected > 0 or "rows rejected" in (run.message or ""))
         return True
+
+    def action_rejects(self) -> None:
+        """List the rows this run rejected: file, row, key, column and reason."""
+        from tui.screens.rejects import RejectsScreen
+
+        if self.run_id is not None:
+            self.app.push_screen(RejectsScreen(self.run_id))
 
     def action_level(self, level: str) -> None:
         """Show all lines, warnings and errors, or errors only."""
