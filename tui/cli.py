@@ -335,7 +335,7 @@ def _cmd_export(args: argparse.Namespace) -> Exit:
 
 
 def _cmd_cron(args: argparse.Namespace) -> Exit:
-    from core.schedule import describe_cron, upcoming_runs, validate_cron, validate_timezone
+    from core.schedule import describe_cron, dst_rule, upcoming_runs, validate_cron, validate_timezone, zone_has_dst
 
     problem = validate_cron(args.expression) or validate_timezone(args.tz)
     if problem:
@@ -343,6 +343,8 @@ def _cmd_cron(args: argparse.Namespace) -> Exit:
     if args.n < 1:
         raise UsageError("-n must be 1 or more")
     print(describe_cron(args.expression) + f" ({args.tz})")
+    if zone_has_dst(args.tz, _now().year):
+        print(dst_rule(args.expression))
     for slot in upcoming_runs(args.expression, args.tz, _now(), args.n):
         print(_slot_line(slot))
         if slot.dst_note:
