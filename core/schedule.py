@@ -615,6 +615,27 @@ def file_window(at: datetime, offset_seconds: int, *, timezone: str = "UTC", in_
     return FileWindow(start.replace(tzinfo=frame), end.replace(tzinfo=frame), tuple(days), kind)
 
 
+def manual_file_window(start: date, end: date, offset_seconds: int) -> FileWindow:
+    """The file window of a manual run for the input days ``[start, end)``, with a courier's offset applied.
+
+    The seed: "An offset affects couriers in a courier group whether or not they run on a
+    schedule. Manually run courier groups will not take their schedule into consideration when
+    determining the date range; only the provided input day(s) ... are used as inputs." So the
+    window is ``[start 00:00 − offset, end 00:00 − offset)`` and the daily files are the days whose
+    00:00 falls inside: input day D with offset ``1d`` loads the file dated D − 1; ``13h`` keeps D.
+    """
+    offset = timedelta(seconds=offset_seconds)
+    begin = datetime.combine(start, datetime.min.time()) - offset
+    finish = datetime.combine(end, datetime.min.time()) - offset
+    first = begin.date() if begin.time() == datetime.min.time() else begin.date() + timedelta(days=1)
+    days: list[date] = []
+    day = first
+    while datetime.combine(day, datetime.min.time()) < finish:
+        days.append(day)
+        day += timedelta(days=1)
+    return FileWindow(begin.replace(tzinfo=UTC), finish.replace(tzinfo=UTC), tuple(days), "manual")
+
+
 def schedule_preview(group: Any, now: datetime, count: int = 10) -> list[ScheduledRun]:
     """The next ``count`` slots of a courier group with each courier's file window.
 

@@ -395,7 +395,9 @@ def _cmd_group_preview(args: argparse.Namespace) -> Exit:
         print(f"  {member.courier}: wait {member.wait}, offset {member.offset}"
               + (f", {', '.join(flags)}" if flags else ""))
     if group.run_after:
-        print(f'  Runs after courier group "{group.run_after}" has succeeded for the same window')
+        moved = (f" moved back {group.run_after_offset} (the constraint's offset)"
+                 if group.run_after_offset not in ("0d", "0m", "0h", "0w") else "")
+        print(f'  Runs after courier group "{group.run_after}" has succeeded for the same window{moved}')
     for run in engine.preview_schedule(group, _now(), args.n):
         print(_slot_line(run.slot))
         for courier, window in run.windows:

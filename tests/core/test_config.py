@@ -326,7 +326,7 @@ INVALID = [
     # courier groups
     ("unknown group key", group(cron="30 8 * * *"),
      ["courier-groups.Heap daily.cron: unknown field (known: schedule, timezone, file-dates-in-zone, enabled, "
-      "couriers, run-after, notify-command)"]),
+      "couriers, run-after, run-after-offset, notify-command)"]),
     ("minute 61", group(schedule="61 8 * * *"),
      ["courier-groups.Heap daily.schedule: 61 is out of range for the minute field (0-59)"]),
     ("hour 24", group(schedule="30 24 * * *"),
