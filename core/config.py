@@ -485,6 +485,8 @@ def _group(reader: _Reader, name: str, couriers: set[str], group_names: set[str]
             reader.error("run-after", "a group cannot run after itself")
         elif run_after not in group_names:
             reader.error("run-after", f"{json_str(run_after)} is not a courier group")
+    run_after_offset = reader.string("run-after-offset", default="0d", pattern=OFFSET_RE,
+                                     hint="use a number and m, h, d or w, e.g. 1d or 13h") or "0d"
     notify_command = reader.string("notify-command")
     raw = reader.data.get("couriers")
     members: list[GroupCourier] = []
@@ -514,7 +516,7 @@ def _group(reader: _Reader, name: str, couriers: set[str], group_names: set[str]
                                             notify_when_missing=notify, stop_when_missing=stop))
     return CourierGroup(name=name, couriers=tuple(members), schedule=schedule, timezone=timezone,
                         file_dates_in_zone=file_dates_in_zone, enabled=enabled, run_after=run_after,
-                        notify_command=notify_command)
+                        notify_command=notify_command, run_after_offset=run_after_offset)
 
 
 def _string_list(reader: _Reader, key: str) -> list[str] | None:
@@ -576,5 +578,5 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "couriers": ("plugin", "credential", "bucket", "prefix", "layout", "entities", "load-operations"),
     "feeds": ("source", "name", "primary-key", "last-updated", "stitch", "error-threshold", "fields", "status"),
     "courier-groups": ("schedule", "timezone", "file-dates-in-zone", "enabled", "couriers", "run-after",
-                       "notify-command"),
+                       "run-after-offset", "notify-command"),
 }

@@ -29,10 +29,17 @@ Decisions (Amperity's docs leave them open):
   is how a group blocks the groups that run after it. If that run is still
   going, the group waits for it. Otherwise the group run ends Failed with a
   ``Constraint not met`` event and runs no courier.
-* Manual runs use exactly the chosen day or period for every courier, no offset.
-  Scheduled runs give each courier its own file window (its offset applied),
-  converted to the days whose 00:00 falls inside it; the group's window is the
-  span of those days.
+* Offsets apply to manual runs too, as the seed says ("An offset affects couriers in
+  a courier group whether or not they run on a schedule"): a manual run for input
+  day D gives a courier with offset 1d the file dated D − 1; "all data" has no offset.
+  Scheduled runs give each courier its own file window (its offset applied) from
+  the slot. Either way the window is converted to the days whose 00:00 falls inside
+  it, and the group's window is the span of those days.
+* A constraint has its own offset (seed step 8, "for each courier group constraint,
+  apply any offsets"): this group's window, moved back by it, must be covered by the
+  upstream run. A daily upstream group with courier offset 1d (its 06-15 run loads
+  06-14) and a downstream group with offset 0 (its 06-15 run loads 06-15) match
+  with a constraint offset of 1d.
 """
 
 from __future__ import annotations
@@ -55,7 +62,7 @@ from core.run_records import (RunListener, RunLog, RunSummary, create_run, finis
 from core.runner import run_courier
 from core.vocab import FINAL_STATUSES, RunKind
 from core.windows import RunWindow
-from core.schedule import FileWindow, file_window, latest_run, previous_run
+from core.schedule import FileWindow, describe_days, file_window, latest_run, manual_file_window, previous_run
 from core.store import Store, utc_now
 
 STATUS_RANK = {"Succeeded": 0, "Warning": 1, "Stopped": 2, "Failed": 3}
@@ -85,7 +92,7 @@ class CourierPlan:
     member: GroupCourier
     window: RunWindow
     file_window: FileWindow | None = None
-    """The scheduled file window (offset applied); ``None`` for a manual run."""
+    """The file window with the courier's offset applied (scheduled, or ``manual``); ``None`` for all data."""
 
 
 @dataclass
@@ -104,7 +111,8 @@ def plan_group_run(group: CourierGroup, window: RunWindow | None, *, now: dateti
 
     Args:
         group: The group.
-        window: A manual window (used exactly, no offset), or ``None`` for a scheduled run.
+        window: A manual window: its input days, each courier's offset applied (see
+            :func:`core.schedule.manual_file_window`); ``None`` for a scheduled run.
         now: For a scheduled run without ``scheduled_at``: the run covers the latest slot at or before it.
         scheduled_at: The slot T of a scheduled run.
         since: The last slot the scheduler fired, when slots were missed since (the windows reach back to it).
@@ -115,7 +123,13 @@ def plan_group_run(group: CourierGroup, window: RunWindow | None, *, now: dateti
     from core.config import parse_duration
 
     if window is not None:
-        return GroupPlan(group, window, [CourierPlan(member, window) for member in group.couriers])
+        if window.kind == "all" or window.start is None or window.end is None:
+            return GroupPlan(group, window, [CourierPlan(member, window) for member in group.couriers])
+        plans = []
+        for member in group.couriers:
+            files = manual_file_window(window.start, window.end, parse_duration(member.offset))
+            plans.append(CourierPlan(member, files.run_window() if files.days else window, files))
+        return GroupPlan(group, _span(plans) or window, plans)
     if not group.schedule:
         raise CourierError(f'Courier group "{group.name}" has no schedule: choose a day (--day), a period '
                            "(--from/--to) or all data (--all)")
@@ -129,10 +143,18 @@ def plan_group_run(group: CourierGroup, window: RunWindow | None, *, now: dateti
         files = file_window(scheduled_at, parse_duration(member.offset), timezone=group.timezone,
                             in_zone=group.file_dates_in_zone, previous=previous, since=since)
         plans.append(CourierPlan(member, files.run_window(), files))
-    days = [day for plan in plans for day in plan.file_window.days]  # type: ignore[union-attr]
-    first, last = min(days), max(days)
-    span = RunWindow.day(first) if first == last else RunWindow.period(first, last + timedelta(days=1))
+    span = _span(plans)
+    assert span is not None
     return GroupPlan(group, span, plans, scheduled_at)
+
+
+def _span(plans: list[CourierPlan]) -> RunWindow | None:
+    """The days every courier's file window covers together, as one window (``None`` when none has a day)."""
+    days = [day for plan in plans if plan.file_window is not None for day in plan.file_window.days]
+    if not days:
+        return None
+    first, last = min(days), max(days)
+    return RunWindow.day(first) if first == last else RunWindow.period(first, last + timedelta(days=1))
 
 
 # --- sensors: is the data there? ----------------------------------------------------------------
@@ -248,37 +270,62 @@ def _seconds_text(seconds: float) -> str:
 # --- the constraint -----------------------------------------------------------------------------
 
 
-def _covers(upper: RunWindow, lower: RunWindow) -> bool:
+def _covers(upper: RunWindow, lower: RunWindow, offset_seconds: int = 0) -> bool:
+    """Whether ``upper`` covers ``lower`` moved back by ``offset_seconds`` (a day counts from its 00:00)."""
     if upper.kind == "all" or lower.kind == "all":
         return upper.kind == lower.kind
-    if not (upper.start and upper.end and lower.start and lower.end):
+    upper_bounds, lower_bounds = upper.bounds(), lower.bounds()
+    if upper_bounds is None or lower_bounds is None:
         return False
-    return upper.start <= lower.start and upper.end >= lower.end
+    shift = timedelta(seconds=offset_seconds)
+    return upper_bounds[0] <= lower_bounds[0] - shift and upper_bounds[1] >= lower_bounds[1] - shift
 
 
-def constraint_run(store: Store, upstream: str, window: RunWindow) -> RunSummary | None:
-    """The newest run of group ``upstream`` whose window covers ``window``."""
+def constraint_window(window: RunWindow, offset_seconds: int) -> RunWindow:
+    """The upstream window a constraint with ``offset_seconds`` asks for: ``window`` moved back, whole days kept.
+
+    A part day is widened to the whole day (an upstream run covers days), e.g. 2027-06-15 with 13h → 2027-06-14
+    to 2027-06-16.
+    """
+    bounds = window.bounds()
+    if window.kind == "all" or bounds is None or not offset_seconds:
+        return window
+    shift = timedelta(seconds=offset_seconds)
+    start, end = bounds[0] - shift, bounds[1] - shift
+    first = start.date()
+    last = end.date() if end.time() == datetime.min.time() else end.date() + timedelta(days=1)
+    return RunWindow.day(first) if last - first == timedelta(days=1) else RunWindow.period(first, last)
+
+
+def constraint_run(store: Store, upstream: str, window: RunWindow, offset_seconds: int = 0) -> RunSummary | None:
+    """The newest run of group ``upstream`` whose window covers ``window`` moved back by the constraint's offset."""
     for run in list_runs(store, kind="group", target=upstream, limit=500):
-        if _covers(run.window, window):
+        if _covers(run.window, window, offset_seconds):
             return run
     return None
 
 
 def _check_constraint(ctx: _Context, group: CourierGroup, window: RunWindow) -> str | None:
     """``None`` when the group may run, else why not."""
+    from core.config import parse_duration
+
     upstream = group.run_after
     if not upstream:
         return None
+    offset = parse_duration(group.run_after_offset)
+    wanted = constraint_window(window, offset)
+    after = f" (this group's window moved back by the constraint's offset {group.run_after_offset})" if offset else ""
     announced = False
     while True:
         reconcile_stale_runs(ctx.store)
-        run = constraint_run(ctx.store, upstream, window)
+        run = constraint_run(ctx.store, upstream, window, offset)
         if run is None:
-            return (f'Constraint not met: courier group "{upstream}" has no run for {window.describe()}; '
+            return (f'Constraint not met: courier group "{upstream}" has no run for {wanted.describe()}{after}; '
                     f'run "{upstream}" first')
         if run.status in ("Succeeded", "Warning"):
             ctx.log.event("Courier group run request", f'Constraint met: courier group "{upstream}" run {run.id} '
-                          f"{run.status} for {run.window.describe()}")
+                          f"{run.status} for {run.window.describe()}"
+                          + (f" (covers {wanted.describe()}, offset {group.run_after_offset})" if offset else ""))
             return None
         if run.status in FINAL_STATUSES:
             return (f'Constraint not met: courier group "{upstream}" run {run.id} for {run.window.describe()} ended '
@@ -399,8 +446,8 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
     log.event("Courier group run request", f"Run courier group {group.name} ({trigger}{when}) for "
               f"{plan.window.describe()}: {names}")
     for item in plan.couriers:
-        if item.file_window is not None:
-            offset = f", offset {item.member.offset}" if item.member.offset not in ("0d", "0m", "0h", "0w") else ""
+        if item.file_window is not None and (plan.scheduled_at is not None or _has_offset(item.member.offset)):
+            offset = f", offset {item.member.offset}" if _has_offset(item.member.offset) else ""
             log.event("Courier group run request", f"{item.member.courier}: file window "
                       f"{item.file_window.describe()} ({item.file_window.kind}{offset})")
     problem = _check_constraint(ctx, group, plan.window)
@@ -458,6 +505,12 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
         if child.status == "Warning":
             ctx.problems.append(f"Courier {courier.name} (run {child.id}): {_first_line(child.message)}")
     return _finish_batch(ctx, worst_status(ctx.statuses), "; ".join(ctx.problems) or None)
+
+
+def _has_offset(offset: str) -> bool:
+    from core.config import parse_duration
+
+    return parse_duration(offset) != 0
 
 
 def _stop_here(ctx: _Context, plan: GroupPlan, next_index: int, status: str, message: str) -> tuple[str, str | None]:
@@ -542,8 +595,11 @@ def describe_plan(plan: GroupPlan) -> list[str]:
     """One line per courier: the window it runs for (with the file window of a scheduled run)."""
     lines = []
     for item in plan.couriers:
-        if item.file_window is None:
+        if item.file_window is None or (plan.scheduled_at is None and not _has_offset(item.member.offset)):
             lines.append(f"{item.member.courier}: {item.window.describe()}")
+        elif plan.scheduled_at is None:
+            lines.append(f"{item.member.courier}: files dated {describe_days(item.file_window.days)} "
+                         f"(offset {item.member.offset})")
         else:
             lines.append(f"{item.member.courier}: {item.file_window.describe()} ({item.file_window.kind})")
     return lines

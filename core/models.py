@@ -144,7 +144,10 @@ class CourierGroup:
     file_dates_in_zone: bool = False
     enabled: bool = True
     run_after: str | None = None
-    """Another group whose run for the same window must have succeeded first."""
+    """Another group (the constraint) whose run for this window, moved back by ``run_after_offset``, must have
+    succeeded first."""
+    run_after_offset: str = "0d"
+    """The constraint's offset (seed step 8): how much older the upstream run's window is than this group's."""
     notify_command: str | None = None
     """Shell command given the run's JSON summary on stdin when it ends."""
 

@@ -85,7 +85,8 @@ def load_project(store: Store) -> Project:
         project.groups[row["name"]] = CourierGroup(
             name=row["name"], couriers=tuple(members.get(row["name"], [])), schedule=row["schedule"],
             timezone=row["timezone"], file_dates_in_zone=bool(row["file_dates_in_zone"]),
-            enabled=bool(row["enabled"]), run_after=row["run_after"], notify_command=row["notify_command"])
+            enabled=bool(row["enabled"]), run_after=row["run_after"], notify_command=row["notify_command"],
+            run_after_offset=row["run_after_offset"])
     return project
 
 
@@ -147,6 +148,8 @@ def export_document(project: Project) -> dict[str, Any]:
             } for member in group.couriers],
             "run-after": group.run_after, "notify-command": group.notify_command,
         }
+        if group.run_after_offset not in ("0d", "0m", "0h", "0w"):
+            document["courier-groups"][name]["run-after-offset"] = group.run_after_offset
     return document
 
 
@@ -321,12 +324,13 @@ def _write_feed(store: Store, feed: Feed) -> None:
 def _write_group(store: Store, group: CourierGroup) -> None:
     store.execute(
         "INSERT INTO courier_groups (name, schedule, timezone, file_dates_in_zone, enabled, run_after, "
-        "notify_command) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+        "notify_command, run_after_offset) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
         "schedule = excluded.schedule, timezone = excluded.timezone, "
         "file_dates_in_zone = excluded.file_dates_in_zone, enabled = excluded.enabled, "
-        "run_after = excluded.run_after, notify_command = excluded.notify_command",
+        "run_after = excluded.run_after, notify_command = excluded.notify_command, "
+        "run_after_offset = excluded.run_after_offset",
         (group.name, group.schedule, group.timezone, int(group.file_dates_in_zone), int(group.enabled),
-         group.run_after, group.notify_command))
+         group.run_after, group.notify_command, group.run_after_offset))
     store.execute("DELETE FROM group_couriers WHERE group_name = ?", (group.name,))
     for position, member in enumerate(group.couriers):
         store.execute(

@@ -18,43 +18,160 @@ from core.windows import RunWindow, parse_duration
 
 CRON_FIELDS = ("minute", "hour", "day of month", "month", "day of week")
 
+MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
+          "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}
+"""The ``@`` shortcuts crontab.guru and cronie accept, as the 5 fields they stand for."""
+MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+_LIMITS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+_RANGE_TEXT = ("0-59", "0-23", "1-31", "1-12 or JAN-DEC", "0-7 or SUN-SAT; 0 and 7 are Sunday")
+_PIECE_RE = re.compile(r"^(?:\*|(?P<first>\w+)(?:-(?P<last>\w+))?)(?:/(?P<step>\w+))?$")
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+@dataclass(frozen=True)
+class CronSpec:
+    """A parsed 5-field cron expression: the values each field allows, and which fields start with ``*``.
+
+    The day rule is Vixie cron's, which cronie and crontab.guru share: when the
+    day-of-month or the day-of-week field starts with ``*`` (``*`` or ``*/n``), a day
+    must match **both**; only when both are restricted does a day match **either**.
+    Day of week 7 is Sunday, like 0. A job is an *interval job* for daylight saving
+    when its minute or hour field starts with ``*`` (cronie's ``MIN_STAR``/``HR_STAR``).
+    """
+
+    minutes: frozenset[int]
+    hours: frozenset[int]
+    days: frozenset[int]
+    months: frozenset[int]
+    weekdays: frozenset[int]
+    """0 = Sunday … 6 = Saturday (a 7 in the expression is stored as 0)."""
+    day_star: bool
+    """The day-of-month field starts with ``*``."""
+    weekday_star: bool
+    """The day-of-week field starts with ``*``."""
+    interval: bool
+    """The minute or hour field starts with ``*``: daylight saving keeps its real-time interval."""
+
+    @property
+    def both_days(self) -> bool:
+        """True when a day must match both day fields (either starts with ``*``), False when either will do."""
+        return self.day_star or self.weekday_star
+
+    def day_matches(self, day: date) -> bool:
+        """Whether the job runs on ``day`` (month and the day rule)."""
+        if day.month not in self.months:
+            return False
+        in_month = day.day in self.days
+        in_week = (day.isoweekday() % 7) in self.weekdays
+        return (in_month and in_week) if self.both_days else (in_month or in_week)
+
+    def walls(self, day: date) -> list[datetime]:
+        """The naive wall times the job names on ``day``, in order (empty when the day does not match)."""
+        if not self.day_matches(day):
+            return []
+        return [datetime(day.year, day.month, day.day, hour, minute)
+                for hour in sorted(self.hours) for minute in sorted(self.minutes)]
+
+
+def expand_macro(expression: str) -> str:
+    """The 5 fields an ``@daily``-style shortcut stands for; any other expression unchanged (stripped)."""
+    text = expression.strip()
+    return MACROS.get(text.lower(), text)
+
+
+def _field_values(part: str, index: int) -> frozenset[int] | str:
+    """The values one field allows, or a one-line problem."""
+    name, (low, high) = CRON_FIELDS[index], _LIMITS[index]
+    names = MONTH_NAMES if index == 3 else DAY_NAMES if index == 4 else ()
+    values: set[int] = set()
+    for piece in part.split(","):
+        match = _PIECE_RE.match(piece)
+        if not match:
+            return (f'"{part}" is not a valid {name}: use numbers {_RANGE_TEXT[index]}, *, lists (1,3), ranges '
+                    "(1-5) and steps (*/15)")
+        bounds: list[int] = []
+        for token in (match.group("first"), match.group("last")):
+            if token is None:
+                continue
+            if token.isdigit():
+                number = int(token)
+                if not low <= number <= high:
+                    return f"{number} is out of range for the {name} field ({_RANGE_TEXT[index]})"
+            elif token.upper() in names:
+                number = names.index(token.upper()) + (1 if index == 3 else 0)
+            elif names:
+                return f'"{token}" is not a {name}: use {_RANGE_TEXT[index]}'
+            else:
+                return (f'"{part}" is not a valid {name}: use numbers {_RANGE_TEXT[index]}, *, lists (1,3), '
+                        "ranges (1-5) and steps (*/15)")
+            bounds.append(number)
+        step_text = match.group("step")
+        if step_text is not None and not step_text.isdigit():
+            return f'"{piece}" has a step that is not a number in the {name} field'
+        step = int(step_text) if step_text is not None else 1
+        if step == 0:
+            return f'"{piece}" has a step of 0 in the {name} field'
+        if not bounds:
+            first, last = low, high
+        elif len(bounds) == 1:
+            # "5/15" means 5-59/15, as in cronie; a lone value stays itself.
+            first, last = bounds[0], (high if step_text is not None else bounds[0])
+        else:
+            first, last = bounds
+            if first > last:
+                return f'"{piece}" is a backwards range in the {name} field'
+        values.update(range(first, last + 1, step))
+    if index == 4 and 7 in values:
+        values.discard(7)
+        values.add(0)
+    return frozenset(values)
+
+
+def parse_cron(expression: str) -> CronSpec:
+    """Parse a 5-field cron expression (or an ``@daily``-style shortcut).
+
+    Accepts what crontab.guru accepts: numbers, ``*``, lists, ranges, steps, month
+    names JAN–DEC and day names SUN–SAT (any case), day of week 0–7, and the
+    ``@yearly @annually @monthly @weekly @daily @midnight @hourly`` shortcuts.
+
+    Raises:
+        CourierError: one line saying what is wrong (as :func:`validate_cron`).
+    """
+    text = expand_macro(expression)
+    if text.startswith("@"):
+        known = " ".join(MACROS)
+        raise CourierError(f'"{expression.strip()}" is not a schedule shortcut Courier can run; use 5 fields or one '
+                           f"of {known}")
+    parts = text.split()
+    if len(parts) != 5:
+        raise CourierError(f'"{expression}" has {len(parts)} field{"s" if len(parts) != 1 else ""}; a schedule has '
+                           "5: minute hour day-of-month month day-of-week, e.g. 30 8 * * *")
+    fields: list[frozenset[int]] = []
+    for index, part in enumerate(parts):
+        values = _field_values(part, index)
+        if isinstance(values, str):
+            raise CourierError(values)
+        fields.append(values)
+    spec = CronSpec(*fields, day_star=parts[2].startswith("*"), weekday_star=parts[4].startswith("*"),
+                    interval=parts[0].startswith("*") or parts[1].startswith("*"))
+    if spec.both_days and not any(day <= _MONTH_DAYS[month - 1] for month in spec.months for day in spec.days):
+        raise CourierError(f'"{expression}" never runs: no month in it has that day (like February 30)')
+    return spec
+
 
 def validate_cron(expression: str) -> str | None:
-    """Return a one-line problem with a 5-field cron expression, or ``None`` when valid."""
-    from croniter import croniter
-
-    parts = expression.split()
-    if len(parts) != 5:
-        return (f'"{expression}" has {len(parts)} field{"s" if len(parts) != 1 else ""}; a schedule has 5: '
-                "minute hour day-of-month month day-of-week, e.g. 30 8 * * *")
-    for part, name, (low, high) in zip(parts, CRON_FIELDS, _LIMITS):
-        for piece in part.split(","):
-            match = _PIECE_RE.match(piece)
-            if not match:
-                return (f'"{part}" is not a valid {name}: use numbers {low}-{high}, *, '
-                        "lists (1,3), ranges (1-5) and steps (*/15)")
-            numbers = [int(n) for n in (match.group("first"), match.group("last")) if n is not None]
-            for number in numbers:
-                if not low <= number <= high:
-                    extra = "; Sunday is 0" if name == "day of week" else ""
-                    return f"{number} is out of range for the {name} field ({low}-{high}{extra})"
-            if len(numbers) == 2 and numbers[0] > numbers[1]:
-                return f'"{piece}" is a backwards range in the {name} field'
-            if match.group("step") is not None and int(match.group("step")) == 0:
-                return f'"{piece}" has a step of 0 in the {name} field'
-    if not croniter.is_valid(expression):
-        return f'"{expression}" is not a valid cron expression'
-    from croniter import CroniterBadDateError
-
+    """Return a one-line problem with a cron expression, or ``None`` when valid (see :func:`parse_cron`)."""
     try:
-        croniter(expression, datetime(2000, 1, 1)).get_next(datetime)
-    except CroniterBadDateError:
-        return f'"{expression}" never runs: no month in it has that day (like February 30)'
+        _parsed(expression)
+    except CourierError as error:
+        return str(error)
     return None
 
 
-_LIMITS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
-_PIECE_RE = re.compile(r"^(?:\*|(?P<first>\d+)(?:-(?P<last>\d+))?)(?:/(?P<step>\d+))?$")
+@lru_cache(maxsize=256)
+def _parsed(expression: str) -> CronSpec:
+    return parse_cron(expression)
 
 
 def validate_timezone(name: str) -> str | None:
@@ -77,50 +194,89 @@ def timezone_names() -> tuple[str, ...]:
 
 
 def describe_cron(expression: str) -> str:
-    """A human description of a cron expression, e.g. ``At 08:30 AM, only on Sunday``."""
+    """A human description of a cron expression, e.g. ``At 08:30 AM, only on Sunday``.
+
+    When both day fields are set the description says which day rule applies (crontab.guru's
+    "if it's on" / "and on"): both must match when either starts with ``*``, else either will do.
+    """
     from cron_descriptor import Options, get_description
 
+    spec = _parsed(expression)
+    parts = expand_macro(expression).split()
+    if re.search(r"[A-Za-z]", parts[3]):
+        parts[3] = _compact(spec.months)
+    if re.search(r"[A-Za-z7]", parts[4]):
+        parts[4] = _compact(spec.weekdays)
     options = Options()
     options.day_of_week_start_index_zero = True
     options.use_24hour_time_format = False
-    return str(get_description(expression, options))
+    text = str(get_description(" ".join(parts), options))
+    if parts[2] != "*" and parts[4] != "*":
+        if spec.both_days:
+            text = text.replace(", or on ", ", if it is on ") + " (a day must match both day fields)"
+        else:
+            text += " (a day may match either day field)"
+    return text
 
 
-def next_runs(expression: str, timezone: str, now: datetime, count: int = 10) -> list[datetime]:
-    """The next ``count`` run times after ``now``, as aware datetimes in ``timezone``."""
-    from croniter import croniter
+def dst_rule(expression: str) -> str:
+    """One sentence: what daylight saving does to this schedule (cronie's rule for fixed times or intervals)."""
+    if _parsed(expression).interval:
+        return ("Daylight saving (as cronie): an interval schedule keeps its real-time interval, so times in the "
+                "spring gap are skipped and times in the repeated autumn hour run twice")
+    return ("Daylight saving (as cronie): a fixed time in the spring gap runs once just after it; a fixed time in "
+            "the repeated autumn hour runs once, at its first occurrence")
 
-    zone = ZoneInfo(timezone)
-    start = now.astimezone(zone)
-    iterator = croniter(expression, start)
-    runs: list[datetime] = []
-    while len(runs) < count:
-        moment = iterator.get_next(datetime)
-        if runs and moment == runs[-1]:
+
+def zone_has_dst(timezone: str, year: int = 2027) -> bool:
+    """Whether ``timezone`` changes its UTC offset during ``year`` (so daylight saving matters to a schedule)."""
+    zone = _zone(timezone)
+    offsets = {datetime(year, month, 1, tzinfo=zone).utcoffset() for month in range(1, 13)}
+    return len(offsets) > 1
+
+
+def _compact(values: frozenset[int]) -> str:
+    """``1-5``, ``0,3,5``: a field's values as numbers for the description library."""
+    ordered = sorted(values)
+    pieces: list[str] = []
+    start = previous = ordered[0]
+    for value in [*ordered[1:], None]:
+        if value is not None and value == previous + 1:
+            previous = value
             continue
-        runs.append(moment)
-    return runs
+        pieces.append(str(start) if start == previous else f"{start}-{previous}")
+        if value is not None:
+            start = previous = value
+    return ",".join(pieces)
 
 
 # --- DST-aware schedule maths ---------------------------------------------------------------
 #
 # Cron expressions name wall-clock times in the group's zone. Courier walks those wall-clock
-# times itself (croniter over naive datetimes) and maps each onto the zone, so daylight saving
-# is decided here, not by croniter's tz handling:
+# times itself, day by day, and maps each onto the zone with cronie's daylight-saving rule
+# (cronie's cron.c: "DST begins" runs the fixed-time jobs it skipped, "DST ends" reruns only
+# the wildcard jobs):
 #
-# * spring gap: a wall time that does not exist that day (02:30 in America/Los_Angeles on
-#   2027-03-14) is SKIPPED, as Amperity documents. croniter would move it to 03:00. Nothing is
-#   lost: the next run's file window reaches back to the last run that did happen.
-# * autumn repeat: a wall time that happens twice (01:30 on 2027-11-07) runs ONCE, at its first
-#   occurrence (daylight time). croniter yields both.
+# * spring gap, fixed time (minute and hour fields are numbers, lists or ranges): a wall time
+#   that does not exist that day (02:30 in America/Los_Angeles on 2027-03-14) is MOVED to the
+#   first valid time after the gap (03:00 PDT) and runs once there.
+# * spring gap, interval job (minute or hour field starts with ``*``, e.g. ``*/30 * * * *``): the
+#   wall times in the gap are SKIPPED; the job goes on at its real-time interval after it.
+# * autumn repeat, fixed time: a wall time that happens twice (01:30 on 2027-11-07) runs ONCE,
+#   at its first occurrence (daylight time).
+# * autumn repeat, interval job: it runs at both occurrences, so its real-time interval has no
+#   hour-long hole.
 #
 # File-date windows: a scheduled run at T covers ``[min(T - 24h, previous run) - offset, T - offset)``,
-# so a daily group looks back 24 hours and a less frequent one (or the run after a skipped slot)
-# reaches back to its previous run. The arithmetic runs on UTC, or on the group's local wall clock
-# when "file dates in zone" is set; a daily file for day D counts at D 00:00 in that frame.
+# so a daily group looks back 24 hours and a less frequent one reaches back to its previous run.
+# The arithmetic runs on UTC, or on the group's local wall clock when "file dates in zone" is set;
+# a daily file for day D counts at D 00:00 in that frame.
 
 UTC = ZoneInfo("UTC")
-_MAX_STEPS = 20_000
+_MAX_DAYS = 366 * 29
+"""How far the day walk looks: 28 years hold every weekday of every date, February 29 included."""
+
+DST_MOVED, DST_SKIPPED, DST_ONCE, DST_REPEATED = "moved", "skipped", "once", "repeated"
 
 
 @dataclass(frozen=True)
@@ -133,9 +289,13 @@ class CronSlot:
     """When it runs, aware in the zone; ``None`` when the slot is skipped."""
     skipped: bool = False
     dst_note: str | None = None
-    """Set when daylight saving changes whether or when this slot runs (skipped, or repeated and run once)."""
+    """Set when daylight saving changes whether or when this slot runs (see ``dst``)."""
     utc_note: str | None = None
     """Set when the clocks changed since the previous run, so the same local time is another UTC time."""
+    dst: str | None = None
+    """Which daylight-saving case applies: ``moved`` (a fixed time in the spring gap runs just after it),
+    ``skipped`` (an interval job's time in the gap), ``once`` (a fixed time in the repeated hour runs at its
+    first occurrence only) or ``repeated`` (an interval job runs at both occurrences)."""
 
     @property
     def at_utc(self) -> datetime | None:
@@ -240,23 +400,8 @@ def _zone(timezone: str) -> ZoneInfo:
     return ZoneInfo(timezone)
 
 
-def _check(expression: str) -> None:
-    problem = validate_cron(expression)
-    if problem:
-        raise CourierError(problem)
-
-
-def _naive_iter(expression: str, start: datetime, backwards: bool = False) -> Iterator[datetime]:
-    """Naive wall times the expression names after (or before) naive ``start``."""
-    from croniter import CroniterBadDateError, croniter
-
-    iterator = croniter(expression, start)
-    step = iterator.get_prev if backwards else iterator.get_next
-    for _ in range(_MAX_STEPS):
-        try:
-            yield step(datetime)
-        except CroniterBadDateError:
-            return
+def _check(expression: str) -> CronSpec:
+    return _parsed(expression)
 
 
 def _exists(wall: datetime, zone: ZoneInfo) -> bool:
@@ -290,48 +435,111 @@ def _gap_edges(wall: datetime, zone: ZoneInfo) -> tuple[datetime, datetime, str,
     return gap_start, after_local.replace(tzinfo=None), before_local.tzname() or "", after_local.tzname() or ""
 
 
-def _slot(wall: datetime, zone: ZoneInfo, timezone: str) -> CronSlot:
-    if not _exists(wall, zone):
-        start, end, name_before, name_after = _gap_edges(wall, zone)
-        return CronSlot(wall, None, True,
-                        f"skipped: {_hm(wall)} does not exist on {wall:%a %Y-%m-%d} in {timezone} (clocks jump "
-                        f"{_hm(start)} {name_before} → {_hm(end)} {name_after}); the next run's window reaches "
-                        "back to the last run")
-    if _ambiguous(wall, zone):
-        first = wall.replace(tzinfo=zone, fold=0)
-        second = wall.replace(tzinfo=zone, fold=1)
-        return CronSlot(wall, first, False,
-                        f"runs once: {_hm(wall)} happens twice on {wall:%a %Y-%m-%d} (clocks fall back, "
-                        f"{first:%Z} → {second:%Z}); only the first, {_hm(wall)} {first:%Z}, runs")
-    return CronSlot(wall, wall.replace(tzinfo=zone))
+def _steady(day: date, zone: ZoneInfo) -> bool:
+    """True when the zone's UTC offset is the same all through ``day`` (no gap, no repeat)."""
+    start = datetime(day.year, day.month, day.day)
+    end = start + timedelta(days=1)
+    offsets = {moment.replace(tzinfo=zone, fold=fold).utcoffset() for moment in (start, end) for fold in (0, 1)}
+    return len(offsets) == 1
+
+
+def _day_slots(spec: CronSpec, day: date, zone: ZoneInfo, timezone: str) -> list[CronSlot]:
+    """The slots of one local day, in the order they happen, with cronie's daylight-saving rule applied."""
+    walls = spec.walls(day)
+    if not walls:
+        return []
+    if _steady(day, zone):
+        return [CronSlot(wall, wall.replace(tzinfo=zone)) for wall in walls]
+    slots: list[CronSlot] = []
+    gap_walls: list[datetime] = []
+    for wall in walls:
+        if not _exists(wall, zone):
+            if spec.interval:
+                gap_walls.append(wall)
+                continue
+            start, end, name_before, name_after = _gap_edges(wall, zone)
+            moved = end.replace(tzinfo=zone)
+            if any(slot.at == moved for slot in slots) or end in walls:
+                continue  # already runs then: run once
+            slots.append(CronSlot(wall, moved, False,
+                                  f"moved: {_hm(wall)} does not exist on {wall:%a %Y-%m-%d} in {timezone} (clocks "
+                                  f"jump {_hm(start)} {name_before} → {_hm(end)} {name_after}); a fixed time runs "
+                                  f"once just after the gap, at {_hm(end)} {name_after} (as cronie does)",
+                                  dst=DST_MOVED))
+        elif _ambiguous(wall, zone):
+            first, second = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+            change = f"{_hm(wall)} happens twice on {wall:%a %Y-%m-%d} (clocks fall back, {first:%Z} → {second:%Z})"
+            if spec.interval:
+                note = (f"runs at both: {change}; an interval job keeps its real-time interval, so it runs at "
+                        f"{_hm(wall)} {first:%Z} and {_hm(wall)} {second:%Z} (as cronie does)")
+                slots.append(CronSlot(wall, first, False, note, dst=DST_REPEATED))
+                slots.append(CronSlot(wall, second, False, note, dst=DST_REPEATED))
+            else:
+                slots.append(CronSlot(wall, first, False,
+                                      f"runs once: {change}; a fixed time runs only at the first, {_hm(wall)} "
+                                      f"{first:%Z} (as cronie does)", dst=DST_ONCE))
+        else:
+            slots.append(CronSlot(wall, wall.replace(tzinfo=zone)))
+    if gap_walls:
+        start, end, name_before, name_after = _gap_edges(gap_walls[0], zone)
+        times = ", ".join(_hm(wall) for wall in gap_walls[:4]) + (" …" if len(gap_walls) > 4 else "")
+        verb = "does" if len(gap_walls) == 1 else "do"
+        slots.append(CronSlot(gap_walls[0], None, True,
+                              f"skipped: {times} {verb} not exist on {day:%a %Y-%m-%d} in {timezone} (clocks jump "
+                              f"{_hm(start)} {name_before} → {_hm(end)} {name_after}); an interval job keeps its "
+                              "real-time interval through the gap (as cronie does)", dst=DST_SKIPPED))
+    slots.sort(key=lambda slot: _order_key(slot, zone))
+    return slots
 
 
 def _order_key(slot: CronSlot, zone: ZoneInfo) -> datetime:
+    """When a slot happens, in UTC; a skipped one at the moment the clocks jump."""
     if slot.at is not None:
         return slot.at.astimezone(UTC)
-    return slot.wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    return _gap_edges(slot.wall, zone)[1].replace(tzinfo=zone).astimezone(UTC) - timedelta(microseconds=1)
+
+
+def _slots_after(expression: str, timezone: str, after: datetime) -> Iterator[CronSlot]:
+    """Every slot (skipped ones included) whose time is after ``after``, oldest first."""
+    spec, zone = _check(expression), _zone(timezone)
+    after_utc = after.astimezone(UTC)
+    day = after.astimezone(zone).date() - timedelta(days=1)
+    for _ in range(_MAX_DAYS):
+        for slot in _day_slots(spec, day, zone, timezone):
+            if _order_key(slot, zone) > after_utc:
+                yield slot
+        day += timedelta(days=1)
+
+
+def _runs_at_or_before(expression: str, timezone: str, now: datetime) -> Iterator[datetime]:
+    """Every run (skipped slots never ran) at or before ``now``, newest first, aware in the zone."""
+    spec, zone = _check(expression), _zone(timezone)
+    now_utc = now.astimezone(UTC)
+    day = now.astimezone(zone).date() + timedelta(days=1)
+    for _ in range(_MAX_DAYS):
+        for slot in reversed(_day_slots(spec, day, zone, timezone)):
+            if slot.at is not None and slot.at.astimezone(UTC) <= now_utc:
+                yield slot.at
+        day -= timedelta(days=1)
 
 
 def upcoming_runs(expression: str, timezone: str, now: datetime, count: int = 10) -> list[CronSlot]:
-    """The next ``count`` slots after ``now`` (skipped spring-gap slots included and flagged).
+    """The next ``count`` slots after ``now`` (an interval job's skipped spring-gap times included and flagged).
 
-    Unlike :func:`next_runs` (croniter's own view), a wall time in a spring-forward gap
-    is skipped rather than moved and a repeated autumn time runs once (both with a
-    ``dst_note``); a run at the same local time as the previous one but another UTC
-    time (the clocks changed in between) has a ``utc_note``.
+    Daylight saving follows cronie (see ``dst`` on :class:`CronSlot`), each case with a
+    ``dst_note``; a run at the same local time as the previous one but another UTC time
+    (the clocks changed in between) has a ``utc_note``.
+
+    Raises:
+        CourierError: an invalid expression or zone.
     """
     _check(expression)
-    zone = _zone(timezone)
+    _zone(timezone)
     if count < 1:
         return []
-    now_utc = now.astimezone(UTC)
-    start = now.astimezone(zone).replace(tzinfo=None, fold=0) - timedelta(hours=3)
     slots: list[CronSlot] = []
-    previous = previous_run(expression, timezone, now_utc)
-    for wall in _naive_iter(expression, start):
-        slot = _slot(wall, zone, timezone)
-        if _order_key(slot, zone) <= now_utc:
-            continue
+    previous = previous_run(expression, timezone, now)
+    for slot in _slots_after(expression, timezone, now):
         if not slot.skipped and slot.at is not None:
             if (slot.dst_note is None and previous is not None and previous.utcoffset() != slot.at.utcoffset()
                     and previous.time() == slot.at.time()):
@@ -353,31 +561,19 @@ def previous_run(expression: str, timezone: str, before: datetime) -> datetime |
 
 def latest_run(expression: str, timezone: str, now: datetime) -> datetime | None:
     """The latest run at or before ``now``, aware in the zone; ``None`` if it never ran."""
-    _check(expression)
-    zone = _zone(timezone)
-    now_utc = now.astimezone(UTC)
-    start = now.astimezone(zone).replace(tzinfo=None, fold=0) + timedelta(hours=3)
-    for wall in _naive_iter(expression, start, backwards=True):
-        slot = _slot(wall, zone, timezone)
-        if slot.at is not None and slot.at.astimezone(UTC) <= now_utc:
-            return slot.at
-    return None
+    return next(_runs_at_or_before(expression, timezone, now), None)
 
 
 def runs_between(expression: str, timezone: str, after: datetime, until: datetime) -> list[datetime]:
     """Every run in ``(after, until]``, oldest first, aware in the zone."""
-    _check(expression)
-    zone = _zone(timezone)
-    after_utc, until_utc = after.astimezone(UTC), until.astimezone(UTC)
-    start = after.astimezone(zone).replace(tzinfo=None, fold=0) - timedelta(hours=3)
+    until_utc = until.astimezone(UTC)
     found: list[datetime] = []
-    for wall in _naive_iter(expression, start):
-        slot = _slot(wall, zone, timezone)
-        key = _order_key(slot, zone)
-        if key > until_utc:
+    for slot in _slots_after(expression, timezone, after):
+        if slot.at is None:
+            continue
+        if slot.at.astimezone(UTC) > until_utc:
             break
-        if slot.at is not None and key > after_utc:
-            found.append(slot.at)
+        found.append(slot.at)
     return found
 
 
@@ -417,6 +613,27 @@ def file_window(at: datetime, offset_seconds: int, *, timezone: str = "UTC", in_
         days.append(day)
         day += timedelta(days=1)
     return FileWindow(start.replace(tzinfo=frame), end.replace(tzinfo=frame), tuple(days), kind)
+
+
+def manual_file_window(start: date, end: date, offset_seconds: int) -> FileWindow:
+    """The file window of a manual run for the input days ``[start, end)``, with a courier's offset applied.
+
+    The seed: "An offset affects couriers in a courier group whether or not they run on a
+    schedule. Manually run courier groups will not take their schedule into consideration when
+    determining the date range; only the provided input day(s) ... are used as inputs." So the
+    window is ``[start 00:00 − offset, end 00:00 − offset)`` and the daily files are the days whose
+    00:00 falls inside: input day D with offset ``1d`` loads the file dated D − 1; ``13h`` keeps D.
+    """
+    offset = timedelta(seconds=offset_seconds)
+    begin = datetime.combine(start, datetime.min.time()) - offset
+    finish = datetime.combine(end, datetime.min.time()) - offset
+    first = begin.date() if begin.time() == datetime.min.time() else begin.date() + timedelta(days=1)
+    days: list[date] = []
+    day = first
+    while datetime.combine(day, datetime.min.time()) < finish:
+        days.append(day)
+        day += timedelta(days=1)
+    return FileWindow(begin.replace(tzinfo=UTC), finish.replace(tzinfo=UTC), tuple(days), "manual")
 
 
 def schedule_preview(group: Any, now: datetime, count: int = 10) -> list[ScheduledRun]:

@@ -216,9 +216,10 @@ def next_wake(project: Project, now: datetime) -> datetime | None:
     for group in scheduled_groups(project):
         assert group.schedule is not None
         for slot in upcoming_runs(group.schedule, group.timezone, now, 3):
-            if slot.at is not None:
-                if soonest is None or slot.at < soonest:
-                    soonest = slot.at
+            if slot.at_utc is not None:
+                # Compared in UTC: two times in one zone compare by wall clock, ignoring the autumn fold.
+                if soonest is None or slot.at_utc < soonest:
+                    soonest = slot.at_utc
                 break
     return soonest
 

@@ -224,6 +224,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        12,
+        "courier group constraints get their own offset",
+        """
+        ALTER TABLE courier_groups ADD COLUMN run_after_offset TEXT NOT NULL DEFAULT '0d';
+        """,
+    ),
+    (
         15,
         "recent read-only queries of the table review's SQL pane",
         """

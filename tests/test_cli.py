@@ -245,6 +245,8 @@ def test_cron_lists_next_runs_in_zone_and_utc(capsys: pytest.CaptureFixture[str]
     # 2026-03-08 is the first Sunday of US daylight saving time: 08:30 is then 15:30 UTC, not 16:30.
     assert out == [
         "At 08:30 AM, only on Sunday (America/Los_Angeles)",
+        "Daylight saving (as cronie): a fixed time in the spring gap runs once just after it; a fixed time in "
+        "the repeated autumn hour runs once, at its first occurrence",
         "  Sun 2026-03-01 08:30 PST   2026-03-01 16:30 UTC",
         "  Sun 2026-03-08 08:30 PDT   2026-03-08 15:30 UTC",
         "  Sun 2026-03-15 08:30 PDT   2026-03-15 15:30 UTC",
@@ -266,12 +268,13 @@ def test_cron_defaults_to_utc(capsys: pytest.CaptureFixture[str], monkeypatch: p
         (["cron", "61 8 * * *"], "courier: 61 is out of range for the minute field (0-59)"),
         (["cron", "30 8 * *"], 'courier: "30 8 * *" has 4 fields; a schedule has 5: minute hour day-of-month '
                                "month day-of-week, e.g. 30 8 * * *"),
-        (["cron", "30 8 * * 7"], "courier: 7 is out of range for the day of week field (0-6; Sunday is 0)"),
+        (["cron", "30 8 * * 8"], "courier: 8 is out of range for the day of week field (0-7 or SUN-SAT; 0 and 7 are "
+                                 "Sunday)"),
         (["cron", "30 8 * * *", "--tz", "Mars/Olympus"],
          'courier: "Mars/Olympus" is not an IANA time zone, e.g. America/Los_Angeles or UTC'),
         (["cron", "30 8 * * *", "-n", "0"], "courier: -n must be 1 or more"),
     ],
-    ids=["minute 61", "four fields", "day of week 7", "unknown zone", "n zero"],
+    ids=["minute 61", "four fields", "day of week 8", "unknown zone", "n zero"],
 )
 def test_bad_cron_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str],
                                            message: str) -> None:

@@ -53,25 +53,49 @@ def apply(db: Path, document: dict[str, Any]) -> None:
 @pytest.mark.parametrize(("argv", "now", "expected"), [
     (["30 2 * * *", "--tz", "America/Los_Angeles", "-n", "3"], "2027-03-13T08:00:00Z", [
         "At 02:30 AM (America/Los_Angeles)",
+        "Daylight saving (as cronie): a fixed time in the spring gap runs once just after it; a fixed time in "
+        "the repeated autumn hour runs once, at its first occurrence",
         "  Sat 2027-03-13 02:30 PST   2027-03-13 10:30 UTC",
-        "  Sun 2027-03-14 02:30       skipped",
-        "      ~ DST skipped: 02:30 does not exist on Sun 2027-03-14 in America/Los_Angeles (clocks jump 02:00 PST → "
-        "03:00 PDT); the next run's window reaches back to the last run",
+        "  Sun 2027-03-14 03:00 PDT   2027-03-14 10:00 UTC",
+        "      ~ DST moved: 02:30 does not exist on Sun 2027-03-14 in America/Los_Angeles (clocks jump 02:00 PST → "
+        "03:00 PDT); a fixed time runs once just after the gap, at 03:00 PDT (as cronie does)",
         "  Mon 2027-03-15 02:30 PDT   2027-03-15 09:30 UTC",
     ]),
     (["30 1 * * *", "--tz", "America/Los_Angeles", "-n", "2"], "2027-11-06T12:00:00Z", [
         "At 01:30 AM (America/Los_Angeles)",
+        "Daylight saving (as cronie): a fixed time in the spring gap runs once just after it; a fixed time in "
+        "the repeated autumn hour runs once, at its first occurrence",
         "  Sun 2027-11-07 01:30 PDT   2027-11-07 08:30 UTC",
-        "      ~ DST runs once: 01:30 happens twice on Sun 2027-11-07 (clocks fall back, PDT → PST); only the first, "
-        "01:30 PDT, runs",
+        "      ~ DST runs once: 01:30 happens twice on Sun 2027-11-07 (clocks fall back, PDT → PST); a fixed time "
+        "runs only at the first, 01:30 PDT (as cronie does)",
         "  Mon 2027-11-08 01:30 PST   2027-11-08 09:30 UTC",
+    ]),
+    (["*/30 * * * *", "--tz", "Europe/London", "-n", "5"], "2027-10-31T00:45:00Z", [
+        "Every 30 minutes (Europe/London)",
+        "Daylight saving (as cronie): an interval schedule keeps its real-time interval, so times in the spring gap "
+        "are skipped and times in the repeated autumn hour run twice",
+        "  Sun 2027-10-31 01:00 GMT   2027-10-31 01:00 UTC",
+        "      ~ DST runs at both: 01:00 happens twice on Sun 2027-10-31 (clocks fall back, BST → GMT); an interval "
+        "job keeps its real-time interval, so it runs at 01:00 BST and 01:00 GMT (as cronie does)",
+        "  Sun 2027-10-31 01:30 GMT   2027-10-31 01:30 UTC",
+        "      ~ DST runs at both: 01:30 happens twice on Sun 2027-10-31 (clocks fall back, BST → GMT); an interval "
+        "job keeps its real-time interval, so it runs at 01:30 BST and 01:30 GMT (as cronie does)",
+        "  Sun 2027-10-31 02:00 GMT   2027-10-31 02:00 UTC",
+        "  Sun 2027-10-31 02:30 GMT   2027-10-31 02:30 UTC",
+        "  Sun 2027-10-31 03:00 GMT   2027-10-31 03:00 UTC",
+    ]),
+    (["0 9 */2 * mon", "--tz", "UTC", "-n", "3"], "2026-11-24T00:00:00Z", [
+        "At 09:00 AM, every 2 days, if it is on Monday (a day must match both day fields) (UTC)",
+        "  Mon 2026-12-07 09:00 UTC   2026-12-07 09:00 UTC",
+        "  Mon 2026-12-21 09:00 UTC   2026-12-21 09:00 UTC",
+        "  Mon 2027-01-11 09:00 UTC   2027-01-11 09:00 UTC",
     ]),
     (["0 9 * * 1-5", "--tz", "Asia/Tokyo", "-n", "2"], "2027-03-12T12:00:00Z", [
         "At 09:00 AM, Monday through Friday (Asia/Tokyo)",
         "  Mon 2027-03-15 09:00 JST   2027-03-15 00:00 UTC",
         "  Tue 2027-03-16 09:00 JST   2027-03-16 00:00 UTC",
     ]),
-], ids=["spring-gap", "autumn-repeat", "no-dst"])
+], ids=["spring-gap", "autumn-repeat", "interval-repeat", "day-rule", "no-dst"])
 def test_cron_shows_dst_notes(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                               argv: list[str], now: str, expected: list[str]) -> None:
     monkeypatch.setenv("COURIER_FAKE_NOW", now)
@@ -100,7 +124,7 @@ def test_group_preview_of_the_demo_group(capsys: pytest.CaptureFixture[str], mon
     ]
 
 
-def test_group_preview_in_zone_weekly_with_a_skipped_slot(capsys: pytest.CaptureFixture[str],
+def test_group_preview_in_zone_weekly_with_a_moved_slot(capsys: pytest.CaptureFixture[str],
                                                           monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
     setup_db(db, "http://127.0.0.1:9", "heap-rs3-x", {
         "Weekly": {"schedule": "30 2 * * 0", "timezone": "America/Los_Angeles", "file-dates-in-zone": True,
@@ -118,13 +142,14 @@ def test_group_preview_in_zone_weekly_with_a_skipped_slot(capsys: pytest.Capture
         "  Sun 2027-03-07 02:30 PST   2027-03-07 10:30 UTC",
         "      Users: files dated 2027-02-28 to 2027-03-06 (7 days) (window 2027-02-27 13:30 → 2027-03-06 13:30 PST, "
         "since last run)",
-        "  Sun 2027-03-14 02:30       skipped",
-        "      ~ DST skipped: 02:30 does not exist on Sun 2027-03-14 in America/Los_Angeles (clocks jump 02:00 PST → "
-        "03:00 PDT); the next run's window reaches back to the last run",
+        "  Sun 2027-03-14 03:00 PDT   2027-03-14 10:00 UTC",
+        "      Users: files dated 2027-03-07 to 2027-03-13 (7 days) (window 2027-03-06 13:30 → 2027-03-13 14:00 PST, "
+        "since last run)",
+        "      ~ DST moved: 02:30 does not exist on Sun 2027-03-14 in America/Los_Angeles (clocks jump 02:00 PST → "
+        "03:00 PDT); a fixed time runs once just after the gap, at 03:00 PDT (as cronie does)",
         "  Sun 2027-03-21 02:30 PDT   2027-03-21 09:30 UTC",
-        "      Users: files dated 2027-03-07 to 2027-03-20 (14 days) (window 2027-03-06 13:30 → 2027-03-20 13:30 "
+        "      Users: files dated 2027-03-14 to 2027-03-20 (7 days) (window 2027-03-13 14:00 → 2027-03-20 13:30 "
         "PDT, since last run)",
-        "      ~ DST UTC time moves: PST → PDT since the previous run (10:30 → 09:30 UTC)",
     ]
 
 

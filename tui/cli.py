@@ -165,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("column", help="the column to profile")
     profile.add_argument("--where", metavar="CONDITION", help="profile only the rows matching this filter")
     profile.add_argument("--estimate", action="store_true",
-                         help=f"estimate from a random sample of rows instead of reading them all (fast)")
+                         help="estimate from a random sample of rows instead of reading them all (fast)")
     profile.set_defaults(handler=_cmd_profile)
 
     query = commands.add_parser(
@@ -352,7 +352,7 @@ def _cmd_export(args: argparse.Namespace) -> Exit:
 
 
 def _cmd_cron(args: argparse.Namespace) -> Exit:
-    from core.schedule import describe_cron, upcoming_runs, validate_cron, validate_timezone
+    from core.schedule import describe_cron, dst_rule, upcoming_runs, validate_cron, validate_timezone, zone_has_dst
 
     problem = validate_cron(args.expression) or validate_timezone(args.tz)
     if problem:
@@ -360,6 +360,8 @@ def _cmd_cron(args: argparse.Namespace) -> Exit:
     if args.n < 1:
         raise UsageError("-n must be 1 or more")
     print(describe_cron(args.expression) + f" ({args.tz})")
+    if zone_has_dst(args.tz, _now().year):
+        print(dst_rule(args.expression))
     for slot in upcoming_runs(args.expression, args.tz, _now(), args.n):
         print(_slot_line(slot))
         if slot.dst_note:
@@ -410,7 +412,9 @@ def _cmd_group_preview(args: argparse.Namespace) -> Exit:
         print(f"  {member.courier}: wait {member.wait}, offset {member.offset}"
               + (f", {', '.join(flags)}" if flags else ""))
     if group.run_after:
-        print(f'  Runs after courier group "{group.run_after}" has succeeded for the same window')
+        moved = (f" moved back {group.run_after_offset} (the constraint's offset)"
+                 if group.run_after_offset not in ("0d", "0m", "0h", "0w") else "")
+        print(f'  Runs after courier group "{group.run_after}" has succeeded for the same window{moved}')
     for run in engine.preview_schedule(group, _now(), args.n):
         print(_slot_line(run.slot))
         for courier, window in run.windows:

@@ -326,7 +326,7 @@ INVALID = [
     # courier groups
     ("unknown group key", group(cron="30 8 * * *"),
      ["courier-groups.Heap daily.cron: unknown field (known: schedule, timezone, file-dates-in-zone, enabled, "
-      "couriers, run-after, notify-command)"]),
+      "couriers, run-after, run-after-offset, notify-command)"]),
     ("minute 61", group(schedule="61 8 * * *"),
      ["courier-groups.Heap daily.schedule: 61 is out of range for the minute field (0-59)"]),
     ("hour 24", group(schedule="30 24 * * *"),
@@ -337,8 +337,9 @@ INVALID = [
     ("six fields", group(schedule="0 30 8 * * *"),
      ['courier-groups.Heap daily.schedule: "0 30 8 * * *" has 6 fields; a schedule has 5: '
       "minute hour day-of-month month day-of-week, e.g. 30 8 * * *"]),
-    ("day of week 7", group(schedule="30 8 * * 7"),
-     ["courier-groups.Heap daily.schedule: 7 is out of range for the day of week field (0-6; Sunday is 0)"]),
+    ("day of week 8", group(schedule="30 8 * * 8"),
+     ["courier-groups.Heap daily.schedule: 8 is out of range for the day of week field (0-7 or SUN-SAT; 0 and 7 "
+      "are Sunday)"]),
     ("day of month 0", group(schedule="30 8 0 * *"),
      ["courier-groups.Heap daily.schedule: 0 is out of range for the day of month field (1-31)"]),
     ("backwards range", group(schedule="30 8 * * 5-1"),

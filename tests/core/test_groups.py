@@ -127,9 +127,15 @@ def test_plan_scheduled_windows_per_courier_offset(tmp_path: Path) -> None:
     assert [(p.member.courier, p.window.describe()) for p in plan.couriers] == [
         ("Users", "2027-06-14"), ("Events", "2027-06-14")]
     assert plan.window == RunWindow.day(date(2027, 6, 14))
+    # Manual runs apply the offsets to the input days (seed step 8): 1d moves the days back one; 13h keeps them
+    # (each input day's 00:00 moves back 13 hours, so the same day's 00:00 is still inside).
     manual = plan_group_run(group, RunWindow.period(date(2027, 6, 1), date(2027, 6, 3)))
-    assert {p.window.describe() for p in manual.couriers} == {"2027-06-01 to 2027-06-03 (end exclusive)"}
-    assert all(p.file_window is None for p in manual.couriers)
+    assert [(p.member.courier, p.window.describe(), p.file_window.kind if p.file_window else None)
+            for p in manual.couriers] == [("Users", "2027-05-31 to 2027-06-02 (end exclusive)", "manual"),
+                                          ("Events", "2027-06-01 to 2027-06-03 (end exclusive)", "manual")]
+    assert manual.window == RunWindow.period(date(2027, 5, 31), date(2027, 6, 3))
+    everything = plan_group_run(group, RunWindow.all())
+    assert all(p.window == RunWindow.all() and p.file_window is None for p in everything.couriers)
     with pytest.raises(CourierError, match='has no schedule: choose a day'):
         plan_group_run(group.__class__(name="M", couriers=group.couriers), None, now=datetime(2027, 6, 15, tzinfo=UTC))
 
@@ -167,16 +173,26 @@ def test_scheduled_group_run_loads_its_window_as_child_runs(db: Path, s3_bucket:
     assert log[-1][1] == "Completed" and log[-1][2].startswith("Completed in 0 minutes ")
 
 
-def test_manual_run_uses_exactly_the_chosen_period_without_offset(db: Path, s3_bucket: Any) -> None:
-    for day in (date(2027, 6, 1), date(2027, 6, 2)):
+def test_manual_run_applies_each_couriers_offset_to_the_input_day(db: Path, s3_bucket: Any) -> None:
+    from core.runs import list_landed_files
+
+    for day in (date(2027, 5, 31), date(2027, 6, 1)):
         s3_bucket.put(f"exports/users-{day}.avro", users_file(day, 2, 10 * day.day))
+        s3_bucket.put(f"events/events-{day}.avro", users_file(day, 1, 100 + day.day))
     setup_db(db, s3_bucket.endpoint, s3_bucket.name, {
-        "Daily": {"schedule": "0 13 * * *", "couriers": [member("Users", offset="1w")]}})
-    summary = run_group(db, "Daily", RunWindow.period(date(2027, 6, 1), date(2027, 6, 3)))
-    assert (summary.status, summary.trigger, summary.window.describe()) == (
-        "Succeeded", "manual", "2027-06-01 to 2027-06-03 (end exclusive)")
-    assert [k.window.describe() for k in children(db, summary.id)] == ["2027-06-01 to 2027-06-03 (end exclusive)"]
-    assert len(table_rows(db, "Exports:Users")) == 4
+        "Daily": {"schedule": "0 13 * * *", "couriers": [member("Users", offset="1d"), member("Events")]}})
+    summary = run_group(db, "Daily", RunWindow.day(date(2027, 6, 1)))
+    assert (summary.status, summary.trigger) == ("Succeeded", "manual")
+    # Input day 06-01: Users (offset 1d) loads the 05-31 file, Events (no offset) the 06-01 file.
+    assert [(k.target, k.window.describe()) for k in children(db, summary.id)] == [
+        ("Users", "2027-05-31"), ("Events", "2027-06-01")]
+    assert summary.window.describe() == "2027-05-31 to 2027-06-02 (end exclusive)"
+    with Store(db) as store:
+        assert [f.key for f in list_landed_files(store, "Users")] == ["exports/users-2027-05-31.avro"]
+        assert [f.key for f in list_landed_files(store, "Events")] == ["events/events-2027-06-01.avro"]
+    assert {email.split("@")[1] for _, email in table_rows(db, "Exports:Users")} == {"2027-05-31.example"}
+    assert ("info", "Courier group run request", "Users: file window 2027-05-31 00:00 → 2027-06-01 00:00 UTC: "
+            "files dated 2027-05-31 (manual, offset 1d)") in events(db, summary.id)
 
 
 def test_wait_picks_up_a_file_that_appears_during_the_wait(db: Path, s3_bucket: Any) -> None:

@@ -204,3 +204,41 @@ def test_upstream_group_runs_first_when_both_are_due(db: Path, s3_bucket: Any) -
     results = run_due(db, now)
     assert [(r.target, r.status) for r in results] == [("Z upstream", "Succeeded"), ("A downstream", "Succeeded")]
     assert run_due(db, now + timedelta(seconds=5)) == []
+
+
+@pytest.mark.parametrize("constraint_offset", ["1d", "0d"])
+def test_a_constraint_with_an_offset_matches_its_upstream_run_over_a_simulated_week(
+        db: Path, s3_bucket: Any, constraint_offset: str) -> None:
+    from core.scheduler import run_due
+
+    # Heap loads yesterday's users file at 08:00 (offset 1d); Reports loads today's events at 09:00 (offset 0)
+    # after Heap. The constraint's own offset of 1d lines Reports' day D up with Heap's run that loaded D - 1.
+    for day in (date(2027, 6, 13) + timedelta(days=n) for n in range(9)):
+        s3_bucket.put(f"exports/users-{day}.avro", users_file(day, 2))
+        s3_bucket.put(f"events/events-{day}.avro", users_file(day, 1, 100))
+    setup_db(db, s3_bucket.endpoint, s3_bucket.name, {
+        "Heap": {"schedule": "0 8 * * *", "timezone": "UTC", "couriers": [member("Users", offset="1d")]},
+        "Reports": {"schedule": "0 9 * * *", "timezone": "UTC", "couriers": [member("Events")],
+                    "run-after": "Heap", "run-after-offset": constraint_offset}})
+    now = datetime(2027, 6, 14, 7, 30, tzinfo=UTC)
+    while now <= datetime(2027, 6, 21, 9, 30, tzinfo=UTC):  # the injected clock: half-hour ticks for a week
+        run_due(db, now)
+        now += timedelta(minutes=30)
+    runs = group_runs(db)
+    heap = [run for run in runs if run.target == "Heap"]
+    reports = [run for run in runs if run.target == "Reports"]
+    assert [(run.window.describe(), run.status) for run in heap] == [
+        (f"2027-06-{day:02d}", "Succeeded") for day in range(13, 21)]
+    if constraint_offset == "0d":
+        # Without the constraint's offset, Reports' day D is never a day Heap loaded on time: every run fails.
+        assert [run.status for run in reports] == ["Failed"] * 8
+        assert reports[0].message == ('Constraint not met: courier group "Heap" has no run for 2027-06-14; '
+                                      'run "Heap" first')
+        return
+    assert [(run.window.describe(), run.status) for run in reports] == [
+        (f"2027-06-{day:02d}", "Succeeded") for day in range(14, 22)]
+    for upstream, downstream in zip(heap, reports):
+        with Store(db) as store:
+            messages = [event.message for event in run_events(store, downstream.id)]
+        assert (f'Constraint met: courier group "Heap" run {upstream.id} Succeeded for {upstream.window.describe()} '
+                f"(covers {upstream.window.describe()}, offset 1d)") in messages

@@ -196,14 +196,18 @@ async def test_preview_updates_as_the_cron_changes(configured_db: Path, app_fact
         assert preview(app)[0][:2] == ["Thu 2026-11-26 09:45 JST", "11-26 00:45"]
 
 
-@pytest.mark.parametrize(("now", "schedule", "local", "note", "warning"), [
-    (datetime(2027, 3, 10, 12, tzinfo=timezone.utc), "30 2 * * *", "Sun 2027-03-14 02:30", "⚠ DST: skipped",
-     "02:30 does not exist on Sun 2027-03-14 in America/Los_Angeles"),
+@pytest.mark.parametrize(("now", "schedule", "local", "note", "warning", "after_note"), [
+    (datetime(2027, 3, 10, 12, tzinfo=timezone.utc), "30 2 * * *", "Sun 2027-03-14 03:00 PDT", "⚠ DST: moved",
+     "02:30 does not exist on Sun 2027-03-14 in America/Los_Angeles; the group runs once just after the gap, at "
+     "03:00 PDT", ""),
+    (datetime(2027, 3, 14, 8, tzinfo=timezone.utc), "30 * * * *", "Sun 2027-03-14 02:30", "⚠ DST: skipped",
+     "02:30 does not exist on Sun 2027-03-14 in America/Los_Angeles; an interval schedule skips it", ""),
     (datetime(2027, 11, 3, 12, tzinfo=timezone.utc), "30 1 * * *", "Sun 2027-11-07 01:30 PDT", "⚠ DST: runs once",
-     "01:30 happens twice on Sun 2027-11-07"),
-])
+     "01:30 happens twice on Sun 2027-11-07", "UTC moves"),
+], ids=["fixed-gap", "interval-gap", "fixed-repeat"])
 async def test_dst_change_is_flagged_in_the_preview_and_under_the_schedule(
-        configured_db: Path, now: datetime, schedule: str, local: str, note: str, warning: str) -> None:
+        configured_db: Path, now: datetime, schedule: str, local: str, note: str, warning: str,
+        after_note: str) -> None:
     app = make_app(configured_db, clock=lambda: now, cursor_blink=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("g")
@@ -218,9 +222,9 @@ async def test_dst_change_is_flagged_in_the_preview_and_under_the_schedule(
         assert [row[0] for row in flagged] == [local]
         assert any(warning in text for text in problems(app, "schedule").warnings)
         assert not problems(app, "schedule").errors
-        # The next run is at the same local time but another UTC time.
+        # After a fall-back the next run is at the same local time but another UTC time.
         after = rows[rows.index(flagged[0]) + 1]
-        assert after[3] == "UTC moves"
+        assert after[3] == after_note
 
 
 async def test_zone_picker_selects_by_typing(configured_db: Path, app_factory: AppFactory) -> None:

@@ -251,7 +251,8 @@ class PreviewRow:
     files: str
     """The days whose files the run loads: ``11-25``, or per courier when their offsets differ."""
     note: str
-    """``⚠ DST: skipped``, ``⚠ DST: runs once``, ``UTC moves`` or the window's kind when not daily."""
+    """``⚠ DST: moved``, ``⚠ DST: skipped``, ``⚠ DST: runs once``, ``⚠ DST: twice``, ``UTC moves`` or the
+    window's kind when not daily."""
     detail: list[str] = field(default_factory=list)
     """The DST note and each courier's file window, shown for the highlighted run."""
     warning: str | None = None
@@ -267,8 +268,8 @@ def preview_rows(runs: list[ScheduledRun], zone: str) -> list[PreviewRow]:
             wall = run.slot.wall
             rows.append(PreviewRow(
                 local=f"{wall:%a %Y-%m-%d %H:%M}", utc="—", files="—", note="⚠ DST: skipped", detail=detail,
-                warning=f"daylight saving: {wall:%H:%M} does not exist on {wall:%a %Y-%m-%d} in {zone}, "
-                        "so that run is skipped"))
+                warning=f"daylight saving: {wall:%H:%M} does not exist on {wall:%a %Y-%m-%d} in {zone}; an interval "
+                        "schedule skips it and keeps its real-time interval"))
             continue
         local, utc = run.at_local, run.at_utc
         assert utc is not None
@@ -279,7 +280,16 @@ def preview_rows(runs: list[ScheduledRun], zone: str) -> list[PreviewRow]:
             files = "; ".join(f"{courier} {days}" for courier, days in by_courier)
         detail += [f"{courier}: {window.describe()}" for courier, window in run.windows]
         warning = None
-        if run.dst_note:
+        wall = run.slot.wall
+        if run.slot.dst == "moved":
+            note = "⚠ DST: moved"
+            warning = (f"daylight saving: {wall:%H:%M} does not exist on {wall:%a %Y-%m-%d} in {zone}; the group "
+                       f"runs once just after the gap, at {local:%H:%M %Z}")
+        elif run.slot.dst == "repeated":
+            note = "⚠ DST: twice"
+            warning = (f"daylight saving: {local:%H:%M} happens twice on {local:%a %Y-%m-%d} in {zone}; an interval "
+                       "schedule runs at both, keeping its real-time interval")
+        elif run.dst_note:
             note = "⚠ DST: runs once"
             warning = (f"daylight saving: {local:%H:%M} happens twice on {local:%a %Y-%m-%d} in {zone}; "
                        f"the group runs once, at {local:%H:%M %Z}")
