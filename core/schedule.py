@@ -153,7 +153,8 @@ def parse_cron(expression: str) -> CronSpec:
         if isinstance(values, str):
             raise CourierError(values)
         fields.append(values)
-    spec = CronSpec(*fields, day_star=parts[2].startswith("*"), weekday_star=parts[4].startswith("*"),
+    minutes, hours, days, months, weekdays = fields
+    spec = CronSpec(minutes, hours, days, months, weekdays, day_star=parts[2].startswith("*"), weekday_star=parts[4].startswith("*"),
                     interval=parts[0].startswith("*") or parts[1].startswith("*"))
     if spec.both_days and not any(day <= _MONTH_DAYS[month - 1] for month in spec.months for day in spec.days):
         raise CourierError(f'"{expression}" never runs: no month in it has that day (like February 30)')
