@@ -20,7 +20,6 @@ import ipaddress
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -404,7 +403,10 @@ class S3Source:
         self._environ = None if environ is None else dict(environ)
         self._client_lock = threading.Lock()
         self._cached_client: BaseClient | None = None
-        self._checks = _StopChecks()
+        self.check_stop: Callable[[], None] | None = None
+        """Called before every request attempt (retries included) and between downloaded chunks; it
+        raises (e.g. the run's stop exception) to abandon the work. A run sets it so Stop takes effect
+        within one read timeout even while S3 does not answer."""
 
     @property
     def location(self) -> str:
@@ -488,7 +490,7 @@ class S3Source:
             "into memory: check that the key names a manifest, not a data file"
         )
 
-    def download(self, obj: ObjectInfo, dest: Path, *, check_stop: Callable[[], None] | None = None) -> Path:
+    def download(self, obj: ObjectInfo, dest: Path) -> Path:
         """Land an object at ``dest``, streaming it to disk.
 
         The body goes to ``<dest>.part`` in 1 MiB chunks, is fsynced and then
@@ -502,9 +504,6 @@ class S3Source:
         Args:
             obj: The object, as :meth:`list_objects` reported it.
             dest: Where the file belongs (see :func:`landing_path`); parent directories are created.
-            check_stop: Called before each request attempt and between chunks; it raises
-                (e.g. the run's stop exception) to abandon the download. A stop during a
-                silent endpoint therefore takes effect within one read timeout.
 
         Returns:
             ``dest``.
@@ -537,11 +536,11 @@ class S3Source:
             ResponseStreamingError,
         )
         try:
-            with self._translated(obj.key), _stop_checks(self, check_stop):
+            with self._translated(obj.key):
                 for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
                     received = [-1]  # bytes of the body received; -1 until the response began
                     try:
-                        self._stream_to(obj, part, received, check_stop)
+                        self._stream_to(obj, part, received)
                         break
                     except broken_stream:
                         part.unlink(missing_ok=True)
@@ -562,8 +561,7 @@ class S3Source:
         _fsync_directory(dest.parent)
         return dest
 
-    def _stream_to(self, obj: ObjectInfo, part: Path, received: list[int],
-                   check_stop: Callable[[], None] | None) -> None:
+    def _stream_to(self, obj: ObjectInfo, part: Path, received: list[int]) -> None:
         response = self._client().get_object(Bucket=self.bucket, Key=obj.key, IfMatch=f'"{obj.etag}"')
         body = response["Body"]
         written = received[0] = 0
@@ -574,8 +572,8 @@ class S3Source:
                     out.write(chunk)
                     written += len(chunk)
                     received[0] = written
-                    if check_stop is not None:
-                        check_stop()
+                    if self.check_stop is not None:
+                        self.check_stop()
                 out.flush()
                 os.fsync(out.fileno())
         finally:
@@ -612,12 +610,13 @@ class S3Source:
             with self._client_lock:
                 if self._cached_client is None:
                     client = self._make_client()
-                    client.meta.events.register("before-send.s3", self._stop_checks())
+                    client.meta.events.register("before-send.s3", self._before_send)
                     self._cached_client = client
         return self._cached_client
 
-    def _stop_checks(self) -> _StopChecks:
-        return self._checks
+    def _before_send(self, **kwargs: Any) -> None:
+        if self.check_stop is not None:
+            self.check_stop()
 
     def _make_client(self) -> BaseClient:
         resolved = _resolve(self.credential, self._environ)
@@ -889,31 +888,6 @@ def _private_dirs(directory: Path) -> None:
         except FileExistsError:
             continue
         os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
-
-
-class _StopChecks:
-    """Runs a per-thread ``check_stop`` before every request attempt of a client (retries included)."""
-
-    def __init__(self) -> None:
-        self.local = threading.local()
-
-    def __call__(self, **kwargs: Any) -> None:
-        check = getattr(self.local, "check", None)
-        if check is not None:
-            check()
-
-
-@contextmanager
-def _stop_checks(source: S3Source, check_stop: Callable[[], None] | None) -> Iterator[None]:
-    if check_stop is None:
-        yield
-        return
-    checks = source._stop_checks()
-    checks.local.check = check_stop
-    try:
-        yield
-    finally:
-        checks.local.check = None
 
 
 def _is_landed(obj: ObjectInfo, dest: Path, sidecar: Path) -> bool:
