@@ -236,6 +236,9 @@ def check_filter(conn: sqlite3.Connection, view: View) -> None:
     try:
         conn.execute(f"SELECT 1 FROM {quote_identifier(view.table)} WHERE {view.where} LIMIT 0").fetchall()
     except sqlite3.DatabaseError as error:
+        limit = getattr(conn, "active_limit", None)
+        if limit is not None and limit.exceeded:
+            raise  # query_limit reports the budget, not SQLite's "interrupted"
         message = str(error)
         if "not authorized" in message:
             message = "only reading is allowed in a filter"
@@ -320,10 +323,7 @@ def fetch_page(conn: sqlite3.Connection, view: View, *, after: tuple[Any, ...] |
         condition, params = _keyset_condition(view, before, False)
     sql = (f"SELECT * FROM {quote_identifier(view.table)}{_where(view, condition)} "
            f"ORDER BY {_order_by(view, forward)} LIMIT ?")
-    try:
-        rows = [tuple(row) for row in conn.execute(sql, (*params, limit + 1))]
-    except sqlite3.DatabaseError as error:
-        raise FilterError(f"Filter error: {error}") from None
+    rows = [tuple(row) for row in conn.execute(sql, (*params, limit + 1))]
     more = len(rows) > limit
     rows = rows[:limit]
     if not forward:
