@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import CourierError
-from core.store import Store, landing_dir, tighten_modes
+from core.store import Store, landing_dir, pid_alive, tighten_modes
 
 
 @dataclass
@@ -72,9 +72,7 @@ def cache_report(store: Store, *, prune: bool = False) -> CacheReport:
     report = CacheReport(root=root, tightened=len(tighten_modes(store.path, deep=True)))
     if prune:
         running = store.query("SELECT id, pid FROM runs WHERE status IN ('Running', 'Stopping')")
-        from core.store import _pid_alive
-
-        alive = [row for row in running if row["pid"] and _pid_alive(int(row["pid"]))]
+        alive = [row for row in running if row["pid"] and pid_alive(int(row["pid"]))]
         if alive:
             raise CourierError(f"Run {alive[0]['id']} is running and may be reading landed files: prune the "
                                "cache when no run is running")

@@ -38,6 +38,10 @@ LOAD_ORDER = {"user_migrations": 0, "users": 3, "sessions": 2, "pageviews": 2}
 PII_TAGS = {"email": ("email",), "identity": ("email",)}
 
 
+EMPTY_RESYNC_KEY = ""
+"""The key of the planned entry for a full resync that delivers no files: the table must become empty."""
+
+
 @dataclass(frozen=True)
 class ManifestTable:
     """One table's entry in a dump's manifest."""
@@ -166,7 +170,9 @@ def plan_table(manifests: list[Manifest], table: str,
 
     A cold start begins at the newest dump where the table is a full sync
     (``incremental: false``), or at the oldest dump still present when there is
-    none. A later full sync supersedes everything before it. Inside a
+    none. A later full sync supersedes everything before it; one without files
+    (``incremental: false, files: []``) is planned as a single :data:`EMPTY_RESYNC_KEY`
+    entry, which empties the table. Inside a
     half-applied dump, resuming goes by the last file's full key: Spark may
     write two files with one part number (``part-00000-<uuid>-c000.avro`` and
     ``…-c001.avro``), and both must load. Only a cursor without a key (or whose
@@ -186,6 +192,11 @@ def plan_table(manifests: list[Manifest], table: str,
         pending = pending[full_positions[-1]:]
     files: list[TableFile] = []
     for current_dump, entry in pending:
+        if not entry.incremental and not entry.keys:
+            # A full resync without files empties the table (only the first pending dump can be one).
+            files.append(TableFile(dump_id=current_dump, part=-1, key=EMPTY_RESYNC_KEY, incremental=False,
+                                   last_in_dump=True))
+            continue
         keys = list(entry.keys)
         if cursor is not None and current_dump == dump_id and entry.incremental:
             keys = keys[keys.index(last_key) + 1:] if last_key in keys \

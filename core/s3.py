@@ -428,7 +428,7 @@ class S3Source:
         Raises:
             SourceError: The listing failed.
         """
-        with self._translated():
+        with self._translated(listing=sub_prefix):
             paginator = self._client().get_paginator("list_objects_v2")
             pages = paginator.paginate(
                 Bucket=self.bucket,
@@ -631,16 +631,17 @@ class S3Source:
         )
         return resolved.session.client("s3", region_name=resolved.region, endpoint_url=endpoint, config=config)
 
-    def _translated(self, key: str | None = None) -> _Translated:
-        return _Translated(self, key)
+    def _translated(self, key: str | None = None, listing: str | None = None) -> _Translated:
+        return _Translated(self, key, listing)
 
 
 class _Translated:
     """Context manager turning boto errors raised inside it into SourceError."""
 
-    def __init__(self, source: S3Source, key: str | None) -> None:
+    def __init__(self, source: S3Source, key: str | None, listing: str | None = None) -> None:
         self._source = source
         self._key = key
+        self._listing = listing
 
     def __enter__(self) -> None:
         return None
@@ -650,7 +651,8 @@ class _Translated:
             return False
         source = self._source
         raise describe_source_error(
-            exc, bucket=source.bucket, prefix=source.prefix, credential=source.credential, key=self._key
+            exc, bucket=source.bucket, prefix=source.prefix, credential=source.credential, key=self._key,
+            listing=self._listing,
         ) from exc
 
 
@@ -661,6 +663,7 @@ def describe_source_error(
     prefix: str,
     credential: Credential,
     key: str | None = None,
+    listing: str | None = None,
 ) -> SourceError:
     """Translate a boto3/botocore exception into a one-line SourceError.
 
@@ -673,6 +676,7 @@ def describe_source_error(
         prefix: The courier's prefix.
         credential: The credential in use.
         key: The object being read, when there was one.
+        listing: The sub-prefix being listed (after ``prefix``), when it was a listing.
 
     Returns:
         The error to raise; ``exc`` itself when it already is a SourceError.
@@ -680,10 +684,11 @@ def describe_source_error(
     if isinstance(exc, SourceError):
         return exc
     # Keys and names may hold any character; the message must stay one line.
-    return SourceError(" ".join(_describe(exc, bucket, prefix, credential, key).splitlines()))
+    return SourceError(" ".join(_describe(exc, bucket, prefix, credential, key, listing).splitlines()))
 
 
-def _describe(exc: BaseException, bucket: str, prefix: str, credential: Credential, key: str | None) -> str:
+def _describe(exc: BaseException, bucket: str, prefix: str, credential: Credential, key: str | None,
+              listing: str | None = None) -> str:
     from botocore import exceptions as bce
 
     name = _q(credential.name)
@@ -731,7 +736,7 @@ def _describe(exc: BaseException, bucket: str, prefix: str, credential: Credenti
         return f"Cannot reach the S3 endpoint {_endpoint_of(exc)}: check endpoint-url and the network"
     if isinstance(exc, bce.ReadTimeoutError):
         settings = s3_settings()
-        what = f"reading s3://{bucket}/{key}" if key else f"listing {location}"
+        what = f"reading s3://{bucket}/{key}" if key else f"listing {location}{listing or ''}"
         attempts = int(settings["max_attempts"])
         return (f"The S3 endpoint {_endpoint_of(exc)} did not answer within {settings['read_timeout']:g} s "
                 f"({attempts} attempt{'s' if attempts != 1 else ''}) while {what}: check the network and "

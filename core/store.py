@@ -278,7 +278,7 @@ class Store:
         except (sqlite3.Error, AttributeError):
             rows = []
         for run_id, kind, target, pid in rows:
-            if pid and _pid_alive(int(pid)):
+            if pid and pid_alive(int(pid)):
                 holder = (f'run {run_id} ({kind} "{target}", pid {pid}) is writing to it; wait for it to commit and '
                           f"retry, or stop it with courier runs stop {run_id}")
                 break
@@ -465,7 +465,8 @@ def _is_locked(error: BaseException) -> bool:
                                                              "database is busy" in message)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` exists (this process counts; another user's process counts too)."""
     if pid == os.getpid():
         return True
     try:

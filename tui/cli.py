@@ -509,6 +509,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print("courier: stopping after rolling back the file being loaded (again to abort)", file=sys.stderr)
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, lambda signum, frame: _hang_up(stop))
     try:
         summary = run_courier(default_db_path(), args.courier, window, trigger="manual",
                               listener=None if args.json else _print_event, stop=stop)
@@ -529,7 +530,30 @@ def _report_failure(summary: Any) -> None:
     """A failed run's reason, as the one stderr line the README promises (the log has the details)."""
     if summary.status == "Failed":
         reason = ": ".join(line.strip() for line in (summary.message or "no reason recorded").splitlines() if line)
-        _fail(f"run {summary.id} failed: {reason}")
+        _fail(f"{'group ' if summary.kind == 'group' else ''}run {summary.id} failed: {reason}")
+
+
+def _hang_up(stop: Any) -> None:
+    """SIGHUP (the SSH session closed): stop the run cleanly, as Stopped with its unit rolled back.
+
+    The terminal is gone, so standard output and error go to /dev/null from now
+    on: a write to a hung-up terminal would fail and must not turn a clean stop
+    into a crash. The run's log stays in the database (courier runs ID). Use
+    nohup or tmux for a run that must outlive the session.
+    """
+    stop.set()
+    sink = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(sink, stream.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(sink)
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:

@@ -171,3 +171,41 @@ def assert_converged(env: dict[str, str], db: Path, bucket: S3Bucket, **configur
     uninterrupted = courier(env, fresh, "run", "Heap", "--all")
     assert uninterrupted.returncode == 0, uninterrupted.stderr
     assert tables(db) == tables(fresh)
+
+
+class SilentServer:
+    """A TCP server on 127.0.0.1 that accepts connections and never answers (a hung S3 endpoint)."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(64)
+        self.endpoint = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self.connections: list[Any] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self) -> None:
+        """Stop accepting and drop every held connection."""
+        self._socket.close()
+        for connection in self.connections:
+            connection.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[SilentServer]:
+    """A hung S3 endpoint on 127.0.0.1."""
+    server = SilentServer()
+    yield server
+    server.close()
