@@ -13,8 +13,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,9 @@ from core.heapgen import write_avro
 from core.project import apply_document
 from core.store import Store
 from tests.conftest import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY, S3Bucket
+from tests.waiting import wait_for
+
+__all__ = ["wait_for"]
 
 COURIER_BIN = Path(sys.executable).with_name("courier")
 USER_SCHEMA = {"type": "record", "name": "users", "fields": [
@@ -67,18 +69,6 @@ def processes() -> Iterator[list[subprocess.Popen[Any]]]:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=30)
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 60, what: str = "the condition") -> Any:
-    """Poll ``condition`` until it is truthy; fail after ``timeout`` seconds (a bound, not a timing)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def users(ids: range | list[int], tag: str = "") -> list[dict[str, Any]]:
