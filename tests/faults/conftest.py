@@ -9,7 +9,6 @@ fault converges to the result of an uninterrupted run. Everything runs against
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -22,29 +21,16 @@ import pytest
 from core.heapgen import write_avro
 from core.project import apply_document
 from core.store import Store
-from tests.conftest import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY, S3Bucket
+from tests.conftest import TEST_REGION, S3Bucket
+from tests.test_cli_runs import cli_env
 from tests.waiting import wait_for
 
-__all__ = ["wait_for"]
+__all__ = ["cli_env", "wait_for"]
 
 COURIER_BIN = Path(sys.executable).with_name("courier")
 USER_SCHEMA = {"type": "record", "name": "users", "fields": [
     {"name": "user_id", "type": "long"}, {"name": "email", "type": ["null", "string"]}]}
 FEEDS = {"df-users01": {"source": "Heap", "name": "Users", "primary-key": ["user_id"]}}
-
-
-@pytest.fixture(scope="session")
-def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The subprocesses' environment: fake keys, no AWS config, no proxy, no default database."""
-    env = {name: value for name, value in os.environ.items()
-           if not name.upper().startswith(("AWS_", "COURIER_")) and name.upper() not in ("HTTP_PROXY", "HTTPS_PROXY")}
-    missing = tmp_path_factory.mktemp("faults-aws") / "absent"
-    env.update(AWS_ACCESS_KEY_ID=TEST_ACCESS_KEY, AWS_SECRET_ACCESS_KEY=TEST_SECRET_KEY,
-               AWS_DEFAULT_REGION=TEST_REGION, AWS_CONFIG_FILE=str(missing / "config"),
-               AWS_SHARED_CREDENTIALS_FILE=str(missing / "credentials"), AWS_EC2_METADATA_DISABLED="true",
-               BOTO_CONFIG=str(missing / "boto.cfg"), NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
-               COURIER_DB=str(missing / "never-used.db"), PYTHONUNBUFFERED="1")
-    return env
 
 
 def courier(env: dict[str, str], db: Path, *args: str, timeout: float = 120, stdin: str | None = None,
@@ -199,3 +185,12 @@ def silent_server() -> Iterator[SilentServer]:
     server = SilentServer()
     yield server
     server.close()
+
+
+def load_first_dump(env: dict[str, str], db: Path, bucket: S3Bucket) -> dict[str, list[tuple[Any, ...]]]:
+    """Configure ``db`` for ``bucket``, load a first full dump of users 1–3, and return the tables (the "before")."""
+    configure(db, bucket)
+    put_dump(bucket, 1, {"sync_1/users/part-00000-a-c000.avro": avro(users(range(1, 4)))}, incremental=False)
+    first = courier(env, db, "run", "Heap", "--all")
+    assert first.returncode == 0, first.stderr
+    return tables(db)

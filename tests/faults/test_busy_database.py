@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.conftest import S3Bucket
-from tests.faults.conftest import assert_converged, avro, configure, courier, one_line, put_dump, tables, users
+from tests.faults.conftest import assert_converged, courier, load_first_dump, one_line, tables
 
 
 def _hold_write_lock(db: Path) -> sqlite3.Connection:
@@ -22,10 +22,7 @@ def _hold_write_lock(db: Path) -> sqlite3.Connection:
 def test_write_commands_name_the_holder_of_the_write_lock(s3_bucket: S3Bucket, cli_env: dict[str, str],
                                                           tmp_path: Path) -> None:
     db = tmp_path / "c.db"
-    configure(db, s3_bucket)
-    put_dump(s3_bucket, 1, {"sync_1/users/part-00000-a-c000.avro": avro(users(range(1, 4)))}, incremental=False)
-    assert courier(cli_env, db, "run", "Heap", "--all").returncode == 0
-    before = tables(db)
+    before = load_first_dump(cli_env, db, s3_bucket)
     document = tmp_path / "p.json"
     exported = json.loads(courier(cli_env, db, "export").stdout)
     exported["feeds"]["df-users02"] = {"source": "Heap", "name": "Users Copy", "primary-key": ["user_id"]}

@@ -9,20 +9,13 @@ import pytest
 
 from core.s3 import landing_path
 from tests.conftest import S3Bucket
-from tests.faults.conftest import assert_converged, avro, configure, courier, one_line, put_dump, run_row, tables, users
-
-
-def _loaded_once(s3_bucket: S3Bucket, cli_env: dict[str, str], db: Path) -> dict[str, list[tuple[object, ...]]]:
-    configure(db, s3_bucket)
-    put_dump(s3_bucket, 1, {"sync_1/users/part-00000-a-c000.avro": avro(users(range(1, 4)))}, incremental=False)
-    assert courier(cli_env, db, "run", "Heap", "--all").returncode == 0
-    return tables(db)
+from tests.faults.conftest import assert_converged, avro, courier, load_first_dump, one_line, put_dump, run_row, tables, users
 
 
 def test_a_full_database_fails_the_run_and_keeps_the_previous_tables(s3_bucket: S3Bucket, cli_env: dict[str, str],
                                                                      tmp_path: Path) -> None:
     db = tmp_path / "c.db"
-    before = _loaded_once(s3_bucket, cli_env, db)
+    before = load_first_dump(cli_env, db, s3_bucket)
     # A second dump too big for the room left: 20,000 users in a database capped a few pages above its size.
     put_dump(s3_bucket, 2, {"sync_2/users/part-00000-a-c000.avro": avro(users(range(1, 20_001), "-new"))})
     conn = sqlite3.connect(db)
@@ -47,7 +40,7 @@ def test_a_full_database_fails_the_run_and_keeps_the_previous_tables(s3_bucket: 
 def test_a_full_landing_cache_fails_the_run_and_keeps_the_previous_tables(
         s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path) -> None:
     db = tmp_path / "c.db"
-    before = _loaded_once(s3_bucket, cli_env, db)
+    before = load_first_dump(cli_env, db, s3_bucket)
     key = "sync_2/users/part-00000-a-c000.avro"
     put_dump(s3_bucket, 2, {key: avro(users([4]))})
     etag = s3_bucket.client.head_object(Bucket=s3_bucket.name, Key=key)["ETag"].strip('"')

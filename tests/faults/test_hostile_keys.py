@@ -10,7 +10,8 @@ import pytest
 
 from core.s3 import landing_path
 from tests.conftest import S3Bucket
-from tests.faults.conftest import assert_converged, avro, configure, courier, one_line, put_dump, tables, user_ids, users
+from tests.faults.conftest import (assert_converged, avro, configure, courier, load_first_dump, one_line, put_dump, tables,
+                                   user_ids, users)
 
 HOSTILE_KEYS = [
     "sync_1/users/../../../../outside.avro",
@@ -52,10 +53,7 @@ def test_plain_keys_land_under_their_own_path_and_distinct_keys_never_share_a_pa
 def test_a_manifest_listing_a_file_outside_its_dump_is_refused_naming_it(
         s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path) -> None:
     db = tmp_path / "c.db"
-    configure(db, s3_bucket)
-    put_dump(s3_bucket, 1, {"sync_1/users/part-00000-a-c000.avro": avro(users(range(1, 4)))}, incremental=False)
-    assert courier(cli_env, db, "run", "Heap", "--all").returncode == 0
-    before = tables(db)
+    before = load_first_dump(cli_env, db, s3_bucket)
     s3_bucket.put("outside.avro", avro(users([99])))
     put_dump(s3_bucket, 2, {"sync_2/users/part-00000-a-c000.avro": avro(users([4]))},
              manifest_files=["sync_2/users/part-00000-a-c000.avro", "sync_1/users/../../../../outside.avro"])

@@ -15,6 +15,7 @@ from tests.faults.conftest import (
     avro,
     configure,
     courier,
+    load_first_dump,
     one_line,
     put_dump,
     run_row,
@@ -30,10 +31,7 @@ FAST = {"COURIER_S3_READ_TIMEOUT": "0.3", "COURIER_S3_CONNECT_TIMEOUT": "2", "CO
 def test_a_silent_endpoint_fails_the_run_naming_the_endpoint(s3_bucket: S3Bucket, cli_env: dict[str, str],
                                                              tmp_path: Path, silent_server: SilentServer) -> None:
     db = tmp_path / "c.db"
-    configure(db, s3_bucket)
-    put_dump(s3_bucket, 1, {"sync_1/users/part-00000-a-c000.avro": avro(users(range(1, 4)))}, incremental=False)
-    assert courier(cli_env, db, "run", "Heap", "--all").returncode == 0
-    before = tables(db)
+    before = load_first_dump(cli_env, db, s3_bucket)
     configure(db, s3_bucket, endpoint=silent_server.endpoint)
 
     result = courier(cli_env, db, "run", "Heap", "--all", **FAST)

@@ -15,6 +15,7 @@ from tests.faults.conftest import (
     avro,
     configure,
     courier,
+    load_first_dump,
     put_dump,
     run_row,
     start_courier,
@@ -27,10 +28,7 @@ from tests.faults.conftest import (
 def test_sighup_stops_courier_run_cleanly(s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path,
                                          silent_server: SilentServer, processes: list) -> None:
     db = tmp_path / "c.db"
-    configure(db, s3_bucket)
-    put_dump(s3_bucket, 1, {"sync_1/users/part-00000-a-c000.avro": avro(users(range(1, 4)))}, incremental=False)
-    assert courier(cli_env, db, "run", "Heap", "--all").returncode == 0
-    before = tables(db)
+    before = load_first_dump(cli_env, db, s3_bucket)
     configure(db, s3_bucket, endpoint=silent_server.endpoint)
     runner = start_courier(cli_env, db, "run", "Heap", "--all", COURIER_S3_READ_TIMEOUT="0.5",
                            COURIER_S3_MAX_ATTEMPTS="200")
