@@ -13,9 +13,9 @@ from typing import Any
 
 from core.decode import DecodeJob
 from core.errors import CourierError
-from core.heap import plan_table
+from core.heap import EMPTY_RESYNC_KEY, plan_table
 from core.identity import refresh_identity_views
-from core.ingest import IngestHooks, LoadUnit, UnitFile, apply_units, read_cursor
+from core.ingest import IngestHooks, LoadUnit, UnitFile, apply_units, empty_table, read_cursor
 from core.landing import LandedFile, land
 from core.load import LoadCounts, table_exists
 from core.models import Courier, Feed
@@ -86,7 +86,8 @@ def run_heap_loads(store: Store, db_path: Path, log: RunLog, courier: Courier, s
             cursor = None if truncate else read_cursor(store, feed.table_name)
             if cursor is not None and (cursor.courier != courier.name or cursor.source_table != table):
                 cursor = None
-            state = None if cursor is None else (cursor.dump_id, cursor.last_part, cursor.dump_complete)
+            state = None if cursor is None else (cursor.dump_id, cursor.last_part, cursor.dump_complete,
+                                                 cursor.last_key)
             plan = plan_table(manifests, table, state)
             if not any(table in m.tables for m in manifests):
                 log.event("Ingest started", f"No dump contains the Heap table {table}; nothing to load into "
@@ -105,6 +106,12 @@ def run_heap_loads(store: Store, db_path: Path, log: RunLog, courier: Courier, s
             for dump_id in dumps:
                 for obj in source.list_objects(f"sync_{dump_id}/{table}/"):
                     objects[obj.key] = obj
+            if plan[0].key == EMPTY_RESYNC_KEY:
+                # Heap says "replace the table" and sends nothing: the table becomes empty.
+                log.event("Loading data", f"Heap table {table} is a full resync with no files in "
+                          f"sync_{plan[0].dump_id}: {feed.table_name} is now empty", EventLevel.WARNING)
+                empty_table(store, feed, courier.name, table, plan[0].dump_id, log.run_id)
+                plan = plan[1:]
             for index, item in enumerate(plan, 1):
                 obj = objects.get(item.key)
                 if obj is None:

@@ -10,9 +10,12 @@ authorizer that refuses anything but reading, so a filter can never change data.
 from __future__ import annotations
 
 import csv
+import os
 import re
 import sqlite3
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,10 @@ from core.errors import CourierError, NotFoundError
 from core.models import PK_COLUMN, quote_identifier
 
 PAGE_ROWS = 100
+QUERY_SECONDS = 10.0
+"""Longest a filtered or sorted query may run before it is stopped (between rows, for exports)."""
+PROGRESS_INTERVAL = 1000
+"""SQLite virtual-machine instructions between two checks of a query's limit."""
 WRITE_WORDS = re.compile(
     r"\b(insert|update|delete|drop|alter|create|replace|attach|detach|pragma|vacuum|reindex|begin|commit|"
     r"rollback|savepoint|release)\b", re.IGNORECASE)
@@ -63,16 +70,122 @@ class Frequencies:
     total: int = 0
 
 
-def open_reader(db_path: Path | str) -> sqlite3.Connection:
-    """A read-only connection that refuses every statement that could write."""
+class ReaderConnection(sqlite3.Connection):
+    """A read-only connection that carries the limits :func:`query_limit` applies to it."""
+
+    limit_seconds: float | None = QUERY_SECONDS
+    limit_steps: int | None = None
+    active_limit: QueryLimit | None = None
+
+
+class QueryLimit:
+    """A time and step budget for one query, checked by SQLite's progress handler.
+
+    Args:
+        seconds: Wall-clock budget, or ``None`` for none.
+        steps: Budget in SQLite virtual-machine instructions (counted in units of
+            :data:`PROGRESS_INTERVAL`), or ``None`` for none; deterministic, so tests use it.
+    """
+
+    def __init__(self, seconds: float | None, steps: int | None) -> None:
+        self.seconds = seconds
+        self.steps = steps
+        self.exceeded = False
+        self.reset()
+
+    def reset(self) -> None:
+        """Start the budget again (an export does so after every batch of rows it writes)."""
+        self.deadline = None if self.seconds is None else time.monotonic() + self.seconds
+        self.used = 0
+
+    def check(self) -> int:
+        """SQLite's progress handler: non-zero interrupts the running statement."""
+        self.used += PROGRESS_INTERVAL
+        if (self.steps is not None and self.used > self.steps) or \
+                (self.deadline is not None and time.monotonic() > self.deadline):
+            self.exceeded = True
+            return 1
+        return 0
+
+    def describe(self) -> str:
+        """What was exceeded, for the one-line error."""
+        if self.steps is not None and self.used > self.steps:
+            return f"more than {self.steps:,} SQLite steps"
+        return f"more than {self.seconds:g} s"
+
+
+@contextmanager
+def query_limit(conn: sqlite3.Connection, *, seconds: float | None = None, steps: int | None = None,
+                label: str = "Filter") -> Iterator[QueryLimit]:
+    """Run the block's queries under a time/step budget; any SQLite error becomes one :class:`FilterError` line.
+
+    Used around every query that holds user-written SQL (filters, sorts, and the
+    read-only SQL pane), in paging, counting and export alike, so a query can
+    neither hang the screen nor escape as a traceback. Nested use shares the
+    outermost budget.
+
+    Args:
+        conn: A connection from :func:`open_reader` (its limits are the defaults) or any connection.
+        seconds: Time budget; default the connection's (``QUERY_SECONDS``, or ``COURIER_QUERY_SECONDS``).
+        steps: Step budget; default the connection's (none).
+        label: What the user typed, for the message: ``Filter error: …`` / ``Query error: …``.
+
+    Raises:
+        FilterError: ``{label} error: <SQLite's message>``, or ``{label} stopped: it ran for more than 10 s;
+            narrow it`` when the budget ran out.
+    """
+    active = getattr(conn, "active_limit", None)
+    if active is not None:
+        yield active
+        return
+    limit = QueryLimit(seconds if seconds is not None else getattr(conn, "limit_seconds", QUERY_SECONDS),
+                       steps if steps is not None else getattr(conn, "limit_steps", None))
+    conn.set_progress_handler(limit.check, PROGRESS_INTERVAL)
+    owns = isinstance(conn, ReaderConnection)
+    if owns:
+        conn.active_limit = limit  # type: ignore[attr-defined]
+    try:
+        yield limit
+    except sqlite3.DatabaseError as error:
+        if limit.exceeded:
+            raise FilterError(f"{label} stopped: it ran for {limit.describe()}; narrow it (e.g. a condition on "
+                              "the key or a shorter time range)") from None
+        message = " ".join(str(error).split())
+        if "not authorized" in message:
+            message = "only reading is allowed"
+        raise FilterError(f"{label} error: {message}") from None
+    finally:
+        conn.set_progress_handler(None, 0)
+        if owns:
+            conn.active_limit = None  # type: ignore[attr-defined]
+
+
+def open_reader(db_path: Path | str, *, seconds: float | None = None, steps: int | None = None) -> sqlite3.Connection:
+    """A read-only connection that refuses every statement that could write.
+
+    ``seconds`` and ``steps`` are the budget :func:`query_limit` gives each query on it
+    (default ``QUERY_SECONDS``, or ``COURIER_QUERY_SECONDS`` from the environment; no step budget).
+    """
     path = Path(db_path).expanduser().resolve()
     try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False,
+                               factory=ReaderConnection)
+        conn.limit_seconds = seconds if seconds is not None else _env_seconds()
+        conn.limit_steps = steps
         conn.execute("PRAGMA query_only = 1")
     except sqlite3.DatabaseError as error:
         raise CourierError(f"Cannot read the Courier database {path}: {error}") from None
     conn.set_authorizer(_read_only_authorizer)
     return conn
+
+
+def _env_seconds() -> float:
+    text = os.environ.get("COURIER_QUERY_SECONDS", "").strip()
+    try:
+        value = float(text) if text else QUERY_SECONDS
+    except ValueError:
+        return QUERY_SECONDS
+    return value if value > 0 else QUERY_SECONDS
 
 
 _ALLOWED_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
@@ -95,6 +208,19 @@ def columns_of(conn: sqlite3.Connection, table: str) -> list[str]:
     return [row[1] for row in conn.execute(f"PRAGMA table_info({quote_identifier(table)})")]
 
 
+def _limited(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a reading function under :func:`query_limit` (its first argument is the connection)."""
+    import functools
+
+    @functools.wraps(function)
+    def limited(conn: sqlite3.Connection, *args: Any, **kwargs: Any) -> Any:
+        with query_limit(conn):
+            return function(conn, *args, **kwargs)
+
+    return limited
+
+
+@_limited
 def check_filter(conn: sqlite3.Connection, view: View) -> None:
     """Raise :class:`FilterError` with one line when the view's filter or sort cannot run."""
     columns = columns_of(conn, view.table)
@@ -110,6 +236,9 @@ def check_filter(conn: sqlite3.Connection, view: View) -> None:
     try:
         conn.execute(f"SELECT 1 FROM {quote_identifier(view.table)} WHERE {view.where} LIMIT 0").fetchall()
     except sqlite3.DatabaseError as error:
+        limit = getattr(conn, "active_limit", None)
+        if limit is not None and limit.exceeded:
+            raise  # query_limit reports the budget, not SQLite's "interrupted"
         message = str(error)
         if "not authorized" in message:
             message = "only reading is allowed in a filter"
@@ -159,6 +288,7 @@ def _order_by(view: View, forward: bool) -> str:
     return ", ".join(f"{quote_identifier(c)} {direction}" for c in _order_columns(view))
 
 
+@_limited
 def fetch_page(conn: sqlite3.Connection, view: View, *, after: tuple[Any, ...] | None = None,
                before: tuple[Any, ...] | None = None, at: tuple[Any, ...] | None = None, last: bool = False,
                limit: int = PAGE_ROWS) -> Page:
@@ -193,10 +323,7 @@ def fetch_page(conn: sqlite3.Connection, view: View, *, after: tuple[Any, ...] |
         condition, params = _keyset_condition(view, before, False)
     sql = (f"SELECT * FROM {quote_identifier(view.table)}{_where(view, condition)} "
            f"ORDER BY {_order_by(view, forward)} LIMIT ?")
-    try:
-        rows = [tuple(row) for row in conn.execute(sql, (*params, limit + 1))]
-    except sqlite3.DatabaseError as error:
-        raise FilterError(f"Filter error: {error}") from None
+    rows = [tuple(row) for row in conn.execute(sql, (*params, limit + 1))]
     more = len(rows) > limit
     rows = rows[:limit]
     if not forward:
@@ -225,6 +352,7 @@ def _exists(conn: sqlite3.Connection, view: View, key: tuple[Any, ...], forward:
     return conn.execute(sql, params).fetchone() is not None
 
 
+@_limited
 def jump_to_key(conn: sqlite3.Connection, view: View, text: str, limit: int = PAGE_ROWS) -> Page:
     """The page starting at the first row whose key (or sort column) is at or after ``text``.
 
@@ -258,6 +386,7 @@ def _typed_value(conn: sqlite3.Connection, view: View, column: str, text: str) -
     return text
 
 
+@_limited
 def jump_to_fraction(conn: sqlite3.Connection, view: View, fraction: float, limit: int = PAGE_ROWS) -> Page:
     """The page at a position in the view, e.g. 0.5 for the middle (walks the key index, not the rows)."""
     total = count_rows(conn, view)
@@ -276,6 +405,7 @@ def _page_from(conn: sqlite3.Connection, view: View, key_row: tuple[Any, ...], l
     return fetch_page(conn, view, at=key, limit=limit)
 
 
+@_limited
 def rows_before(conn: sqlite3.Connection, view: View, key: tuple[Any, ...]) -> int:
     """How many rows of the view come before ``key`` (for "rows x–y of N")."""
     check_filter(conn, view)
@@ -284,12 +414,14 @@ def rows_before(conn: sqlite3.Connection, view: View, key: tuple[Any, ...]) -> i
                             params).fetchone()[0])
 
 
+@_limited
 def count_rows(conn: sqlite3.Connection, view: View) -> int:
     """Rows in the view (with its filter)."""
     check_filter(conn, view)
     return int(conn.execute(f"SELECT COUNT(*) FROM {quote_identifier(view.table)}{_where(view)}").fetchone()[0])
 
 
+@_limited
 def frequencies(conn: sqlite3.Connection, view: View, column: str, limit: int = 100) -> Frequencies:
     """The most frequent values of a column in the view, like VisiData's Shift+F (one pass over the rows).
 
@@ -321,12 +453,17 @@ def export_csv(conn: sqlite3.Connection, view: View, path: Path | str,
     temporary = target.with_name(target.name + ".part")
     written = 0
     try:
-        with temporary.open("w", newline="", encoding="utf-8") as handle:
+        # Exported rows are customer data: private to the user, like the database.
+        descriptor = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        os.chmod(temporary, 0o600)
+        with open(descriptor, "w", newline="", encoding="utf-8") as handle, query_limit(conn) as limit:
             writer = csv.writer(handle)
             writer.writerow(columns_of(conn, view.table))
             cursor = conn.execute(f"SELECT * FROM {quote_identifier(view.table)}{_where(view)} "
                                   f"ORDER BY {_order_by(view, True)}")
             while True:
+                # The budget bounds the wait for each batch, not the whole (possibly long) export.
+                limit.reset()
                 rows = cursor.fetchmany(chunk)
                 if not rows:
                     break

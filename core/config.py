@@ -407,6 +407,10 @@ def _feed(reader: _Reader, feed_id: str) -> Feed | None:
     for key, value in (("source", source), ("name", name)):
         if value is not None and _name_problem(value):
             reader.error(key, f"{json_str(value)} {_name_problem(value)}")
+    if source is not None and source[:7].lower() == "sqlite_":
+        # SQLite refuses to create any table whose name starts with sqlite_ (any case).
+        reader.error("source", f"{json_str(source)} starts with sqlite_, which SQLite reserves for its own tables, "
+                     "so the domain table could not be created; choose another data source name")
     fields = _fields(reader)
     # Declared fields may be a subset: the rest come from the sample file's schema,
     # so the key and last-updated field are checked against the data at load time.

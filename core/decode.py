@@ -222,7 +222,33 @@ def _reason_row(reason: str) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
+def _exit_with_parent() -> None:
+    """End this decoder as soon as the process that started it ends, for any reason (kill -9 included).
+
+    A decoder blocked on a full queue would otherwise wait forever for a writer
+    that is gone. The parent's sentinel becomes ready when the parent exits; a
+    daemon thread waits on it and ends the process without cleanup (the queue
+    has no reader left to flush to).
+    """
+    import multiprocessing
+    import os
+    import threading
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        wait([sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="courier-parent-watch", daemon=True).start()
+
+
 def _decoder_main(jobs: list[DecodeJob], spec: DecodeSpec, queue: Any, worker: int, workers: int) -> None:
+    _exit_with_parent()
     for index, job in enumerate(jobs):
         failed = False
         for event in decode_file(index, job, spec, shard=(worker, workers)):

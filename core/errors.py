@@ -43,3 +43,31 @@ class RunFailedError(CourierError):
     """A run ended Failed; the message is the run's failure text."""
 
     exit_code = 1
+
+
+class DatabaseBusyError(CourierError):
+    """Another process holds the database's write lock for longer than Courier waits."""
+
+
+class DiskFullError(CourierError):
+    """The disk holding the database or the landing cache is full; nothing half-written was kept."""
+
+    exit_code = 1
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """True for an OS or SQLite error that means "no space left" (ENOSPC, EDQUOT, EFBIG, SQLITE_FULL)."""
+    import errno
+    import sqlite3
+
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        return code == 13 or "database or disk is full" in str(error)  # 13 is SQLITE_FULL
+    return False
+
+
+def disk_full_message(path: object, doing: str) -> str:
+    """The one line for a full disk: ``the disk holding PATH is full (while DOING); free space and rerun``."""
+    return f"the disk holding {path} is full (while {doing}); free space and rerun"

@@ -38,6 +38,10 @@ LOAD_ORDER = {"user_migrations": 0, "users": 3, "sessions": 2, "pageviews": 2}
 PII_TAGS = {"email": ("email",), "identity": ("email",)}
 
 
+EMPTY_RESYNC_KEY = ""
+"""The key of the planned entry for a full resync that delivers no files: the table must become empty."""
+
+
 @dataclass(frozen=True)
 class ManifestTable:
     """One table's entry in a dump's manifest."""
@@ -75,31 +79,72 @@ def part_number(key: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def parse_manifest(key: str, body: bytes, bucket: str) -> Manifest:
-    """Parse one manifest; raises :class:`SourceError` naming the key when it is malformed."""
+def parse_manifest(key: str, body: bytes, bucket: str, prefix: str | None = None) -> Manifest:
+    """Parse one manifest; raises :class:`SourceError` naming the key when it is malformed or unsafe.
+
+    A manifest is trusted only for its own dump: its ``dump_id`` must agree with
+    its key (``manifests/sync_2.json`` saying ``"dump_id": 1`` is refused naming
+    both), every file must be in ``bucket`` under ``<prefix>sync_<dump_id>/``
+    without ``.``/``..`` or empty segments or control characters, and table names
+    must be plain names. With ``prefix=None`` any prefix before ``sync_<dump_id>/``
+    is accepted.
+    """
     match = MANIFEST_RE.match(key.rsplit("/manifests/", 1)[-1] if "/manifests/" in key else key)
     try:
         data = json.loads(body)
-        dump_id = int(data.get("dump_id", match.group(1) if match else ""))
+        if not isinstance(data, dict):
+            raise TypeError("the body is not a JSON object")
+        raw_dump_id: Any = data.get("dump_id", match.group(1) if match else "")
+        dump_id = int(raw_dump_id)
         tables: dict[str, ManifestTable] = {}
         for entry in data.get("tables") or []:
             name = str(entry["name"])
-            keys = [_strip_uri(str(uri), bucket) for uri in entry.get("files") or []]
+            keys = [_strip_uri(str(uri), bucket, key) for uri in entry.get("files") or []]
             keys.sort(key=lambda k: (part_number(k), k))
             tables[name] = ManifestTable(name=name, columns=tuple(entry.get("columns") or ()),
                                          keys=tuple(keys), incremental=bool(entry.get("incremental", True)))
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+        if isinstance(error, _Unsafe):
+            raise SourceError(str(error)) from None
         raise SourceError(f"{key} is not a valid Heap manifest ({error}); ask Heap to re-send that sync") from error
+    if match and int(match.group(1)) != dump_id:
+        raise SourceError(f"{key} says \"dump_id\": {dump_id} but its key says sync_{match.group(1)}: Courier "
+                          "cannot tell which dump it describes; ask Heap to re-send that sync")
+    for name, table in tables.items():
+        _check_manifest_table(key, dump_id, name, table, prefix)
     return Manifest(dump_id=dump_id, key=key, tables=tables)
 
 
-def _strip_uri(uri: str, bucket: str) -> str:
+class _Unsafe(ValueError):
+    """A manifest entry that points outside its own dump."""
+
+
+def _strip_uri(uri: str, bucket: str, manifest_key: str) -> str:
     prefix = f"s3://{bucket}/"
     if uri.startswith(prefix):
         return uri[len(prefix):]
     if uri.startswith("s3://"):
-        return uri.split("/", 3)[3] if uri.count("/") >= 3 else uri
+        raise _Unsafe(f"{manifest_key} lists {uri[:200]}, outside the bucket {bucket}: Courier reads only the "
+                      "courier's own bucket; ask Heap to re-send that sync")
     return uri.lstrip("/")
+
+
+def _check_manifest_table(manifest_key: str, dump_id: int, name: str, table: ManifestTable,
+                          prefix: str | None) -> None:
+    if not name or name in (".", "..") or "/" in name or "\\" in name or any(ord(ch) < 32 for ch in name):
+        raise SourceError(f"{manifest_key} names a table {json.dumps(name)[:100]}, which is not a table name: "
+                          "ask Heap to re-send that sync")
+    folder = f"sync_{dump_id}/"
+    for file_key in table.keys:
+        segments = file_key.split("/")
+        # Control characters and long names are legal in S3 keys (they land under a hashed path);
+        # only segments that move between folders make a key point somewhere else.
+        unsafe = any(segment in ("", ".", "..") for segment in segments)
+        inside = file_key.startswith(prefix + folder) if prefix is not None \
+            else file_key.startswith(folder) or f"/{folder}" in file_key
+        if unsafe or not inside:
+            raise SourceError(f"{manifest_key} lists {json.dumps(file_key)[:200]} for table {name}, outside its "
+                              f"own {folder} folder: Courier refuses that manifest; ask Heap to re-send that sync")
 
 
 def list_manifests(source: S3Source) -> list[Manifest]:
@@ -109,7 +154,7 @@ def list_manifests(source: S3Source) -> list[Manifest]:
         relative = source.relative_key(obj.key)
         if not MANIFEST_RE.match(relative):
             continue
-        manifests.append(parse_manifest(relative, source.read_bytes(obj.key), source.bucket))
+        manifests.append(parse_manifest(relative, source.read_bytes(obj.key), source.bucket, source.prefix))
     manifests.sort(key=lambda manifest: manifest.dump_id)
     return manifests
 
@@ -120,16 +165,25 @@ def table_names(manifests: list[Manifest]) -> list[str]:
     return sorted(names, key=lambda name: (LOAD_ORDER.get(name, 1), name))
 
 
-def plan_table(manifests: list[Manifest], table: str, cursor: tuple[int, int, bool] | None) -> list[TableFile]:
-    """The files to apply to one table, given its cursor ``(dump_id, last_part, dump_complete)``.
+def plan_table(manifests: list[Manifest], table: str,
+               cursor: tuple[int, int, bool] | tuple[int, int, bool, str] | None) -> list[TableFile]:
+    """The files to apply to one table, given its cursor ``(dump_id, last_part, dump_complete[, last_key])``.
 
     A cold start begins at the newest dump where the table is a full sync
     (``incremental: false``), or at the oldest dump still present when there is
-    none. A later full sync supersedes everything before it.
+    none. A later full sync supersedes everything before it; one without files
+    (``incremental: false, files: []``) is planned as a single :data:`EMPTY_RESYNC_KEY`
+    entry, which empties the table. Inside a
+    half-applied dump, resuming goes by the last file's full key: Spark may
+    write two files with one part number (``part-00000-<uuid>-c000.avro`` and
+    ``…-c001.avro``), and both must load. Only a cursor without a key (or whose
+    key is no longer listed) falls back to the part number.
     """
     dumps = [(m.dump_id, m.tables[table]) for m in manifests if table in m.tables]
+    last_key = ""
     if cursor is not None:
-        dump_id, last_part, complete = cursor
+        dump_id, last_part, complete = cursor[0], cursor[1], cursor[2]
+        last_key = cursor[3] if len(cursor) > 3 else ""  # type: ignore[misc]
         pending = [(d, t) for d, t in dumps if d > dump_id or (d == dump_id and not complete)]
     else:
         pending = dumps
@@ -139,9 +193,15 @@ def plan_table(manifests: list[Manifest], table: str, cursor: tuple[int, int, bo
         pending = pending[full_positions[-1]:]
     files: list[TableFile] = []
     for current_dump, entry in pending:
+        if not entry.incremental and not entry.keys:
+            # A full resync without files empties the table (only the first pending dump can be one).
+            files.append(TableFile(dump_id=current_dump, part=-1, key=EMPTY_RESYNC_KEY, incremental=False,
+                                   last_in_dump=True))
+            continue
         keys = list(entry.keys)
         if cursor is not None and current_dump == dump_id and entry.incremental:
-            keys = [key for key in keys if part_number(key) > last_part]
+            keys = keys[keys.index(last_key) + 1:] if last_key in keys \
+                else [key for key in keys if part_number(key) > last_part]
         for index, key in enumerate(keys):
             files.append(TableFile(dump_id=current_dump, part=part_number(key), key=key,
                                    incremental=entry.incremental, last_in_dump=index == len(keys) - 1))

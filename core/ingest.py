@@ -19,7 +19,7 @@ from core.decode import (DecodeJob, DecodeSpec, FileDecoded, FileFailed, FileSta
                          decode_files)
 from core.errors import CourierError
 from core.identity import is_migrations_table, rebuild_identity
-from core.load import LoadCounts, TableWriter, record_table_load, rejected_share_exceeded, table_columns
+from core.load import LoadCounts, TableWriter, record_table_load, rejected_share_exceeded, table_columns, table_exists
 from core.models import Feed
 from core.store import Store, utc_now
 
@@ -334,6 +334,23 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
     finally:
         events.close()  # type: ignore[attr-defined]  # decode_files returns a generator
     return totals
+
+
+def empty_table(store: Store, feed: Feed, courier: str, source_table: str, dump_id: int, run_id: int | None) -> None:
+    """Apply a full resync that delivered no files: the domain table exists and is empty, the cursor moves on.
+
+    On a fresh database the table is created with the feed's declared fields
+    (``_pk`` and ``_updated`` always), so the result is the same empty table as
+    on a database that held rows; later files add their columns as usual.
+    """
+    writer = TableWriter(store, feed.table_name)
+    with store.atomic():
+        if not table_exists(store, feed.table_name):
+            writer.prepare([field.name for field in feed.fields or ()], [field.type for field in feed.fields or ()])
+        writer.truncate()
+        _write_cursor(store, Cursor(table=feed.table_name, courier=courier, source_table=source_table,
+                                    dump_id=dump_id, last_part=-1, last_key="", dump_complete=True))
+        record_table_load(store, feed.table_name, feed.id, run_id)
 
 
 def _failure_text(message: str, file: UnitFile, unit: LoadUnit) -> str:

@@ -57,7 +57,9 @@ def land(store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any
     stop was requested before the download.
     """
     # One copy per object version: a replaced object never overwrites an older sample.
-    dest = landing_root(db_path) / _safe(courier.name) / (obj.etag[:16] or "unknown") / obj.key
+    from core.s3 import landing_path
+
+    dest = landing_path(landing_root(db_path), courier.name, obj.key, obj.etag)
     if log.should_stop():
         raise RunStopped()
     source.download(obj, dest)
@@ -76,10 +78,6 @@ def land(store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any
               f"{f', {rows:,} rows' if rows is not None else ''})"
               f"{f' [{index}/{total}]' if total > 1 else ''}", EventLevel.INFO, obj.key)
     return landed
-
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name) or "courier"
 
 
 def _size_text(size: int) -> str:

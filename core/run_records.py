@@ -22,7 +22,7 @@ from typing import Any
 
 from core.errors import CourierError, NotFoundError
 from core.load import LoadCounts
-from core.store import Store, utc_now, where_equals
+from core.store import Store, landing_dir, pid_alive, utc_now, where_equals
 from core.vocab import ACTIVE_STATUSES, EventLevel, RunStatus, WindowKind
 from core.windows import RunWindow, duration_text
 
@@ -86,8 +86,8 @@ RunListener = Callable[[RunEvent | RunProgress], None]
 
 
 def landing_root(db_path: Path) -> Path:
-    """Where landed files are cached: a directory beside the database."""
-    return db_path.parent / f"{db_path.stem}-landing"
+    """Where landed files are cached: a directory beside the database (:func:`core.store.landing_dir`)."""
+    return landing_dir(db_path)
 
 
 def stop_flag(db_path: Path, run_id: int) -> Path:
@@ -149,18 +149,25 @@ class RunLog:
             self.flush()
 
     def flush(self) -> None:
-        """Write buffered events."""
+        """Write buffered events; a busy or full database keeps them buffered for the next flush."""
         if not self.pending or self.store.in_transaction:
             return
         pending, self.pending = self.pending, []
         written = []
-        with self.store.atomic():
-            for stage, message, level, file, at, heard in pending:
-                cursor = self.store.execute(
-                    "INSERT INTO run_events (run_id, at, level, stage, message, file) VALUES (?, ?, ?, ?, ?, ?)",
-                    (self.run_id, at, level, stage, message, file))
-                if not heard:
-                    written.append(RunEvent(int(cursor.lastrowid or 0), self.run_id, at, level, stage, message, file))
+        try:
+            with self.store.atomic():
+                for stage, message, level, file, at, heard in pending:
+                    cursor = self.store.execute(
+                        "INSERT INTO run_events (run_id, at, level, stage, message, file) VALUES (?, ?, ?, ?, ?, ?)",
+                        (self.run_id, at, level, stage, message, file))
+                    if not heard:
+                        written.append(RunEvent(int(cursor.lastrowid or 0), self.run_id, at, level, stage, message,
+                                                file))
+        except CourierError:
+            # A busy or full database keeps the events buffered for the next flush: the log must never
+            # turn a failure into a different one (the unit's own write reports it).
+            self.pending = pending + self.pending
+            return
         if self.listener:
             for event in written:
                 self.listener(event)
@@ -197,25 +204,13 @@ def reconcile_stale_runs(store: Store) -> int:
     """Mark runs whose process died as Failed; returns how many were fixed."""
     fixed = 0
     for row in store.query("SELECT id, pid FROM runs WHERE status IN (?, ?)", ACTIVE_STATUSES):
-        if row["pid"] and not _pid_alive(int(row["pid"])):
+        if row["pid"] and not pid_alive(int(row["pid"])):
             store.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, message = ? WHERE id = ? AND status IN (?, ?)",
                 (RunStatus.FAILED, utc_now(), f"Interrupted: the process running it (pid {row['pid']}) ended; "
                  "nothing half-loaded was kept, run it again to resume", row["id"], *ACTIVE_STATUSES))
             fixed += 1
     return fixed
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def create_run(store: Store, kind: str, target: str, trigger: str, window: RunWindow,
@@ -242,14 +237,53 @@ def create_run(store: Store, kind: str, target: str, trigger: str, window: RunWi
 
 
 def mark_stopping(store: Store, run_id: int) -> None:
-    """Show the run as Stopping while it rolls back."""
-    store.execute("UPDATE runs SET status = ? WHERE id = ?", (RunStatus.STOPPING, run_id))
+    """Show the run as Stopping while it rolls back (skipped when the database is busy or full)."""
+    try:
+        store.execute("UPDATE runs SET status = ? WHERE id = ?", (RunStatus.STOPPING, run_id))
+    except CourierError:
+        pass  # the final status written by close_run is what matters
 
 
 def finish_run(store: Store, run_id: int, status: str, message: str | None) -> None:
     """Give the run its final status, end time and message."""
     store.execute("UPDATE runs SET status = ?, finished_at = ?, message = ? WHERE id = ?",
                   (status, utc_now(), message, run_id))
+
+
+LATE_STOP_MESSAGE = "The run finished before the stop took effect; everything it loaded is kept"
+
+
+def close_run(store: Store, db_path: Path, log: RunLog, status: str, message: str | None) -> None:
+    """Write the last events and the final status; never leave the run Running, never hide a late stop.
+
+    The final status and the check for a stop that arrived while the last unit
+    committed happen in one transaction: :func:`request_stop` either ran before
+    it (its flag is seen and the log says the run finished first) or after it
+    (it finds the run final and changes nothing). On a full or busy database the
+    bare status update is tried alone; if even that fails, :func:`reconcile_stale_runs`
+    marks the run Failed once this process has ended.
+    """
+    log.flush()
+    late: RunEvent | None = None
+    try:
+        with store.atomic():
+            if status in (RunStatus.SUCCEEDED, RunStatus.WARNING) and (
+                    stop_requested(db_path, log.run_id) or (log.stop is not None and log.stop.is_set())):
+                at = utc_now()
+                cursor = store.execute(
+                    "INSERT INTO run_events (run_id, at, level, stage, message) VALUES (?, ?, ?, 'Completed', ?)",
+                    (log.run_id, at, EventLevel.WARNING, LATE_STOP_MESSAGE))
+                late = RunEvent(int(cursor.lastrowid or 0), log.run_id, at, EventLevel.WARNING, "Completed",
+                                LATE_STOP_MESSAGE)
+            finish_run(store, log.run_id, status, message)
+    except CourierError:
+        try:
+            finish_run(store, log.run_id, status, message)
+        except CourierError:
+            pass
+    if late is not None and log.listener:
+        log.listener(late)
+    stop_flag(db_path, log.run_id).unlink(missing_ok=True)
 
 
 def _summary(row: Any) -> RunSummary:

@@ -19,8 +19,7 @@ from core.load import LoadCounts
 from core.models import Courier, Project
 from core.planning import check_drafts, find_source_files, resolve_feeds
 from core.project import load_project
-from core.run_records import (RunListener, RunLog, RunSummary, create_run, finish_run, get_run, mark_stopping,
-                              stop_flag)
+from core.run_records import RunListener, RunLog, RunSummary, close_run, create_run, get_run, mark_stopping
 from core.store import Store
 from core.vocab import EventLevel, RunKind, RunStatus, Trigger
 from core.windows import RunWindow
@@ -84,9 +83,7 @@ def run_courier(
             status, message = RunStatus.FAILED, f"Internal error: {type(error).__name__}: {error}"
             log.event("Failed", message, EventLevel.ERROR)
         finally:
-            log.flush()
-            finish_run(store, run_id, status, message)
-            stop_flag(db_path, run_id).unlink(missing_ok=True)
+            close_run(store, db_path, log, status, message)
         return get_run(store, run_id)
     finally:
         store.close()
@@ -98,12 +95,19 @@ class _MissingFeeds(CourierError):
     exit_code = 1
 
 
+def _raise_if_stopped(log: RunLog) -> None:
+    if log.should_stop():
+        raise RunStopped()
+
+
 def _run_courier_body(store: Store, db_path: Path, log: RunLog, project: Project, courier: Courier,
                       window: RunWindow, parallel: bool | None) -> LoadCounts:
     from core.s3 import S3Source
 
     credential = project.credentials[courier.credential]
     source = S3Source(credential, courier.bucket, courier.prefix)
+    # Checked before every S3 request attempt: Stop works while a silent endpoint is waited on.
+    source.check_stop = lambda: _raise_if_stopped(log)
     feeds, missing, drafts = resolve_feeds(project, courier)
     sample_only = not courier.load_operations or bool(missing)
     if courier.layout == "heap-connect":

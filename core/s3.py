@@ -15,17 +15,18 @@ hundreds of milliseconds, which the TUI's first paint must not pay.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from core.errors import SourceError
+from core.errors import SourceError, disk_full_message, is_disk_full
 from core.models import Credential
 
 if TYPE_CHECKING:
@@ -38,20 +39,42 @@ __all__ = [
     "ObjectInfo",
     "S3Source",
     "describe_source_error",
+    "landing_path",
     "make_session",
+    "s3_settings",
 ]
 
 DEFAULT_REGION = "us-east-1"
 """Region used when neither the credential, the environment nor the AWS config names one."""
 
 CONNECT_TIMEOUT = 10.0
-"""Seconds to wait for a TCP/TLS connection to S3 or STS."""
+"""Seconds to wait for a TCP/TLS connection to S3 or STS (``COURIER_S3_CONNECT_TIMEOUT`` overrides)."""
 
-READ_TIMEOUT = 60.0
-"""Seconds to wait for the next bytes of a response."""
+READ_TIMEOUT = 20.0
+"""Seconds to wait for the next bytes of a response (``COURIER_S3_READ_TIMEOUT`` overrides)."""
 
-MAX_ATTEMPTS = 5
-"""Attempts per request, first try included (botocore's standard retry mode)."""
+MAX_ATTEMPTS = 3
+"""Attempts per request, first try included, botocore's standard retry mode (``COURIER_S3_MAX_ATTEMPTS``).
+
+With the defaults a silent endpoint fails one request in about a minute:
+3 attempts of 20 s plus botocore's short backoff between them.
+"""
+
+SETTING_VARIABLES = {
+    "connect_timeout": "COURIER_S3_CONNECT_TIMEOUT",
+    "read_timeout": "COURIER_S3_READ_TIMEOUT",
+    "max_attempts": "COURIER_S3_MAX_ATTEMPTS",
+}
+"""Environment variables that override the S3 timeouts and retry budget."""
+
+MAX_SEGMENT_BYTES = 200
+"""Longest key segment landed under its own name; 255 is the usual limit, minus room for ``.part``/``.etag``."""
+
+MAX_PLAIN_KEY_BYTES = 1024
+"""Longest key landed under its own path; longer keys land under a hashed name (PATH_MAX is 4096)."""
+
+HASHED_DIR = "_hashed"
+"""Landing folder for keys that cannot become a path as they are (``..``, control characters, …)."""
 
 LIST_PAGE_SIZE = 1000
 """Keys per ListObjectsV2 page; 1000 is the most S3 returns."""
@@ -257,7 +280,7 @@ def _assume_role_session(
 
     role_arn = credential.role_arn
     assert role_arn is not None
-    sts = base.client("sts", region_name=region, endpoint_url=sts_endpoint, config=_sts_config(region))
+    sts = base.client("sts", region_name=region, endpoint_url=sts_endpoint, config=_sts_config(region, environ))
     request: dict[str, Any] = {
         "RoleArn": role_arn,
         "RoleSessionName": ROLE_SESSION_NAME,
@@ -289,32 +312,65 @@ def _assume_role_session(
     return boto3.session.Session(botocore_session=role, region_name=region)
 
 
-def _client_config(region: str, *, path_style: bool = False, unsigned: bool = False) -> Config:
+def s3_settings(environ: Mapping[str, str] | None = None) -> dict[str, float]:
+    """The S3 timeouts and retry budget in force: ``connect_timeout`` and ``read_timeout`` (seconds)
+    and ``max_attempts`` (per request, first try included).
+
+    Each comes from its ``COURIER_S3_*`` variable (:data:`SETTING_VARIABLES`) in ``environ``
+    (default ``os.environ``) or from the module default.
+
+    Raises:
+        SourceError: A variable is set to something other than a positive number.
+    """
+    env = os.environ if environ is None else environ
+    defaults = {"connect_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT, "max_attempts": MAX_ATTEMPTS}
+    settings: dict[str, float] = {}
+    for name, default in defaults.items():
+        variable = SETTING_VARIABLES[name]
+        text = env.get(variable, "").strip()
+        if not text:
+            settings[name] = default
+            continue
+        try:
+            value = float(text) if name != "max_attempts" else int(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            raise SourceError(f"{variable}={text!r} is not valid: use a positive "
+                              f"{'whole number' if name == 'max_attempts' else 'number of seconds'}")
+        settings[name] = value
+    return settings
+
+
+def _client_config(region: str, *, path_style: bool = False, unsigned: bool = False,
+                   environ: Mapping[str, str] | None = None) -> Config:
     from botocore import UNSIGNED
     from botocore.config import Config
 
+    settings = s3_settings(environ)
     return Config(
         region_name=region,
         signature_version=UNSIGNED if unsigned else "s3v4",
         # ``total_max_attempts`` counts the first try; botocore's ``max_attempts``
         # key would count only the retries.
-        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
+        retries={"mode": "standard", "total_max_attempts": int(settings["max_attempts"])},
+        connect_timeout=settings["connect_timeout"],
+        read_timeout=settings["read_timeout"],
         # Virtual-hosted addressing puts the bucket in the hostname, which
         # 127.0.0.1, localhost and most S3-compatible servers cannot serve.
         s3={"addressing_style": "path"} if path_style else None,
     )
 
 
-def _sts_config(region: str) -> Config:
+def _sts_config(region: str, environ: Mapping[str, str] | None = None) -> Config:
     from botocore.config import Config
 
+    settings = s3_settings(environ)
     return Config(
         region_name=region,
-        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
+        retries={"mode": "standard", "total_max_attempts": int(settings["max_attempts"])},
+        connect_timeout=settings["connect_timeout"],
+        read_timeout=settings["read_timeout"],
     )
 
 
@@ -347,6 +403,10 @@ class S3Source:
         self._environ = None if environ is None else dict(environ)
         self._client_lock = threading.Lock()
         self._cached_client: BaseClient | None = None
+        self.check_stop: Callable[[], None] | None = None
+        """Called before every request attempt (retries included) and between downloaded chunks; it
+        raises (e.g. the run's stop exception) to abandon the work. A run sets it so Stop takes effect
+        within one read timeout even while S3 does not answer."""
 
     @property
     def location(self) -> str:
@@ -368,7 +428,7 @@ class S3Source:
         Raises:
             SourceError: The listing failed.
         """
-        with self._translated():
+        with self._translated(listing=sub_prefix):
             paginator = self._client().get_paginator("list_objects_v2")
             pages = paginator.paginate(
                 Bucket=self.bucket,
@@ -438,17 +498,19 @@ class S3Source:
         kept in ``<dest>.etag``: when ``dest`` already has the object's size and
         ETag the download is skipped (the landing cache). The object must still
         have the listed ETag, so a file replaced since the listing is noticed.
+        Landed files hold raw customer data: directories are created 0700 and
+        files 0600, whatever the umask.
 
         Args:
             obj: The object, as :meth:`list_objects` reported it.
-            dest: Where the file belongs; parent directories are created.
+            dest: Where the file belongs (see :func:`landing_path`); parent directories are created.
 
         Returns:
             ``dest``.
 
         Raises:
-            SourceError: The object is gone, changed, or could not be read.
-            OSError: The file could not be written.
+            SourceError: The object is gone, changed, could not be read, or the disk is full.
+            OSError: The file could not be written for another reason.
         """
         from botocore.exceptions import (
             ConnectionClosedError,
@@ -462,7 +524,7 @@ class S3Source:
         sidecar = dest.with_name(dest.name + ".etag")
         if _is_landed(obj, dest, sidecar):
             return dest
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        _private_dirs(dest.parent)
         # A sidecar must never vouch for a file it did not come with.
         sidecar.unlink(missing_ok=True)
         part = dest.with_name(dest.name + ".part")
@@ -473,32 +535,45 @@ class S3Source:
             ReadTimeoutError,
             ResponseStreamingError,
         )
-        with self._translated(obj.key):
-            for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
-                try:
-                    self._stream_to(obj, part)
-                    break
-                except broken_stream:
-                    part.unlink(missing_ok=True)
-                    if attempt == DOWNLOAD_ATTEMPTS:
+        try:
+            with self._translated(obj.key):
+                for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+                    received = [-1]  # bytes of the body received; -1 until the response began
+                    try:
+                        self._stream_to(obj, part, received)
+                        break
+                    except broken_stream:
+                        part.unlink(missing_ok=True)
+                        # botocore already spent the retry budget on a request that never
+                        # answered; only a body that broke mid-stream is worth fetching again.
+                        if attempt == DOWNLOAD_ATTEMPTS or received[0] < 0:
+                            raise
+                    except BaseException:
+                        part.unlink(missing_ok=True)
                         raise
-                except BaseException:
-                    part.unlink(missing_ok=True)
-                    raise
-        os.replace(part, dest)
-        _write_atomically(sidecar, obj.etag.encode())
+            os.replace(part, dest)
+            _write_atomically(sidecar, obj.etag.encode())
+        except OSError as error:
+            part.unlink(missing_ok=True)
+            if is_disk_full(error):
+                raise SourceError(disk_full_message(dest.parent, f"landing s3://{self.bucket}/{obj.key}")) from error
+            raise
         _fsync_directory(dest.parent)
         return dest
 
-    def _stream_to(self, obj: ObjectInfo, part: Path) -> None:
+    def _stream_to(self, obj: ObjectInfo, part: Path, received: list[int]) -> None:
         response = self._client().get_object(Bucket=self.bucket, Key=obj.key, IfMatch=f'"{obj.etag}"')
         body = response["Body"]
-        written = 0
+        written = received[0] = 0
         try:
-            with open(part, "wb") as out:
+            with open(os.open(part, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "wb") as out:
+                os.chmod(part, 0o600)  # an older .part may have been created with looser modes
                 for chunk in body.iter_chunks(DOWNLOAD_CHUNK_SIZE):
                     out.write(chunk)
                     written += len(chunk)
+                    received[0] = written
+                    if self.check_stop is not None:
+                        self.check_stop()
                 out.flush()
                 os.fsync(out.fileno())
         finally:
@@ -534,8 +609,14 @@ class S3Source:
         if self._cached_client is None:
             with self._client_lock:
                 if self._cached_client is None:
-                    self._cached_client = self._make_client()
+                    client = self._make_client()
+                    client.meta.events.register("before-send.s3", self._before_send)
+                    self._cached_client = client
         return self._cached_client
+
+    def _before_send(self, **kwargs: Any) -> None:
+        if self.check_stop is not None:
+            self.check_stop()
 
     def _make_client(self) -> BaseClient:
         resolved = _resolve(self.credential, self._environ)
@@ -546,19 +627,21 @@ class S3Source:
             resolved.region,
             path_style=endpoint is not None and not _is_aws_endpoint(endpoint),
             unsigned=unsigned,
+            environ=self._environ,
         )
         return resolved.session.client("s3", region_name=resolved.region, endpoint_url=endpoint, config=config)
 
-    def _translated(self, key: str | None = None) -> _Translated:
-        return _Translated(self, key)
+    def _translated(self, key: str | None = None, listing: str | None = None) -> _Translated:
+        return _Translated(self, key, listing)
 
 
 class _Translated:
     """Context manager turning boto errors raised inside it into SourceError."""
 
-    def __init__(self, source: S3Source, key: str | None) -> None:
+    def __init__(self, source: S3Source, key: str | None, listing: str | None = None) -> None:
         self._source = source
         self._key = key
+        self._listing = listing
 
     def __enter__(self) -> None:
         return None
@@ -569,7 +652,8 @@ class _Translated:
             return False
         source = self._source
         raise describe_source_error(
-            exc, bucket=source.bucket, prefix=source.prefix, credential=source.credential, key=self._key
+            exc, bucket=source.bucket, prefix=source.prefix, credential=source.credential, key=self._key,
+            listing=self._listing,
         ) from exc
 
 
@@ -580,6 +664,7 @@ def describe_source_error(
     prefix: str,
     credential: Credential,
     key: str | None = None,
+    listing: str | None = None,
 ) -> SourceError:
     """Translate a boto3/botocore exception into a one-line SourceError.
 
@@ -592,6 +677,7 @@ def describe_source_error(
         prefix: The courier's prefix.
         credential: The credential in use.
         key: The object being read, when there was one.
+        listing: The sub-prefix being listed (after ``prefix``), when it was a listing.
 
     Returns:
         The error to raise; ``exc`` itself when it already is a SourceError.
@@ -599,10 +685,11 @@ def describe_source_error(
     if isinstance(exc, SourceError):
         return exc
     # Keys and names may hold any character; the message must stay one line.
-    return SourceError(" ".join(_describe(exc, bucket, prefix, credential, key).splitlines()))
+    return SourceError(" ".join(_describe(exc, bucket, prefix, credential, key, listing).splitlines()))
 
 
-def _describe(exc: BaseException, bucket: str, prefix: str, credential: Credential, key: str | None) -> str:
+def _describe(exc: BaseException, bucket: str, prefix: str, credential: Credential, key: str | None,
+              listing: str | None = None) -> str:
     from botocore import exceptions as bce
 
     name = _q(credential.name)
@@ -648,6 +735,13 @@ def _describe(exc: BaseException, bucket: str, prefix: str, credential: Credenti
         )
     if isinstance(exc, (bce.EndpointConnectionError, bce.ConnectTimeoutError)):
         return f"Cannot reach the S3 endpoint {_endpoint_of(exc)}: check endpoint-url and the network"
+    if isinstance(exc, bce.ReadTimeoutError):
+        settings = s3_settings()
+        what = f"reading s3://{bucket}/{key}" if key else f"listing {location}{listing or ''}"
+        attempts = int(settings["max_attempts"])
+        return (f"The S3 endpoint {_endpoint_of(exc)} did not answer within {settings['read_timeout']:g} s "
+                f"({attempts} attempt{'s' if attempts != 1 else ''}) while {what}: check the network and "
+                "endpoint-url, or raise COURIER_S3_READ_TIMEOUT")
     if isinstance(exc, (bce.ReadTimeoutError, bce.ConnectionClosedError, bce.ResponseStreamingError,
                         bce.IncompleteReadError, bce.FlexibleChecksumError)):
         what = f"s3://{bucket}/{key}" if key else location
@@ -700,6 +794,9 @@ def _describe_client_error(exc: Any, bucket: str, location: str, credential: Cre
     if code == "PreconditionFailed" and key:
         return f"s3://{bucket}/{key} changed while Courier was reading it: run again to pick up the new version"
     if code in {"AccessDenied", "AllAccessDisabled", "AccountProblem"} or status == 403:
+        if key:
+            return (f"Access denied to s3://{bucket}/{key}: the credential {name} needs s3:GetObject "
+                    "on this bucket's objects")
         return (
             f"Access denied to {location}: the credential {name} needs s3:ListBucket and s3:GetObject "
             "on this bucket"
@@ -733,6 +830,72 @@ def _object_info(item: Mapping[str, Any]) -> ObjectInfo:
     )
 
 
+def landing_path(root: Path, courier: str, key: str, etag: str) -> Path:
+    """Where an S3 object lands in the cache: always inside ``root``, for any legal S3 key.
+
+    A key is any UTF-8 text up to 1024 bytes, so it may hold ``..`` segments, a
+    leading ``/``, empty segments, control characters or segments longer than a
+    file name may be. Plain keys land under their own path
+    (``<root>/<courier>/<etag>/<key>``, readable with any tool); any other key
+    lands under ``<root>/<courier>/<etag>/_hashed/<sha256 of the key>/<cleaned
+    file name>``. The original key is what the database records
+    (``landed_files.key``), so nothing is lost. Keys whose first segment is
+    ``_hashed`` are hashed too, so the two forms can never collide.
+
+    Args:
+        root: The landing directory (beside the database).
+        courier: The courier's name (cleaned to letters, digits, ``-``, ``_``, ``.``).
+        key: The full S3 key.
+        etag: The object's ETag; one folder per object version.
+
+    Returns:
+        A path strictly inside ``root``.
+    """
+    version = etag[:16] if etag and all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in etag[:16]) \
+        else "v" + hashlib.sha256(etag.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    base = Path(root) / _clean_name(courier, "courier") / version
+    segments = key.split("/")
+    if _plain_key(key, segments):
+        return base.joinpath(*segments)
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return base / HASHED_DIR / digest / _clean_name(segments[-1][:MAX_SEGMENT_BYTES // 4], "object")
+
+
+def _plain_key(key: str, segments: list[str]) -> bool:
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_PLAIN_KEY_BYTES or segments[0] == HASHED_DIR:
+        return False
+    for segment in segments:
+        if segment in ("", ".", "..") or segment.endswith((".part", ".etag")):
+            return False
+        if len(segment.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
+            return False
+        if any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in segment):
+            return False
+    return True
+
+
+def _clean_name(name: str, fallback: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name).strip(".")
+    return cleaned or fallback
+
+
+def _private_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents as 0700 (landed files are customer data)."""
+    missing = []
+    current = Path(directory)
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
+
+
 def _is_landed(obj: ObjectInfo, dest: Path, sidecar: Path) -> bool:
     try:
         return dest.stat().st_size == obj.size and sidecar.read_text(encoding="ascii").strip() == obj.etag
@@ -742,7 +905,7 @@ def _is_landed(obj: ObjectInfo, dest: Path, sidecar: Path) -> bool:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     temporary = path.with_name(path.name + ".part")
-    with open(temporary, "wb") as out:
+    with open(os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "wb") as out:
         out.write(data)
         out.flush()
         os.fsync(out.fileno())

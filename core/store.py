@@ -15,10 +15,15 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from core.errors import CourierError
+from core.errors import CourierError, DatabaseBusyError, DiskFullError, disk_full_message, is_disk_full
 
 DB_ENV = "COURIER_DB"
 BUSY_TIMEOUT_MS = 15_000
+"""How long a write waits for another process's write lock before giving up with a message naming the holder."""
+BUSY_TIMEOUT_ENV = "COURIER_BUSY_TIMEOUT"
+"""Seconds to wait for the write lock instead of :data:`BUSY_TIMEOUT_MS` (e.g. longer on a busy bastion)."""
+MAX_BYTES_ENV = "COURIER_DB_MAX_BYTES"
+"""Optional cap on the database file's size in bytes; past it writes fail as on a full disk."""
 
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -269,6 +274,8 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser()
+        if not str(path).strip():
+            raise CourierError("The database path is empty: pass --db PATH (or set COURIER_DB) to a file name")
         self._depth = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -276,19 +283,59 @@ class Store:
                 # Create the file ourselves so it is never world-readable, even briefly.
                 descriptor = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(descriptor)
+            tighten_modes(self.path)
+            timeout_ms = busy_timeout_ms()
             self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                        timeout=BUSY_TIMEOUT_MS / 1000)
-            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                                        timeout=timeout_ms / 1000)
+            self.conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA foreign_keys = ON")
+            self._cap_size()
             self._migrate()
         except sqlite3.DatabaseError as error:
+            if _is_locked(error):
+                raise DatabaseBusyError(self.busy_message()) from None
+            if is_disk_full(error):
+                raise DiskFullError(disk_full_message(self.path, "opening the database")) from None
             raise CourierError(f"Cannot open the Courier database {self.path}: {error}; "
                                "pass --db PATH (or set COURIER_DB) to use another file") from error
         except OSError as error:
             raise CourierError(f"Cannot create the Courier database {self.path}: {error.strerror}; "
                                "pass --db PATH (or set COURIER_DB) to use another file") from error
+
+    def _cap_size(self) -> None:
+        text = os.environ.get(MAX_BYTES_ENV, "").strip()
+        if not text:
+            return
+        if not text.isdigit() or int(text) <= 0:
+            raise CourierError(f"{MAX_BYTES_ENV}={text!r} is not valid: use a size in bytes, e.g. 10000000000")
+        page_size = int(self.conn.execute("PRAGMA page_size").fetchone()[0])
+        self.conn.execute(f"PRAGMA max_page_count = {max(1, int(text) // page_size)}")
+
+    def busy_message(self) -> str:
+        """One line naming who holds the write lock: a run (id, target, pid) or another program."""
+        holder = "another program holds its write lock (e.g. an sqlite3 shell with an open transaction); " \
+                 "close it and retry"
+        try:
+            rows = self.conn.execute(
+                "SELECT id, kind, target, pid FROM runs WHERE status IN ('Running', 'Stopping') "
+                "AND (pid IS NULL OR pid != ?) ORDER BY id DESC", (os.getpid(),)).fetchall()
+        except (sqlite3.Error, AttributeError):
+            rows = []
+        for run_id, kind, target, pid in rows:
+            if pid and pid_alive(int(pid)):
+                holder = (f'run {run_id} ({kind} "{target}", pid {pid}) is writing to it; wait for it to commit and '
+                          f"retry, or stop it with courier runs stop {run_id}")
+                break
+        return f"The Courier database {self.path} is busy: {holder}"
+
+    def _translate(self, error: sqlite3.Error, doing: str) -> CourierError | None:
+        if _is_locked(error):
+            return DatabaseBusyError(self.busy_message())
+        if is_disk_full(error):
+            return DiskFullError(disk_full_message(self.path, doing))
+        return None
 
     def _migrate(self) -> None:
         self.conn.execute(
@@ -319,26 +366,45 @@ class Store:
         """
         depth = self._depth
         if depth == 0:
-            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise (self._translate(error, "starting a write") or error) from None
         else:
             self.conn.execute(f"SAVEPOINT sp{depth}")
         self._depth = depth + 1
         try:
             yield self.conn
-        except BaseException:
+        except BaseException as error:
             self._depth = depth
-            if depth == 0:
-                self.conn.execute("ROLLBACK")
-            else:
-                self.conn.execute(f"ROLLBACK TO sp{depth}")
-                self.conn.execute(f"RELEASE sp{depth}")
+            try:
+                if depth == 0:
+                    self.conn.execute("ROLLBACK")
+                else:
+                    self.conn.execute(f"ROLLBACK TO sp{depth}")
+                    self.conn.execute(f"RELEASE sp{depth}")
+            except sqlite3.OperationalError:
+                # SQLite may already have rolled back (e.g. after SQLITE_FULL); the cause is what matters,
+                # never "cannot rollback - no transaction is active".
+                if self.conn.in_transaction and depth == 0:
+                    raise
+            if isinstance(error, sqlite3.Error):
+                translated = self._translate(error, "writing")
+                if translated is not None:
+                    raise translated from None
             raise
         else:
             self._depth = depth
-            if depth == 0:
-                self.conn.execute("COMMIT")
-            else:
-                self.conn.execute(f"RELEASE sp{depth}")
+            try:
+                if depth == 0:
+                    self.conn.execute("COMMIT")
+                else:
+                    self.conn.execute(f"RELEASE sp{depth}")
+            except sqlite3.OperationalError as error:
+                translated = self._translate(error, "committing")
+                if depth == 0 and self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise (translated or error) from None
 
     @property
     def in_transaction(self) -> bool:
@@ -346,8 +412,18 @@ class Store:
         return self._depth > 0
 
     def execute(self, sql: str, parameters: tuple | list | dict = ()) -> sqlite3.Cursor:
-        """Run one statement (outside :meth:`atomic` it commits on its own)."""
-        return self.conn.execute(sql, parameters)
+        """Run one statement (outside :meth:`atomic` it commits on its own).
+
+        Raises:
+            DatabaseBusyError: Outside a transaction, another process held the write lock too long.
+            DiskFullError: Outside a transaction, the disk (or ``COURIER_DB_MAX_BYTES``) is full.
+        """
+        if self._depth:
+            return self.conn.execute(sql, parameters)
+        try:
+            return self.conn.execute(sql, parameters)
+        except sqlite3.OperationalError as error:
+            raise (self._translate(error, "writing") or error) from None
 
     def query(self, sql: str, parameters: tuple | list | dict = ()) -> list[sqlite3.Row]:
         """Rows of a query as :class:`sqlite3.Row` (access by column name)."""
@@ -364,6 +440,88 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def busy_timeout_ms() -> int:
+    """The write-lock wait in milliseconds: ``COURIER_BUSY_TIMEOUT`` seconds, else :data:`BUSY_TIMEOUT_MS`."""
+    text = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not text:
+        return BUSY_TIMEOUT_MS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1
+    if seconds < 0:
+        raise CourierError(f"{BUSY_TIMEOUT_ENV}={text!r} is not valid: use a number of seconds, e.g. 60")
+    return int(seconds * 1000)
+
+
+def landing_dir(db_path: str | Path) -> Path:
+    """The landing cache of a database: ``<stem>-landing`` beside it."""
+    path = Path(db_path).expanduser()
+    return path.parent / f"{path.stem}-landing"
+
+
+def tighten_modes(db_path: str | Path, *, deep: bool = False) -> list[Path]:
+    """Make the database, its WAL/SHM files and the landing cache private to the user (0600 / 0700).
+
+    Landed files hold raw customer data and the database holds the loaded
+    tables, so neither may be readable by other users, whatever the umask was
+    when they were made. A 0700 landing directory already closes everything in
+    it to other users, so opening the store only fixes the top; ``deep`` (used by
+    ``courier cache``) walks the whole cache. Only files the user owns are
+    changed; returns those that were.
+    """
+    path = Path(db_path).expanduser()
+    changed: list[Path] = []
+    for item in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if _chmod_private(item, 0o600):
+            changed.append(item)
+    root = landing_dir(path)
+    if root.is_dir() and not root.is_symlink():
+        if _chmod_private(root, 0o700):
+            changed.append(root)
+        if deep:
+            for directory, folders, files in os.walk(root):
+                for name, mode in [*((f, 0o700) for f in folders), *((f, 0o600) for f in files)]:
+                    if _chmod_private(Path(directory) / name, mode):
+                        changed.append(Path(directory) / name)
+    return changed
+
+
+def _chmod_private(path: Path, mode: int) -> bool:
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    import stat
+
+    if stat.S_ISLNK(info.st_mode) or info.st_uid != os.getuid() or not info.st_mode & 0o077:
+        return False
+    try:
+        os.chmod(path, stat.S_IMODE(info.st_mode) & mode)
+    except OSError:
+        return False
+    return True
+
+
+def _is_locked(error: BaseException) -> bool:
+    message = str(error)
+    return isinstance(error, sqlite3.OperationalError) and ("database is locked" in message or
+                                                             "database is busy" in message)
+
+
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` exists (this process counts; another user's process counts too)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def open_store(path: str | Path | None = None) -> Store:

@@ -29,7 +29,7 @@ def list_domain_tables(store: Store, count: bool = True) -> list[DomainTable]:
     loads = {row["name"]: row for row in store.query("SELECT * FROM domain_tables")}
     tables: list[DomainTable] = []
     for row in store.query("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') "
-                           "AND name LIKE '%:%' AND name NOT LIKE 'sqlite_%' ORDER BY name"):
+                           "AND name LIKE '%:%' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"):
         name = row["name"]
         rows = int(store.execute(f"SELECT COUNT(*) FROM {quote_identifier(name)}").fetchone()[0]) if count else None
         load = loads.get(name)
@@ -43,7 +43,7 @@ def domain_table_names(store: Store) -> list[str]:
     """Names of every domain table and identity view, by name, without counting rows (cheap)."""
     return [row["name"] for row in store.query(
         "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name LIKE '%:%' "
-        "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")]
 
 
 def require_table(store: Store, name: str) -> list[str]:

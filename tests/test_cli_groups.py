@@ -225,8 +225,9 @@ def test_group_run_that_fails_exits_1_and_json_has_the_courier_runs(capsys: pyte
     setup_db(db, s3_bucket.endpoint, s3_bucket.name, {"Daily": {"couriers": [
         member("Events"), member("Users", **{"stop-when-missing": True})]}})
     code, out, err = run(capsys, "--db", str(db), "group", "run", "Daily", "--day", "2027-06-01", "--json")
-    assert (code, err) == (1, [])
     payload = json.loads("\n".join(out))
+    # The reason also goes to stderr, as one line (the README's promise for a failed run).
+    assert (code, err) == (1, [f"courier: group run {payload['id']} failed: {payload['message']}"])
     assert (payload["status"], payload["message"]) == (
         "Failed", "Missing data for Users: missing exports/users-2027-06-01.avro for 2027-06-01; stopping "
         "(stop when missing is on)")

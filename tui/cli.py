@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -130,12 +131,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print one JSON object with the final status and counts")
     run.set_defaults(handler=_cmd_run)
 
-    runs = commands.add_parser("runs", help="run history, or one run's log",
-                               description="List runs newest first, or show one run's events.")
-    runs.add_argument("run_id", nargs="?", type=int, metavar="ID", help="show this run's log")
+    runs = commands.add_parser("runs", help="run history, one run's log, or stop a run",
+                               description="List runs newest first, show one run's events, or stop a run "
+                               "('courier runs stop ID': any run, started from this shell, another one or the "
+                               "scheduler; the file being loaded rolls back).")
+    runs.add_argument("run_id", nargs="?", metavar="ID", help="show this run's log (or: stop ID)")
+    runs.add_argument("stop_id", nargs="?", metavar="ID", help=argparse.SUPPRESS)
     runs.add_argument("--follow", action="store_true", help="keep printing new events until the run ends")
     runs.add_argument("--limit", type=int, default=20, help="how many runs to list (default 20)")
     runs.set_defaults(handler=_cmd_runs)
+
+    cache = commands.add_parser(
+        "cache", help="the landing cache: size per courier; --prune deletes files nothing needs",
+        description="Show how much the landing cache (raw landed files, beside the database) holds per courier, "
+        "and make it private (0700/0600). --prune deletes every landed file that no sample (the newest file of "
+        "each courier and tag, or a feed's sample file) and no cursor (the dump a Heap table stands in) needs; "
+        "a later run downloads again whatever it needs.")
+    cache.add_argument("--prune", action="store_true", help="delete the files nothing needs")
+    cache.set_defaults(handler=_cmd_cache)
 
     samples = commands.add_parser("samples", help="a courier's landed sample files, newest first",
                                   description="List the files a courier has landed, newest first, with their "
@@ -261,6 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(hoist_global_options(sys.argv[1:] if argv is None else argv))
+        if args.db is not None and not args.db.strip():
+            raise UsageError("--db needs a file name, not an empty string")
+        if args.db is None and os.environ.get("COURIER_DB") == "":
+            raise UsageError("COURIER_DB is set but empty: unset it or name a file")
         args.db_path = resolve_db_path(args.db)
         handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
         if handler is None:
@@ -272,6 +289,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _fail("interrupted")
         return 130
+    except sqlite3.Error as error:
+        # Last line of defence: the engine translates what it expects; anything else stays one line.
+        from core.errors import is_disk_full
+
+        if is_disk_full(error):
+            _fail(f"the disk holding the Courier database is full ({error}); free space and rerun")
+            return EXIT_FAILED
+        _fail(f"database error: {' '.join(str(error).split())}")
+        return EXIT_BAD_INPUT
     except BrokenPipeError:
         return EXIT_OK
 
@@ -311,6 +337,9 @@ def _read_json(path: str) -> Any:
         raise UsageError(f"cannot read {path}: it is not UTF-8 text") from error
     try:
         return json.loads(text)
+    except RecursionError:
+        name = "standard input" if path == "-" else path
+        raise UsageError(f"{name} is nested too deeply to be a project document") from None
     except json.JSONDecodeError as error:
         name = "standard input" if path == "-" else path
         raise UsageError(f"{name} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") \
@@ -449,6 +478,7 @@ def _cmd_group_run(args: argparse.Namespace) -> Exit:
               f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated, "
               f"{summary.rows_rejected:,} rejected" + (f" ({summary.message.splitlines()[0]})"
                                                        if summary.message else ""))
+    _report_failure(summary)
     return EXIT_OK if summary.status in ("Succeeded", "Warning") else EXIT_FAILED
 
 
@@ -517,15 +547,51 @@ def _print_event(event: Any) -> None:
 def _cmd_run(args: argparse.Namespace) -> Exit:
     window = window_from_args(args)
     with stop_on_signals("stopping after rolling back the file being loaded (again to abort)") as stop:
-        summary = engine.run(args.db_path, "courier", args.courier, window,
-                             listener=None if args.json else _print_event, stop=stop)
+        # SIGHUP (the SSH session closed) stops the run cleanly too; see _hang_up.
+        previous_hup = signal.signal(signal.SIGHUP, lambda signum, frame: _hang_up(stop))
+        try:
+            summary = engine.run(args.db_path, "courier", args.courier, window,
+                                 listener=None if args.json else _print_event, stop=stop)
+        finally:
+            signal.signal(signal.SIGHUP, previous_hup)
     if args.json:
         print(json.dumps(summary.to_json(), indent=2))
     else:
         print(f"Run {summary.id} {summary.status}: {summary.files:,} files, {summary.rows_read:,} rows read, "
               f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated, "
               f"{summary.rows_rejected:,} rejected")
+    _report_failure(summary)
     return EXIT_OK if summary.status in ("Succeeded", "Warning") else EXIT_FAILED
+
+
+def _report_failure(summary: Any) -> None:
+    """A failed run's reason, as the one stderr line the README promises (the log has the details)."""
+    if summary.status == "Failed":
+        reason = ": ".join(line.strip() for line in (summary.message or "no reason recorded").splitlines() if line)
+        _fail(f"{'group ' if summary.kind == 'group' else ''}run {summary.id} failed: {reason}")
+
+
+def _hang_up(stop: Any) -> None:
+    """SIGHUP (the SSH session closed): stop the run cleanly, as Stopped with its unit rolled back.
+
+    The terminal is gone, so standard output and error go to /dev/null from now
+    on: a write to a hung-up terminal would fail and must not turn a clean stop
+    into a crash. The run's log stays in the database (courier runs ID). Use
+    nohup or tmux for a run that must outlive the session.
+    """
+    stop.set()
+    sink = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(sink, stream.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(sink)
 
 
 def _cmd_runs(args: argparse.Namespace) -> Exit:
@@ -544,6 +610,17 @@ def _cmd_runs(args: argparse.Namespace) -> Exit:
     print(f"Run {run.id}: {run.kind} {run.target}, {run.window.describe()}, {run.trigger}, started "
           f"{run.started_at[:19].replace('T', ' ')} UTC")
 
+    if args.limit < 1:
+        raise UsageError("--limit must be 1 or more")
+    if args.run_id == "stop":
+        if args.stop_id is None:
+            raise UsageError("runs stop needs a run ID, e.g. courier runs stop 12")
+        print(engine.stop_any_run(args.db_path, _run_id(args.stop_id)))
+        return EXIT_OK
+    if args.stop_id is not None:
+        raise UsageError(f"unexpected {args.stop_id!r}: use courier runs ID, or courier runs stop ID")
+    if args.run_id is not None:
+        args.run_id = _run_id(args.run_id)
     def show(events: list[Any]) -> None:
         for event in events:
             _print_event(event)
@@ -556,6 +633,35 @@ def _cmd_runs(args: argparse.Namespace) -> Exit:
         run = snapshot.run
     print(f"Status: {run.status}" + (f" ({run.message.splitlines()[-1]})" if run.message else ""))
     return EXIT_OK if run.status != "Failed" else EXIT_FAILED
+
+
+def _run_id(text: str) -> int:
+    if not text.isdigit():
+        raise UsageError(f"{text!r} is not a run ID: use the number courier runs shows")
+    return int(text)
+
+
+def _cmd_cache(args: argparse.Namespace) -> Exit:
+    report = engine.landing_cache(args.db_path, prune=args.prune)
+    print(f"Landing cache {report.root} (private: 0700 folders, 0600 files"
+          + (f"; tightened {report.tightened}" if report.tightened else "") + ")")
+    if not report.couriers:
+        print("No landed files yet")
+    for item in report.couriers:
+        print(f"  {item.courier:<24.24} {item.files:>6,} files  {_bytes(item.bytes):>10}   "
+              f"{item.prunable_files:,} not needed ({_bytes(item.prunable_bytes)})")
+    verb = "Pruned" if args.prune else "Prunable (courier cache --prune)"
+    print(f"{verb}: {report.pruned_files:,} files, {_bytes(report.pruned_bytes)}")
+    return EXIT_OK
+
+
+def _bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
 
 
 def _cmd_samples(args: argparse.Namespace) -> Exit:
