@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from core.errors import CourierError
 from core.store import Store
 
 DEMO_BUCKET = "heap-rs3-demo"
@@ -43,19 +44,104 @@ class DemoServer:
 
 
 def default_demo_db() -> Path:
-    """The demo's own database, beside (never instead of) the user's."""
+    """The first demo's database, beside (never instead of) the user's."""
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("courier", appauthor=False)) / "demo.db"
 
 
+@dataclass
+class DemoClaim:
+    """A demo database this process may use, and whether a running demo already serves it.
+
+    ``endpoint_url`` is set when another ``courier demo`` holds the database: this demo
+    attaches to that demo's S3 server instead of starting one (which would rewrite the
+    endpoint under the other demo's feet).
+    """
+
+    db_path: Path
+    endpoint_url: str | None
+    _lock: Any = None
+
+    def publish(self, endpoint_url: str) -> None:
+        """Record where this demo's S3 server listens, for a second demo on the same database."""
+        if self._lock is not None:
+            self._lock.seek(0)
+            self._lock.truncate()
+            self._lock.write(endpoint_url)
+            self._lock.flush()
+
+    def release(self) -> None:
+        """Let another demo own the database (also happens when the process ends)."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+
+def _lock_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".demo-lock")
+
+
+def _try_lock(db_path: Path) -> Any | None:
+    """An open, exclusively locked lock file beside ``db_path``, or ``None`` when a running demo holds it.
+
+    ``flock`` locks belong to the open file, so the kernel drops them when a demo dies
+    however it dies; no stale lock files to clean up. Without ``fcntl`` (Windows) every
+    claim succeeds, as before.
+    """
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(_lock_path(db_path), "a+", encoding="utf-8")  # noqa: SIM115 (held for the demo's life)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
+def claim_demo_db(requested: Path | None) -> DemoClaim:
+    """Choose the database a new ``courier demo`` uses, so two demos never break each other.
+
+    Args:
+        requested: ``--db``/``$COURIER_DB`` if given. When a running demo holds it, the new demo
+            attaches to that demo's S3 server (``endpoint_url`` set) and stops with it.
+            Without one: ``demo.db`` in the user data directory, or ``demo-2.db``, ``demo-3.db``…
+            when earlier ones are held by running demos (a later demo keeps the user's edits).
+
+    Raises:
+        CourierError: A running demo holds ``requested`` but has not started its S3 server yet.
+        OSError: The directory cannot be created or the lock file opened.
+    """
+    if requested is not None:
+        handle = _try_lock(requested)
+        if handle is not None:
+            return DemoClaim(requested, None, handle)
+        endpoint = _lock_path(requested).read_text(encoding="utf-8").strip()
+        if not endpoint:
+            raise CourierError(f"a demo on {requested} is still starting; try again in a moment")
+        return DemoClaim(requested, endpoint)
+    first = default_demo_db()
+    for number in range(1, 1000):
+        candidate = first if number == 1 else first.with_name(f"demo-{number}.db")
+        handle = _try_lock(candidate)
+        if handle is not None:
+            return DemoClaim(candidate, None, handle)
+    raise OSError(f"a thousand demos are running from {first.parent}")
+
+
 def _free_port(preferred: int) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", preferred))
-            return preferred
-        except OSError:
-            pass
+    """``preferred`` if free, else any free port (``0`` asks for any port at once)."""
+    if preferred:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", preferred))
+                return preferred
+            except OSError:
+                pass
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

@@ -773,24 +773,40 @@ def _cmd_rejects(args: argparse.Namespace) -> Exit:
 
 
 def _cmd_demo(args: argparse.Namespace) -> Exit:
-    from core.demo import HEAP_COURIER, default_demo_db, start_demo_server
+    from core.demo import HEAP_COURIER, claim_demo_db, start_demo_server
+    from core.store import DB_ENV
     from core.windows import RunWindow
 
-    db_path = args.db_path if args.db else default_demo_db()
+    requested = args.db_path if args.db or os.environ.get(DB_ENV) else None
+    claim = claim_demo_db(requested)
+    db_path = claim.db_path
     args.db_path = db_path
-    print(f"Starting the demo S3 server with generated Heap data (database {db_path})…", file=sys.stderr)
-    server = start_demo_server()
+    server = None
     try:
-        engine.configure_demo(db_path, server.endpoint_url)
+        if claim.endpoint_url is not None:
+            endpoint = claim.endpoint_url
+            print(f"Demo database {db_path} (a running demo owns it: using its S3 server at {endpoint}, "
+                  "which stops when that demo quits)", file=sys.stderr)
+        else:
+            print(f"Demo database {db_path}", file=sys.stderr)
+            print("Starting the demo S3 server with generated Heap data…", file=sys.stderr)
+            server = start_demo_server()
+            endpoint = server.endpoint_url
+            claim.publish(endpoint)
+            engine.configure_demo(db_path, endpoint)
         if not args.headless:
-            return _open_app(args, demo_note=f"Demo S3 at {server.endpoint_url} (bucket {server.bucket})")
+            return _open_app(args, demo_note=f"Demo S3 at {endpoint} (bucket heap-rs3-demo) · database {db_path}")
         summary = engine.run(db_path, "courier", HEAP_COURIER, RunWindow.all(), listener=_print_event)
         print(f"Run {summary.id} {summary.status}: {summary.rows_read:,} rows read, "
               f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated")
         _cmd_tables(args)
         return EXIT_OK if summary.status in ("Succeeded", "Warning") else EXIT_FAILED
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
+        claim.release()
+        print(f"Demo database {db_path} kept. Open it again with: courier --db {db_path} tables "
+              f"(or courier demo --db {db_path} to run against a new demo S3)", file=sys.stderr)
 
 
 def _open_app(args: argparse.Namespace, demo_note: str | None = None) -> Exit:
