@@ -175,14 +175,84 @@ def _parsed(expression: str) -> CronSpec:
     return parse_cron(expression)
 
 
+COMMON_ZONES: dict[str, tuple[str, ...]] = {
+    "pst": ("America/Los_Angeles",), "pdt": ("America/Los_Angeles",), "pt": ("America/Los_Angeles",),
+    "pacific": ("America/Los_Angeles",), "pst8pdt": ("America/Los_Angeles",),
+    "mst": ("America/Denver", "America/Phoenix"), "mdt": ("America/Denver",), "mt": ("America/Denver",),
+    "mountain": ("America/Denver", "America/Phoenix"), "mst7mdt": ("America/Denver",),
+    "cst": ("America/Chicago",), "cdt": ("America/Chicago",), "ct": ("America/Chicago",),
+    "central": ("America/Chicago",), "cst6cdt": ("America/Chicago",),
+    "est": ("America/New_York",), "edt": ("America/New_York",), "et": ("America/New_York",),
+    "eastern": ("America/New_York",), "est5edt": ("America/New_York",),
+    "akst": ("America/Anchorage",), "alaska": ("America/Anchorage",),
+    "hst": ("Pacific/Honolulu",), "hawaii": ("Pacific/Honolulu",),
+    "bst": ("Europe/London",), "wet": ("Europe/Lisbon",),
+    "cet": ("Europe/Paris", "Europe/Berlin"), "cest": ("Europe/Paris", "Europe/Berlin"),
+    "met": ("Europe/Paris", "Europe/Berlin"),
+    "eet": ("Europe/Athens", "Europe/Helsinki"), "eest": ("Europe/Athens", "Europe/Helsinki"),
+    "ist": ("Asia/Kolkata", "Europe/Dublin"), "jst": ("Asia/Tokyo",), "kst": ("Asia/Seoul",),
+    "sgt": ("Asia/Singapore",), "hkt": ("Asia/Hong_Kong",),
+    "aest": ("Australia/Sydney",), "aedt": ("Australia/Sydney",), "awst": ("Australia/Perth",),
+    "nzst": ("Pacific/Auckland",), "nzdt": ("Pacific/Auckland",),
+}
+"""Abbreviations and names people type for a zone → the IANA zones they usually mean, most common first.
+
+``EST`` and ``CET`` are also legacy zone-database names, but ``EST`` never observes daylight
+saving, so a New York schedule set to it would run an hour off half the year.
+"""
+
+_GMT_OFFSET_RE = re.compile(r"^(?:etc/)?(?:gmt|utc)\s*(?P<sign>[+-])\s*(?P<hours>\d{1,2})(?::?00)?$", re.IGNORECASE)
+
+
+def gmt_offset_hours(name: str) -> int | None:
+    """The UTC offset in hours someone typing ``GMT-8``/``UTC+5`` means (``-8``, ``5``), else ``None``.
+
+    This is the everyday reading, the reverse of the POSIX ``Etc/GMT-8`` zone (UTC+8).
+    """
+    match = _GMT_OFFSET_RE.match(name.strip())
+    if match is None or name.strip().lower().startswith("etc/"):
+        return None
+    hours = int(match.group("hours"))
+    return -hours if match.group("sign") == "-" else hours
+
+
+def suggest_timezones(name: str) -> list[str]:
+    """IANA zones someone typing ``name`` most likely means, best first (at most three).
+
+    Common abbreviations and region words (``PST``, ``Pacific``, ``Eastern``, ``CET``) come
+    first from :data:`COMMON_ZONES`; then zones whose name contains the text. A ``GMT-8``-style
+    offset never suggests ``Etc/GMT-8``: POSIX inverts the sign, so that zone is UTC+8.
+    """
+    key = name.strip().lower()
+    found: list[str] = list(COMMON_ZONES.get(key, ()))
+    if not found and _GMT_OFFSET_RE.match(key) is None and key:
+        found = [zone for zone in timezone_names()
+                 if key.replace(" ", "_") in zone.lower() and not zone.startswith("Etc/GMT")]
+    return list(dict.fromkeys(found))[:3]
+
+
 def validate_timezone(name: str) -> str | None:
-    """Return a one-line problem with an IANA time zone name, or ``None`` when valid."""
+    """Return a one-line problem with an IANA time zone name, or ``None`` when valid.
+
+    Abbreviations with a common place zone (``PST``, ``EST``, ``CET``) are refused with that
+    zone suggested, even the ones the zone database still lists (``EST`` has no daylight
+    saving). ``GMT-8`` is refused with the POSIX sign inversion explained.
+    """
     if name in ("UTC", "Etc/UTC"):
         return None
+    offset = _GMT_OFFSET_RE.match(name.strip())
+    if offset is not None and not name.startswith("Etc/"):
+        sign, hours = offset.group("sign"), int(offset.group("hours"))
+        inverted = "+" if sign == "-" else "-"
+        return (f'"{name}" is not an IANA time zone: zone names invert the sign (Etc/GMT{sign}{hours} is '
+                f"UTC{inverted}{hours}); for UTC{sign}{hours} use Etc/GMT{inverted}{hours}, or better a place "
+                "that follows daylight saving, e.g. America/Los_Angeles")
+    suggestions = suggest_timezones(name)
+    if name.strip().lower() in COMMON_ZONES:
+        return f'"{name}" is an abbreviation, not an IANA time zone (did you mean {", ".join(suggestions)}?)'
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        suggestions = [zone for zone in timezone_names() if name.lower().replace(" ", "_") in zone.lower()][:3]
         hint = f" (did you mean {', '.join(suggestions)}?)" if suggestions else ", e.g. America/Los_Angeles or UTC"
         return f'"{name}" is not an IANA time zone{hint}'
     return None

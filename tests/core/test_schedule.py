@@ -89,12 +89,24 @@ def test_invalid_expressions_give_one_line(expression: str, problem: str) -> Non
     ("UTC", None), ("America/Los_Angeles", None), ("Asia/Kolkata", None), ("Europe/Berlin", None),
     ("Mars/Olympus", '"Mars/Olympus" is not an IANA time zone, e.g. America/Los_Angeles or UTC'),
     ("los angeles", '"los angeles" is not an IANA time zone (did you mean America/Los_Angeles?)'),
-    ("PST8PDT ", '"PST8PDT " is not an IANA time zone, e.g. America/Los_Angeles or UTC'),
+    ("PST8PDT ", '"PST8PDT " is an abbreviation, not an IANA time zone (did you mean America/Los_Angeles?)'),
+    ("PST", '"PST" is an abbreviation, not an IANA time zone (did you mean America/Los_Angeles?)'),
+    ("Pacific", '"Pacific" is an abbreviation, not an IANA time zone (did you mean America/Los_Angeles?)'),
+    ("eastern", '"eastern" is an abbreviation, not an IANA time zone (did you mean America/New_York?)'),
+    # The zone database still has a fixed-offset "EST" (no daylight saving): refuse it too.
+    ("EST", '"EST" is an abbreviation, not an IANA time zone (did you mean America/New_York?)'),
+    ("CET", '"CET" is an abbreviation, not an IANA time zone (did you mean Europe/Paris, Europe/Berlin?)'),
+    # POSIX inverts the sign: Etc/GMT-8 is UTC+8, never a suggestion for GMT-8.
+    ("GMT-8", '"GMT-8" is not an IANA time zone: zone names invert the sign (Etc/GMT-8 is UTC+8); for UTC-8 '
+              'use Etc/GMT+8, or better a place that follows daylight saving, e.g. America/Los_Angeles'),
+    ("Etc/GMT+8", None),
 ])
 def test_time_zones(zone: str, problem: str | None) -> None:
+    if problem and "(did you mean" in problem:
+        assert "Etc/GMT" not in problem.split("(did you mean")[-1]
     assert validate_timezone(zone) == problem
     if problem:
-        with pytest.raises(CourierError, match="is not an IANA time zone"):
+        with pytest.raises(CourierError, match="not an IANA time zone"):
             upcoming_runs("30 8 * * *", zone, utc(2027, 1, 1), 1)
 
 
@@ -435,3 +447,10 @@ def test_daylight_saving_as_cronie(expression: str, zone: str, now: datetime, ex
     assert [m.astimezone(UTC) for m in runs_between(expression, zone, now, runs[-1])] == runs
     assert latest_run(expression, zone, runs[-1]) is not None
     assert latest_run(expression, zone, runs[-1]).astimezone(UTC) == runs[-1]  # type: ignore[union-attr]
+def test_suggestions_never_offer_an_inverted_posix_zone() -> None:
+    from core.schedule import suggest_timezones
+
+    assert suggest_timezones("PST") == ["America/Los_Angeles"]
+    assert suggest_timezones("GMT-8") == []
+    assert suggest_timezones("gmt") == []
+    assert all(not zone.startswith("Etc/GMT") for zone in suggest_timezones("GMT"))

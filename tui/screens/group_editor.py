@@ -109,15 +109,14 @@ def zone_problem(name: str) -> str | None:
     Partial names met while typing (``Europe``) are directories of the zone database,
     which ``zoneinfo`` answers with ``IsADirectoryError``; they are unknown zones here too.
     """
-    from core.schedule import timezone_names, validate_timezone
+    from core.schedule import suggest_timezones, timezone_names, validate_timezone
 
     if name in timezone_names():
         return None
     try:
         return validate_timezone(name)
     except (OSError, ValueError):
-        key = name.lower().replace(" ", "_")
-        suggestions = [zone for zone in timezone_names() if key in zone.lower()][:3]
+        suggestions = suggest_timezones(name)
         hint = f" (did you mean {', '.join(suggestions)}?)" if suggestions else ", e.g. America/Los_Angeles or UTC"
         return f'"{name}" is not an IANA time zone{hint}'
 

@@ -60,14 +60,35 @@ def zone_choices(now: datetime) -> list[ZoneChoice]:
 
 
 def search_zones(choices: list[ZoneChoice], query: str) -> list[tuple[ZoneChoice, Matcher | None]]:
-    """The zones that fuzzily match ``query``, best first (all zones, by name, for an empty query)."""
+    """The zones that fuzzily match ``query``, best first (all zones, by name, for an empty query).
+
+    The zones an abbreviation or region word usually means (``PST``, ``Eastern``, ``CET``) come
+    first, and ``GMT-8`` lists the zones at UTC−8 now; ``Etc/GMT±N`` zones come last, since their
+    sign is the reverse of what people expect.
+    """
+    from core.schedule import COMMON_ZONES, gmt_offset_hours
+
     query = query.strip().replace("_", " ")
     if not query:
         return [(choice, None) for choice in choices]
     matcher = Matcher(query, match_style=MATCH_STYLE)
+    preferred: tuple[str, ...] = COMMON_ZONES.get(query.lower(), ())
+    hours = gmt_offset_hours(query)
+    if hours is not None:
+        offset = f"GMT{'-' if hours < 0 else '+'}{abs(hours):02}:00"
+        common = {zone for zones in COMMON_ZONES.values() for zone in zones}
+        preferred = tuple(sorted((choice.name for choice in choices
+                                  if choice.offset == offset and not choice.name.startswith("Etc/")),
+                                 key=lambda zone: zone not in common))
     scored = [(matcher.match(choice.search_text), choice) for choice in choices]
-    found = sorted(((score, choice) for score, choice in scored if score > 0), key=lambda item: -item[0])
-    return [(choice, matcher) for _, choice in found]
+    found = [(score, choice) for score, choice in scored if score > 0 or choice.name in preferred]
+
+    def rank(item: tuple[float, ZoneChoice]) -> tuple[int, int, float]:
+        score, choice = item
+        first = preferred.index(choice.name) if choice.name in preferred else len(preferred)
+        return first, choice.name.startswith("Etc/GMT"), -score
+
+    return [(choice, matcher) for _, choice in sorted(found, key=rank)]
 
 
 class ZonePickerScreen(AppAccess, ModalScreen[str | None]):
