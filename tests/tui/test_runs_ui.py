@@ -42,9 +42,12 @@ async def wait_until(pilot: Any, condition: Callable[[], bool], timeout: float |
     await pilot_wait(pilot, condition)
 
 
-def live(app: CourierApp) -> RunLiveScreen:
-    assert isinstance(app.screen, RunLiveScreen), type(app.screen).__name__
-    return app.screen
+async def live(pilot: Any) -> RunLiveScreen:
+    """The live run screen, once it is on top (a key's screen push is not instant on a busy machine)."""
+    await pilot_wait(pilot, lambda: isinstance(pilot.app.screen, RunLiveScreen), "the live run screen")
+    screen = pilot.app.screen
+    assert isinstance(screen, RunLiveScreen)
+    return screen
 
 
 def text_of(app: CourierApp, widget_id: str) -> str:
@@ -100,7 +103,7 @@ async def test_a_run_from_the_dialog_is_followed_live_to_succeeded(
         await pilot.press("r")
         assert isinstance(app.screen, RunCourierScreen)
         await pilot.press("f2")
-        screen = live(app)
+        screen = await live(pilot)
         await wait_until(pilot, lambda: screen.live.final)
         await pilot.pause()
         run = screen.live.run
@@ -143,7 +146,7 @@ async def test_a_run_started_by_another_process_is_followed_from_history(
             run_id = next(iter(history.runs))
             assert history.runs[run_id].pid == process.pid
             await pilot.press("enter")
-            screen = live(app)
+            screen = await live(pilot)
             assert screen.run_id == run_id
             await wait_until(pilot, lambda: screen.live.final, timeout=30)
             await pilot.pause()
@@ -188,7 +191,7 @@ async def test_stopping_a_load_goes_stopping_then_stopped_and_leaves_the_table_u
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r", "f2")
-        screen = live(app)
+        screen = await live(pilot)
         await wait_until(pilot, lambda: screen.live.progress is not None)
         assert screen.live.status == "Running"
         assert re.fullmatch(r"users-2026-11-25\.csv · [\d,]+ of 5,000 rows", text_of(app, "file-label"))
@@ -217,7 +220,7 @@ async def test_a_failed_run_shows_amperitys_messages_and_the_log_filters(
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r", "f2")
-        screen = live(app)
+        screen = await live(pilot)
         await wait_until(pilot, lambda: screen.live.final)
         await pilot.pause()
         assert screen.live.status == "Failed"
@@ -274,14 +277,14 @@ async def test_history_filters_opens_a_log_and_reruns(
         await wait_until(pilot, lambda: len(history.runs) == 5)
         assert history.selected_run().id == 2  # the cursor stays on the run it was on
         await pilot.press("ctrl+home", "down", "enter")
-        screen = live(app)
+        screen = await live(pilot)
         assert screen.run_id == failed
         await wait_until(pilot, lambda: screen.live.final and len(screen.live.lines) == 7)
         assert str(screen.query_one("#run-failure", Static).render()) == MISSING_FEEDS
         await pilot.press("escape")
         assert app.screen is history
         await pilot.press("r")
-        rerun = live(app)
+        rerun = await live(pilot)
         await wait_until(pilot, lambda: rerun.live.final)
         assert rerun.live.run is not None and rerun.live.run.id > 5
         assert rerun.live.run.target == "Heap exports"
@@ -289,7 +292,7 @@ async def test_history_filters_opens_a_log_and_reruns(
         await pilot.press("escape")
         await wait_until(pilot, lambda: len(history.runs) == 6)
         await pilot.press("ctrl+home", "down", "r")  # run 5: the courier "Heap" is not in this database
-        gone = live(app)
+        gone = await live(pilot)
         await wait_until(pilot, lambda: gone.start_error is not None)
         assert text_of(app, "run-failure").startswith('The run did not start: There is no courier named "Heap"')
         assert text_of(app, "run-state").startswith("Failed · ")

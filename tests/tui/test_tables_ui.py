@@ -60,10 +60,12 @@ def status(screen: TableViewScreen) -> str:
 
 async def open_table(pilot: Any, app: CourierApp) -> TableViewScreen:
     await pilot.press("t")
+    await wait_until(pilot, lambda: isinstance(app.screen, TablesScreen))  # a pushed screen is not instant under load
     tables = app.screen
     assert isinstance(tables, TablesScreen)
     await wait_until(pilot, lambda: bool(tables.tables) and tables.counted)  # counts fill in after the names
     await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, TableViewScreen))
     screen = app.screen
     assert isinstance(screen, TableViewScreen)
     await wait_until(pilot, lambda: screen.page is not None and screen.position_counted
