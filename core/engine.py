@@ -705,7 +705,9 @@ def profile_column(db_path: Path, view: View, column: str, *, exact: bool = True
 
     conn = open_reader(db_path)
     try:
-        return profile(conn, view, column, exact=exact, progress=progress, should_stop=should_stop)
+        # Always stoppable, so the profile words its own errors and interruptions in one line.
+        return profile(conn, view, column, exact=exact, progress=progress,
+                       should_stop=should_stop or (lambda: False))
     finally:
         conn.close()
 

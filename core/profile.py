@@ -161,6 +161,12 @@ def _stoppable(conn: sqlite3.Connection, should_stop: Callable[[], bool] | None)
     """Let ``should_stop`` interrupt a statement SQLite is still sorting; errors become one line."""
     from core.query import time_limit
 
+    # Without should_stop there is nothing to poll; installing a handler anyway would replace
+    # (and on exit remove) the step/time budget a caller such as browse.frequencies has set.
+    # Errors then stay the caller's to word (browse's limit says "Filter stopped"/"Filter error").
+    if should_stop is None:
+        yield
+        return
     try:
         with time_limit(conn, None, should_stop):
             yield
