@@ -208,7 +208,7 @@ def columns_of(conn: sqlite3.Connection, table: str) -> list[str]:
     return [row[1] for row in conn.execute(f"PRAGMA table_info({quote_identifier(table)})")]
 
 
-def _limited(function: Callable[..., Any]) -> Callable[..., Any]:
+def limited(function: Callable[..., Any]) -> Callable[..., Any]:
     """Run a reading function under :func:`query_limit` (its first argument is the connection)."""
     import functools
 
@@ -220,7 +220,7 @@ def _limited(function: Callable[..., Any]) -> Callable[..., Any]:
     return limited
 
 
-@_limited
+@limited
 def check_filter(conn: sqlite3.Connection, view: View) -> None:
     """Raise :class:`FilterError` with one line when the view's filter or sort cannot run."""
     columns = columns_of(conn, view.table)
@@ -288,7 +288,7 @@ def _order_by(view: View, forward: bool) -> str:
     return ", ".join(f"{quote_identifier(c)} {direction}" for c in _order_columns(view))
 
 
-@_limited
+@limited
 def fetch_page(conn: sqlite3.Connection, view: View, *, after: tuple[Any, ...] | None = None,
                before: tuple[Any, ...] | None = None, at: tuple[Any, ...] | None = None, last: bool = False,
                limit: int = PAGE_ROWS) -> Page:
@@ -352,7 +352,7 @@ def _exists(conn: sqlite3.Connection, view: View, key: tuple[Any, ...], forward:
     return conn.execute(sql, params).fetchone() is not None
 
 
-@_limited
+@limited
 def jump_to_key(conn: sqlite3.Connection, view: View, text: str, limit: int = PAGE_ROWS) -> Page:
     """The page starting at the first row whose key (or sort column) is at or after ``text``.
 
@@ -386,7 +386,7 @@ def _typed_value(conn: sqlite3.Connection, view: View, column: str, text: str) -
     return text
 
 
-@_limited
+@limited
 def jump_to_fraction(conn: sqlite3.Connection, view: View, fraction: float, limit: int = PAGE_ROWS) -> Page:
     """The page at a position in the view, e.g. 0.5 for the middle (walks the key index, not the rows)."""
     total = count_rows(conn, view)
@@ -405,7 +405,7 @@ def _page_from(conn: sqlite3.Connection, view: View, key_row: tuple[Any, ...], l
     return fetch_page(conn, view, at=key, limit=limit)
 
 
-@_limited
+@limited
 def rows_before(conn: sqlite3.Connection, view: View, key: tuple[Any, ...]) -> int:
     """How many rows of the view come before ``key`` (for "rows x–y of N")."""
     check_filter(conn, view)
@@ -414,29 +414,11 @@ def rows_before(conn: sqlite3.Connection, view: View, key: tuple[Any, ...]) -> i
                             params).fetchone()[0])
 
 
-@_limited
+@limited
 def count_rows(conn: sqlite3.Connection, view: View) -> int:
     """Rows in the view (with its filter)."""
     check_filter(conn, view)
     return int(conn.execute(f"SELECT COUNT(*) FROM {quote_identifier(view.table)}{_where(view)}").fetchone()[0])
-
-
-@_limited
-def frequencies(conn: sqlite3.Connection, view: View, column: str, limit: int = 100) -> Frequencies:
-    """The most frequent values of a column in the view, like VisiData's Shift+F (one pass over the rows).
-
-    NULL counts as a value here (it is one of the things a reviewer looks for);
-    ties are ordered by value, NULL first, as SQLite orders them.
-    """
-    from core.profile import profile_column
-
-    profile = profile_column(conn, view, column, top=limit)
-    values = list(profile.top)
-    if profile.nulls:
-        at = next((index for index, (_, count) in enumerate(values) if count <= profile.nulls), len(values))
-        values.insert(at, (None, profile.nulls))
-    return Frequencies(column=column, values=values[:limit], distinct=profile.distinct + (1 if profile.nulls else 0),
-                       total=profile.rows)
 
 
 def export_csv(conn: sqlite3.Connection, view: View, path: Path | str,

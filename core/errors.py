@@ -7,6 +7,8 @@ the TUI shows it inline or as a notification.
 
 from __future__ import annotations
 
+import sqlite3
+
 
 class CourierError(Exception):
     """A problem the user can act on; ``str(error)`` is one clear line."""
@@ -71,3 +73,7 @@ def is_disk_full(error: BaseException) -> bool:
 def disk_full_message(path: object, doing: str) -> str:
     """The one line for a full disk: ``the disk holding PATH is full (while DOING); free space and rerun``."""
     return f"the disk holding {path} is full (while {doing}); free space and rerun"
+
+
+DatabaseError = sqlite3.Error
+"""Any error SQLite raises, for the CLI's last line of defence (the front ends never import sqlite3)."""

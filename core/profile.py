@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.browse import FilterError, View, check_filter, columns_of, count_rows
+from core.browse import FilterError, Frequencies, View, limited, check_filter, columns_of, count_rows
 from core.errors import CourierError
 from core.models import quote_identifier
 
@@ -275,3 +275,19 @@ def _sqlite_order(value: Any) -> tuple[int, Any]:
     if isinstance(value, bytes):
         return (3, value)
     return (2, str(value))
+
+
+@limited
+def frequencies(conn: sqlite3.Connection, view: View, column: str, limit: int = 100) -> Frequencies:
+    """The most frequent values of a column in the view, like VisiData's Shift+F (one pass over the rows).
+
+    NULL counts as a value here (it is one of the things a reviewer looks for);
+    ties are ordered by value, NULL first, as SQLite orders them.
+    """
+    profile = profile_column(conn, view, column, top=limit)
+    values = list(profile.top)
+    if profile.nulls:
+        at = next((index for index, (_, count) in enumerate(values) if count <= profile.nulls), len(values))
+        values.insert(at, (None, profile.nulls))
+    return Frequencies(column=column, values=values[:limit], distinct=profile.distinct + (1 if profile.nulls else 0),
+                       total=profile.rows)

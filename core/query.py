@@ -42,6 +42,17 @@ class QueryPage:
     has_after: bool
 
 
+EXAMPLE_QUERY = 'SELECT country, COUNT(*) FROM "Heap:Pageviews" GROUP BY 1'
+"""The SQL pane's placeholder: a grouped query over a Heap table."""
+
+
+def starter_query(table: str, limit: int = 100) -> str:
+    """The query the SQL pane opens with for a table: its first ``limit`` rows."""
+    from core.models import quote_identifier
+
+    return f"SELECT * FROM {quote_identifier(table)} LIMIT {limit}"
+
+
 @contextmanager
 def time_limit(conn: sqlite3.Connection, seconds: float | None,
                should_stop: Callable[[], bool] | None = None) -> Iterator[None]:

@@ -387,13 +387,13 @@ def _avro_decimal(scale: int) -> Callable[[Any], Any]:
 
 
 def _date_from_days(days: int) -> str:
-    from core.avro import _day_prefix
+    from core.timestamps import day_prefix as _day_prefix
 
     return _day_prefix(days)[:10]
 
 
 def _date(value: Any) -> Any:
-    from core.avro import to_iso_utc
+    from core.timestamps import to_iso_utc
 
     if type(value) is str:
         text = _check_text(value)
@@ -413,7 +413,7 @@ def _date(value: Any) -> Any:
 
 def _datetime(value: Any) -> Any:
     """Heap's tolerant timestamp forms (:func:`core.avro.to_iso_utc`), for declared and Heap columns."""
-    from core.avro import to_iso_utc
+    from core.timestamps import to_iso_utc
 
     if type(value) is bool:
         raise ValueError(f"{value!r} is a boolean, not a Datetime")
@@ -427,7 +427,7 @@ def _datetime(value: Any) -> Any:
 
 def _timestamp(unit: int) -> Callable[[Any], Any]:
     """A timestamp logical type: the long counts ``unit`` per second, so no guessing."""
-    from core.avro import _from_datetime, _from_micros
+    from core.timestamps import from_datetime as _from_datetime, from_micros as _from_micros
 
     def convert(value: Any) -> Any:
         if type(value) is int:
@@ -762,3 +762,7 @@ def _kind_name(value: Any) -> str:
     names: dict[type, str] = {bytes: "binary value", bytearray: "binary value", dict: "record or map",
                               list: "array"}
     return names.get(type(value), type(value).__name__)
+
+
+BY_FEED_TYPE = _BY_FEED_TYPE
+"""Feed type → exact converter (public name for :func:`core.avro.converter_for`)."""

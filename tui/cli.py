@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import signal
-import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from core import __version__, engine
-from core.errors import CourierError
+from core.errors import CourierError, DatabaseError
 from tui.output import render
 
 
@@ -289,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _fail("interrupted")
         return 130
-    except sqlite3.Error as error:
+    except DatabaseError as error:
         # Last line of defence: the engine translates what it expects; anything else stays one line.
         from core.errors import is_disk_full
 
@@ -597,6 +596,17 @@ def _hang_up(stop: Any) -> None:
 def _cmd_runs(args: argparse.Namespace) -> Exit:
     import time
 
+    if args.limit < 1:
+        raise UsageError("--limit must be 1 or more")
+    if args.run_id == "stop":
+        if args.stop_id is None:
+            raise UsageError("runs stop needs a run ID, e.g. courier runs stop 12")
+        print(engine.stop_any_run(args.db_path, _run_id(args.stop_id)))
+        return EXIT_OK
+    if args.stop_id is not None:
+        raise UsageError(f"unexpected {args.stop_id!r}: use courier runs ID, or courier runs stop ID")
+    if args.run_id is not None:
+        args.run_id = _run_id(args.run_id)
     if args.run_id is None:
         runs = engine.run_history(args.db_path, limit=args.limit).runs
         if not runs:
@@ -610,17 +620,6 @@ def _cmd_runs(args: argparse.Namespace) -> Exit:
     print(f"Run {run.id}: {run.kind} {run.target}, {run.window.describe()}, {run.trigger}, started "
           f"{run.started_at[:19].replace('T', ' ')} UTC")
 
-    if args.limit < 1:
-        raise UsageError("--limit must be 1 or more")
-    if args.run_id == "stop":
-        if args.stop_id is None:
-            raise UsageError("runs stop needs a run ID, e.g. courier runs stop 12")
-        print(engine.stop_any_run(args.db_path, _run_id(args.stop_id)))
-        return EXIT_OK
-    if args.stop_id is not None:
-        raise UsageError(f"unexpected {args.stop_id!r}: use courier runs ID, or courier runs stop ID")
-    if args.run_id is not None:
-        args.run_id = _run_id(args.run_id)
     def show(events: list[Any]) -> None:
         for event in events:
             _print_event(event)

@@ -15,7 +15,6 @@ from core.browse import (
     count_rows,
     export_csv,
     fetch_page,
-    frequencies,
     jump_to_fraction,
     jump_to_key,
     key_of,
@@ -23,6 +22,7 @@ from core.browse import (
     rows_before,
 )
 from core.errors import CourierError
+from core.profile import frequencies
 from core.store import Store
 
 TABLE = "Heap:Pageviews"

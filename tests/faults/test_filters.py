@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.browse import FilterError, View, count_rows, export_csv, fetch_page, frequencies, open_reader, query_limit
+from core.browse import FilterError, View, count_rows, export_csv, fetch_page, open_reader, query_limit
+from core.profile import frequencies
 from core.store import Store
 
 # A read-only condition that would run for a very long time: a recursive count to 10^12.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 TUI = Path(__file__).resolve().parents[2] / "tui"
 SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|REPLACE|WITH)\s")
-ALLOWED_STORE_NAMES = {"default_db_path"}
+ALLOWED_STORE_NAMES = {"default_db_path", "DB_ENV"}
 """What the CLI may still take from core.store: where the database lives, not what is in it."""
 
 

@@ -356,7 +356,7 @@ async def test_the_rows_a_run_rejected_are_listed_from_its_run_view(
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(RunLiveScreen(run.id))
-        screen = live(app)
+        screen = await live(pilot)
         await wait_until(pilot, lambda: screen.live.final)
         assert screen.check_action("rejects", ()) is True
         await pilot.press("j")

@@ -83,7 +83,8 @@ class FrequenciesScreen(ReportsWorkerFailures, ModalScreen[str | None]):
 
     @work(thread=True, exit_on_error=False, group="frequencies", description="Count values")
     def _count(self) -> None:
-        from core.browse import frequencies, open_reader
+        from core.browse import open_reader
+        from core.profile import frequencies
         from core.errors import CourierError
 
         try:

@@ -23,6 +23,8 @@ from textual.screen import Screen
 from textual.suggester import Suggester
 from textual.widgets import Footer, Header, Input, Static
 
+from core.query import EXAMPLE_QUERY
+
 from tui.screens.base import ReportsWorkerFailures, apply_app_settings
 from tui.screens.table_view import MIN_PAGE_ROWS, PagedTable, cell_text
 
@@ -131,7 +133,7 @@ class QueryScreen(ReportsWorkerFailures, Screen[None]):
         with Horizontal(id="query-bar"):
             yield Static("SQL", classes="bar-label")
             yield QueryInput(self.start_sql, id="query-input", suggester=self.suggester, compact=True,
-                             placeholder='SELECT country, COUNT(*) FROM "Heap:Pageviews" GROUP BY 1  (Enter runs)')
+                             placeholder=f"{EXAMPLE_QUERY}  (Enter runs)")
         yield Static("", id="query-error", markup=False)
         yield PagedTable(id="query-grid", cursor_type="cell", zebra_stripes=True)
         yield Static("Read-only: SELECT, WITH and VALUES run; names complete with →; ↑↓ recent queries",

@@ -647,11 +647,10 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     def action_sql(self) -> None:
         """A read-only SQL pane, starting with a query of this table."""
-        from core.models import quote_identifier
+        from core.query import starter_query
         from tui.screens.query import QueryScreen
 
-        self.app.push_screen(QueryScreen(self.courier_app.db_path,
-                                         f"SELECT * FROM {quote_identifier(self.table_name)} LIMIT 100"))
+        self.app.push_screen(QueryScreen(self.courier_app.db_path, starter_query(self.table_name)))
 
     def action_identity(self) -> None:
         """Switch between the table and its ``:resolved`` view (filter and order kept)."""
