@@ -697,7 +697,12 @@ def test_activating_a_feed_loads_its_sample(heap_bucket: S3Bucket, heap_data: An
         columns, rows = view_landed_file(store, users.id)
     records = read_avro(heap_data.objects[users.key])
     assert columns == list(records[0])
-    assert rows == [tuple(record.values()) for record in records]
+    # The sample view shows what the table will hold: Heap's own timestamp columns as ISO UTC text.
+    from core.timestamps import to_iso_utc
+    from core.values import HEAP_TIMESTAMP_COLUMNS
+
+    assert rows == [tuple(to_iso_utc(value) if name in HEAP_TIMESTAMP_COLUMNS and value is not None else value
+                          for name, value in record.items()) for record in records]
     assert len(rows) <= 200
 
     counts = activate_feed(db, "df-hpusers", users.id)

@@ -406,7 +406,12 @@ def test_samples_view_and_activation(s3_bucket: S3Bucket, tmp_path: Path) -> Non
     assert [f["name"] for f in landed.fields] == PAGEVIEW_COLUMNS
     assert columns == PAGEVIEW_COLUMNS
     assert len(shown) == 200
-    assert shown == [tuple(r[c] for c in PAGEVIEW_COLUMNS) for r in records[:200]]
+    # The sample view shows what the table will hold: Heap's own timestamp columns as ISO UTC text.
+    from core.timestamps import to_iso_utc
+    from core.values import HEAP_TIMESTAMP_COLUMNS
+
+    assert shown == [tuple(to_iso_utc(r[c]) if c in HEAP_TIMESTAMP_COLUMNS and r[c] is not None else r[c]
+                           for c in PAGEVIEW_COLUMNS) for r in records[:200]]
 
     counts = activate_feed(db, "df-expgvws", landed.id)
 
