@@ -49,7 +49,8 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         """One table's rows were counted (``name`` ``None``: every table was)."""
 
         name: str | None
-        rows: int
+        rows: int | None
+        """``None``: the count could not be made (e.g. its time budget ran out on a busy machine)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -86,6 +87,7 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="tables", description="List domain tables")
     def _list(self) -> None:
         from core.engine import list_tables, table_row_count
+        from core.errors import CourierError
 
         # The names come at once; the counts (a scan of each table) fill in after.
         tables = list_tables(self.courier_app.db_path, count=False)
@@ -93,7 +95,11 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         for item in tables:
             if get_current_worker().is_cancelled:
                 return  # a newer listing (a reload) counts for itself
-            self.post_message(self.RowsCounted(item.name, table_row_count(self.courier_app.db_path, item.name)))
+            try:
+                rows: int | None = table_row_count(self.courier_app.db_path, item.name)
+            except CourierError:
+                rows = None  # one table that cannot be counted must not leave the list "counting" for ever
+            self.post_message(self.RowsCounted(item.name, rows))
         self.post_message(self.RowsCounted(None, 0))
 
     def on_tables_screen_tables_listed(self, message: TablesListed) -> None:
@@ -127,7 +133,8 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             if item.name == message.name:
                 item.rows = message.rows
                 if message.name in table.rows:
-                    table.update_cell(message.name, "rows", Text(f"{message.rows:,}", justify="right"))
+                    shown = f"{message.rows:,}" if message.rows is not None else "?"
+                    table.update_cell(message.name, "rows", Text(shown, justify="right"))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "tables" and event.state == WorkerState.ERROR:
