@@ -139,6 +139,27 @@ async def test_browser_lists_tables_and_pages_by_key(tables_db: Path, app_factor
         assert isinstance(app.screen, TablesScreen)
 
 
+async def test_a_late_answer_from_an_older_listing_is_ignored(tables_db: Path, app_factory: AppFactory) -> None:
+    # Mount and resume both list the tables, in threads that may finish in any order on a busy
+    # machine. An older listing's names arriving after the newest listing counted every row once
+    # reset the list to "counting" for ever.
+    app = app_factory(tables_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        tables = app.screen
+        assert isinstance(tables, TablesScreen)
+        await wait_until(pilot, lambda: bool(tables.tables) and tables.counted)
+        newest = tables._listing
+        tables.post_message(TablesScreen.TablesListed([], newest - 1))
+        tables.post_message(TablesScreen.RowsCounted(newest - 1, PAGEVIEWS, 7))
+        await pilot.pause()
+        await pilot.pause()
+        assert tables.counted
+        row = tables.query_one("#tables-table", DataTable).get_row_at(0)
+        assert str(row[2]) == "250"
+
+
 async def test_filter_applies_and_refuses_writes_with_a_message(tables_db: Path, app_factory: AppFactory) -> None:
     app = app_factory(tables_db)
     async with app.run_test(size=SIZE) as pilot:

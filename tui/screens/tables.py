@@ -43,11 +43,14 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         """``core.tables.list_domain_tables`` answered."""
 
         tables: list[Any]
+        listing: int
+        """Which listing sent it: a late message from an older, cancelled listing is ignored."""
 
     @dataclass
     class RowsCounted(Message):
         """One table's rows were counted (``name`` ``None``: every table was)."""
 
+        listing: int
         name: str | None
         rows: int | None
         """``None``: the count could not be made (e.g. its time budget ran out on a busy machine)."""
@@ -57,6 +60,8 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         self.tables: list[DomainTable] = []
         self.counted = False
         """True once every listed table's rows are counted."""
+        self._listing = 0
+        """The newest listing; mount and resume both list, and their threads may finish in any order."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -82,16 +87,18 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     def action_reload(self) -> None:
         """Count the rows again."""
-        self._list()
+        self._listing += 1
+        self.counted = False
+        self._list(self._listing)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tables", description="List domain tables")
-    def _list(self) -> None:
+    def _list(self, listing: int) -> None:
         from core.engine import list_tables, table_row_count
         from core.errors import CourierError
 
         # The names come at once; the counts (a scan of each table) fill in after.
         tables = list_tables(self.courier_app.db_path, count=False)
-        self.post_message(self.TablesListed(tables))
+        self.post_message(self.TablesListed(tables, listing))
         for item in tables:
             if get_current_worker().is_cancelled:
                 return  # a newer listing (a reload) counts for itself
@@ -99,10 +106,12 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
                 rows: int | None = table_row_count(self.courier_app.db_path, item.name)
             except CourierError:
                 rows = None  # one table that cannot be counted must not leave the list "counting" for ever
-            self.post_message(self.RowsCounted(item.name, rows))
-        self.post_message(self.RowsCounted(None, 0))
+            self.post_message(self.RowsCounted(listing, item.name, rows))
+        self.post_message(self.RowsCounted(listing, None, 0))
 
     def on_tables_screen_tables_listed(self, message: TablesListed) -> None:
+        if message.listing != self._listing:
+            return
         table = self.query_one("#tables-table", DataTable)
         selected = self.selected()
         counts = {item.name: item.rows for item in self.tables}
@@ -125,6 +134,8 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         self.refresh_bindings()
 
     def on_tables_screen_rows_counted(self, message: RowsCounted) -> None:
+        if message.listing != self._listing:
+            return
         if message.name is None:
             self.counted = True
             return
