@@ -631,6 +631,23 @@ def scheduled_slot(db_path: DbPath, group_name: str, now: datetime) -> Any:
     return DueRun(group, slot, since, 1)
 
 
+def scheduler_status(db_path: DbPath, now: datetime) -> Any:
+    """Whether a scheduler runs for this database, its PID, and the next group due after ``now``.
+
+    Returns a ``core.scheduler.SchedulerStatus``; reads only (the lock is probed, never held).
+    """
+    from core.scheduler import scheduler_status as status
+
+    return status(db_path, now)
+
+
+def scheduler_unit(db_path: DbPath, program: list[str]) -> str:
+    """A systemd user unit that keeps ``courier scheduler`` running for this database, install steps as comments."""
+    from core.scheduler import systemd_unit
+
+    return systemd_unit(db_path, program)
+
+
 # --- table review (issue 15): row detail, search, profile, read-only SQL, identity -------------------------
 
 

@@ -288,6 +288,24 @@ def real_clock() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def file_clock(path: Path | str) -> Now:
+    """A clock that reads an ISO instant from ``path`` at every call (tests move it by rewriting the file).
+
+    Raises:
+        CourierError: the file is missing or does not hold an ISO 8601 instant.
+    """
+    path = Path(path)
+
+    def now() -> datetime:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise CourierError(f"cannot read the clock file {path}: {error.strerror or error}") from None
+        return parse_now(text)
+
+    return now
+
+
 def offset_clock(start: datetime) -> Now:
     """A clock that starts at ``start`` and advances in real time (for tests and rehearsals)."""
     base = time.monotonic()
@@ -306,8 +324,12 @@ def parse_now(text: str) -> datetime:
 
 def run_scheduler(db_path: Path | str, *, once: bool = False, clock: Now | None = None,
                   stop: threading.Event | None = None, log: Log | None = None, idle: float = IDLE_SECONDS,
-                  **run_options: Any) -> int:
+                  notes: Callable[[], list[str]] | None = None, **run_options: Any) -> int:
     """Run due groups until ``stop`` is set (or once, with ``once``); returns how many group runs it started.
+
+    ``notes`` returns messages gathered outside the loop since its last call (the CLI's
+    SIGHUP handler leaves one there: printing from a signal handler could land in the
+    middle of another print); they are logged at the next wake-up.
 
     Raises:
         SchedulerBusy: another scheduler holds the database's lock.
@@ -332,6 +354,8 @@ def run_scheduler(db_path: Path | str, *, once: bool = False, clock: Now | None 
               f"{len(groups)} enabled scheduled group{'s' if len(groups) != 1 else ''}"
               + (f"; {fixed} interrupted run{'s' if fixed != 1 else ''} marked Failed" if fixed else ""))
         while not stop.is_set():
+            for note in notes() if notes else []:
+                stamp(note)
             started += len(run_due(db_path, clock(), stop=stop, log=stamp, **run_options))
             if once or stop.is_set():
                 break
@@ -344,3 +368,123 @@ def run_scheduler(db_path: Path | str, *, once: bool = False, clock: Now | None 
         stamp("Scheduler stopped" if not once else f"Scheduler checked: {started} group run"
               f"{'s' if started != 1 else ''} started")
     return started
+
+
+# --- status and service unit -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextDue:
+    """The soonest upcoming slot of any enabled scheduled group."""
+
+    group: str
+    slot: datetime
+    """Aware, in the group's zone."""
+    slot_utc: datetime
+
+
+@dataclass(frozen=True)
+class SchedulerStatus:
+    """Whether a scheduler holds a database's lock, and what it will run next."""
+
+    running: bool
+    pid: int | None
+    """The running scheduler's process ID (from the lock file), when one runs."""
+    lock: Path
+    """The lock file beside the database (it holds the PID)."""
+    scheduled: int
+    """Enabled groups with a valid schedule."""
+    next_due: NextDue | None
+
+
+def next_due(project: Project, now: datetime) -> NextDue | None:
+    """The group whose next slot after ``now`` comes first (ties: the first name); ``None`` with no schedule."""
+    best: NextDue | None = None
+    for group in sorted(scheduled_groups(project), key=lambda group: group.name):
+        assert group.schedule is not None
+        for slot in upcoming_runs(group.schedule, group.timezone, now, 3):
+            if slot.at is not None and slot.at_utc is not None:
+                if best is None or slot.at_utc < best.slot_utc:
+                    best = NextDue(group.name, slot.at, slot.at_utc)
+                break
+    return best
+
+
+def lock_holder(db_path: Path | str) -> int | None:
+    """The PID of the scheduler holding ``db_path``'s lock, or ``None`` when none does.
+
+    Probes with a shared, non-blocking ``flock``: it fails only while a scheduler
+    holds the exclusive lock, so a PID left in the file by a killed process is not
+    mistaken for a running one. (A scheduler starting in the same instant as the
+    probe is refused once; starting it again works.)
+    """
+    import fcntl
+
+    path = lock_path(db_path)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return _read_pid(fd) or 0
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def scheduler_status(db_path: Path | str, now: datetime) -> SchedulerStatus:
+    """Whether a scheduler runs for ``db_path`` (its PID) and the next group due after ``now``."""
+    from core.project import load_project
+
+    with Store(db_path) as store:
+        project = load_project(store)
+    pid = lock_holder(db_path)
+    return SchedulerStatus(pid is not None, pid or None, lock_path(db_path), len(scheduled_groups(project)),
+                           next_due(project, now))
+
+
+def systemd_unit(db_path: Path | str, program: list[str]) -> str:
+    """A systemd **user** unit running ``program --db DB scheduler``, with how to install it as comments.
+
+    ``program`` is the command that starts Courier (the installed ``courier`` script, or
+    the interpreter with ``-m tui.cli``). SIGTERM stops the scheduler cleanly (the file
+    being loaded rolls back and the slot runs again on the next start), so that is the
+    unit's stop signal; without ``loginctl enable-linger`` systemd stops user units when
+    the user's last session closes.
+    """
+    import shlex
+
+    db_path = Path(db_path).expanduser().resolve()
+    command = " ".join(shlex.quote(part) for part in [*program, "--db", str(db_path), "scheduler"])
+    # systemd expands % specifiers in ExecStart and WorkingDirectory; a literal % is written %%.
+    command = command.replace("%", "%%")
+    return "\n".join([
+        "# Courier scheduler as a systemd user service. Install it with:",
+        "#   mkdir -p ~/.config/systemd/user",
+        "#   courier scheduler unit > ~/.config/systemd/user/courier-scheduler.service",
+        "#   systemctl --user daemon-reload",
+        "#   systemctl --user enable --now courier-scheduler",
+        "#   loginctl enable-linger $USER   # keep it running after you log out (once per user)",
+        "# Its output: journalctl --user -u courier-scheduler -f;  is it running: courier scheduler status",
+        "[Unit]",
+        f"Description=Courier scheduler for {db_path}",
+        "Wants=network-online.target",
+        "After=network-online.target",
+        "",
+        "[Service]",
+        "Type=simple",
+        "WorkingDirectory=" + str(db_path.parent).replace("%", "%%"),
+        f"ExecStart={command}",
+        "KillSignal=SIGTERM",
+        "TimeoutStopSec=120",
+        "Restart=on-failure",
+        "RestartSec=30",
+        "",
+        "[Install]",
+        "WantedBy=default.target",
+        "",
+    ])

@@ -273,3 +273,61 @@ def test_scheduler_rejects_a_bad_now(capsys: pytest.CaptureFixture[str], db: Pat
     code, out, err = run(capsys, "--db", str(db), "scheduler", "--once", "--now", "tomorrow")
     assert (code, out) == (2, [])
     assert one_error(err) == 'courier: "tomorrow" is not an ISO 8601 time, e.g. 2027-03-14T16:29:58Z'
+
+
+# --- scheduler status and unit -----------------------------------------------------------------------
+
+
+def test_scheduler_status_with_none_running(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    setup_db(db, "http://127.0.0.1:9", "heap-rs3-x", {
+        "Daily": {"schedule": "0 13 * * *", "couriers": [member("Users")]},
+        "Sydney": {"schedule": "30 8 * * 7", "timezone": "Australia/Sydney", "couriers": [member("Events")]},
+        "Manual": {"couriers": [member("Users")]}})
+    code, out, err = run(capsys, "--db", str(db), "scheduler", "status", "--now", "2027-06-15T09:00:00Z")
+    assert (code, err) == (0, [])
+    assert out == [f"No scheduler is running for {db.resolve()} (start one: courier scheduler; to keep it "
+                   "running: courier scheduler unit)",
+                   '2 enabled scheduled groups; next due: courier group "Daily" at Tue 2027-06-15 13:00 UTC '
+                   "(2027-06-15 13:00 UTC)"]
+    # Sunday 08:30 in Sydney (day of week 7) is Saturday 22:30 UTC, before Daily's next run (Sunday 13:00 UTC).
+    code, out, err = run(capsys, "--db", str(db), "scheduler", "status", "--now", "2027-06-19T13:30:00Z")
+    assert out[1] == ('2 enabled scheduled groups; next due: courier group "Sydney" at Sun 2027-06-20 08:30 AEST '
+                      "(2027-06-19 22:30 UTC)")
+
+
+def test_scheduler_status_ignores_a_pid_left_by_a_killed_scheduler(capsys: pytest.CaptureFixture[str],
+                                                                    db: Path) -> None:
+    from core.scheduler import lock_path
+
+    setup_db(db, "http://127.0.0.1:9", "heap-rs3-x", {})
+    lock_path(db).write_text("999999\n")  # the lock file outlives a kill -9; its flock does not
+    code, out, err = run(capsys, "--db", str(db), "scheduler", "status")
+    assert (code, err) == (0, [])
+    assert out == [f"No scheduler is running for {db.resolve()} (start one: courier scheduler; to keep it "
+                   "running: courier scheduler unit)",
+                   "0 enabled scheduled groups: nothing will run"]
+
+
+def test_scheduler_unit_prints_a_systemd_user_unit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    db = tmp_path / "my data" / "100% c.db"
+    db.parent.mkdir()
+    code, out, err = run(capsys, "--db", str(db), "scheduler", "unit")
+    assert (code, err) == (0, [])
+    assert "#   loginctl enable-linger $USER   # keep it running after you log out (once per user)" in out
+    assert "#   systemctl --user enable --now courier-scheduler" in out
+    sections = [line for line in out if line.startswith("[")]
+    assert sections == ["[Unit]", "[Service]", "[Install]"]
+    exec_start = next(line for line in out if line.startswith("ExecStart="))
+    # systemd's % specifiers are escaped; the words are the command a shell would see.
+    words = shlex.split(exec_start.removeprefix("ExecStart=").replace("%%", "%"))
+    assert words[-3:] == ["--db", str(db.resolve()), "scheduler"]
+    assert Path(words[0]).name in ("courier", Path(sys.executable).name)
+    assert "WorkingDirectory=" + str(db.resolve().parent) in out  # no % in it
+    assert "KillSignal=SIGTERM" in out and "WantedBy=default.target" in out
+    assert not db.exists()  # printing a unit touches nothing
+
+
+def test_scheduler_status_with_once_is_bad_input(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    code, out, err = run(capsys, "--db", str(db), "scheduler", "status", "--once")
+    assert (code, out) == (2, [])
+    assert one_error(err) == "courier: --once runs the scheduler; it cannot be combined with status"

@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     cron = commands.add_parser("cron", help="describe a cron expression and list its next runs",
                                description="Show what a 5-field cron expression means and when it runs next, "
                                "in a time zone and in UTC.")
-    cron.add_argument("expression", help='five fields, e.g. "30 8 * * *" (day of week 0-6, Sunday = 0)')
+    cron.add_argument("expression", help='five fields, e.g. "30 8 * * *" (day of week 0-7, Sunday = 0 or 7; names such as MON, JAN)')
     cron.add_argument("--tz", default="UTC", help="IANA time zone (default UTC)")
     cron.add_argument("-n", type=int, default=10, help="how many runs to list (default 10)")
     cron.set_defaults(handler=_cmd_cron)
@@ -117,9 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
         "scheduler", help="run due courier groups (foreground, for systemd, tmux or nohup)",
         description="Run enabled courier groups when their schedules come due, until stopped (SIGTERM or "
         "Ctrl-C: the file being loaded rolls back). One scheduler per database. A slot missed while it was "
-        "not running runs once on start.")
+        "not running runs once on start. SIGHUP (the SSH session closed) does not stop it: its output goes "
+        "on in a log file beside the database. 'courier scheduler status' says whether one is running; "
+        "'courier scheduler unit' prints a systemd user unit.")
+    scheduler.add_argument("action", nargs="?", choices=("status", "unit"), metavar="status|unit",
+                           help="status: is a scheduler running, its pid and next due group; unit: print a "
+                           "systemd user unit that keeps it running")
     scheduler.add_argument("--once", action="store_true", help="run whatever is due now and exit (for system cron)")
     scheduler.add_argument("--now", help=argparse.SUPPRESS)
+    scheduler.add_argument("--clock-file", help=argparse.SUPPRESS)
     scheduler.set_defaults(handler=_cmd_scheduler)
 
     run = commands.add_parser("run", help="run a courier for a day, a period or all data",
@@ -507,10 +513,8 @@ def _cmd_group_crontab(args: argparse.Namespace) -> Exit:
         raise UsageError(f'Courier group "{group.name}" has no schedule, so it has no crontab line')
     db_path = args.db_path.expanduser().resolve()
     log = Path(args.log).expanduser().resolve() if args.log else db_path.parent / "courier-cron.log"
-    installed = Path(sys.executable).with_name("courier")
-    program = [str(installed)] if installed.exists() else [sys.executable, "-m", "tui.cli"]
     command = " ".join(shlex.quote(part) for part in
-                       [*program, "--db", str(db_path), "group", "run", group.name, "--scheduled"])
+                       [*_courier_program(), "--db", str(db_path), "group", "run", group.name, "--scheduled"])
     line = (f"{group.schedule} cd {shlex.quote(str(db_path.parent))} && {command} "
             f">> {shlex.quote(str(log))} 2>&1")
     # cron turns an unescaped % into a newline.
@@ -525,14 +529,94 @@ def _cmd_group_crontab(args: argparse.Namespace) -> Exit:
 
 
 def _cmd_scheduler(args: argparse.Namespace) -> Exit:
-    from core.scheduler import offset_clock, parse_now, run_scheduler
+    from core.scheduler import file_clock, offset_clock, parse_now, run_scheduler
 
+    if args.action and args.once:
+        raise UsageError(f"--once runs the scheduler; it cannot be combined with {args.action}")
+    if args.action == "unit":
+        print(engine.scheduler_unit(args.db_path, _courier_program()), end="")
+        return EXIT_OK
     fake = args.now or os.environ.get("COURIER_FAKE_NOW")
-    clock = offset_clock(parse_now(fake)) if fake else None
+    clock = file_clock(args.clock_file) if args.clock_file else offset_clock(parse_now(fake)) if fake else None
+    if args.action == "status":
+        return _scheduler_status(args.db_path, clock() if clock else _now())
+    notes: list[str] = []
+    log_file = Path(args.db_path).with_name(Path(args.db_path).name + ".scheduler.log")
     with stop_on_signals("scheduler stopping (the file being loaded rolls back; again to abort)") as stop:
-        run_scheduler(args.db_path, once=args.once, clock=clock, stop=stop,
-                      log=lambda message: print(message, flush=True), listener=_print_event)
+        # Asked now: once the terminal has hung up, isatty() on it fails and says False.
+        terminals = [stream for stream in (sys.stdout, sys.stderr) if _is_terminal(stream)]
+        previous_hup = signal.signal(signal.SIGHUP,
+                                     lambda signum, frame: notes.append(_survive_hang_up(terminals, log_file)))
+        try:
+            run_scheduler(args.db_path, once=args.once, clock=clock, stop=stop,
+                          log=lambda message: print(message, flush=True), listener=_print_event,
+                          notes=lambda: [notes.pop(0) for _ in list(notes)])
+        finally:
+            signal.signal(signal.SIGHUP, previous_hup)
     return EXIT_OK
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return os.isatty(stream.fileno())
+    except (OSError, ValueError):
+        return False
+
+
+def _survive_hang_up(terminals: list[Any], log_file: Path) -> str:
+    """SIGHUP to the scheduler (its SSH session closed): keep running, and keep the output if the terminal is gone.
+
+    The scheduler's slots must not depend on a login session, so the signal never
+    stops it. The streams in ``terminals`` (those that were a terminal when it
+    started) wrote to a terminal that is gone: writing there would fail, so they are
+    appended to ``log_file`` (beside the database, private) from now on. Output going
+    to a file, a pipe or the journal stays where it is. Returns the note the
+    scheduler logs at its next wake-up.
+    """
+    if not terminals:
+        return "SIGHUP received: still running (the scheduler is not tied to a login session)"
+    try:
+        sink = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except OSError:
+        sink = os.open(os.devnull, os.O_WRONLY)
+        log_file = Path(os.devnull)
+    try:
+        for stream in terminals:
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(sink, stream.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(sink)
+    terminals.clear()
+    return f"SIGHUP received (the terminal closed): still running; output continues in {log_file}"
+
+
+def _scheduler_status(db_path: Path, now: datetime) -> Exit:
+    status = engine.scheduler_status(db_path, now)
+    where = Path(db_path).expanduser().resolve()
+    if status.running:
+        print(f"A scheduler is running for {where}: pid {status.pid or 'unknown'} (lock {status.lock})")
+    else:
+        print(f"No scheduler is running for {where} (start one: courier scheduler; to keep it running: "
+              "courier scheduler unit)")
+    plural = "s" if status.scheduled != 1 else ""
+    if status.next_due is None:
+        print(f"{status.scheduled} enabled scheduled group{plural}: nothing will run")
+    else:
+        due = status.next_due
+        print(f'{status.scheduled} enabled scheduled group{plural}; next due: courier group "{due.group}" at '
+              f"{due.slot:%a %Y-%m-%d %H:%M %Z} ({due.slot_utc:%Y-%m-%d %H:%M} UTC)")
+    return EXIT_OK
+
+
+def _courier_program() -> list[str]:
+    """The command that starts this Courier: the installed script beside the interpreter, else ``python -m``."""
+    installed = Path(sys.executable).with_name("courier")
+    return [str(installed)] if installed.exists() else [sys.executable, "-m", "tui.cli"]
 
 
 def _print_event(event: Any) -> None:

@@ -242,3 +242,47 @@ def test_a_constraint_with_an_offset_matches_its_upstream_run_over_a_simulated_w
             messages = [event.message for event in run_events(store, downstream.id)]
         assert (f'Constraint met: courier group "Heap" run {upstream.id} Succeeded for {upstream.window.describe()} '
                 f"(covers {upstream.window.describe()}, offset 1d)") in messages
+
+
+def set_clock(path: Path, moment: str) -> None:
+    """Move the scheduler's file clock (written whole, then renamed: it never reads half a time)."""
+    partial = path.with_suffix(".partial")
+    partial.write_text(moment)
+    partial.replace(path)
+
+
+def test_sighup_mid_wait_does_not_stop_the_scheduler_and_its_slot_still_runs(
+        db: Path, s3_bucket: Any, running: list[subprocess.Popen[str]], tmp_path: Path) -> None:
+    s3_bucket.put("exports/users-2027-06-15.avro", users_file(date(2027, 6, 15), 3))
+    setup_db(db, s3_bucket.endpoint, s3_bucket.name, {"Daily": {**DAILY, "couriers": [member("Users")]}})
+    clock = tmp_path / "clock"
+    set_clock(clock, "2027-06-15T12:59:59Z")  # the clock stands still until the test moves it
+    process = scheduler(db, "--clock-file", str(clock))
+    running.append(process)
+
+    def tracking() -> bool:
+        with Store(db) as store:
+            return "Daily" in read_state(store)
+
+    wait_for(tracking, what="the scheduler to see the group and start waiting for 13:00")
+    status = subprocess.run([sys.executable, "-m", "tui.cli", "--db", str(db), "scheduler", "status",
+                             "--clock-file", str(clock)], cwd=REPO, env=dict(os.environ), capture_output=True,
+                            text=True, timeout=60)
+    assert (status.returncode, status.stderr) == (0, "")
+    assert status.stdout.splitlines() == [
+        f"A scheduler is running for {db.resolve()}: pid {process.pid} (lock {lock_path(db.resolve())})",
+        '1 enabled scheduled group; next due: courier group "Daily" at Tue 2027-06-15 13:00 UTC '
+        "(2027-06-15 13:00 UTC)"]
+    process.send_signal(signal.SIGHUP)  # the SSH session that started it closed
+    assert group_runs(db) == []
+    set_clock(clock, "2027-06-15T13:00:00Z")
+    wait_for(lambda: process.poll() is not None or [r for r in group_runs(db) if r.status == "Succeeded"],
+             what="the slot's run (or the scheduler dying of the SIGHUP)")
+    assert process.poll() is None, "the SIGHUP stopped the scheduler"
+    code, out, err = finish(process)
+    assert code == 0, err
+    assert [(r.target, r.trigger, r.window.describe()) for r in group_runs(db)] == [
+        ("Daily", "schedule", "2027-06-15")]
+    hang_up = out.index("SIGHUP received: still running")
+    assert hang_up < out.index('Running courier group "Daily" for its Tue 2027-06-15 13:00 UTC slot')
+    assert out.rstrip().endswith("Scheduler stopped")
