@@ -597,6 +597,17 @@ def preview_schedule(group: CourierGroup, now: datetime, count: int = 10) -> lis
     return schedule_preview(group, now, count)
 
 
+def constraint_waits(group: CourierGroup, project: Project, slots: list[datetime]) -> list[Any]:
+    """For each scheduled slot of a (possibly unsaved) group, the upstream run its constraint waits for.
+
+    Pure: the upstream group is looked up in ``project``. Returns ``core.groups.ConstraintWait``
+    values (empty when the group has no constraint or names an unknown group).
+    """
+    from core.groups import constraint_waits as waits
+
+    return waits(group, project.groups.get(group.run_after or ""), slots)
+
+
 def scheduled_slot(db_path: DbPath, group_name: str, now: datetime) -> Any:
     """The run the scheduler would start for a group now: its latest slot, and the missed span since.
 

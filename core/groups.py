@@ -603,3 +603,119 @@ def describe_plan(plan: GroupPlan) -> list[str]:
         else:
             lines.append(f"{item.member.courier}: {item.file_window.describe()} ({item.file_window.kind})")
     return lines
+
+
+# --- which upstream run a scheduled run waits for (the group editor's preview) --------------------
+
+CONSTRAINT_LOOKBACK = 64
+"""How many of the upstream group's slots at or before a run are tried for the one that covers it."""
+
+
+@dataclass(frozen=True)
+class ConstraintWait:
+    """For one scheduled run of a group with a constraint: the upstream run it waits for, if any will do.
+
+    The rule is the run's own (:func:`constraint_run`): the newest upstream run whose window
+    covers this run's window moved back by the constraint's offset. An upstream slot at the
+    same instant counts (the scheduler runs the upstream group first); a later one does not
+    (the run would find no upstream run and end Failed, "Constraint not met").
+    """
+
+    slot: datetime
+    """This group's slot (aware, in its zone)."""
+    upstream: str
+    wanted: RunWindow | None
+    """The upstream window asked for (this run's window moved back by the offset); ``None``: the slot has no day."""
+    upstream_slot: datetime | None = None
+    """The upstream slot whose run covers ``wanted`` (aware, in the upstream group's zone)."""
+    upstream_window: RunWindow | None = None
+    later_slot: datetime | None = None
+    """When no upstream slot at or before ``slot`` covers it: the first later one that would."""
+    by_hand: bool = False
+    """The upstream group has no schedule (or is disabled): only a manual run of it can satisfy this run."""
+
+    @property
+    def short(self) -> str:
+        """A table cell: the upstream slot ``06-15 08:00``, ``by hand`` or ``✗ none``."""
+        if self.upstream_slot is not None:
+            return f"{self.upstream_slot:%m-%d %H:%M}"
+        return "by hand" if self.by_hand else "✗ none"
+
+    def describe(self, offset: str = "0d") -> str:
+        """One line saying which upstream run this run waits for, or why none will do (``offset``: the constraint's)."""
+        name = json.dumps(self.upstream)
+        if self.wanted is None:
+            return f"After {name}: this run has no file day, so no run of {name} can match it"
+        needed = f"needs {_window_days(self.wanted)}" + (f", offset {offset}" if offset not in _NO_OFFSET else "")
+        if self.upstream_slot is not None and self.upstream_window is not None:
+            return (f"After {name}: its {self.upstream_slot:%a %Y-%m-%d %H:%M %Z} run, for "
+                    f"{_window_days(self.upstream_window)} ({needed})")
+        if self.by_hand:
+            return (f"After {name}: it does not run on a schedule (or is disabled); run it by hand first "
+                    f"({needed}), or this run fails")
+        later = (f"; its {self.later_slot:%a %Y-%m-%d %H:%M %Z} run covers it, too late (check the constraint's "
+                 "offset)") if self.later_slot is not None else ""
+        return f"✗ After {name}: no run of it at or before this one covers this run ({needed}), so it would fail{later}"
+
+
+_NO_OFFSET = ("0d", "0m", "0h", "0w", "0s")
+
+
+def _window_days(window: RunWindow) -> str:
+    """The days of a window as the previews print file dates: ``2027-03-14`` or ``… to … (7 days)``."""
+    if window.start is None or window.end is None:
+        return window.describe()
+    return describe_days([window.start + timedelta(days=n) for n in range((window.end - window.start).days)])
+
+
+def constraint_waits(group: CourierGroup, upstream: CourierGroup | None, slots: list[datetime]) -> list[ConstraintWait]:
+    """For each of ``group``'s scheduled ``slots``, the upstream run its constraint waits for.
+
+    Pure (no database): the upstream group's future runs are its schedule's slots, each
+    with the window it would load (:func:`plan_group_run`). Returns ``[]`` when ``group``
+    has no constraint or ``upstream`` (the group it names) is ``None``.
+    """
+    from core.config import parse_duration
+    from core.schedule import upcoming_runs
+
+    if not group.run_after or upstream is None:
+        return []
+    offset = parse_duration(group.run_after_offset)
+    scheduled = bool(upstream.schedule) and upstream.enabled
+    waits: list[ConstraintWait] = []
+    for slot in slots:
+        try:
+            window = plan_group_run(group, None, scheduled_at=slot).window
+        except CourierError:
+            waits.append(ConstraintWait(slot, upstream.name, None))
+            continue
+        wanted = constraint_window(window, offset)
+        if not scheduled:
+            waits.append(ConstraintWait(slot, upstream.name, wanted, by_hand=True))
+            continue
+        assert upstream.schedule is not None
+        found: tuple[datetime, RunWindow] | None = None
+        candidate = latest_run(upstream.schedule, upstream.timezone, slot)
+        for _ in range(CONSTRAINT_LOOKBACK):
+            if candidate is None:
+                break
+            covering = _upstream_window(upstream, candidate)
+            if covering is not None and _covers(covering, window, offset):
+                found = (candidate, covering)
+                break
+            candidate = previous_run(upstream.schedule, upstream.timezone, candidate)
+        if found is not None:
+            waits.append(ConstraintWait(slot, upstream.name, wanted, found[0], found[1]))
+            continue
+        later = next((later.at for later in upcoming_runs(upstream.schedule, upstream.timezone, slot, 16)
+                      if later.at is not None and (covering := _upstream_window(upstream, later.at)) is not None
+                      and _covers(covering, window, offset)), None)
+        waits.append(ConstraintWait(slot, upstream.name, wanted, later_slot=later))
+    return waits
+
+
+def _upstream_window(upstream: CourierGroup, slot: datetime) -> RunWindow | None:
+    try:
+        return plan_group_run(upstream, None, scheduled_at=slot).window
+    except CourierError:
+        return None

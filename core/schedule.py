@@ -627,7 +627,9 @@ def upcoming_runs(expression: str, timezone: str, now: datetime, count: int = 10
 
 def previous_run(expression: str, timezone: str, before: datetime) -> datetime | None:
     """The latest run strictly before ``before`` (skipped slots never ran), aware in the zone."""
-    return latest_run(expression, timezone, before - timedelta(microseconds=1))
+    # In UTC: a zone-aware datetime subtracts on the wall clock, and just before a slot moved past the spring
+    # gap (03:00 PDT) is a wall time inside the gap that zoneinfo reads as later than the slot itself.
+    return latest_run(expression, timezone, before.astimezone(UTC) - timedelta(microseconds=1))
 
 
 def latest_run(expression: str, timezone: str, now: datetime) -> datetime | None:

@@ -142,14 +142,20 @@ def test_group_preview_in_zone_weekly_with_a_moved_slot(capsys: pytest.CaptureFi
         "  Sun 2027-03-07 02:30 PST   2027-03-07 10:30 UTC",
         "      Users: files dated 2027-02-28 to 2027-03-06 (7 days) (window 2027-02-27 13:30 → 2027-03-06 13:30 PST, "
         "since last run)",
+        '      After "Other": it does not run on a schedule (or is disabled); run it by hand first (needs 2027-02-28 '
+        "to 2027-03-06 (7 days)), or this run fails",
         "  Sun 2027-03-14 03:00 PDT   2027-03-14 10:00 UTC",
         "      Users: files dated 2027-03-07 to 2027-03-13 (7 days) (window 2027-03-06 13:30 → 2027-03-13 14:00 PST, "
         "since last run)",
         "      ~ DST moved: 02:30 does not exist on Sun 2027-03-14 in America/Los_Angeles (clocks jump 02:00 PST → "
         "03:00 PDT); a fixed time runs once just after the gap, at 03:00 PDT (as cronie does)",
+        '      After "Other": it does not run on a schedule (or is disabled); run it by hand first (needs 2027-03-07 '
+        "to 2027-03-13 (7 days)), or this run fails",
         "  Sun 2027-03-21 02:30 PDT   2027-03-21 09:30 UTC",
         "      Users: files dated 2027-03-14 to 2027-03-20 (7 days) (window 2027-03-13 14:00 → 2027-03-20 13:30 "
         "PDT, since last run)",
+        '      After "Other": it does not run on a schedule (or is disabled); run it by hand first (needs 2027-03-14 '
+        "to 2027-03-20 (7 days)), or this run fails",
     ]
 
 

@@ -449,7 +449,10 @@ def _cmd_group_preview(args: argparse.Namespace) -> Exit:
         moved = (f" moved back {group.run_after_offset} (the constraint's offset)"
                  if group.run_after_offset not in ("0d", "0m", "0h", "0w") else "")
         print(f'  Runs after courier group "{group.run_after}" has succeeded for the same window{moved}')
-    for run in engine.preview_schedule(group, _now(), args.n):
+    runs = engine.preview_schedule(group, _now(), args.n)
+    waits = {wait.slot: wait for wait in engine.constraint_waits(
+        group, engine.load_project(args.db_path), [run.at_local for run in runs if run.at_local is not None])}
+    for run in runs:
         print(_slot_line(run.slot))
         for courier, window in run.windows:
             print(f"      {courier}: files dated {_days(window.days)} (window {window.start:%Y-%m-%d %H:%M} → "
@@ -457,6 +460,8 @@ def _cmd_group_preview(args: argparse.Namespace) -> Exit:
         for note in (run.dst_note, run.utc_note):
             if note:
                 print(f"      ~ DST {note}")
+        if run.at_local in waits:
+            print(f"      {waits[run.at_local].describe(group.run_after_offset)}")
     return EXIT_OK
 
 

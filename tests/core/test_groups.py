@@ -393,3 +393,35 @@ def test_heap_sensor_wants_a_manifest_newer_than_the_cursors(db: Path, s3_bucket
         s3_bucket.put("manifests/sync_6.json", json.dumps({"dump_id": 6, "tables": []}).encode())
         assert check_source_data(store, project, heap, window) == (
             True, "Heap dump sync_6 is ready (loaded up to sync_5)")
+
+
+def _group(name: str, schedule: str | None, offset: str = "0d", **options: Any) -> Any:
+    from core.models import CourierGroup, GroupCourier
+
+    return CourierGroup(name=name, couriers=(GroupCourier(courier="Users", offset=offset),), schedule=schedule,
+                        timezone="UTC", **options)
+
+
+@pytest.mark.parametrize(("upstream", "constraint_offset", "expected"), [
+    # Upstream loads yesterday at 08:00 (offset 1d); downstream loads today at 09:00: the constraint needs 1d.
+    (_group("Heap", "0 8 * * *", "1d"), "1d", ["06-15 08:00", "06-16 08:00"]),
+    (_group("Heap", "0 8 * * *", "1d"), "0d", ["✗ none", "✗ none"]),
+    # Same day, same offset: the upstream run of the same morning.
+    (_group("Heap", "0 8 * * *"), "0d", ["06-15 08:00", "06-16 08:00"]),
+    # An upstream at the same minute counts (the scheduler runs it first); one after does not.
+    (_group("Heap", "0 9 * * *"), "0d", ["06-15 09:00", "06-16 09:00"]),
+    (_group("Heap", "30 9 * * *"), "0d", ["✗ none", "✗ none"]),
+    (_group("Heap", None), "0d", ["by hand", "by hand"]),
+    (_group("Heap", "0 8 * * *", enabled=False), "0d", ["by hand", "by hand"]),
+])
+def test_constraint_waits_name_the_upstream_run_each_scheduled_run_waits_for(
+        upstream: Any, constraint_offset: str, expected: list[str]) -> None:
+    from core.groups import constraint_waits
+
+    downstream = _group("Reports", "0 9 * * *", run_after="Heap", run_after_offset=constraint_offset)
+    slots = [datetime(2027, 6, 15, 9, tzinfo=timezone.utc), datetime(2027, 6, 16, 9, tzinfo=timezone.utc)]
+    waits = constraint_waits(downstream, upstream, slots)
+    assert [wait.short for wait in waits] == expected
+    if expected[0] == "✗ none" and upstream.couriers[0].offset == "1d":
+        assert waits[0].later_slot == datetime(2027, 6, 16, 8, tzinfo=timezone.utc)
+    assert constraint_waits(_group("Alone", "0 9 * * *"), upstream, slots) == []

@@ -205,6 +205,12 @@ def test_latest_run_at_or_before(now: datetime, latest: str) -> None:
 def test_previous_run_is_the_moved_spring_run_and_skips_an_interval_jobs_gap() -> None:
     before = previous_run("30 2 * * *", "America/Los_Angeles", la(2027, 3, 15, 2, 30))
     assert before is not None and before.isoformat() == "2027-03-14T03:00:00-07:00"
+    # Before the moved run itself is the week before, not the moved run (just before 03:00 PDT is a wall time in
+    # the gap, which zoneinfo reads as 02:59 PST, later than the run): a weekly window must reach back a week.
+    moved = la(2027, 3, 14, 3)
+    assert moved.isoformat() == "2027-03-14T03:00:00-07:00"
+    before = previous_run("30 2 * * 0", "America/Los_Angeles", moved)
+    assert before is not None and before.isoformat() == "2027-03-07T02:30:00-08:00"
     runs = runs_between("30 2 * * *", "America/Los_Angeles", la(2027, 3, 12, 12), la(2027, 3, 16, 12))
     assert [m.day for m in runs] == [13, 14, 15, 16]
     hourly = runs_between("30 * * * *", "America/Los_Angeles", la(2027, 3, 14, 1), la(2027, 3, 14, 4))

@@ -127,6 +127,8 @@ async def test_create_a_group_by_keys(configured_db: Path, app_factory: AppFacto
         await pilot.press("enter", "down", "enter")
         assert app.screen.query_one("#run-after", Select).value == "Heap daily"
         await pilot.press("tab")
+        assert app.focused is app.screen.query_one("#run-after-offset")  # the constraint's offset stays 0d
+        await pilot.press("tab")
         await fill(pilot, "cat > /tmp/run.json")
         await pilot.press("f2")
         await wait_for_workers(pilot)
@@ -136,7 +138,8 @@ async def test_create_a_group_by_keys(configured_db: Path, app_factory: AppFacto
         "15 * * * 1-5", "Europe/Berlin", True, True)
     assert [(m.courier, m.wait, m.offset, m.notify_when_missing, m.stop_when_missing) for m in group.couriers] == [
         ("Heap exports", "30m", "13h", True, False), ("Heap", "0m", "1d", False, True)]
-    assert (group.run_after, group.notify_command) == ("Heap daily", "cat > /tmp/run.json")
+    assert (group.run_after, group.run_after_offset, group.notify_command) == (
+        "Heap daily", "0d", "cat > /tmp/run.json")
 
 
 BAD_INPUTS = [
@@ -348,3 +351,43 @@ def test_form_problems_name_the_courier_row() -> None:
         'row 3, offset: "1y" is not valid: use a number and m, h, d or w, e.g. 1d or 13h',
     ]}
     assert preview_group(form) == "Fix the offset in row 3 to see the file dates."
+
+
+async def test_constraint_offset_is_edited_by_keys_and_the_preview_names_the_upstream_run(
+        configured_db: Path, app_factory: AppFactory) -> None:
+    # Heap daily: 08:30 Los Angeles (16:30 UTC), files offset 1d. Downstream: 12:00 UTC, today's files.
+    with Store(configured_db) as store:
+        apply_document(store, {"courier-groups": {"Downstream": {
+            "schedule": "0 12 * * *", "couriers": [{"courier": "Heap exports"}], "run-after": "Heap daily"}}})
+    app = app_factory(configured_db)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await open_group(pilot, row=0)
+        assert app.screen.original_name == "Downstream"
+        await pilot.press(*["tab"] * 13)
+        assert app.focused is app.screen.query_one("#run-after-offset")
+        assert app.screen.query_one("#run-after-offset", Input).value == "0d"
+        await settle(pilot)
+        table = app.screen.query_one("#group-preview", DataTable)
+        assert [str(column.label) for column in table.columns.values()][-1] == "Waits for"
+        # Offset 0: Downstream's 11-26 run needs Heap's run for 11-26, which only comes on 11-27: it would fail.
+        assert preview(app)[0] == ["Thu 2026-11-26 12:00 UTC", "11-26 12:00", "11-26", "", "✗ none"]
+        detail = str(app.screen.query_one("#preview-detail", Static).render())
+        assert ('✗ After "Heap daily": no run of it at or before this one covers this run (needs 2026-11-26), so '
+                "it would fail; its Fri 2026-11-27 08:30 PST run covers it, too late (check the constraint's "
+                "offset)") in detail
+        await replace_text(pilot, "2x")
+        await settle(pilot)
+        assert problems(app, "run-after").errors and problems(app, "run-after").errors[0].startswith("offset: ")
+        assert "Fix the constraint's offset" in str(app.screen.query_one("#preview-note", Static).render())
+        await replace_text(pilot, "2d")
+        await settle(pilot)
+        assert not problems(app, "run-after").display
+        # Moved back 2d, the 11-26 run needs 11-24: Heap's Wednesday 08:30 run (loading 11-24) is the one.
+        assert [row[-1] for row in preview(app)[:3]] == ["11-25 08:30", "11-26 08:30", "11-27 08:30"]
+        detail = str(app.screen.query_one("#preview-detail", Static).render())
+        assert ('After "Heap daily": its Wed 2026-11-25 08:30 PST run, for 2026-11-24 (needs 2026-11-24, '
+                "offset 2d)") in detail
+        await pilot.press("f2")
+        await wait_for_workers(pilot)
+        assert isinstance(app.screen, SourcesScreen)
+    assert stored(configured_db).groups["Downstream"].run_after_offset == "2d"

@@ -45,6 +45,7 @@ from tui.widgets import ProblemList
 from tui.widgets.form_row import form_row
 
 if TYPE_CHECKING:
+    from core.groups import ConstraintWait
     from core.schedule import ScheduledRun
 
 GROUP_FIELDS = ("name", "schedule", "timezone", "couriers", "run-after", "notify-command")
@@ -61,6 +62,10 @@ NOTIFY_NOTE = ("Optional. Runs when a run ends and gets the run's JSON summary o
                "e.g. curl -d @- https://hooks.slack.com/…")
 MEMBERS_NOTE = ("Wait: how long to poll for missing data (30m, 2h). Offset: load data this much older "
                 "than the scheduled time (1d, 13h).")
+RUN_AFTER_NOTE = ("Offset: the other group's run must cover this group's window moved back this much "
+                  "(1d: it loads yesterday's files, this one today's).")
+PREVIEW_COLUMNS = ("Local time", "UTC", "Files dated", "Note")
+AFTER_COLUMN = "Waits for"
 
 _MEMBER_PATH_RE = re.compile(r"^couriers\[(\d+)\]\.?(.*)$")
 
@@ -91,6 +96,8 @@ class GroupForm:
     members: tuple[MemberForm, ...]
     run_after: str | None
     notify_command: str
+    run_after_offset: str = "0d"
+    """The constraint's own offset: this group's window moved back by it must be covered by the upstream run."""
 
     @classmethod
     def from_group(cls, group: CourierGroup) -> GroupForm:
@@ -100,7 +107,8 @@ class GroupForm:
             file_dates_in_zone=group.file_dates_in_zone, enabled=group.enabled,
             members=tuple(MemberForm(member.courier, member.wait, member.offset, member.notify_when_missing,
                                      member.stop_when_missing) for member in group.couriers),
-            run_after=group.run_after, notify_command=group.notify_command or "")
+            run_after=group.run_after, notify_command=group.notify_command or "",
+            run_after_offset=group.run_after_offset)
 
 
 def zone_problem(name: str) -> str | None:
@@ -161,6 +169,7 @@ def check_group_form(form: GroupForm, existing: Project, original_name: str | No
         "enabled": form.enabled,
         "couriers": members,
         "run-after": form.run_after or None,
+        "run-after-offset": form.run_after_offset.strip() or "0d",
         "notify-command": form.notify_command.strip() or None,
     }
     check.document = body
@@ -191,6 +200,8 @@ def _route(problem: str, root: str, rows: list[int]) -> tuple[str, str]:
         index = int(member.group(1))
         row = rows[index] + 1 if index < len(rows) else index + 1
         return "couriers", f"row {row}, {member.group(2) or 'courier'}: {message}"
+    if path == "run-after-offset":
+        return "run-after", f"offset: {message}"
     for name in GROUP_FIELDS:
         if path == name:
             return name, message
@@ -218,8 +229,12 @@ def preview_group(form: GroupForm) -> CourierGroup | str:
         members.append(GroupCourier(courier=member.courier or f"row {index + 1}", offset=offset))
     if not members:
         members.append(GroupCourier(courier="(no courier)"))
+    constraint_offset = form.run_after_offset.strip() or "0d"
+    if form.run_after and not OFFSET_RE.match(constraint_offset):
+        return "Fix the constraint's offset to see the next runs."
     return CourierGroup(name=form.name.strip() or "group", couriers=tuple(members), schedule=schedule,
-                        timezone=zone, file_dates_in_zone=form.file_dates_in_zone, enabled=form.enabled)
+                        timezone=zone, file_dates_in_zone=form.file_dates_in_zone, enabled=form.enabled,
+                        run_after=form.run_after, run_after_offset=constraint_offset)
 
 
 def describe_schedule(form: GroupForm) -> str:
@@ -256,11 +271,19 @@ class PreviewRow:
     """The DST note and each courier's file window, shown for the highlighted run."""
     warning: str | None = None
     """A daylight-saving warning for the schedule field."""
+    after: str = ""
+    """With a constraint: the upstream run this run waits for (``06-15 08:00``, ``by hand``, ``✗ none``)."""
 
 
-def preview_rows(runs: list[ScheduledRun], zone: str) -> list[PreviewRow]:
-    """Table rows for the next runs: local and UTC time, file dates, DST and window notes."""
+def preview_rows(runs: list[ScheduledRun], zone: str, waits: list[ConstraintWait] | None = None,
+                 constraint_offset: str = "0d") -> list[PreviewRow]:
+    """Table rows for the next runs: local and UTC time, file dates, DST and window notes.
+
+    ``waits`` (from ``engine.constraint_waits``, one per run that happens, in order) adds
+    which upstream run each one waits for: a short cell and a detail line.
+    """
     rows = []
+    by_slot = {wait.slot: wait for wait in waits or []}
     for run in runs:
         detail = [note for note in (run.dst_note, run.utc_note) if note]
         if run.skipped or run.at_local is None:
@@ -298,8 +321,11 @@ def preview_rows(runs: list[ScheduledRun], zone: str) -> list[PreviewRow]:
             note = run.window.kind
         else:
             note = ""
+        wait = by_slot.get(local)
+        if wait is not None:
+            detail.append(wait.describe(constraint_offset))
         rows.append(PreviewRow(local=f"{local:%a %Y-%m-%d %H:%M %Z}", utc=f"{utc:%m-%d %H:%M}", files=files,
-                               note=note, detail=detail, warning=warning))
+                               note=note, detail=detail, warning=warning, after=wait.short if wait else ""))
     return rows
 
 
@@ -340,7 +366,7 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scree
         self.preview: list[PreviewRow] = []
         self._member_ids = 0
         self._preview_timer: Timer | None = None
-        self._preview_cells: list[tuple[str, str, str, str]] | None = None
+        self._preview_cells: list[tuple[str, ...]] | None = None
         self._texts: dict[str, str] = {}
         self._ready = False
 
@@ -386,6 +412,9 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scree
             with Horizontal(classes="form-row", id="run-after-row"):
                 yield Static("Run after group", classes="field-label")
                 yield Select[str]([], id="run-after", prompt="None: no constraint", compact=True)
+                yield Static("Offset", classes="run-after-offset-label")
+                yield Input("0d", id="run-after-offset", placeholder="0d", compact=True, classes="member-duration")
+            yield Static(RUN_AFTER_NOTE, classes="field-note", markup=False)
             yield ProblemList(id="run-after-problems")
             yield form_row("Notify command", Input(id="notify-command", placeholder="optional shell command", compact=True))
             yield Static(NOTIFY_NOTE, classes="field-note", markup=False)
@@ -431,9 +460,10 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scree
         run_after.set_options([(name, name) for name in self.existing.groups if name != self.original_name])
         if form.run_after in self.existing.groups:
             run_after.value = form.run_after
+        self.query_one("#run-after-offset", Input).value = form.run_after_offset
         self.query_one("#notify-command", Input).value = form.notify_command
         self.query_one("#run-day", Input).value = app.clock().date().isoformat()
-        self.preview_table.add_columns("Local time", "UTC", "Files dated", "Note")
+        self.preview_table.add_columns(*PREVIEW_COLUMNS)
         apply_app_settings(self)
         self.query_one("#group-name", Input).focus()
         self._ready = True
@@ -522,6 +552,7 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scree
             members=tuple(members),
             run_after=run_after if isinstance(run_after, str) else None,
             notify_command=self.query_one("#notify-command", Input).value,
+            run_after_offset=self.query_one("#run-after-offset", Input).value,
         )
 
     @property
@@ -598,17 +629,25 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scree
             except CourierError as error:
                 note, self.preview = str(error), []
             else:
-                self.preview = preview_rows(runs, zone)
+                slots = [run.at_local for run in runs if run.at_local is not None and not run.skipped]
+                waits = engine.constraint_waits(group, self.existing, slots)
+                self.preview = preview_rows(runs, zone, waits, group.run_after_offset)
                 if not form.enabled:
                     note = "Disabled: these runs happen only once the group is enabled."
         where = "UTC" if zone in ("UTC", "Etc/UTC") else f"{zone} and UTC"
         self._show_text("#preview-title", f"Next {PREVIEW_RUNS} runs ({where})" if self.preview else "Next runs")
         self._show_text("#preview-note", note)
-        cells = [(row.local, row.utc, row.files, row.note) for row in self.preview]
+        with_after = any(row.after for row in self.preview)
+        cells = [(row.local, row.utc, row.files, row.note) + ((row.after,) if with_after else ())
+                 for row in self.preview]
         if cells != self._preview_cells:
             self._preview_cells = cells
             table = self.preview_table
             cursor = table.cursor_row
+            columns = (*PREVIEW_COLUMNS, AFTER_COLUMN) if with_after else PREVIEW_COLUMNS
+            if len(table.columns) != len(columns):  # the constraint came or went: its column too
+                table.clear(columns=True)
+                table.add_columns(*columns)
             table.clear()
             for index, values in enumerate(cells):
                 table.add_row(*values, key=str(index))
