@@ -61,3 +61,32 @@ def test_write_commands_name_the_holder_of_the_write_lock(s3_bucket: S3Bucket, c
     assert tables(db) == before
     assert courier(cli_env, db, "apply", str(document)).returncode == 0
     assert_converged(cli_env, db, s3_bucket)
+
+
+def test_group_runs_and_the_scheduler_name_the_holder_of_the_write_lock(s3_bucket: S3Bucket, cli_env: dict[str, str],
+                                                                        tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    before = load_first_dump(cli_env, db, s3_bucket)
+    exported = json.loads(courier(cli_env, db, "export").stdout)
+    exported["courier-groups"] = {"Daily": {"schedule": "* * * * *", "timezone": "UTC", "enabled": True,
+                                            "couriers": [{"courier": "Heap"}]}}
+    document = tmp_path / "p.json"
+    document.write_text(json.dumps(exported))
+    assert courier(cli_env, db, "apply", str(document)).returncode == 0
+    busy = {"COURIER_BUSY_TIMEOUT": "0.2"}
+    shell = (f"courier: The Courier database {db} is busy: another program holds its write lock (e.g. an sqlite3 "
+             "shell with an open transaction); close it and retry")
+
+    holder = _hold_write_lock(db)
+    try:
+        results = [courier(cli_env, db, *args, **busy) for args in
+                   (("group", "run", "Daily", "--all"), ("group", "run", "Daily", "--all", "--json"),
+                    ("scheduler", "--once"))]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    assert [(result.returncode, one_line(result.stderr)) for result in results] == [(2, shell)] * 3
+    assert results[1].stdout == ""
+    assert tables(db) == before
+    assert courier(cli_env, db, "group", "run", "Daily", "--all").returncode == 0
