@@ -58,20 +58,32 @@ class CronSpec:
         """True when a day must match both day fields (either starts with ``*``), False when either will do."""
         return self.day_star or self.weekday_star
 
-    def day_matches(self, day: date) -> bool:
-        """Whether the job runs on ``day`` (month and the day rule)."""
-        if day.month not in self.months:
-            return False
-        in_month = day.day in self.days
-        in_week = (day.isoweekday() % 7) in self.weekdays
-        return (in_month and in_week) if self.both_days else (in_month or in_week)
+    expression: str = ""
+    """The five fields as written (shortcuts expanded): what croniter iterates."""
 
     def walls(self, day: date) -> list[datetime]:
-        """The naive wall times the job names on ``day``, in order (empty when the day does not match)."""
-        if not self.day_matches(day):
+        """The naive wall times the job names on ``day``, in order (empty when the day does not match).
+
+        croniter decides whether the day matches; Courier only chooses its ``day_or`` so the
+        day rule is Vixie's (croniter alone ORs ``*/2`` with a restricted day of week, which
+        cronie does not). The times of day are the minute and hour fields, the same on every
+        matching day. Wall times are naive on purpose: daylight saving is applied afterwards,
+        cronie's way.
+        """
+        if day.month not in self.months or not _day_matches(self.expression, self.both_days, day):
             return []
         return [datetime(day.year, day.month, day.day, hour, minute)
                 for hour in sorted(self.hours) for minute in sorted(self.minutes)]
+
+
+@lru_cache(maxsize=4096)
+def _day_matches(expression: str, both_days: bool, day: date) -> bool:
+    from croniter import croniter
+
+    # The day's first run, if it has one, is the first croniter finds after the previous midnight.
+    midnight = datetime(day.year, day.month, day.day)
+    first = croniter(expression, midnight - timedelta(seconds=1), day_or=not both_days).get_next(datetime)
+    return bool(first.date() == day)
 
 
 def expand_macro(expression: str) -> str:
@@ -154,8 +166,9 @@ def parse_cron(expression: str) -> CronSpec:
             raise CourierError(values)
         fields.append(values)
     minutes, hours, days, months, weekdays = fields
-    spec = CronSpec(minutes, hours, days, months, weekdays, day_star=parts[2].startswith("*"), weekday_star=parts[4].startswith("*"),
-                    interval=parts[0].startswith("*") or parts[1].startswith("*"))
+    spec = CronSpec(minutes, hours, days, months, weekdays, day_star=parts[2].startswith("*"),
+                    weekday_star=parts[4].startswith("*"),
+                    interval=parts[0].startswith("*") or parts[1].startswith("*"), expression=" ".join(parts))
     if spec.both_days and not any(day <= _MONTH_DAYS[month - 1] for month in spec.months for day in spec.days):
         raise CourierError(f'"{expression}" never runs: no month in it has that day (like February 30)')
     return spec
