@@ -24,6 +24,7 @@ from core.models import (
     LoadOperation,
     Project,
 )
+from core.retype import retype_table
 from core.store import Store
 
 
@@ -118,11 +119,21 @@ def apply_document(store: Store, document: Any, *, dry_run: bool = False) -> App
                 continue
             result.changes.append(f"{'changed' if before is not None else 'added'} {label} {name}")
             pending.append((writer, obj))
+    changed_feeds = [obj for writer, obj in pending if writer is _write_feed]
     if dry_run or not pending:
+        for feed in changed_feeds:
+            retyped = retype_table(store, feed, dry_run=True)  # a value that cannot convert refuses here too
+            if retyped:
+                result.changes.append(f"would have {retyped.describe()}")
         return result
     with store.atomic():
         for writer, obj in pending:
             writer(store, obj)
+        for feed in changed_feeds:
+            # A changed declared type rebuilds the table in this same transaction (issue 9, rule 6).
+            retyped = retype_table(store, feed)
+            if retyped:
+                result.changes.append(retyped.describe())
     return result
 
 

@@ -58,6 +58,7 @@ __all__ = [
     "assign_columns",
     "choose_type",
     "converter",
+    "key_value",
     "plan_file",
     "storage_for",
     "text_problem",
@@ -683,9 +684,7 @@ class FilePlan:
         for position, part in zip(positions, parts):
             if part is None or part == "":
                 raise ValueRejected(self.columns[position].source, "a primary key field is empty")
-        # Binary parts as {"b": hex}: a string can never look like that, so distinct keys stay distinct.
-        return json.dumps([{"b": bytes(part).hex()} if isinstance(part, (bytes, bytearray)) else part
-                           for part in parts], ensure_ascii=False)
+        return key_value(parts)
 
     def key_text(self, raw: tuple[Any, ...]) -> str | None:
         """The key of a raw row as readable text for a rejected-row record, or ``None``."""
@@ -698,6 +697,15 @@ class FilePlan:
         shown = [bytes(part).hex() if isinstance(part, (bytes, bytearray))
                  else str(part).encode("utf-8", "backslashreplace").decode("utf-8") for part in parts]
         return shown[0] if len(shown) == 1 else json.dumps(shown, ensure_ascii=False)
+
+
+def key_value(parts: list[Any]) -> Any:
+    """The ``_pk`` of a key's stored parts: the one part itself, or a JSON array for a composite key."""
+    if len(parts) == 1:
+        return parts[0]
+    # Binary parts as {"b": hex}: a string can never look like that, so distinct keys stay distinct.
+    return json.dumps([{"b": bytes(part).hex()} if isinstance(part, (bytes, bytearray)) else part
+                       for part in parts], ensure_ascii=False)
 
 
 def find_field(names: list[str], wanted: str) -> int | None:
