@@ -122,8 +122,8 @@ class TableWriter:
             resolved.append(name)
         return resolved
 
-    def _statement(self, columns: tuple[str, ...]) -> str:
-        statement = self._statements.get(columns)
+    def _statement(self, columns: tuple[str, ...], source: str | None = None) -> str:
+        statement = self._statements.get((*columns, source or ""))
         if statement is None:
             present = {name.lower() for name in columns}
             vanished = [name for name in self.columns if name.lower() not in present]
@@ -132,13 +132,20 @@ class TableWriter:
             assignments += [f"{quote_identifier(n)} = NULL" for n in vanished]
             assignments.append(f"{quote_identifier(GENERATED_UPDATED)} = excluded.{quote_identifier(GENERATED_UPDATED)}")
             updated = quote_identifier(GENERATED_UPDATED)
+            if source is None:
+                rows = f"VALUES ({', '.join('?' * len(names))})"
+            else:
+                # Staged columns are c0..cN in file order. ORDER BY rowid applies the rows in file order, so the
+                # last of several rows with one key wins exactly as with executemany; it also settles SQLite's
+                # parsing ambiguity between a SELECT's ON and an upsert's ON CONFLICT.
+                picked = [f"c{position}" for position in range(len(columns))] + [PK_COLUMN, GENERATED_UPDATED]
+                rows = f"SELECT {', '.join(picked)} FROM {source} ORDER BY rowid"
             statement = (
-                f"INSERT INTO {self.quoted} ({', '.join(quote_identifier(n) for n in names)}) "
-                f"VALUES ({', '.join('?' * len(names))}) "
+                f"INSERT INTO {self.quoted} ({', '.join(quote_identifier(n) for n in names)}) {rows} "
                 f"ON CONFLICT ({quote_identifier(PK_COLUMN)}) DO UPDATE SET {', '.join(assignments)} "
                 f"WHERE excluded.{updated} >= {self.quoted}.{updated} OR {self.quoted}.{updated} IS NULL"
             )
-            self._statements[columns] = statement
+            self._statements[(*columns, source or "")] = statement
         return statement
 
     def upsert(self, columns: list[str], rows: list[tuple[Any, ...]]) -> tuple[int, int]:
@@ -151,6 +158,26 @@ class TableWriter:
         changed = conn.total_changes - before_changes
         # New rows always take rowids above the current maximum, so the rowid
         # jump counts inserts without a per-row lookup.
+        inserted = conn.execute(max_rowid).fetchone()[0] - before_rowid
+        return inserted, changed - inserted
+
+    def upsert_staged(self, columns: list[str], source: str) -> tuple[int, int]:
+        """Upsert every row of a staging table in one statement; return ``(inserted, updated)``.
+
+        Args:
+            columns: The table's names for the staged columns ``c0 … cN`` (from :meth:`prepare`).
+            source: The qualified, quoted staging table, holding ``c0 … cN, _pk, _updated``
+                in file order (see :mod:`core.fastload`).
+
+        The rule is :meth:`upsert`'s, row for row: the row whose ``_updated`` is
+        greater or equal wins, so later files and later rows of a file win.
+        """
+        conn = self.store.conn
+        max_rowid = f"SELECT COALESCE(MAX(rowid), 0) FROM {self.quoted}"
+        before_rowid = conn.execute(max_rowid).fetchone()[0]
+        before_changes = conn.total_changes
+        conn.execute(self._statement(tuple(columns), source))
+        changed = conn.total_changes - before_changes
         inserted = conn.execute(max_rowid).fetchone()[0] - before_rowid
         return inserted, changed - inserted
 

@@ -1,0 +1,205 @@
+"""The columnar fast path gives exactly the tables and rejected rows of the exact per-record path.
+
+Each load runs twice on the same files into fresh databases: once as Courier runs it
+(columnar where a file allows) and once with ``COURIER_COLUMNAR=0`` (every file through
+fastavro record by record). The tables are compared row for row, with SQLite's storage
+class of every value, and so are the counts and rejection reasons.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import fastavro
+import pytest
+
+from core.decode import DecodeJob, DecodeSpec
+from core.errors import CourierError
+from core.fastload import COLUMNAR_ENV, Stager, columnar_plan, iter_block_chunks
+from core.heapgen import PAGEVIEW_COLUMNS, heap_schema, pageview_records, write_avro
+from core.ingest import IngestHooks, LoadUnit, UnitFile, apply_units
+from core.load import LoadCounts
+from core.models import Feed
+from core.store import Store
+
+FEED = Feed(id="df-fast01", source="Test", name="Pageviews", primary_key=("event_id",))
+COLUMNS = [name for name in PAGEVIEW_COLUMNS if name != "time"]
+"""Pageview columns whose stored value is the decoded value (``time`` is converted)."""
+
+
+def _nullable_key(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, "fields": [{**f, "type": ["null", "long"]} if f["name"] == "event_id" else f
+                                 for f in schema["fields"]]}
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Three parts whose keys overlap (later parts update earlier rows), with some rows to reject."""
+    directory = tmp_path_factory.mktemp("fast-parts")
+    schema = _nullable_key(heap_schema("pageviews", COLUMNS))
+    paths = []
+    for part in range(3):
+        records = list(pageview_records(3000, seed=part, start_event_id=1 + part * 2000, columns=COLUMNS))
+        for index in (7, 1500, 2999):
+            records[index]["event_id"] = None
+        # The same key twice inside one file: the later row must win.
+        records[100]["event_id"] = records[99]["event_id"]
+        path = directory / f"part-{part:05d}.avro"
+        path.write_bytes(write_avro(records, schema))
+        paths.append(path)
+    return paths
+
+
+def _units(paths: list[Path], *, one_unit: bool = False) -> list[LoadUnit]:
+    files = [UnitFile(job=DecodeJob(str(path), "application/avro", f"heap:{n:09d}", path.name),
+                      dump_id=1, part=n, key=path.name, last_in_dump=n == len(paths) - 1)
+             for n, path in enumerate(paths)]
+    if one_unit:
+        return [LoadUnit(files=files, truncate_first=True)]
+    return [LoadUnit(files=[file], cursor_courier="c", source_table="pageviews") for file in files]
+
+
+def _load(db: Path, units: list[LoadUnit], *, parallel: bool | None = None,
+          feed: Feed = FEED) -> tuple[LoadCounts, list[tuple[Any, ...]]]:
+    with Store(db) as store:
+        counts = apply_units(store, feed, units, IngestHooks(), parallel=parallel)
+    return counts, _table(db, feed)
+
+
+def _table(db: Path, feed: Feed = FEED) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        names = [row[1] for row in conn.execute(f'PRAGMA table_info("{feed.table_name}")')]
+        typed = ", ".join(f'"{name}", typeof("{name}")' for name in names)
+        return conn.execute(f'SELECT {typed} FROM "{feed.table_name}" ORDER BY _pk').fetchall()
+    finally:
+        conn.close()
+
+
+def _both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, units: list[LoadUnit], **kwargs: Any) -> tuple[Any, Any]:
+    fast = _load(tmp_path / "fast.db", units, **kwargs)
+    monkeypatch.setenv(COLUMNAR_ENV, "0")
+    exact = _load(tmp_path / "exact.db", units, **kwargs)
+    monkeypatch.delenv(COLUMNAR_ENV)
+    return fast, exact
+
+
+@pytest.mark.parametrize("parallel", [None, False])
+def test_columnar_and_exact_paths_give_identical_tables_counts_and_rejects(
+        parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool | None) -> None:
+    (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units(parts),
+                                                                 parallel=parallel)
+    assert fast_rows == exact_rows
+    keys = set()
+    for path in parts:
+        with open(path, "rb") as handle:
+            keys |= {record["event_id"] for record in fastavro.reader(handle) if record["event_id"] is not None}
+    assert [row[0] for row in fast_rows] == sorted(keys)
+    assert vars(fast_counts) == vars(exact_counts)
+    assert fast_counts.rows_rejected == 9
+    assert fast_counts.reject_reasons[0] == "part-00000.avro row 8: primary key event_id is empty"
+
+
+def test_the_pageview_files_take_the_columnar_path(parts: list[Path]) -> None:
+    spec = DecodeSpec(primary_key=("event_id",), last_updated=None)
+    jobs = [DecodeJob(str(path), "application/avro", f"heap:{n}", path.name) for n, path in enumerate(parts)]
+    assert all(columnar_plan(job, spec) is not None for job in jobs)
+    with Stager(jobs, [0, 1, 2], spec, threaded=False) as stager:
+        staged = [file for unit in range(3) for file in stager.wait_unit(unit)]
+    assert [file.columnar for file in staged] == [True, True, True]
+    assert [file.rows_staged for file in staged] == [2997, 2997, 2997]
+
+
+def test_a_file_polars_cannot_read_falls_back_to_the_exact_path_alone(
+        parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    schema = heap_schema("pageviews", COLUMNS)
+    records = list(pageview_records(50, seed=9, start_event_id=500, columns=COLUMNS))
+    records[3]["title"] = "caf\u00e9 zzzz"
+    body = write_avro(records, schema, codec="null")
+    # One invalid UTF-8 byte in a string: polars refuses the file, fastavro decodes it per record.
+    bad = tmp_path / "part-bad.avro"
+    bad.write_bytes(body.replace("\u00e9".encode(), b"\xe9\x20", 1))
+    jobs = [DecodeJob(str(path), "application/avro", f"heap:{n}", path.name)
+            for n, path in enumerate([parts[0], bad])]
+    spec = DecodeSpec(primary_key=("event_id",), last_updated=None)
+    with Stager(jobs, [0, 1], spec, threaded=False) as stager:
+        staged = stager.wait_unit(0) + stager.wait_unit(1)
+    assert staged[0].columnar and not staged[1].columnar
+    units = _units([parts[0], bad])
+    try:
+        (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, units)
+    except CourierError as error:  # the exact path's own rule for such a file, on both paths alike
+        monkeypatch.setenv(COLUMNAR_ENV, "0")
+        with pytest.raises(CourierError) as exact_error:
+            _load(tmp_path / "exact-again.db", units)
+        assert str(exact_error.value) == str(error)
+        return
+    assert fast_rows == exact_rows
+    assert vars(fast_counts) == vars(exact_counts)
+
+
+def test_a_resync_unit_of_many_files_commits_together_on_both_paths(
+        parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units(parts, one_unit=True))
+    assert fast_rows == exact_rows and vars(fast_counts) == vars(exact_counts)
+
+
+def test_last_updated_decides_between_files_on_both_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    schema = {"type": "record", "name": "r", "fields": [
+        {"name": "id", "type": "long"}, {"name": "seen", "type": ["null", "long"]},
+        {"name": "name", "type": ["null", "string"]}, {"name": "score", "type": ["null", "double"]}]}
+    newer = [{"id": 1, "seen": 20, "name": "new", "score": 1.5}, {"id": 2, "seen": 5, "name": "", "score": None}]
+    older = [{"id": 1, "seen": 10, "name": "old", "score": 2.5}, {"id": 2, "seen": 6, "name": "b", "score": 0.1}]
+    paths = []
+    for n, records in enumerate([newer, older]):
+        path = tmp_path / f"p{n}.avro"
+        path.write_bytes(write_avro(records, schema))
+        paths.append(path)
+    feed = Feed(id="df-fast02", source="Test", name="Seen", primary_key=("id",), last_updated="seen")
+    units = _units(paths)
+    (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, units, feed=feed)
+    assert fast_rows == exact_rows
+    assert [(row[2], row[6]) for row in fast_rows] == [(1, "new"), (2, "b")]
+    assert vars(fast_counts) == vars(exact_counts)
+
+
+def test_a_corrupt_file_fails_the_load_with_the_exact_paths_message(
+        parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cut = tmp_path / "part-cut.avro"
+    cut.write_bytes(parts[1].read_bytes()[: parts[1].stat().st_size // 2])
+    units = _units([parts[0], cut])
+    messages = []
+    for columnar in ("1", "0"):
+        monkeypatch.setenv(COLUMNAR_ENV, columnar)
+        with pytest.raises(CourierError) as error:
+            _load(tmp_path / f"cut-{columnar}.db", units)
+        messages.append(str(error.value))
+        # The first unit committed before the damaged file was reached.
+        assert len(_table(tmp_path / f"cut-{columnar}.db")) == 2996
+    assert messages[0] == messages[1] and "part-cut.avro" in messages[0]
+
+
+def test_block_chunks_are_whole_avro_files_holding_every_record_once(parts: list[Path]) -> None:
+    with open(parts[0], "rb") as handle:
+        expected = list(fastavro.reader(handle))
+    pieces = list(iter_block_chunks(str(parts[0]), chunk_rows=500))
+    assert len(pieces) > 3, "a file must be read in several bounded pieces, never whole"
+    decoded = [record for _, piece in pieces for record in fastavro.reader(io.BytesIO(piece))]
+    assert decoded == expected
+    assert sum(rows for rows, _ in pieces) == len(expected)
+
+
+def test_the_stager_leaves_no_thread_and_no_staging_file(parts: list[Path], tmp_path: Path) -> None:
+    spec = DecodeSpec(primary_key=("event_id",), last_updated=None)
+    jobs = [DecodeJob(str(path), "application/avro", f"heap:{n}", path.name) for n, path in enumerate(parts)]
+    with Stager(jobs, [0, 1, 2], spec, directory=str(tmp_path)) as stager:
+        stager.wait_unit(0)
+        directory = Path(stager.path).parent
+        assert directory.exists()
+    # Left early (the writer stopped after the first unit): the thread is joined and the file gone.
+    assert not directory.exists()
+    assert not [thread for thread in threading.enumerate() if thread.name == "courier-stager"]
