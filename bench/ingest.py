@@ -1,38 +1,69 @@
-"""Ingest benchmark: Courier's end-to-end load against fastavro's decode-only speed.
+"""Ingest benchmark: Courier's load against the machine's limits, measured in the same run.
 
-Generates a pageviews dump of N rows as Snappy Avro part files (Heap's
-format), then measures, in the same run and on the same files:
+Generates a Heap pageviews dump of N rows as Snappy Avro part files (Heap's
+format; reused from ``--data`` when already there), then measures on the same files:
 
-- fastavro decode-only rows/s (the baseline: reading every record, nothing else);
-- Courier's ingest rows/s from the landed files into a fresh domain table,
-  upserting on ``event_id`` (download excluded);
-- their ratio (target ≥ 0.6), and the peak RSS of the ingest (target < 300 MB,
-  whatever the row count), counting the decoder process too.
+- fastavro decode-only rows/s (every record, nothing else);
+- the columnar decoder decode-only (polars over chunks of blocks, as Courier reads them);
+- the SQLite upsert ceiling: ready tuples (decoded beforehand, untimed) through the
+  standard ``sqlite3`` module's ``executemany`` of Courier's own ``INSERT … ON CONFLICT
+  DO UPDATE`` (same ``_updated`` rule) into a WAL table with the same key, one transaction;
+- Courier from the landed files (``apply_units``: decode, upsert, cursor, commit);
+- Courier end to end through a local S3 server (moto, started here): a real
+  ``run_courier`` with listing, download, decode, upsert, cursor and commit;
+- with ``--incremental N``: an incremental part of N rows (half updates, half new)
+  upserted into the table just loaded, by Courier and by the ceiling;
+- with ``--peers-python PY``: tap-heap's extraction to /dev/null, dlt's merge into
+  SQLite and pandas ``to_sql`` on the same files, run by an interpreter that has them
+  (they are not Courier's dependencies).
 
-Each measurement runs in its own subprocess so peak RSS figures are its own.
+Every figure is rows/s and a ratio to the ceiling, with the CPU-µs per row of the
+whole process tree (user + system of the measuring process, its threads and the
+children it reaped) and the peak RSS sampled every 20 ms and summed over the process
+and all its descendants, and the 1-minute load average when the measurement started.
+Each measurement runs in its own subprocess, so its memory figures are its own.
 
-    .venv/bin/python bench/ingest.py [--rows 1000000] [--parts 10]
+    .venv/bin/python bench/ingest.py [--rows 1000000] [--parts 10] [--data DIR]
+        [--incremental 100000] [--peers-python /path/to/python] [--readme]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+BUCKET = "heap-bench"
+DUMP_ID = 5000
+README_START = "<!-- bench/ingest.py table: start -->"
+README_END = "<!-- bench/ingest.py table: end -->"
+
+
+# --- data -----------------------------------------------------------------------------------
 
 
 def generate(directory: Path, rows: int, parts: int) -> list[Path]:
-    """Write the dump's part files (Snappy Avro, Heap's pageviews columns)."""
+    """Write (or reuse) the dump's part files: Snappy Avro with Heap's pageviews columns."""
     from core.heapgen import PAGEVIEW_COLUMNS, heap_schema, pageview_records, write_avro
 
+    folder = directory / f"pageviews-{rows}-{parts}" / f"sync_{DUMP_ID}" / "pageviews"
+    done = folder / "complete"
+    if done.exists():
+        return sorted(folder.glob("part-*.avro"))
+    folder.mkdir(parents=True, exist_ok=True)
     schema = heap_schema("pageviews", PAGEVIEW_COLUMNS)
     records = pageview_records(rows, seed=11)
     per_part = -(-rows // parts)
@@ -41,106 +72,76 @@ def generate(directory: Path, rows: int, parts: int) -> list[Path]:
         chunk = [record for _, record in zip(range(per_part), records)]
         if not chunk:
             break
-        path = directory / f"sync_5000/pageviews/part-{number:05d}-bench-c000.avro"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = folder / f"part-{number:05d}-bench-c000.avro"
         path.write_bytes(write_avro(chunk, schema, codec="snappy"))
         paths.append(path)
+    done.write_text("")
     return paths
 
 
-def decode_only(paths: list[str]) -> dict[str, float]:
-    """Read every record with fastavro and nothing else."""
-    import fastavro
+def generate_incremental(directory: Path, rows: int, existing: int) -> Path:
+    """One incremental part: ``rows // 2`` updates of existing event ids, the rest new ones."""
+    from core.heapgen import PAGEVIEW_COLUMNS, heap_schema, pageview_records, write_avro
 
-    started = time.perf_counter()
-    count = 0
-    for path in paths:
-        with open(path, "rb") as handle:
-            for _ in fastavro.reader(handle):
-                count += 1
-    elapsed = time.perf_counter() - started
-    return {"rows": count, "seconds": elapsed, "peak_rss_mb": _peak_rss_mb()}
-
-
-def ingest(paths: list[str], db: str) -> dict[str, float]:
-    """Courier's load of the part files into ``Bench:Pageviews`` with upsert on event_id."""
-    from core.decode import DecodeJob
-    from core.ingest import IngestHooks, LoadUnit, UnitFile, apply_units
-    from core.models import Feed
-    from core.store import Store
-
-    store = Store(db)
-    feed = Feed(id="df-benchpv", source="Bench", name="Pageviews", primary_key=("event_id",))
-    units = [LoadUnit(files=[UnitFile(job=DecodeJob(path, "application/avro", f"heap:{index:09d}", Path(path).name),
-                                      dump_id=5000, part=index, key=path, last_in_dump=index == len(paths) - 1)],
-                      cursor_courier="bench", source_table="pageviews")
-             for index, path in enumerate(paths)]
-    sampler = _MemorySampler()
-    sampler.start()
-    started = time.perf_counter()
-    counts = apply_units(store, feed, units, IngestHooks())
-    elapsed = time.perf_counter() - started
-    sampler.stop()
-    stored = store.execute('SELECT COUNT(*) FROM "Bench:Pageviews"').fetchone()[0]
-    store.close()
-    return {"rows": counts.rows_read, "inserted": counts.rows_inserted, "stored": stored, "seconds": elapsed,
-            "peak_rss_mb": sampler.peak_total_mb, "writer_peak_rss_mb": _peak_rss_mb(),
-            "decoders_peak_rss_mb": sampler.peak_children_mb}
+    path = directory / f"incremental-{rows}-into-{existing}" / f"sync_{DUMP_ID + 1}" / "pageviews" / \
+        "part-00000-bench-c000.avro"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    updates = list(pageview_records(rows // 2, seed=12, start_event_id=max(1, existing // 3)))
+    new = list(pageview_records(rows - rows // 2, seed=13, start_event_id=existing + 1))
+    path.write_bytes(write_avro(updates + new, heap_schema("pageviews", PAGEVIEW_COLUMNS), codec="snappy"))
+    return path
 
 
-def _peak_rss_mb() -> float:
-    # VmHWM, not ru_maxrss: ru_maxrss survives exec, so a child would report its parent's peak.
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# --- measuring --------------------------------------------------------------------------------
 
 
-class _MemorySampler:
-    """Samples the summed RSS of this process and its decoder processes every 20 ms."""
+class _TreeSampler:
+    """Samples the summed RSS of this process and all its descendants every 20 ms."""
 
     def __init__(self) -> None:
-        import threading
-
-        self.peak_total_mb = 0.0
-        self.peak_children_mb = 0.0
+        self.peak_mb = 0.0
+        self.peak_helpers_mb = 0.0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def start(self) -> None:
+    def __enter__(self) -> _TreeSampler:
         self._thread.start()
+        return self
 
-    def stop(self) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._done.set()
         self._thread.join()
 
     def _run(self) -> None:
-        import os
-
         me = os.getpid()
-        while not self._done.wait(0.02):
-            children = _children(me)
+        while True:
+            helpers = _descendants(me)
             own = _rss_kb(me)
-            kids = sum(_rss_kb(pid) for pid in children)
-            self.peak_total_mb = max(self.peak_total_mb, (own + kids) / 1024)
-            self.peak_children_mb = max(self.peak_children_mb, kids / 1024)
+            others = sum(_rss_kb(pid) for pid in helpers)
+            self.peak_mb = max(self.peak_mb, (own + others) / 1024)
+            self.peak_helpers_mb = max(self.peak_helpers_mb, others / 1024)
+            if self._done.wait(0.02):
+                return
 
 
-def _children(pid: int) -> list[int]:
-    pids: list[int] = []
+def _descendants(root: int) -> list[int]:
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("PPid:"):
-                if int(line.split()[1]) == pid:
-                    pids.append(int(entry.name))
-                break
-    return pids
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found, frontier = [], [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        found.extend(children)
+        frontier.extend(children)
+    return found
 
 
 def _rss_kb(pid: int) -> int:
@@ -153,45 +154,400 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def _child(mode: str, paths: list[str], db: str) -> dict[str, float]:
-    output = subprocess.run([sys.executable, __file__, "--child", mode, "--db", db, *paths],
-                            check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
+
+
+def measure(work: Callable[[], int], warm: tuple[str, ...] = ()) -> dict[str, float]:
+    """Run ``work`` (which returns the rows it handled) and take its figures.
+
+    ``warm`` names modules imported before the clock starts: importing polars or boto3
+    is a one-off cost of a process, not of a row.
+    """
+    import importlib
+
+    for name in warm:
+        importlib.import_module(name)
+    load = os.getloadavg()[0]
+    with _TreeSampler() as sampler:
+        cpu = _cpu_seconds()
+        started = time.perf_counter()
+        rows = work()
+        seconds = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu
+    return {"rows": rows, "seconds": seconds, "cpu_us_per_row": cpu * 1e6 / max(rows, 1),
+            "peak_rss_mb": sampler.peak_mb, "helpers_rss_mb": sampler.peak_helpers_mb, "load": load}
+
+
+# --- the measurements (each runs in a child process) ---------------------------------------------
+
+
+def fastavro_only(paths: list[str]) -> int:
+    """Read every record with fastavro and nothing else."""
+    import fastavro
+
+    count = 0
+    for path in paths:
+        with open(path, "rb") as handle:
+            for _ in fastavro.reader(handle):
+                count += 1
+    return count
+
+
+def columnar_only(paths: list[str]) -> int:
+    """Decode every chunk of blocks with polars, as Courier's stager does, and nothing else."""
+    import io
+
+    import polars as pl
+
+    from core.fastload import iter_block_chunks
+
+    count = 0
+    for path in paths:
+        for _, piece in iter_block_chunks(path):
+            count += pl.read_avro(io.BytesIO(piece)).height
+    return count
+
+
+def _feed() -> Any:
+    from core.models import Feed
+
+    return Feed(id="df-benchpv", source="Bench", name="Pageviews", primary_key=("event_id",))
+
+
+def ceiling(paths: list[str], db: str) -> dict[str, float]:
+    """SQLite's own speed: ready tuples through ``executemany`` of Courier's upsert, one transaction.
+
+    The tuples are exactly what Courier stores (the exact decoding path), made per part
+    before the clock runs for that part; only the upserts and the commit are timed.
+    """
+    from core.decode import DecodeJob, FileStarted, RowsDecoded, decode_file
+    from core.ingest import decode_spec
+    from core.load import TableWriter
+    from core.store import Store
+
+    store = Store(db)
+    writer = TableWriter(store, _feed().table_name)
+    spec = decode_spec(_feed())
+    timed = 0.0
+    cpu = 0.0
+    rows = 0
+    load = os.getloadavg()[0]
+    with _TreeSampler() as sampler:
+        store.conn.execute("BEGIN IMMEDIATE")
+        for index, path in enumerate(paths):
+            ready: list[tuple[Any, ...]] = []
+            columns: list[str] = []
+            for event in decode_file(index, DecodeJob(path, "application/avro", f"heap:{index:09d}", path), spec):
+                if isinstance(event, FileStarted):
+                    columns = writer.prepare(event.columns, event.types)
+                elif isinstance(event, RowsDecoded):
+                    ready.extend(event.rows)
+            cpu -= _cpu_seconds()
+            started = time.perf_counter()
+            writer.upsert(columns, ready)
+            if index == len(paths) - 1:
+                store.conn.execute("COMMIT")
+            timed += time.perf_counter() - started
+            cpu += _cpu_seconds()
+            rows += len(ready)
+            del ready
+    store.close()
+    return {"rows": rows, "seconds": timed, "cpu_us_per_row": cpu * 1e6 / max(rows, 1),
+            "peak_rss_mb": sampler.peak_mb, "helpers_rss_mb": 0.0, "load": load}
+
+
+def courier_landed(paths: list[str], db: str, first_part: int = 0) -> int:
+    """Courier's load of landed part files into ``Bench:Pageviews``, one unit (and cursor) per part."""
+    from core.decode import DecodeJob
+    from core.ingest import IngestHooks, LoadUnit, UnitFile, apply_units
+    from core.store import Store
+
+    store = Store(db)
+    units = [LoadUnit(files=[UnitFile(job=DecodeJob(path, "application/avro",
+                                                    f"heap:{DUMP_ID + first_part:015d}:{index:09d}", Path(path).name),
+                                      dump_id=DUMP_ID + first_part, part=index, key=path,
+                                      last_in_dump=index == len(paths) - 1)],
+                      cursor_courier="bench", source_table="pageviews")
+             for index, path in enumerate(paths)]
+    counts = apply_units(store, _feed(), units, IngestHooks())
+    store.close()
+    return counts.rows_read
+
+
+def courier_s3(endpoint: str, db: str) -> int:
+    """A real courier run against the local S3 server: list, download, decode, upsert, cursor, commit."""
+    from core.project import apply_document
+    from core.runs import RunWindow, run_courier
+    from core.store import Store
+
+    document = {
+        "credentials": {"bench-s3": {"type": "iam-credential", "endpoint-url": endpoint, "region": "us-east-1"}},
+        "feeds": {"df-benchpv": {"source": "Bench", "name": "Pageviews", "primary-key": ["event_id"]}},
+        "couriers": {"Bench": {"credential": "bench-s3", "bucket": BUCKET, "layout": "heap-connect",
+                               "load-operations": {"df-benchpv": [{"type": "load", "file": "pageviews"}]}}},
+    }
+    with Store(db) as store:
+        apply_document(store, document)
+    summary = run_courier(db, "Bench", RunWindow.all())
+    if summary.status != "Succeeded":
+        raise RuntimeError(f"the benchmark run ended {summary.status}: {summary.message}")
+    return summary.rows_read
+
+
+def _serve(paths: list[Path]) -> tuple[Any, str]:
+    """Start moto's S3 server here (its CPU is not Courier's) and put the dump and its manifest in it."""
+    import logging
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    client.create_bucket(Bucket=BUCKET)
+    keys = []
+    for path in paths:
+        key = f"sync_{DUMP_ID}/pageviews/{path.name}"
+        client.upload_file(str(path), BUCKET, key)
+        keys.append(key)
+    from core.heapgen import PAGEVIEW_COLUMNS
+
+    manifest = {"dump_id": DUMP_ID, "tables": [{"name": "pageviews", "columns": PAGEVIEW_COLUMNS,
+                                                "files": [f"s3://{BUCKET}/{key}" for key in keys],
+                                                "incremental": False}]}
+    client.put_object(Bucket=BUCKET, Key=f"manifests/sync_{DUMP_ID}.json", Body=json.dumps(manifest).encode())
+    return server, endpoint
+
+
+# --- peers (run by an interpreter that has them; never Courier's dependencies) --------------------
+
+
+def peer_tap_heap(paths: list[str]) -> int:
+    """tap-heap's extraction of the same files (read from disk instead of S3), Singer messages to /dev/null."""
+    import io
+
+    import tap_heap.sync as tap_sync
+    from tap_heap import s3 as tap_s3
+
+    class _Handle:
+        def __init__(self, path: str) -> None:
+            self._raw_stream = open(path, "rb")  # noqa: SIM115 - tap-heap reads it to the end
+
+    # tap-heap orders files by the dump and part numbers in their S3 keys, so it gets keys back.
+    local = {f"sync_{DUMP_ID}/pageviews/{Path(path).name}": path for path in paths}
+    tap_s3.get_file_handle = lambda bucket, key: _Handle(local[key])
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    saved = os.dup(1)
+    os.dup2(devnull, 1)
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=True)
+    try:
+        stream = {"stream": "pageviews", "tap_stream_id": "pageviews",
+                  "metadata": [{"breadcrumb": [], "metadata": {"selected": True,
+                                                               "table-key-properties": ["event_id"]}}]}
+        manifests = {DUMP_ID: {"pageviews": {"files": list(local), "incremental": False, "columns": []}}}
+        return int(tap_sync.sync_stream(BUCKET, {}, stream, manifests))
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        sys.stdout = sys.__stdout__
+
+
+def peer_dlt(paths: list[str], db: str) -> int:
+    """dlt: the files read with fastavro, merged into SQLite on event_id (sqlalchemy destination)."""
+    import dlt
+    import fastavro
+
+    @dlt.resource(name="pageviews", write_disposition="merge", primary_key="event_id")
+    def pageviews() -> Any:
+        for path in paths:
+            with open(path, "rb") as handle:
+                batch = []
+                for record in fastavro.reader(handle):
+                    batch.append(record)
+                    if len(batch) >= 10_000:
+                        yield batch
+                        batch = []
+                if batch:
+                    yield batch
+
+    pipeline = dlt.pipeline(pipeline_name="bench", pipelines_dir=str(Path(db).parent / "dlt"),
+                            destination=dlt.destinations.sqlalchemy(f"sqlite:///{db}"), dataset_name="main")
+    info = pipeline.run(pageviews())
+    info.raise_on_failed_jobs()
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM pageviews").fetchone()[0])
+
+
+def peer_pandas(paths: list[str], db: str) -> int:
+    """pandas: each file through fastavro into a DataFrame, appended with ``to_sql`` (no key, no upsert)."""
+    import sqlite3
+
+    import fastavro
+    import pandas as pd
+
+    rows = 0
+    with sqlite3.connect(db) as conn:
+        for path in paths:
+            with open(path, "rb") as handle:
+                frame = pd.DataFrame.from_records(list(fastavro.reader(handle)))
+            frame.to_sql("pageviews", conn, if_exists="append", index=False, chunksize=10_000)
+            rows += len(frame)
+    return rows
+
+
+_COURIER = ("core.ingest", "core.fastload", "core.decode", "core.avro", "fastavro", "polars",
+            "adbc_driver_sqlite.dbapi")
+CHILDREN: dict[str, Callable[[argparse.Namespace], dict[str, float]]] = {
+    "fastavro": lambda a: measure(lambda: fastavro_only(a.paths), ("fastavro",)),
+    "columnar": lambda a: measure(lambda: columnar_only(a.paths), ("polars", "core.fastload")),
+    "ceiling": lambda a: ceiling(a.paths, a.db),
+    "landed": lambda a: measure(lambda: courier_landed(a.paths, a.db, a.first_part), _COURIER),
+    "s3": lambda a: measure(lambda: courier_s3(a.endpoint, a.db), (*_COURIER, "core.runs", "boto3", "core.s3")),
+    "tap-heap": lambda a: measure(lambda: peer_tap_heap(a.paths), ("tap_heap.sync",)),
+    "dlt": lambda a: measure(lambda: peer_dlt(a.paths, a.db), ("dlt", "fastavro")),
+    "pandas": lambda a: measure(lambda: peer_pandas(a.paths, a.db), ("pandas", "fastavro")),
+}
+
+
+def _child(mode: str, paths: list[str], db: str = "", python: str = sys.executable, **extra: Any) -> dict[str, Any]:
+    command = [python, __file__, "--child", mode, "--db", db]
+    for name, value in extra.items():
+        command += [f"--{name.replace('_', '-')}", str(value)]
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
+               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, NO_PROXY="127.0.0.1")
+    done = subprocess.run([*command, *paths], capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": last[:160]}
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _has(python: str, module: str) -> bool:
+    return subprocess.run([python, "-c", f"import {module}"], capture_output=True, check=False).returncode == 0
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def _line(label: str, result: dict[str, Any], reference: float | None) -> tuple[str, str, str, str, str, str]:
+    if "error" in result:
+        return label, "—", "—", "—", "—", result["error"]
+    rate = result["rows"] / result["seconds"]
+    ratio = f"{rate / reference:.2f}" if reference else "—"
+    return (label, f"{rate:,.0f}", ratio, f"{result['cpu_us_per_row']:.1f}", f"{result['peak_rss_mb']:.0f}",
+            f"{result['load']:.1f}")
+
+
+def render(lines: list[tuple[str, ...]]) -> str:
+    header = ("measurement", "rows/s", "× ceiling", "CPU-µs/row", "peak RSS MB", "load avg")
+    table = [header, ("---", "---:", "---:", "---:", "---:", "---:"), *lines]
+    return "\n".join("| " + " | ".join(row) + " |" for row in table)
 
 
 def main() -> None:
-    """Run the benchmark and print its figures."""
+    """Run the benchmark and print its figures (and, with ``--readme``, rewrite README's table)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--parts", type=int, default=10)
-    parser.add_argument("--child", choices=("decode", "ingest"))
+    parser.add_argument("--data", default="", help="keep generated files here and reuse them")
+    parser.add_argument("--incremental", type=int, default=0, help="also upsert an incremental part of N rows")
+    parser.add_argument("--peers-python", action="append", default=[],
+                        help="an interpreter with tap-heap, dlt or pandas (repeat for several)")
+    parser.add_argument("--skip", default="", help="comma-separated measurements to leave out")
+    parser.add_argument("--readme", action="store_true", help="rewrite the performance table in README.md")
+    parser.add_argument("--child", choices=sorted(CHILDREN))
     parser.add_argument("--db", default="")
+    parser.add_argument("--endpoint", default="")
+    parser.add_argument("--first-part", type=int, default=0)
     parser.add_argument("paths", nargs="*")
     args = parser.parse_args()
-    if args.child == "decode":
-        print(json.dumps(decode_only(args.paths)))
+    if args.child:
+        print(json.dumps(CHILDREN[args.child](args)))
         return
-    if args.child == "ingest":
-        print(json.dumps(ingest(args.paths, args.db)))
-        return
-    with tempfile.TemporaryDirectory(prefix="courier-bench-") as tmp:
-        directory = Path(tmp)
+    skip = set(filter(None, args.skip.split(",")))
+    scratch = Path(tempfile.mkdtemp(prefix="courier-bench-"))
+    data = Path(args.data) if args.data else scratch
+    try:
         started = time.perf_counter()
-        paths = [str(p) for p in generate(directory, args.rows, args.parts)]
-        size = sum(Path(p).stat().st_size for p in paths)
-        print(f"generated {args.rows:,} pageview rows in {len(paths)} Snappy Avro parts "
-              f"({size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
-        decode = _child("decode", paths, "")
-        loaded = _child("ingest", paths, str(directory / "bench.db"))
-    decode_rate = decode["rows"] / decode["seconds"]
-    ingest_rate = loaded["rows"] / loaded["seconds"]
-    peak = loaded["peak_rss_mb"]
-    print(f"fastavro decode only : {decode_rate:>10,.0f} rows/s  ({decode['seconds']:.1f} s)")
-    print(f"courier ingest       : {ingest_rate:>10,.0f} rows/s  ({loaded['seconds']:.1f} s, "
-          f"{int(loaded['stored']):,} rows stored, upsert on event_id)")
-    print(f"ratio ingest/decode  : {ingest_rate / decode_rate:>10.2f}   (target >= 0.60)")
-    print(f"peak RSS of ingest   : {peak:>10.0f} MB  (writer and decoder processes together, sampled; writer alone "
-          f"{loaded['writer_peak_rss_mb']:.0f} MB; target < 300 MB)")
+        parts = generate(data, args.rows, args.parts)
+        paths = [str(p) for p in parts]
+        size = sum(p.stat().st_size for p in parts)
+        print(f"{args.rows:,} pageview rows in {len(paths)} Snappy Avro parts ({size / 1e6:.0f} MB), ready in "
+              f"{time.perf_counter() - started:.0f} s; {os.cpu_count()} cores", flush=True)
+        results: dict[str, dict[str, Any]] = {}
+
+        def run(name: str, *call: Any, **extra: Any) -> None:
+            if name in skip:
+                return
+            results[name] = _child(*call, **extra)
+            print(f"  {name}: {results[name]}", flush=True)
+
+        run("fastavro", "fastavro", paths)
+        run("columnar", "columnar", paths)
+        run("ceiling", "ceiling", paths, str(scratch / "ceiling.db"))
+        run("landed", "landed", paths, str(scratch / "landed.db"))
+        if "s3" not in skip:
+            server, endpoint = _serve(parts)
+            try:
+                run("s3", "s3", [], str(scratch / "s3.db"), endpoint=endpoint)
+            finally:
+                server.stop()
+        if args.incremental:
+            increment = [str(generate_incremental(data, args.incremental, args.rows))]
+            run("incremental ceiling", "ceiling", increment, str(scratch / "ceiling.db"))
+            run("incremental", "landed", increment, str(scratch / "landed.db"), first_part=1)
+        for peer, module in (("tap-heap", "tap_heap"), ("dlt", "dlt"), ("pandas", "pandas")):
+            python = next((python for python in args.peers_python if _has(python, module)), None)
+            if python is not None:
+                run(peer, peer, paths, str(scratch / f"{peer}.db"), python=python)
+            elif args.peers_python:
+                results[peer] = {"error": f"not installed in {', '.join(args.peers_python)}"}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    full = results.get("ceiling", {})
+    reference = full["rows"] / full["seconds"] if "rows" in full else None
+    small = results.get("incremental ceiling", {})
+    small_reference = small["rows"] / small["seconds"] if "rows" in small else None
+    labels = {
+        "fastavro": "fastavro decode only",
+        "columnar": "polars decode only (chunks of blocks)",
+        "ceiling": "**SQLite upsert ceiling** (ready tuples, executemany)",
+        "landed": "**Courier from landed files**",
+        "s3": "**Courier end to end through local S3**",
+        "incremental ceiling": f"incremental {args.incremental:,} into {args.rows:,}: ceiling",
+        "incremental": f"incremental {args.incremental:,} into {args.rows:,}: Courier",
+        "tap-heap": "tap-heap extraction to /dev/null (no load)",
+        "dlt": "dlt merge into SQLite",
+        "pandas": "pandas to_sql append (no key)",
+    }
+    lines = [_line(labels[name], result, small_reference if name.startswith("incremental") else reference)
+             for name, result in results.items()]
+    table = render(lines)
+    stamp = (f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, {args.rows:,} rows in "
+             f"{args.parts} parts, load average {os.getloadavg()[0]:.1f} at the end (each row: at its start)")
+    print(stamp)
+    print(table)
+    if args.readme:
+        readme = ROOT / "README.md"
+        text = readme.read_text()
+        block = f"{README_START}\n{stamp}:\n\n{table}\n{README_END}"
+        if README_START in text:
+            head, rest = text.split(README_START, 1)
+            text = head + block + rest.split(README_END, 1)[1]
+        else:
+            raise SystemExit(f"README.md has no {README_START} marker")
+        readme.write_text(text)
 
 
 if __name__ == "__main__":
