@@ -50,7 +50,7 @@ from core.decode import (
     FileFailed,
     FileStarted,
     RowsDecoded,
-    decode_file,
+    decode_files,
 )
 
 CHUNK_ROWS = 32_768
@@ -103,15 +103,34 @@ class StagedFile:
 # --- which files the columnar path may take -------------------------------------------------
 
 
-def columnar_plan(job: DecodeJob, spec: DecodeSpec) -> tuple[list[str], list[str]] | None:
-    """Return ``(columns, feed types)`` when polars may decode ``job``; ``None`` sends it to the exact path.
+_EPOCH_DATETIME = frozenset({"string", "long", "int"})
+"""Avro types a Datetime column may arrive as and still be converted column-wise."""
+_LOGICAL_DATETIME = frozenset({"timestamp-millis", "timestamp-micros",
+                               "local-timestamp-millis", "local-timestamp-micros"})
+_FAST_ISO = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+             r"(?:\.[0-9]{1,6})?Z?$")
+""":data:`core.avro._FAST_ISO`, anchored: the one text form converted column-wise."""
+_MAX_MICROS = 253_402_300_799_999_999
+"""9999-12-31T23:59:59.999999Z in microseconds since the epoch: the last instant the exact path formats."""
 
-    Only Avro files whose every field is a plain ``long``/``int``/``double``/
-    ``float``/``string`` (or a nullable union of one of them) stored as the feed
-    type it already is qualify, so the staged value is the decoded value. Case
-    twins (``Name`` and ``name``) go to the exact path, which owns their rule.
+
+class NotColumnar(Exception):
+    """This chunk has a value the columnar conversion does not cover; the file takes the exact path."""
+
+
+def columnar_plan(job: DecodeJob, spec: DecodeSpec) -> tuple[list[str], list[str], list[str]] | None:
+    """Return ``(columns, feed types, Avro types)`` when polars may decode ``job``; ``None`` sends it to the exact path.
+
+    A column qualifies when its stored value is the decoded value itself (a plain
+    ``long``/``int``/``double``/``float``/``string`` stored as the feed type it already
+    is), or when it is a Datetime arriving as Heap's text form, as epoch numbers or
+    as a ``timestamp-millis``/``-micros`` logical type (converted column-wise exactly
+    as :func:`core.avro.to_iso_utc` does; a chunk holding any value outside the forms
+    covered raises :class:`NotColumnar` and the file takes the exact path). Case
+    twins (``Name`` and ``name``) and composite keys go to the exact path, which owns
+    their rules.
     """
-    if job.content_type != "application/avro":
+    if job.content_type != "application/avro" or len(spec.primary_key) != 1:
         return None
     from core.avro import inspect_file
     from core.errors import CourierError
@@ -121,14 +140,16 @@ def columnar_plan(job: DecodeJob, spec: DecodeSpec) -> tuple[list[str], list[str
     except CourierError:
         return None  # the exact path reports the failure in its own words
     columns = [f.name for f in info.fields]
-    if len(spec.primary_key) != 1:
-        return None  # a composite key is json.dumps of its parts, which the exact path builds
     if len({name.lower() for name in columns}) != len(columns):
         return None
     types = [spec.declared_types.get(f.name.lower(), f.feed_type) for f in info.fields]
-    if any(_IDENTITY.get(f.avro_type) != kind for f, kind in zip(info.fields, types)):
+    for avro_field, kind in zip(info.fields, types):
+        if _IDENTITY.get(avro_field.avro_type) == kind:
+            continue
+        if kind == "Datetime" and (avro_field.avro_type in _EPOCH_DATETIME or avro_field.avro_type in _LOGICAL_DATETIME):
+            continue
         return None
-    return columns, types
+    return columns, types, [f.avro_type for f in info.fields]
 
 
 # --- reading Avro in chunks of blocks ------------------------------------------------------
@@ -427,7 +448,8 @@ class Stager:
                 self._drop([StagedFile(index, table=_table(index))])
         return self._stage_exact(index, job)
 
-    def _stage_columnar(self, index: int, job: DecodeJob, columns: list[str], types: list[str]) -> StagedFile:
+    def _stage_columnar(self, index: int, job: DecodeJob, columns: list[str], types: list[str],
+                        avro_types: list[str]) -> StagedFile:
         import polars as pl
 
         adbc, _ = self._connections()
@@ -451,8 +473,8 @@ class Stager:
                 frame = pl.read_avro(io.BytesIO(piece))
                 if frame.height != rows or frame.columns != columns:
                     raise ValueError("polars read a different shape than the file declares")
-                frame = frame.select([_stored(pl.col(name), kind).alias(out)
-                                      for name, kind, out in zip(columns, types, outputs)])
+                frame = frame.select([_stored(frame, name, kind, avro_type).alias(out)
+                                      for name, kind, avro_type, out in zip(columns, types, avro_types, outputs)])
                 frame, rejected = _apply_row_rules(frame, job, spec, columns, outputs, key_positions,
                                                    updated_position, required, first_row, staged)
                 staged.rows_read += rows
@@ -473,7 +495,8 @@ class Stager:
         insert = ""
         conn.execute("BEGIN")
         try:
-            for event in decode_file(index, job, self.spec):
+            # Big files still decode in helper processes (by chunks of blocks) on this path.
+            for event in decode_files([job], self.spec, parallel=None if self.threaded else False):
                 self._check()
                 if isinstance(event, FileStarted):
                     staged.columns, staged.types = event.columns, event.types
@@ -516,15 +539,45 @@ def _missing_fields(job: DecodeJob, spec: DecodeSpec, columns: list[str], lowere
     return None
 
 
-def _stored(column: Any, kind: str) -> Any:
-    """The expression giving a column's stored value (only identity conversions qualify)."""
+def _stored(frame: Any, name: str, kind: str, avro_type: str) -> Any:
+    """The expression giving a column's stored value, or :class:`NotColumnar` when a value is not covered."""
     import polars as pl
 
+    column = pl.col(name)
     if kind == "Integer":
         return column.cast(pl.Int64)
     if kind == "Float":
         return column.cast(pl.Float64)
-    return column
+    if kind != "Datetime":
+        return column
+    series = frame.get_column(name)
+    if avro_type == "string":
+        # Heap's text form: validate the shape and the calendar date, splice the rest, pad the fraction.
+        shaped = series.str.contains(_FAST_ISO)
+        days = series.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+        if (shaped.null_count() != series.null_count() or not shaped.fill_null(True).all()
+                or days.null_count() != series.null_count() or series.str.starts_with("0000").any()):
+            raise NotColumnar(f"{name}: a value is not in Heap's plain timestamp form")
+        fraction = column.str.extract(r"\.([0-9]{1,6})", 1).fill_null("").str.pad_end(6, "0")
+        return pl.concat_str([column.str.slice(0, 10), pl.lit("T"), column.str.slice(11, 8), pl.lit("."),
+                              fraction, pl.lit("Z")])
+    if avro_type in _EPOCH_DATETIME:
+        # Epoch numbers: the unit follows from the magnitude (ns, µs, ms, s), as in core.avro._from_int.
+        if series.null_count() < len(series) and series.min() < 0:
+            raise NotColumnar(f"{name}: a timestamp before 1970")
+        value = column.cast(pl.Int64)
+        micros = (pl.when(value >= 10**17).then(value // 1000)
+                  .when(value >= 10**14).then(value)
+                  .when(value >= 10**11).then(value * 1000)
+                  .otherwise(value * 1_000_000))
+        if frame.select(micros.max()).item() is not None and frame.select(micros.max()).item() > _MAX_MICROS:
+            raise NotColumnar(f"{name}: a timestamp after the year 9999")
+        return micros.cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%S.%6fZ")
+    # A timestamp logical type: polars decoded it to an instant in UTC (or a naive local time).
+    micros = series.cast(pl.Datetime("us")).dt.epoch("us")
+    if micros.null_count() < len(micros) and (micros.min() < 0 or micros.max() > _MAX_MICROS):
+        raise NotColumnar(f"{name}: a timestamp outside 1970 to 9999")
+    return column.cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%S.%6fZ")
 
 
 def _apply_row_rules(frame: Any, job: DecodeJob, spec: DecodeSpec, columns: list[str], outputs: list[str],

@@ -23,12 +23,11 @@ from core.fastload import COLUMNAR_ENV, Stager, columnar_plan, iter_block_chunks
 from core.heapgen import PAGEVIEW_COLUMNS, heap_schema, pageview_records, write_avro
 from core.ingest import IngestHooks, LoadUnit, UnitFile, apply_units
 from core.load import LoadCounts
-from core.models import Feed
+from core.models import Feed, FeedField
 from core.store import Store
 
 FEED = Feed(id="df-fast01", source="Test", name="Pageviews", primary_key=("event_id",))
-COLUMNS = [name for name in PAGEVIEW_COLUMNS if name != "time"]
-"""Pageview columns whose stored value is the decoded value (``time`` is converted)."""
+COLUMNS = PAGEVIEW_COLUMNS
 
 
 def _nullable_key(schema: dict[str, Any]) -> dict[str, Any]:
@@ -203,3 +202,63 @@ def test_the_stager_leaves_no_thread_and_no_staging_file(parts: list[Path], tmp_
     # Left early (the writer stopped after the first unit): the thread is joined and the file gone.
     assert not directory.exists()
     assert not [thread for thread in threading.enumerate() if thread.name == "courier-stager"]
+
+
+def _write(path: Path, schema: dict[str, Any], records: list[dict[str, Any]]) -> Path:
+    path.write_bytes(write_avro(records, schema))
+    return path
+
+
+@pytest.mark.parametrize("form", ["text", "seconds", "millis", "micros", "nanos", "timestamp-millis",
+                                  "timestamp-micros"])
+def test_datetimes_are_converted_column_wise_exactly_as_record_by_record(
+        form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    start = datetime(2026, 11, 18, 23, 59, 58, 120000, tzinfo=timezone.utc)
+    instants = [start + timedelta(microseconds=n * 777_001) for n in range(400)]
+    if form == "text":
+        avro_type: Any = ["null", "string"]
+        values: list[Any] = [f"{t:%Y-%m-%d %H:%M:%S}.{t.microsecond // 1000:03d}" if n % 3 else
+                             f"{t:%Y-%m-%dT%H:%M:%S}Z" if n % 2 else f"{t:%Y-%m-%dT%H:%M:%S.%f}"
+                             for n, t in enumerate(instants)]
+    elif form.startswith("timestamp"):
+        avro_type = ["null", {"type": "long", "logicalType": form}]
+        values = list(instants)
+    else:
+        scale = {"seconds": 1, "millis": 1_000, "micros": 1_000_000, "nanos": 1_000_000_000}[form]
+        avro_type = ["null", "long"]
+        values = [int(t.timestamp() * 1_000_000) * scale // 1_000_000 for t in instants]
+    values[5] = None
+    schema = {"type": "record", "name": "r", "fields": [{"name": "id", "type": "long"},
+                                                        {"name": "time", "type": avro_type}]}
+    path = _write(tmp_path / "times.avro", schema, [{"id": n, "time": v} for n, v in enumerate(values)])
+    spec = DecodeSpec(primary_key=("id",), last_updated=None, declared_types={"time": "Datetime"})
+    job = DecodeJob(str(path), "application/avro", "heap:1", path.name)
+    with Stager([job], [0], spec, threaded=False) as stager:
+        assert stager.wait_unit(0)[0].columnar
+    feed = Feed(id="df-fast03", source="Test", name="Times", primary_key=("id",),
+                fields=(FeedField("id", "Integer"), FeedField("time", "Datetime")))
+    (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units([path]), feed=feed)
+    assert fast_rows == exact_rows
+    assert vars(fast_counts) == vars(exact_counts)
+    assert fast_rows[5][4] is None and fast_rows[6][4].endswith("Z")
+
+
+@pytest.mark.parametrize("bad", ["2026-02-30 10:00:00", "0000-01-01 00:00:00", "yesterday", "2026-01-01 24:00:00"])
+def test_a_datetime_outside_the_columnar_forms_sends_its_file_to_the_exact_path(
+        bad: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    schema = {"type": "record", "name": "r", "fields": [{"name": "id", "type": "long"},
+                                                        {"name": "time", "type": ["null", "string"]}]}
+    records = [{"id": n, "time": f"2026-11-18 10:00:{n % 60:02d}.5"} for n in range(200)]
+    records[150]["time"] = bad
+    path = _write(tmp_path / "bad-time.avro", schema, records)
+    spec = DecodeSpec(primary_key=("id",), last_updated=None, declared_types={"time": "Datetime"})
+    job = DecodeJob(str(path), "application/avro", "heap:1", path.name)
+    with Stager([job], [0], spec, threaded=False) as stager:
+        assert not stager.wait_unit(0)[0].columnar
+    feed = Feed(id="df-fast04", source="Test", name="Times", primary_key=("id",), error_threshold=5,
+                fields=(FeedField("id", "Integer"), FeedField("time", "Datetime")))
+    (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units([path]), feed=feed)
+    assert fast_rows == exact_rows
+    assert vars(fast_counts) == vars(exact_counts)
