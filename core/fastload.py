@@ -464,12 +464,10 @@ class Stager:
         table = _table(index)
         staged = StagedFile(index, table=table, columns=columns, types=types, columnar=True)
         outputs = [f"c{position}" for position in range(len(columns))]
-        first_row = 0
-        created = False
-        cursor = adbc.cursor()
-        try:
+
+        def decoded() -> Iterator[tuple[int, Any, int]]:
+            first_row = 0
             for rows, piece in iter_block_chunks(job.path):
-                self._check()
                 frame = pl.read_avro(io.BytesIO(piece))
                 if frame.height != rows or frame.columns != columns:
                     raise ValueError("polars read a different shape than the file declares")
@@ -477,9 +475,17 @@ class Stager:
                                       for name, kind, avro_type, out in zip(columns, types, avro_types, outputs)])
                 frame, rejected = _apply_row_rules(frame, job, spec, columns, outputs, key_positions,
                                                    updated_position, required, first_row, staged)
+                first_row += rows
+                yield rows, frame, rejected
+
+        created = False
+        cursor = adbc.cursor()
+        try:
+            # Decoding the next chunk (polars, GIL released) overlaps staging this one (ADBC, GIL released).
+            for rows, frame, rejected in _ahead(decoded()):
+                self._check()
                 staged.rows_read += rows
                 staged.rows_rejected += rejected
-                first_row += rows
                 if frame.height or not created:
                     cursor.adbc_ingest(table, frame, mode="append" if created else "create")
                     created = True
@@ -520,6 +526,58 @@ class Stager:
             conn.execute("ROLLBACK")
             raise
         return staged
+
+
+def _ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
+    """Yield ``items`` while a helper thread already produces the next ``depth`` of them.
+
+    An exception in the helper (including a polars panic) is raised here, in order; if the
+    consumer stops early, the helper notices within a fraction of a second and ends.
+    """
+    import queue
+
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        handoff.put(("item", item), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            message: tuple[str, Any] = ("end", None)
+        except BaseException as error:  # noqa: BLE001 - handed over and raised by the consumer
+            message = ("error", error)
+        while not stop.is_set():
+            try:
+                handoff.put(message, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    helper = threading.Thread(target=produce, name="courier-decoder", daemon=True)
+    helper.start()
+    try:
+        while True:
+            try:
+                kind, value = handoff.get(timeout=0.2)
+            except queue.Empty:
+                if not helper.is_alive() and handoff.empty():
+                    raise RuntimeError("the decoding thread ended without finishing its file")
+                continue
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        helper.join()
 
 
 def _table(index: int) -> str:
