@@ -299,9 +299,6 @@ class Stager:
     # -- lifecycle
 
     def __enter__(self) -> Stager:
-        if self.threaded and self.jobs:
-            self._thread = threading.Thread(target=self._run, name="courier-stager", daemon=True)
-            self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -319,14 +316,39 @@ class Stager:
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def attach(self, conn: sqlite3.Connection) -> None:
-        """Attach the staging database read-only to the writer's connection (outside a transaction)."""
-        uri = "file:" + Path(self.path).resolve().as_posix() + "?mode=ro"
-        conn.execute(f"ATTACH DATABASE ? AS {STAGE_SCHEMA}", (uri,))
+        """Attach the staging database to the writer's connection (outside a transaction) and start staging.
+
+        Read-only when SQLite honours URI file names, so the writer's ``BEGIN IMMEDIATE`` takes
+        no lock on it and the thread keeps staging during the writer's transactions. Where
+        URIs are off (a build without ``SQLITE_USE_URI``), it is attached read-write and each
+        unit is staged in the writer's thread before its transaction instead.
+        """
+        resolved = Path(self.path).resolve()
+        try:
+            conn.execute(f"ATTACH DATABASE ? AS {STAGE_SCHEMA}", ("file:" + resolved.as_posix() + "?mode=ro",))
+            files = {row[1]: row[2] for row in conn.execute("PRAGMA database_list")}
+            read_only = Path(files.get(STAGE_SCHEMA) or "") == resolved
+            if not read_only:
+                conn.execute(f"DETACH DATABASE {STAGE_SCHEMA}")
+        except sqlite3.OperationalError:
+            read_only = False
+        if not read_only:
+            conn.execute(f"ATTACH DATABASE ? AS {STAGE_SCHEMA}", (str(resolved),))
+            self.threaded = False
+        self._start()
+
+    def _start(self) -> None:
+        if self.threaded and self.jobs and self._thread is None and not self._cancel:
+            self._thread = threading.Thread(target=self._run, name="courier-stager", daemon=True)
+            self._thread.start()
 
     @staticmethod
     def detach(conn: sqlite3.Connection) -> None:
         """Detach the staging database (outside a transaction)."""
-        conn.execute(f"DETACH DATABASE {STAGE_SCHEMA}")
+        try:
+            conn.execute(f"DETACH DATABASE {STAGE_SCHEMA}")
+        except sqlite3.OperationalError:
+            pass  # never attached (the attach failed); nothing to undo
 
     # -- the writer's side
 
@@ -340,6 +362,7 @@ class Stager:
             BaseException: whatever went wrong inside the staging thread, re-raised here.
         """
         indexes = [i for i, u in enumerate(self.unit_of) if u == unit]
+        self._start()
         with self._lock:
             self._allowed_unit = max(self._allowed_unit, unit)
             self._lock.notify_all()

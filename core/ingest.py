@@ -225,6 +225,8 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
                               for file in unit.files]
     if not flat:
         return totals
+    if store.in_transaction:
+        raise RuntimeError("apply_units commits unit by unit, so it must not run inside a transaction")
     writer = TableWriter(store, feed.table_name)
     plan = _plan_run(store, feed, writer, [state.file.job for state in flat])
     for message, file in plan.warnings:
