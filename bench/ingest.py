@@ -24,7 +24,7 @@ and all its descendants, and the 1-minute load average when the measurement star
 Each measurement runs in its own subprocess, so its memory figures are its own.
 
     .venv/bin/python bench/ingest.py [--rows 1000000] [--parts 10] [--data DIR]
-        [--incremental 100000] [--peers-python /path/to/python] [--readme]
+        [--incremental 100000] [--peers-python /path/to/python] [--peer-parts 1] [--readme]
 """
 
 from __future__ import annotations
@@ -463,6 +463,8 @@ def main() -> None:
     parser.add_argument("--incremental", type=int, default=0, help="also upsert an incremental part of N rows")
     parser.add_argument("--peers-python", action="append", default=[],
                         help="an interpreter with tap-heap, dlt or pandas (repeat for several)")
+    parser.add_argument("--peer-parts", type=int, default=0,
+                        help="give the (slow) peers only the first N parts; their rows/s stay comparable")
     parser.add_argument("--skip", default="", help="comma-separated measurements to leave out")
     parser.add_argument("--readme", action="store_true", help="rewrite the performance table in README.md")
     parser.add_argument("--child", choices=sorted(CHILDREN))
@@ -509,7 +511,7 @@ def main() -> None:
         for peer, module in (("tap-heap", "tap_heap"), ("dlt", "dlt"), ("pandas", "pandas")):
             python = next((python for python in args.peers_python if _has(python, module)), None)
             if python is not None:
-                run(peer, peer, paths, str(scratch / f"{peer}.db"), python=python)
+                run(peer, peer, paths[:args.peer_parts or None], str(scratch / f"{peer}.db"), python=python)
             elif args.peers_python:
                 results[peer] = {"error": f"not installed in {', '.join(args.peers_python)}"}
     finally:

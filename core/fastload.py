@@ -286,15 +286,18 @@ class Stager:
         """The writer is on this unit; staging may go up to the end of the next."""
         self._cancel = False
         self._error: BaseException | None = None
-        self._next = 0
         self._adbc: Any = None
         self._conn: sqlite3.Connection | None = None
         self._thread: threading.Thread | None = None
-        # Created here, in WAL mode, so the writer can attach it before anything is staged.
-        with sqlite3.connect(self.path) as conn:
+        # Created here, in WAL mode, so the writer can attach it before anything is staged. WAL mode is
+        # kept in the file's header, which SQLite writes only once the file holds something: hence a table.
+        conn = sqlite3.connect(self.path)
+        try:
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("CREATE TABLE IF NOT EXISTS courier_stage_ready (n INTEGER)")
-        conn.close()
+            conn.execute("CREATE TABLE IF NOT EXISTS courier_stage_header (n INTEGER)")
+            conn.commit()
+        finally:
+            conn.close()
 
     # -- lifecycle
 
@@ -352,8 +355,7 @@ class Stager:
 
     # -- the writer's side
 
-    def wait_unit(self, unit: int, should_stop: Callable[[], bool] = lambda: False,
-                  progress: Callable[[int], None] = lambda index: None) -> list[StagedFile]:
+    def wait_unit(self, unit: int, should_stop: Callable[[], bool] = lambda: False) -> list[StagedFile]:
         """Block until every file of ``unit`` is staged (or failed); return them in order.
 
         Returns an empty list when ``should_stop()`` turned true while waiting.
@@ -381,7 +383,6 @@ class Stager:
                 if self._error is not None:
                     raise self._error
                 done.append(self._results[index])
-            progress(index)
         return done
 
     def release(self, files: list[StagedFile]) -> None:
