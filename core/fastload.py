@@ -12,14 +12,22 @@ its domain table with one ``INSERT … SELECT … ON CONFLICT DO UPDATE``
 the next file: decode and write overlap on two cores, and only batches of
 columns cross between the threads.
 
-Fidelity is not traded for speed. A file goes through polars only when every
-column it loads is one whose stored value is the decoded value itself (see
-:func:`columnar_plan`); otherwise, or when polars cannot read the file (invalid
-UTF-8, a union it does not know, a panic), the file is staged through the exact
-per-record fastavro path of :mod:`core.decode` instead, into an untyped staging
-table so each value keeps the type Python gave it. Either way the domain table
-receives the staged rows through the same statement, so both paths give the same
-table and the same rejected rows (``tests/test_fastload.py``).
+Fidelity is not traded for speed. Both paths apply the same per-file
+:class:`core.values.FilePlan` (column types by declared type, table type, logical
+type, Avro type or Heap column — never by a name guess). A file goes through
+polars only when every column's rule is one the columnar path applies exactly
+(:func:`columnar_form`): the value stored as read, an exact widening, or Heap's
+timestamp forms converted as :func:`core.timestamps.to_iso_utc` does. Any value
+the columnar rules do not cover (invalid UTF-8, a NaN, a timestamp before 1970
+or in another text form, a union polars cannot read, a panic) sends the whole
+file to the exact per-record fastavro path of :mod:`core.decode` instead, into an
+untyped staging table so each value keeps the type Python gave it. Rejected rows
+(an empty key or required field on the columnar path; every rule on the exact
+path) are staged beside the rows, with the exact path's position, key text,
+column and reason, and copied into ``rejected_rows`` in the unit's transaction.
+Either way the domain table receives the staged rows through the same statement,
+so both paths give the same table and the same rejected rows
+(``tests/core/test_fastload.py``).
 
 Why a separate database: ADBC's driver has its own SQLite connection, which cannot
 join the run's transaction. The staging file is in WAL mode and attached to the
@@ -49,6 +57,7 @@ from core.decode import (
     FileDecoded,
     FileFailed,
     FileStarted,
+    Reject,
     RowsDecoded,
     decode_files,
 )
@@ -61,15 +70,8 @@ COLUMNAR_ENV = "COURIER_COLUMNAR"
 """Set to ``0`` to stage every file through the exact per-record path (a diagnosis switch)."""
 STAGE_SCHEMA = "courier_stage"
 """The name the staging database is attached under on the run's connection."""
-
-_IDENTITY = {
-    # Avro type → the feed type whose stored value is the decoded value unchanged.
-    "long": "Integer",
-    "int": "Integer",
-    "double": "Float",
-    "float": "Float",
-    "string": "String",
-}
+REJECT_COLUMNS = ("position", "key", "column_name", "reason")
+"""A staged file's rejects table: :data:`core.decode.Reject` in file order."""
 
 
 @dataclass
@@ -79,8 +81,9 @@ class StagedFile:
     Attributes:
         index: The file's position in the load, from 0.
         table: The staging table (unqualified) holding ``c0 … cN, _pk, _updated``, in file order.
-        columns: The file's columns, in its own schema order (``c0`` is the first).
-        types: Their feed types.
+        rejects: The staging table of its rejected rows (:data:`REJECT_COLUMNS`), or ``''`` if none.
+        columns: The file's source columns, in its own schema order (``c0`` is the first).
+        types: Their feed types, SQLite storage, file kinds and type origins (from the file's plan).
         rows_read: Records read from the file.
         rows_staged: Rows in the staging table (read minus rejected).
         rows_rejected: Records rejected, with up to five reasons naming the row.
@@ -90,8 +93,12 @@ class StagedFile:
 
     index: int
     table: str = ""
+    rejects: str = ""
     columns: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
+    storage: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)
     rows_read: int = 0
     rows_staged: int = 0
     rows_rejected: int = 0
@@ -103,53 +110,84 @@ class StagedFile:
 # --- which files the columnar path may take -------------------------------------------------
 
 
-_EPOCH_DATETIME = frozenset({"string", "long", "int"})
-"""Avro types a Datetime column may arrive as and still be converted column-wise."""
-_LOGICAL_DATETIME = frozenset({"timestamp-millis", "timestamp-micros",
-                               "local-timestamp-millis", "local-timestamp-micros"})
+_FORMS = {
+    # (the file's kind, the plan's feed type) → how the columnar path stores it; see columnar_form.
+    ("long", "Integer"): "integer", ("int", "Integer"): "integer",
+    ("boolean", "Boolean"): "boolean",
+    ("string", "String"): "text", ("enum", "String"): "text",
+    ("bytes", "String"): "binary", ("fixed", "String"): "binary",
+    ("float", "Float"): "float", ("double", "Float"): "float",
+    ("string", "Datetime"): "heap text", ("long", "Datetime"): "epoch", ("int", "Datetime"): "epoch",
+    ("timestamp-millis", "Datetime"): "instant", ("timestamp-micros", "Datetime"): "instant",
+    ("local-timestamp-millis", "Datetime"): "instant", ("local-timestamp-micros", "Datetime"): "instant",
+}
 _FAST_ISO = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
              r"(?:\.[0-9]{1,6})?Z?$")
-""":data:`core.avro._FAST_ISO`, anchored: the one text form converted column-wise."""
+""":data:`core.timestamps._FAST_ISO`, anchored: the one text form converted column-wise."""
 _MAX_MICROS = 253_402_300_799_999_999
 """9999-12-31T23:59:59.999999Z in microseconds since the epoch: the last instant the exact path formats."""
 
 
 class NotColumnar(Exception):
-    """This chunk has a value the columnar conversion does not cover; the file takes the exact path."""
+    """This chunk has a value the columnar rules do not cover; the file takes the exact path."""
 
 
-def columnar_plan(job: DecodeJob, spec: DecodeSpec) -> tuple[list[str], list[str], list[str]] | None:
-    """Return ``(columns, feed types, Avro types)`` when polars may decode ``job``; ``None`` sends it to the exact path.
+def columnar_form(column: Any) -> str | None:
+    """How the columnar path stores one :class:`core.values.ColumnPlan`, or ``None`` if it cannot.
 
-    A column qualifies when its stored value is the decoded value itself (a plain
-    ``long``/``int``/``double``/``float``/``string`` stored as the feed type it already
-    is), or when it is a Datetime arriving as Heap's text form, as epoch numbers or
-    as a ``timestamp-millis``/``-micros`` logical type (converted column-wise exactly
-    as :func:`core.avro.to_iso_utc` does; a chunk holding any value outside the forms
-    covered raises :class:`NotColumnar` and the file takes the exact path). Case
-    twins (``Name`` and ``name``) and composite keys go to the exact path, which owns
-    their rules.
+    ``integer``, ``boolean``, ``text``, ``binary``: the value as read (:func:`core.values.converter`
+    returns ``None`` for these pairs). ``float``: as read, but a NaN (which the exact path rejects)
+    sends the file to the exact path. ``heap text``, ``epoch``, ``instant``: Datetime from Heap's plain
+    text form, from epoch numbers (unit by magnitude) or from a timestamp logical type, converted as
+    :mod:`core.timestamps` does; any other form or a time before 1970 sends the file to the exact path.
+    """
+    return _FORMS.get((column.kind, column.feed_type))
+
+
+@dataclass(frozen=True)
+class ColumnarPlan:
+    """A file the columnar path may take: its :class:`core.values.FilePlan` and where key and ``_updated`` are."""
+
+    plan: Any
+    forms: list[str]
+    key_position: int
+    updated_position: int | None
+
+
+def columnar_plan(job: DecodeJob, spec: DecodeSpec) -> ColumnarPlan | None:
+    """The columnar plan of ``job`` under ``spec``, or ``None`` when it must take the exact path.
+
+    The plan is :func:`core.decode.file_plan`'s, the one the exact path applies. The file
+    qualifies when it is Avro, the feed's key is one field whose value is stored as read, the
+    key and last-updated fields are in the file (else the exact path reports it in its own
+    words), and every column has a :func:`columnar_form`.
     """
     if job.content_type != "application/avro" or len(spec.primary_key) != 1:
         return None
-    from core.avro import inspect_file
+    from core.decode import file_plan, source_fields
     from core.errors import CourierError
+    from core.values import find_field
 
     try:
-        info = inspect_file(job.path)
+        fields = source_fields(job)
     except CourierError:
         return None  # the exact path reports the failure in its own words
-    columns = [f.name for f in info.fields]
-    if len({name.lower() for name in columns}) != len(columns):
+    plan = file_plan(fields, spec)
+    if len(plan.key_positions) != 1:
         return None
-    types = [spec.declared_types.get(f.name.lower(), f.feed_type) for f in info.fields]
-    for avro_field, kind in zip(info.fields, types):
-        if _IDENTITY.get(avro_field.avro_type) == kind:
-            continue
-        if kind == "Datetime" and (avro_field.avro_type in _EPOCH_DATETIME or avro_field.avro_type in _LOGICAL_DATETIME):
-            continue
+    names = [source.name for source in fields]
+    updated = find_field(names, spec.last_updated) if spec.last_updated else None
+    if spec.last_updated and updated is None:
         return None
-    return columns, types, [f.avro_type for f in info.fields]
+    if any(source.kind == "enum" and source.nullable for source in fields):
+        return None  # polars 2.1 panics ("unreachable") on an enum inside a union with null
+    forms = [columnar_form(column) for column in plan.columns]
+    key = plan.key_positions[0]
+    if forms[key] not in ("integer", "text", "binary", "boolean"):
+        return None  # a rejected row's key text is made from the raw value, which then equals the stored one
+    if any(form is None for form in forms):
+        return None
+    return ColumnarPlan(plan, [form for form in forms if form is not None], key, updated)
 
 
 # --- reading Avro in chunks of blocks ------------------------------------------------------
@@ -457,13 +495,14 @@ class Stager:
         _, conn = self._connections()
         for staged in files:
             conn.execute(f'DROP TABLE IF EXISTS "{staged.table}"')
+            conn.execute(f'DROP TABLE IF EXISTS "{_rejects_table(staged.index)}"')
 
     def _stage(self, index: int) -> StagedFile:
         job = self.jobs[index]
         plan = columnar_plan(job, self.spec) if self.columnar else None
         if plan is not None:
             try:
-                return self._stage_columnar(index, job, *plan)
+                return self._stage_columnar(index, job, plan)
             except _Cancelled:
                 raise
             except BaseException as error:  # noqa: BLE001 - polars panics are BaseException
@@ -472,51 +511,58 @@ class Stager:
                 self._drop([StagedFile(index, table=_table(index))])
         return self._stage_exact(index, job)
 
-    def _stage_columnar(self, index: int, job: DecodeJob, columns: list[str], types: list[str],
-                        avro_types: list[str]) -> StagedFile:
+    def _stage_columnar(self, index: int, job: DecodeJob, columnar: ColumnarPlan) -> StagedFile:
         import polars as pl
 
         adbc, _ = self._connections()
-        spec = self.spec
-        lowered = [name.lower() for name in columns]
-        failure = _missing_fields(job, spec, columns, lowered)
-        if failure is not None:
-            return StagedFile(index, failure=failure)
-        key_positions = [lowered.index(key.lower()) for key in spec.primary_key]
-        updated_position = lowered.index(spec.last_updated.lower()) if spec.last_updated else None
-        required = [(position, columns[position]) for position, name in enumerate(lowered) if name in spec.required]
+        plan = columnar.plan
+        columns = [column.source for column in plan.columns]
         table = _table(index)
-        staged = StagedFile(index, table=table, columns=columns, types=types, columnar=True)
+        staged = _described(StagedFile(index, table=table, columnar=True), plan)
         outputs = [f"c{position}" for position in range(len(columns))]
 
-        def decoded() -> Iterator[tuple[int, Any, int]]:
+        def decoded() -> Iterator[tuple[int, Any, list[Reject]]]:
             first_row = 0
             for rows, piece in iter_block_chunks(job.path):
                 frame = pl.read_avro(io.BytesIO(piece))
                 if frame.height != rows or frame.columns != columns:
                     raise ValueError("polars read a different shape than the file declares")
-                frame = frame.select([_stored(frame, name, kind, avro_type).alias(out)
-                                      for name, kind, avro_type, out in zip(columns, types, avro_types, outputs)])
-                frame, rejected = _apply_row_rules(frame, job, spec, columns, outputs, key_positions,
-                                                   updated_position, required, first_row, staged)
+                frame = frame.select([_stored(frame, name, form).alias(out)
+                                      for name, form, out in zip(columns, columnar.forms, outputs)])
+                frame, rejects = _row_rules(frame, job, columnar, outputs, first_row, staged)
                 first_row += rows
-                yield rows, frame, rejected
+                yield rows, frame, rejects
 
         created = False
         cursor = adbc.cursor()
         try:
             # Decoding the next chunk (polars, GIL released) overlaps staging this one (ADBC, GIL released).
-            for rows, frame, rejected in _ahead(decoded()):
+            for rows, frame, rejects in _ahead(decoded()):
                 self._check()
                 staged.rows_read += rows
-                staged.rows_rejected += rejected
+                staged.rows_rejected += len(rejects)
                 if frame.height or not created:
                     cursor.adbc_ingest(table, frame, mode="append" if created else "create")
                     created = True
                 staged.rows_staged += frame.height
+                if rejects:
+                    self._stage_rejects(staged, rejects)
         finally:
             cursor.close()
+        if not created:
+            # A file without blocks (Heap writes empty parts) still gets its table: the upsert reads it.
+            _, conn = self._connections()
+            conn.execute(f'DROP TABLE IF EXISTS "{table}"')
+            conn.execute(f'CREATE TABLE "{table}" ({", ".join([*outputs, "_pk", "_updated"])})')
         return staged
+
+    def _stage_rejects(self, staged: StagedFile, rejects: list[Reject], conn: sqlite3.Connection | None = None) -> None:
+        conn = conn or self._connections()[1]
+        if not staged.rejects:
+            staged.rejects = _rejects_table(staged.index)
+            conn.execute(f'DROP TABLE IF EXISTS "{staged.rejects}"')
+            conn.execute(f'CREATE TABLE "{staged.rejects}" ({", ".join(REJECT_COLUMNS)})')
+        conn.executemany(f'INSERT INTO "{staged.rejects}" VALUES (?, ?, ?, ?)', rejects)
 
     def _stage_exact(self, index: int, job: DecodeJob) -> StagedFile:
         _, conn = self._connections()
@@ -530,6 +576,7 @@ class Stager:
                 self._check()
                 if isinstance(event, FileStarted):
                     staged.columns, staged.types = event.columns, event.types
+                    staged.storage, staged.kinds, staged.origins = event.storage, event.kinds, event.origins
                     names = [f"c{position}" for position in range(len(event.columns))] + ["_pk", "_updated"]
                     # No declared types: every value keeps the type the exact path gave it.
                     conn.execute(f'DROP TABLE IF EXISTS "{table}"')
@@ -538,6 +585,8 @@ class Stager:
                 elif isinstance(event, RowsDecoded):
                     conn.executemany(insert, event.rows)
                     staged.rows_staged += len(event.rows)
+                    if event.rejects:
+                        self._stage_rejects(staged, event.rejects, conn)
                 elif isinstance(event, FileDecoded):
                     staged.rows_read = event.rows_read
                     staged.rows_rejected = event.rows_rejected
@@ -608,32 +657,42 @@ def _table(index: int) -> str:
     return f"f{index}"
 
 
-def _missing_fields(job: DecodeJob, spec: DecodeSpec, columns: list[str], lowered: list[str]) -> str | None:
-    """The exact path's message for a key or last-updated field the file lacks (same words)."""
-    missing = [key for key in spec.primary_key if key.lower() not in lowered]
-    if missing:
-        return (f"{job.label}: primary key field{'s' if len(missing) > 1 else ''} "
-                f"{', '.join(missing)} not in the file (columns: {', '.join(columns[:12])}"
-                f"{'…' if len(columns) > 12 else ''}); fix the feed's primary key")
-    if spec.last_updated and spec.last_updated.lower() not in lowered:
-        return (f"{job.label}: last-updated field {spec.last_updated} is not in the file; "
-                "pick another field or generate an updated field")
-    return None
+def _rejects_table(index: int) -> str:
+    return f"r{index}"
 
 
-def _stored(frame: Any, name: str, kind: str, avro_type: str) -> Any:
-    """The expression giving a column's stored value, or :class:`NotColumnar` when a value is not covered."""
+def _described(staged: StagedFile, plan: Any) -> StagedFile:
+    """Fill a staged file's column description from its plan (what the exact path's FileStarted says)."""
+    staged.columns = [column.source for column in plan.columns]
+    staged.types = [column.feed_type for column in plan.columns]
+    staged.storage = [column.storage for column in plan.columns]
+    staged.kinds = [column.kind for column in plan.columns]
+    staged.origins = [column.origin for column in plan.columns]
+    return staged
+
+
+def _stored(frame: Any, name: str, form: str) -> Any:
+    """The expression giving a column's stored value (see :func:`columnar_form`).
+
+    Raises:
+        NotColumnar: a value of this chunk is one the exact path would convert otherwise or reject.
+    """
     import polars as pl
 
     column = pl.col(name)
-    if kind == "Integer":
+    if form in ("integer", "boolean"):
+        # SQLite stores a boolean as the integer 0 or 1, as it does Python's True and False.
         return column.cast(pl.Int64)
-    if kind == "Float":
-        return column.cast(pl.Float64)
-    if kind != "Datetime":
+    if form == "text":
+        return column.cast(pl.String)  # an enum arrives as a categorical
+    if form == "binary":
         return column
     series = frame.get_column(name)
-    if avro_type == "string":
+    if form == "float":
+        if series.is_nan().any():
+            raise NotColumnar(f"{name}: a NaN, which the exact path rejects")
+        return column.cast(pl.Float64)  # an Avro float widens to the same double as in fastavro
+    if form == "heap text":
         # Heap's text form: validate the shape and the calendar date, splice the rest, pad the fraction.
         shaped = series.str.contains(_FAST_ISO)
         days = series.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
@@ -643,8 +702,8 @@ def _stored(frame: Any, name: str, kind: str, avro_type: str) -> Any:
         fraction = column.str.extract(r"\.([0-9]{1,6})", 1).fill_null("").str.pad_end(6, "0")
         return pl.concat_str([column.str.slice(0, 10), pl.lit("T"), column.str.slice(11, 8), pl.lit("."),
                               fraction, pl.lit("Z")])
-    if avro_type in _EPOCH_DATETIME:
-        # Epoch numbers: the unit follows from the magnitude (ns, µs, ms, s), as in core.avro._from_int.
+    if form == "epoch":
+        # Epoch numbers: the unit follows from the magnitude (ns, µs, ms, s), as in core.timestamps._from_int.
         if series.null_count() < len(series) and series.min() < 0:
             raise NotColumnar(f"{name}: a timestamp before 1970")
         value = column.cast(pl.Int64)
@@ -652,25 +711,33 @@ def _stored(frame: Any, name: str, kind: str, avro_type: str) -> Any:
                   .when(value >= 10**14).then(value)
                   .when(value >= 10**11).then(value * 1000)
                   .otherwise(value * 1_000_000))
-        if frame.select(micros.max()).item() is not None and frame.select(micros.max()).item() > _MAX_MICROS:
+        largest = frame.select(micros.max()).item()
+        if largest is not None and largest > _MAX_MICROS:
             raise NotColumnar(f"{name}: a timestamp after the year 9999")
         return micros.cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%S.%6fZ")
-    # A timestamp logical type: polars decoded it to an instant in UTC (or a naive local time).
-    micros = series.cast(pl.Datetime("us")).dt.epoch("us")
-    if micros.null_count() < len(micros) and (micros.min() < 0 or micros.max() > _MAX_MICROS):
+    # A timestamp logical type: polars decoded it to an instant in UTC (or a naive local time). The range
+    # is checked on the numbers the file holds, before any cast (an overflowing cast panics in polars).
+    physical = series.to_physical()
+    per_micro = {"ms": 1000, "us": 1}.get(series.dtype.time_unit or "")  # type: ignore[attr-defined]
+    if per_micro is None:
+        raise NotColumnar(f"{name}: a timestamp unit the columnar path does not convert")
+    if physical.null_count() < len(physical) and (physical.min() < 0 or physical.max() > _MAX_MICROS // per_micro):
         raise NotColumnar(f"{name}: a timestamp outside 1970 to 9999")
     return column.cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%S.%6fZ")
 
 
-def _apply_row_rules(frame: Any, job: DecodeJob, spec: DecodeSpec, columns: list[str], outputs: list[str],
-                     key_positions: list[int], updated_position: int | None,
-                     required: list[tuple[int, str]], first_row: int, staged: StagedFile) -> tuple[Any, int]:
-    """Add ``_pk`` and ``_updated``, drop rejected rows; return ``(frame, rows rejected)``.
+def _row_rules(frame: Any, job: DecodeJob, columnar: ColumnarPlan, outputs: list[str], first_row: int,
+               staged: StagedFile) -> tuple[Any, list[Reject]]:
+    """Add ``_pk`` and ``_updated`` and drop rejected rows; return ``(frame, rejects)``.
 
-    The same rules, in the same order and with the same words, as :func:`core.decode.decode_file`:
-    a required field that is empty, then an empty or incomplete primary key.
+    The rules :meth:`core.values.FilePlan.convert_row` and :meth:`~core.values.FilePlan.key`
+    apply after conversion, in their order and words: a required field that is empty, then an
+    empty primary key. (Conversion itself never rejects here: such a chunk raised
+    :class:`NotColumnar`.) Rejects are :data:`core.decode.Reject` tuples, as the exact path makes them.
     """
     import polars as pl
+
+    plan = columnar.plan
 
     def empty(position: int) -> Any:
         column = pl.col(outputs[position])
@@ -678,27 +745,30 @@ def _apply_row_rules(frame: Any, job: DecodeJob, spec: DecodeSpec, columns: list
             return column.is_null() | (column == "")
         return column.is_null()
 
-    checks: list[tuple[Any, str]] = [(empty(position), f"required field {name} is empty")
-                                     for position, name in required]
-    if len(key_positions) == 1:
-        checks.append((empty(key_positions[0]), f"primary key {spec.primary_key[0]} is empty"))
-    else:
-        incomplete = pl.any_horizontal([empty(position) for position in key_positions])
-        checks.append((incomplete, f"primary key {', '.join(spec.primary_key)} is incomplete"))
-    reason: Any = pl.lit(None, dtype=pl.String)
-    for condition, text in reversed(checks):
-        reason = pl.when(condition).then(pl.lit(text)).otherwise(reason)
-    frame = frame.with_columns(reason.alias("_reason"))
-    bad = frame.filter(pl.col("_reason").is_not_null())
-    rejected = bad.height
-    if rejected:
-        room = MAX_REJECT_REASONS - len(staged.reject_reasons)
-        if room > 0:
-            numbered = frame.with_row_index("_row", offset=first_row + 1).filter(pl.col("_reason").is_not_null())
-            for row, text in numbered.select("_row", "_reason").head(room).iter_rows():
-                staged.reject_reasons.append(f"{job.label} row {row}: {text}")
-        frame = frame.filter(pl.col("_reason").is_null())
-    frame = frame.drop("_reason")
-    pk = pl.col(outputs[key_positions[0]])  # columnar_plan sends composite keys to the exact path
-    updated = pl.lit(job.order_key) if updated_position is None else pl.col(outputs[updated_position])
-    return frame.with_columns(pk.alias("_pk"), updated.alias("_updated")), rejected
+    checks: list[tuple[Any, str, str]] = [(empty(position), plan.columns[position].source, "a required field is empty")
+                                          for position in plan.required]
+    checks.append((empty(columnar.key_position), plan.columns[columnar.key_position].source,
+                   "the primary key is empty"))
+    rejects: list[Reject] = []
+    bad = pl.any_horizontal([condition for condition, _, _ in checks])
+    if frame.select(bad.any()).item():
+        column_of: Any = pl.lit(None, dtype=pl.String)
+        reason_of: Any = pl.lit(None, dtype=pl.String)
+        for condition, source, text in reversed(checks):
+            column_of = pl.when(condition).then(pl.lit(source)).otherwise(column_of)
+            reason_of = pl.when(condition).then(pl.lit(text)).otherwise(reason_of)
+        key = outputs[columnar.key_position]
+        numbered = (frame.with_row_index("_row", offset=first_row + 1).filter(bad)
+                    .select("_row", key, column_of.alias("_column"), reason_of.alias("_reason")))
+        width = len(plan.columns)
+        for row, value, source, text in numbered.iter_rows():
+            raw: list[Any] = [None] * width
+            raw[columnar.key_position] = value
+            rejects.append((row, plan.key_text(tuple(raw)), source, text))
+            if len(staged.reject_reasons) < MAX_REJECT_REASONS:
+                staged.reject_reasons.append(f"{job.label} row {row}: {source}: {text}")
+        frame = frame.filter(~bad)
+    pk = pl.col(outputs[columnar.key_position])
+    updated = (pl.lit(job.order_key) if columnar.updated_position is None
+               else pl.col(outputs[columnar.updated_position]))
+    return frame.with_columns(pk.alias("_pk"), updated.alias("_updated")), rejects

@@ -11,13 +11,12 @@ stopped, the unit rolls back and the table is exactly as it was.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.decode import (DecodeJob, DecodeSpec, FileDecoded, FileFailed, FileStarted, Reject, RowsDecoded,
-                         decode_files)
+from core.decode import DecodeJob, DecodeSpec
 from core.errors import CourierError
+from core.fastload import StagedFile
 from core.identity import is_migrations_table, rebuild_identity
 from core.load import LoadCounts, TableWriter, record_table_load, rejected_share_exceeded, table_columns, table_exists
 from core.models import Feed
@@ -189,37 +188,56 @@ def _collision(source: str, names: dict[str, str]) -> str:
             else "its name was taken")
 
 
-def _record_columns(store: Store, table: str, plan: _RunPlan, decoded: FileStarted, label: str) -> None:
+def _record_columns(store: Store, table: str, plan: _RunPlan, staged: StagedFile, label: str) -> None:
     """Remember each source column's domain name, feed type, and the type and file it last came in."""
     store.conn.executemany(
         "INSERT INTO domain_columns (table_name, source_name, column_name, feed_type, source_type, source_file) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (table_name, source_name) DO UPDATE SET "
         "feed_type = excluded.feed_type, source_type = excluded.source_type, source_file = excluded.source_file",
         [(table, source, plan.names.get(source, source), kind, file_kind, label)
-         for source, kind, file_kind in zip(decoded.columns, decoded.types, decoded.kinds or decoded.types)])
+         for source, kind, file_kind in zip(staged.columns, staged.types, staged.kinds or staged.types)])
 
 
 KEEP_REJECTS = 10_000
 """Rejected rows kept per unit when the unit itself is rolled back (the threshold was exceeded)."""
 
 
-def _write_rejects(store: Store, run_id: int | None, table: str, file: str, rejects: list[Reject]) -> None:
-    at = utc_now()
-    store.conn.executemany(
+def _copy_rejects(store: Store, run_id: int | None, table: str, file: str, staged: StagedFile,
+                  limit: int | None = None) -> int:
+    """Copy a staged file's rejected rows into ``rejected_rows`` in file order; return how many."""
+    from core.fastload import STAGE_SCHEMA
+
+    if not staged.rejects or limit == 0:
+        return 0
+    before = store.conn.total_changes
+    store.conn.execute(
         "INSERT INTO rejected_rows (run_id, table_name, file, position, key, column_name, reason, at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(run_id, table, file, position, key, column, reason, at) for position, key, column, reason in rejects])
+        f'SELECT ?, ?, ?, position, key, column_name, reason, ? FROM {STAGE_SCHEMA}."{staged.rejects}" '
+        f"ORDER BY rowid{'' if limit is None else f' LIMIT {int(limit)}'}",
+        (run_id, table, file, utc_now()))
+    return store.conn.total_changes - before
 
 
 def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHooks,
                 parallel: bool | None = None) -> LoadCounts:
     """Apply units in order, each in its own transaction; returns the totals.
 
+    Every file is planned by the value rules (:mod:`core.values`) and staged by a
+    :class:`core.fastload.Stager` (columnar decoding where the file's plan allows it,
+    the exact per-record path otherwise); each staged file is applied with one
+    set-based upsert and its rejected rows are copied into ``rejected_rows``. With
+    ``parallel`` left as ``None`` or true the stager runs in a thread one unit ahead
+    of the writer; ``False`` stages each unit just before its transaction, in this
+    thread. Must be called outside a transaction (the staging database is attached
+    for the duration).
+
     Raises:
         LoadRejected: a unit had more rejected rows than the feed's error threshold.
         RunStopped: ``hooks.should_stop()`` turned true; the current unit rolled back.
         CourierError: a file could not be read (the message names it).
     """
+    from core.fastload import Stager
+
     totals = LoadCounts()
     flat: list[_FileState] = [_FileState(unit_index, file) for unit_index, unit in enumerate(units)
                               for file in unit.files]
@@ -228,114 +246,111 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
     if store.in_transaction:
         raise RuntimeError("apply_units commits unit by unit, so it must not run inside a transaction")
     writer = TableWriter(store, feed.table_name)
-    plan = _plan_run(store, feed, writer, [state.file.job for state in flat])
+    jobs = [state.file.job for state in flat]
+    plan = _plan_run(store, feed, writer, jobs)
     for message, file in plan.warnings:
         hooks.event("Loading data", message, "warning", file)
-    spec = plan.spec
-    unit_counts = LoadCounts()
-    unit_rejects: list[tuple[str, list[Reject]]] = []
-    kept = 0
-    stack: ExitStack | None = None
-    current_unit = -1
     file_count = len(flat)
-    rows_done = 0
-    events = decode_files([state.file.job for state in flat], spec, parallel=parallel)
+    with Stager(jobs, [state.unit_index for state in flat], plan.spec, threaded=parallel is not False) as stager:
+        stager.attach(store.conn)
+        try:
+            first = 0
+            for unit_index, unit in enumerate(units):
+                states = flat[first:first + len(unit.files)]
+                first += len(unit.files)
+                if not states:
+                    continue
+                hooks.progress(states[0].file.job.label, first - len(states) + 1, file_count, 0,
+                               states[0].file.row_count)
+                staged = stager.wait_unit(unit_index, hooks.should_stop)
+                if hooks.should_stop():
+                    raise RunStopped()
+                for state, result in zip(states, staged):
+                    if result.failure is not None:
+                        raise CourierError(_failure_text(result.failure, state.file, unit))
+                unit_counts = _apply_unit(store, feed, unit, states, staged, writer, hooks, plan, file_count, totals)
+                totals.add(unit_counts)
+                stager.release(staged)
+                hooks.event("Domain transaction closed", f"{feed.table_name}: {totals.rows_inserted:,} "
+                            f"inserted, {totals.rows_updated:,} updated so far", "info", None)
+        finally:
+            stager.detach(store.conn)
+    return totals
+
+
+def _apply_unit(store: Store, feed: Feed, unit: LoadUnit, states: list[_FileState], staged: list[StagedFile],
+                writer: TableWriter, hooks: IngestHooks, plan: _RunPlan, file_count: int,
+                totals: LoadCounts) -> LoadCounts:
+    """Upsert one unit's staged files, keep their rejected rows, write its cursor and commit, or roll it all back.
+
+    When the unit has more rejected rows than the feed's error threshold it rolls back,
+    and then up to :data:`KEEP_REJECTS` of its rejected rows are kept (so the user sees why).
+    """
+    from core.fastload import STAGE_SCHEMA
+
+    unit_counts = LoadCounts()
     try:
-        for decoded in events:
-            state = flat[decoded.index]
-            unit = units[state.unit_index]
-            if isinstance(decoded, FileStarted):
-                if state.unit_index != current_unit:
-                    current_unit = state.unit_index
-                    stack = ExitStack()
-                    stack.enter_context(store.atomic())
-                    unit_counts = LoadCounts()
-                    unit_rejects, kept = [], 0
-                    if unit.truncate_first:
-                        writer.truncate()
-                        hooks.event("Loading data", f"Emptied {feed.table_name} before loading", "info", None)
+        with store.atomic():
+            if unit.truncate_first:
+                writer.truncate()
+                hooks.event("Loading data", f"Emptied {feed.table_name} before loading", "info", None)
+            for state, result in zip(states, staged):
+                index = result.index
+                label = state.file.job.label
+                where = state.file.key or label
                 known = {name.lower() for name in writer.columns}
-                state.columns = writer.prepare([plan.names.get(name, name) for name in decoded.columns],
-                                               decoded.types, decoded.storage or None)
-                _record_columns(store, feed.table_name, plan, decoded, state.file.key or state.file.job.label)
+                state.columns = writer.prepare([plan.names.get(name, name) for name in result.columns],
+                                               result.types, result.storage or None)
+                _record_columns(store, feed.table_name, plan, result, where)
                 added = [name for name in state.columns if name.lower() not in known]
                 if known and added:
                     hooks.event("Loading data", f"Schema change: added column{'s' if len(added) > 1 else ''} "
-                                f"{', '.join(added)} to {feed.table_name}", "info", state.file.job.label)
-                rows_done = 0
-                hooks.progress(state.file.job.label, decoded.index + 1, file_count, 0, state.file.row_count)
-            elif isinstance(decoded, RowsDecoded):
+                                f"{', '.join(added)} to {feed.table_name}", "info", label)
                 if hooks.should_stop():
                     raise RunStopped()
-                if decoded.rejects:
-                    where = state.file.key or state.file.job.label
-                    _write_rejects(store, hooks.run_id, feed.table_name, where, decoded.rejects)
-                    if kept < KEEP_REJECTS:
-                        unit_rejects.append((where, decoded.rejects[:KEEP_REJECTS - kept]))
-                        kept += len(unit_rejects[-1][1])
-                inserted, updated = writer.upsert(state.columns, decoded.rows) if decoded.rows else (0, 0)
+                _copy_rejects(store, hooks.run_id, feed.table_name, where, result)
+                inserted, updated = writer.upsert_staged(state.columns, f'{STAGE_SCHEMA}."{result.table}"')
                 unit_counts.rows_inserted += inserted
                 unit_counts.rows_updated += updated
-                rows_done += len(decoded.rows)
-                hooks.progress(state.file.job.label, decoded.index + 1, file_count, rows_done,
-                               state.file.row_count)
-            elif isinstance(decoded, FileFailed):
-                raise CourierError(_failure_text(decoded.message, state.file, unit))
-            elif isinstance(decoded, FileDecoded):
-                if hooks.should_stop():
-                    raise RunStopped()
+                hooks.progress(label, index + 1, file_count, result.rows_read, state.file.row_count)
                 unit_counts.files += 1
-                unit_counts.rows_read += decoded.rows_read
-                unit_counts.rows_rejected += decoded.rows_rejected
-                unit_counts.reject_reasons.extend(decoded.reject_reasons)
+                unit_counts.files_columnar += result.columnar
+                unit_counts.rows_read += result.rows_read
+                unit_counts.rows_rejected += result.rows_rejected
+                unit_counts.reject_reasons.extend(result.reject_reasons)
                 hooks.event("Ingest files progress",
-                            f"{state.file.job.label} ({decoded.index + 1}/{file_count}): "
-                            f"{decoded.rows_read:,} rows read, {decoded.rows_rejected:,} rejected",
-                            "info", state.file.job.label)
-                last_of_unit = decoded.index + 1 == len(flat) or flat[decoded.index + 1].unit_index != current_unit
+                            f"{label} ({index + 1}/{file_count}): "
+                            f"{result.rows_read:,} rows read, {result.rows_rejected:,} rejected", "info", label)
                 if unit.cursor_courier is not None:
                     _write_cursor(store, Cursor(
                         table=feed.table_name, courier=unit.cursor_courier, source_table=unit.source_table,
                         dump_id=state.file.dump_id or 0, last_part=state.file.part or 0, last_key=state.file.key,
                         dump_complete=state.file.last_in_dump))
-                if last_of_unit:
-                    if rejected_share_exceeded(unit_counts.rows_read, unit_counts.rows_rejected,
-                                               feed.error_threshold):
-                        reasons = "; ".join(unit_counts.reject_reasons[:2])
-                        error = LoadRejected(
-                            f"{feed.table_name}: {unit_counts.rows_rejected:,} of {unit_counts.rows_read:,} rows "
-                            f"rejected, more than the feed's {feed.error_threshold}% error threshold "
-                            f"({reasons}); the table was left as it was")
-                        # The unit rolls back, but its rejected rows must stay visible: write them after.
-                        assert stack is not None
-                        stack.__exit__(LoadRejected, error, None)
-                        stack = None
-                        with store.atomic():
-                            for where, rejects in unit_rejects:
-                                _write_rejects(store, hooks.run_id, feed.table_name, where, rejects)
-                        raise error
-                    if is_migrations_table(state.columns):
-                        rebuild_identity(store, feed.source, feed.table_name)
-                    record_table_load(store, feed.table_name, feed.id, hooks.run_id)
-                    running = LoadCounts()
-                    running.add(totals)
-                    running.add(unit_counts)
-                    hooks.committed(store, running)
-                    hooks.event("Committing domain transactions", f"Committing {feed.table_name}", "info", None)
-                    assert stack is not None
-                    stack.close()
-                    stack = None
-                    totals.add(unit_counts)
-                    unit_counts = LoadCounts()
-                    hooks.event("Domain transaction closed", f"{feed.table_name}: {totals.rows_inserted:,} "
-                                f"inserted, {totals.rows_updated:,} updated so far", "info", None)
-    except BaseException:
-        if stack is not None:
-            stack.__exit__(*_current_exception())
+            if hooks.should_stop():
+                raise RunStopped()
+            if rejected_share_exceeded(unit_counts.rows_read, unit_counts.rows_rejected, feed.error_threshold):
+                reasons = "; ".join(unit_counts.reject_reasons[:2])
+                raise LoadRejected(
+                    f"{feed.table_name}: {unit_counts.rows_rejected:,} of {unit_counts.rows_read:,} rows "
+                    f"rejected, more than the feed's {feed.error_threshold}% error threshold "
+                    f"({reasons}); the table was left as it was")
+            if is_migrations_table(states[-1].columns):
+                rebuild_identity(store, feed.source, feed.table_name)
+            record_table_load(store, feed.table_name, feed.id, hooks.run_id)
+            running = LoadCounts()
+            running.add(totals)
+            running.add(unit_counts)
+            hooks.committed(store, running)
+            hooks.event("Committing domain transactions", f"Committing {feed.table_name}", "info", None)
+    except LoadRejected:
+        # The unit rolled back, but its rejected rows must stay visible: keep them after.
+        with store.atomic():
+            room = KEEP_REJECTS
+            for state, result in zip(states, staged):
+                room -= _copy_rejects(store, hooks.run_id, feed.table_name, state.file.key or state.file.job.label,
+                                      result, room)
         raise
-    finally:
-        events.close()  # type: ignore[attr-defined]  # decode_files returns a generator
-    return totals
+    return unit_counts
 
 
 def empty_table(store: Store, feed: Feed, courier: str, source_table: str, dump_id: int, run_id: int | None) -> None:
@@ -364,12 +379,6 @@ def _failure_text(message: str, file: UnitFile, unit: LoadUnit) -> str:
             "re-export it or remove it from the bucket",
             f"ask Heap to resync the {unit.source_table} table; the next run resumes from this file")
     return message
-
-
-def _current_exception() -> tuple:
-    import sys
-
-    return sys.exc_info()
 
 
 def read_cursor(store: Store, table: str) -> Cursor | None:

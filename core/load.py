@@ -41,6 +41,8 @@ class LoadCounts:
     rows_updated: int = 0
     rows_rejected: int = 0
     reject_reasons: list[str] = field(default_factory=list)
+    files_columnar: int = 0
+    """Files the columnar fast path decoded (the others took the exact per-record path)."""
 
     def add(self, other: LoadCounts) -> None:
         """Accumulate another load's counts."""
@@ -49,6 +51,7 @@ class LoadCounts:
         self.rows_inserted += other.rows_inserted
         self.rows_updated += other.rows_updated
         self.rows_rejected += other.rows_rejected
+        self.files_columnar += other.files_columnar
         self.reject_reasons.extend(other.reject_reasons[: max(0, 5 - len(self.reject_reasons))])
 
 

@@ -25,6 +25,7 @@ from core.ingest import IngestHooks, LoadUnit, UnitFile, apply_units
 from core.load import LoadCounts
 from core.models import Feed, FeedField
 from core.store import Store
+from tests.core.test_values_runs import _avro_with_any_names, avro, corrupt_text
 
 FEED = Feed(id="df-fast01", source="Test", name="Pageviews", primary_key=("event_id",))
 COLUMNS = PAGEVIEW_COLUMNS
@@ -73,10 +74,15 @@ def _table(db: Path, feed: Feed = FEED) -> list[tuple[Any, ...]]:
     conn = sqlite3.connect(db)
     try:
         names = [row[1] for row in conn.execute(f'PRAGMA table_info("{feed.table_name}")')]
-        typed = ", ".join(f'"{name}", typeof("{name}")' for name in names)
+        typed = ", ".join(f'"{name}", typeof("{name}")' for name in (n.replace('"', '""') for n in names))
         return conn.execute(f'SELECT {typed} FROM "{feed.table_name}" ORDER BY _pk').fetchall()
     finally:
         conn.close()
+
+
+def _counts(counts: LoadCounts) -> dict[str, Any]:
+    """The counts both paths must agree on (not which path each file took)."""
+    return {name: value for name, value in vars(counts).items() if name != "files_columnar"}
 
 
 def _both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, units: list[LoadUnit], **kwargs: Any) -> tuple[Any, Any]:
@@ -84,6 +90,7 @@ def _both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, units: list[LoadUnit]
     monkeypatch.setenv(COLUMNAR_ENV, "0")
     exact = _load(tmp_path / "exact.db", units, **kwargs)
     monkeypatch.delenv(COLUMNAR_ENV)
+    assert exact[0].files_columnar == 0
     return fast, exact
 
 
@@ -98,9 +105,9 @@ def test_columnar_and_exact_paths_give_identical_tables_counts_and_rejects(
         with open(path, "rb") as handle:
             keys |= {record["event_id"] for record in fastavro.reader(handle) if record["event_id"] is not None}
     assert [row[0] for row in fast_rows] == sorted(keys)
-    assert vars(fast_counts) == vars(exact_counts)
+    assert _counts(fast_counts) == _counts(exact_counts)
     assert fast_counts.rows_rejected == 9
-    assert fast_counts.reject_reasons[0] == "part-00000.avro row 8: primary key event_id is empty"
+    assert fast_counts.reject_reasons[0] == "part-00000.avro row 8: event_id: the primary key is empty"
 
 
 def test_the_pageview_files_take_the_columnar_path(parts: list[Path]) -> None:
@@ -138,13 +145,13 @@ def test_a_file_polars_cannot_read_falls_back_to_the_exact_path_alone(
         assert str(exact_error.value) == str(error)
         return
     assert fast_rows == exact_rows
-    assert vars(fast_counts) == vars(exact_counts)
+    assert _counts(fast_counts) == _counts(exact_counts)
 
 
 def test_a_resync_unit_of_many_files_commits_together_on_both_paths(
         parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units(parts, one_unit=True))
-    assert fast_rows == exact_rows and vars(fast_counts) == vars(exact_counts)
+    assert fast_rows == exact_rows and _counts(fast_counts) == _counts(exact_counts)
 
 
 def test_last_updated_decides_between_files_on_both_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,7 +170,7 @@ def test_last_updated_decides_between_files_on_both_paths(tmp_path: Path, monkey
     (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, units, feed=feed)
     assert fast_rows == exact_rows
     assert [(row[2], row[6]) for row in fast_rows] == [(1, "new"), (2, "b")]
-    assert vars(fast_counts) == vars(exact_counts)
+    assert _counts(fast_counts) == _counts(exact_counts)
 
 
 def test_a_corrupt_file_fails_the_load_with_the_exact_paths_message(
@@ -241,7 +248,7 @@ def test_datetimes_are_converted_column_wise_exactly_as_record_by_record(
                 fields=(FeedField("id", "Integer"), FeedField("time", "Datetime")))
     (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units([path]), feed=feed)
     assert fast_rows == exact_rows
-    assert vars(fast_counts) == vars(exact_counts)
+    assert _counts(fast_counts) == _counts(exact_counts)
     assert fast_rows[5][4] is None and fast_rows[6][4].endswith("Z")
 
 
@@ -261,4 +268,170 @@ def test_a_datetime_outside_the_columnar_forms_sends_its_file_to_the_exact_path(
                 fields=(FeedField("id", "Integer"), FeedField("time", "Datetime")))
     (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units([path]), feed=feed)
     assert fast_rows == exact_rows
-    assert vars(fast_counts) == vars(exact_counts)
+    assert _counts(fast_counts) == _counts(exact_counts)
+
+
+# --- awkward inputs: both paths give the same domain table, rejected rows and column mapping ---------
+
+ID = {"name": "id", "type": "long"}
+NULLABLE_ID = {"name": "id", "type": ["null", "long"]}
+ODD_NAMES = ["Name", "name", "NAME", "_pk", "_updated", "rowid", "OID", "_rowid_", "sqlite_x", "a b", "a.b",
+             'q"uote', "[br]", "$dollar", "émile", "名前"]
+
+
+def _odd_names() -> bytes:
+    fields = [ID] + [{"name": name, "type": ["null", "string"]} for name in ODD_NAMES]
+    records = [{"id": n, **{name: (None if (n + k) % 5 == 0 else f"{name}={n}") for k, name in enumerate(ODD_NAMES)}}
+               for n in range(1, 40)]
+    return _avro_with_any_names(fields, records)
+
+
+def _undecodable() -> bytes:
+    records = [{"id": n, "note": f"note-{n}-é"} for n in range(1, 30)]
+    return corrupt_text(avro([ID, {"name": "note", "type": "string"}], records), "note-7-é")
+
+
+def _epochs(scale: int, start: int) -> list[int]:
+    return [(1_764_059_400_123_456 + n * 7_000_001) * scale // 1_000_000 for n in range(start, start + 20)]
+
+
+TIME_LONG = {"name": "time", "type": ["null", "long"]}
+TIME_TEXT = {"name": "time", "type": ["null", "string"]}
+MILLIS = {"type": "long", "logicalType": "timestamp-millis"}
+ENUM = {"type": "enum", "name": "E", "symbols": ["S", "M"]}
+
+AWKWARD: list[tuple[str, list[bytes], dict[str, Any], int]] = [
+    # (case, files in load order, feed settings, files the fast run decodes column-wise)
+    ("odd-names-and-case-twins", [_odd_names()], {}, 1),
+    ("invalid-utf8", [avro([ID, {"name": "note", "type": "string"}], [{"id": 1, "note": "fine"}]), _undecodable()],
+     {}, 1),
+    ("timestamp-millis-out-of-range",
+     [avro([ID, {"name": "at", "type": MILLIS}], [{"id": 1, "at": 0}, {"id": 2, "at": 10**16}, {"id": 3, "at": 5}]),
+      avro([ID, {"name": "at", "type": MILLIS}], [{"id": 4, "at": -(10**15)}, {"id": 5, "at": 1_764_059_400_123}]),
+      avro([ID, {"name": "at", "type": MILLIS}], [{"id": 6, "at": 1_764_059_400_123}, {"id": 7, "at": None}
+                                                   ][:1])],
+     {}, 1),
+    ("heap-time-text-good-then-bad",
+     [avro([ID, TIME_TEXT], [{"id": n, "time": f"2026-11-25 08:30:{n:02d}.{n:03d}"} for n in range(1, 30)]
+           + [{"id": 30, "time": None}, {"id": 31, "time": "2026-11-25T08:30:00Z"}]),
+      avro([ID, TIME_TEXT], [{"id": 40, "time": "2026-11-25 08:30:00"}, {"id": 41, "time": "yesterday"},
+                             {"id": 42, "time": "2026-02-30 10:00:00"}, {"id": 43, "time": "0000-01-01 00:00:00"}])],
+     {}, 1),
+    ("epoch-numbers-by-magnitude",
+     [avro([ID, TIME_LONG], [{"id": n, "time": t} for n, t in enumerate(
+         _epochs(1, 0) + _epochs(1_000, 20) + _epochs(1_000_000, 40) + _epochs(1_000_000_000, 60) + [None])]),
+      avro([ID, TIME_LONG], [{"id": 100, "time": -5}, {"id": 101, "time": 10**22 // 10**4}])],
+     {}, 1),
+    ("unions", [avro([ID, {"name": "u", "type": ["null", "long", "string", "double", "boolean"]}],
+                     [{"id": 1, "u": 5}, {"id": 2, "u": "x"}, {"id": 3, "u": 0.5}, {"id": 4, "u": None},
+                      {"id": 5, "u": True}, {"id": 6, "u": 2**62}])], {}, 0),
+    ("nulls-empty-keys-and-required-fields",
+     [avro([NULLABLE_ID, {"name": "must", "type": ["null", "string"]}, {"name": "n", "type": ["null", "double"]},
+            {"name": "b", "type": ["null", "boolean"]}, {"name": "e", "type": ENUM}],
+           [{"id": None, "must": "x", "n": 1.0, "b": True, "e": "S"},
+            {"id": 2, "must": "", "n": None, "b": None, "e": "M"},
+            {"id": 3, "must": None, "n": float("inf"), "b": False, "e": "M"},
+            {"id": 4, "must": "ok", "n": -0.0, "b": None, "e": "S"},
+            {"id": None, "must": None, "n": None, "b": None, "e": "S"},
+            {"id": 4, "must": "later row wins", "n": 2.5, "b": True, "e": "S"}])],
+     {"fields": (FeedField("must", "String", required=True),)}, 1),
+    ("nullable-enum", [avro([ID, {"name": "e", "type": ["null", ENUM]}], [{"id": 1, "e": "S"}, {"id": 2, "e": None}])],
+     {}, 0),
+    ("nan-is-rejected-on-the-exact-path",
+     [avro([ID, {"name": "score", "type": "double"}], [{"id": 1, "score": 1.5}, {"id": 2, "score": float("nan")}]),
+      avro([ID, {"name": "score", "type": "float"}], [{"id": 3, "score": 0.1}])], {}, 1),
+    ("schema-drift-between-files",
+     [avro([ID, {"name": "level", "type": "long"}], [{"id": 1, "level": 5}]),
+      avro([ID, {"name": "level", "type": "string"}, {"name": "new", "type": "string"}],
+           [{"id": 2, "level": "high", "new": "a"}, {"id": 3, "level": "7", "new": "b"}]),
+      avro([ID, {"name": "level", "type": "double"}], [{"id": 4, "level": 8.0}, {"id": 5, "level": 8.5}]),
+      avro([ID, {"name": "LEVEL", "type": "long"}], [{"id": 1, "LEVEL": 6}])],
+     {}, 2),
+    ("binary-keys",
+     [avro([{"name": "id", "type": ["null", "bytes"]}, {"name": "digest", "type": {"type": "fixed", "name": "D",
+                                                                                    "size": 2}}],
+           [{"id": b"\xff\x00", "digest": b"\x00\xff"}, {"id": b"\xfe\x00", "digest": b"\x80\x81"},
+            {"id": b"", "digest": b"\x00\x00"}, {"id": None, "digest": b"\x01\x01"},
+            {"id": b"\xff\x00", "digest": b"\x02\x02"}])], {}, 1),
+    ("key-sent-as-text-then-as-a-long",
+     [avro([{"name": "id", "type": "string"}, {"name": "v", "type": "string"}],
+           [{"id": "1001", "v": "old"}, {"id": "01001", "v": "bad"}]),
+      avro([ID, {"name": "v", "type": "string"}], [{"id": 1001, "v": "new"}])],
+     {"fields": (FeedField("id", "Integer"),)}, 1),
+    ("declared-types-the-columnar-path-leaves-alone",
+     [avro([ID, {"name": "n", "type": "long"}, {"name": "d", "type": {"type": "int", "logicalType": "date"}},
+            {"name": "m", "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}}],
+           [{"id": 1, "n": 42, "d": 20_417, "m": b"\x01\xe2\x40"}])],
+     {"fields": (FeedField("n", "String"),)}, 0),
+    ("composite-key-and-last-updated",
+     [avro([ID, {"name": "k", "type": "string"}, TIME_LONG],
+           [{"id": 1, "k": "a", "time": 1_764_059_400}, {"id": 1, "k": "b", "time": 1_764_059_401}]),
+      avro([ID, {"name": "k", "type": "string"}, TIME_LONG],
+           [{"id": 1, "k": "a", "time": 1_764_059_300}, {"id": 1, "k": "", "time": 1}])],
+     {"primary_key": ("id", "k"), "last_updated": "time"}, 0),
+    ("last-updated-heap-time-decides",
+     [avro([ID, TIME_LONG, {"name": "v", "type": "string"}],
+           [{"id": 1, "time": 1_764_059_400_000, "v": "newer"}, {"id": 2, "time": None, "v": "no time"}]),
+      avro([ID, TIME_LONG, {"name": "v", "type": "string"}],
+           [{"id": 1, "time": 1_764_059_300_000, "v": "older"}, {"id": 2, "time": 5, "v": "timed"}])],
+     {"last_updated": "time"}, 2),
+    ("an-empty-part-between-parts", [avro([ID], [{"id": 1}]), avro([ID], []), avro([ID], [{"id": 2}])], {}, 3),
+    ("threshold-exceeded-keeps-the-rejects",
+     [avro([NULLABLE_ID], [{"id": None}, {"id": 1}, {"id": None}])], {"error_threshold": 10}, 1),
+]
+
+
+def _snapshot(db: Path, table: str) -> dict[str, Any]:
+    """Everything a load leaves: the table (values and storage classes), rejected rows, column mapping."""
+    conn = sqlite3.connect(db)
+    try:
+        names = [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
+        quoted = ['"' + name.replace('"', '""') + '"' for name in names]
+        rows = conn.execute(f'SELECT {", ".join(f"{q}, typeof({q})" for q in quoted) or "1"} FROM "{table}" '
+                            "ORDER BY rowid").fetchall() if names else []
+        rejects = conn.execute("SELECT file, position, key, column_name, reason FROM rejected_rows "
+                               "ORDER BY id").fetchall()
+        mapping = conn.execute("SELECT source_name, column_name, feed_type, source_type, source_file "
+                               "FROM domain_columns ORDER BY rowid").fetchall()
+        return {"columns": names, "rows": rows, "rejects": rejects, "mapping": mapping}
+    finally:
+        conn.close()
+
+
+def _run(db: Path, feed: Feed, units: list[LoadUnit]) -> tuple[dict[str, Any], str, LoadCounts | None]:
+    outcome, counts = "ok", None
+    with Store(db) as store:
+        try:
+            counts = apply_units(store, feed, units, IngestHooks())
+        except CourierError as error:
+            outcome = f"{type(error).__name__}: {error}"
+    return _snapshot(db, feed.table_name), outcome, counts
+
+
+@pytest.mark.parametrize(("case", "bodies", "settings", "columnar"), AWKWARD, ids=[case[0] for case in AWKWARD])
+def test_awkward_inputs_give_identical_tables_and_rejected_rows_on_both_paths(
+        case: str, bodies: list[bytes], settings: dict[str, Any], columnar: int, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = []
+    for number, body in enumerate(bodies):
+        path = tmp_path / f"part-{number:05d}.avro"
+        path.write_bytes(body)
+        paths.append(path)
+    feed = Feed(id="df-awkwd1", source="Test", name="Awkward",
+                **{"primary_key": ("id",), "error_threshold": 100, **settings})
+    units = _units(paths)
+
+    fast, fast_outcome, fast_counts = _run(tmp_path / "fast.db", feed, units)
+    monkeypatch.setenv(COLUMNAR_ENV, "0")
+    exact, exact_outcome, exact_counts = _run(tmp_path / "exact.db", feed, units)
+
+    assert fast_outcome == exact_outcome
+    assert fast == exact
+    if case.startswith("threshold"):
+        assert fast_outcome.startswith("LoadRejected") and fast["rejects"] and not fast["rows"]
+    else:
+        assert fast_outcome == "ok" and fast_counts is not None and exact_counts is not None
+        assert _counts(fast_counts) == _counts(exact_counts)
+        # Both paths really ran: the fast run decoded exactly these files column-wise, the exact run none.
+        assert (fast_counts.files_columnar, exact_counts.files_columnar) == (columnar, 0)
+    assert fast["rows"] or fast["rejects"], "every case loads or rejects something"

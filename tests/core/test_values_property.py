@@ -60,7 +60,9 @@ def _float32(value: float) -> float:
 def _millis_oracle(value: int) -> tuple[str, Any]:
     if not MIN_MS <= value <= MAX_MS:
         return ("reject", "outside the years 1-9999")
-    return ("ok", (EPOCH + timedelta(milliseconds=value)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    moment = EPOCH + timedelta(milliseconds=value)
+    # ISO 8601 years have four digits; glibc's strftime("%Y") writes the year 999 as "999".
+    return ("ok", f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S.%fZ"))
 
 
 def _date_oracle(value: int) -> tuple[str, Any]:
