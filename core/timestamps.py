@@ -21,7 +21,7 @@ _FAST_ISO = re.compile(
 _DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 _FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_LONG_FRACTION = re.compile(r"(\.[0-9]{6})[0-9]+")
+_LONG_FRACTION = re.compile(r"(\.[0-9]{6})([0-9]+)")
 _ZEROS = ("", "00000Z", "0000Z", "000Z", "00Z", "0Z", "Z")
 """The zeros (and ``Z``) that pad an n-digit fraction to six digits."""
 
@@ -63,7 +63,10 @@ def _from_int(value: int) -> str:
     magnitude = value if value >= 0 else -value
     if magnitude >= _US_THRESHOLD:
         if magnitude >= _NS_THRESHOLD:
-            return from_micros(value // 1000)
+            micros, nanos = divmod(value, 1000)
+            if nanos:
+                raise ValueError(f"{value} ns has nanoseconds, and a Datetime holds microseconds")
+            return from_micros(micros)
         return from_micros(value)
     if magnitude >= _MS_THRESHOLD:
         return from_micros(value * 1000)
@@ -119,7 +122,11 @@ def _from_text(text: str) -> str:
         return _date_text_prefix(stripped) + "00:00:00.000000Z"
     if not stripped or not stripped[:1].isdigit():
         raise ValueError(f"{text!r} is not a timestamp")
-    # fromisoformat keeps at most microseconds but rejects some longer fractions.
+    # fromisoformat keeps at most microseconds; digits beyond them must be zeros, or the
+    # instant cannot be stored exactly (a Datetime holds microseconds) and the row is rejected.
+    longer = _LONG_FRACTION.search(stripped)
+    if longer and longer.group(2).strip("0"):
+        raise ValueError(f"{text!r} has a fraction finer than microseconds, which a Datetime cannot hold")
     candidate = _LONG_FRACTION.sub(r"\1", stripped)
     try:
         parsed = datetime.fromisoformat(candidate)

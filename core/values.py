@@ -571,6 +571,15 @@ def converter(source: SourceField, feed_type: str) -> Callable[[Any], Any] | Non
     if kind in _TIMESTAMP_LOGICAL:
         unit = 1000 if kind.endswith("millis") else 1_000_000 if kind.endswith("micros") else 1_000_000_000
         stamp = _timestamp(unit)
+        if kind.startswith("local-"):
+            # A local timestamp is a wall-clock time in no zone (Avro spec): stored without the
+            # "Z" that would claim it is UTC.
+            utc_stamp = stamp
+
+            def stamp(value: Any) -> Any:
+                text = utc_stamp(value)
+                return text[:-1] if type(value) is int and text.endswith("Z") else text
+
         if feed_type == "Datetime":
             return stamp
         if feed_type in ("Integer", "Float", "Decimal"):

@@ -112,6 +112,9 @@ TYPE_CASES = [
      "2025-11-25T08:30:00.123000Z", "text"),
     ({"type": "long", "logicalType": "timestamp-micros"}, 1_764_059_400_123_456, None,
      "2025-11-25T08:30:00.123456Z", "text"),
+    # A local timestamp names a wall-clock time in no zone: no "Z" claims it is UTC.
+    ({"type": "long", "logicalType": "local-timestamp-micros"}, 1_764_059_400_123_456, None,
+     "2025-11-25T08:30:00.123456", "text"),
     ({"type": "int", "logicalType": "date"}, 20_417, None, "2025-11-25", "text"),
     ({"type": "string"}, "42", "Integer", 42, "integer"),  # the declared type wins over the file's
     ({"type": "long"}, 42, "String", "42", "text"),
@@ -197,12 +200,15 @@ BAD_VALUE_CASES = [
      None, (1, "1", "u"), "is not a uuid", 1),
     (avro([LONG, {"name": "d", "type": {"type": "int", "logicalType": "date"}}],
           [{"id": 1, "d": 0}, {"id": 2, "d": 10**8}]), None, (2, "2", "d"), "outside the years", 1),
+    (avro([LONG, {"name": "time", "type": "string"}],
+          [{"id": 1, "time": "2026-11-25 08:30:00.123456000"}, {"id": 2, "time": "2026-11-25 08:30:00.123456789"}]),
+     None, (2, "2", "time"), "finer than microseconds", 1),
 ]
 
 
 @pytest.mark.parametrize(("body", "declared", "where", "reason", "kept"), BAD_VALUE_CASES,
                          ids=["undecodable-text", "timestamp-out-of-range", "nan-double", "inf-decimal",
-                              "integer-beyond-64-bits", "bad-uuid", "date-out-of-range"])
+                              "integer-beyond-64-bits", "bad-uuid", "date-out-of-range", "nanoseconds"])
 def test_one_bad_value_rejects_its_row_not_its_file(s3_bucket: S3Bucket, tmp_path: Path, body: bytes,
                                                     declared: dict[str, Any] | None, where: tuple[Any, ...],
                                                     reason: str, kept: int) -> None:
