@@ -119,7 +119,7 @@ _FORMS = {
     ("float", "Float"): "float", ("double", "Float"): "float",
     ("string", "Datetime"): "heap text", ("long", "Datetime"): "epoch", ("int", "Datetime"): "epoch",
     ("timestamp-millis", "Datetime"): "instant", ("timestamp-micros", "Datetime"): "instant",
-    ("local-timestamp-millis", "Datetime"): "instant", ("local-timestamp-micros", "Datetime"): "instant",
+    ("local-timestamp-millis", "Datetime"): "local instant", ("local-timestamp-micros", "Datetime"): "local instant",
 }
 _FAST_ISO = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
              r"(?:\.[0-9]{1,6})?Z?$")
@@ -706,6 +706,8 @@ def _stored(frame: Any, name: str, form: str) -> Any:
         # Epoch numbers: the unit follows from the magnitude (ns, µs, ms, s), as in core.timestamps._from_int.
         if series.null_count() < len(series) and series.min() < 0:
             raise NotColumnar(f"{name}: a timestamp before 1970")
+        if ((series.cast(pl.Int64) >= 10**17) & (series.cast(pl.Int64) % 1000 != 0)).any():
+            raise NotColumnar(f"{name}: nanoseconds below a microsecond, which the exact path rejects")
         value = column.cast(pl.Int64)
         micros = (pl.when(value >= 10**17).then(value // 1000)
                   .when(value >= 10**14).then(value)
@@ -723,7 +725,9 @@ def _stored(frame: Any, name: str, form: str) -> Any:
         raise NotColumnar(f"{name}: a timestamp unit the columnar path does not convert")
     if physical.null_count() < len(physical) and (physical.min() < 0 or physical.max() > _MAX_MICROS // per_micro):
         raise NotColumnar(f"{name}: a timestamp outside 1970 to 9999")
-    return column.cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%S.%6fZ")
+    # A local timestamp is a wall-clock time in no zone: no "Z" (as core.values stores it).
+    zone = "" if form == "local instant" else "Z"
+    return column.cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%S.%6f" + zone)
 
 
 def _row_rules(frame: Any, job: DecodeJob, columnar: ColumnarPlan, outputs: list[str], first_row: int,
