@@ -9,7 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from tui.widgets.footer import CourierFooter
 
 
 def full_text(value: Any) -> str:
@@ -53,7 +55,7 @@ class CellValueScreen(ModalScreen[None]):
             with VerticalScroll(id="cell-scroll"):
                 yield Static(self.text, id="cell-value", markup=False)
             yield Static(f"{len(self.text):,} characters · c copies · Esc closes", classes="dialog-note")
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.query_one("#cell-scroll").focus()

@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Button, Static
+from textual.widgets import Button, Static
+
+from tui.widgets.footer import CourierFooter
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -33,7 +35,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes_label} (y)", id="confirm-yes", variant="error")
                 yield Button(f"{self.no_label} (n)", id="confirm-no")
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.query_one("#confirm-no", Button).focus()

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Header, Input, Select, Static, TextArea
+from textual.widgets import Button, Header, Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from core import engine
@@ -38,6 +38,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.credential import CredentialScreen
 from tui.widgets import ProblemList
 from tui.widgets.form_row import form_row
+from tui.widgets.footer import CourierFooter
 
 
 NEW_CREDENTIAL = "\0new-credential"
@@ -120,7 +121,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
             with Horizontal(classes="button-row"):
                 yield Button("Save", id="save-button", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel-button", compact=True)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         app = self.courier_app

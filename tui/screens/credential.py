@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from core.models import CREDENTIAL_TYPES
 from core import engine
@@ -17,6 +17,7 @@ from tui.forms import CREDENTIAL_FIELDS, FormCheck, check_credential_form
 from tui.messages import ConfigSaved
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
+from tui.widgets.footer import CourierFooter
 
 
 LABELS = {
@@ -71,7 +72,7 @@ class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]
             with Horizontal(classes="button-row"):
                 yield Button("Save", id="credential-save", variant="primary", compact=True)
                 yield Button("Cancel", id="credential-cancel", compact=True)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.existing = engine.load_project(self.courier_app.db_path)

@@ -14,9 +14,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from tui.screens.base import ReportsWorkerFailures
+from tui.widgets.footer import CourierFooter
 
 if TYPE_CHECKING:
     from core.browse import View
@@ -69,7 +70,7 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen["tuple[int, str] | None"])
             yield Static(f"Exporting {self.view.table} to {self.path}", classes="dialog-title", markup=False)
             yield ProgressBar(total=None, show_eta=False, id="export-progress")
             yield Static("Counting rows…", id="export-note", classes="dialog-note", markup=False)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.query_one("#export-progress", ProgressBar).update(total=1, progress=0)

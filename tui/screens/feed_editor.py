@@ -15,7 +15,6 @@ from textual.widgets import (
     Button,
     Checkbox,
     DataTable,
-    Footer,
     Header,
     Input,
     Select,
@@ -52,6 +51,7 @@ from tui.screens.base import (
 )
 from tui.screens.samples import file_label, landed_time, middle_shorten, shorten
 from tui.widgets import ProblemList
+from tui.widgets.footer import CourierFooter
 from tui.widgets.form_row import form_row
 
 
@@ -81,7 +81,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
     BINDINGS = [
         Binding("f2,ctrl+s", "save", "Save draft"),
         Binding("f5,A", "activate", "Activate"),
-        Binding("escape,backspace", "back", "Back", show=False),  # in ? help; the footer is full
+        Binding("escape,backspace", "back", "Back"),
         Binding("space", "toggle_key", "Key"),
         Binding("t", "cycle_type(1)", "Type"),
         Binding("T", "cycle_type(-1)", "Type back", show=False),
@@ -149,7 +149,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
                 yield Button("Save draft", id="feed-save", compact=True)
                 yield Button("Cancel", id="feed-cancel", compact=True)
         # Compact: the table keys and the save keys fit on one line at 80 columns.
-        yield Footer(compact=True)
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         app = self.courier_app

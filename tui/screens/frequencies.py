@@ -13,10 +13,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from tui.screens.base import ReportsWorkerFailures
+from tui.widgets.footer import CourierFooter
 
 if TYPE_CHECKING:
     from core.browse import View
@@ -70,7 +71,7 @@ class FrequenciesScreen(ReportsWorkerFailures, ModalScreen[str | None]):
                          markup=False)
             yield DataTable(id="frequencies-table", cursor_type="row", zebra_stripes=True)
             yield Static("Counting…", id="frequencies-note", classes="dialog-note", markup=False)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#frequencies-table", DataTable)

@@ -42,6 +42,7 @@ from tui.screens.base import (
     apply_app_settings,
 )
 from tui.widgets import ProblemList
+from tui.widgets.footer import CourierFooter
 from tui.widgets.form_row import form_row
 
 if TYPE_CHECKING:
@@ -432,7 +433,7 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scree
             with Horizontal(classes="button-row"):
                 yield Button("Save", id="save-button", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel-button", compact=True)
-        yield Footer()
+        yield CourierFooter()
 
     async def on_mount(self) -> None:
         app = self.courier_app

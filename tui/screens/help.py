@@ -6,9 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, DataTable, Static
+from textual.widgets import DataTable, Static
 
 from tui.screens.base import apply_app_settings, key_help
+from tui.widgets.footer import CourierFooter
 
 
 class HelpScreen(ModalScreen[None]):
@@ -29,7 +30,7 @@ class HelpScreen(ModalScreen[None]):
             yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
             yield Static("Tab and Shift+Tab move between fields; Enter opens a list or presses a button. "
                          "Esc closes this.", classes="dialog-note")
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#help-table", DataTable)

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from core import engine
 from core.feeds import FeedIdFill, fill_feed_ids
@@ -19,6 +19,7 @@ from core.models import Courier, LoadOperation, Project
 from tui.messages import ConfigSaved
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
+from tui.widgets.footer import CourierFooter
 
 
 STATUS_STYLES = {"active": "green", "draft": "yellow", "unknown": "bold red"}
@@ -69,7 +70,7 @@ class LoadOperationsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             yield ProblemList(id="load-ops-problems")
             yield Static("", id="load-ops-changes", classes="section-title", markup=False)
             yield Static("", id="load-ops-preview", markup=False)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.title = f"Load operations of {self.courier_name}"

@@ -7,9 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tui.screens.base import apply_app_settings
+from tui.widgets.footer import CourierFooter
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -43,7 +44,7 @@ class PromptScreen(ModalScreen[str | None]):
                 yield Input(self.value, id="prompt-input", placeholder=self.placeholder, compact=True)
             if self.note:
                 yield Static(self.note, classes="dialog-note", markup=False)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         apply_app_settings(self)

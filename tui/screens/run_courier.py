@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from core.models import Courier, Project
 from tui.screens.base import AppAccess, apply_app_settings
 from tui.widgets import ProblemList
+from tui.widgets.footer import CourierFooter
 
 if TYPE_CHECKING:
     from core.runs import RunWindow
@@ -75,7 +76,7 @@ class RunCourierScreen(AppAccess, ModalScreen["RunWindow | None"]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Run", id="run-start-button", variant="primary", compact=True)
                 yield Button("Cancel", id="run-cancel", compact=True)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         today = self.courier_app.clock().date()

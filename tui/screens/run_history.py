@@ -12,10 +12,11 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 from tui.screens.run_live import STATUS_STYLES, parse_time, window_text
+from tui.widgets.footer import CourierFooter
 
 if TYPE_CHECKING:
     from core.runs import RunSummary
@@ -107,7 +108,7 @@ class RunHistoryScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         yield Static("", id="history-filters", markup=False)
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield Static("No runs yet. Run a courier from Sources (r).", id="runs-empty", classes="empty")
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.title = "Run history"

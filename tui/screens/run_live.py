@@ -23,10 +23,11 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, ProgressBar, RichLog, Static
+from textual.widgets import Header, Input, ProgressBar, RichLog, Static
 from textual.worker import Worker, WorkerState
 
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
+from tui.widgets.footer import CourierFooter
 
 if TYPE_CHECKING:
     from core.runs import RunEvent, RunProgress, RunSummary, RunWindow
@@ -307,7 +308,7 @@ class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             yield Static("Search", classes="bar-label")
             yield Input(id="log-search", placeholder="text to find in the log; Enter keeps it, Esc clears",
                         compact=True)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.title = "Run"

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Static
+from textual.widgets import Button, DataTable, Header, Input, Static
 
 from core.models import Courier, Project
 from core import engine
@@ -21,6 +21,7 @@ from tui.overview import format_time
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
 from tui.widgets.form_row import form_row
+from tui.widgets.footer import CourierFooter
 
 if TYPE_CHECKING:
     from tui.app import CourierApp
@@ -120,7 +121,7 @@ class GetSamplesScreen(ModalScreen["date | None"]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Run", id="samples-run", variant="primary", compact=True)
                 yield Button("Cancel", id="samples-cancel", compact=True)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         app = cast("CourierApp", self.app)
@@ -182,7 +183,7 @@ class SamplesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             yield Static(f"No sample files yet. Press g to get them: it runs {self.courier_name} for a day and "
                          "lands its files.", id="samples-empty", classes="empty", markup=False)
             yield Static("", id="samples-result", markup=False)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.title = f"Sample files of {self.courier_name}"
@@ -334,7 +335,7 @@ class SampleFileScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             yield DataTable(id="sample-fields", cursor_type="row", zebra_stripes=True)
             yield Static("Rows", id="sample-rows-title", classes="section-title", markup=False)
             yield DataTable(id="sample-rows", cursor_type="cell", zebra_stripes=True)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         landed = engine.landed_file(self.courier_app.db_path, self.file_id)

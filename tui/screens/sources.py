@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tui.messages import ObjectDeleted
 from tui.overview import Overview, load_overview
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 from tui.screens.confirm import ConfirmScreen
+from tui.widgets.footer import CourierFooter
 
 
 TABLE_KINDS = {"couriers-table": "courier", "feeds-table": "feed", "groups-table": "courier group"}
@@ -32,18 +33,19 @@ class SourcesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     """Couriers, feeds and courier groups, with the next step of the seven."""
 
     BINDINGS = [
-        Binding("a", "add_courier", "Add courier"),
-        Binding("g", "add_group", "Add group"),
-        Binding("r", "run", "Run"),
-        Binding("e,enter", "edit", "Edit"),
-        Binding("f", "add_feed", "Add feed"),
-        Binding("s", "samples", "Samples"),
-        Binding("l", "load_operations", "Load ops"),
-        Binding("d,delete", "delete", "Delete"),
-        Binding("R,f5", "reload", "Refresh"),
-        Binding("h", "app.run_history", "History"),
-        Binding("t", "app.domain_tables", "Tables"),
+        # The footer shows ? and q, then the seven steps' keys in their order; the rest are in ? help.
         Binding("q", "app.quit", "Quit"),
+        Binding("a", "add_courier", "Add courier"),
+        Binding("s", "samples", "Samples"),
+        Binding("f", "add_feed", "Add feed"),
+        Binding("l", "load_operations", "Load ops"),
+        Binding("r", "run", "Run"),
+        Binding("g", "add_group", "Add group"),
+        Binding("e,enter", "edit", "Edit"),
+        Binding("t", "app.domain_tables", "Tables"),
+        Binding("h", "app.run_history", "History"),
+        Binding("d,delete", "delete", "Delete", show=False),
+        Binding("R,f5", "reload", "Refresh", show=False),
     ]
 
     AUTO_FOCUS = "DataTable"
@@ -72,7 +74,7 @@ class SourcesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             yield Static("Courier groups", classes="section-title")
             yield DataTable(id="groups-table", cursor_type="row", zebra_stripes=True)
             yield Static(EMPTY_TEXT["courier group"], id="groups-empty", classes="empty")
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.title = "Sources"

@@ -21,10 +21,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
+from tui.widgets.footer import CourierFooter
 
 if TYPE_CHECKING:
     from core.browse import Page, View
@@ -209,7 +210,7 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         yield Static("", id="filter-error", markup=False)
         yield PagedTable(id="table-grid", cursor_type="cell", zebra_stripes=True)
         yield Static("", id="table-status", markup=False)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.title = self.table_name

@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
+from tui.widgets.footer import CourierFooter
 
 if TYPE_CHECKING:
     from core.tables import DomainTable
@@ -68,7 +69,7 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         yield Static("Domain tables and identity views. Enter opens one, a page at a time.", id="tables-intro")
         yield DataTable(id="tables-table", cursor_type="row", zebra_stripes=True)
         yield Static("Counting rows…", id="tables-empty", classes="empty")
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.title = "Domain tables"

@@ -8,12 +8,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.config import SEMANTIC_TAG_RE, SEMANTIC_TAGS
 from tui.screens.base import apply_app_settings
 from tui.widgets import ProblemList
+from tui.widgets.footer import CourierFooter
 
 CUSTOM_PREFIX = "\0custom:"
 """Option id prefix of the "Add custom tag" option."""
@@ -60,7 +61,7 @@ class TagPickerScreen(ModalScreen["tuple[str, ...] | None"]):
             yield ProblemList(id="tag-problems")
             yield Static("↑↓ choose · Enter adds or removes the tag · F2 done · Esc cancel",
                          classes="dialog-note", markup=False)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         apply_app_settings(self)

@@ -14,10 +14,11 @@ from textual.content import Content
 from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
 from textual.style import Style
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.screens.base import AppAccess, apply_app_settings
+from tui.widgets.footer import CourierFooter
 
 
 
@@ -129,7 +130,7 @@ class ZonePickerScreen(AppAccess, ModalScreen[str | None]):
                         compact=True)
             yield OptionList(id="zone-options")
             yield Static("", id="zone-count", markup=False)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.choices = zone_choices(self.courier_app.clock())

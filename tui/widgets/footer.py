@@ -1,0 +1,53 @@
+"""The footer every screen uses: help and the way out first, then the screen's own keys.
+
+Textual's footer lists the focused widget's keys, then the screen's, then the app's, so at
+80 columns ``?`` Help and ``q`` Quit were the ones cut off. A newcomer needs those two most.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Input, TextArea
+from textual.widgets._footer import FooterKey
+
+HELP_ACTIONS = ("help", "app.help")
+LEAVE_ACTIONS = ("quit", "app.quit", "back", "cancel", "close", "app.go_home")
+"""Actions that leave the screen (quit on the home screen, back or cancel elsewhere)."""
+
+
+def footer_rank(binding: Binding) -> int:
+    """0 for help, 1 for the way out, 2 for everything else (kept in the screen's order)."""
+    if binding.action in HELP_ACTIONS:
+        return 0
+    return 1 if binding.action in LEAVE_ACTIONS else 2
+
+
+class CourierFooter(Footer):
+    """A footer: ``?`` Help and ``q`` Quit (or ``esc`` Back) first, then the screen's actions.
+
+    The command palette key is left to the help screen (``?``) to leave room for actions.
+    When a text field has focus ``?`` would be typed, so help shows as ``f1`` there.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(show_command_palette=False)
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        seen: set[str] = set()
+        shown: list[tuple[Binding, bool, str]] = []
+        for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.show and binding.action not in seen:
+                seen.add(binding.action)
+                shown.append((binding, enabled, tooltip))
+        shown.sort(key=lambda item: footer_rank(item[0]))
+        typing = isinstance(self.screen.focused, (Input, TextArea))
+        self.styles.grid_size_columns = len(shown)
+        for binding, enabled, tooltip in shown:
+            display = self.app.get_key_display(binding)
+            if binding.action in HELP_ACTIONS and typing:
+                display = "f1"
+            yield FooterKey(binding.key, display, binding.description, binding.action,
+                            disabled=not enabled, tooltip=tooltip).data_bind(compact=Footer.compact)
