@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets._footer import FooterKey
 
 from core.browse import View
 from core.store import Store
@@ -117,7 +118,8 @@ def test_run_live_running_search(snap_compare: Any, history_db: Path, app_factor
         await pilot.press("enter")
         await open_live(pilot, pilot.app.screen)
         await pilot.press("slash", *"part")
-        await pilot.pause()
+        # The footer recomposes after the focus moves to the search field (help becomes f1).
+        await until(pilot, lambda: any(key.key_display == "f1" for key in pilot.app.screen.query(FooterKey)))
 
     assert snap_compare(app_factory(history_db), run_before=open_running, terminal_size=size)
 
