@@ -216,11 +216,14 @@ class FeedIdFill:
     """(unknown ID, the active feed put in its place)."""
     problems: list[str] = field(default_factory=list)
     """One line per unknown ID left as it was, saying why and what to do."""
+    added: list[tuple[str, str]] = field(default_factory=list)
+    """(active feed, file tag) given a load operation because it was made from this courier's sample
+    and no operation named it yet (a courier that started with ``{}``)."""
 
     @property
     def changed(self) -> bool:
         """Whether saving would change anything."""
-        return bool(self.replaced)
+        return bool(self.replaced or self.added)
 
 
 def fill_feed_ids(project: Project, courier_name: str, samples: dict[str, tuple[str, str]]) -> FeedIdFill:
@@ -231,6 +234,8 @@ def fill_feed_ids(project: Project, courier_name: str, samples: dict[str, tuple[
     operations themselves (a truncate included) are kept. Samples this courier
     landed count first; another courier's samples only when it has none. Otherwise
     the ID stays and a problem says why: no such feed, several (listed), or a draft.
+    An active feed made from this courier's own sample that no operation names yet
+    (the courier started with ``{}``) gets ``[{"type": "load", "file": <its tag>}]``.
 
     Args:
         project: The stored configuration.
@@ -253,6 +258,12 @@ def fill_feed_ids(project: Project, courier_name: str, samples: dict[str, tuple[
         if feed_id not in project.feeds:
             target = _fill_one(project, courier_name, feed_id, steps, samples, keys, fill)
         fill.operations[target] = steps
+    for feed_id, (courier, tag) in samples.items():
+        feed = project.feeds.get(feed_id)
+        if courier == courier_name and feed is not None and feed.status == "active" \
+                and feed_id not in fill.operations:
+            fill.operations[feed_id] = [{"type": "load", "file": tag}]
+            fill.added.append((feed_id, tag))
     return fill
 
 

@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 from core import engine
 from core.errors import CourierError
 from tui.commands import CourierCommands
-from tui.messages import RunFinished, RunProgressed, RunStarted
+from tui.messages import ConfigSaved, RunFinished, RunProgressed, RunStarted
 
 if TYPE_CHECKING:
     from core.runs import RunWindow
@@ -58,6 +58,8 @@ class CourierApp(App[None]):
         self.clock = clock
         self.cursor_blink = cursor_blink
         self._progress_posted: dict[int, float] = {}
+        self.select_on_home: tuple[str, str] | None = None
+        """(kind, name) of the object saved last; the Sources screen selects it when it shows again."""
         self.theme = "textual-dark"
 
     def get_default_screen(self) -> Screen[Any]:
@@ -137,11 +139,11 @@ class CourierApp(App[None]):
 
         self.push_screen(RunCourierScreen(courier, project), callback=chosen)
 
-    def action_add_group(self) -> None:
-        """Open the courier group editor on a new group."""
+    def action_add_group(self, courier: str | None = None) -> None:
+        """Open the courier group editor on a new group, starting with ``courier`` when given."""
         from tui.screens.group_editor import GroupEditorScreen
 
-        self.push_screen(GroupEditorScreen())
+        self.push_screen(GroupEditorScreen(courier=courier))
 
     def action_edit_group(self, name: str) -> None:
         """Open the courier group editor on a stored group."""
@@ -169,6 +171,13 @@ class CourierApp(App[None]):
 
         summary = engine.run(self.db_path, kind, name, window, listener=listen)
         self.post_message(RunFinished(summary, completed[-1] if completed else None))
+
+    def on_config_saved(self, message: ConfigSaved) -> None:
+        # The cursor follows the user: the courier, feed or group just saved is the one that
+        # the home screen's hint ("run X (press r)") and keys act on next.
+        if message.kind in ("courier", "feed", "courier group") and message.name:
+            self.select_on_home = (message.kind, message.name)
+            self._reload_sources()  # the editor may already be gone by the time this bubbles up
 
     def on_run_started(self, message: RunStarted) -> None:
         self.notify(f"Running {message.courier} (run {message.run_id})…", title="Run started")

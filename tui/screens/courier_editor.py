@@ -72,7 +72,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
 
     BINDINGS = [
         Binding("f2,ctrl+s", "save", "Save"),
-        Binding("escape,backspace", "back", "Back"),
+        Binding("escape", "back", "Back"),
         Binding("f3,p", "preview", "Preview"),
         Binding("f4,t", "test_connection", "Test"),
         Binding("f8,D", "discover", "Discover"),
@@ -200,6 +200,14 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
     @on(Select.Changed, "#layout")
     def _layout_changed(self) -> None:
         if self._ready:
+            # The example entities list is for file patterns; a heap-connect courier with no list
+            # loads every Heap table, so an untouched example should not be left to clear by hand.
+            entities = self.query_one("#entities", TextArea)
+            layout = self.query_one("#layout", Select).value
+            if layout == "heap-connect" and entities.text == _pretty(EXAMPLE_ENTITIES):
+                entities.load_text("")
+            elif layout == "file-pattern" and not entities.text.strip():
+                entities.load_text(_pretty(EXAMPLE_ENTITIES))
             self.validate_form()
 
     @on(Select.Changed, "#credential")
@@ -424,8 +432,14 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
         self.action_discover()
 
 
+class JsonEditor(TextArea):
+    """A JSON text area where ``ctrl+a`` selects everything, as in most editors (``f7`` still does)."""
+
+    BINDINGS = [Binding("ctrl+a", "select_all", "Select all", show=False)]
+
+
 def _json_editor(widget_id: str) -> Widget:
-    editor = TextArea(id=widget_id, classes="json-editor", tab_behavior="focus", show_line_numbers=True,
+    editor = JsonEditor(id=widget_id, classes="json-editor", tab_behavior="focus", show_line_numbers=True,
                       soft_wrap=False)
     if "json" in editor.available_languages:
         editor.language = "json"

@@ -46,7 +46,7 @@ class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]
 
     BINDINGS = [
         Binding("f2,ctrl+s", "save", "Save"),
-        Binding("escape,backspace", "cancel", "Cancel"),
+        Binding("escape", "cancel", "Cancel"),
     ]
 
     def __init__(self) -> None:

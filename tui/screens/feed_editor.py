@@ -81,7 +81,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
     BINDINGS = [
         Binding("f2,ctrl+s", "save", "Save draft"),
         Binding("f5,A", "activate", "Activate"),
-        Binding("escape,backspace", "back", "Back"),
+        Binding("escape", "back", "Back"),
         Binding("space", "toggle_key", "Key"),
         Binding("t", "cycle_type(1)", "Type"),
         Binding("T", "cycle_type(-1)", "Type back", show=False),

@@ -355,12 +355,14 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scree
         Binding("f4", "pick_zone", "Time zone", show=False),
         Binding("f6,ctrl+n", "add_member", "Add courier", show=False),
         Binding("f8,ctrl+r", "remove_member", "Remove courier"),
-        Binding("escape,backspace", "back", "Back"),
+        Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, name: str | None = None) -> None:
+    def __init__(self, name: str | None = None, *, courier: str | None = None) -> None:
         super().__init__()
         self.original_name = name
+        self.first_courier = courier
+        """For a new group: the courier the user was on (the home screen's selection), its first member."""
         self.check = FormCheck()
         self.initial_form: GroupForm | None = None
         self.existing = Project()
@@ -444,8 +446,8 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scree
             form = GroupForm.from_group(group)
         else:
             grouped = {member.courier for other in self.existing.groups.values() for member in other.couriers}
-            first = next((name for name in self.existing.couriers if name not in grouped),
-                         next(iter(self.existing.couriers), None))
+            first = self.first_courier if self.first_courier in self.existing.couriers else next(
+                (name for name in self.existing.couriers if name not in grouped), next(iter(self.existing.couriers), None))
             form = GroupForm(name="", schedule=DEFAULT_SCHEDULE, timezone=DEFAULT_TIMEZONE,
                              file_dates_in_zone=False, enabled=True,
                              members=(MemberForm(first),) if first else (), run_after=None, notify_command="")
@@ -737,7 +739,6 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scree
     def on_config_saved(self, message: ConfigSaved) -> None:
         if message.kind != "courier group":
             return
-        message.stop()
         notes = f" ({len(message.warnings)} warning{'s' if len(message.warnings) != 1 else ''})" \
             if message.warnings else ""
         self.notify(f'Saved courier group "{message.name}"{notes}', title="Saved",

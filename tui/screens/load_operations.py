@@ -140,6 +140,7 @@ class LoadOperationsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         problems.show(fill.problems, [])
         if fill.changed:
             lines = [f"{old} → {new} ({self.project.feeds[new].table_name})" for old, new in fill.replaced]
+            lines += [f"{new} ({self.project.feeds[new].table_name}) loads {tag}" for new, tag in fill.added]
             changes.update("Fill in feed IDs: " + "; ".join(lines) + ". Save with F2 (or y), Esc to leave it.")
             preview.update(json.dumps(fill.operations, indent=2, ensure_ascii=False))
         else:

@@ -47,7 +47,7 @@ class RunCourierScreen(AppAccess, ModalScreen["RunWindow | None"]):
 
     BINDINGS = [
         Binding("f2,ctrl+s", "run", "Run"),
-        Binding("escape,backspace", "cancel", "Cancel"),
+        Binding("escape", "cancel", "Cancel"),
     ]
 
     def __init__(self, courier: Courier, project: Project) -> None:

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
+from textual.widgets.data_table import RowDoesNotExist
 
 from tui.messages import ObjectDeleted
 from tui.overview import Overview, load_overview
@@ -104,6 +105,7 @@ class SourcesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         self._fill("groups-table", [
             (row.name, (row.name, row.schedule, row.next_run, row.enabled, row.description))
             for row in overview.groups])
+        self._select_saved()
         if self.focused is None or not self.focused.display:
             for table_id in TABLE_KINDS:
                 table = self.query_one(f"#{table_id}", DataTable)
@@ -111,6 +113,21 @@ class SourcesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
                     table.focus()
                     break
         self._refresh_bindings_for_selection()
+
+    def _select_saved(self) -> None:
+        """Focus the row of the object saved last (``app.select_on_home``), once."""
+        saved, self.courier_app.select_on_home = self.courier_app.select_on_home, None
+        if saved is None:
+            return
+        kind, name = saved
+        table_id = next(table_id for table_id, table_kind in TABLE_KINDS.items() if table_kind == kind)
+        table = self.query_one(f"#{table_id}", DataTable)
+        try:
+            row = table.get_row_index(name)
+        except RowDoesNotExist:  # renamed or deleted meanwhile
+            return
+        table.focus()
+        table.move_cursor(row=row)
 
     def _fill(self, table_id: str, rows: list[tuple[str, tuple[object, ...]]]) -> None:
         table = self.query_one(f"#{table_id}", DataTable)
@@ -197,7 +214,8 @@ class SourcesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             self.courier_app.action_load_operations(selected[1])
 
     def action_add_group(self) -> None:
-        self.courier_app.action_add_group()
+        selected = self.selected()
+        self.courier_app.action_add_group(selected[1] if selected and selected[0] == "courier" else None)
 
     def action_run(self) -> None:
         selected = self.selected()
