@@ -258,9 +258,9 @@ def fill_feed_ids(project: Project, courier_name: str, samples: dict[str, tuple[
         if feed_id not in project.feeds:
             target = _fill_one(project, courier_name, feed_id, steps, samples, keys, fill)
         fill.operations[target] = steps
-    for feed_id, (courier, tag) in samples.items():
+    for feed_id, (landed_by, tag) in samples.items():
         feed = project.feeds.get(feed_id)
-        if courier == courier_name and feed is not None and feed.status == "active" \
+        if landed_by == courier_name and feed is not None and feed.status == "active" \
                 and feed_id not in fill.operations:
             fill.operations[feed_id] = [{"type": "load", "file": tag}]
             fill.added.append((feed_id, tag))
