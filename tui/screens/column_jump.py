@@ -7,10 +7,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.screens.base import apply_app_settings
+from tui.widgets.footer import CourierFooter
 
 
 def matching_columns(columns: list[str], text: str) -> list[str]:
@@ -45,7 +46,7 @@ class ColumnJumpScreen(ModalScreen[str | None]):
             yield Static("Jump to column", classes="dialog-title")
             yield Input(id="column-jump-input", placeholder="type part of a name", compact=True)
             yield OptionList(*[Option(name) for name in self.columns], id="column-jump-list")
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         apply_app_settings(self)

@@ -22,10 +22,11 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from tui.screens.base import ReportsWorkerFailures
 from tui.screens.frequencies import value_label
+from tui.widgets.footer import CourierFooter
 
 if TYPE_CHECKING:
     from core.browse import View
@@ -157,7 +158,7 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
                 yield Static("", id="profile-top")
                 yield Static("", id="profile-days", markup=False)
             yield Static("", id="profile-note", classes="dialog-note", markup=False)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         from core.profile import ESTIMATE_ABOVE

@@ -21,12 +21,13 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.suggester import Suggester
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from core.query import EXAMPLE_QUERY
 
 from tui.screens.base import ReportsWorkerFailures, apply_app_settings
 from tui.screens.table_view import MIN_PAGE_ROWS, PagedTable, cell_text
+from tui.widgets.footer import CourierFooter
 
 LAST_WORD = re.compile(r'("[^"]*|[A-Za-z_][A-Za-z0-9_]*)$')
 
@@ -138,7 +139,7 @@ class QueryScreen(ReportsWorkerFailures, Screen[None]):
         yield PagedTable(id="query-grid", cursor_type="cell", zebra_stripes=True)
         yield Static("Read-only: SELECT, WITH and VALUES run; names complete with →; ↑↓ recent queries",
                      id="query-status", markup=False)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.title = "SQL (read-only)"

@@ -15,10 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tui.output import table_cell
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
+from tui.widgets.footer import CourierFooter
 
 SHOWN = 1000
 """Rows listed; ``courier rejects RUN --limit N`` prints more."""
@@ -48,7 +49,7 @@ class RejectsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         yield Header()
         yield Static(f"Rows run {self.run_id} rejected (reading…)", id="rejects-intro", markup=False)
         yield DataTable(id="rejects-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.title = f"Rejected rows · run {self.run_id}"

@@ -18,11 +18,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from tui.screens.base import ReportsWorkerFailures
 from tui.screens.cell_value import full_text
 from tui.screens.table_view import display_order
+from tui.widgets.footer import CourierFooter
 
 if TYPE_CHECKING:
     from core.browse import View
@@ -92,7 +93,7 @@ class RowDetailScreen(ReportsWorkerFailures, Screen[None]):
         with VerticalScroll(id="row-scroll"):
             yield Static("Reading the row…", id="row-fields")
         yield Static("", id="row-status", markup=False)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         self.title = self.view.table

@@ -18,9 +18,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui.screens.base import ReportsWorkerFailures
+from tui.widgets.footer import CourierFooter
 
 
 def open_user_rows(screen: Screen[Any], db_path: Path, table: str, pk: Any) -> None:
@@ -61,7 +62,7 @@ class UserRowsScreen(ReportsWorkerFailures, ModalScreen[None]):
             yield Static(f"This user's rows (row {self.pk} of {self.table})", classes="dialog-title", markup=False)
             yield DataTable(id="user-rows-table", cursor_type="row")
             yield Static("Looking up the resolved user…", id="user-rows-note", classes="dialog-note", markup=False)
-        yield Footer()
+        yield CourierFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#user-rows-table", DataTable)
