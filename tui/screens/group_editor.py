@@ -361,7 +361,8 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scree
         super().__init__()
         self.original_name = name
         self.first_courier = courier
-        """For a new group: the courier the user was on (the home screen's selection), its first member."""
+        """For a new group: the courier the user was on (the home screen's selection), its first member unless
+        a group already runs it."""
         self.check = FormCheck()
         self.initial_form: GroupForm | None = None
         self.existing = Project()
@@ -445,8 +446,12 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scree
             form = GroupForm.from_group(group)
         else:
             grouped = {member.courier for other in self.existing.groups.values() for member in other.couriers}
-            first = self.first_courier if self.first_courier in self.existing.couriers else next(
-                (name for name in self.existing.couriers if name not in grouped), next(iter(self.existing.couriers), None))
+            # The courier the user was on, unless a group already runs it (the home screen's cursor rests on
+            # the first row without being chosen); else the first courier no group runs yet.
+            selected = self.first_courier if self.first_courier in self.existing.couriers else None
+            first = selected if selected is not None and selected not in grouped else next(
+                (name for name in self.existing.couriers if name not in grouped),
+                selected or next(iter(self.existing.couriers), None))
             form = GroupForm(name="", schedule=DEFAULT_SCHEDULE, timezone=DEFAULT_TIMEZONE,
                              file_dates_in_zone=False, enabled=True,
                              members=(MemberForm(first),) if first else (), run_after=None, notify_command="")
