@@ -80,6 +80,31 @@ def group_names(db_path: DbPath) -> list[str]:
     return sorted(load_project(db_path).groups)
 
 
+def resolve_name(db_path: DbPath, kind: str, typed: str) -> str:
+    """The stored courier, courier group or domain table a command line names (``core.lookup``'s rule).
+
+    Args:
+        db_path: The Courier database.
+        kind: ``courier``, ``courier group`` or ``domain table``.
+        typed: The name as written; matched exactly, else case-insensitively when only one name fits.
+
+    Raises:
+        NotFoundError: nothing fits, or several names fit ignoring case (the line says "did you mean …").
+    """
+    from core.lookup import match_name
+
+    if kind == "domain table":
+        from core.tables import domain_table_names as names
+
+        with _store(db_path) as store:
+            known, tables = names(store), names(store, views=False)
+        return match_name(typed, known, kind, plural="tables", named=False, listed=tables)
+    project = load_project(db_path)
+    if kind == "courier":
+        return match_name(typed, project.couriers, kind, plural="couriers")
+    return match_name(typed, project.groups, kind, plural="groups")
+
+
 def feed_labels(db_path: DbPath) -> dict[str, str]:
     """Feed ID → ``source:name`` (the domain table), ordered by source and name."""
     feeds = sorted(load_project(db_path).feeds.values(), key=lambda feed: (feed.source, feed.name))

@@ -39,10 +39,12 @@ def list_domain_tables(store: Store, count: bool = True) -> list[DomainTable]:
     return tables
 
 
-def domain_table_names(store: Store) -> list[str]:
-    """Names of every domain table and identity view, by name, without counting rows (cheap)."""
+def domain_table_names(store: Store, *, views: bool = True) -> list[str]:
+    """Names of every domain table and (unless ``views`` is false) identity view, by name, without counting
+    rows (cheap)."""
+    types = "('table', 'view')" if views else "('table')"
     return [row["name"] for row in store.query(
-        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name LIKE '%:%' "
+        f"SELECT name FROM sqlite_master WHERE type IN {types} AND name LIKE '%:%' "
         "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")]
 
 

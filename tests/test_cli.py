@@ -101,6 +101,9 @@ def test_export_then_apply_from_stdin_changes_nothing(capsys: pytest.CaptureFixt
 
 
 def test_export_of_an_empty_database(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    from core.engine import open_database
+
+    open_database(db)  # exists but holds nothing (a path that does not exist is refused: test_cli_forgives)
     code, out, err = run(capsys, "--db", str(db), "export")
     assert (code, err) == (0, [])
     assert json.loads("\n".join(out)) == {"credentials": {}, "couriers": {}, "feeds": {}, "courier-groups": {}}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from core.engine import open_database
 from tests.documents import example
 from tui import cli
 
@@ -31,6 +32,7 @@ def test_db_after_the_subcommand_is_the_same_as_before_it(capsys: pytest.Capture
 def test_db_option_does_not_write_the_environment(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COURIER_DB", raising=False)
+    open_database(tmp_path / "c.db")  # export refuses a path that does not exist
     assert cli.main(["--db", str(tmp_path / "c.db"), "export"]) == 0
     assert "COURIER_DB" not in os.environ
 

@@ -38,6 +38,9 @@ class Exit(IntEnum):
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = Exit.OK, Exit.FAILED, Exit.BAD_INPUT
 GLOBAL_OPTIONS_WITH_VALUE = ("--db",)
 """Options of ``courier`` itself that may also come after the subcommand (``courier runs --db X``)."""
+CREATES_DATABASE = frozenset({"_cmd_apply", "_cmd_demo", "_cmd_cron", "_cmd_scheduler"})
+"""Commands that may run on a database that does not exist yet (they create it, or need none); every
+other command reads what is stored, so a path that does not exist is a mistake, not an empty database."""
 
 
 class UsageError(CourierError):
@@ -287,6 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
         if handler is None:
             return _open_app(args)
+        if handler.__name__ not in CREATES_DATABASE and not args.db_path.exists():
+            raise UsageError(f"there is no Courier database at {args.db_path} (nothing was created): "
+                             "check --db or COURIER_DB; courier apply FILE or courier demo creates one")
         return handler(args)
     except CourierError as error:
         _fail(str(error))
@@ -420,12 +426,7 @@ def _slot_line(slot: Any) -> str:
 
 
 def _load_group(db_path: Path, name: str) -> Any:
-    project = engine.load_project(db_path)
-    group = project.groups.get(name)
-    if group is None:
-        known = ", ".join(sorted(project.groups)) or "none yet"
-        raise UsageError(f'There is no courier group named "{name}" (groups: {known})')
-    return group
+    return engine.load_project(db_path).groups[engine.resolve_name(db_path, "courier group", name)]
 
 
 def _cmd_group_preview(args: argparse.Namespace) -> Exit:
@@ -475,6 +476,7 @@ def _cmd_group_run(args: argparse.Namespace) -> Exit:
     if args.scheduled and (args.day or args.start or args.end or args.all):
         raise UsageError("--scheduled cannot be combined with --day, --from/--to or --all")
     window = None if args.scheduled else window_from_args(args)
+    args.name = engine.resolve_name(args.db_path, "courier group", args.name)
     listener = None if args.json else _print_event
     with stop_on_signals("stopping the group after rolling back the file being loaded (again to abort)") as stop:
         if args.scheduled:
@@ -634,6 +636,7 @@ def _print_event(event: Any) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> Exit:
     window = window_from_args(args)
+    args.courier = engine.resolve_name(args.db_path, "courier", args.courier)
     with stop_on_signals("stopping after rolling back the file being loaded (again to abort)") as stop:
         # SIGHUP (the SSH session closed) stops the run cleanly too; see _hang_up.
         previous_hup = signal.signal(signal.SIGHUP, lambda signum, frame: _hang_up(stop))
@@ -753,8 +756,7 @@ def _bytes(size: int) -> str:
 
 
 def _cmd_samples(args: argparse.Namespace) -> Exit:
-    if args.courier not in engine.load_project(args.db_path).couriers:
-        raise UsageError(f'There is no courier named "{args.courier}"')
+    args.courier = engine.resolve_name(args.db_path, "courier", args.courier)
     if args.show is not None:
         item = engine.landed_file(args.db_path, args.show)
         columns, rows = engine.sample_rows(args.db_path, args.show)
@@ -791,7 +793,7 @@ def _cmd_table(args: argparse.Namespace) -> int:
     columns = [name.strip() for name in args.columns.split(",")] if args.columns else None
     if columns is not None and not all(columns):
         raise UsageError("--columns takes names separated by commas, e.g. --columns event_id,time")
-    engine.first_rows(args.db_path, args.name, 1)  # names the known tables when the name is wrong
+    args.name = engine.resolve_name(args.db_path, "domain table", args.name)
     names, rows = engine.table_rows(args.db_path, args.name, where=args.where, columns=columns, limit=args.limit)
     _print_rows(names, rows, args.format)
     return EXIT_OK
@@ -806,7 +808,7 @@ def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> No
 def _cmd_profile(args: argparse.Namespace) -> int:
     from core.browse import View
 
-    engine.first_rows(args.db_path, args.name, 1)  # names the known tables when the name is wrong
+    args.name = engine.resolve_name(args.db_path, "domain table", args.name)
     profile = engine.profile_column(args.db_path, View(args.name, args.where), args.column,
                                     exact=not args.estimate)
     for line in profile_lines(profile):
