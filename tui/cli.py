@@ -22,7 +22,7 @@ from typing import Any
 
 from core import __version__, engine
 from core.errors import CourierError, DatabaseError
-from tui.output import render
+from tui.output import render, size_text
 
 
 class Exit(IntEnum):
@@ -739,20 +739,11 @@ def _cmd_cache(args: argparse.Namespace) -> Exit:
     if not report.couriers:
         print("No landed files yet")
     for item in report.couriers:
-        print(f"  {item.courier:<24.24} {item.files:>6,} files  {_bytes(item.bytes):>10}   "
-              f"{item.prunable_files:,} not needed ({_bytes(item.prunable_bytes)})")
+        print(f"  {item.courier:<24.24} {item.files:>6,} files  {size_text(item.bytes):>10}   "
+              f"{item.prunable_files:,} not needed ({size_text(item.prunable_bytes)})")
     verb = "Pruned" if args.prune else "Prunable (courier cache --prune)"
-    print(f"{verb}: {report.pruned_files:,} files, {_bytes(report.pruned_bytes)}")
+    print(f"{verb}: {report.pruned_files:,} files, {size_text(report.pruned_bytes)}")
     return EXIT_OK
-
-
-def _bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 def _cmd_samples(args: argparse.Namespace) -> Exit:

@@ -130,3 +130,13 @@ def render(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, stre
             stream.write("\n]\n" if not first else "]\n")
     else:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def size_text(size: int) -> str:
+    """A byte count for people: ``1.2 KB``."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"

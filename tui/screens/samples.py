@@ -17,6 +17,7 @@ from core.models import Courier, Project
 from core import engine
 from core.landing import LandedFile
 from tui.messages import RunFinished, RunStarted, SampleFileRead
+from tui.output import size_text
 from tui.overview import format_time
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
@@ -55,16 +56,6 @@ def file_label(landed: object) -> str:
 def landed_time(landed_at: str) -> str:
     """``2026-11-25 17:06`` (UTC) for a landing time."""
     return format_time(landed_at).removesuffix(" UTC")
-
-
-def size_text(size: int) -> str:
-    """A byte count for people: ``1.2 KB``."""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 def sample_run_expectation(courier: Courier, project: Project) -> tuple[str, bool]:
