@@ -10,7 +10,7 @@ import os
 import re
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -181,13 +181,15 @@ async def test_stopping_a_load_goes_stopping_then_stopped_and_leaves_the_table_u
     before = table_rows(db_path, "Heap:Users")
     assert len(before) == 50
 
-    upsert = TableWriter.upsert
+    upsert = TableWriter.upsert_staged
+    released = threading.Event()
 
-    def slow_upsert(self: TableWriter, columns: list[str], rows: list[tuple[Any, ...]]) -> tuple[int, int]:
-        time.sleep(0.5)
-        return upsert(self, columns, rows)
+    def held_upsert(self: TableWriter, columns: list[str], source: str) -> tuple[int, int]:
+        # The file's upsert waits until the stop has been asked for, so the stop always lands mid-file.
+        released.wait(timeout=60)
+        return upsert(self, columns, source)
 
-    monkeypatch.setattr(TableWriter, "upsert", slow_upsert)
+    monkeypatch.setattr(TableWriter, "upsert_staged", held_upsert)
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r", "f2")
@@ -199,6 +201,7 @@ async def test_stopping_a_load_goes_stopping_then_stopped_and_leaves_the_table_u
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await wait_until(pilot, lambda: screen.live.stop_requested)
+        released.set()
         if not screen.live.final:
             assert text_of(app, "run-state").startswith("Stopping · ")
         await wait_until(pilot, lambda: screen.live.final)
