@@ -8,6 +8,7 @@ part and one unit per full resync.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from core.errors import CourierError
 from core.heap import EMPTY_RESYNC_KEY, plan_table
 from core.identity import refresh_identity_views
 from core.ingest import IngestHooks, LoadUnit, UnitFile, apply_units, empty_table, read_cursor
-from core.landing import LandedFile, land
+from core.landing import LandedFile, Prefetch
 from core.load import LoadCounts, table_exists
 from core.models import Courier, Feed
 from core.planning import ResolvedFeeds
@@ -101,7 +102,6 @@ def run_heap_loads(store: Store, db_path: Path, log: RunLog, courier: Courier, s
                       f"{'s' if len(plan) != 1 else ''} in dump{'s' if len(dumps) > 1 else ''} "
                       f"{', '.join(f'sync_{d}' for d in dumps)}"
                       f"{' (resuming)' if cursor and not cursor.dump_complete else ''}")
-            landed: list[tuple[Any, LandedFile]] = []
             objects = {}
             for dump_id in dumps:
                 for obj in source.list_objects(f"sync_{dump_id}/{table}/"):
@@ -112,32 +112,47 @@ def run_heap_loads(store: Store, db_path: Path, log: RunLog, courier: Courier, s
                           f"sync_{plan[0].dump_id}: {feed.table_name} is now empty", EventLevel.WARNING)
                 empty_table(store, feed, courier.name, table, plan[0].dump_id, log.run_id)
                 plan = plan[1:]
-            for index, item in enumerate(plan, 1):
-                obj = objects.get(item.key)
-                if obj is None:
+            for item in plan:
+                if item.key not in objects:
                     raise CourierError(f"s3://{courier.bucket}/{item.key} is listed in manifest sync_{item.dump_id} "
                                        "but is not in the bucket: Heap may have deleted it; ask Heap to resync "
                                        f"{table}")
-                landed.append((item, land(store, db_path, log, courier, source, obj, table, "application/avro",
-                                           dump_id=item.dump_id, part=item.part, index=index, total=len(plan))))
-            units: list[LoadUnit] = []
-            full_dump: int | None = None
-            for item, landed_file in landed:
-                unit_file = UnitFile(
-                    job=DecodeJob(path=landed_file.local_path, content_type="application/avro",
-                                  order_key=f"heap:{item.dump_id:015d}:{item.part:09d}", label=landed_file.name),
-                    row_count=landed_file.row_count, dump_id=item.dump_id, part=item.part, key=item.key,
-                    last_in_dump=item.last_in_dump)
-                if not item.incremental and full_dump == item.dump_id:
-                    # Every part of a full resync commits together with the emptying of the table.
-                    units[-1].files.append(unit_file)
-                    continue
-                full_dump = None if item.incremental else item.dump_id
-                units.append(LoadUnit(files=[unit_file], truncate_first=not item.incremental or (truncate and not units),
-                                      cursor_courier=courier.name, source_table=table))
-            totals.add(_apply(store, log, feed, units, totals, parallel))
+            # Parts download in a helper thread, in load order, while earlier parts are decoded and
+            # written; each part is recorded as landed just before its unit applies.
+            with Prefetch(db_path, courier, source, [objects[item.key] for item in plan], log.should_stop) as fetched:
+                totals.add(_apply(store, log, feed, _heap_units(store, db_path, log, courier, table, plan, objects,
+                                                                fetched, truncate), totals, parallel))
     _refresh_views(store, log, courier, [feed for feed, _ in feeds])
     return totals
+
+
+def _heap_units(store: Store, db_path: Path, log: RunLog, courier: Courier, table: str, plan: list[Any],
+                objects: dict[str, Any], fetched: Prefetch, truncate: bool) -> list[LoadUnit]:
+    """One unit per incremental part, one per full resync; each file waits for its download."""
+    from core.landing import landed_path, record_landed
+
+    units: list[LoadUnit] = []
+    full_dump: int | None = None
+    for index, item in enumerate(plan):
+        obj = objects[item.key]
+
+        def record(index: int = index, item: Any = item, obj: Any = obj) -> int | None:
+            return record_landed(store, log, courier, obj, table, "application/avro", fetched.result(index),
+                                 dump_id=item.dump_id, part=item.part, index=index + 1, total=len(plan)).row_count
+
+        unit_file = UnitFile(
+            job=DecodeJob(path=str(landed_path(db_path, courier, obj)), content_type="application/avro",
+                          order_key=f"heap:{item.dump_id:015d}:{item.part:09d}", label=item.key.rsplit("/", 1)[-1]),
+            dump_id=item.dump_id, part=item.part, key=item.key, last_in_dump=item.last_in_dump,
+            fetch=partial(fetched.wait, index), record=record)
+        if not item.incremental and full_dump == item.dump_id:
+            # Every part of a full resync commits together with the emptying of the table.
+            units[-1].files.append(unit_file)
+            continue
+        full_dump = None if item.incremental else item.dump_id
+        units.append(LoadUnit(files=[unit_file], truncate_first=not item.incremental or (truncate and not units),
+                              cursor_courier=courier.name, source_table=table))
+    return units
 
 
 def _refresh_views(store: Store, log: RunLog, courier: Courier, feeds: list[Feed]) -> None:

@@ -302,6 +302,9 @@ class Stager:
         threaded: Stage in a background thread (the default) so decoding overlaps
             writing; ``False`` stages each unit in the caller's thread when asked.
         directory: Where the staging database goes (default: the system temp dir).
+        prepare: Called with a file's index just before that file is staged, in load order and in
+            the staging thread; returns the spec for that file (the run's plan fixes column types
+            file by file, and may first wait for the file's download). Without it, ``spec`` serves all.
 
     Use as a context manager; leaving it stops the thread and deletes the staging
     database. Staging runs at most one unit ahead of the writer, so the disk used
@@ -309,10 +312,12 @@ class Stager:
     """
 
     def __init__(self, jobs: list[DecodeJob], unit_of: list[int], spec: DecodeSpec, *,
-                 threaded: bool = True, directory: str | None = None) -> None:
+                 threaded: bool = True, directory: str | None = None,
+                 prepare: Callable[[int], DecodeSpec] | None = None) -> None:
         self.jobs = jobs
         self.unit_of = unit_of
         self.spec = spec
+        self.prepare = prepare
         self.threaded = threaded
         self.columnar = os.environ.get(COLUMNAR_ENV, "1") != "0"
         self._dir = tempfile.mkdtemp(prefix="courier-stage-", dir=directory)
@@ -499,7 +504,8 @@ class Stager:
 
     def _stage(self, index: int) -> StagedFile:
         job = self.jobs[index]
-        plan = columnar_plan(job, self.spec) if self.columnar else None
+        spec = self.spec if self.prepare is None else self.prepare(index)
+        plan = columnar_plan(job, spec) if self.columnar else None
         if plan is not None:
             try:
                 return self._stage_columnar(index, job, plan)
@@ -509,7 +515,7 @@ class Stager:
                 if isinstance(error, (KeyboardInterrupt, SystemExit)):
                     raise
                 self._drop([StagedFile(index, table=_table(index))])
-        return self._stage_exact(index, job)
+        return self._stage_exact(index, job, spec)
 
     def _stage_columnar(self, index: int, job: DecodeJob, columnar: ColumnarPlan) -> StagedFile:
         import polars as pl
@@ -564,7 +570,7 @@ class Stager:
             conn.execute(f'CREATE TABLE "{staged.rejects}" ({", ".join(REJECT_COLUMNS)})')
         conn.executemany(f'INSERT INTO "{staged.rejects}" VALUES (?, ?, ?, ?)', rejects)
 
-    def _stage_exact(self, index: int, job: DecodeJob) -> StagedFile:
+    def _stage_exact(self, index: int, job: DecodeJob, spec: DecodeSpec) -> StagedFile:
         _, conn = self._connections()
         table = _table(index)
         staged = StagedFile(index, table=table)
@@ -572,7 +578,7 @@ class Stager:
         conn.execute("BEGIN")
         try:
             # Big files still decode in helper processes (by chunks of blocks) on this path.
-            for event in decode_files([job], self.spec, parallel=None if self.threaded else False):
+            for event in decode_files([job], spec, parallel=None if self.threaded else False):
                 self._check()
                 if isinstance(event, FileStarted):
                     staged.columns, staged.types = event.columns, event.types

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from core.decode import DecodeJob, DecodeSpec
 from core.errors import CourierError
@@ -56,6 +55,12 @@ class UnitFile:
     part: int | None = None
     key: str = ""
     last_in_dump: bool = True
+    fetch: Callable[[], None] | None = None
+    """Waits until the file is in place (a download still under way) and raises what the download
+    raised; called just before the file is read, from the staging thread."""
+    record: Callable[[], int | None] | None = None
+    """Records the landed file, in the writer's thread outside any transaction, before its unit
+    applies; returns its row count."""
 
 
 @dataclass
@@ -126,56 +131,68 @@ def renamed_columns(store: Store, table: str) -> dict[str, str]:
     return {source: column for source, column in column_mapping(store, table).names.items() if source != column}
 
 
-@dataclass
 class _RunPlan:
-    spec: DecodeSpec
-    names: dict[str, str]
-    warnings: list[tuple[str, str | None]]
-    """(message, file) warnings to log before loading."""
+    """Each column's name and type for a run, fixed file by file in load order, and the warnings found.
 
+    Files are planned one at a time (:meth:`add`, in the staging thread, just before each file is
+    staged, so a file still downloading is planned when it arrives); the result is what planning
+    every header at once would give: a column keeps the name and type its first file fixed.
+    """
 
-def _plan_run(store: Store, feed: Feed, writer: TableWriter, jobs: list[DecodeJob]) -> _RunPlan:
-    """Read every file's header, fix each column's name and type for the run, and find type drift."""
-    from core.decode import source_fields
-    from core.values import assign_columns, choose_type, feed_type_of_storage, lookup
+    def __init__(self, store: Store, feed: Feed, writer: TableWriter) -> None:
+        from core.values import feed_type_of_storage
 
-    mapping = column_mapping(store, feed.table_name)
-    storage = dict(table_columns(store, feed.table_name)) if writer.columns else {}
-    explained = set(mapping.names.values())
-    unexplained = [name for name in writer.columns if name not in explained]
-    declared = {f.name: f.type for f in feed.fields or ()}
-    files: list[tuple[DecodeJob, list[Any]]] = []
-    for job in jobs:
+        mapping = column_mapping(store, feed.table_name)
+        self.feed = feed
+        self.known = dict(mapping.names)
+        """Source → column names stored before this run (their renames were announced then)."""
+        self.storage = dict(table_columns(store, feed.table_name)) if writer.columns else {}
+        explained = set(mapping.names.values())
+        self.unexplained = [name for name in writer.columns if name not in explained]
+        self.declared = {f.name: f.type for f in feed.fields or ()}
+        self.names: dict[str, str] = dict(mapping.names)
+        self.table_types: dict[str, str] = {}
+        for source, column in self.names.items():
+            if source in mapping.types:
+                self.table_types[source] = mapping.types[source]
+            elif column in self.storage:
+                self.table_types[source] = feed_type_of_storage(self.storage[column])
+        self.last = dict(mapping.kinds)
+        self.warnings: dict[int, list[tuple[str, str | None]]] = {}
+        """(message, file) warnings of each file, by its index, to log before its unit applies."""
+
+    def add(self, index: int, job: DecodeJob) -> DecodeSpec:
+        """Plan one more file (in load order) and return the decoder's spec for it."""
+        from core.decode import source_fields
+        from core.values import assign_columns, choose_type, feed_type_of_storage, lookup
+
         try:
-            files.append((job, source_fields(job)))
+            fields = source_fields(job)
         except CourierError:
-            continue  # its decoder reports the failure when its turn comes
-    order = list(dict.fromkeys(source.name for _, fields in files for source in fields))
-    names = assign_columns(order, mapping.names, unexplained)
-    table_types: dict[str, str] = {}
-    for source, column in names.items():
-        if source in mapping.types:
-            table_types[source] = mapping.types[source]
-        elif column in storage:
-            table_types[source] = feed_type_of_storage(storage[column])
-    warnings: list[tuple[str, str | None]] = []
-    last = dict(mapping.kinds)
-    for job, fields in files:
+            return decode_spec(self.feed, self.table_types)  # its decoder reports the failure in its own words
+        names = assign_columns(list(dict.fromkeys(source.name for source in fields)), self.names, self.unexplained)
+        added = [source for source in names if source not in self.names]
+        for source in added:
+            if names[source] in self.storage:
+                self.table_types.setdefault(source, feed_type_of_storage(self.storage[names[source]]))
+        warnings: list[tuple[str, str | None]] = []
         for source in fields:
-            if source.name not in table_types:
-                table_types[source.name] = choose_type(source, lookup(declared, source.name)).feed_type
-            before = last.get(source.name)
+            if source.name not in self.table_types:
+                self.table_types[source.name] = choose_type(source, lookup(self.declared, source.name)).feed_type
+            before = self.last.get(source.name)
             if before is not None and before[0] != source.kind and "null" not in (before[0], source.kind):
-                target = lookup(declared, source.name) or table_types[source.name]
-                warnings.append((f"Type drift in {feed.table_name}: column {source.name} is {before[0]} in "
+                target = lookup(self.declared, source.name) or self.table_types[source.name]
+                warnings.append((f"Type drift in {self.feed.table_name}: column {source.name} is {before[0]} in "
                                  f"{before[1]} but {source.kind} in {job.label}; its values are stored as "
                                  f"{target} where that loses nothing, and other rows are rejected", job.label))
-            last[source.name] = (source.kind, job.label)
-    for source, column in names.items():
-        if source not in mapping.names and source != column:
-            warnings.append((f"Column {source} of {feed.table_name} is stored as {column}, because "
-                             f"{_collision(source, names)}", None))
-    return _RunPlan(decode_spec(feed, table_types), names, warnings)
+            self.last[source.name] = (source.kind, job.label)
+        self.names = names
+        for source in added:
+            if source not in self.known and source != names[source]:
+                warnings.append((f"Column {source} of {self.feed.table_name} is stored as {names[source]}, because "
+                                 f"{_collision(source, names)}", None))
+        self.warnings[index] = warnings
+        return decode_spec(self.feed, self.table_types)
 
 
 def _collision(source: str, names: dict[str, str]) -> str:
@@ -247,11 +264,17 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
         raise RuntimeError("apply_units commits unit by unit, so it must not run inside a transaction")
     writer = TableWriter(store, feed.table_name)
     jobs = [state.file.job for state in flat]
-    plan = _plan_run(store, feed, writer, jobs)
-    for message, file in plan.warnings:
-        hooks.event("Loading data", message, "warning", file)
+    plan = _RunPlan(store, feed, writer)
+
+    def prepare(index: int) -> DecodeSpec:
+        fetch = flat[index].file.fetch
+        if fetch is not None:
+            fetch()
+        return plan.add(index, jobs[index])
+
     file_count = len(flat)
-    with Stager(jobs, [state.unit_index for state in flat], plan.spec, threaded=parallel is not False) as stager:
+    with Stager(jobs, [state.unit_index for state in flat], decode_spec(feed), threaded=parallel is not False,
+                prepare=prepare) as stager:
         stager.attach(store.conn)
         try:
             first = 0
@@ -265,6 +288,11 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
                 staged = stager.wait_unit(unit_index, hooks.should_stop)
                 if hooks.should_stop():
                     raise RunStopped()
+                for state, result in zip(states, staged):
+                    if state.file.record is not None:
+                        state.file.row_count = state.file.record()
+                    for message, file in plan.warnings.pop(result.index, []):
+                        hooks.event("Loading data", message, "warning", file)
                 for state, result in zip(states, staged):
                     if result.failure is not None:
                         raise CourierError(_failure_text(result.failure, state.file, unit))

@@ -56,14 +56,49 @@ def land(store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any
     ``index``/``total`` number the file in its batch for the log. Raises ``RunStopped`` when a
     stop was requested before the download.
     """
-    # One copy per object version: a replaced object never overwrites an older sample.
-    from core.s3 import landing_path
-
-    dest = landing_path(landing_root(db_path), courier.name, obj.key, obj.etag)
     if log.should_stop():
         raise RunStopped()
+    fetched = fetch(db_path, courier, source, obj, content_type)
+    return record_landed(store, log, courier, obj, tag, content_type, fetched, file_date=file_date,
+                         dump_id=dump_id, part=part, index=index, total=total)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """An object downloaded into the landing cache and described, not yet recorded."""
+
+    path: Path
+    fields: list[dict[str, Any]]
+    rows: int | None
+
+
+def fetch(db_path: Path, courier: Courier, source: Any, obj: Any, content_type: str) -> Fetched:
+    """Download one object into the landing cache and read its header; touches no database.
+
+    Safe to call from a helper thread (a run downloads the next part while it loads this one).
+
+    Raises:
+        SourceError, OSError: see :meth:`core.s3.S3Source.download`.
+    """
+    dest = landed_path(db_path, courier, obj)
     source.download(obj, dest)
     fields, rows = _describe_landed(dest, content_type)
+    return Fetched(dest, fields, rows)
+
+
+def landed_path(db_path: Path, courier: Courier, obj: Any) -> Path:
+    """Where :func:`fetch` puts an object (known before it is downloaded): one copy per object version,
+    so a replaced object never overwrites an older sample."""
+    from core.s3 import landing_path
+
+    return landing_path(landing_root(db_path), courier.name, obj.key, obj.etag)
+
+
+def record_landed(store: Store, log: RunLog, courier: Courier, obj: Any, tag: str, content_type: str,
+                  fetched: Fetched, *, file_date: datetime | None = None, dump_id: int | None = None,
+                  part: int | None = None, index: int = 0, total: int = 0) -> LandedFile:
+    """Record a fetched object in ``landed_files`` (its own transaction) and log it."""
+    dest, fields, rows = fetched.path, fetched.fields, fetched.rows
     with store.atomic():
         store.execute(
             "INSERT INTO landed_files (courier, key, tag, size, etag, content_type, local_path, landed_at, "
@@ -78,6 +113,90 @@ def land(store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any
               f"{f', {rows:,} rows' if rows is not None else ''})"
               f"{f' [{index}/{total}]' if total > 1 else ''}", EventLevel.INFO, obj.key)
     return landed
+
+
+class Prefetch:
+    """Downloads a run's objects in order in a helper thread, so a part downloads while earlier ones load.
+
+    Args:
+        db_path: The database beside whose landing cache the files go.
+        courier: The courier the objects belong to.
+        source: The S3 source (its client is safe to use from another thread).
+        objects: The objects, in load order.
+        should_stop: Checked before each download; once true, nothing more is downloaded.
+
+    Use as a context manager: leaving it stops the thread after the download under way.
+    Downloads run at most :data:`AHEAD` objects ahead of the one the load waits for, so a
+    stopped or failed run leaves little it did not need.
+    """
+
+    AHEAD = 2
+
+    def __init__(self, db_path: Path, courier: Courier, source: Any, objects: list[Any],
+                 should_stop: Any = lambda: False) -> None:
+        import threading
+
+        self._args = (db_path, courier, source)
+        self._objects = objects
+        self._should_stop = should_stop
+        self._done: dict[int, Fetched | BaseException] = {}
+        self._wanted = 0
+        self._closed = False
+        self._lock = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="courier-prefetch", daemon=True)
+        if objects:
+            self._thread.start()
+
+    def __enter__(self) -> Prefetch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        db_path, courier, source = self._args
+        for index, obj in enumerate(self._objects):
+            with self._lock:
+                while not self._closed and index > self._wanted + self.AHEAD:
+                    self._lock.wait()
+                if self._closed:
+                    return
+            outcome: Fetched | BaseException
+            if self._should_stop():
+                outcome = RunStopped()
+            else:
+                try:
+                    outcome = fetch(db_path, courier, source, obj, "application/avro")
+                except Exception as error:  # noqa: BLE001 - handed to the load, which raises it
+                    outcome = error
+            with self._lock:
+                self._done[index] = outcome
+                self._lock.notify_all()
+            if isinstance(outcome, BaseException):
+                return
+
+    def wait(self, index: int) -> None:
+        """Block until object ``index`` is downloaded; raise what its download raised (or ``RunStopped``)."""
+        self.result(index)
+
+    def result(self, index: int) -> Fetched:
+        """The downloaded object ``index`` (waiting for it); raises what its download raised."""
+        with self._lock:
+            self._wanted = max(self._wanted, index)
+            self._lock.notify_all()
+            while index not in self._done:
+                failed = next((value for value in self._done.values() if isinstance(value, BaseException)), None)
+                if failed is not None:
+                    raise failed
+                self._lock.wait(0.5)
+            outcome = self._done[index]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
 
 def _size_text(size: int) -> str:
