@@ -17,7 +17,17 @@ from core.decode import DecodeJob, DecodeSpec
 from core.errors import CourierError
 from core.fastload import StagedFile
 from core.identity import is_migrations_table, rebuild_identity
-from core.load import LoadCounts, TableWriter, record_table_load, rejected_share_exceeded, table_columns, table_exists
+from core.load import (
+    LoadCounts,
+    TableWriter,
+    create_like,
+    drop_table,
+    record_table_load,
+    rejected_share_exceeded,
+    replace_table,
+    table_columns,
+    table_exists,
+)
 from core.models import Feed
 from core.store import Store, utc_now
 
@@ -313,63 +323,18 @@ def _apply_unit(store: Store, feed: Feed, unit: LoadUnit, states: list[_FileStat
 
     When the unit has more rejected rows than the feed's error threshold it rolls back,
     and then up to :data:`KEEP_REJECTS` of its rejected rows are kept (so the user sees why).
+    A unit that replaces the table goes through :func:`_apply_resync` instead.
     """
-    from core.fastload import STAGE_SCHEMA
-
+    if unit.truncate_first:
+        return _apply_resync(store, feed, unit, states, staged, writer, hooks, plan, file_count, totals)
     unit_counts = LoadCounts()
     try:
         with store.atomic():
-            if unit.truncate_first:
-                writer.truncate()
-                hooks.event("Loading data", f"Emptied {feed.table_name} before loading", "info", None)
             for state, result in zip(states, staged):
-                index = result.index
-                label = state.file.job.label
-                where = state.file.key or label
-                known = {name.lower() for name in writer.columns}
-                state.columns = writer.prepare([plan.names.get(name, name) for name in result.columns],
-                                               result.types, result.storage or None)
-                _record_columns(store, feed.table_name, plan, result, where)
-                added = [name for name in state.columns if name.lower() not in known]
-                if known and added:
-                    hooks.event("Loading data", f"Schema change: added column{'s' if len(added) > 1 else ''} "
-                                f"{', '.join(added)} to {feed.table_name}", "info", label)
-                if hooks.should_stop():
-                    raise RunStopped()
-                _copy_rejects(store, hooks.run_id, feed.table_name, where, result)
-                inserted, updated = writer.upsert_staged(state.columns, f'{STAGE_SCHEMA}."{result.table}"')
-                unit_counts.rows_inserted += inserted
-                unit_counts.rows_updated += updated
-                hooks.progress(label, index + 1, file_count, result.rows_read, state.file.row_count)
-                unit_counts.files += 1
-                unit_counts.files_columnar += result.columnar
-                unit_counts.rows_read += result.rows_read
-                unit_counts.rows_rejected += result.rows_rejected
-                unit_counts.reject_reasons.extend(result.reject_reasons)
-                hooks.event("Ingest files progress",
-                            f"{label} ({index + 1}/{file_count}): "
-                            f"{result.rows_read:,} rows read, {result.rows_rejected:,} rejected", "info", label)
-                if unit.cursor_courier is not None:
-                    _write_cursor(store, Cursor(
-                        table=feed.table_name, courier=unit.cursor_courier, source_table=unit.source_table,
-                        dump_id=state.file.dump_id or 0, last_part=state.file.part or 0, last_key=state.file.key,
-                        dump_complete=state.file.last_in_dump))
-            if hooks.should_stop():
-                raise RunStopped()
-            if rejected_share_exceeded(unit_counts.rows_read, unit_counts.rows_rejected, feed.error_threshold):
-                reasons = "; ".join(unit_counts.reject_reasons[:2])
-                raise LoadRejected(
-                    f"{feed.table_name}: {unit_counts.rows_rejected:,} of {unit_counts.rows_read:,} rows "
-                    f"rejected, more than the feed's {feed.error_threshold}% error threshold "
-                    f"({reasons}); the table was left as it was")
-            if is_migrations_table(states[-1].columns):
-                rebuild_identity(store, feed.source, feed.table_name)
-            record_table_load(store, feed.table_name, feed.id, hooks.run_id)
-            running = LoadCounts()
-            running.add(totals)
-            running.add(unit_counts)
-            hooks.committed(store, running)
-            hooks.event("Committing domain transactions", f"Committing {feed.table_name}", "info", None)
+                _load_file(store, feed, state, result, writer, hooks, plan, file_count, unit_counts)
+                _write_unit_cursor(store, feed, unit, state)
+            _check_unit(feed, unit_counts, hooks)
+            _close_unit(store, feed, states, hooks, totals, unit_counts)
     except LoadRejected:
         # The unit rolled back, but its rejected rows must stay visible: keep them after.
         with store.atomic():
@@ -379,6 +344,117 @@ def _apply_unit(store: Store, feed: Feed, unit: LoadUnit, states: list[_FileStat
                                       result, room)
         raise
     return unit_counts
+
+
+SHADOW_SUFFIX = "~resync"
+"""A full resync loads into ``<table>~resync`` and renames it over the table when every file is in."""
+
+
+def _apply_resync(store: Store, feed: Feed, unit: LoadUnit, states: list[_FileState], staged: list[StagedFile],
+                  writer: TableWriter, hooks: IngestHooks, plan: _RunPlan, file_count: int,
+                  totals: LoadCounts) -> LoadCounts:
+    """Replace the table with a unit's files (a full resync), holding the write lock only briefly.
+
+    The files load into a shadow table, one short transaction each (with their rejected
+    rows), and a last short transaction renames the shadow over the table together with
+    the cursor. Readers see the old table until then, and another writer (``courier
+    apply``, the TUI, another run) waits seconds for the lock, never the whole resync
+    (issue 10, item 4). A stop, a failure or a kill at any point leaves the old table and
+    cursor; the shadow is dropped at once, or by the next load of the table.
+    """
+    table = feed.table_name
+    shadow = TableWriter(store, table + SHADOW_SUFFIX)
+    unit_counts = LoadCounts()
+    try:
+        with store.atomic():
+            drop_table(store, shadow.table)  # left by a killed load
+            if table_exists(store, table):
+                create_like(store, table, shadow.table)
+        hooks.event("Loading data", f"Loading {table} afresh; it is replaced when every file of the dump is in",
+                    "info", None)
+        for state, result in zip(states, staged):
+            with store.atomic():
+                _load_file(store, feed, state, result, shadow, hooks, plan, file_count, unit_counts)
+        _check_unit(feed, unit_counts, hooks)
+        with store.atomic():
+            replace_table(store, table, shadow.table)
+            writer.forget_columns()
+            _write_unit_cursor(store, feed, unit, states[-1])
+            _close_unit(store, feed, states, hooks, totals, unit_counts)
+    except BaseException:
+        try:
+            with store.atomic():
+                drop_table(store, shadow.table)
+        except Exception:  # noqa: BLE001 - the first error is the one to report; the next load drops it
+            pass
+        raise
+    return unit_counts
+
+
+def _load_file(store: Store, feed: Feed, state: _FileState, result: StagedFile, target: TableWriter,
+               hooks: IngestHooks, plan: _RunPlan, file_count: int, counts: LoadCounts) -> None:
+    """Upsert one staged file into ``target`` with its rejected rows, and count it (in the caller's transaction)."""
+    from core.fastload import STAGE_SCHEMA
+
+    index = result.index
+    label = state.file.job.label
+    where = state.file.key or label
+    known = {name.lower() for name in target.columns}
+    state.columns = target.prepare([plan.names.get(name, name) for name in result.columns],
+                                   result.types, result.storage or None)
+    _record_columns(store, feed.table_name, plan, result, where)
+    added = [name for name in state.columns if name.lower() not in known]
+    if known and added:
+        hooks.event("Loading data", f"Schema change: added column{'s' if len(added) > 1 else ''} "
+                    f"{', '.join(added)} to {feed.table_name}", "info", label)
+    if hooks.should_stop():
+        raise RunStopped()
+    _copy_rejects(store, hooks.run_id, feed.table_name, where, result)
+    inserted, updated = target.upsert_staged(state.columns, f'{STAGE_SCHEMA}."{result.table}"')
+    counts.rows_inserted += inserted
+    counts.rows_updated += updated
+    hooks.progress(label, index + 1, file_count, result.rows_read, state.file.row_count)
+    counts.files += 1
+    counts.files_columnar += result.columnar
+    counts.rows_read += result.rows_read
+    counts.rows_rejected += result.rows_rejected
+    counts.reject_reasons.extend(result.reject_reasons)
+    hooks.event("Ingest files progress",
+                f"{label} ({index + 1}/{file_count}): "
+                f"{result.rows_read:,} rows read, {result.rows_rejected:,} rejected", "info", label)
+
+
+def _write_unit_cursor(store: Store, feed: Feed, unit: LoadUnit, state: _FileState) -> None:
+    if unit.cursor_courier is not None:
+        _write_cursor(store, Cursor(
+            table=feed.table_name, courier=unit.cursor_courier, source_table=unit.source_table,
+            dump_id=state.file.dump_id or 0, last_part=state.file.part or 0, last_key=state.file.key,
+            dump_complete=state.file.last_in_dump))
+
+
+def _check_unit(feed: Feed, unit_counts: LoadCounts, hooks: IngestHooks) -> None:
+    """Raise when the unit must not commit: a stop was asked for, or too many rows were rejected."""
+    if hooks.should_stop():
+        raise RunStopped()
+    if rejected_share_exceeded(unit_counts.rows_read, unit_counts.rows_rejected, feed.error_threshold):
+        reasons = "; ".join(unit_counts.reject_reasons[:2])
+        raise LoadRejected(
+            f"{feed.table_name}: {unit_counts.rows_rejected:,} of {unit_counts.rows_read:,} rows "
+            f"rejected, more than the feed's {feed.error_threshold}% error threshold "
+            f"({reasons}); the table was left as it was")
+
+
+def _close_unit(store: Store, feed: Feed, states: list[_FileState], hooks: IngestHooks, totals: LoadCounts,
+                unit_counts: LoadCounts) -> None:
+    """The last writes of a unit's transaction: identity views, the load record, the run's counts."""
+    if is_migrations_table(states[-1].columns):
+        rebuild_identity(store, feed.source, feed.table_name)
+    record_table_load(store, feed.table_name, feed.id, hooks.run_id)
+    running = LoadCounts()
+    running.add(totals)
+    running.add(unit_counts)
+    hooks.committed(store, running)
+    hooks.event("Committing domain transactions", f"Committing {feed.table_name}", "info", None)
 
 
 def empty_table(store: Store, feed: Feed, courier: str, source_table: str, dump_id: int, run_id: int | None) -> None:

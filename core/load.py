@@ -184,10 +184,57 @@ class TableWriter:
         inserted = conn.execute(max_rowid).fetchone()[0] - before_rowid
         return inserted, changed - inserted
 
+    def forget_columns(self) -> None:
+        """Read the table's columns again on next use (it was replaced, see :func:`replace_table`)."""
+        self._columns = None
+        self._statements.clear()
+
     def truncate(self) -> None:
         """Empty the table (inside the caller's transaction)."""
         if table_exists(self.store, self.table):
             self.store.execute(f"DELETE FROM {self.quoted}")
+
+
+def create_like(store: Store, table: str, new: str, storage: dict[str, str] | None = None) -> None:
+    """Create the empty table ``new`` with ``table``'s columns, declared types and unique ``_pk`` index.
+
+    Args:
+        store: The open database (the caller holds the transaction).
+        table: An existing domain table.
+        new: The name for the copy (must not exist).
+        storage: Declared SQLite types to use instead of ``table``'s, by column name.
+    """
+    storage = storage or {}
+    definitions = []
+    for name, declared in table_columns(store, table):
+        kind = storage.get(name, declared)
+        definitions.append(f"{quote_identifier(name)} {kind}".rstrip() + (" NOT NULL" if name == PK_COLUMN else ""))
+    store.execute(f"CREATE TABLE {quote_identifier(new)} ({', '.join(definitions)})")
+    # Index names are global, and the one for `table` is taken until it is dropped: alternate
+    # between two, so replace_table never rebuilds an index on a full table.
+    index = f"{table}:_pk"
+    if store.query("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (index,)):
+        index += "~2"
+    store.execute(f"CREATE UNIQUE INDEX {quote_identifier(index)} ON {quote_identifier(new)} "
+                  f"({quote_identifier(PK_COLUMN)})")
+
+
+def replace_table(store: Store, table: str, new: str) -> None:
+    """Drop ``table`` (if it exists) and rename ``new`` to it, inside the caller's transaction: O(1), no copy."""
+    store.execute(f"DROP TABLE IF EXISTS {quote_identifier(table)}")
+    # Views (the identity views) name the table; SQLite's modern rename re-checks every view and
+    # fails while the table is briefly missing. The legacy rename leaves their text alone, and
+    # the text names the table the new one becomes.
+    store.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        store.execute(f"ALTER TABLE {quote_identifier(new)} RENAME TO {quote_identifier(table)}")
+    finally:
+        store.execute("PRAGMA legacy_alter_table = OFF")
+
+
+def drop_table(store: Store, table: str) -> None:
+    """Drop a table if it exists (a shadow table left by a killed load)."""
+    store.execute(f"DROP TABLE IF EXISTS {quote_identifier(table)}")
 
 
 def record_table_load(store: Store, table: str, feed_id: str | None, run_id: int | None) -> None:

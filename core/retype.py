@@ -64,7 +64,7 @@ def retype_table(store: Store, feed: Feed, *, dry_run: bool = False) -> Retyped 
             ``type``); nothing was changed.
     """
     from core.ingest import column_mapping
-    from core.load import table_columns, table_exists
+    from core.load import create_like, drop_table, replace_table, table_columns, table_exists
     from core.values import BY_FEED_TYPE, key_value, lookup, storage_for
 
     table = feed.table_name
@@ -123,36 +123,18 @@ def retype_table(store: Store, feed: Feed, *, dry_run: bool = False) -> Retyped 
     if dry_run:
         return result
     kinds = {source: kind for source, (kind, _) in mapping.kinds.items()}
-    definitions = []
-    for name, storage in columns:
-        if name in changes:
-            source, _, new = changes[name]
-            storage = storage_for(new, kinds.get(source, "string"))
-        definitions.append(f"{quote_identifier(name)} {storage}".rstrip()
-                           + (" NOT NULL" if name == PK_COLUMN else ""))
-    rebuilt = quote_identifier(table + "~retype")
-    store.execute(f"DROP TABLE IF EXISTS {rebuilt}")
-    store.execute(f"CREATE TABLE {rebuilt} ({', '.join(definitions)})")
-    store.execute(f"CREATE UNIQUE INDEX {quote_identifier(table + '~retype:_pk')} ON {rebuilt} "
-                  f"({quote_identifier(PK_COLUMN)})")
+    storage = {name: storage_for(new, kinds.get(source, "string")) for name, (source, _, new) in changes.items()}
+    rebuilt = table + "~retype"
+    drop_table(store, rebuilt)
+    create_like(store, table, rebuilt, storage)
+    quoted_new = quote_identifier(rebuilt)
     updated = quote_identifier(GENERATED_UPDATED)
     store.conn.executemany(
-        f"INSERT INTO {rebuilt} VALUES ({', '.join('?' * len(names))}) "
+        f"INSERT INTO {quoted_new} VALUES ({', '.join('?' * len(names))}) "
         f"ON CONFLICT ({quote_identifier(PK_COLUMN)}) DO UPDATE SET "
         + ", ".join(f"{quote_identifier(name)} = excluded.{quote_identifier(name)}" for name in names)
-        + f" WHERE excluded.{updated} >= {rebuilt}.{updated} OR {rebuilt}.{updated} IS NULL", rows)
-    store.execute(f"DROP TABLE {quoted}")
-    # Views (the identity views) name the table; SQLite's modern rename re-checks every view and
-    # fails while the table is briefly missing. The legacy rename leaves their text alone, and
-    # the text names the table the rebuilt one becomes.
-    store.execute("PRAGMA legacy_alter_table = ON")
-    try:
-        store.execute(f"ALTER TABLE {rebuilt} RENAME TO {quoted}")
-    finally:
-        store.execute("PRAGMA legacy_alter_table = OFF")
-    store.execute(f"DROP INDEX {quote_identifier(table + '~retype:_pk')}")
-    store.execute(f"CREATE UNIQUE INDEX {quote_identifier(table + ':_pk')} ON {quoted} "
-                  f"({quote_identifier(PK_COLUMN)})")
+        + f" WHERE excluded.{updated} >= {quoted_new}.{updated} OR {quoted_new}.{updated} IS NULL", rows)
+    replace_table(store, table, rebuilt)
     store.conn.executemany("UPDATE domain_columns SET feed_type = ? WHERE table_name = ? AND source_name = ?",
                            [(new, table, source) for source, _, new in changes.values()])
     return result

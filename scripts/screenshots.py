@@ -29,7 +29,7 @@ SIZE = (120, 36)
 NOW = datetime(2026, 11, 25, 17, 30, tzinfo=timezone.utc)
 PNG = {"sources", "courier-editor", "credential", "run-courier", "help", "samples", "feed-editor",
        "load-operations", "group-editor", "run-live", "run-history", "tables", "table-view",
-       "table-frequencies"}
+       "table-frequencies", "table-row-detail", "table-profile", "table-query"}
 """Screens also converted to PNG, for the README."""
 
 DOCUMENT: dict[str, Any] = {
@@ -322,10 +322,32 @@ def runs_steps() -> list[Step]:
     async def export(pilot: Any) -> None:
         await table_view(pilot, "E")
 
+    async def row_detail(pilot: Any) -> None:
+        await table_view(pilot, "down", "enter")
+        await until(pilot, lambda: getattr(pilot.app.screen, "detail", None) is not None)
+
+    async def profile(pilot: Any) -> None:
+        await table_view(pilot, *["right"] * 7, "P")
+        await until(pilot, lambda: getattr(pilot.app.screen, "profile", None) is not None
+                    and not pilot.app.screen.running)
+
+    async def query(pilot: Any) -> None:
+        from textual.widgets import Input
+
+        await table_view(pilot)
+        table = pilot.app.screen.table_name
+        await _press(pilot, "S")
+        screen = pilot.app.screen
+        screen.query_one("#query-input", Input).value = (
+            f'SELECT device_type, COUNT(*) AS pageviews FROM "{table}" GROUP BY 1 ORDER BY 2 DESC, 1')
+        await _press(pilot, "enter")
+        await until(pilot, lambda: screen.page is not None and not screen.running)
+
     return [("run-history", history), ("run-live", live_succeeded), ("run-live-failed", live_failed),
             ("run-live-search", live_search), ("tables", tables), ("table-view", table_view),
             ("table-sorted", table_sorted), ("table-frequencies", frequencies),
-            ("table-filter-refused", filter_refused), ("table-cell-value", cell_value), ("table-export", export)]
+            ("table-filter-refused", filter_refused), ("table-cell-value", cell_value), ("table-export", export),
+            ("table-row-detail", row_detail), ("table-profile", profile), ("table-query", query)]
 
 
 async def shoot_runs(tmp: Path) -> None:

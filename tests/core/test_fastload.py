@@ -439,3 +439,65 @@ def test_awkward_inputs_give_identical_tables_and_rejected_rows_on_both_paths(
         # Both paths really ran: the fast run decoded exactly these files column-wise, the exact run none.
         assert (fast_counts.files_columnar, exact_counts.files_columnar) == (columnar, 0)
     assert fast["rows"] or fast["rejects"], "every case loads or rejects something"
+
+
+def test_a_full_resync_holds_the_write_lock_only_while_a_file_or_the_swap_commits(
+        parts: list[Path], tmp_path: Path) -> None:
+    # Issue 10, item 4: another writer (courier apply, the TUI) must not wait for a whole resync.
+    # The load asks should_stop between steps; each time, another connection tries to take the
+    # write lock without waiting, and reads what readers see.
+    db = tmp_path / "resync.db"
+    _load(db, _units(parts[:1]))
+    before = _table(db)
+    seen: list[tuple[bool, bool]] = []
+    loaded: list[str] = []
+
+    def probe() -> bool:
+        if not loaded:
+            return False  # still staging, before any write
+        other = sqlite3.connect(db, timeout=0, isolation_level=None)
+        try:
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                free = True
+            except sqlite3.OperationalError:
+                free = False
+            old = other.execute(f'SELECT COUNT(*) FROM "{FEED.table_name}"').fetchone()[0] == len(before)
+        finally:
+            other.close()
+        seen.append((free, old))
+        return False
+
+    with Store(db) as store:
+        hooks = IngestHooks(should_stop=probe, progress=lambda label, index, total, done, rows: loaded.append(label) if done else None)
+        counts = apply_units(store, FEED, _units(parts, one_unit=True), hooks, parallel=False)
+    assert (True, True) in seen  # after files were loaded the lock was free, and readers saw the old table
+    assert all(old for _, old in seen)  # never a half-loaded table
+    assert counts.files == len(parts)
+    fresh = tmp_path / "fresh.db"
+    _load(fresh, _units(parts, one_unit=True))
+    assert _table(db) == _table(fresh)  # and the result is a resync's
+    conn = sqlite3.connect(db)
+    try:
+        assert [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE '%~resync%'")] == []
+    finally:
+        conn.close()
+
+
+def test_a_stopped_resync_leaves_the_old_table_and_no_shadow(parts: list[Path], tmp_path: Path) -> None:
+    from core.ingest import RunStopped
+
+    db = tmp_path / "stopped.db"
+    _load(db, _units(parts[:1]))
+    before = _table(db)
+    asked = iter([False, False, False, True])
+    with Store(db) as store, pytest.raises(RunStopped):
+        apply_units(store, FEED, _units(parts, one_unit=True), IngestHooks(should_stop=lambda: next(asked, True)),
+                    parallel=False)
+    assert _table(db) == before
+    conn = sqlite3.connect(db)
+    try:
+        assert [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE '%~resync%'")] == []
+    finally:
+        conn.close()

@@ -387,8 +387,8 @@ def test_full_resync_replaces_the_table_while_incremental_tables_upsert(
     assert before_pageviews < pageviews
     assert len(pageviews) == heap_data.summary["pageviews"]
     messages = [e.message for e in events(db, second.id)]
-    assert "Emptied Heap:Checkout Complete Order before loading" in messages
-    assert "Emptied Heap:Pageviews before loading" not in messages
+    assert "Loading Heap:Checkout Complete Order afresh; it is replaced when every file of the dump is in" in messages
+    assert "Loading Heap:Pageviews afresh; it is replaced when every file of the dump is in" not in messages
     # Applied dump by dump, the result is the same as a cold start from the latest full dumps.
     assert snapshot(db) == reference.snapshot
 

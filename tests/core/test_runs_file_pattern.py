@@ -240,7 +240,7 @@ def test_truncate_then_load_replaces_the_table(exports: S3Bucket, heap_data: Any
     assert second.rows_inserted == len(second_ids) and second.rows_updated == 0
     with Store(db) as store:
         messages = [e.message for e in run_events(store, second.id)]
-    assert "Emptied Exports:Users before loading" in messages
+    assert "Loading Exports:Users afresh; it is replaced when every file of the dump is in" in messages
 
 
 def test_load_without_truncate_upserts_across_runs(exports: S3Bucket, heap_data: Any, tmp_path: Path) -> None:
