@@ -74,15 +74,20 @@ def _apply(store: Store, log: RunLog, feed: Feed, units: list[LoadUnit], totals:
 
 
 def run_heap_loads(store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any, manifests: list[Any],
-                   feeds: ResolvedFeeds, parallel: bool | None) -> LoadCounts:
+                   feeds: ResolvedFeeds, parallel: bool | None, *, rebuild: str | None = None) -> LoadCounts:
     """Load each feed's Heap table from its cursor on through the manifests and return the run's totals.
+
+    ``rebuild`` names one domain table to empty and reload from its Heap table's latest
+    full dump (its cursor ignored, as on a cold start); the other feeds are left alone.
 
     Raises:
         CourierError: a part a manifest lists is missing from the bucket.
     """
     totals = LoadCounts()
     for feed, steps in feeds:
-        truncate = any(step.type == "truncate" for step in steps)
+        if rebuild is not None and feed.table_name != rebuild:
+            continue
+        truncate = rebuild is not None or any(step.type == "truncate" for step in steps)
         for table in [step.file for step in steps if step.type == "load" and step.file]:
             cursor = None if truncate else read_cursor(store, feed.table_name)
             if cursor is not None and (cursor.courier != courier.name or cursor.source_table != table):

@@ -390,11 +390,14 @@ def run(db_path: DbPath, kind: str, name: str, window: RunWindow | None, *, trig
         now: datetime | None = None) -> RunSummary:
     """Run a courier or a courier group (``kind``) for a window and return its final summary.
 
-    A group run with ``window=None`` runs its latest scheduled slot. Failures end the
-    run Failed rather than raising.
+    A group run with ``window=None`` runs its latest scheduled slot. A heap-connect
+    courier runs for ``RunWindow.new_dumps()`` or ``RunWindow.rebuild(table)``; given a
+    day, period or all data it runs new dumps and its log says the window did not apply.
+    Failures end the run Failed rather than raising.
 
     Raises:
-        NotFoundError: no such courier or group; CourierError: it is already running.
+        NotFoundError: no such courier or group; CourierError: it is already running, or the
+            window does not fit the courier (a Heap window for a file-pattern courier, an unknown table).
     """
     if kind == RunKind.GROUP:
         from core.groups import run_group
@@ -405,6 +408,13 @@ def run(db_path: DbPath, kind: str, name: str, window: RunWindow | None, *, trig
     from core.runner import run_courier
 
     return run_courier(db_path, name, window, trigger=trigger, listener=listener, stop=stop)
+
+
+def rebuild_tables(project: Project, courier: Courier) -> list[str]:
+    """The domain tables a heap-connect courier can rebuild from their latest full dump (pure: no database)."""
+    from core.planning import rebuild_tables as tables
+
+    return tables(project, courier)
 
 
 def group_run_json(db_path: DbPath, run_id: int) -> dict[str, Any]:

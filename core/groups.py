@@ -446,7 +446,10 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
     log.event("Courier group run request", f"Run courier group {group.name} ({trigger}{when}) for "
               f"{plan.window.describe()}: {names}")
     for item in plan.couriers:
-        if item.file_window is not None and (plan.scheduled_at is not None or _has_offset(item.member.offset)):
+        if _is_heap(project, item.member.courier):
+            log.event("Courier group run request", f"{item.member.courier}: every complete Heap dump newer than "
+                      "its tables' cursors (heap-connect: no file window or offset applies)")
+        elif item.file_window is not None and (plan.scheduled_at is not None or _has_offset(item.member.offset)):
             offset = f", offset {item.member.offset}" if _has_offset(item.member.offset) else ""
             log.event("Courier group run request", f"{item.member.courier}: file window "
                       f"{item.file_window.describe()} ({item.file_window.kind}{offset})")
@@ -481,9 +484,10 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
         log.event("Courier sensor process completed", f"{courier.name}: source data is ready")
         if ctx.stop.is_set():
             raise _Stopped()
-        log.event("Courier run request", f"Running courier {courier.name} for {item.window.describe()}")
+        window = RunWindow.new_dumps() if courier.layout == "heap-connect" else item.window
+        log.event("Courier run request", f"Running courier {courier.name} for {window.describe()}")
         try:
-            child = run_courier(ctx.db_path, courier.name, item.window, trigger=trigger, listener=ctx.listener,
+            child = run_courier(ctx.db_path, courier.name, window, trigger=trigger, listener=ctx.listener,
                                 stop=ctx.stop, parent_id=log.run_id, parallel=ctx.parallel)
         except CourierError as error:
             message = f"Courier {courier.name} could not start: {error}"
@@ -505,6 +509,11 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
         if child.status == "Warning":
             ctx.problems.append(f"Courier {courier.name} (run {child.id}): {_first_line(child.message)}")
     return _finish_batch(ctx, worst_status(ctx.statuses), "; ".join(ctx.problems) or None)
+
+
+def _is_heap(project: Project, courier: str) -> bool:
+    known = project.couriers.get(courier)
+    return known is not None and known.layout == "heap-connect"
 
 
 def _has_offset(offset: str) -> bool:

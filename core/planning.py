@@ -13,6 +13,7 @@ from typing import Any
 from core.errors import CourierError
 from core.models import Courier, Entity, Feed, LoadOperation, Project
 from core.patterns import day_range, parse_pattern
+from core.vocab import WindowKind
 from core.windows import RunWindow
 
 ResolvedFeeds = list[tuple[Feed, tuple[LoadOperation, ...]]]
@@ -85,6 +86,40 @@ def resolve_feeds(project: Project, courier: Courier) -> tuple[ResolvedFeeds, li
         else:
             feeds.append((feed, steps))
     return feeds, missing, drafts
+
+
+def rebuild_tables(project: Project, courier: Courier) -> list[str]:
+    """The domain tables a heap-connect courier can rebuild: those its load operations load, in their order."""
+    feeds, _, _ = resolve_feeds(project, courier)
+    return [feed.table_name for feed, steps in feeds if any(step.type == "load" and step.file for step in steps)]
+
+
+def courier_window(project: Project, courier: Courier, window: RunWindow) -> tuple[RunWindow, RunWindow | None]:
+    """The window a courier really runs for, and the asked-for window it replaces (``None`` when none).
+
+    A heap-connect courier is driven by Heap's manifests and its tables' cursors, never by
+    file dates: a day, a period or "all data" (a courier group's window) becomes ``new
+    dumps``, and the replaced window is returned so the run can say it did not apply.
+
+    Raises:
+        CourierError: a Heap window for a file-pattern courier, or a rebuild of a table the
+            courier does not load.
+    """
+    if courier.layout != "heap-connect":
+        if window.heap:
+            raise CourierError(f'Courier "{courier.name}" finds its files by date ({courier.layout} layout): '
+                               "choose a day, a period or all data")
+        return window, None
+    if window.kind == WindowKind.REBUILD:
+        tables = rebuild_tables(project, courier)
+        if window.table not in tables:
+            known = ", ".join(tables) or "none: its load operations load no active feed"
+            raise CourierError(f'Courier "{courier.name}" does not load a table named "{window.table}" '
+                               f"(tables it can rebuild: {known})")
+        return window, None
+    if window.kind == WindowKind.NEW_DUMPS:
+        return window, None
+    return RunWindow.new_dumps(), window
 
 
 def check_drafts(drafts: list[str]) -> None:

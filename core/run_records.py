@@ -79,6 +79,8 @@ class RunSummary:
         data["window"] = {"kind": self.window.kind,
                           "start": self.window.start.isoformat() if self.window.start else None,
                           "end": self.window.end.isoformat() if self.window.end else None}
+        if self.window.table is not None:
+            data["window"]["table"] = self.window.table
         return data
 
 
@@ -228,11 +230,12 @@ def create_run(store: Store, kind: str, target: str, trigger: str, window: RunWi
             raise CourierError(f'{kind.capitalize()} "{target}" is already running (run {busy[0]["id"]}, '
                                f'pid {busy[0]["pid"]}); wait for it to finish or stop it')
         cursor = store.execute(
-            "INSERT INTO runs (kind, target, parent_id, trigger, window_kind, window_start, window_end, status, "
-            "started_at, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs (kind, target, parent_id, trigger, window_kind, window_start, window_end, window_table, "
+            "status, started_at, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (kind, target, parent_id, trigger, window.kind,
              window.start.isoformat() if window.start else None,
-             window.end.isoformat() if window.end else None, RunStatus.RUNNING, utc_now(), os.getpid()))
+             window.end.isoformat() if window.end else None, window.table, RunStatus.RUNNING, utc_now(),
+             os.getpid()))
     return int(cursor.lastrowid or 0)
 
 
@@ -291,7 +294,8 @@ def _summary(row: Any) -> RunSummary:
     end = date.fromisoformat(row["window_end"]) if row["window_end"] else None
     return RunSummary(
         id=row["id"], kind=row["kind"], target=row["target"], trigger=row["trigger"],
-        window=RunWindow(WindowKind(row["window_kind"]), start, end), status=RunStatus(row["status"]),
+        window=RunWindow(WindowKind(row["window_kind"]), start, end, row["window_table"]),
+        status=RunStatus(row["status"]),
         started_at=row["started_at"], finished_at=row["finished_at"], files=row["files"], rows_read=row["rows_read"],
         rows_inserted=row["rows_inserted"], rows_updated=row["rows_updated"], rows_rejected=row["rows_rejected"],
         message=row["message"], parent_id=row["parent_id"], pid=row["pid"])

@@ -17,7 +17,7 @@ from core.ingest import LoadRejected, RunStopped
 from core.landing import LandedFile, land_files, land_heap_samples
 from core.load import LoadCounts
 from core.models import Courier, Project
-from core.planning import check_drafts, find_source_files, resolve_feeds
+from core.planning import check_drafts, courier_window, find_source_files, resolve_feeds
 from core.project import load_project
 from core.run_records import RunListener, RunLog, RunSummary, close_run, create_run, get_run, mark_stopping
 from core.store import Store
@@ -41,8 +41,12 @@ def run_courier(
     """Run a courier for a window and return its final summary.
 
     Failures never raise: they end the run as Failed with Amperity's messages.
-    Only a missing courier or a courier already running raise, before a run
-    row exists.
+    Only a missing courier, a courier already running or a window the courier
+    cannot run for raise, before a run row exists.
+
+    A heap-connect courier runs for ``new dumps`` or a ``rebuild``: given a day, a
+    period or all data (a courier group's window), it records and runs ``new dumps``
+    and says that the window did not apply (see :func:`core.planning.courier_window`).
     """
     db_path = Path(db_path)
     store = Store(db_path)
@@ -52,11 +56,15 @@ def run_courier(
         if courier is None:
             known = ", ".join(sorted(project.couriers)) or "none yet"
             raise NotFoundError(f'There is no courier named "{courier_name}" (couriers: {known})')
+        window, replaced = courier_window(project, courier, window)
         run_id = create_run(store, RunKind.COURIER, courier_name, trigger, window, parent_id)
         log = RunLog(store, run_id, listener, stop)
         status, message = RunStatus.SUCCEEDED, None
         try:
-            log.event("Courier run request", f"Run {courier_name} for {window.describe()} ({trigger})")
+            log.event("Courier run request", f"Run {courier_name} for {_heap_text(window)} ({trigger})")
+            if replaced is not None:
+                log.event("Courier run request", f"{replaced.describe()} does not apply to a heap-connect courier: "
+                          "Heap's manifests and the tables' cursors decide what loads, not file dates")
             log.event("Courier job started", f"{courier.layout} layout, s3://{courier.bucket}/{courier.prefix}")
             counts = _run_courier_body(store, db_path, log, project, courier, window, parallel)
             if counts.rows_rejected or log.warnings:
@@ -87,6 +95,15 @@ def run_courier(
         return get_run(store, run_id)
     finally:
         store.close()
+
+
+def _heap_text(window: RunWindow) -> str:
+    """What a run's request line says it covers."""
+    if window.kind == "new dumps":
+        return "every complete Heap dump newer than the tables' cursors"
+    if window.kind == "rebuild":
+        return f"a rebuild of {window.table} from its latest full Heap dump"
+    return window.describe()
 
 
 class _MissingFeeds(CourierError):
@@ -122,7 +139,8 @@ def _run_courier_body(store: Store, db_path: Path, log: RunLog, project: Project
             landed = land_heap_samples(store, db_path, log, courier, source, manifests)
             return _finish_sample_run(log, courier, landed, missing)
         check_drafts(drafts)
-        return run_heap_loads(store, db_path, log, courier, source, manifests, feeds, parallel)
+        rebuild = window.table if window.kind == "rebuild" else None
+        return run_heap_loads(store, db_path, log, courier, source, manifests, feeds, parallel, rebuild=rebuild)
     found = find_source_files(courier, source, window)
     log.event("Waiting for source data", f"Found {len(found.files)} file{'s' if len(found.files) != 1 else ''} "
               f"for {window.describe()}")

@@ -246,6 +246,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        1201,
+        "a heap-connect rebuild run records the table it rebuilt",
+        """
+        ALTER TABLE runs ADD COLUMN window_table TEXT;
+        """,
+    ),
 ]
 """Numbered schema migrations, applied in order on open; never edit a released one."""
 

@@ -56,8 +56,15 @@ class EventLevel(StrEnum):
 
 
 class WindowKind(StrEnum):
-    """The kind of data a run covers (Amperity's three run-dialog choices)."""
+    """The kind of data a run covers: Amperity's three run-dialog choices, and Heap Connect's two.
+
+    A heap-connect courier is driven by Heap's manifests and its tables' cursors, not by
+    file dates, so its runs are ``new dumps`` (every complete dump newer than the cursors)
+    or ``rebuild`` (one table emptied and reloaded from its latest full dump).
+    """
 
     DAY = "day"
     PERIOD = "period"
     ALL = "all"
+    NEW_DUMPS = "new dumps"
+    REBUILD = "rebuild"

@@ -19,11 +19,13 @@ from core.vocab import WindowKind
 
 @dataclass(frozen=True)
 class RunWindow:
-    """The data a run covers: one day, a ``[start, end)`` period, or all data."""
+    """The data a run covers: one day, a ``[start, end)`` period, or all data; for Heap Connect, new dumps or a rebuild."""
 
     kind: WindowKind
     start: date | None = None
     end: date | None = None
+    table: str | None = None
+    """The domain table a ``rebuild`` reloads."""
 
     @staticmethod
     def day(day: date) -> RunWindow:
@@ -43,12 +45,31 @@ class RunWindow:
         """Load all data."""
         return RunWindow(WindowKind.ALL)
 
+    @staticmethod
+    def new_dumps() -> RunWindow:
+        """Heap Connect: load every complete dump newer than the tables' cursors (no day applies)."""
+        return RunWindow(WindowKind.NEW_DUMPS)
+
+    @staticmethod
+    def rebuild(table: str) -> RunWindow:
+        """Heap Connect: empty one domain table and reload it from its Heap table's latest full dump."""
+        return RunWindow(WindowKind.REBUILD, table=table)
+
+    @property
+    def heap(self) -> bool:
+        """Whether this is a Heap Connect window (manifests and cursors, no file dates)."""
+        return self.kind in (WindowKind.NEW_DUMPS, WindowKind.REBUILD)
+
     def describe(self) -> str:
         """Human text, e.g. ``2026-11-25`` or ``2026-11-20 to 2026-11-25 (end exclusive)``."""
         if self.kind == WindowKind.DAY and self.start:
             return f"{self.start.isoformat()}"
         if self.kind == WindowKind.PERIOD and self.start and self.end:
             return f"{self.start.isoformat()} to {self.end.isoformat()} (end exclusive)"
+        if self.kind == WindowKind.NEW_DUMPS:
+            return "new Heap dumps"
+        if self.kind == WindowKind.REBUILD:
+            return f"rebuild {self.table}"
         return "all data"
 
     def bounds(self) -> tuple[datetime, datetime] | None:

@@ -84,7 +84,8 @@ def test_run_json_prints_one_object_with_status_and_counts(loaded: Loaded, heap_
         run = get_run(store, report["id"])
     assert report["status"] == "Succeeded"
     assert report["target"] == "Heap" and report["kind"] == "courier" and report["trigger"] == "manual"
-    assert report["window"] == {"kind": "all", "start": None, "end": None}
+    # A heap-connect courier loads new dumps whatever --all says: the report never claims "all data".
+    assert report["window"] == {"kind": "new dumps", "start": None, "end": None}
     assert report["rows_inserted"] == sum(heap_data.summary[t] for t in HEAP_TABLE_OF_FEED.values())
     assert (report["files"], report["rows_read"], report["rows_updated"], report["rows_rejected"]) == (
         run.files, run.rows_read, run.rows_updated, 0)
@@ -99,7 +100,7 @@ def test_runs_lists_the_run(loaded: Loaded, cli_env: dict[str, str]) -> None:
     with Store(loaded.db) as store:
         run = get_run(store, 1)
     assert result.stdout.splitlines() == [
-        f"    1  Succeeded  courier Heap                  all data                      "
+        f"    1  Succeeded  courier Heap                  new Heap dumps                "
         f"{run.started_at[:19].replace('T', ' ')}  {run.rows_read:>10,} rows"]
 
 
@@ -111,7 +112,8 @@ def test_runs_id_prints_the_log(loaded: Loaded, cli_env: dict[str, str]) -> None
         run = get_run(store, 1)
         logged = run_events(store, 1)
     lines = result.stdout.splitlines()
-    assert lines[0] == f"Run 1: courier Heap, all data, manual, started {run.started_at[:19].replace('T', ' ')} UTC"
+    assert lines[0] == (f"Run 1: courier Heap, new Heap dumps, manual, started "
+                        f"{run.started_at[:19].replace('T', ' ')} UTC")
     assert lines[1:-1] == [f"{e.at[11:19]}   {e.stage}: {e.message}" for e in logged]
     assert lines[-1] == "Status: Succeeded"
     assert lines[-2].split("   ", 1)[1].startswith("Completed: Completed in 0 minutes ")
@@ -193,9 +195,10 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, cli_env: dict[str, str]
 
     assert (unknown.returncode, backwards.returncode, no_run.returncode) == (2, 2, 2)
     assert unknown.stderr.splitlines() == ['courier: There is no courier named "Nope" (couriers: Heap)']
+    # Heap is a heap-connect courier: a period never applies to it, backwards or not.
     assert backwards.stderr.splitlines() == [
-        "courier: The period ends (2026-11-20) before it starts (2026-11-25); the end day is exclusive, so it must "
-        "be after the start day"]
+        'courier: "Heap" is a heap-connect courier: it loads every complete Heap dump newer than its tables\' '
+        "cursors, not files by day; run it without --day/--from, or with --rebuild TABLE"]
     assert no_run.stderr.splitlines() == ["courier: There is no run 99 (see courier runs)"]
     assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
 
@@ -255,7 +258,7 @@ def test_runs_follow_follows_a_run_started_by_another_process(
     with Store(db) as store:
         logged = run_events(store, 1)
     lines = out.splitlines()
-    assert lines[0].startswith("Run 1: courier Heap, all data, manual, started ")
+    assert lines[0].startswith("Run 1: courier Heap, new Heap dumps, manual, started ")
     assert lines[1:-1] == [f"{e.at[11:19]}   {e.stage}: {e.message}" for e in logged]
     assert lines[-1] == "Status: Succeeded"
     assert len(logged) > 50
@@ -343,3 +346,32 @@ def test_follow_reports_a_run_whose_process_was_killed(s3_server: str, s3_admin:
     finally:
         conn.close()
     assert sorted(counts.values()) == sorted(heap_data.summary[t] for t in HEAP_TABLE_OF_FEED.values())
+
+
+def test_heap_connect_runs_say_what_they_load(tmp_path: Path, cli_env: dict[str, str], s3_server: str,
+                                              s3_admin: Any, heap_data: Any) -> None:
+    db = tmp_path / "heap.db"
+    make_db(s3_server, s3_admin, heap_data, db)
+    day = courier(cli_env, db, "run", "Heap", "--day", "2026-11-25")
+    assert (day.returncode, day.stdout) == (2, "")
+    assert day.stderr.startswith('courier: "Heap" is a heap-connect courier: it loads every complete Heap dump')
+    loaded = courier(cli_env, db, "run", "Heap", "--json")
+    assert loaded.returncode == 0, loaded.stderr
+    assert json.loads(loaded.stdout)["window"] == {"kind": "new dumps", "start": None, "end": None}
+    rebuilt = courier(cli_env, db, "run", "Heap", "--rebuild", "Heap:Users", "--json")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    report = json.loads(rebuilt.stdout)
+    assert report["window"] == {"kind": "rebuild", "start": None, "end": None, "table": "Heap:Users"}
+    assert report["rows_inserted"] == heap_data.summary["users"]
+    history = courier(cli_env, db, "runs").stdout.splitlines()
+    assert [line[48:76].rstrip() for line in history] == ["rebuild Heap:Users", "new Heap dumps"]
+    log = courier(cli_env, db, "runs", str(report["id"]))
+    assert "Courier run request: Run Heap for a rebuild of Heap:Users from its latest full Heap dump (manual)" \
+        in log.stdout
+    unknown = courier(cli_env, db, "run", "Heap", "--rebuild", "Heap:Nope")
+    assert unknown.returncode == 2 and unknown.stderr.startswith(
+        'courier: Courier "Heap" does not load a table named "Heap:Nope" (tables it can rebuild: ')
+    assert len(unknown.stderr.splitlines()) == 1
+    both = courier(cli_env, db, "run", "Heap", "--rebuild", "Heap:Users", "--all")
+    assert (both.returncode, both.stderr) == (
+        2, "courier: --rebuild reloads one table; it cannot be combined with --all\n")

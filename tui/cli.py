@@ -133,9 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a courier for a day, a period or all data",
                               description="Run a courier: find and land its files, then run its load "
-                              "operations. Events stream as they happen.")
+                              "operations. Events stream as they happen. A heap-connect courier follows "
+                              "Heap's manifests and its tables' cursors, not days: it loads every complete "
+                              "dump newer than the cursors, or with --rebuild one table from its latest full "
+                              "dump.")
     run.add_argument("courier", help="the courier's name")
     _window_arguments(run)
+    run.add_argument("--rebuild", metavar="TABLE", help="heap-connect: empty this domain table (e.g. Heap:Users) "
+                     "and reload it from its latest full Heap dump")
     run.add_argument("--json", action="store_true", help="print one JSON object with the final status and counts")
     run.set_defaults(handler=_cmd_run)
 
@@ -635,8 +640,8 @@ def _print_event(event: Any) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> Exit:
-    window = window_from_args(args)
     args.courier = engine.resolve_name(args.db_path, "courier", args.courier)
+    window = _courier_run_window(args)
     with stop_on_signals("stopping after rolling back the file being loaded (again to abort)") as stop:
         # SIGHUP (the SSH session closed) stops the run cleanly too; see _hang_up.
         previous_hup = signal.signal(signal.SIGHUP, lambda signum, frame: _hang_up(stop))
@@ -653,6 +658,28 @@ def _cmd_run(args: argparse.Namespace) -> Exit:
               f"{summary.rows_rejected:,} rejected")
     _report_failure(summary)
     return EXIT_OK if summary.status in ("Succeeded", "Warning") else EXIT_FAILED
+
+
+def _courier_run_window(args: argparse.Namespace) -> Any:
+    """The window of ``courier run``: days for a file-pattern courier, new dumps or a rebuild for heap-connect."""
+    from core.runs import RunWindow
+
+    courier = engine.load_project(args.db_path).couriers.get(args.courier)
+    if courier is None or courier.layout != "heap-connect":
+        if args.rebuild:
+            raise UsageError(f'--rebuild is for heap-connect couriers; "{args.courier}" finds its files by date: '
+                             "use --day, --from/--to or --all")
+        return window_from_args(args)
+    if args.day or args.start or args.end:
+        raise UsageError(f'"{courier.name}" is a heap-connect courier: it loads every complete Heap dump newer '
+                         "than its tables' cursors, not files by day; run it without --day/--from, or with "
+                         "--rebuild TABLE")
+    if args.rebuild:
+        if args.all:
+            raise UsageError("--rebuild reloads one table; it cannot be combined with --all")
+        return RunWindow.rebuild(args.rebuild)
+    # --all is accepted (every dump not loaded yet); the run records new dumps and says all data did not apply.
+    return RunWindow.all() if args.all else RunWindow.new_dumps()
 
 
 def _report_failure(summary: Any) -> None:

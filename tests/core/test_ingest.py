@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from core.errors import CourierError
 from core.feeds import activate_feed, view_landed_file
 from core.heap import discover, list_manifests
 from core.project import apply_document
@@ -31,6 +32,7 @@ from core.runs import (
     RunProgress,
     RunSummary,
     RunWindow,
+    get_run,
     list_landed_files,
     request_stop,
     run_courier,
@@ -40,6 +42,7 @@ from core.store import Store
 from core.tables import first_rows, list_domain_tables
 from tests.conftest import (
     HEAP_DOMAIN_TABLES,
+    HEAP_TODAY,
     HEAP_TABLE_OF_FEED,
     TEST_ACCESS_KEY,
     TEST_REGION,
@@ -287,8 +290,14 @@ def test_full_load_counts(reference: Loaded, heap_data: Any) -> None:
     run_ = reference.run
     assert (run_.files, run_.rows_read, run_.rows_inserted, run_.rows_updated, run_.rows_rejected) == (
         files, rows_read, inserted, rows_read - inserted, 0)
-    assert run_.window == RunWindow.all()
+    # Asked for all data, a heap-connect courier records what it did: every dump newer than the cursors.
+    assert run_.window == RunWindow.new_dumps()
     assert run_.finished_at is not None and run_.finished_at >= run_.started_at
+    messages = [e.message for e in events(reference.db, run_.id)]
+    assert messages[:2] == [
+        "Run Heap for every complete Heap dump newer than the tables' cursors (manual)",
+        "all data does not apply to a heap-connect courier: Heap's manifests and the tables' cursors decide what "
+        "loads, not file dates"]
 
 
 def test_full_load_lands_only_manifest_files_in_numeric_dump_and_part_order(reference: Loaded,
@@ -952,3 +961,73 @@ def test_a_dead_runs_row_is_reconciled_and_a_live_one_blocks_a_second_run(heap_b
     assert str(caught.value) == (f'Courier "Heap" is already running (run 2, pid {os.getpid()}); wait for it to '
                                  "finish or stop it")
     assert query(db, "SELECT id, status FROM runs ORDER BY id") == [(1, "Failed"), (2, "Running")]
+
+
+# --- honest Heap Connect runs: new dumps, or one table rebuilt from its latest full dump ----------------
+
+
+def test_a_day_never_applies_to_a_heap_connect_run(s3_server: str, s3_admin: Any, heap_data: Any,
+                                                   module_aws_env: None, reference: Loaded, tmp_path: Path) -> None:
+    bucket = new_heap_bucket(s3_server, s3_admin, heap_data)
+    db = tmp_path / "day.db"
+    configure(db, bucket)
+    first = run(db, RunWindow.day(HEAP_TODAY))
+    assert first.status == "Succeeded", first.message
+    assert first.window == RunWindow.new_dumps() and first.window.describe() == "new Heap dumps"
+    assert first.to_json()["window"] == {"kind": "new dumps", "start": None, "end": None}
+    text = " ".join(e.message for e in events(db, first.id))
+    assert f"{HEAP_TODAY.isoformat()} does not apply to a heap-connect courier" in text
+    # Every dump loaded whatever the day: the same tables as the reference load.
+    assert snapshot(db) == reference.snapshot
+    again = run(db, RunWindow.new_dumps())
+    assert (again.status, again.files, again.window) == ("Succeeded", 0, RunWindow.new_dumps())
+    assert any(e.message.endswith("is up to date (sync_1020)") for e in events(db, again.id))
+
+
+def test_rebuild_reloads_one_table_from_its_latest_full_dump(s3_server: str, s3_admin: Any, heap_data: Any,
+                                                             module_aws_env: None, reference: Loaded,
+                                                             tmp_path: Path) -> None:
+    bucket = new_heap_bucket(s3_server, s3_admin, heap_data)
+    db = tmp_path / "rebuild.db"
+    configure(db, bucket)
+    assert run(db).status == "Succeeded"
+    conn = sqlite3.connect(db)
+    with conn:  # damage two tables; only the rebuilt one comes back
+        conn.execute('DELETE FROM "Heap:Checkout Complete Order" WHERE _pk IN '
+                     '(SELECT _pk FROM "Heap:Checkout Complete Order" LIMIT 3)')
+        conn.execute('DELETE FROM "Heap:Pageviews" WHERE _pk IN (SELECT _pk FROM "Heap:Pageviews" LIMIT 3)')
+    conn.close()
+    damaged_pageviews = table_dump(db, "Heap:Pageviews")
+
+    rebuilt = run(db, RunWindow.rebuild("Heap:Checkout Complete Order"))
+
+    assert rebuilt.status == "Succeeded", rebuilt.message
+    assert rebuilt.window.describe() == "rebuild Heap:Checkout Complete Order"
+    assert rebuilt.to_json()["window"] == {"kind": "rebuild", "start": None, "end": None,
+                                           "table": "Heap:Checkout Complete Order"}
+    with Store(db) as store:
+        assert get_run(store, rebuilt.id).window == RunWindow.rebuild("Heap:Checkout Complete Order")
+    assert table_dump(db, "Heap:Checkout Complete Order") == reference.snapshot["Heap:Checkout Complete Order"]
+    assert table_dump(db, "Heap:Pageviews") == damaged_pageviews
+    started = [e.message for e in events(db, rebuilt.id) if e.stage == "Ingest started"]
+    # Only the latest full dump of that table (the resync), none of the dumps it supersedes.
+    assert len(started) == 1 and started[0].endswith(f"in dump sync_{RESYNC}")
+    assert "Emptied Heap:Checkout Complete Order before loading" in [e.message for e in events(db, rebuilt.id)]
+
+
+def test_heap_windows_are_checked_before_a_run_starts(s3_server: str, s3_admin: Any, heap_data: Any,
+                                                      module_aws_env: None, tmp_path: Path) -> None:
+    bucket = new_heap_bucket(s3_server, s3_admin, heap_data)
+    db = tmp_path / "checked.db"
+    configure(db, bucket)
+    with Store(db) as store:
+        apply_document(store, {"couriers": {"Files": {
+            "credential": "local-s3", "bucket": bucket.name, "layout": "file-pattern",
+            "entities": [{"object/file-pattern": "'users-'yyyy-MM-dd'.avro'", "object/land-as": {"file/tag": "u"}}],
+            "load-operations": {}}}})
+    with pytest.raises(CourierError, match=r'does not load a table named "Heap:Nope" \(tables it can rebuild: '
+                                           r"Heap:User Migrations, .*Heap:Users\)"):
+        run(db, RunWindow.rebuild("Heap:Nope"))
+    with pytest.raises(CourierError, match=r'Courier "Files" finds its files by date \(file-pattern layout\)'):
+        run_courier(db, "Files", RunWindow.new_dumps())
+    assert query(db, "SELECT COUNT(*) FROM runs") == [(0,)]

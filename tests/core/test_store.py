@@ -95,7 +95,7 @@ def test_configuration_tables_have_no_secret_columns(tmp_path: Path) -> None:
 
 
 def test_reopening_does_not_rerun_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    counting = (99, "count openings", "CREATE TABLE IF NOT EXISTS probe (n INTEGER); INSERT INTO probe VALUES (1)")
+    counting = (9999, "count openings", "CREATE TABLE IF NOT EXISTS probe (n INTEGER); INSERT INTO probe VALUES (1)")
     monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, counting])
     path = tmp_path / "courier.db"
     with Store(path) as store:
@@ -104,17 +104,17 @@ def test_reopening_does_not_rerun_migrations(tmp_path: Path, monkeypatch: pytest
         assert store.execute("SELECT COUNT(*) FROM probe").fetchone()[0] == 1
         again = store.query("SELECT version, applied_at FROM schema_migrations ORDER BY version")
         assert [tuple(row) for row in again] == [tuple(row) for row in first]
-        assert store.schema_version == 99
+        assert store.schema_version == 9999
 
 
 def test_new_migration_is_applied_to_an_existing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "courier.db"
     with Store(path) as store:
         store.execute("INSERT INTO credentials (name, type) VALUES ('kept', 'aws-profile')")
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, (99, "add a column",
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, (9999, "add a column",
                                                                   "ALTER TABLE credentials ADD COLUMN note TEXT")])
     with Store(path) as store:
-        assert store.schema_version == 99
+        assert store.schema_version == 9999  # above every real one (a second migration of issue N is 100·N+1)
         assert [tuple(r) for r in store.query("SELECT name, note FROM credentials")] == [("kept", None)]
 
 

@@ -146,7 +146,7 @@ async def test_sample_files_run_lands_files_then_fails_on_the_placeholder_feed(
 async def test_run_dialog_refuses_a_backwards_period(configured_db: Path, app_factory: AppFactory) -> None:
     app = app_factory(configured_db)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r", "down")  # "Load data from a specific time period"
+        await pilot.press("down", "r", "down")  # Heap exports (file-pattern): "Load data from a specific time period"
         await pilot.press("enter")
         app.screen.query_one("#run-end").value = "2026-11-01"
         await pilot.press("f2")
@@ -154,3 +154,41 @@ async def test_run_dialog_refuses_a_backwards_period(configured_db: Path, app_fa
         assert app.screen.query_one("#run-problems").errors[0].startswith("The period ends (2026-11-01)")
         await pilot.press("escape")
         assert not app.workers
+
+
+async def test_heap_connect_run_dialog_offers_new_dumps_or_a_rebuild(configured_db: Path,
+                                                                     app_factory: Callable[..., CourierApp]) -> None:
+    from textual.widgets import RadioButton, Select
+
+    from core.runs import RunWindow
+
+    with Store(configured_db) as store:
+        project = load_project(store)
+    app = app_factory(configured_db)
+    chosen: list[Any] = []
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(RunCourierScreen(project.couriers["Heap"], project), callback=chosen.append)
+        await pilot.pause()
+        screen = app.screen
+        assert [str(button.label) for button in screen.query(RadioButton)] == [
+            "Load every complete dump newer than the cursors", "Rebuild a table from its latest full dump"]
+        # No day, period or table to fill in for new dumps: Heap's manifests decide.
+        assert not any(screen.query_one(row).display for row in ("#run-day-row", "#run-start-row",
+                                                                    "#run-table-row"))
+        assert "file dates do not apply" in str(screen.query_one(".dialog-note", Static).render())
+        await pilot.press("f2")
+        await pilot.pause()
+        assert chosen == [RunWindow.new_dumps()]
+
+        app.push_screen(RunCourierScreen(project.couriers["Heap"], project), callback=chosen.append)
+        await pilot.pause()
+        await pilot.press("down", "enter")  # "Rebuild a table from its latest full dump"
+        screen = app.screen
+        assert screen.query_one("#run-table-row").display
+        table = screen.query_one("#run-table", Select)
+        assert table.value == "Heap:Users"  # the active feeds the courier loads, in load-operation order
+        await pilot.press("tab", "enter", "down", "enter")
+        assert table.value == "Heap:Sessions"
+        await pilot.press("f2")
+        await pilot.pause()
+        assert chosen[-1] == RunWindow.rebuild("Heap:Sessions")

@@ -1,4 +1,9 @@
-"""The Run Courier dialog: load data from a specific day, a time period, or all data."""
+"""The Run Courier dialog: load data from a specific day, a time period, or all data.
+
+A heap-connect courier is driven by Heap's manifests and its tables' cursors, not by
+file dates, so its dialog offers what really happens instead: load every complete dump
+newer than the cursors, or rebuild one table from its latest full dump.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static
 
+from core import engine
 from core.models import Courier, Project
 from tui.screens.base import AppAccess, apply_app_settings
 from tui.widgets import ProblemList
@@ -22,6 +28,10 @@ if TYPE_CHECKING:
 
 CHOICES = (("day", "Load data from a specific day"), ("period", "Load data from a specific time period"),
            ("all", "Load all data"))
+HEAP_CHOICES = (("new", "Load every complete dump newer than the cursors"),
+                ("rebuild", "Rebuild a table from its latest full dump"))
+HEAP_NOTE = ("Heap Connect: Heap's manifests and each table's cursor decide what loads, in dump order; "
+             "file dates do not apply.")
 
 
 def sample_run_note(courier: Courier, project: Project) -> str:
@@ -54,13 +64,26 @@ class RunCourierScreen(AppAccess, ModalScreen["RunWindow | None"]):
         super().__init__()
         self.courier = courier
         self.note = sample_run_note(courier, project)
+        self.heap = courier.layout == "heap-connect"
+        self.tables = engine.rebuild_tables(project, courier) if self.heap else []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="run-dialog", classes="dialog form"):
             yield Static(f"Run courier {self.courier.name}", classes="dialog-title", markup=False)
-            with RadioSet(id="run-window"):
-                for value, label in CHOICES:
-                    yield RadioButton(label, id=f"window-{value}", value=value == "day")
+            if self.heap:
+                with RadioSet(id="run-window"):
+                    for value, label in HEAP_CHOICES:
+                        yield RadioButton(label, id=f"window-{value}", value=value == "new",
+                                          disabled=value == "rebuild" and not self.tables)
+                with Horizontal(classes="form-row", id="run-table-row"):
+                    yield Static("Table", classes="field-label")
+                    yield Select[str]([(name, name) for name in self.tables], id="run-table", compact=True,
+                                      allow_blank=not self.tables, prompt="No table loaded yet")
+                yield Static(HEAP_NOTE, classes="dialog-note", markup=False)
+            else:
+                with RadioSet(id="run-window"):
+                    for value, label in CHOICES:
+                        yield RadioButton(label, id=f"window-{value}", value=value == "day")
             with Horizontal(classes="form-row", id="run-day-row"):
                 yield Static("Day", classes="field-label")
                 yield Input(id="run-day", placeholder="YYYY-MM-DD", compact=True)
@@ -83,16 +106,23 @@ class RunCourierScreen(AppAccess, ModalScreen["RunWindow | None"]):
         self.query_one("#run-day", Input).value = today.isoformat()
         self.query_one("#run-start", Input).value = (today - timedelta(days=7)).isoformat()
         self.query_one("#run-end", Input).value = today.isoformat()
-        self._show_fields("day")
+        self._show_fields(self.choice())
         apply_app_settings(self)
         self.query_one("#run-window", RadioSet).focus()
 
     def choice(self) -> str:
-        """``day``, ``period`` or ``all``."""
+        """``day``, ``period`` or ``all``; for a heap-connect courier ``new`` or ``rebuild``."""
+        first = "new" if self.heap else "day"
         pressed = self.query_one("#run-window", RadioSet).pressed_button
-        return (pressed.id or "window-day").removeprefix("window-") if pressed else "day"
+        return (pressed.id or f"window-{first}").removeprefix("window-") if pressed else first
 
     def _show_fields(self, choice: str) -> None:
+        if self.heap:
+            self.query_one("#run-table-row").display = choice == "rebuild"
+            for row in ("#run-day-row", "#run-start-row", "#run-end-row"):
+                self.query_one(row).display = False
+            self.query_one("#run-problems", ProblemList).show([], [])
+            return
         self.query_one("#run-day-row").display = choice == "day"
         self.query_one("#run-start-row").display = choice == "period"
         self.query_one("#run-end-row").display = choice == "period"
@@ -108,6 +138,13 @@ class RunCourierScreen(AppAccess, ModalScreen["RunWindow | None"]):
         from core.runs import RunWindow
 
         choice = self.choice()
+        if choice == "new":
+            return RunWindow.new_dumps()
+        if choice == "rebuild":
+            table = self.query_one("#run-table", Select).value
+            if not isinstance(table, str):
+                return "Table: choose the table to rebuild"
+            return RunWindow.rebuild(table)
         if choice == "all":
             return RunWindow.all()
         days: list[date] = []

@@ -53,7 +53,9 @@ _LANDED = re.compile(r"\[(\d+)/(\d+)\]$")
 
 
 def window_text(window: RunWindow) -> str:
-    """A run window in a few characters: ``2026-11-25``, ``11-20→11-25``, ``all data``."""
+    """A run window in a few characters: ``2026-11-25``, ``11-20→11-25``, ``all data``, ``new Heap dumps``."""
+    if window.heap:
+        return window.describe()
     if window.kind == "day" and window.start:
         return window.start.isoformat()
     if window.kind == "period" and window.start and window.end:
