@@ -234,8 +234,9 @@ def fill_feed_ids(project: Project, courier_name: str, samples: dict[str, tuple[
     operations themselves (a truncate included) are kept. Samples this courier
     landed count first; another courier's samples only when it has none. Otherwise
     the ID stays and a problem says why: no such feed, several (listed), or a draft.
-    An active feed made from this courier's own sample that no operation names yet
-    (the courier started with ``{}``) gets ``[{"type": "load", "file": <its tag>}]``.
+    An active feed made from this courier's own sample that no operation names yet,
+    of a file no operation loads yet (the courier started with ``{}``), gets
+    ``[{"type": "load", "file": <its tag>}]``.
 
     Args:
         project: The stored configuration.
@@ -258,10 +259,13 @@ def fill_feed_ids(project: Project, courier_name: str, samples: dict[str, tuple[
         if feed_id not in project.feeds:
             target = _fill_one(project, courier_name, feed_id, steps, samples, keys, fill)
         fill.operations[target] = steps
+    # Files an operation already loads (a placeholder that could not be filled included) are left
+    # to the user: adding a second load of them would load the same file into two tables.
+    loaded = {step.get("file") for steps in current.values() for step in steps if step.get("type") == "load"}
     for feed_id, (landed_by, tag) in samples.items():
         feed = project.feeds.get(feed_id)
         if landed_by == courier_name and feed is not None and feed.status == "active" \
-                and feed_id not in fill.operations:
+                and feed_id not in fill.operations and tag not in loaded:
             fill.operations[feed_id] = [{"type": "load", "file": tag}]
             fill.added.append((feed_id, tag))
     return fill
