@@ -58,6 +58,14 @@ class CourierApp(App[None]):
         self.clock = clock
         self.cursor_blink = cursor_blink
         self._progress_posted: dict[int, float] = {}
+        self.runs_going: dict[int, str] = {}
+        """Runs this process started that have reported their ID and not finished: run ID → courier or group."""
+        self._quit_when_stopped = False
+        self.left_running: dict[int, str] = {}
+        """Runs still going when the user quit and chose to leave them running."""
+        self.when_left_running: Callable[[dict[int, str]], None] | None = None
+        """Called with ``left_running`` once the screen is restored, before this process waits for the runs'
+        threads (the CLI says how to follow them and waits, stoppable with Ctrl-C)."""
         self.select_on_home: tuple[str, str] | None = None
         """(kind, name) of the object saved last; the Sources screen selects it when it shows again."""
         self.theme = "textual-dark"
@@ -180,6 +188,7 @@ class CourierApp(App[None]):
             self._reload_sources()  # the editor may already be gone by the time this bubbles up
 
     def on_run_started(self, message: RunStarted) -> None:
+        self.runs_going[message.run_id] = message.courier
         self.notify(f"Running {message.courier} (run {message.run_id})…", title="Run started")
         self._reload_sources()
         from tui.screens.run_live import RunLiveScreen
@@ -239,6 +248,7 @@ class CourierApp(App[None]):
 
     def on_run_finished(self, message: RunFinished) -> None:
         summary = message.summary
+        self.runs_going.pop(summary.id, None)
         if summary.status == "Failed":
             self.notify(summary.message or "The run failed", title=f"{summary.target}: Failed",
                         severity="error", timeout=15)
@@ -258,6 +268,44 @@ class CourierApp(App[None]):
         if isinstance(self.screen, SourcesScreen):
             self.screen.action_reload()
 
+    async def action_quit(self) -> None:
+        """Quit; while a run started here is loading, ask first: stop it, leave it running, or stay."""
+        if not self.run_workers():
+            self.exit()
+            return
+        from tui.screens.quit_run import LEAVE, STOP, QuitDuringRunScreen
+
+        runs = [f"run {run_id} ({target})" for run_id, target in self.runs_going.items()]
+        first = next(iter(self.runs_going), None)
+        follow = f"courier --db {self.db_path} runs {first if first is not None else 'ID'} --follow"
+
+        def answered(answer: str | None) -> None:
+            if answer == STOP:
+                self._quit_when_stopped = True
+                for run_id in self.runs_going:
+                    engine.stop_run(self.db_path, run_id)
+                self.notify("The file being loaded rolls back; Courier quits when the run has stopped.",
+                            title="Stopping", timeout=30)
+                if not self.run_workers():
+                    self.exit()
+            elif answer == LEAVE:
+                self.left_running = dict(self.runs_going)
+                self.exit()
+
+        self.push_screen(QuitDuringRunScreen(runs, follow), callback=answered)
+
+    async def run_async(self, **options: Any) -> Any:
+        """Run the app; after it closes, hand any run left running to ``when_left_running``."""
+        # App[None] says None, but the snapshot tests exit with their screenshot: pass it on.
+        result = await super().run_async(**options)  # type: ignore[func-returns-value]
+        if self.left_running and self.when_left_running is not None:
+            self.when_left_running(self.left_running)
+        return result
+
+    def run_workers(self) -> list[Worker[object]]:
+        """The runs this process is running (a worker each, from the moment it is started)."""
+        return [worker for worker in self.workers if worker.group == "run" and not worker.is_finished]
+
     def action_go_home(self) -> None:
         """Back to the Sources screen, closing everything above it."""
         while len(self.screen_stack) > 1:
@@ -266,6 +314,8 @@ class CourierApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.report_failure(event.worker)
+        if self._quit_when_stopped and event.worker.group == "run" and not self.run_workers():
+            self.exit()
 
     def report_failure(self, worker: Worker[object]) -> None:
         """Turn a failed worker into one notification; the app keeps running.

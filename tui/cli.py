@@ -920,8 +920,42 @@ def _cmd_demo(args: argparse.Namespace) -> Exit:
 def _open_app(args: argparse.Namespace, demo_note: str | None = None) -> Exit:
     from tui.app import make_app
 
-    make_app(args.db_path, demo_note=demo_note).run()
+    app = make_app(args.db_path, demo_note=demo_note)
+    # A run left going lives in this process's threads: Python waits for them before exiting anyway,
+    # so say so (and how to follow or stop it) as soon as the screen is restored.
+    def wait_for(runs: dict[int, str]) -> None:
+        for run_id, target in runs.items():
+            _wait_for_left_run(args.db_path, run_id, target)
+
+    app.when_left_running = wait_for
+    app.run()
     return EXIT_OK
+
+
+def _wait_for_left_run(db_path: Path, run_id: int, target: str) -> None:
+    """The user quit and left a run going: it lives in this process, so wait for it, saying how to follow it.
+
+    The terminal may close meanwhile (SIGHUP is ignored so the run still finishes); Ctrl-C stops it cleanly.
+    """
+    import time
+
+    print(f"Run {run_id} ({target}) goes on in this process until it ends; Ctrl-Z then bg puts it in the "
+          f"background, Ctrl-C stops it. Follow it with: courier --db {db_path} runs {run_id} --follow",
+          file=sys.stderr, flush=True)
+    previous_hup = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with stop_on_signals("stopping the run after rolling back the file being loaded (again to abort)") as stop:
+            def poll() -> None:
+                if stop.is_set():
+                    engine.stop_run(db_path, run_id)
+                time.sleep(0.5)
+
+            run = engine.follow_run_until_done(db_path, run_id, poll=poll, on_events=lambda events: None)
+        print(f"Run {run_id} ({target}) {run.status}", file=sys.stderr)
+    except OSError:
+        pass  # the terminal went away: the run finished all the same
+    finally:
+        signal.signal(signal.SIGHUP, previous_hup)
 
 
 def parse_day(text: str) -> date:

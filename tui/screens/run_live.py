@@ -255,6 +255,7 @@ class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         Binding("slash", "search", "Search"),
         Binding("j", "rejects", "Rejects"),
         Binding("escape", "back", "Back"),
+        Binding("q", "app.quit", "Quit"),
     ]
 
     AUTO_FOCUS = "#run-log"

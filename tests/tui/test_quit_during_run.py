@@ -1,0 +1,99 @@
+"""Quitting while a run is loading asks (issue 14, item 8): stop and quit, leave it running, or cancel."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core import engine
+from tests.waiting import pilot_wait, wait_for
+from tui.app import CourierApp
+from tui.screens.quit_run import QuitDuringRunScreen
+from tui.screens.run_live import RunLiveScreen
+
+from .test_runs_ui import configure_exports, live, users_csv
+
+AppFactory = Callable[..., CourierApp]
+SIZE = (80, 24)
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Holds every download until the test opens the gate, so the run is surely still loading when q is pressed."""
+    import core.landing
+
+    opened = threading.Event()
+    land = core.landing.land
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        opened.wait()
+        return land(*args, **kwargs)
+
+    monkeypatch.setattr(core.landing, "land", held)
+    return opened
+
+
+async def start_run(pilot: Any, app: CourierApp) -> tuple[RunLiveScreen, int]:
+    await pilot.press("r", "f2")
+    screen = await live(pilot)
+    await pilot_wait(pilot, lambda: bool(app.runs_going), "the run's ID")
+    return screen, next(iter(app.runs_going))
+
+
+async def test_q_on_the_run_screen_asks_and_cancel_keeps_everything(
+        db_path: Path, app_factory: AppFactory, s3_bucket: Any, gate: threading.Event) -> None:
+    s3_bucket.put("exports/users-2026-11-25.csv", users_csv(20))
+    configure_exports(db_path, s3_bucket.endpoint, s3_bucket.name, {})
+    app = app_factory(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, run_id = await start_run(pilot, app)
+        await pilot.press("q")
+        await pilot_wait(pilot, lambda: isinstance(app.screen, QuitDuringRunScreen), "the quit question")
+        await pilot.press("n")
+        await pilot_wait(pilot, lambda: app.screen is screen, "the run screen again")
+        assert app.return_code is None  # still running, nothing stopped
+        gate.set()
+        await pilot_wait(pilot, lambda: screen.live.final, "the run's end")
+        assert engine.get_run(db_path, run_id).status == "Succeeded"
+        await pilot.press("q")  # nothing is loading any more: q quits at once
+        await pilot_wait(pilot, lambda: app.return_code is not None, "the app to quit")
+
+
+async def test_stop_and_quit_stops_the_run_then_quits(
+        db_path: Path, app_factory: AppFactory, s3_bucket: Any, gate: threading.Event) -> None:
+    s3_bucket.put("exports/users-2026-11-25.csv", users_csv(20))
+    configure_exports(db_path, s3_bucket.endpoint, s3_bucket.name, {})
+    app = app_factory(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        _, run_id = await start_run(pilot, app)
+        await pilot.press("escape", "q")  # from the home screen too
+        await pilot_wait(pilot, lambda: isinstance(app.screen, QuitDuringRunScreen), "the quit question")
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.return_code is None  # it waits for the run to stop
+        gate.set()
+        await pilot_wait(pilot, lambda: app.return_code is not None, "the app to quit")
+    assert engine.get_run(db_path, run_id).status == "Stopped"
+
+
+async def test_leave_running_quits_and_the_run_goes_on(
+        db_path: Path, app_factory: AppFactory, s3_bucket: Any, gate: threading.Event) -> None:
+    s3_bucket.put("exports/users-2026-11-25.csv", users_csv(20))
+    configure_exports(db_path, s3_bucket.endpoint, s3_bucket.name, {})
+    app = app_factory(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        _, run_id = await start_run(pilot, app)
+        await pilot.press("q")
+        await pilot_wait(pilot, lambda: isinstance(app.screen, QuitDuringRunScreen), "the quit question")
+        assert f"courier --db {db_path} runs {run_id} --follow" in str(
+            app.screen.query("Static").last().render())
+        await pilot.press("l")
+        await pilot_wait(pilot, lambda: app.return_code is not None, "the app to quit")
+        assert app.left_running == {run_id: "Heap exports"}
+        gate.set()
+    assert wait_for(lambda: engine.get_run(db_path, run_id).status in ("Succeeded", "Warning", "Failed"),
+                    "the run left going to end") and engine.get_run(db_path, run_id).status == "Succeeded"
