@@ -414,11 +414,16 @@ def _feed(reader: _Reader, feed_id: str) -> Feed | None:
     fields = _fields(reader)
     # Declared fields may be a subset: the rest come from the sample file's schema,
     # so the key and last-updated field are checked against the data at load time.
+    status = reader.choice("status", ("draft", "active"), default="active") or "active"
     primary_key = _string_list(reader, "primary-key")
+    # A draft may be saved before its key is chosen (Amperity's "Save draft"); activation needs one.
     if primary_key is None and "primary-key" not in reader.data:
         reader.error("primary-key", "is required: choose at least one field as the primary key")
     if primary_key is not None and not primary_key:
-        reader.error("primary-key", "choose at least one field as the primary key")
+        if status == "draft":
+            reader.warn("primary-key", "none chosen yet: choose at least one field before activating")
+        else:
+            reader.error("primary-key", "choose at least one field as the primary key")
     if primary_key is not None and len({c.lower() for c in primary_key}) != len(primary_key):
         reader.error("primary-key", "lists a field twice")
     last_updated = reader.string("last-updated")
@@ -431,7 +436,6 @@ def _feed(reader: _Reader, feed_id: str) -> Feed | None:
     if not isinstance(threshold, int) or isinstance(threshold, bool) or not 0 <= threshold <= 100:
         reader.error("error-threshold", "must be a whole percentage from 0 to 100")
         threshold = 1
-    status = reader.choice("status", ("draft", "active"), default="active") or "active"
     if source is None or name is None or primary_key is None:
         return None
     return Feed(id=feed_id, source=source, name=name, primary_key=tuple(primary_key),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.config import validate_document
-from core.models import FEED_TYPES, FeedField, Project, domain_table_name
+from core.models import FeedField, Project, domain_table_name
 from tui.forms import FormCheck
 
 FEED_FORM_FIELDS = ("source", "name", "primary-key", "fields", "last-updated", "stitch", "error-threshold")
@@ -48,12 +48,6 @@ class FeedForm:
         in_fields = [f.name for f in self.fields if f.name.lower() in chosen]
         known = {name.lower() for name in in_fields}
         return in_fields + [name for name in self.primary_key if name.lower() not in known]
-
-
-def cycle_type(current: str, step: int = 1) -> str:
-    """The next (or previous) feed type after ``current``, wrapping around."""
-    index = FEED_TYPES.index(current) if current in FEED_TYPES else -1
-    return FEED_TYPES[(index + step) % len(FEED_TYPES)]
 
 
 def toggle_field(form: FeedForm, name: str, *, key: bool = False, required: bool = False) -> FeedForm:

@@ -43,6 +43,14 @@ class FormCheck:
         """How many errors the form has."""
         return sum(len(problems) for problems in self.errors.values())
 
+    def refusal(self, fields: tuple[str, ...]) -> str:
+        """Why the form was not saved: its first problem in screen order (``fields``), naming the field,
+        and how many more there are, e.g. ``entities: invalid JSON at line 1, column 1: … (and 1 more)``."""
+        order = [*fields, *(name for name in self.errors if name not in fields)]
+        field_name, first = next((name, self.errors[name][0]) for name in order if self.errors.get(name))
+        more = self.error_count - 1
+        return f"{field_name}: {first}" + (f" (and {more} more marked ✗)" if more else "")
+
     def add(self, level: str, field_name: str, message: str) -> None:
         """Record a problem against a field."""
         target = self.errors if level == "error" else self.warnings

@@ -65,7 +65,9 @@ async def test_create_credential_and_courier_by_keys(db_path: Path, app_factory:
         await pilot.pause()
         assert isinstance(app.screen, CredentialScreen)
         await type_text(pilot, "heap-s3")
-        await pilot.press("tab", "tab")  # type stays iam-role-to-role
+        await pilot.press("tab", "enter", "down", "enter")  # iam-role-to-role, one below iam-credential
+        assert app.screen.query_one("#credential-type", Select).value == "iam-role-to-role"
+        await pilot.press("tab")
         assert app.focused is app.screen.query_one("#credential-role-arn")
         await paste(pilot, ROLE_ARN)
         await pilot.press("tab")
@@ -159,7 +161,7 @@ async def test_bad_credential_input_is_shown_and_nothing_is_saved(db_path: Path,
         await pilot.pause()
         assert isinstance(app.screen, CredentialScreen)
         await type_text(pilot, "heap-s3")
-        await pilot.press("tab", "tab")
+        await pilot.press("tab", "enter", "down", "enter", "tab")  # iam-role-to-role, then its role ARN
         await paste(pilot, "arn:aws:iam::12:role/x")
         await pilot.pause()
         arn = problems(app, "credential-role-arn-problems")

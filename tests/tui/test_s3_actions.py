@@ -16,6 +16,8 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.courier_editor import CourierEditorScreen
 from tui.screens.run_courier import RunCourierScreen
 
+from tests.waiting import pilot_wait
+
 from .conftest import wait_for_workers
 
 AppFactory = Callable[..., CourierApp]
@@ -49,7 +51,8 @@ async def test_preview_lists_the_matching_keys_for_the_day(
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
-        assert isinstance(app.screen, CourierEditorScreen)
+        # A pushed screen is not on top at once on a busy machine.
+        await pilot_wait(pilot, lambda: isinstance(app.screen, CourierEditorScreen), "the courier editor")
         await pilot.press("f3")
         await wait_for_workers(pilot)
         assert result_text(app) == ("Files for 2026-11-25:\n  users: users-2026-11-25.avro\n"

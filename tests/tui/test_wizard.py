@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Select, Static
 
 from core.project import apply_document, load_project
 from core.store import Store
+from tests.waiting import pilot_wait
 from tui.app import CourierApp
 from tui.screens.courier_editor import CourierEditorScreen
 from tui.screens.credential import CredentialScreen
@@ -26,6 +27,7 @@ from tui.screens.run_courier import RunCourierScreen
 from tui.screens.samples import GetSamplesScreen, SampleFileScreen, SamplesScreen
 from tui.screens.sources import SourcesScreen
 from tui.screens.tag_picker import TagPickerScreen
+from tui.screens.type_picker import TypePickerScreen
 from tui.widgets import ProblemList
 
 from ..conftest import read_avro
@@ -81,7 +83,7 @@ async def test_wizard_by_keys_from_courier_to_loaded_domain_table(
         await pilot.pause()
         assert isinstance(app.screen, CredentialScreen)
         await paste(pilot, "local-s3")
-        await pilot.press("tab", "enter", "down", "down", "enter")  # type: iam-credential
+        await pilot.press("tab")  # type: iam-credential, the seed's, already chosen
         assert app.screen.query_one("#credential-type", Select).value == "iam-credential"
         await pilot.press("tab", "tab", "tab", "tab")
         assert app.focused is app.screen.query_one("#credential-region")
@@ -142,10 +144,10 @@ async def test_wizard_by_keys_from_courier_to_loaded_domain_table(
         assert editor.form.source == "Heap" and editor.form.name == "Users"
         assert text_of(app, "#feed-table-name") == "Domain table: Heap:Users"
         assert app.focused is editor.query_one("#feed-fields")
-        assert errors(app, "feed-primary-key-problems") == [
-            "primary-key: choose at least one field as the primary key"]
+        key_problems = app.screen.query_one("#feed-primary-key-problems", ProblemList)
+        assert key_problems.warnings == ["primary-key: none chosen yet: choose at least one field before activating"]
         await pilot.press("space")  # user_id is the primary key
-        assert errors(app, "feed-primary-key-problems") == []
+        assert (key_problems.errors, key_problems.warnings) == ([], [])
         await pilot.press("down", "down", "down")  # email
         await pilot.press("enter")
         assert isinstance(app.screen, TagPickerScreen)
@@ -227,23 +229,28 @@ async def open_editor(pilot: Any, file_id: int) -> FeedEditorScreen:
     return app.screen
 
 
-async def test_empty_primary_key_is_shown_and_nothing_is_saved(
+async def test_a_draft_saves_without_a_primary_key_but_does_not_activate(
         db_path: Path, app_factory: AppFactory, heap_bucket: Any) -> None:
     file_id = land_samples(db_path, heap_bucket)
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot, file_id)
-        assert errors(app, "feed-primary-key-problems") == [
-            "primary-key: choose at least one field as the primary key"]
-        await pilot.press("f2")
-        await wait_for_workers(pilot)
-        assert app.screen is editor
-        assert text_of(app, "#feed-result") == "Not saved: fix the 1 problem marked ✗ first."
-        assert app.focused is editor.query_one("#feed-fields")
+        problems = app.screen.query_one("#feed-primary-key-problems", ProblemList)
+        assert (problems.errors, problems.warnings) == (
+            [], ["primary-key: none chosen yet: choose at least one field before activating"])
         await pilot.press("f5")
         await wait_for_workers(pilot)
-        assert text_of(app, "#feed-result") == "Not activated: fix the 1 problem marked ✗ first."
-    assert stored(db_path).feeds == {}
+        assert app.screen is editor
+        assert text_of(app, "#feed-result") == ("Not activated: choose the primary key first (space on a field "
+                                                "in the table).")
+        assert app.focused is editor.query_one("#feed-fields")
+        assert stored(db_path).feeds == {}
+        await pilot.press("f2")  # Save draft
+        await wait_for_workers(pilot)
+        assert app.screen is editor
+        assert text_of(app, "#feed-result").startswith("Saved Heap:Users")
+    feed = stored(db_path).feeds[editor.form.feed_id]
+    assert (feed.status, feed.primary_key) == ("draft", ())
 
 
 async def test_invalid_threshold_is_shown_and_nothing_is_saved(
@@ -277,7 +284,10 @@ async def test_activation_over_the_error_threshold_keeps_the_feed_a_draft(
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot, file_id)
         await pilot.press("space", "down")  # key user_id; then identity, a string…
-        await pilot.press("T")  # …String back to Integer
+        await pilot.press("t")  # …its type from the list: String, one up is Integer
+        await pilot_wait(pilot, lambda: isinstance(app.screen, TypePickerScreen), "the type list")
+        await pilot.press("up", "enter")
+        await pilot_wait(pilot, lambda: app.screen is editor, "the feed editor")
         assert {f.name: f.type for f in editor.form.fields}["identity"] == "Integer"
         editor.query_one("#feed-threshold").focus()
         await pilot.press("backspace", "0")
@@ -345,3 +355,41 @@ async def test_sources_keys_and_palette_open_the_feed_screens(configured_db: Pat
         rows = app.screen.query_one("#help-table", DataTable)
         keys = [rows.get_row_at(index)[0] for index in range(rows.row_count)]
         assert "g" in keys and "f" in keys
+
+
+async def test_t_opens_a_type_list_and_esc_leaves_the_type_alone(
+        db_path: Path, app_factory: AppFactory, heap_bucket: Any) -> None:
+    file_id = land_samples(db_path, heap_bucket)
+    app = app_factory(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot, file_id)
+        before = {f.name: f.type for f in editor.form.fields}
+        await pilot.press("t")  # a stray t: the list opens, nothing changes yet
+        await pilot_wait(pilot, lambda: isinstance(app.screen, TypePickerScreen), "the type list")
+        assert {f.name: f.type for f in editor.form.fields} == before
+        await pilot.press("down", "escape")
+        await pilot_wait(pilot, lambda: app.screen is editor, "the feed editor")
+        assert {f.name: f.type for f in editor.form.fields} == before
+        assert not editor.dirty
+
+
+async def test_activation_without_loading_the_sample_file(
+        db_path: Path, app_factory: AppFactory, heap_bucket: Any) -> None:
+    from textual.widgets import Checkbox
+
+    file_id = land_samples(db_path, heap_bucket)
+    app = app_factory(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot, file_id)
+        load_sample = editor.query_one("#feed-load-sample", Checkbox)
+        assert load_sample.value  # Amperity's default: on
+        await pilot.press("space")  # key user_id
+        load_sample.focus()
+        await pilot.press("space", "f5")  # untick, activate
+        await wait_for_workers(pilot)
+        assert text_of(app, "#feed-result").startswith(
+            f"Activated {editor.form.feed_id} without loading the sample file: Heap:Users fills on the next run.")
+        assert editor.check_action("load_operations", ()) is True  # the next step is offered
+    feed = stored(db_path).feeds[editor.form.feed_id]
+    assert feed.status == "active"
+    assert not table_exists(db_path, "Heap:Users") or count_rows(db_path, "Heap:Users") == 0

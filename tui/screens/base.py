@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -65,6 +66,44 @@ class ReportsWorkerFailures:
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             cast("CourierApp", self.app).report_failure(event.worker)
+
+
+class ExplainsDisabledKeys:
+    """Mixin for screens: a key whose action cannot run now says why instead of doing nothing.
+
+    Textual skips a binding whose ``check_action`` is falsy (dimmed or hidden in the footer) and the
+    key falls through silently. Keys reach the screen's ``on_key`` before the bindings are checked,
+    and only when no focused widget took them (an input keeps the letters it types), so a disabled
+    key is caught here and answered with ``why_disabled``.
+    """
+
+    def why_disabled(self, action: str) -> str | None:
+        """One line saying why ``action`` cannot run now (and what to do), or ``None`` to stay quiet."""
+        return None
+
+    def explain_disabled(self, reason: str) -> None:
+        """Show the reason; by default a notification (editors show it where their results go)."""
+        cast(Screen[object], self).notify(reason, severity="warning", title="Not now")
+
+    def on_key(self, event: events.Key) -> None:
+        screen = cast(Screen[object], self)
+        node: DOMNode | None = screen.focused
+        while node is not None and node is not screen:
+            if any(binding.key == event.key for binding in declared_bindings(type(node))):
+                return  # the focused widget's own key (space on a checkbox, enter on a table)
+            node = node.parent
+        for binding in declared_bindings(type(screen)):
+            if binding.key != event.key:
+                continue
+            action = binding.action.split("(")[0]
+            if screen.check_action(action, ()):
+                return
+            reason = self.why_disabled(action)
+            if reason:
+                event.stop()
+                event.prevent_default()
+                self.explain_disabled(reason)
+            return
 
 
 def apply_app_settings(screen: Screen[Any]) -> None:

@@ -31,6 +31,7 @@ from tui.messages import ConfigSaved, ConnectionTested, HeapDiscovered, MatchesP
 from tui.screens.base import (
     AppAccess,
     ConfirmsDiscard,
+    ExplainsDisabledKeys,
     ReportsWorkerFailures,
     apply_app_settings,
 )
@@ -55,6 +56,9 @@ PREVIEW_KEYS_SHOWN = 5
 """Matching keys listed per entity in the preview; the rest are counted."""
 
 ACTION_GROUPS = ("preview", "test", "discover")
+FIELD_WIDGETS = {"name": "#courier-name", "credential": "#credential", "bucket": "#bucket", "prefix": "#prefix",
+                 "layout": "#layout", "entities": "#entities", "load-operations": "#load-operations"}
+"""Each form field's widget: where a refused save puts the cursor, and whose change marks the field touched."""
 
 
 @functools.cache
@@ -63,7 +67,8 @@ def heap_discovery_available() -> bool:
     return importlib.util.find_spec("core.heap") is not None
 
 
-class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen[str | None]):
+class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, ReportsWorkerFailures,
+                          Screen[str | None]):
     """The Add courier / Edit courier page, with live validation.
 
     Args:
@@ -85,6 +90,10 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
         self.initial_form: CourierForm | None = None
         self._credential_value: str | None = None
         self._ready = False
+        self.touched: set[str] = set()
+        """Fields the user has changed; a new courier shows errors only on these until a save is tried."""
+        self.show_all = name is not None
+        """Show every field's errors (editing a stored courier, or after a save was tried)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -180,8 +189,9 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
         """Check the form as saving would, and show every problem under its field."""
         self.check = check_courier_form(self.form(), self.existing, self.original_name)
         for field_name in (*COURIER_FIELDS, "other"):
+            shown = self.show_all or field_name in self.touched or field_name == "other"
             self.query_one(f"#{field_name}-problems", ProblemList).show(
-                self.check.errors.get(field_name, []), self.check.warnings.get(field_name, []))
+                self.check.errors.get(field_name, []) if shown else [], self.check.warnings.get(field_name, []))
         save = self.query_one("#save-button", Button)
         discover = self.query_one("#discover-button", Button)
         can_discover = self.form().layout == "heap-connect"
@@ -193,13 +203,20 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
 
     @on(Input.Changed, "#courier-name, #bucket, #prefix")
     @on(TextArea.Changed)
-    def _changed(self) -> None:
+    def _changed(self, event: Input.Changed | TextArea.Changed) -> None:
         if self._ready:
+            self._touch(event.control)
             self.validate_form()
+
+    def _touch(self, widget: Widget | None) -> None:
+        """The user changed ``widget``: its field shows its errors from now on."""
+        if widget is not None:
+            self.touched.update(name for name, selector in FIELD_WIDGETS.items() if selector == f"#{widget.id}")
 
     @on(Select.Changed, "#layout")
     def _layout_changed(self) -> None:
         if self._ready:
+            self.touched.add("layout")
             # The example entities list is for file patterns; a heap-connect courier with no list
             # loads every Heap table, so an untouched example should not be left to clear by hand.
             entities = self.query_one("#entities", TextArea)
@@ -218,6 +235,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
             self.app.push_screen(CredentialScreen(), callback=self._credential_created)
             return
         self._credential_value = event.value if isinstance(event.value, str) else None
+        self.touched.add("credential")
         self.validate_form()
 
     def _credential_created(self, name: str | None) -> None:
@@ -243,29 +261,37 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
             if not heap_discovery_available():
                 return False
             return True if self._ready and self.form().layout == "heap-connect" else None
-        if action == "save":
-            return True if self.check.ok else None
+        # Save stays enabled: F2 on a form with problems says which and puts the cursor on the first.
         return True
+
+    def why_disabled(self, action: str) -> str | None:
+        if action == "discover":
+            return ("Discover reads Heap Connect manifests: set Layout to heap-connect first (a file-pattern "
+                    "courier names its files in the entities list).")
+        return None
+
+    def explain_disabled(self, reason: str) -> None:
+        self._show_result(reason, error=True)
 
     # Save and leave
 
     def action_save(self) -> None:
+        self.show_all = True
         check = self.validate_form()
         if not check.ok or check.document is None:
-            count = check.error_count
-            self.notify(f"Not saved: fix the {count} problem{'s' if count != 1 else ''} marked ✗ first.",
-                        severity="error", title="Not saved")
+            self.notify(check.refusal(COURIER_FIELDS), severity="error", title="Not saved")
             self._focus_first_problem()
             return
         name = self.form().name.strip()
         self._save(name, self.original_name, check.document)
 
     def _focus_first_problem(self) -> None:
-        targets = {"name": "#courier-name", "credential": "#credential", "bucket": "#bucket", "prefix": "#prefix",
-                   "layout": "#layout", "entities": "#entities", "load-operations": "#load-operations"}
         for field_name in COURIER_FIELDS:
             if self.check.errors.get(field_name):
-                self.query_one(targets[field_name]).focus()
+                widget = self.query_one(FIELD_WIDGETS[field_name])
+                widget.focus()
+                # The field's problems sit under it: bring them into view with the cursor.
+                self.call_after_refresh(self.query_one(f"#{field_name}-problems").scroll_visible)
                 return
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Save courier")
@@ -411,7 +437,8 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scr
         result.set_class(error, "-error")
         result.display = bool(text)
         if text:
-            result.scroll_visible()
+            # After the layout gives the newly shown result its place: at 80×24 it sits below the fold.
+            self.call_after_refresh(result.scroll_visible)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The app notifies every failure; the editor also shows its own inline.

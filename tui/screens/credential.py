@@ -37,6 +37,11 @@ PLACEHOLDERS = {
     "region": "e.g. us-east-1",
     "endpoint-url": "only for MinIO, LocalStack or the demo",
 }
+TYPE_CHOICES = ("iam-credential", "iam-role-to-role", "aws-profile")
+"""The types in the order offered: the seed's own ``iam-credential`` first and chosen, Heap's role
+assumption (``iam-role-to-role``) one key below it."""
+assert set(TYPE_CHOICES) == set(CREDENTIAL_TYPES)
+
 SECRETS_NOTE = ("There is no field for secrets: access keys come from the environment "
                 "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or an AWS profile, and are never stored.")
 
@@ -53,6 +58,10 @@ class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]
         super().__init__()
         self.check = FormCheck()
         self._ready = False
+        self.touched: set[str] = set()
+        """Fields the user has changed: only these show errors until a save is tried."""
+        self.show_all = False
+        self._type: object = TYPE_CHOICES[0]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="credential-dialog", classes="dialog form", can_focus=False):
@@ -61,8 +70,8 @@ class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]
                 with Horizontal(classes="form-row"):
                     yield Static(LABELS[field_name], classes="field-label")
                     if field_name == "type":
-                        yield Select[str]([(kind, kind) for kind in CREDENTIAL_TYPES], id="credential-type",
-                                          value="iam-role-to-role", allow_blank=False, compact=True)
+                        yield Select[str]([(kind, kind) for kind in TYPE_CHOICES], id="credential-type",
+                                          value=TYPE_CHOICES[0], allow_blank=False, compact=True)
                     else:
                         yield Input(id=f"credential-{field_name}", placeholder=PLACEHOLDERS[field_name],
                                     compact=True)
@@ -92,23 +101,35 @@ class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]
         """Check the fields and show every problem under its field."""
         self.check = check_credential_form(self.values(), self.existing)
         for field_name in (*CREDENTIAL_FIELDS, "other"):
+            shown = self.show_all or field_name in self.touched or field_name == "other"
             self.query_one(f"#credential-{field_name}-problems", ProblemList).show(
-                self.check.errors.get(field_name, []), self.check.warnings.get(field_name, []))
+                self.check.errors.get(field_name, []) if shown else [], self.check.warnings.get(field_name, []))
         self.query_one("#credential-save", Button).disabled = not self.check.ok
         return self.check
 
     @on(Input.Changed)
     @on(Select.Changed)
-    def _changed(self) -> None:
+    def _changed(self, event: Input.Changed | Select.Changed) -> None:
         if self._ready:
+            # Choosing a type asks for that type's fields: show what they still need.
+            # (The type's first Changed arrives after mount with the value it started with: not a touch.)
+            field_name = (event.control.id or "").removeprefix("credential-")
+            if field_name != "type":
+                self.touched.add(field_name)
+            elif event.value != self._type:
+                self._type = event.value
+                self.touched.update(name for name in CREDENTIAL_FIELDS if name != "name")
             self.validate_form()
 
     def action_save(self) -> None:
+        self.show_all = True
         check = self.validate_form()
         if not check.ok or check.document is None:
-            count = check.error_count
-            self.notify(f"Not saved: fix the {count} problem{'s' if count != 1 else ''} marked ✗ first.",
-                        severity="error", title="Not saved")
+            self.notify(check.refusal(CREDENTIAL_FIELDS), severity="error", title="Not saved")
+            for field_name in CREDENTIAL_FIELDS:
+                if check.errors.get(field_name):
+                    self.query_one(f"#credential-{field_name}").focus()
+                    break
             return
         self._save(self.values()["name"].strip(), check.document)
 

@@ -37,7 +37,6 @@ from tui.feed_form import (
     LAST_UPDATED_TYPES,
     FeedForm,
     check_feed_form,
-    cycle_type,
     toggle_field,
     with_field,
 )
@@ -46,6 +45,7 @@ from tui.messages import ConfigSaved, FeedActivated, FeedNotActivated
 from tui.screens.base import (
     AppAccess,
     ConfirmsDiscard,
+    ExplainsDisabledKeys,
     ReportsWorkerFailures,
     apply_app_settings,
 )
@@ -60,7 +60,7 @@ NEW_SOURCE = "\0new-source"
 GENERATE_UPDATED = "\0generate"
 """Select value of "Generate an updated field"."""
 GENERATE_LABEL = "Generate an updated field (recommended)"
-TABLE_ACTIONS = ("toggle_key", "cycle_type", "tags", "toggle_required")
+TABLE_ACTIONS = ("toggle_key", "pick_type", "tags", "toggle_required")
 """Actions that work on the field under the cursor (only while the fields table has focus)."""
 
 
@@ -70,7 +70,8 @@ def sample_label(item: LandedFile) -> str:
             f"{middle_shorten(file_label(item), 22)}")
 
 
-class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen[str | None]):
+class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, ReportsWorkerFailures,
+                       Screen[str | None]):
     """Add feed / Feed editor, with live validation, Save draft and Activate.
 
     Args:
@@ -83,8 +84,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
         Binding("f5,A", "activate", "Activate"),
         Binding("escape", "back", "Back"),
         Binding("space", "toggle_key", "Key"),
-        Binding("t", "cycle_type(1)", "Type"),
-        Binding("T", "cycle_type(-1)", "Type back", show=False),
+        Binding("t", "pick_type", "Type"),
         Binding("g", "tags", "Tags"),
         Binding("r", "toggle_required", "Required"),
         Binding("l", "load_operations", "Load ops"),
@@ -141,6 +141,11 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
                 yield Input(id="feed-threshold", compact=True)
                 yield Static("% of rows rejected before a load fails", classes="field-note", markup=False)
             yield ProblemList(id="feed-error-threshold-problems")
+            with Horizontal(classes="form-row"):
+                yield Static("Activation", classes="field-label")
+                # Amperity's "Load sample file on feed activation", on by default.
+                yield Checkbox("Load sample file on feed activation", value=True, id="feed-load-sample",
+                               compact=True)
             yield ProblemList(id="feed-stitch-problems")
             yield ProblemList(id="feed-other-problems")
             yield Static("", id="feed-result", markup=False)
@@ -295,6 +300,16 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
             return self.activated_courier is not None
         return True
 
+    def why_disabled(self, action: str) -> str | None:
+        if action in ("save", "activate"):
+            return "Still saving: wait for the result below."
+        if action == "load_operations":
+            return "Activate the feed first (F5): load operations name active feeds."
+        return None
+
+    def explain_disabled(self, reason: str) -> None:
+        self._show_result(reason, error=True)
+
     def on_descendant_focus(self) -> None:
         self.refresh_bindings()
 
@@ -312,13 +327,24 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
             self._refresh_field(item.name)
             self.validate_form()
 
-    def action_cycle_type(self, step: int) -> None:
+    def action_pick_type(self) -> None:
+        """Choose the field's type from a list (a stray ``t`` then changes nothing: Esc leaves it)."""
+        from tui.screens.type_picker import TypePickerScreen
+
         item = self.current_field()
-        if item is not None:
-            self.form = with_field(self.form, replace(item, type=cycle_type(item.type, step)))
+        if item is None:
+            return
+
+        def picked(kind: str | None) -> None:
+            current = next(f for f in self.form.fields if f.name == item.name)
+            if kind is None or kind == current.type:
+                return
+            self.form = with_field(self.form, replace(current, type=kind))
             self._refresh_field(item.name)
             self._fill_last_updated()
             self.validate_form()
+
+        self.app.push_screen(TypePickerScreen(item.name, item.type), callback=picked)
 
     def action_tags(self) -> None:
         from tui.screens.tag_picker import TagPickerScreen
@@ -442,8 +468,21 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
     def action_activate(self) -> None:
         if self.busy or self._refuse("activated"):
             return
+        load_sample = self.query_one("#feed-load-sample", Checkbox).value
+        if not self.form.primary_key:  # a draft may lack one; a feed that loads rows may not
+            self._show_result("Not activated: choose the primary key first (space on a field in the table).",
+                              error=True)
+            self.query_one("#feed-fields").focus()
+            return
+        if not load_sample:
+            assert self.check.document is not None
+            self.busy = True
+            self.refresh_bindings()
+            self._save(self.form.feed_id, {**self.check.document, "status": "active"}, self.sample_file_id(), False)
+            return
         if self.sample_file_id() is None:
-            self._show_result("Not activated: activation loads the sample file; choose one first.", error=True)
+            self._show_result("Not activated: activation loads the sample file; choose one first (or untick "
+                              "Load sample file on feed activation).", error=True)
             self.query_one("#feed-sample").focus()
             return
         self._start(activate=True)
@@ -488,10 +527,22 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
             return
         self.existing = engine.load_project(self.courier_app.db_path)
         self.original_id = message.name
+        activated_now = message.document.get("status") == "active" and self.form.status != "active"
+        if activated_now:  # activated without loading the sample file
+            self.form = replace(self.form, status="active")
+            landed = self.files.get(self.sample_file_id() or -1)
+            self.activated_courier = landed.courier if landed else None
         self.initial_form = self.form
         self._fill_sources()
         self._update_title()
-        if not self.activating:
+        if activated_now:
+            self._finish()
+            courier = self.activated_courier
+            self._show_result(f"Activated {self.form.feed_id} without loading the sample file: {self.form.table_name} "
+                              "fills on the next run." + (f" Next: put {self.form.feed_id} in the load operations of "
+                                                          f"{courier} (press l)." if courier else ""))
+            self.notify(f"Activated feed {self.form.feed_id} ({self.form.table_name})", title="Activated")
+        elif not self.activating:
             self._finish()
             self._show_result(f"Saved {self.form.table_name} ({self.form.feed_id}) as a {self.form.status}.")
             self.notify(f"Saved feed {self.form.feed_id} ({self.form.table_name})", title="Saved")
@@ -529,7 +580,8 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen
         result.set_class(error, "-error")
         result.display = bool(text)
         if text:
-            result.scroll_visible()
+            # After the layout gives the newly shown result its place: at 80×24 it sits below the fold.
+            self.call_after_refresh(result.scroll_visible)
 
     def action_back(self) -> None:
         self.leave(f"feed {self.original_id}" if self.original_id else "the new feed", self.original_id)

@@ -37,6 +37,7 @@ from tui.messages import ConfigSaved
 from tui.screens.base import (
     AppAccess,
     ConfirmsDiscard,
+    ExplainsDisabledKeys,
     ReportsWorkerFailures,
     apply_app_settings,
 )
@@ -341,7 +342,8 @@ def _days(days: tuple[date, ...]) -> str:
 # --- the screen ------------------------------------------------------------------------------------
 
 
-class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Screen[str | None]):
+class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, ReportsWorkerFailures,
+                        Screen[str | None]):
     """The Add courier group / Edit courier group page, with live validation and a preview of the next runs.
 
     Args:
@@ -613,6 +615,13 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ReportsWorkerFailures, Scree
         if action == "run_now":
             return True if self.original_name else None
         return True
+
+    def why_disabled(self, action: str) -> str | None:
+        if action == "remove_member":
+            return "Move to a courier's row first (Tab): F8 removes the courier the cursor is on."
+        if action == "run_now":
+            return "Save the group first (F2): Run now runs a stored courier group."
+        return None
 
     # The preview
 

@@ -17,7 +17,7 @@ from core import engine
 from core.feeds import FeedIdFill, fill_feed_ids
 from core.models import Courier, LoadOperation, Project
 from tui.messages import ConfigSaved
-from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
 from tui.widgets.footer import CourierFooter
 
@@ -36,7 +36,7 @@ def feed_status(project: Project, feed_id: str) -> str:
     return "unknown" if feed is None else feed.status
 
 
-class LoadOperationsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
+class LoadOperationsScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Screen[None]):
     """A courier's load operations, each feed ID checked; ``F`` puts the active feeds' IDs in.
 
     Args:
@@ -157,6 +157,15 @@ class LoadOperationsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         if action in ("fill", "edit_courier", "run"):
             return True if self.courier(self.project) is not None else None
         return True
+
+    def why_disabled(self, action: str) -> str | None:
+        if self.courier(self.project) is None:
+            return f'There is no courier "{self.courier_name}" any more (deleted or renamed).'
+        if action == "save":
+            if self.saving:
+                return "Saving…"
+            return "Nothing to save yet: press F to fill in the feed IDs first."
+        return None
 
     def action_fill(self) -> None:
         """Preview the load operations with the unknown feed IDs replaced."""

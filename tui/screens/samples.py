@@ -19,7 +19,7 @@ from core.landing import LandedFile
 from tui.messages import RunFinished, RunStarted, SampleFileRead
 from tui.output import size_text
 from tui.overview import format_time
-from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
 from tui.widgets.form_row import form_row
 from tui.widgets.footer import CourierFooter
@@ -143,7 +143,7 @@ class GetSamplesScreen(ModalScreen["date | None"]):
         self.action_cancel()
 
 
-class SamplesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
+class SamplesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Screen[None]):
     """The sample files a courier has landed, newest first (Amperity's "Get sample files").
 
     Args:
@@ -221,6 +221,13 @@ class SamplesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         if action == "get_samples":
             return None if self.running else True
         return True
+
+    def why_disabled(self, action: str) -> str | None:
+        if action in ("view", "add_feed"):
+            return "No sample files yet: press g to get them (a run with {} load operations lands them)."
+        if action == "get_samples":
+            return "Already getting sample files: the list fills in when they land."
+        return None
 
     @on(DataTable.RowSelected, "#samples-table")
     def _row_selected(self) -> None:

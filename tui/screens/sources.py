@@ -15,7 +15,7 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from tui.messages import ObjectDeleted
 from tui.overview import Overview, load_overview
-from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, apply_app_settings
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.footer import CourierFooter
 
@@ -30,7 +30,7 @@ EMPTY_TEXT = {
 }
 
 
-class SourcesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
+class SourcesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Screen[None]):
     """Couriers, feeds and courier groups, with the next step of the seven."""
 
     BINDINGS = [
@@ -167,6 +167,16 @@ class SourcesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         if action == "delete":
             return True if self.selected() else None
         return True
+
+    def why_disabled(self, action: str) -> str | None:
+        what = {"samples": "Samples", "load_operations": "Load operations", "run": "Run"}.get(action)
+        if what:
+            return f"{what} works on a courier: select one in the Couriers table first (Tab moves between tables)."
+        if action == "edit":
+            return "Select a courier, feed or courier group to edit first."
+        if action == "delete":
+            return "Select what to delete first."
+        return None
 
     def on_descendant_focus(self) -> None:
         self._refresh_bindings_for_selection()
