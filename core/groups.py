@@ -59,6 +59,7 @@ from core.errors import CourierError, NotFoundError
 from core.models import Courier, CourierGroup, GroupCourier, Project
 from core.run_records import (RunListener, RunLog, RunSummary, create_run, finish_run, get_run, list_runs,
                               reconcile_stale_runs, stop_flag, stop_requested)
+from core.planning import has_hourly_files
 from core.runner import run_courier
 from core.vocab import FINAL_STATUSES, RunKind
 from core.windows import RunWindow
@@ -446,6 +447,11 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
     log.event("Courier group run request", f"Run courier group {group.name} ({trigger}{when}) for "
               f"{plan.window.describe()}: {names}")
     for item in plan.couriers:
+        known = project.couriers.get(item.member.courier)
+        if item.file_window is not None and known is not None and has_hourly_files(known):
+            # Files named by the hour: the window's exact instants, not the days whose 00:00 it holds.
+            start, end = item.file_window.start, item.file_window.end
+            item.window = RunWindow.hours(start.replace(tzinfo=None), end.replace(tzinfo=None))
         if _is_heap(project, item.member.courier):
             log.event("Courier group run request", f"{item.member.courier}: every complete Heap dump newer than "
                       "its tables' cursors (heap-connect: no file window or offset applies)")

@@ -7,7 +7,7 @@ bucket listing and the project: nothing is written here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from core.errors import CourierError
@@ -60,7 +60,15 @@ def find_source_files(courier: Courier, source: Any, window: RunWindow) -> Found
             if ok:
                 matched.append(SourceFile(entity, obj.key, obj.size, obj.etag, pattern.extract(relative)))
         if not entity.optional:
-            if bounds is not None and pattern.has_date and window.start and window.end:
+            if window.start_at is not None and pattern.has_time:
+                # Hourly or 2-hourly: which hours a source writes is not known, so only an empty window is missing.
+                if not matched:
+                    found.missing.append(pattern.render(window.start_at))
+            elif window.start_at is not None and window.end_at is not None and pattern.has_date:
+                days_seen = {f.file_date.date() for f in matched if f.file_date}
+                found.missing += [pattern.render(day) for day in _days_at_midnight(window.start_at, window.end_at)
+                                  if day not in days_seen]
+            elif bounds is not None and pattern.has_date and window.start and window.end:
                 days_seen = {f.file_date.date() for f in matched if f.file_date}
                 found.missing += [pattern.render(day) for day in day_range(window.start, window.end)
                                   if day not in days_seen]
@@ -70,6 +78,22 @@ def find_source_files(courier: Courier, source: Any, window: RunWindow) -> Found
         found.files.extend(matched)
     found.files.sort(key=lambda f: (f.file_date or datetime.min, f.key))
     return found
+
+
+def _days_at_midnight(start_at: datetime, end_at: datetime) -> list[date]:
+    """The days whose 00:00 lies in ``[start_at, end_at)`` (a daily file counts at its day's start)."""
+    first = start_at.date() if start_at.time() == datetime.min.time() else start_at.date() + timedelta(days=1)
+    days = []
+    while datetime.combine(first, datetime.min.time()) < end_at:
+        days.append(first)
+        first += timedelta(days=1)
+    return days
+
+
+def has_hourly_files(courier: Courier) -> bool:
+    """Whether any of a file-pattern courier's entities names files by time of day (``HH``, ``mm`` or ``ss``)."""
+    return courier.layout != "heap-connect" and any(parse_pattern(entity.file_pattern).has_time
+                                                    for entity in courier.entities or ())
 
 
 def resolve_feeds(project: Project, courier: Courier) -> tuple[ResolvedFeeds, list[str], list[str]]:

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +76,8 @@ class RunSummary:
     def to_json(self) -> dict[str, Any]:
         """The run as a JSON-ready dict (``courier run --json``)."""
         data = asdict(self)
-        data["window"] = {"kind": self.window.kind,
-                          "start": self.window.start.isoformat() if self.window.start else None,
-                          "end": self.window.end.isoformat() if self.window.end else None}
+        start, end = _stored_bounds(self.window)
+        data["window"] = {"kind": self.window.kind, "start": start, "end": end}
         if self.window.table is not None:
             data["window"]["table"] = self.window.table
         return data
@@ -232,10 +231,8 @@ def create_run(store: Store, kind: str, target: str, trigger: str, window: RunWi
         cursor = store.execute(
             "INSERT INTO runs (kind, target, parent_id, trigger, window_kind, window_start, window_end, window_table, "
             "status, started_at, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (kind, target, parent_id, trigger, window.kind,
-             window.start.isoformat() if window.start else None,
-             window.end.isoformat() if window.end else None, window.table, RunStatus.RUNNING, utc_now(),
-             os.getpid()))
+            (kind, target, parent_id, trigger, window.kind, *_stored_bounds(window), window.table,
+             RunStatus.RUNNING, utc_now(), os.getpid()))
     return int(cursor.lastrowid or 0)
 
 
@@ -289,12 +286,26 @@ def close_run(store: Store, db_path: Path, log: RunLog, status: str, message: st
     stop_flag(db_path, log.run_id).unlink(missing_ok=True)
 
 
-def _summary(row: Any) -> RunSummary:
+def _stored_bounds(window: RunWindow) -> tuple[str | None, str | None]:
+    """A window's start and end as stored: ISO days, or ISO instants for an ``hours`` window."""
+    if window.start_at is not None and window.end_at is not None:
+        return window.start_at.isoformat(), window.end_at.isoformat()
+    return (window.start.isoformat() if window.start else None, window.end.isoformat() if window.end else None)
+
+
+def _stored_window(row: Any) -> RunWindow:
+    kind = WindowKind(row["window_kind"])
+    if kind == WindowKind.HOURS:
+        return RunWindow.hours(datetime.fromisoformat(row["window_start"]), datetime.fromisoformat(row["window_end"]))
     start = date.fromisoformat(row["window_start"]) if row["window_start"] else None
     end = date.fromisoformat(row["window_end"]) if row["window_end"] else None
+    return RunWindow(kind, start, end, row["window_table"])
+
+
+def _summary(row: Any) -> RunSummary:
     return RunSummary(
         id=row["id"], kind=row["kind"], target=row["target"], trigger=row["trigger"],
-        window=RunWindow(WindowKind(row["window_kind"]), start, end, row["window_table"]),
+        window=_stored_window(row),
         status=RunStatus(row["status"]),
         started_at=row["started_at"], finished_at=row["finished_at"], files=row["files"], rows_read=row["rows_read"],
         rows_inserted=row["rows_inserted"], rows_updated=row["rows_updated"], rows_rejected=row["rows_rejected"],

@@ -68,3 +68,5 @@ class WindowKind(StrEnum):
     ALL = "all"
     NEW_DUMPS = "new dumps"
     REBUILD = "rebuild"
+    HOURS = "hours"
+    """A window shorter than a day, or not on day boundaries, for file patterns with ``HH``."""

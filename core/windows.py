@@ -26,6 +26,10 @@ class RunWindow:
     end: date | None = None
     table: str | None = None
     """The domain table a ``rebuild`` reloads."""
+    start_at: datetime | None = None
+    """``hours``: the first instant included (naive, on the file dates' clock: UTC or the group's zone)."""
+    end_at: datetime | None = None
+    """``hours``: the first instant excluded."""
 
     @staticmethod
     def day(day: date) -> RunWindow:
@@ -44,6 +48,20 @@ class RunWindow:
     def all() -> RunWindow:
         """Load all data."""
         return RunWindow(WindowKind.ALL)
+
+    @staticmethod
+    def hours(start_at: datetime, end_at: datetime) -> RunWindow:
+        """Files stamped in ``[start_at, end_at)`` (naive instants): for patterns with ``HH``, whose files are hourly.
+
+        ``start``/``end`` are the days the instants touch, so day-based rules (constraints) still apply.
+
+        Raises:
+            CourierError: ``end_at`` is not after ``start_at``.
+        """
+        if end_at <= start_at:
+            raise CourierError(f"The window ends ({end_at}) before it starts ({start_at})")
+        last = (end_at - timedelta(microseconds=1)).date()
+        return RunWindow(WindowKind.HOURS, start_at.date(), last + timedelta(days=1), start_at=start_at, end_at=end_at)
 
     @staticmethod
     def new_dumps() -> RunWindow:
@@ -66,6 +84,8 @@ class RunWindow:
             return f"{self.start.isoformat()}"
         if self.kind == WindowKind.PERIOD and self.start and self.end:
             return f"{self.start.isoformat()} to {self.end.isoformat()} (end exclusive)"
+        if self.kind == WindowKind.HOURS and self.start_at and self.end_at:
+            return f"{self.start_at:%Y-%m-%d %H:%M} to {self.end_at:%Y-%m-%d %H:%M} (end exclusive)"
         if self.kind == WindowKind.NEW_DUMPS:
             return "new Heap dumps"
         if self.kind == WindowKind.REBUILD:
@@ -74,6 +94,8 @@ class RunWindow:
 
     def bounds(self) -> tuple[datetime, datetime] | None:
         """The window as naive UTC datetimes, or ``None`` for all data."""
+        if self.start_at is not None and self.end_at is not None:
+            return self.start_at, self.end_at
         if self.start is None or self.end is None:
             return None
         return datetime.combine(self.start, datetime.min.time()), datetime.combine(self.end, datetime.min.time())

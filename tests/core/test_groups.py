@@ -425,3 +425,41 @@ def test_constraint_waits_name_the_upstream_run_each_scheduled_run_waits_for(
     if expected[0] == "✗ none" and upstream.couriers[0].offset == "1d":
         assert waits[0].later_slot == datetime(2027, 6, 16, 8, tzinfo=timezone.utc)
     assert constraint_waits(_group("Alone", "0 9 * * *"), upstream, slots) == []
+
+
+HOURLY_PATTERN = "'hourly/events-'yyyy-MM-dd-HH'.avro'"
+
+
+@pytest.mark.parametrize(("how", "expected_first", "expected_last"), [
+    # Scheduled at 06-15 13:00 UTC with 13h: [06-14 00:00, 06-15 00:00), the 24 hours of 06-14.
+    ("scheduled", "2027-06-14-00", "2027-06-14-23"),
+    # By hand for day 06-15 with 13h: [06-14 11:00, 06-15 11:00), as the seed's offset rule says.
+    ("manual", "2027-06-14-11", "2027-06-15-10"),
+])
+def test_an_hourly_pattern_with_a_13h_offset_selects_exactly_the_hours_it_covers(
+        db: Path, s3_bucket: Any, how: str, expected_first: str, expected_last: str) -> None:
+    start = datetime(2027, 6, 13, tzinfo=UTC)
+    for hour in range(24 * 3):  # every hour of 06-13, 06-14 and 06-15
+        moment = start + timedelta(hours=hour)
+        s3_bucket.put(f"hourly/events-{moment:%Y-%m-%d-%H}.avro", users_file(moment.date(), 1, hour + 1))
+    document = project_document(s3_bucket.endpoint, s3_bucket.name, {
+        "Hourly": {"schedule": "0 13 * * *", "timezone": "UTC", "couriers": [member("Events", offset="13h")]}})
+    document["couriers"]["Events"] = courier_document(s3_bucket.name, "events", HOURLY_PATTERN, "df-expevnt")
+    with Store(db) as store:
+        apply_document(store, document)
+    if how == "scheduled":
+        run = run_group(db, "Hourly", None, trigger="schedule", scheduled_at=datetime(2027, 6, 15, 13, tzinfo=UTC))
+    else:
+        run = run_group(db, "Hourly", RunWindow.day(date(2027, 6, 15)))
+    assert run.status == "Succeeded", run.message
+    child = children(db, run.id)[0]
+    assert child.window.kind == "hours"
+    with Store(db) as store:
+        landed = sorted(row["key"] for row in store.query("SELECT key FROM landed_files WHERE courier = 'Events'"))
+    assert len(landed) == 24
+    assert (landed[0], landed[-1]) == (f"hourly/events-{expected_first}.avro", f"hourly/events-{expected_last}.avro")
+    first = datetime.strptime(expected_first, "%Y-%m-%d-%H")
+    assert child.window.describe() == (f"{first:%Y-%m-%d %H:%M} to {first + timedelta(hours=24):%Y-%m-%d %H:%M} "
+                                       "(end exclusive)")
+    assert child.to_json()["window"] == {"kind": "hours", "start": first.isoformat(),
+                                         "end": (first + timedelta(hours=24)).isoformat()}

@@ -56,6 +56,8 @@ def window_text(window: RunWindow) -> str:
     """A run window in a few characters: ``2026-11-25``, ``11-20→11-25``, ``all data``, ``new Heap dumps``."""
     if window.heap:
         return window.describe()
+    if window.kind == "hours" and window.start_at and window.end_at:
+        return f"{window.start_at:%m-%d %H:%M}→{window.end_at:%m-%d %H:%M}"
     if window.kind == "day" and window.start:
         return window.start.isoformat()
     if window.kind == "period" and window.start and window.end:
