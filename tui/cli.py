@@ -587,13 +587,22 @@ def _survive_hang_up(terminals: list[Any], log_file: Path) -> str:
     """
     if not terminals:
         return "SIGHUP received: still running (the scheduler is not tied to a login session)"
+    used = _redirect(terminals, log_file)
+    terminals.clear()
+    return f"SIGHUP received (the terminal closed): still running; output continues in {used}"
+
+
+def _redirect(streams: Sequence[Any], target: Path) -> Path:
+    """Point ``streams`` (flushed first) at ``target``, appended to and private; ``/dev/null`` if it cannot open.
+
+    A terminal that hung up fails every write, which must not turn into a crash; returns where output now goes.
+    """
     try:
-        sink = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        sink = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     except OSError:
-        sink = os.open(os.devnull, os.O_WRONLY)
-        log_file = Path(os.devnull)
+        sink, target = os.open(os.devnull, os.O_WRONLY), Path(os.devnull)
     try:
-        for stream in terminals:
+        for stream in streams:
             try:
                 stream.flush()
             except (OSError, ValueError):
@@ -603,8 +612,7 @@ def _survive_hang_up(terminals: list[Any], log_file: Path) -> str:
         pass
     finally:
         os.close(sink)
-    terminals.clear()
-    return f"SIGHUP received (the terminal closed): still running; output continues in {log_file}"
+    return target
 
 
 def _scheduler_status(db_path: Path, now: datetime) -> Exit:
@@ -698,18 +706,7 @@ def _hang_up(stop: Any) -> None:
     nohup or tmux for a run that must outlive the session.
     """
     stop.set()
-    sink = os.open(os.devnull, os.O_WRONLY)
-    try:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-            os.dup2(sink, stream.fileno())
-    except (OSError, ValueError):
-        pass
-    finally:
-        os.close(sink)
+    _redirect((sys.stdout, sys.stderr), Path(os.devnull))
 
 
 def _cmd_runs(args: argparse.Namespace) -> Exit:
