@@ -41,3 +41,37 @@ def wait_for(condition: Callable[[], T], what: str = "the condition", poll: floa
             raise _gave_up(what)
         time.sleep(poll)
     return result
+
+
+async def settle(pilot: Any) -> None:
+    """Wait until the app has handled everything a key press set off: no message is waiting
+    anywhere on the screen, and the screen stack held still across two rounds.
+
+    Textual's own ``Pilot.press`` decides a key was handled when the process looks idle
+    (its CPU time stops advancing); on a busy machine a process that is not scheduled looks
+    idle too, so a pushed screen could still be unmounted when a test looked at it. This
+    checks state instead (see :func:`press_and_settle`).
+    """
+    app = pilot.app
+    started = time.monotonic()
+    still = 0
+    while still < 2:
+        if time.monotonic() - started > CEILING:
+            raise _gave_up("the app to handle a key")
+        stack = list(app.screen_stack)
+        await pilot._wait_for_screen()
+        screen = app.screen
+        nodes = [app, *screen.walk_children(with_self=True)]
+        quiet = screen.is_mounted and all(node._message_queue.empty() for node in nodes)
+        still = still + 1 if quiet and list(app.screen_stack) == stack else 0
+        if still < 2:
+            await pilot.pause()
+
+
+def press_and_settle(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``Pilot.press`` that settles (:func:`settle`) after every key, for the TUI tests' conftest."""
+    async def press(pilot: Any, *keys: str) -> None:
+        for key in keys:
+            await original(pilot, key)
+            await settle(pilot)
+    return press

@@ -61,6 +61,14 @@ def fixed_clock() -> datetime:
     return FIXED_NOW
 
 
+@pytest.fixture(autouse=True)
+def keys_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every key a test presses is handled (its screen pushed and mounted) before the test looks."""
+    from tests.waiting import press_and_settle
+
+    monkeypatch.setattr(Pilot, "press", press_and_settle(Pilot.press))
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     """An empty Courier database file."""
