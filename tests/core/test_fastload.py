@@ -412,9 +412,10 @@ def _run(db: Path, feed: Feed, units: list[LoadUnit]) -> tuple[dict[str, Any], s
     return _snapshot(db, feed.table_name), outcome, counts
 
 
+@pytest.mark.parametrize("resync", [False, True], ids=["incremental-parts", "full-resync"])
 @pytest.mark.parametrize(("case", "bodies", "settings", "columnar"), AWKWARD, ids=[case[0] for case in AWKWARD])
 def test_awkward_inputs_give_identical_tables_and_rejected_rows_on_both_paths(
-        case: str, bodies: list[bytes], settings: dict[str, Any], columnar: int, tmp_path: Path,
+        case: str, bodies: list[bytes], settings: dict[str, Any], columnar: int, resync: bool, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     paths = []
     for number, body in enumerate(bodies):
@@ -423,7 +424,8 @@ def test_awkward_inputs_give_identical_tables_and_rejected_rows_on_both_paths(
         paths.append(path)
     feed = Feed(id="df-awkwd1", source="Test", name="Awkward",
                 **{"primary_key": ("id",), "error_threshold": 100, **settings})
-    units = _units(paths)
+    # Each part its own unit with the cursor, or every part in one unit that replaces the table.
+    units = _units(paths, one_unit=resync)
 
     fast, fast_outcome, fast_counts = _run(tmp_path / "fast.db", feed, units)
     monkeypatch.setenv(COLUMNAR_ENV, "0")
