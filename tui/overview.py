@@ -131,6 +131,10 @@ def next_step(project: Project, landed: dict[str, int], loaded: set[str], keys: 
         placeholder = not operations or len(unknown) == len(operations)
         if placeholder and not landed.get(courier.name):
             listed = f" Press {keys['samples']} to see them." if "samples" in keys else ""
+            if courier.layout == "heap-connect":  # manifests, not days: no "for today" to claim
+                return (f"Step 3 of 7: get sample files: run {courier.name}" + key("run")
+                        + "; it lands a sample file of each Heap table, then fails on the placeholder feed ID."
+                        + listed)
             return (f"Step 3 of 7: get sample files: run {courier.name} for today" + key("run")
                     + "; it lands the files, then fails on the placeholder feed ID." + listed)
         if not project.feeds:

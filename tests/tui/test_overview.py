@@ -47,7 +47,8 @@ GROUP = {"Daily": {"schedule": "30 8 * * *", "couriers": [{"courier": "Heap"}]}}
 
 @pytest.mark.parametrize(("document", "landed", "loaded", "expected"), [
     ({}, False, False, "Step 2 of 7: add a courier for the Heap bucket (press a)."),
-    ({"couriers": {"Heap": courier({})}}, False, False, "Step 3 of 7: get sample files: run Heap for today;"),
+    ({"couriers": {"Heap": courier({})}}, False, False,
+     "Step 3 of 7: get sample files: run Heap; it lands a sample file of each Heap table"),
     ({"couriers": {"Heap": courier(PLACEHOLDER)}}, False, False, "Step 3 of 7"),
     ({"couriers": {"Heap": courier(PLACEHOLDER)}}, True, False, "Step 4 of 7: add a feed for each sample file"),
     ({"feeds": {"df-usersx01": feed("Users", "draft")}, "couriers": {"Heap": courier(PLACEHOLDER)}}, True, False,
