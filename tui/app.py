@@ -9,7 +9,8 @@ posts a message back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -31,6 +32,16 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware; injectable so tests and screenshots are stable."""
+
+
+MONOCHROME_TERMS = ("vt100", "vt102", "vt220", "vt320", "dumb")
+"""Terminals that show no colour: focus and the cursor row are drawn in reverse video there."""
+
+
+def plain_terminal(environ: Mapping[str, str]) -> bool:
+    """Whether colour cannot be relied on: ``NO_COLOR`` set (https://no-color.org) or a monochrome ``TERM``."""
+    term = environ.get("TERM", "")
+    return "NO_COLOR" in environ or term in MONOCHROME_TERMS or term.startswith(("vt100-", "vt220-"))
 
 
 def system_clock() -> datetime:
@@ -69,6 +80,8 @@ class CourierApp(App[None]):
         self.select_on_home: tuple[str, str] | None = None
         """(kind, name) of the object saved last; the Sources screen selects it when it shows again."""
         self.theme = "textual-dark"
+        # Without colour, a background is no marker: focus and cursor rows go reverse (app.tcss, .-plain).
+        self.set_class(plain_terminal(os.environ) or self.native_ansi_color, "-plain")
 
     def get_default_screen(self) -> Screen[Any]:
         from tui.screens.sources import SourcesScreen

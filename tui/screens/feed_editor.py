@@ -52,6 +52,7 @@ from tui.screens.base import (
 from tui.screens.samples import file_label, landed_time, middle_shorten, shorten
 from tui.widgets import ProblemList
 from tui.widgets.footer import CourierFooter
+from tui.widgets.toggles import Tickbox
 from tui.widgets.form_row import form_row
 
 
@@ -134,7 +135,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
             yield ProblemList(id="feed-last-updated-problems")
             with Horizontal(classes="form-row"):
                 yield Static("Stitch", classes="field-label")
-                yield Checkbox("Make available to Stitch (customer profile data)", id="feed-stitch",
+                yield Tickbox("Make available to Stitch (customer profile data)", id="feed-stitch",
                                compact=True)
             with Horizontal(classes="form-row"):
                 yield Static("Error threshold", classes="field-label")
@@ -144,7 +145,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
             with Horizontal(classes="form-row"):
                 yield Static("Activation", classes="field-label")
                 # Amperity's "Load sample file on feed activation", on by default.
-                yield Checkbox("Load sample file on feed activation", value=True, id="feed-load-sample",
+                yield Tickbox("Load sample file on feed activation", value=True, id="feed-load-sample",
                                compact=True)
             yield ProblemList(id="feed-stitch-problems")
             yield ProblemList(id="feed-other-problems")

@@ -43,6 +43,7 @@ from tui.screens.base import (
 )
 from tui.widgets import ProblemList
 from tui.widgets.footer import CourierFooter
+from tui.widgets.toggles import Tickbox
 from tui.widgets.form_row import form_row
 
 if TYPE_CHECKING:
@@ -401,8 +402,8 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
                 yield Input(id="timezone", placeholder="e.g. America/Los_Angeles", compact=True)
                 yield Button("Choose… (F4)", id="zone-button", compact=True)
             yield ProblemList(id="timezone-problems")
-            yield form_row("", Checkbox("Use this time zone for file date ranges", id="file-dates-in-zone", compact=True))
-            yield form_row("", Checkbox("Enabled (runs on its schedule)", id="enabled", value=True, compact=True))
+            yield form_row("", Tickbox("Use this time zone for file date ranges", id="file-dates-in-zone", compact=True))
+            yield form_row("", Tickbox("Enabled (runs on its schedule)", id="enabled", value=True, compact=True))
             yield Static("Couriers", classes="editor-label")
             with Horizontal(id="member-header"):
                 yield Static("Courier", classes="member-courier-label")
@@ -492,9 +493,9 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
             select,
             Input(member.wait, id=f"{prefix}-wait", placeholder="0m", compact=True, classes="member-duration"),
             Input(member.offset, id=f"{prefix}-offset", placeholder="0d", compact=True, classes="member-duration"),
-            Checkbox("Notify", member.notify_when_missing, id=f"{prefix}-notify", compact=True,
+            Tickbox("Notify", member.notify_when_missing, id=f"{prefix}-notify", compact=True,
                      classes="member-notify"),
-            Checkbox("Stop", member.stop_when_missing, id=f"{prefix}-stop", compact=True, classes="member-stop"),
+            Tickbox("Stop", member.stop_when_missing, id=f"{prefix}-stop", compact=True, classes="member-stop"),
             id=prefix, classes="member-row")
         await self.members.mount(row)
         apply_app_settings(self)

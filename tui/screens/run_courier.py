@@ -15,13 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static
+from textual.widgets import Button, Input, RadioSet, Select, Static
 
 from core import engine
 from core.models import Courier, Project
 from tui.screens.base import AppAccess, apply_app_settings
 from tui.widgets import ProblemList
 from tui.widgets.footer import CourierFooter
+from tui.widgets.toggles import RadioChoice
 
 if TYPE_CHECKING:
     from core.runs import RunWindow
@@ -73,7 +74,7 @@ class RunCourierScreen(AppAccess, ModalScreen["RunWindow | None"]):
             if self.heap:
                 with RadioSet(id="run-window"):
                     for value, label in HEAP_CHOICES:
-                        yield RadioButton(label, id=f"window-{value}", value=value == "new",
+                        yield RadioChoice(label, id=f"window-{value}", value=value == "new",
                                           disabled=value == "rebuild" and not self.tables)
                 with Horizontal(classes="form-row", id="run-table-row"):
                     yield Static("Table", classes="field-label")
@@ -83,7 +84,7 @@ class RunCourierScreen(AppAccess, ModalScreen["RunWindow | None"]):
             else:
                 with RadioSet(id="run-window"):
                     for value, label in CHOICES:
-                        yield RadioButton(label, id=f"window-{value}", value=value == "day")
+                        yield RadioChoice(label, id=f"window-{value}", value=value == "day")
             with Horizontal(classes="form-row", id="run-day-row"):
                 yield Static("Day", classes="field-label")
                 yield Input(id="run-day", placeholder="YYYY-MM-DD", compact=True)
