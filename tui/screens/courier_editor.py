@@ -25,6 +25,7 @@ from tui.forms import (
     CourierForm,
     FormCheck,
     check_courier_form,
+    json_problem,
     preview_courier,
 )
 from tui.messages import ConfigSaved, ConnectionTested, HeapDiscovered, MatchesPreviewed
@@ -306,7 +307,8 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
             if operations is not None:
                 self.query_one("#load-operations", TextArea).load_text(_pretty(operations))
             self.notify(f"Created {len(message.changes)} feed{'s' if len(message.changes) != 1 else ''}; "
-                        "the load operations now name them.", title="Feeds")
+                        + ("the load operations now name them too." if operations is not None else
+                           "fix the load operations' JSON, then add theirs."), title="Feeds")
             self.validate_form()
             return
         if message.kind != "courier":
@@ -408,25 +410,67 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
         self.post_message(HeapDiscovered(list(found.entities), dict(found.feeds), dict(found.load_operations)))
 
     def on_heap_discovered(self, message: HeapDiscovered) -> None:
-        self.query_one("#entities", TextArea).load_text(_pretty(message.entities))
-        tags = [item.get("object/land-as", {}).get("file/tag", "?") for item in message.entities]
-        self._show_result(f"Discovered {len(tags)} Heap table{'s' if len(tags) != 1 else ''}: {', '.join(tags)}")
-        new_feeds = {feed_id: body for feed_id, body in message.feeds.items() if feed_id not in self.existing.feeds}
-        if not new_feeds:
-            return
-        names = ", ".join(f"{body.get('source')}:{body.get('name')}" for body in new_feeds.values())
+        """Offer what Discover found without overwriting anything unasked: the entities list is replaced only
+        when it is empty or the user confirms (told which tables it adds and drops), and only feeds whose
+        domain table does not exist yet are proposed; their load operations are added to the user's."""
+        entities = self.query_one("#entities", TextArea)
+        tags = [_tag(item) for item in message.entities]
+        found = f"Discovered {len(tags)} Heap table{'s' if len(tags) != 1 else ''}: {', '.join(tags)}"
+        tables = {feed.table_name for feed in self.existing.feeds.values()}
+        new_feeds = {feed_id: body for feed_id, body in message.feeds.items()
+                     if feed_id not in self.existing.feeds and f"{body.get('source')}:{body.get('name')}" not in tables}
 
-        def answered(create: bool | None) -> None:
-            if create:
-                self._create_feeds(new_feeds, message.load_operations)
+        def offer_feeds() -> None:
+            if not new_feeds:
+                return
+            names = ", ".join(f"{body.get('source')}:{body.get('name')}" for body in new_feeds.values())
+
+            def answered(create: bool | None) -> None:
+                if create:
+                    self._create_feeds(new_feeds, self._with_operations_for(new_feeds, message.load_operations))
+
+            self.app.push_screen(ConfirmScreen(
+                f"Create the {len(new_feeds)} feed{'s' if len(new_feeds) != 1 else ''} that do not exist yet?",
+                f"{names}. Each gets a load operation beside the ones you have; existing feeds and their "
+                "operations are left alone.", yes="Create feeds", no="Not now"), callback=answered)
+
+        current, problem = json_problem(entities.text) if entities.text.strip() else ([], None)
+        if problem is None and current in ([], message.entities):
+            entities.load_text(_pretty(message.entities))
+            self._show_result(found)
+            offer_feeds()
+            return
+        mine = [_tag(item) for item in current if isinstance(item, dict)] if isinstance(current, list) else []
+        added = [tag for tag in tags if tag not in mine]
+        dropped = [tag for tag in mine if tag not in tags]
+        change = "; ".join(part for part in (f"adds {', '.join(added)}" if added else "",
+                                             f"drops {', '.join(dropped)}" if dropped else "") if part) \
+            or "the same tables, written as Heap Connect manifests name them"
+        self._show_result(found)
+
+        def replace_entities(confirmed: bool | None) -> None:
+            if confirmed:
+                entities.load_text(_pretty(message.entities))
+                self._show_result(f"{found}. The entities list now names them ({change}).")
+            else:
+                self._show_result(f"{found}. Your entities list is unchanged.")
+            offer_feeds()
 
         self.app.push_screen(ConfirmScreen(
-            f"Create the {len(new_feeds)} suggested feed{'s' if len(new_feeds) != 1 else ''}?",
-            f"{names}. The load operations will name them.",
-            yes="Create feeds", no="Not now"), callback=answered)
+            "Replace your entities list with the discovered Heap tables?",
+            f"It {change}." if problem is None else f"Yours is not valid JSON ({problem}).",
+            yes="Replace", no="Keep mine"), callback=replace_entities)
+
+    def _with_operations_for(self, feeds: dict[str, Any], suggested: dict[str, Any]) -> dict[str, Any] | None:
+        """The user's load operations plus the suggested ones for ``feeds``; ``None`` when theirs is not JSON."""
+        text = self.query_one("#load-operations", TextArea).text
+        current, problem = json_problem(text) if text.strip() else ({}, None)
+        if problem is not None or not isinstance(current, dict):
+            return None
+        return {**current, **{feed_id: suggested[feed_id] for feed_id in feeds if feed_id in suggested}}
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Create feeds")
-    def _create_feeds(self, feeds: dict[str, Any], operations: dict[str, Any]) -> None:
+    def _create_feeds(self, feeds: dict[str, Any], operations: dict[str, Any] | None) -> None:
         result = engine.create_feeds(self.courier_app.db_path, feeds)
         self.post_message(ConfigSaved("feeds", "", result.changes, result.warnings,
                                       {"load-operations": operations}))
@@ -471,6 +515,12 @@ def _json_editor(widget_id: str) -> Widget:
     if "json" in editor.available_languages:
         editor.language = "json"
     return editor
+
+
+def _tag(entity: Any) -> str:
+    """An entity's file tag, or ``?``."""
+    land_as = entity.get("object/land-as") if isinstance(entity, dict) else None
+    return str(land_as.get("file/tag", "?")) if isinstance(land_as, dict) else "?"
 
 
 def _pretty(value: Any) -> str:
