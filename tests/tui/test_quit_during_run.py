@@ -37,6 +37,12 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     return opened
 
 
+def configure(db_path: Path, s3_bucket: Any) -> None:
+    """A file-pattern courier with one day's users file and no load operations (a sample-files run)."""
+    s3_bucket.put("exports/users-2026-11-25.csv", users_csv(20))
+    configure_exports(db_path, s3_bucket.endpoint, s3_bucket.name, {})
+
+
 async def start_run(pilot: Any, app: CourierApp) -> tuple[RunLiveScreen, int]:
     await pilot.press("r", "f2")
     screen = await live(pilot)
@@ -44,15 +50,19 @@ async def start_run(pilot: Any, app: CourierApp) -> tuple[RunLiveScreen, int]:
     return screen, next(iter(app.runs_going))
 
 
+async def ask_to_quit(pilot: Any, *keys: str) -> None:
+    """Press ``keys`` (ending with q) and wait for the question."""
+    await pilot.press(*keys)
+    await pilot_wait(pilot, lambda: isinstance(pilot.app.screen, QuitDuringRunScreen), "the quit question")
+
+
 async def test_q_on_the_run_screen_asks_and_cancel_keeps_everything(
         db_path: Path, app_factory: AppFactory, s3_bucket: Any, gate: threading.Event) -> None:
-    s3_bucket.put("exports/users-2026-11-25.csv", users_csv(20))
-    configure_exports(db_path, s3_bucket.endpoint, s3_bucket.name, {})
+    configure(db_path, s3_bucket)
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         screen, run_id = await start_run(pilot, app)
-        await pilot.press("q")
-        await pilot_wait(pilot, lambda: isinstance(app.screen, QuitDuringRunScreen), "the quit question")
+        await ask_to_quit(pilot, "q")
         await pilot.press("n")
         await pilot_wait(pilot, lambda: app.screen is screen, "the run screen again")
         assert app.return_code is None  # still running, nothing stopped
@@ -65,13 +75,11 @@ async def test_q_on_the_run_screen_asks_and_cancel_keeps_everything(
 
 async def test_stop_and_quit_stops_the_run_then_quits(
         db_path: Path, app_factory: AppFactory, s3_bucket: Any, gate: threading.Event) -> None:
-    s3_bucket.put("exports/users-2026-11-25.csv", users_csv(20))
-    configure_exports(db_path, s3_bucket.endpoint, s3_bucket.name, {})
+    configure(db_path, s3_bucket)
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         _, run_id = await start_run(pilot, app)
-        await pilot.press("escape", "q")  # from the home screen too
-        await pilot_wait(pilot, lambda: isinstance(app.screen, QuitDuringRunScreen), "the quit question")
+        await ask_to_quit(pilot, "escape", "q")  # from the home screen too
         await pilot.press("s")
         await pilot.pause()
         assert app.return_code is None  # it waits for the run to stop
@@ -82,13 +90,11 @@ async def test_stop_and_quit_stops_the_run_then_quits(
 
 async def test_leave_running_quits_and_the_run_goes_on(
         db_path: Path, app_factory: AppFactory, s3_bucket: Any, gate: threading.Event) -> None:
-    s3_bucket.put("exports/users-2026-11-25.csv", users_csv(20))
-    configure_exports(db_path, s3_bucket.endpoint, s3_bucket.name, {})
+    configure(db_path, s3_bucket)
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         _, run_id = await start_run(pilot, app)
-        await pilot.press("q")
-        await pilot_wait(pilot, lambda: isinstance(app.screen, QuitDuringRunScreen), "the quit question")
+        await ask_to_quit(pilot, "q")
         assert f"courier --db {db_path} runs {run_id} --follow" in str(
             app.screen.query("Static").last().render())
         await pilot.press("l")
