@@ -104,6 +104,12 @@ class CourierApp(App[None]):
             return
         self.push_screen(HelpScreen(self.screen, self.screen.title or self.title))
 
+    def action_get_details(self) -> None:
+        """Step 1: what to have at hand, with a connection test."""
+        from tui.screens.details import DetailsScreen
+
+        self.push_screen(DetailsScreen())
+
     def action_add_courier(self) -> None:
         """Open the courier editor on a new courier."""
         from tui.screens.courier_editor import CourierEditorScreen

@@ -122,7 +122,8 @@ def next_step(project: Project, landed: dict[str, int], loaded: set[str], keys: 
 
     if not project.couriers:
         return ("Step 2 of 7: add a courier for the Heap bucket" + key("add_courier")
-                + ". You need the role ARN and bucket name from step 1, Get details.")
+                + ". You need the role ARN and bucket name from step 1, Get details"
+                + (f" (press {keys['app.get_details']})" if "app.get_details" in keys else "") + ".")
     active = [feed for feed in project.feeds.values() if feed.status == "active"]
     grouped = {member.courier for group in project.groups.values() for member in group.couriers}
     for courier in project.couriers.values():

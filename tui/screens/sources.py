@@ -47,12 +47,13 @@ class SourcesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
         Binding("h", "app.run_history", "History"),
         Binding("d,delete", "delete", "Delete", show=False),
         Binding("R,f5", "reload", "Refresh", show=False),
+        Binding("i", "app.get_details", "Get details (step 1)", show=False),
     ]
 
     AUTO_FOCUS = "DataTable"
 
     HINT_KEYS = {"add_courier": "a", "edit": "e", "run": "r", "add_group": "g", "add_feed": "f",
-                 "samples": "s", "load_operations": "l"}
+                 "samples": "s", "load_operations": "l", "app.get_details": "i"}
     """Keys the next-step hint may tell a newcomer to press (only actions this screen has)."""
 
     def __init__(self) -> None:
