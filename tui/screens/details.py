@@ -28,7 +28,7 @@ NEEDS = """Before adding a courier (Amperity's "Get details"), have at hand:
   3. The bucket name, usually heap-rs3-<your company>, and any prefix.
   4. Which Heap tables to load (users, sessions, pageviews, events…).
 
-Then test the connection below, and press a to add the courier."""
+Then test the connection below (F4), and add the courier (F6)."""
 
 
 class DetailsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
@@ -37,7 +37,7 @@ class DetailsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("f4", "test_connection", "Test connection"),
-        Binding("ctrl+a,f6", "add_courier", "Add courier"),
+        Binding("f6", "add_courier", "Add courier"),
     ]
 
     def compose(self) -> ComposeResult:
