@@ -60,7 +60,8 @@ class Overview:
     next_step: str = ""
 
 
-def load_overview(db_path: Path, now: datetime, *, keys: dict[str, str] | None = None) -> Overview:
+def load_overview(db_path: Path, now: datetime, *, keys: dict[str, str] | None = None,
+                  first: str | None = None) -> Overview:
     """Read the configuration and run state into table rows and the next-step hint.
 
     Args:
@@ -68,6 +69,7 @@ def load_overview(db_path: Path, now: datetime, *, keys: dict[str, str] | None =
         now: The current time, aware; next runs are computed from it.
         keys: Action → key for the actions the screen offers (``add_courier``,
             ``edit``, ``run``, ``add_feed``, ``add_group``); the hint names them.
+        first: The courier the user is on; the hint speaks of it first (see ``next_step``).
     """
     from core.schedule import describe_cron, upcoming_runs
 
@@ -104,11 +106,12 @@ def load_overview(db_path: Path, now: datetime, *, keys: dict[str, str] | None =
         overview.groups.append(GroupRow(name=group.name, schedule=schedule, description=description,
                                         enabled="yes" if group.enabled else "no",
                                         next_run=next_run if group.enabled else "disabled"))
-    overview.next_step = next_step(project, state.landed, state.loaded, keys or {})
+    overview.next_step = next_step(project, state.landed, state.loaded, keys or {}, first=first)
     return overview
 
 
-def next_step(project: Project, landed: dict[str, int], loaded: set[str], keys: dict[str, str]) -> str:
+def next_step(project: Project, landed: dict[str, int], loaded: set[str], keys: dict[str, str], *,
+              first: str | None = None) -> str:
     """What a newcomer should do next in Amperity's seven steps.
 
     Args:
@@ -116,6 +119,8 @@ def next_step(project: Project, landed: dict[str, int], loaded: set[str], keys: 
         landed: Sample files landed per courier.
         loaded: Couriers that have loaded rows into domain tables.
         keys: Action → key for the actions available on the screen.
+        first: The courier the user is on (just saved, or selected): its next step comes first, so the
+            hint's "run X (press r)" and ``r`` act on the same courier.
     """
     def key(action: str) -> str:
         return f" (press {keys[action]})" if action in keys else ""
@@ -126,7 +131,8 @@ def next_step(project: Project, landed: dict[str, int], loaded: set[str], keys: 
                 + (f" (press {keys['app.get_details']})" if "app.get_details" in keys else "") + ".")
     active = [feed for feed in project.feeds.values() if feed.status == "active"]
     grouped = {member.courier for group in project.groups.values() for member in group.couriers}
-    for courier in project.couriers.values():
+    couriers = sorted(project.couriers.values(), key=lambda courier: courier.name != first)
+    for courier in couriers:
         operations = courier.load_operations
         unknown = [feed_id for feed_id in operations if feed_id not in project.feeds]
         placeholder = not operations or len(unknown) == len(operations)

@@ -87,6 +87,8 @@ async def test_steps_two_to_seven_on_the_demo_take_at_most_sixty_keys_at_80x24(
         await wait_for_workers(pilot)
         assert isinstance(app.screen, SourcesScreen)
         assert app.screen.selected() == ("courier", "Web")  # the cursor followed the new courier
+        hint = str(app.screen.query_one("#next-step").render())
+        assert hint.startswith("Step 3 of 7: get sample files: run Web")  # and the hint speaks of it
 
         # Step 3: get sample files for today.
         await keyboard.press("s")

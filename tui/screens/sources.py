@@ -95,7 +95,11 @@ class SourcesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
     def action_reload(self) -> None:
         """Read the configuration and run state again and redraw the tables."""
         app = self.courier_app
-        self.overview = load_overview(app.db_path, app.clock(), keys=self.HINT_KEYS)
+        # The hint speaks of the courier the cursor is on, or is about to follow (just saved).
+        pending, selected = app.select_on_home, self.selected()
+        first = pending[1] if pending and pending[0] == "courier" else (
+            selected[1] if selected and selected[0] == "courier" else None)
+        self.overview = load_overview(app.db_path, app.clock(), keys=self.HINT_KEYS, first=first)
         overview = self.overview
         self.query_one("#next-step", Static).update(overview.next_step)
         self._fill("couriers-table", [
