@@ -45,7 +45,7 @@ class DetailsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         with VerticalScroll(id="details-form", classes="form", can_focus=False):
             yield Static(NEEDS, id="details-needs", markup=False)
             yield form_row("Credential", Select[str]([], id="details-credential",
-                                                     prompt="Add one with the courier (a)", compact=True))
+                                                     prompt="None yet: add one with the courier (F6)", compact=True))
             yield form_row("Bucket", Input(id="details-bucket", placeholder="heap-rs3-…", compact=True))
             yield form_row("Prefix", Input(id="details-prefix", placeholder="optional, e.g. heap/", compact=True))
             yield Static("", id="details-result", markup=False)
