@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -419,6 +420,20 @@ def _open_csv(job: DecodeJob, header_only: bool = False) -> tuple[list[Any], Bat
     return fields, _numbered(batches(), True)
 
 
+def json_number(text: str) -> Any:
+    """A JSON number with a fraction or exponent: a float when a double holds it as written, else its Decimal.
+
+    ``json.loads`` alone turns ``1e400`` into ``inf`` and ``0.10000000000000000001`` into
+    ``0.1``; the value rules then store the Decimal exactly, or reject the row.
+    """
+    from decimal import Decimal
+
+    number = float(text)
+    if math.isfinite(number) and Decimal(repr(number)) == Decimal(text):
+        return number
+    return Decimal(text)
+
+
 def _open_ndjson(job: DecodeJob) -> tuple[list[Any], Batches]:
     from core.errors import AvroError
     from core.values import SourceField
@@ -428,7 +443,7 @@ def _open_ndjson(job: DecodeJob) -> tuple[list[Any], Batches]:
         with open(job.path, encoding="utf-8", errors="surrogateescape") as handle:
             for number, line in enumerate(handle, 1):
                 if line.strip():
-                    record = json.loads(line)
+                    record = json.loads(line, parse_float=json_number)
                     if not isinstance(record, dict):
                         raise ValueError(f"line {number} is not a JSON object")
                     columns.update(dict.fromkeys(record))
@@ -441,7 +456,7 @@ def _open_ndjson(job: DecodeJob) -> tuple[list[Any], Batches]:
         with open(job.path, encoding="utf-8", errors="surrogateescape") as handle:
             for line in handle:
                 if line.strip():
-                    record = json.loads(line)
+                    record = json.loads(line, parse_float=json_number)
                     batch.append(tuple(record.get(name) for name in names))
                     if len(batch) >= BATCH_ROWS:
                         yield batch

@@ -316,7 +316,10 @@ def _float(value: Any) -> Any:
             raise ValueError(f"{_show(text)} is not a number written exactly")
         return result
     if isinstance(value, Decimal):
-        return _float(str(value))
+        result = float(value)
+        if not math.isfinite(result) or Decimal(repr(result)) != value:
+            raise ValueError(f"{value} has more digits than a Float holds")
+        return result
     raise ValueError(f"a {_kind_name(value)} is not a Float")
 
 
@@ -487,7 +490,9 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("latin-1")
     if isinstance(value, Decimal):
-        return str(value)
+        # Only NDJSON gives a nested Decimal: a number no double holds as written. JSON text
+        # would turn it into a string or a rounded number, so the row is rejected instead.
+        raise ValueError(f"{value} inside a nested value is a number a Float cannot hold exactly")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{value!r} inside a nested value has no JSON form")
     if hasattr(value, "isoformat"):

@@ -46,7 +46,7 @@ def load(tmp_path: Path, bucket: S3Bucket, files: list[bytes], *, fields: dict[s
          primary_key: tuple[str, ...] = ("id",), content_type: str = "application/avro",
          threshold: int = 100, name: str = "v.db") -> tuple[Path, RunSummary]:
     """Put one file per day, configure a courier and a feed, and run it over those days."""
-    extension = "csv" if content_type == "text/csv" else "avro"
+    extension = {"text/csv": "csv", "application/x-ndjson": "ndjson"}.get(content_type, "avro")
     for number, body in enumerate(files):
         bucket.put(f"things/things-{FIRST_DAY + timedelta(days=number)}.{extension}", body)
     feed: dict[str, Any] = {"source": "Values", "name": "Things", "primary-key": list(primary_key),
@@ -420,3 +420,17 @@ def test_csv_values_follow_the_same_rules(s3_bucket: S3Bucket, tmp_path: Path) -
     assert [(row["id"], row["n"], row["note"], row["when"]) for row in table(db)] == [
         (1, 42, "tab\there", "2026-11-25")]
     assert [row[1:4] for row in rejects(db, summary.id)] == [(2, "2", "n"), (3, "3", "note"), (4, "4", "when")]
+
+
+def test_ndjson_numbers_land_as_written_or_the_row_is_rejected(s3_bucket: S3Bucket, tmp_path: Path) -> None:
+    # json.loads alone makes 1e400 inf and 0.10000000000000000001 0.1.
+    lines = ['{"id": "1", "x": 1.5}', '{"id": "2", "x": 0.10000000000000000001}', '{"id": "3", "x": {"a": 1e400}}',
+             '{"id": "4", "x": 1e400}', '{"id": "5", "x": [0.25]}']
+    db, summary = load(tmp_path, s3_bucket, ["\n".join(lines).encode()], content_type="application/x-ndjson")
+
+    assert summary.status == "Warning", summary.message
+    assert [(row["id"], row["x"]) for row in table(db)] == [
+        ("1", "1.5"), ("2", "0.10000000000000000001"), ("4", "1" + "0" * 400), ("5", "[0.25]")]
+    found = rejects(db, summary.id)
+    assert [row[1:4] for row in found] == [(3, "3", "x")]
+    assert "a number a Float cannot hold exactly" in found[0][4]
