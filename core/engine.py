@@ -29,7 +29,7 @@ from core.landing import LandedFile
 from core.load import LoadCounts
 from core.models import Courier, CourierGroup, Project
 from core.project import ApplyResult
-from core.run_records import RunEvent, RunListener, RunSummary
+from core.run_records import Progress, RunEvent, RunListener, RunProgress, RunSummary
 from core.schedule import ScheduledRun
 from core.store import Store
 from core.tables import DomainTable
@@ -476,11 +476,24 @@ class RunSnapshot:
     children: list[RunSummary] = field(default_factory=list)
     events: list[RunEvent] = field(default_factory=list)
     """Events after the given last IDs, run by run (the run's first, then each child's)."""
+    has_rejects: bool = False
+    """True when the run (or a child run) kept rejected rows, even if a failed unit rolled its counts back."""
 
     @property
     def final(self) -> bool:
         """True once the run has ended."""
         return RunStatus(self.run.status).is_final
+
+    @property
+    def progress(self) -> Progress:
+        """The run's typed progress (for a group, its couriers and their totals)."""
+        return self.run.progress
+
+    def overall(self, in_flight: RunProgress | None = None) -> tuple[float, float] | None:
+        """``(done, total)`` of the run's whole work, or ``None`` while planning (:func:`core.run_records.overall_steps`)."""
+        from core.run_records import overall_steps
+
+        return overall_steps(self.run, self.children, in_flight)
 
 
 def follow_run(db_path: DbPath, run_id: int, last_ids: dict[int, int] | None = None, *,
@@ -502,22 +515,31 @@ def follow_run(db_path: DbPath, run_id: int, last_ids: dict[int, int] | None = N
         events = run_events(store, run_id, seen.get(run_id, 0))
         for child in children:
             events += run_events(store, child.id, seen.get(child.id, 0))
-    return RunSnapshot(found, children, events)
+        ids = [run_id, *(child.id for child in children)]
+        rejects = bool(store.query(f"SELECT 1 FROM rejected_rows WHERE run_id IN ({', '.join('?' for _ in ids)}) "
+                                   "LIMIT 1", ids))
+    return RunSnapshot(found, children, events, rejects)
 
 
 def follow_run_until_done(db_path: DbPath, run_id: int, *, poll: Callable[[], None],
-                          on_events: Callable[[list[RunEvent]], None]) -> RunSummary:
+                          on_events: Callable[[list[RunEvent]], None],
+                          on_progress: Callable[[RunSummary], None] | None = None) -> RunSummary:
     """Follow one run's own events until it ends (``courier runs ID --follow``); returns its final row.
 
     ``poll`` is called between reads (it waits: the CLI sleeps, a test can advance state).
+    ``on_progress`` hears the run's row after each read whose typed progress changed.
     """
     last = 0
+    seen: Progress | None = None
     while True:
         snapshot = follow_run(db_path, run_id, {run_id: last})
         own = [event for event in snapshot.events if event.run_id == run_id]
         if own:
             on_events(own)
             last = own[-1].id
+        if on_progress is not None and snapshot.progress != seen:
+            seen = snapshot.progress
+            on_progress(snapshot.run)
         if snapshot.final:
             return snapshot.run
         poll()

@@ -61,7 +61,7 @@ from core.run_records import (RunListener, RunLog, RunSummary, create_run, finis
                               reconcile_stale_runs, stop_flag, stop_requested)
 from core.planning import has_hourly_files
 from core.runner import run_courier
-from core.vocab import FINAL_STATUSES, RunKind
+from core.vocab import FINAL_STATUSES, RunKind, RunPhase
 from core.windows import RunWindow
 from core.schedule import FileWindow, describe_days, file_window, latest_run, manual_file_window, previous_run
 from core.store import Store, utc_now
@@ -463,10 +463,12 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
     if problem:
         log.event("Courier group run request", problem, "error")
         return "Failed", problem
+    log.update(units_planned=len(plan.couriers))
     log.event("Courier batch started", f"{len(plan.couriers)} courier{'s' if len(plan.couriers) != 1 else ''} "
               "in order")
     for index, item in enumerate(plan.couriers):
         member = item.member
+        log.update(phase=RunPhase.WAITING, units_done=index)
         courier = project.couriers.get(member.courier)
         if courier is None:
             message = f'Courier "{member.courier}" no longer exists; remove it from the group'
@@ -491,6 +493,7 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
         if ctx.stop.is_set():
             raise _Stopped()
         window = RunWindow.new_dumps() if courier.layout == "heap-connect" else item.window
+        log.update(phase=RunPhase.RUNNING)
         log.event("Courier run request", f"Running courier {courier.name} for {window.describe()}")
         try:
             child = run_courier(ctx.db_path, courier.name, window, trigger=trigger, listener=ctx.listener,
@@ -501,6 +504,7 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
             return _stop_here(ctx, plan, index + 1, "Failed", message)
         ctx.children.append(child)
         ctx.statuses.append(child.status)
+        log.update(units_done=index + 1)
         _store_counts(ctx.store, log.run_id, ctx.children)
         level = {"Succeeded": "info", "Warning": "warning"}.get(child.status, "error")
         log.event("Courier job completed", f"{courier.name}: run {child.id} {child.status}: {child.files:,} files, "
@@ -514,6 +518,7 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
             return _stop_here(ctx, plan, index + 1, "Failed", message)
         if child.status == "Warning":
             ctx.problems.append(f"Courier {courier.name} (run {child.id}): {_first_line(child.message)}")
+    log.update(units_done=len(plan.couriers))
     return _finish_batch(ctx, worst_status(ctx.statuses), "; ".join(ctx.problems) or None)
 
 

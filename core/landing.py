@@ -20,7 +20,7 @@ from core.models import Courier
 from core.planning import SourceFile
 from core.run_records import RunLog, landing_root
 from core.store import Store, utc_now, where_equals
-from core.vocab import EventLevel
+from core.vocab import EventLevel, RunPhase
 
 
 @dataclass
@@ -109,6 +109,7 @@ def record_landed(store: Store, log: RunLog, courier: Courier, obj: Any, tag: st
             (courier.name, obj.key, tag, obj.size, obj.etag, content_type, str(dest), utc_now(),
              file_date.isoformat() if file_date else None, dump_id, part, json.dumps(fields), rows, log.run_id))
     landed = list_landed_files(store, courier.name, key=obj.key, etag=obj.etag)[0]
+    log.update(files_landed=log.tally.files_landed + 1, current_file=obj.key)
     log.event("Loading data", f"Landed {obj.key} ({_size_text(obj.size)}"
               f"{f', {rows:,} rows' if rows is not None else ''})"
               f"{f' [{index}/{total}]' if total > 1 else ''}", EventLevel.INFO, obj.key)
@@ -233,6 +234,7 @@ def _describe_landed(path: Path, content_type: str) -> tuple[list[dict[str, Any]
 def land_files(store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any,
                 files: list[SourceFile]) -> list[LandedFile]:
     """Land a file-pattern run's matched files in order."""
+    log.update(phase=RunPhase.LANDING)
     landed = []
     for index, item in enumerate(files, 1):
         landed.append(land(store, db_path, log, courier, source, _Obj(item.key, item.size, item.etag),
@@ -257,9 +259,12 @@ def land_heap_samples(store: Store, db_path: Path, log: RunLog, courier: Courier
     heads = {obj.key: obj for key in samples.values() for obj in source.list_objects(_relative_dir(source, key))}
     items = [(table, key) for table, key in sorted(samples.items())
              if table not in SKIPPED_TABLES and (wanted is None or table in wanted)]
+    log.update(phase=RunPhase.LANDING, files_to_land=len(items))
     for index, (table, key) in enumerate(items, 1):
         obj = heads.get(key)
+        log.update(current_table=table)
         if obj is None:
+            log.update(files_to_land=log.tally.files_to_land - 1)
             log.event("Waiting for source data", f"{key} is listed in a manifest but missing from the bucket",
                       EventLevel.WARNING, key)
             continue

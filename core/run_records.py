@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 from core.errors import CourierError, NotFoundError
 from core.load import LoadCounts
 from core.store import Store, landing_dir, pid_alive, utc_now, where_equals
-from core.vocab import ACTIVE_STATUSES, EventLevel, RunStatus, WindowKind
+from core.vocab import ACTIVE_STATUSES, EventLevel, RunPhase, RunStatus, WindowKind
 from core.windows import RunWindow, duration_text
 
 
@@ -50,6 +50,63 @@ class RunProgress:
     file_count: int
     rows_done: int
     rows_total: int | None
+    loads_done: float = 0.0
+    """The run's file loads done, the file being loaded counted by its share of rows read (for the overall bar)."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run is, as numbers (the ``runs`` progress columns of migration 13).
+
+    Written by the runner in the transactions it already commits (an event's
+    flush, a load unit's commit), so any process reading the database sees
+    committed progress only. Front ends show these numbers; they never read
+    them out of the log's wording.
+
+    For a courier run, *files* are file loads and *units* are load units (each
+    commits on its own: a file-pattern feed's files, one Heap part, one Heap
+    full resync); landing counts downloads. For a group run, units are its
+    couriers and the file and row counts are its couriers' totals.
+    """
+
+    phase: str = ""
+    """A :class:`core.vocab.RunPhase` value ('' for runs recorded before migration 13)."""
+    units_planned: int = 0
+    units_done: int = 0
+    files_to_land: int = 0
+    files_landed: int = 0
+    files_planned: int = 0
+    """File loads the run will apply (0 for a run that only lands sample files)."""
+    files_done: int = 0
+    """File loads committed."""
+    rows_read: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_rejected: int = 0
+    current_table: str | None = None
+    current_file: str | None = None
+
+    @property
+    def planned(self) -> bool:
+        """True once the run knows how much work it has (the overall total is fixed from then on)."""
+        return bool(self.files_to_land or self.files_planned or self.units_planned)
+
+    def steps(self, loading: float | None = None) -> tuple[float, float]:
+        """``(done, total)`` work steps: landing a file is one step, loading a file is one.
+
+        ``loading`` is how many file loads are done counting the file being loaded
+        in this process (``RunProgress.loads_done``), which may run ahead of the
+        committed ``files_done``; it is capped at the plan. Totals never change once
+        planned and counts only grow, so ``done / total`` never goes backwards.
+        """
+        total = self.files_to_land + self.files_planned
+        loads = max(float(self.files_done), min(loading or 0.0, float(self.files_planned)))
+        return min(float(self.files_landed), float(self.files_to_land)) + loads, float(total)
+
+
+PROGRESS_COLUMNS = ("phase", "units_planned", "units_done", "files_to_land", "files_landed", "files_planned",
+                    "files_done", "current_table", "current_file")
+"""The ``runs`` columns of :class:`Progress` written by :class:`RunLog` (the row counts are written with the counts)."""
 
 
 @dataclass
@@ -72,6 +129,8 @@ class RunSummary:
     message: str | None
     parent_id: int | None = None
     pid: int | None = None
+    progress: Progress = field(default_factory=Progress)
+    """The run's typed progress (its row counts are the same as the summary's)."""
 
     def to_json(self) -> dict[str, Any]:
         """The run as a JSON-ready dict (``courier run --json``)."""
@@ -84,6 +143,37 @@ class RunSummary:
 
 
 RunListener = Callable[[RunEvent | RunProgress], None]
+
+
+def overall_steps(run: RunSummary, children: list[RunSummary] | None = None,
+                  in_flight: RunProgress | None = None) -> tuple[float, float] | None:
+    """``(done, total)`` of a run's whole work, or ``None`` while it is still planning.
+
+    A courier run counts files landed and loaded (:meth:`Progress.steps`); a group
+    run counts its couriers, the running one by its own share done. ``in_flight``
+    is the row progress of a file being loaded in this process, for any of the runs.
+    """
+    def loading(item: RunSummary) -> float | None:
+        return in_flight.loads_done if in_flight is not None and in_flight.run_id == item.id else None
+
+    progress = run.progress
+    if run.kind == "group":
+        if not progress.units_planned:
+            return None
+        share = 0.0
+        for child in children or ():
+            if not RunStatus(child.status).is_final:
+                done, total = child.progress.steps(loading(child))
+                share = max(share, done / total if total else 0.0)
+        return min(progress.units_done + share, float(progress.units_planned)), float(progress.units_planned)
+    if not progress.planned:
+        return None
+    done, total = progress.steps(loading(run))
+    return (done, total) if total else None
+
+
+STOP_CHECK_SECONDS = 0.2
+"""How often a run looks for another process's stop flag (a file stat) while it loads."""
 
 
 def landing_root(db_path: Path) -> Path:
@@ -134,6 +224,9 @@ class RunLog:
         self.warnings: list[str] = []
         self._last_stop_check = 0.0
         self._stop_seen = False
+        self.tally = Progress(phase=RunPhase.PLANNING)
+        """The run's progress as this process knows it; written with the next flush or commit."""
+        self._tally_dirty = True
 
     def event(self, stage: str, message: str, level: str = EventLevel.INFO, file: str | None = None) -> None:
         """Record one event (committed at once unless a load transaction is open)."""
@@ -150,13 +243,14 @@ class RunLog:
             self.flush()
 
     def flush(self) -> None:
-        """Write buffered events; a busy or full database keeps them buffered for the next flush."""
-        if not self.pending or self.store.in_transaction:
+        """Write buffered events and changed progress; a busy or full database keeps them for the next flush."""
+        if not (self.pending or self._tally_dirty) or self.store.in_transaction:
             return
         pending, self.pending = self.pending, []
         written = []
         try:
             with self.store.atomic():
+                self._write_tally()
                 for stage, message, level, file, at, heard in pending:
                     cursor = self.store.execute(
                         "INSERT INTO run_events (run_id, at, level, stage, message, file) VALUES (?, ?, ?, ?, ?, ?)",
@@ -168,15 +262,36 @@ class RunLog:
             # A busy or full database keeps the events buffered for the next flush: the log must never
             # turn a failure into a different one (the unit's own write reports it).
             self.pending = pending + self.pending
+            self._tally_dirty = True
             return
         if self.listener:
             for event in written:
                 self.listener(event)
 
-    def progress(self, label: str, index: int, total: int, done: int, rows: int | None) -> None:
-        """Pass file progress to an in-process listener."""
+    def progress(self, label: str, index: int, total: int, done: int, rows: int | None, *, base: int = 0) -> None:
+        """Note the file being loaded and pass its row progress to an in-process listener.
+
+        ``index``/``total`` number the file among the ``total`` files of one load call; ``base`` is
+        how many of the run's file loads finished before that call.
+        """
+        if self.tally.current_file != label:
+            self.update(current_file=label)
         if self.listener:
-            self.listener(RunProgress(self.run_id, label, index, total, done, rows))
+            share = min(done / rows, 1.0) if rows else 0.0
+            self.listener(RunProgress(self.run_id, label, index, total, done, rows, base + index - 1 + share))
+
+    def update(self, **changes: Any) -> None:
+        """Change the run's progress (:class:`Progress` fields); written with the next flush or commit."""
+        self.tally = replace(self.tally, **changes)
+        self._tally_dirty = True
+
+    def _write_tally(self) -> None:
+        if not self._tally_dirty:
+            return
+        tally = self.tally
+        self.store.execute(f"UPDATE runs SET {', '.join(f'{name} = ?' for name in PROGRESS_COLUMNS)} WHERE id = ?",
+                           (*(getattr(tally, name) for name in PROGRESS_COLUMNS), self.run_id))
+        self._tally_dirty = False
 
     def should_stop(self) -> bool:
         """True when a stop was requested in this process or through the stop flag."""
@@ -184,17 +299,20 @@ class RunLog:
             self._stop_seen = True
             return True
         now = time.monotonic()
-        if now - self._last_stop_check > 0.2:
+        if now - self._last_stop_check >= STOP_CHECK_SECONDS:
             self._last_stop_check = now
             self._stop_seen = stop_requested(self.store.path, self.run_id)
         return self._stop_seen
 
     def counts(self, counts: LoadCounts) -> None:
-        """Store the run's running counts (inside the caller's transaction, if any)."""
+        """Store the run's running counts and progress (inside the caller's transaction, if any)."""
+        self.update(rows_read=counts.rows_read, rows_inserted=counts.rows_inserted, rows_updated=counts.rows_updated,
+                    rows_rejected=counts.rows_rejected)
         self.store.execute(
             "UPDATE runs SET files = ?, rows_read = ?, rows_inserted = ?, rows_updated = ?, rows_rejected = ? "
             "WHERE id = ?", (counts.files, counts.rows_read, counts.rows_inserted, counts.rows_updated,
                              counts.rows_rejected, self.run_id))
+        self._write_tally()
 
     def elapsed_text(self) -> str:
         """``N minutes N seconds`` since the run started."""
@@ -245,9 +363,9 @@ def mark_stopping(store: Store, run_id: int) -> None:
 
 
 def finish_run(store: Store, run_id: int, status: str, message: str | None) -> None:
-    """Give the run its final status, end time and message."""
-    store.execute("UPDATE runs SET status = ?, finished_at = ?, message = ? WHERE id = ?",
-                  (status, utc_now(), message, run_id))
+    """Give the run its final status, end time and message; its phase becomes ``ended``."""
+    store.execute("UPDATE runs SET status = ?, finished_at = ?, message = ?, phase = ? WHERE id = ?",
+                  (status, utc_now(), message, RunPhase.ENDED, run_id))
 
 
 LATE_STOP_MESSAGE = "The run finished before the stop took effect; everything it loaded is kept"
@@ -309,7 +427,10 @@ def _summary(row: Any) -> RunSummary:
         status=RunStatus(row["status"]),
         started_at=row["started_at"], finished_at=row["finished_at"], files=row["files"], rows_read=row["rows_read"],
         rows_inserted=row["rows_inserted"], rows_updated=row["rows_updated"], rows_rejected=row["rows_rejected"],
-        message=row["message"], parent_id=row["parent_id"], pid=row["pid"])
+        message=row["message"], parent_id=row["parent_id"], pid=row["pid"],
+        progress=Progress(**{name: row[name] for name in PROGRESS_COLUMNS}, rows_read=row["rows_read"],
+                          rows_inserted=row["rows_inserted"], rows_updated=row["rows_updated"],
+                          rows_rejected=row["rows_rejected"]))
 
 
 def get_run(store: Store, run_id: int) -> RunSummary:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from core.applying import run_file_loads, run_heap_loads
+from core.applying import planned_file_loads, run_file_loads, run_heap_loads
 from core.errors import CourierError, NotFoundError
 from core.heap import list_manifests
 from core.ingest import LoadRejected, RunStopped
@@ -150,6 +150,12 @@ def _run_courier_body(store: Store, db_path: Path, log: RunLog, project: Project
         more = f" and {len(found.missing) - 1} more" if len(found.missing) > 1 else ""
         raise CourierError(f"Missing required file {found.missing[0]}{more} for {window.describe()}: "
                            "check the entities list, mark the file optional, or run for another day")
+    if sample_only:
+        log.update(files_to_land=len(found.files))
+    else:
+        loads = planned_file_loads(courier, found.files, feeds)
+        log.update(files_to_land=len(found.files), files_planned=sum(loads),
+                   units_planned=sum(1 for count in loads if count))
     landed = land_files(store, db_path, log, courier, source, found.files)
     if sample_only:
         return _finish_sample_run(log, courier, landed, missing)
@@ -160,6 +166,7 @@ def _run_courier_body(store: Store, db_path: Path, log: RunLog, project: Project
 def _finish_sample_run(log: RunLog, courier: Courier, landed: list[LandedFile], missing: list[str]) -> LoadCounts:
     counts = LoadCounts(files=len(landed))
     log.counts(counts)
+    log.flush()
     if missing:
         quoted = ", ".join(f'"{feed_id}"' for feed_id in missing)
         raise _MissingFeeds(f"Cannot find required feeds: {quoted}")

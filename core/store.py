@@ -236,6 +236,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        13,
+        "typed run progress: phase, planned and done units and files, the table and file being worked on",
+        """
+        ALTER TABLE runs ADD COLUMN phase TEXT NOT NULL DEFAULT '';
+        ALTER TABLE runs ADD COLUMN units_planned INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN units_done INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN files_to_land INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN files_landed INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN files_planned INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN files_done INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN current_table TEXT;
+        ALTER TABLE runs ADD COLUMN current_file TEXT;
+        """,
+    ),
+    (
         15,
         "recent read-only queries of the table review's SQL pane",
         """

@@ -70,3 +70,20 @@ class WindowKind(StrEnum):
     REBUILD = "rebuild"
     HOURS = "hours"
     """A window shorter than a day, or not on day boundaries, for file patterns with ``HH``."""
+
+
+class RunPhase(StrEnum):
+    """What a run is doing now, as its ``runs.phase`` column stores it (migration 13).
+
+    Courier's own words (Amperity only shows stage names in the log): a courier
+    run plans, lands, loads and finishes; a group run plans, waits for source
+    data and runs its couriers. Every run ends ``ended``.
+    """
+
+    PLANNING = "planning"
+    LANDING = "landing"
+    LOADING = "loading"
+    FINISHING = "finishing"
+    WAITING = "waiting"
+    RUNNING = "running couriers"
+    ENDED = "ended"

@@ -11,7 +11,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -244,13 +243,20 @@ def test_runs_follow_follows_a_run_started_by_another_process(
     follower = subprocess.Popen([str(COURIER), "--db", str(db), "runs", "1", "--follow"], env=cli_env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     run_process.append(follower)
-    time.sleep(1.5)
+    # The follower prints the run's progress after its first read: it has read the run while it was frozen.
+    assert follower.stdout is not None
+    seen: list[str] = []
+    while not seen or not seen[-1].startswith("Progress: "):
+        line = follower.stdout.readline()
+        assert line, "the follower ended while the run was still Running"
+        seen.append(line)
     assert follower.poll() is None, "the follower ended while the run was still Running"
     with Store(db) as store:
         assert get_run(store, 1).status == "Running"
     runner.send_signal(signal.SIGCONT)
 
-    out, err = follower.communicate(timeout=60)
+    rest, err = follower.communicate(timeout=60)
+    out = "".join(seen) + rest
     runner_out, runner_err = runner.communicate(timeout=60)
 
     assert runner.returncode == 0, runner_err
@@ -259,8 +265,16 @@ def test_runs_follow_follows_a_run_started_by_another_process(
         logged = run_events(store, 1)
     lines = out.splitlines()
     assert lines[0].startswith("Run 1: courier Heap, new Heap dumps, manual, started ")
-    assert lines[1:-1] == [f"{e.at[11:19]}   {e.stage}: {e.message}" for e in logged]
+    assert [line for line in lines[1:-1] if not line.startswith("Progress: ")] == [
+        f"{e.at[11:19]}   {e.stage}: {e.message}" for e in logged]
     assert lines[-1] == "Status: Succeeded"
+    with Store(db) as store:
+        final = get_run(store, 1)
+    progress = [line for line in lines if line.startswith("Progress: ")]
+    assert progress[-1] == (
+        f"Progress: ended · {final.files} of {final.files} files landed · {final.files} of {final.files} files "
+        f"loaded · {final.progress.units_planned} of {final.progress.units_planned} units · rows read "
+        f"{final.rows_read:,}, inserted {final.rows_inserted:,}, updated {final.rows_updated:,}, rejected 0")
     assert len(logged) > 50
     assert runner_out.splitlines()[-1].startswith("Run 1 Succeeded: ")
 
@@ -375,3 +389,43 @@ def test_heap_connect_runs_say_what_they_load(tmp_path: Path, cli_env: dict[str,
     both = courier(cli_env, db, "run", "Heap", "--rebuild", "Heap:Users", "--all")
     assert (both.returncode, both.stderr) == (
         2, "courier: --rebuild reloads one table; it cannot be combined with --all\n")
+
+
+@pytest.mark.usefixtures("aws_env", "reworded_messages")
+def test_runs_follow_prints_the_typed_progress_of_a_run_whose_messages_are_reworded(
+        s3_server: str, s3_admin: Any, heap_data: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import threading
+
+    from core.runs import RunWindow, run_courier
+    from tui import cli
+
+    db = tmp_path / "reworded.db"
+    make_db(s3_server, s3_admin, heap_data, db)
+    results: list[Any] = []
+    runner = threading.Thread(target=lambda: results.append(run_courier(db, "Heap", RunWindow.new_dumps())))
+    runner.start()
+    try:
+        wait_for(lambda: db.exists() and _has_run(db), "the run's row")
+        assert cli.main(["--db", str(db), "runs", "1", "--follow"]) == 0
+    finally:
+        runner.join()
+    final = results[0]
+    assert final.status == "Succeeded", final.message
+    out = capsys.readouterr().out.splitlines()
+    assert all("worded differently" in line for line in out[1:-1] if not line.startswith("Progress: "))
+    progress = [line for line in out if line.startswith("Progress: ")]
+    units = final.progress.units_planned
+    assert final.files > 1 and units >= 1
+    assert progress[-1] == (
+        f"Progress: ended · {final.files} of {final.files} files landed · {final.files} of {final.files} files "
+        f"loaded · {units} of {units} units · rows read {final.rows_read:,}, inserted {final.rows_inserted:,}, "
+        f"updated {final.rows_updated:,}, rejected 0")
+
+
+def _has_run(db: Path) -> bool:
+    conn = sqlite3.connect(db)
+    try:
+        return bool(conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'runs'").fetchone()[0]
+                    and conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+    finally:
+        conn.close()

@@ -183,7 +183,6 @@ class CourierApp(App[None]):
         from core.run_records import RunEvent
 
         started: list[int] = []
-        completed: list[str] = []
 
         def listen(event: object) -> None:
             if not isinstance(event, RunEvent):
@@ -192,12 +191,9 @@ class CourierApp(App[None]):
             if not started:
                 started.append(event.run_id)
                 self.post_message(RunStarted(name, event.run_id))
-            # A group's children end with their own "Completed in"; only the outer run's counts.
-            if event.run_id == started[0] and event.message.startswith("Completed in"):
-                completed.append(event.message)
 
         summary = engine.run(self.db_path, kind, name, window, listener=listen)
-        self.post_message(RunFinished(summary, completed[-1] if completed else None))
+        self.post_message(RunFinished(summary, completed_text(summary)))
 
     def on_config_saved(self, message: ConfigSaved) -> None:
         # The cursor follows the user: the courier, feed or group just saved is the one that
@@ -343,6 +339,16 @@ class CourierApp(App[None]):
         """
         self.notify(describe_failure(worker.error), title=f"{worker.description or worker.name} failed",
                     severity="error", timeout=10)
+
+
+def completed_text(summary: Any) -> str | None:
+    """``Completed in N minutes N seconds`` for a run that completed, from its start and end times."""
+    from tui.screens.run_live import duration_words, parse_time
+
+    started, finished = parse_time(summary.started_at), parse_time(summary.finished_at)
+    if summary.status not in ("Succeeded", "Warning") or started is None or finished is None:
+        return None
+    return f"Completed in {duration_words((finished - started).total_seconds())}"
 
 
 def describe_failure(error: BaseException | None) -> str:

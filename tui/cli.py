@@ -741,13 +741,32 @@ def _cmd_runs(args: argparse.Namespace) -> Exit:
             _print_event(event)
 
     if args.follow:
-        run = engine.follow_run_until_done(args.db_path, run.id, poll=lambda: time.sleep(0.5), on_events=show)
+        run = engine.follow_run_until_done(args.db_path, run.id, poll=lambda: time.sleep(0.5), on_events=show,
+                                           on_progress=lambda row: print(progress_line(row), flush=True))
     else:
         snapshot = engine.follow_run(args.db_path, run.id)
         show([event for event in snapshot.events if event.run_id == run.id])
         run = snapshot.run
     print(f"Status: {run.status}" + (f" ({run.message.splitlines()[-1]})" if run.message else ""))
     return EXIT_OK if run.status != "Failed" else EXIT_FAILED
+
+
+def progress_line(run: Any) -> str:
+    """``Progress: loading · 3 of 5 files loaded · …`` from a run's typed progress (``courier runs --follow``)."""
+    progress = run.progress
+    parts = [progress.phase or "—"]
+    if run.kind == "group":
+        parts.append(f"{progress.units_done:,} of {progress.units_planned:,} couriers run")
+    else:
+        parts += [f"{progress.files_landed:,} of {progress.files_to_land:,} files landed",
+                  f"{progress.files_done:,} of {progress.files_planned:,} files loaded",
+                  f"{progress.units_done:,} of {progress.units_planned:,} units"]
+    parts.append(f"rows read {progress.rows_read:,}, inserted {progress.rows_inserted:,}, "
+                 f"updated {progress.rows_updated:,}, rejected {progress.rows_rejected:,}")
+    where = " ".join(item for item in (progress.current_table, progress.current_file) if item)
+    if where:
+        parts.append(where)
+    return "Progress: " + " · ".join(parts)
 
 
 def _run_id(text: str) -> int:

@@ -76,7 +76,7 @@ class RunFinished(Message):
     summary: Any
     """The run's ``core.runs.RunSummary``."""
     completed: str | None = None
-    """The run's last "Completed in …" line, when it has one."""
+    """``Completed in …`` for a run that completed (from its start and end times)."""
 
 
 @dataclass

@@ -71,6 +71,9 @@ def add_run_history(db_path: Path) -> None:
                 "status, started_at, finished_at, files, rows_read, rows_inserted, rows_updated, rows_rejected, "
                 "message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
         failed = store.query("SELECT id FROM runs WHERE status = 'Failed'")[0]["id"]
+        # The failed run landed its one file as a sample, then found its load operations name a missing feed.
+        store.execute("UPDATE runs SET phase = 'ended', files_to_land = 1, files_landed = 1, "
+                      "current_file = 'exports/users-2026-11-25.avro' WHERE id = ?", (failed,))
         for at, level, stage, message, file in events:
             store.execute("INSERT INTO run_events (run_id, at, level, stage, message, file) "
                           "VALUES (?, ?, ?, ?, ?, ?)", (failed, at, level, stage, message, file))

@@ -190,6 +190,8 @@ async def test_stopping_a_load_goes_stopping_then_stopped_and_leaves_the_table_u
         return upsert(self, columns, source)
 
     monkeypatch.setattr(TableWriter, "upsert_staged", held_upsert)
+    # The run looks for the stop flag at every check, so it sees it on the first one after the release.
+    monkeypatch.setattr("core.run_records.STOP_CHECK_SECONDS", 0.0)
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r", "f2")
@@ -303,22 +305,36 @@ async def test_history_filters_opens_a_log_and_reruns(
         assert list_runs(store, limit=1)[0].status == "Failed"
 
 
-def test_live_state_counts_files_and_filters_lines() -> None:
-    from core.runs import RunEvent, RunProgress
+def test_live_state_counts_files_from_typed_progress_and_filters_lines() -> None:
+    from core.run_records import Progress, RunEvent, RunProgress, RunSummary
 
-    state = LiveRun()
+    def summary(progress: Progress) -> RunSummary:
+        return RunSummary(9, "courier", "Heap exports", "manual", RunWindow.all(), "Running",
+                          "2026-11-25T17:00:00.000000Z", None, 1, 10, 10, 0, 0, None, progress=progress)
+
+    state = LiveRun(run=summary(Progress(phase="planning")))
     events = [
-        RunEvent(1, 9, "2026-11-25T17:00:00.000000Z", "info", "Ingest started",
-                 "Heap:Users (df-usersx01): 4 files, truncate first"),
-        RunEvent(2, 9, "2026-11-25T17:00:01.000000Z", "info", "Ingest files progress",
-                 "users-1.csv (1/4): 10 rows read, 0 rejected", "users-1.csv"),
+        RunEvent(1, 9, "2026-11-25T17:00:00.000000Z", "info", "Ingest started", "words that say nothing of files"),
+        RunEvent(2, 9, "2026-11-25T17:00:01.000000Z", "info", "Ingest files progress", "users-1.csv done",
+                 "users-1.csv"),
         RunEvent(3, 9, "2026-11-25T17:00:02.000000Z", "warning", "Ingest feed progress", "2 rows rejected"),
     ]
     assert len(state.add_events(events)) == 3
     assert state.add_events(events[:2]) == []
-    assert state.overall() == (1.0, 4.0, "1 of 4 files loaded")
-    state.progress = RunProgress(9, "users-3.csv", 3, 4, 50, 100)
-    assert state.overall()[0] == 2.5
+    assert state.overall() is None  # still planning: the total is not known yet
+    state.run = summary(Progress(phase="landing", files_to_land=4, files_landed=2, files_planned=4, units_planned=1,
+                                 current_file="users-2.csv"))
+    assert state.overall() == (2.0, 8.0, "2 of 4 files landed")
+    assert state.current_file() == (None, 0.0, "users-2.csv (row progress shows for runs started in this app)")
+    state.run = summary(Progress(phase="loading", files_to_land=4, files_landed=4, files_planned=4, files_done=1,
+                                 units_planned=1))
+    assert state.overall() == (5.0, 8.0, "1 of 4 files loaded")
+    # In this process the file being loaded counts by its rows; the bar never goes back.
+    state.progress = RunProgress(9, "users-3.csv", 3, 4, 50, 100, 2.5)
+    assert state.overall() == (6.5, 8.0, "1 of 4 files loaded")
+    state.progress = None
+    assert state.overall() == (6.5, 8.0, "1 of 4 files loaded")
+    state.progress = RunProgress(9, "users-3.csv", 3, 4, 50, 100, 2.5)
     assert state.current_file() == (50.0, 100.0, "users-3.csv · 50 of 100 rows")
     assert [line.id for line in visible_lines(state.lines, ("warning", "error"), "")] == [3]
     assert [line.id for line in visible_lines(state.lines, ("info", "warning", "error"), "USERS-1")] == [2]
@@ -370,3 +386,37 @@ async def test_the_rows_a_run_rejected_are_listed_from_its_run_view(
         assert "not valid UTF-8" in row[4]
         await pilot.press("escape")
         assert isinstance(app.screen, RunLiveScreen)
+
+
+@pytest.mark.usefixtures("reworded_messages")
+async def test_reworded_messages_leave_the_live_screen_counts_right_and_the_bar_never_goes_back(
+        db_path: Path, app_factory: AppFactory, heap_bucket: Any, heap_data: Any) -> None:
+    from textual.widgets import ProgressBar
+
+    with Store(db_path) as store:
+        apply_document(store, heap_document(heap_bucket.endpoint, heap_bucket.name))
+    app = app_factory(db_path)
+    shown: list[float] = []
+
+    def overall_then_final(screen: RunLiveScreen) -> bool:
+        bar = screen.query_one("#overall-progress", ProgressBar)
+        if bar.percentage is not None and screen.live.run is not None:
+            shown.append(bar.percentage)
+        return screen.live.final
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r", "f2")
+        screen = await live(pilot)
+        await wait_until(pilot, lambda: overall_then_final(screen))
+        await pilot.pause()
+        run = screen.live.run
+        assert run is not None and run.status == "Succeeded", run.message if run else None
+        assert all("worded differently" in line for line in log_text(screen))
+        inserted = sum(heap_data.summary[table] for table in HEAP_TABLE_OF_FEED.values())
+        assert run.files > 1 and run.rows_inserted == inserted
+        assert text_of(app, "overall-label") == f"{run.files:,} of {run.files:,} files loaded"
+        assert text_of(app, "run-counts") == (
+            f"Files {run.files:,} · read {run.rows_read:,} · inserted {inserted:,} · "
+            f"updated {run.rows_updated:,} · rejected 0")
+        assert screen.query_one("#overall-progress", ProgressBar).percentage == 1.0
+    assert shown == sorted(shown), shown

@@ -35,8 +35,10 @@ def history_db(configured_db: Path) -> Path:
     with Store(configured_db) as store:
         cursor = store.execute(
             "INSERT INTO runs (kind, target, trigger, window_kind, window_start, window_end, status, started_at, "
-            "files, rows_read, rows_inserted, rows_updated) VALUES ('courier', 'Heap', 'schedule', 'period', "
-            "'2026-11-24', '2026-11-25', 'Running', '2026-11-25T17:26:18.000000Z', 2, 3000, 2900, 100)")
+            "files, rows_read, rows_inserted, rows_updated, phase, units_planned, units_done, files_to_land, "
+            "files_landed, files_planned, files_done, current_table, current_file) VALUES ('courier', 'Heap', "
+            "'schedule', 'period', '2026-11-24', '2026-11-25', 'Running', '2026-11-25T17:26:18.000000Z', 2, 3000, "
+            "2900, 100, 'loading', 5, 2, 5, 5, 5, 2, 'Heap:Pageviews', 'part-00001.avro')")
         running = cursor.lastrowid
         for at, stage, message, file in (
                 ("17:26:18", "Courier run request",

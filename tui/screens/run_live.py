@@ -1,16 +1,16 @@
 """The live run screen: a run's log as it is written, with progress, counts, status and Stop.
 
-The screen follows a run through the database (``core.runs.run_events``, polled
+The screen follows a run through the database (``core.engine.follow_run``, polled
 in a thread worker every 0.3 s), so it works the same for a run started here, by
-``courier run`` in another shell, or by the scheduler. A run started in this
-process also sends its per-file row progress (``RunProgress``), which the app
-hands to the screen; other processes only write events, so their file bars move
-a file at a time.
+``courier run`` in another shell, or by the scheduler. Its bars and counts come
+from the run's typed progress (``core.run_records.Progress``), never from the
+log's wording. A run started in this process also sends its per-file row
+progress (``RunProgress``), which the app hands to the screen; other processes'
+runs move a committed file at a time.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -29,8 +29,12 @@ from textual.worker import Worker, WorkerState
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 from tui.widgets.footer import CourierFooter
 
+from core.run_records import overall_steps
+from core.vocab import RunPhase
+
 if TYPE_CHECKING:
-    from core.runs import RunEvent, RunProgress, RunSummary, RunWindow
+    from core.run_records import RunEvent, RunProgress, RunSummary
+    from core.windows import RunWindow
 
 POLL_SECONDS = 0.3
 """How often the database is read for new events."""
@@ -47,9 +51,6 @@ STATUS_STYLES = {"Succeeded": "bold green", "Failed": "bold red", "Warning": "bo
 LEVEL_STYLES = {"warning": "yellow", "error": "bold red"}
 LEVEL_TAGS = {"warning": "WARN", "error": "ERROR"}
 FINAL = ("Succeeded", "Failed", "Stopped", "Warning")
-
-_ANNOUNCED = re.compile(r"(\d[\d,]*) files?\b")
-_LANDED = re.compile(r"\[(\d+)/(\d+)\]$")
 
 
 def window_text(window: RunWindow) -> str:
@@ -107,12 +108,12 @@ class LiveRun:
     lines: list[LogLine] = field(default_factory=list)
     last_ids: dict[int, int] = field(default_factory=dict)
     stage: str = ""
-    files_announced: int = 0
-    files_done: int = 0
-    landed: tuple[int, int] | None = None
-    last_file: str = ""
     progress: RunProgress | None = None
     stop_requested: bool = False
+    has_rejects: bool = False
+    """The run kept rejected rows (shown by j), even when a failed unit rolled its counts back."""
+    overall_high: float = 0.0
+    """The largest share of the overall bar shown so far: the bar never goes backwards."""
 
     @property
     def run_ids(self) -> set[int]:
@@ -149,37 +150,38 @@ class LiveRun:
             line = LogLine(event.id, event.level, f"{event.at[11:19]} {prefix}{event.stage}: {event.message}")
             self.lines.append(line)
             added.append(line)
-            if event.stage == "Ingest started":
-                found = _ANNOUNCED.search(event.message)
-                if found:
-                    self.files_announced += int(found.group(1).replace(",", ""))
-            elif event.stage == "Ingest files progress":
-                self.files_done += 1
-                self.last_file = event.file or self.last_file
-            elif event.stage == "Loading data" and event.message.startswith("Landed "):
-                found = _LANDED.search(event.message)
-                self.landed = (int(found.group(1)), int(found.group(2))) if found else (
-                    (self.landed[0] + 1, max(self.landed[1], self.landed[0] + 1)) if self.landed else (1, 1))
-                self.last_file = event.file or self.last_file
         return added
 
     def overall(self) -> tuple[float, float, str] | None:
-        """(done, total, label) for the overall bar: files loaded of files announced, or files landed."""
-        if self.files_announced:
-            done = float(self.files_done)
-            progress = self.progress
-            if progress is not None and progress.file_count and not self.final:
-                base = self.files_announced - progress.file_count
-                fraction = (progress.rows_done / progress.rows_total) if progress.rows_total else 0.0
-                done = max(done, base + progress.file_index - 1 + min(fraction, 1.0))
-            total = float(max(self.files_announced, self.files_done))
-            return done, total, f"{self.files_done:,} of {self.files_announced:,} files loaded"
-        if self.landed is not None:
-            return float(self.landed[0]), float(self.landed[1]), f"{self.landed[0]:,} of {self.landed[1]:,} files landed"
-        if self.final and self.run is not None:
-            files = self.run.files
+        """(done, total, label) for the overall bar, from the run's typed progress; ``None`` while planning."""
+        run = self.run
+        if run is None:
+            return None
+        progress = run.progress
+        steps = overall_steps(run, list(self.children.values()), None if self.final else self.progress)
+        if steps is None:
+            if not self.final:
+                return None
+            files = run.files
             return 1.0, 1.0, f"{files:,} file{'s' if files != 1 else ''}" if files else "no files"
-        return None
+        done, total = steps
+        self.overall_high = max(self.overall_high, done / total if total else 0.0)
+        done = max(done, self.overall_high * total)
+        if run.kind == "group":
+            label = f"{progress.units_done:,} of {progress.units_planned:,} couriers run"
+        elif progress.files_planned and (progress.phase != RunPhase.LANDING or progress.files_done):
+            label = f"{progress.files_done:,} of {progress.files_planned:,} files loaded"
+        else:
+            label = f"{progress.files_landed:,} of {progress.files_to_land:,} files landed"
+        return done, total, label
+
+    def _working_file(self) -> str:
+        """The file the run (or its running courier) is on, from the stored progress."""
+        newest_first = sorted(self.children.values(), key=lambda child: child.id, reverse=True)
+        for run in [*newest_first, *([self.run] if self.run is not None else [])]:
+            if run.progress.current_file:
+                return run.progress.current_file
+        return ""
 
     def current_file(self) -> tuple[float | None, float, str]:
         """(done, total, label) for the current file's bar (``done`` is None when unknown)."""
@@ -189,10 +191,11 @@ class LiveRun:
             rows = (f"{progress.rows_done:,} of {progress.rows_total:,} rows" if progress.rows_total
                     else f"{progress.rows_done:,} rows")
             return float(progress.rows_done), total, f"{progress.file} · {rows}"
+        last_file = self._working_file()
         if self.final:
-            return 1.0, 1.0, self.last_file or "—"
-        if self.last_file:
-            return None, 0.0, f"{self.last_file} (row progress shows for runs started in this app)"
+            return 1.0, 1.0, last_file or "—"
+        if last_file:
+            return None, 0.0, f"{last_file} (row progress shows for runs started in this app)"
         return None, 0.0, "waiting for the first file"
 
     def elapsed(self, now: datetime) -> str:
@@ -269,6 +272,7 @@ class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         run: Any
         children: list[Any]
         events: list[Any]
+        has_rejects: bool = False
 
     @dataclass
     class StopSent(Message):
@@ -369,13 +373,14 @@ class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         from core import engine
 
         snapshot = engine.follow_run(self.courier_app.db_path, run_id, last_ids, reconcile=reconcile)
-        self.post_message(self.Polled(snapshot.run, snapshot.children, snapshot.events))
+        self.post_message(self.Polled(snapshot.run, snapshot.children, snapshot.events, snapshot.has_rejects))
 
     def on_run_live_screen_polled(self, message: Polled) -> None:
         self._polling = False
         live = self.live
         live.run = message.run
         live.children = {child.id: child for child in message.children}
+        live.has_rejects = message.has_rejects
         added = live.add_events(message.events)
         if live.final:
             live.progress = None
@@ -479,7 +484,7 @@ class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         if action == "rejects":
             # Shown only for a run that rejected rows (a run failed by its error threshold included).
             run = self.live.run
-            return run is not None and (run.rows_rejected > 0 or "rows rejected" in (run.message or ""))
+            return run is not None and (run.rows_rejected > 0 or self.live.has_rejects)
         return True
 
     def action_rejects(self) -> None:
