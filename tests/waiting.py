@@ -75,3 +75,27 @@ def press_and_settle(original: Callable[..., Any]) -> Callable[..., Any]:
             await original(pilot, key)
             await settle(pilot)
     return press
+
+
+async def palette_wait(pilot: Any, expect: str) -> None:
+    """Let the command palette finish searching until its first hit is the command named ``expect``.
+
+    The palette searches in a worker after each key; pressing Enter before it has
+    listed the hit would pick whatever the previous, shorter search found first.
+    """
+    from textual.command import CommandList, CommandPalette
+    from textual.worker import WorkerState
+
+    def listed() -> bool:
+        palette = pilot.app.screen
+        if not isinstance(palette, CommandPalette):
+            return False
+        if any(worker.state in (WorkerState.PENDING, WorkerState.RUNNING) for worker in palette.workers):
+            return False
+        hits = palette.query_one(CommandList)
+        if not hits.option_count:
+            return False
+        prompt = hits.get_option_at_index(0).prompt
+        return getattr(prompt, "plain", str(prompt)).split("\n", 1)[0] == expect
+
+    await pilot_wait(pilot, listed, f"the command palette to list {expect!r}")

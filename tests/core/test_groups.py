@@ -20,6 +20,7 @@ from core.heapgen import write_avro
 from core.project import apply_document, load_project
 from core.runs import RunWindow, list_runs, request_stop, run_events
 from core.store import Store
+from tests.waiting import wait_for
 
 UTC = timezone.utc
 USERS_SCHEMA = {"type": "record", "name": "users", "fields": [
@@ -338,7 +339,16 @@ def test_a_failing_notify_command_is_an_event_not_a_crash(db: Path, s3_bucket: A
 def test_stop_during_the_wait_ends_the_group_stopped(db: Path, s3_bucket: Any) -> None:
     setup_db(db, s3_bucket.endpoint, s3_bucket.name, {"Daily": {"couriers": [member("Users", wait="1h")]}})
     stop = threading.Event()
-    threading.Timer(0.5, stop.set).start()
+
+    def stop_while_waiting() -> None:
+        def waiting() -> bool:
+            with Store(db) as store:
+                return any(run.progress.phase == "waiting" for run in list_runs(store, kind="group"))
+
+        wait_for(waiting, "the group to wait for source data")
+        stop.set()
+
+    threading.Thread(target=stop_while_waiting, daemon=True).start()
     summary = run_group(db, "Daily", RunWindow.day(date(2027, 6, 1)), stop=stop, poll_every=0.1)
     assert (summary.status, summary.message) == ("Stopped", "Stopped by request")
     assert children(db, summary.id) == []
@@ -348,13 +358,11 @@ def test_request_stop_on_the_group_run_id_stops_it(db: Path, s3_bucket: Any) -> 
     setup_db(db, s3_bucket.endpoint, s3_bucket.name, {"Daily": {"couriers": [member("Users", wait="1h")]}})
 
     def stop_when_running() -> None:
-        for _ in range(100):
+        def running() -> list[Any]:
             with Store(db) as store:
-                running = list_runs(store, status="Running", kind="group")
-            if running:
-                request_stop(db, running[0].id)
-                return
-            threading.Event().wait(0.05)
+                return list_runs(store, status="Running", kind="group")
+
+        request_stop(db, wait_for(running, "the group run")[0].id)
 
     threading.Thread(target=stop_when_running, daemon=True).start()
     summary = run_group(db, "Daily", RunWindow.day(date(2027, 6, 1)), poll_every=0.1)

@@ -601,9 +601,11 @@ def _stop_on_pageviews(trigger: Any) -> tuple[list[Any], Any]:
 @pytest.mark.parametrize("how", ["event", "request_stop"])
 def test_stop_rolls_back_the_current_file_and_a_rerun_converges(
         s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None, reference: Loaded,
-        tmp_path: Path, how: str) -> None:
+        tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
     bucket = new_heap_bucket(s3_server, s3_admin, heap_data, without=(RESYNC_MANIFEST,))
     db = tmp_path / "stop.db"
+    # The run looks for the stop flag at every check, so the next one after the request sees it.
+    monkeypatch.setattr("core.run_records.STOP_CHECK_SECONDS", 0.0)
     configure(db, bucket)
     assert run(db).status == "Succeeded"
     before = snapshot(db)
@@ -615,8 +617,6 @@ def test_stop_rolls_back_the_current_file_and_a_rerun_converges(
             stop.set()
         else:
             request_stop(db, event.run_id)
-            # The stop flag is polled every 0.2 s; let the next check see it.
-            threading.Event().wait(0.25)
 
     seen, listener = _stop_on_pageviews(trigger)
     result: list[RunSummary] = []

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input, Select, Static, TextArea
 
 from core.project import load_project
 from core.store import Store
+from tests.waiting import palette_wait
 from tui.app import CourierApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.courier_editor import CourierEditorScreen
@@ -261,7 +262,7 @@ async def test_command_palette_opens_with_colon_and_adds_a_courier(
         await pilot.press("colon")
         assert isinstance(app.screen, CommandPalette)
         await type_text(pilot, "add courier")
-        await pilot.pause(0.3)
+        await palette_wait(pilot, "Add courier")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, CourierEditorScreen)

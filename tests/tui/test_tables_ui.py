@@ -13,7 +13,7 @@ from textual import events
 from textual.widgets import DataTable, Input, Static
 
 from core.store import Store
-from tests.waiting import pilot_wait
+from tests.waiting import palette_wait, pilot_wait
 from tui.app import CourierApp
 from tui.screens.cell_value import CellValueScreen
 from tui.screens.frequencies import FrequenciesScreen
@@ -301,7 +301,7 @@ async def test_palette_opens_tables_and_a_table(tables_db: Path, app_factory: Ap
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("colon")
         await paste(pilot, "Open table Heap:Pageviews")
-        await pilot.pause(0.3)
+        await palette_wait(pilot, "Open table Heap:Pageviews")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, TableViewScreen))
         assert app.screen.table_name == PAGEVIEWS

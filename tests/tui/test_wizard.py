@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Select, Static
 
 from core.project import apply_document, load_project
 from core.store import Store
-from tests.waiting import pilot_wait
+from tests.waiting import palette_wait, pilot_wait
 from tui.app import CourierApp
 from tui.screens.courier_editor import CourierEditorScreen
 from tui.screens.credential import CredentialScreen
@@ -348,7 +348,7 @@ async def test_sources_keys_and_palette_open_the_feed_screens(configured_db: Pat
         assert isinstance(app.screen, SourcesScreen)
         await pilot.press("colon")
         await type_text(pilot, "sample files of heap exp")
-        await pilot.pause(0.3)
+        await palette_wait(pilot, "Sample files of Heap exports")
         await pilot.press("enter")
         assert isinstance(app.screen, SamplesScreen) and app.screen.courier_name == "Heap exports"
         await pilot.press("question_mark")
