@@ -14,11 +14,11 @@ from textual.widgets import DataTable, Input, OptionList, Select, Static
 from core.models import Courier, Project
 from core.project import apply_document, load_project
 from core.store import Store
+from tests.waiting import palette_wait, pilot_wait
 from tui.app import CourierApp, make_app
 from tui.messages import RunFinished
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.group_editor import (
-    PREVIEW_DELAY,
     GroupEditorScreen,
     GroupForm,
     MemberForm,
@@ -68,12 +68,9 @@ async def fill(pilot: Any, text: str) -> None:
 
 
 async def settle(pilot: Any) -> None:
-    """Let the debounced preview run (waiting for its timer, however loaded the machine is)."""
-    await pilot.pause(PREVIEW_DELAY * 2)
-    for _ in range(200):
-        if getattr(pilot.app.screen, "_preview_timer", None) is None:
-            break
-        await pilot.pause(0.05)
+    """Let the debounced preview catch up with the fields (however loaded the machine is)."""
+    await pilot_wait(pilot, lambda: getattr(pilot.app.screen, "preview_current", True), "the schedule preview")
+    await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 
 
@@ -278,7 +275,7 @@ async def test_palette_adds_and_edits_groups(configured_db: Path, app_factory: A
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("colon")
         await type_text(pilot, "group heap")
-        await pilot.pause(0.3)
+        await palette_wait(pilot, "Edit courier group Heap daily")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, GroupEditorScreen)
@@ -287,7 +284,7 @@ async def test_palette_adds_and_edits_groups(configured_db: Path, app_factory: A
         assert isinstance(app.screen, SourcesScreen)
         await pilot.press("colon")
         await type_text(pilot, "add group")
-        await pilot.pause(0.3)
+        await palette_wait(pilot, "Add courier group")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, GroupEditorScreen)

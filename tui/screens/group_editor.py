@@ -372,6 +372,7 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
         self.preview: list[PreviewRow] = []
         self._member_ids = 0
         self._preview_timer: Timer | None = None
+        self._previewed: GroupForm | None = None
         self._preview_cells: list[tuple[str, ...]] | None = None
         self._texts: dict[str, str] = {}
         self._ready = False
@@ -588,6 +589,11 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
             self.refresh_bindings()
         return self.check
 
+    @property
+    def preview_current(self) -> bool:
+        """True when the preview shows the fields as they are now (no recompute is pending)."""
+        return self._preview_timer is None and self._previewed == self.form()
+
     def _changed_now(self) -> None:
         """A field changed: check it at once, and recompute the preview once typing pauses."""
         if not self._ready:
@@ -634,7 +640,7 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
         self._preview_timer = None
         if not self.is_attached:
             return
-        form = self.form()
+        form = self._previewed = self.form()
         zone = form.timezone.strip()
         group = preview_group(form)
         note = ""
