@@ -200,12 +200,21 @@ def test_wait_picks_up_a_file_that_appears_during_the_wait(db: Path, s3_bucket: 
     setup_db(db, s3_bucket.endpoint, s3_bucket.name, {
         "Daily": {"couriers": [member("Users", wait="30s", **{"stop-when-missing": True})]}})
     day = date(2027, 6, 1)
-    timer = threading.Timer(0.8, lambda: s3_bucket.put(f"exports/users-{day}.avro", users_file(day, 4)))
-    timer.start()
-    try:
-        summary = run_group(db, "Daily", RunWindow.day(day), poll_every=0.2)
-    finally:
-        timer.cancel()
+
+    def put_once_missing() -> None:
+        # The file arrives once the sensor has found it missing and is waiting, however slow the machine.
+        def waiting() -> bool:
+            with Store(db) as store:
+                runs = list_runs(store, kind="group")
+                return bool(runs) and any(event.stage == "Sensor running" for event in run_events(store, runs[0].id))
+
+        wait_for(waiting, "the sensor to wait")
+        s3_bucket.put(f"exports/users-{day}.avro", users_file(day, 4))
+
+    putter = threading.Thread(target=put_once_missing, daemon=True)
+    putter.start()
+    summary = run_group(db, "Daily", RunWindow.day(day), poll_every=0.2)
+    putter.join()
     assert summary.status == "Succeeded"
     assert len(table_rows(db, "Exports:Users")) == 4
     log = events(db, summary.id)
