@@ -30,6 +30,8 @@ from core.models import (
     GroupCourier,
     LoadOperation,
     Project,
+    document_keys,
+    field_default,
 )
 from core.schedule import validate_cron, validate_timezone
 from core.windows import json_str, parse_duration  # noqa: F401 - parse_duration is re-exported
@@ -481,20 +483,22 @@ def _group(reader: _Reader, name: str, couriers: set[str], group_names: set[str]
         problem = validate_cron(schedule)
         if problem:
             reader.error("schedule", problem)
-    timezone = reader.string("timezone", default="UTC") or "UTC"
+    default_zone = field_default(CourierGroup, "timezone")
+    timezone = reader.string("timezone", default=default_zone) or default_zone
     problem = validate_timezone(timezone)
     if problem:
         reader.error("timezone", problem)
-    file_dates_in_zone = reader.boolean("file-dates-in-zone", False)
-    enabled = reader.boolean("enabled", True)
+    file_dates_in_zone = reader.boolean("file-dates-in-zone", field_default(CourierGroup, "file_dates_in_zone"))
+    enabled = reader.boolean("enabled", field_default(CourierGroup, "enabled"))
     run_after = reader.string("run-after")
     if run_after is not None:
         if run_after == name:
             reader.error("run-after", "a group cannot run after itself")
         elif run_after not in group_names:
             reader.error("run-after", f"{json_str(run_after)} is not a courier group")
-    run_after_offset = reader.string("run-after-offset", default="0d", pattern=OFFSET_RE,
-                                     hint="use a number and m, h, d or w, e.g. 1d or 13h") or "0d"
+    no_offset = field_default(CourierGroup, "run_after_offset")
+    run_after_offset = reader.string("run-after-offset", default=no_offset, pattern=OFFSET_RE,
+                                     hint="use a number and m, h, d or w, e.g. 1d or 13h") or no_offset
     notify_command = reader.string("notify-command")
     raw = reader.data.get("couriers")
     members: list[GroupCourier] = []
@@ -513,12 +517,13 @@ def _group(reader: _Reader, name: str, couriers: set[str], group_names: set[str]
             if courier in seen:
                 item_reader.error("courier", f"{json_str(courier)} is already in this group")
             seen.add(courier or "")
-            wait = item_reader.string("wait", default="0m", pattern=WAIT_RE,
-                                      hint="use a number and s, m, h or d, e.g. 30m or 2h") or "0m"
-            offset = item_reader.string("offset", default="0d", pattern=OFFSET_RE,
-                                        hint="use a number and m, h, d or w, e.g. 1d or 13h") or "0d"
-            notify = item_reader.boolean("notify-when-missing", False)
-            stop = item_reader.boolean("stop-when-missing", False)
+            no_wait, no_offset = field_default(GroupCourier, "wait"), field_default(GroupCourier, "offset")
+            wait = item_reader.string("wait", default=no_wait, pattern=WAIT_RE,
+                                      hint="use a number and s, m, h or d, e.g. 30m or 2h") or no_wait
+            offset = item_reader.string("offset", default=no_offset, pattern=OFFSET_RE,
+                                        hint="use a number and m, h, d or w, e.g. 1d or 13h") or no_offset
+            notify = item_reader.boolean("notify-when-missing", field_default(GroupCourier, "notify_when_missing"))
+            stop = item_reader.boolean("stop-when-missing", field_default(GroupCourier, "stop_when_missing"))
             if courier is not None:
                 members.append(GroupCourier(courier=courier, wait=wait, offset=offset,
                                             notify_when_missing=notify, stop_when_missing=stop))
@@ -580,11 +585,10 @@ READ_ONLY_FEED_KEY = "column-names"
 """Written by ``courier export`` (source column → domain column, for renamed columns); ignored on apply."""
 _ENTITY_KEYS = ("object/type", "object/file-pattern", "object/land-as", "object/optional")
 _LAND_AS_KEYS = ("file/tag", "file/content-type", "file/header-rows", "file/separator", "file/quote")
-_GROUP_COURIER_KEYS = ("courier", "wait", "offset", "notify-when-missing", "stop-when-missing")
+_GROUP_COURIER_KEYS = document_keys(GroupCourier)
 _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "credentials": ("type", "role-arn", "external-id", "profile", "region", "endpoint-url"),
     "couriers": ("plugin", "credential", "bucket", "prefix", "layout", "entities", "load-operations"),
     "feeds": ("source", "name", "primary-key", "last-updated", "stitch", "error-threshold", "fields", "status"),
-    "courier-groups": ("schedule", "timezone", "file-dates-in-zone", "enabled", "couriers", "run-after",
-                       "run-after-offset", "notify-command"),
+    "courier-groups": document_keys(CourierGroup),
 }

@@ -23,6 +23,10 @@ from core.models import (
     GroupCourier,
     LoadOperation,
     Project,
+    from_row,
+    stored_columns,
+    to_document,
+    to_row,
 )
 from core.retype import retype_table
 from core.store import Store
@@ -78,16 +82,9 @@ def load_project(store: Store) -> Project:
             fields=tuple(fields.get(row["id"], [])) if row["has_fields"] else None, status=row["status"])
     members: dict[str, list[GroupCourier]] = {}
     for row in store.query("SELECT * FROM group_couriers ORDER BY group_name, position"):
-        members.setdefault(row["group_name"], []).append(GroupCourier(
-            courier=row["courier"], wait=row["wait"], offset=row["offset_text"],
-            notify_when_missing=bool(row["notify_when_missing"]),
-            stop_when_missing=bool(row["stop_when_missing"])))
+        members.setdefault(row["group_name"], []).append(from_row(GroupCourier, row))
     for row in store.query("SELECT * FROM courier_groups ORDER BY name"):
-        project.groups[row["name"]] = CourierGroup(
-            name=row["name"], couriers=tuple(members.get(row["name"], [])), schedule=row["schedule"],
-            timezone=row["timezone"], file_dates_in_zone=bool(row["file_dates_in_zone"]),
-            enabled=bool(row["enabled"]), run_after=row["run_after"], notify_command=row["notify_command"],
-            run_after_offset=row["run_after_offset"])
+        project.groups[row["name"]] = from_row(CourierGroup, row, couriers=tuple(members.get(row["name"], [])))
     return project
 
 
@@ -150,17 +147,7 @@ def export_document(project: Project) -> dict[str, Any]:
     for feed_id, feed in project.feeds.items():
         document["feeds"][feed_id] = feed_document(feed)
     for name, group in project.groups.items():
-        document["courier-groups"][name] = {
-            "schedule": group.schedule, "timezone": group.timezone,
-            "file-dates-in-zone": group.file_dates_in_zone, "enabled": group.enabled,
-            "couriers": [{
-                "courier": member.courier, "wait": member.wait, "offset": member.offset,
-                "notify-when-missing": member.notify_when_missing, "stop-when-missing": member.stop_when_missing,
-            } for member in group.couriers],
-            "run-after": group.run_after, "notify-command": group.notify_command,
-        }
-        if group.run_after_offset not in ("0d", "0m", "0h", "0w"):
-            document["courier-groups"][name]["run-after-offset"] = group.run_after_offset
+        document["courier-groups"][name] = to_document(group)
     return document
 
 
@@ -333,19 +320,12 @@ def _write_feed(store: Store, feed: Feed) -> None:
 
 
 def _write_group(store: Store, group: CourierGroup) -> None:
-    store.execute(
-        "INSERT INTO courier_groups (name, schedule, timezone, file_dates_in_zone, enabled, run_after, "
-        "notify_command, run_after_offset) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-        "schedule = excluded.schedule, timezone = excluded.timezone, "
-        "file_dates_in_zone = excluded.file_dates_in_zone, enabled = excluded.enabled, "
-        "run_after = excluded.run_after, notify_command = excluded.notify_command, "
-        "run_after_offset = excluded.run_after_offset",
-        (group.name, group.schedule, group.timezone, int(group.file_dates_in_zone), int(group.enabled),
-         group.run_after, group.notify_command, group.run_after_offset))
+    columns = stored_columns(CourierGroup)
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column != "name")
+    store.execute(f"INSERT INTO courier_groups ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+                  f"ON CONFLICT(name) DO UPDATE SET {updates}", to_row(group))
     store.execute("DELETE FROM group_couriers WHERE group_name = ?", (group.name,))
+    member_columns = ("group_name", "position", *stored_columns(GroupCourier))
     for position, member in enumerate(group.couriers):
-        store.execute(
-            "INSERT INTO group_couriers (group_name, position, courier, wait, offset_text, notify_when_missing, "
-            "stop_when_missing) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (group.name, position, member.courier, member.wait, member.offset, int(member.notify_when_missing),
-             int(member.stop_when_missing)))
+        store.execute(f"INSERT INTO group_couriers ({', '.join(member_columns)}) "
+                      f"VALUES ({', '.join('?' for _ in member_columns)})", (group.name, position, *to_row(member)))

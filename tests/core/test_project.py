@@ -328,3 +328,40 @@ def test_delete_in_dependency_order_removes_everything(store: Store) -> None:
     assert load_project(store) == Project()
     for table in ("entities", "load_operations", "feed_fields", "group_couriers"):
         assert store.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
+
+
+# --- one description per object --------------------------------------------------------------------
+
+
+def test_the_courier_group_dataclass_is_its_one_description(store: Store) -> None:
+    """Its SQL columns, document keys and defaults all come from ``CourierGroup``/``GroupCourier``'s fields."""
+    from dataclasses import fields
+
+    from core.models import document_keys, field_default, stored_columns, to_document
+
+    table = {row["name"] for row in store.query("PRAGMA table_info(courier_groups)")}
+    rows = {row["name"] for row in store.query("PRAGMA table_info(group_couriers)")} - {"group_name", "position"}
+    assert set(stored_columns(CourierGroup)) == table
+    assert set(stored_columns(GroupCourier)) == rows
+    every = CourierGroup(
+        name="Nightly", schedule="30 8 * * *", timezone="Europe/Paris", file_dates_in_zone=True, enabled=False,
+        couriers=(GroupCourier(courier="Heap", wait="2h", offset="1d", notify_when_missing=True,
+                               stop_when_missing=True),),
+        run_after="Heap daily", run_after_offset="1d", notify_command="cat > /dev/null")
+    assert all(getattr(every, item.name) != item.default for item in fields(CourierGroup))  # every field set
+    body = to_document(every)
+    assert tuple(body) == document_keys(CourierGroup)
+    assert tuple(body["couriers"][0]) == document_keys(GroupCourier)
+    document = example()
+    document["courier-groups"]["Nightly"] = body
+    apply_document(store, document)
+    loaded = load_project(store)
+    assert loaded.groups["Nightly"] == every
+    assert export_document(loaded)["courier-groups"]["Nightly"] == body
+    # A document that leaves a key out means the field's declared default.
+    document["courier-groups"]["Nightly"] = {"couriers": [{"courier": "Heap"}]}
+    apply_document(store, document)
+    bare = load_project(store).groups["Nightly"]
+    assert bare.timezone == field_default(CourierGroup, "timezone")
+    assert bare.couriers[0].offset == field_default(GroupCourier, "offset")
+    assert "run-after-offset" not in export_document(load_project(store))["courier-groups"]["Nightly"]

@@ -30,7 +30,7 @@ from textual.widgets import (
 )
 
 from core.config import validate_document
-from core.models import CourierGroup, GroupCourier, Project
+from core.models import CourierGroup, GroupCourier, Project, field_default, to_document
 from core import engine
 from tui.forms import FormCheck
 from tui.messages import ConfigSaved
@@ -59,7 +59,10 @@ PREVIEW_DELAY = 0.15
 """Seconds of quiet typing before the preview is computed again."""
 
 DEFAULT_SCHEDULE = "30 8 * * *"
-DEFAULT_TIMEZONE = "UTC"
+DEFAULT_TIMEZONE: str = field_default(CourierGroup, "timezone")
+NO_WAIT: str = field_default(GroupCourier, "wait")
+NO_OFFSET: str = field_default(GroupCourier, "offset")
+NO_CONSTRAINT_OFFSET: str = field_default(CourierGroup, "run_after_offset")
 NOTIFY_NOTE = ("Optional. Runs when a run ends and gets the run's JSON summary on stdin, "
                "e.g. curl -d @- https://hooks.slack.com/…")
 MEMBERS_NOTE = ("Wait: how long to poll for missing data (30m, 2h). Offset: load data this much older "
@@ -80,8 +83,8 @@ class MemberForm:
     """One courier row of the group editor, as typed."""
 
     courier: str | None
-    wait: str = "0m"
-    offset: str = "0d"
+    wait: str = NO_WAIT
+    offset: str = NO_OFFSET
     notify_when_missing: bool = False
     stop_when_missing: bool = False
 
@@ -98,7 +101,7 @@ class GroupForm:
     members: tuple[MemberForm, ...]
     run_after: str | None
     notify_command: str
-    run_after_offset: str = "0d"
+    run_after_offset: str = NO_CONSTRAINT_OFFSET
     """The constraint's own offset: this group's window moved back by it must be covered by the upstream run."""
 
     @classmethod
@@ -153,27 +156,22 @@ def check_group_form(form: GroupForm, existing: Project, original_name: str | No
     zone_error = zone_problem(zone) if zone else "choose a time zone (F4), e.g. America/Los_Angeles or UTC"
     if zone_error:
         check.add("error", "timezone", zone_error)
-    members: list[dict[str, Any]] = []
+    members: list[GroupCourier] = []
     rows: list[int] = []
     for index, member in enumerate(form.members):
         if not member.courier:
             check.add("error", "couriers", f"row {index + 1}: choose a courier, or remove the row")
             continue
         rows.append(index)
-        members.append({
-            "courier": member.courier, "wait": member.wait.strip() or "0m", "offset": member.offset.strip() or "0d",
-            "notify-when-missing": member.notify_when_missing, "stop-when-missing": member.stop_when_missing,
-        })
-    body: dict[str, Any] = {
-        "schedule": form.schedule.strip() or None,
-        "timezone": form.timezone.strip() or DEFAULT_TIMEZONE,
-        "file-dates-in-zone": form.file_dates_in_zone,
-        "enabled": form.enabled,
-        "couriers": members,
-        "run-after": form.run_after or None,
-        "run-after-offset": form.run_after_offset.strip() or "0d",
-        "notify-command": form.notify_command.strip() or None,
-    }
+        members.append(GroupCourier(
+            courier=member.courier, wait=member.wait.strip() or NO_WAIT, offset=member.offset.strip() or NO_OFFSET,
+            notify_when_missing=member.notify_when_missing, stop_when_missing=member.stop_when_missing))
+    # The body is the group's own document form (core.models.to_document), so its keys cannot drift.
+    body: dict[str, Any] = to_document(CourierGroup(
+        name=name, schedule=form.schedule.strip() or None, timezone=form.timezone.strip() or DEFAULT_TIMEZONE,
+        file_dates_in_zone=form.file_dates_in_zone, enabled=form.enabled, couriers=tuple(members),
+        run_after=form.run_after or None, run_after_offset=form.run_after_offset.strip() or NO_CONSTRAINT_OFFSET,
+        notify_command=form.notify_command.strip() or None))
     check.document = body
     key = name or "group"
     # The zone is checked above; a known one stands in so the rest is still checked.
@@ -225,13 +223,13 @@ def preview_group(form: GroupForm) -> CourierGroup | str:
         return "Fix the time zone to see the next runs."
     members = []
     for index, member in enumerate(form.members):
-        offset = member.offset.strip() or "0d"
+        offset = member.offset.strip() or NO_OFFSET
         if not OFFSET_RE.match(offset):
             return f"Fix the offset in row {index + 1} to see the file dates."
         members.append(GroupCourier(courier=member.courier or f"row {index + 1}", offset=offset))
     if not members:
         members.append(GroupCourier(courier="(no courier)"))
-    constraint_offset = form.run_after_offset.strip() or "0d"
+    constraint_offset = form.run_after_offset.strip() or NO_CONSTRAINT_OFFSET
     if form.run_after and not OFFSET_RE.match(constraint_offset):
         return "Fix the constraint's offset to see the next runs."
     return CourierGroup(name=form.name.strip() or "group", couriers=tuple(members), schedule=schedule,
@@ -457,7 +455,8 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
                 (name for name in self.existing.couriers if name not in grouped),
                 selected or next(iter(self.existing.couriers), None))
             form = GroupForm(name="", schedule=DEFAULT_SCHEDULE, timezone=DEFAULT_TIMEZONE,
-                             file_dates_in_zone=False, enabled=True,
+                             file_dates_in_zone=field_default(CourierGroup, "file_dates_in_zone"),
+                             enabled=field_default(CourierGroup, "enabled"),
                              members=(MemberForm(first),) if first else (), run_after=None, notify_command="")
         self.initial_form = form
         self.query_one("#group-name", Input).value = form.name
