@@ -57,9 +57,15 @@ def main() -> None:
     parser.add_argument("--data", default="", help="keep generated files here and reuse them")
     args = parser.parse_args()
     # Dummy credentials for the local S3 server only; never a real account's.
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
-                      AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull,
-                      AWS_SHARED_CREDENTIALS_FILE=os.devnull, NO_PROXY="127.0.0.1")
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        NO_PROXY="127.0.0.1",
+    )
 
     data = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="courier-bench-"))
     paths = generate(data, args.rows, args.parts)
@@ -72,8 +78,13 @@ def main() -> None:
         # Dump 2: the same rows again, as another full resync.
         import boto3
 
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
         keys = []
         for path in paths:
             key = f"sync_{DUMP_ID + 1}/pageviews/{path.name}"
@@ -81,18 +92,29 @@ def main() -> None:
             keys.append(key)
         from core.heapgen import PAGEVIEW_COLUMNS
 
-        manifest = {"dump_id": DUMP_ID + 1, "tables": [{"name": "pageviews", "columns": PAGEVIEW_COLUMNS,
-                                                        "files": [f"s3://{BUCKET}/{key}" for key in keys],
-                                                        "incremental": False}]}
-        client.put_object(Bucket=BUCKET, Key=f"manifests/sync_{DUMP_ID + 1}.json",
-                          Body=json.dumps(manifest).encode())
+        manifest = {
+            "dump_id": DUMP_ID + 1,
+            "tables": [
+                {
+                    "name": "pageviews",
+                    "columns": PAGEVIEW_COLUMNS,
+                    "files": [f"s3://{BUCKET}/{key}" for key in keys],
+                    "incremental": False,
+                }
+            ],
+        }
+        client.put_object(Bucket=BUCKET, Key=f"manifests/sync_{DUMP_ID + 1}.json", Body=json.dumps(manifest).encode())
         document = work / "change.json"
-        document.write_text(json.dumps({"feeds": {"df-benchp2": {"source": "Bench", "name": "Pageviews Copy",
-                                                                 "primary-key": ["event_id"]}}}))
+        document.write_text(
+            json.dumps(
+                {"feeds": {"df-benchp2": {"source": "Bench", "name": "Pageviews Copy", "primary-key": ["event_id"]}}}
+            )
+        )
 
         started = time.monotonic()
-        run = subprocess.Popen([str(COURIER), "run", "Bench", "--all"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        run = subprocess.Popen(
+            [str(COURIER), "run", "Bench", "--all"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         # Short writes (the run row, log events) take the lock for milliseconds; the unit's
         # transaction is the first hold that lasts 0.3 s.
         locked_at: float | None = None
@@ -122,12 +144,18 @@ def main() -> None:
 
     load = os.getloadavg()[0]
     print(f"rows per dump          {loaded:,} in {args.parts} parts (load average {load:.1f}, {os.cpu_count()} cores)")
-    print(f"resync run             {finished - started:6.1f} s, exit {run.returncode}"
-          + (f" ({run_err.strip()})" if run.returncode else ""))
-    print(f"apply took             {applied_at - asked:6.1f} s, exit {applied.returncode}"
-          + (f" ({applied.stderr.strip()})" if applied.returncode else ""))
-    print(f"run's unit transaction {locked_at - started:6.1f} s → {released_at - started:.1f} s after the run "
-          f"started (apply was started {asked - locked_at:.1f} s into it)")
+    print(
+        f"resync run             {finished - started:6.1f} s, exit {run.returncode}"
+        + (f" ({run_err.strip()})" if run.returncode else "")
+    )
+    print(
+        f"apply took             {applied_at - asked:6.1f} s, exit {applied.returncode}"
+        + (f" ({applied.stderr.strip()})" if applied.returncode else "")
+    )
+    print(
+        f"run's unit transaction {locked_at - started:6.1f} s → {released_at - started:.1f} s after the run "
+        f"started (apply was started {asked - locked_at:.1f} s into it)"
+    )
 
 
 if __name__ == "__main__":

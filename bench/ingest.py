@@ -83,8 +83,13 @@ def generate_incremental(directory: Path, rows: int, existing: int) -> Path:
     """One incremental part: ``rows // 2`` updates of existing event ids, the rest new ones."""
     from core.heapgen import PAGEVIEW_COLUMNS, heap_schema, pageview_records, write_avro
 
-    path = directory / f"incremental-{rows}-into-{existing}" / f"sync_{DUMP_ID + 1}" / "pageviews" / \
-        "part-00000-bench-c000.avro"
+    path = (
+        directory
+        / f"incremental-{rows}-into-{existing}"
+        / f"sync_{DUMP_ID + 1}"
+        / "pageviews"
+        / "part-00000-bench-c000.avro"
+    )
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -177,8 +182,14 @@ def measure(work: Callable[[], int], warm: tuple[str, ...] = ()) -> dict[str, fl
         rows = work()
         seconds = time.perf_counter() - started
         cpu = _cpu_seconds() - cpu
-    return {"rows": rows, "seconds": seconds, "cpu_us_per_row": cpu * 1e6 / max(rows, 1),
-            "peak_rss_mb": sampler.peak_mb, "helpers_rss_mb": sampler.peak_helpers_mb, "load": load}
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "cpu_us_per_row": cpu * 1e6 / max(rows, 1),
+        "peak_rss_mb": sampler.peak_mb,
+        "helpers_rss_mb": sampler.peak_helpers_mb,
+        "load": load,
+    }
 
 
 # --- the measurements (each runs in a child process) ---------------------------------------------
@@ -255,8 +266,14 @@ def ceiling(paths: list[str], db: str) -> dict[str, float]:
             rows += len(ready)
             del ready
     store.close()
-    return {"rows": rows, "seconds": timed, "cpu_us_per_row": cpu * 1e6 / max(rows, 1),
-            "peak_rss_mb": sampler.peak_mb, "helpers_rss_mb": 0.0, "load": load}
+    return {
+        "rows": rows,
+        "seconds": timed,
+        "cpu_us_per_row": cpu * 1e6 / max(rows, 1),
+        "peak_rss_mb": sampler.peak_mb,
+        "helpers_rss_mb": 0.0,
+        "load": load,
+    }
 
 
 def courier_landed(paths: list[str], db: str, first_part: int = 0) -> int:
@@ -266,12 +283,24 @@ def courier_landed(paths: list[str], db: str, first_part: int = 0) -> int:
     from core.store import Store
 
     store = Store(db)
-    units = [LoadUnit(files=[UnitFile(job=DecodeJob(path, "application/avro",
-                                                    f"heap:{DUMP_ID + first_part:015d}:{index:09d}", Path(path).name),
-                                      dump_id=DUMP_ID + first_part, part=index, key=path,
-                                      last_in_dump=index == len(paths) - 1)],
-                      cursor_courier="bench", source_table="pageviews")
-             for index, path in enumerate(paths)]
+    units = [
+        LoadUnit(
+            files=[
+                UnitFile(
+                    job=DecodeJob(
+                        path, "application/avro", f"heap:{DUMP_ID + first_part:015d}:{index:09d}", Path(path).name
+                    ),
+                    dump_id=DUMP_ID + first_part,
+                    part=index,
+                    key=path,
+                    last_in_dump=index == len(paths) - 1,
+                )
+            ],
+            cursor_courier="bench",
+            source_table="pageviews",
+        )
+        for index, path in enumerate(paths)
+    ]
     counts = apply_units(store, _feed(), units, IngestHooks())
     store.close()
     return counts.rows_read
@@ -286,8 +315,14 @@ def courier_s3(endpoint: str, db: str) -> int:
     document = {
         "credentials": {"bench-s3": {"type": "iam-credential", "endpoint-url": endpoint, "region": "us-east-1"}},
         "feeds": {"df-benchpv": {"source": "Bench", "name": "Pageviews", "primary-key": ["event_id"]}},
-        "couriers": {"Bench": {"credential": "bench-s3", "bucket": BUCKET, "layout": "heap-connect",
-                               "load-operations": {"df-benchpv": [{"type": "load", "file": "pageviews"}]}}},
+        "couriers": {
+            "Bench": {
+                "credential": "bench-s3",
+                "bucket": BUCKET,
+                "layout": "heap-connect",
+                "load-operations": {"df-benchpv": [{"type": "load", "file": "pageviews"}]},
+            }
+        },
     }
     with Store(db) as store:
         apply_document(store, document)
@@ -309,8 +344,13 @@ def _serve(paths: list[Path]) -> tuple[Any, str]:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     client.create_bucket(Bucket=BUCKET)
     keys = []
     for path in paths:
@@ -319,9 +359,17 @@ def _serve(paths: list[Path]) -> tuple[Any, str]:
         keys.append(key)
     from core.heapgen import PAGEVIEW_COLUMNS
 
-    manifest = {"dump_id": DUMP_ID, "tables": [{"name": "pageviews", "columns": PAGEVIEW_COLUMNS,
-                                                "files": [f"s3://{BUCKET}/{key}" for key in keys],
-                                                "incremental": False}]}
+    manifest = {
+        "dump_id": DUMP_ID,
+        "tables": [
+            {
+                "name": "pageviews",
+                "columns": PAGEVIEW_COLUMNS,
+                "files": [f"s3://{BUCKET}/{key}" for key in keys],
+                "incremental": False,
+            }
+        ],
+    }
     client.put_object(Bucket=BUCKET, Key=f"manifests/sync_{DUMP_ID}.json", Body=json.dumps(manifest).encode())
     return server, endpoint
 
@@ -348,9 +396,11 @@ def peer_tap_heap(paths: list[str]) -> int:
     os.dup2(devnull, 1)
     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=True)
     try:
-        stream = {"stream": "pageviews", "tap_stream_id": "pageviews",
-                  "metadata": [{"breadcrumb": [], "metadata": {"selected": True,
-                                                               "table-key-properties": ["event_id"]}}]}
+        stream = {
+            "stream": "pageviews",
+            "tap_stream_id": "pageviews",
+            "metadata": [{"breadcrumb": [], "metadata": {"selected": True, "table-key-properties": ["event_id"]}}],
+        }
         manifests = {DUMP_ID: {"pageviews": {"files": list(local), "incremental": False, "columns": []}}}
         return int(tap_sync.sync_stream(BUCKET, {}, stream, manifests))
     finally:
@@ -377,8 +427,12 @@ def peer_dlt(paths: list[str], db: str) -> int:
                 if batch:
                     yield batch
 
-    pipeline = dlt.pipeline(pipeline_name="bench", pipelines_dir=str(Path(db).parent / "dlt"),
-                            destination=dlt.destinations.sqlalchemy(f"sqlite:///{db}"), dataset_name="main")
+    pipeline = dlt.pipeline(
+        pipeline_name="bench",
+        pipelines_dir=str(Path(db).parent / "dlt"),
+        destination=dlt.destinations.sqlalchemy(f"sqlite:///{db}"),
+        dataset_name="main",
+    )
     info = pipeline.run(pageviews())
     info.raise_on_failed_jobs()
     import sqlite3
@@ -404,8 +458,15 @@ def peer_pandas(paths: list[str], db: str) -> int:
     return rows
 
 
-_COURIER = ("core.ingest", "core.fastload", "core.decode", "core.avro", "fastavro", "polars",
-            "adbc_driver_sqlite.dbapi")
+_COURIER = (
+    "core.ingest",
+    "core.fastload",
+    "core.decode",
+    "core.avro",
+    "fastavro",
+    "polars",
+    "adbc_driver_sqlite.dbapi",
+)
 CHILDREN: dict[str, Callable[[argparse.Namespace], dict[str, float]]] = {
     "fastavro": lambda a: measure(lambda: fastavro_only(a.paths), ("fastavro",)),
     "columnar": lambda a: measure(lambda: columnar_only(a.paths), ("polars", "core.fastload")),
@@ -422,9 +483,16 @@ def _child(mode: str, paths: list[str], db: str = "", python: str = sys.executab
     command = [python, __file__, "--child", mode, "--db", db]
     for name, value in extra.items():
         command += [f"--{name.replace('_', '-')}", str(value)]
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
-               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, NO_PROXY="127.0.0.1")
+    env = dict(
+        os.environ,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        NO_PROXY="127.0.0.1",
+    )
     done = subprocess.run([*command, *paths], capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -444,8 +512,14 @@ def _line(label: str, result: dict[str, Any], reference: float | None) -> tuple[
         return label, "—", "—", "—", "—", result["error"]
     rate = result["rows"] / result["seconds"]
     ratio = f"{rate / reference:.2f}" if reference else "—"
-    return (label, f"{rate:,.0f}", ratio, f"{result['cpu_us_per_row']:.1f}", f"{result['peak_rss_mb']:.0f}",
-            f"{result['load']:.1f}")
+    return (
+        label,
+        f"{rate:,.0f}",
+        ratio,
+        f"{result['cpu_us_per_row']:.1f}",
+        f"{result['peak_rss_mb']:.0f}",
+        f"{result['load']:.1f}",
+    )
 
 
 def render(lines: list[tuple[str, ...]]) -> str:
@@ -461,10 +535,18 @@ def main() -> None:
     parser.add_argument("--parts", type=int, default=10)
     parser.add_argument("--data", default="", help="keep generated files here and reuse them")
     parser.add_argument("--incremental", type=int, default=0, help="also upsert an incremental part of N rows")
-    parser.add_argument("--peers-python", action="append", default=[],
-                        help="an interpreter with tap-heap, dlt or pandas (repeat for several)")
-    parser.add_argument("--peer-parts", type=int, default=0,
-                        help="give the (slow) peers only the first N parts; their rows/s stay comparable")
+    parser.add_argument(
+        "--peers-python",
+        action="append",
+        default=[],
+        help="an interpreter with tap-heap, dlt or pandas (repeat for several)",
+    )
+    parser.add_argument(
+        "--peer-parts",
+        type=int,
+        default=0,
+        help="give the (slow) peers only the first N parts; their rows/s stay comparable",
+    )
     parser.add_argument("--skip", default="", help="comma-separated measurements to leave out")
     parser.add_argument("--readme", action="store_true", help="rewrite the performance table in README.md")
     parser.add_argument("--child", choices=sorted(CHILDREN))
@@ -484,8 +566,11 @@ def main() -> None:
         parts = generate(data, args.rows, args.parts)
         paths = [str(p) for p in parts]
         size = sum(p.stat().st_size for p in parts)
-        print(f"{args.rows:,} pageview rows in {len(paths)} Snappy Avro parts ({size / 1e6:.0f} MB), ready in "
-              f"{time.perf_counter() - started:.0f} s; {os.cpu_count()} cores", flush=True)
+        print(
+            f"{args.rows:,} pageview rows in {len(paths)} Snappy Avro parts ({size / 1e6:.0f} MB), ready in "
+            f"{time.perf_counter() - started:.0f} s; {os.cpu_count()} cores",
+            flush=True,
+        )
         results: dict[str, dict[str, Any]] = {}
 
         def run(name: str, *call: Any, **extra: Any) -> None:
@@ -511,7 +596,7 @@ def main() -> None:
         for peer, module in (("tap-heap", "tap_heap"), ("dlt", "dlt"), ("pandas", "pandas")):
             python = next((python for python in args.peers_python if _has(python, module)), None)
             if python is not None:
-                run(peer, peer, paths[:args.peer_parts or None], str(scratch / f"{peer}.db"), python=python)
+                run(peer, peer, paths[: args.peer_parts or None], str(scratch / f"{peer}.db"), python=python)
             elif args.peers_python:
                 results[peer] = {"error": f"not installed in {', '.join(args.peers_python)}"}
     finally:
@@ -533,11 +618,15 @@ def main() -> None:
         "dlt": "dlt merge into SQLite",
         "pandas": "pandas to_sql append (no key)",
     }
-    lines = [_line(labels[name], result, small_reference if name.startswith("incremental") else reference)
-             for name, result in results.items()]
+    lines = [
+        _line(labels[name], result, small_reference if name.startswith("incremental") else reference)
+        for name, result in results.items()
+    ]
     table = render(lines)
-    stamp = (f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, {args.rows:,} rows in "
-             f"{args.parts} parts, load average {os.getloadavg()[0]:.1f} at the end (each row: at its start)")
+    stamp = (
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, {args.rows:,} rows in "
+        f"{args.parts} parts, load average {os.getloadavg()[0]:.1f} at the end (each row: at its start)"
+    )
     print(stamp)
     print(table)
     if args.readme:

@@ -57,8 +57,9 @@ make_app(Path({db!r})).run(headless=True, size=(100, 30), auto_pilot=painted)
 def time_launch(code: str) -> float:
     """Seconds from launching a fresh interpreter to its 'painted' line."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+    )
     assert process.stdout is not None
     for line in process.stdout:
         if line.strip() == "painted":
@@ -95,7 +96,9 @@ def main() -> None:
             courier.append(time_launch(courier_code))
     bare_median, courier_median = statistics.median(bare), statistics.median(courier)
     print(f"bare Textual app (Header, DataTable, Footer): {bare_median:.3f} s to first paint (median of {args.runs})")
-    print(f"courier, Sources screen with the demo config: {courier_median:.3f} s to first paint (median of {args.runs})")
+    print(
+        f"courier, Sources screen with the demo config: {courier_median:.3f} s to first paint (median of {args.runs})"
+    )
     print(f"ratio courier/bare: {courier_median / bare_median:.2f}   (target <= 2.00)")
 
 

@@ -101,8 +101,10 @@ def grow(db_path: Path, base: Path, rows: int) -> float:
             take = min(base_rows, rows - have)  # always copy the base rows, so shifted keys never meet
             offset = copy * step
             with store.atomic():
-                store.execute(f'INSERT INTO "{TABLE}" ({names}) SELECT {shifted} FROM "{TABLE}" '
-                              f'WHERE rowid <= ? ORDER BY rowid', (offset, offset, take))
+                store.execute(
+                    f'INSERT INTO "{TABLE}" ({names}) SELECT {shifted} FROM "{TABLE}" WHERE rowid <= ? ORDER BY rowid',
+                    (offset, offset, take),
+                )
             have += take
             copy += 1
     return time.perf_counter() - started
@@ -182,8 +184,9 @@ def measure_review(db_path: str) -> dict[str, float]:
             results[f"profile_{column}_{'exact' if exact else 'estimate'}_s"] = time.perf_counter() - started
             assert profile.exact == exact or profile.rows <= 10_000  # small tables are always read in full
     started = time.perf_counter()
-    page = engine.run_query(Path(db_path), f'SELECT country, COUNT(*) AS n FROM "{TABLE}" GROUP BY 1 ORDER BY 2 DESC',
-                            remember=False)
+    page = engine.run_query(
+        Path(db_path), f'SELECT country, COUNT(*) AS n FROM "{TABLE}" GROUP BY 1 ORDER BY 2 DESC', remember=False
+    )
     results["grouped_sql_s"] = time.perf_counter() - started
     assert page.rows
     results["peak_rss_mb"] = peak_rss_mb()
@@ -247,8 +250,9 @@ def measure_screen(db_path: str) -> dict[str, float]:
             first_page = screen.page
             started = time.perf_counter()
             await pilot.press("end")
-            await until(lambda: any(page is not first_page and page is not None and not page.has_after
-                                    for _, page in painted))
+            await until(
+                lambda: any(page is not first_page and page is not None and not page.has_after for _, page in painted)
+            )
             results["screen_last_page_s"] = next(at for at, page in painted if page is not first_page) - started
             results["page_rows"] = screen.page_rows
 
@@ -259,8 +263,9 @@ def measure_screen(db_path: str) -> dict[str, float]:
 
 def child(kind: str, db_path: str, *extra: str) -> dict[str, float]:
     """Run one measurement in a fresh interpreter; return its numbers."""
-    output = subprocess.run([sys.executable, __file__, "--measure", kind, db_path, *extra], check=True,
-                            capture_output=True, text=True).stdout
+    output = subprocess.run(
+        [sys.executable, __file__, "--measure", kind, db_path, *extra], check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
@@ -276,13 +281,14 @@ def main() -> int:
         measures = {"core": measure_core, "screen": measure_screen, "review": measure_review}
         print(json.dumps(measure_scan(db_path, extra[0]) if kind == "scan" else measures[kind](db_path)))
         return 0
-    print(f"load average before: {' '.join(f'{value:.2f}' for value in os.getloadavg())} "
-          f"({os.cpu_count()} CPUs)")
+    print(f"load average before: {' '.join(f'{value:.2f}' for value in os.getloadavg())} ({os.cpu_count()} CPUs)")
     with tempfile.TemporaryDirectory() as temporary:
         directory = args.keep or Path(temporary)
         directory.mkdir(parents=True, exist_ok=True)
-        print(f"{'rows':>10}  {'build':>7}  {'first page':>10}  {'count':>7}  {'middle':>7}  {'x–y pos':>7}  "
-              f"{'jump key':>8}  {'screen 1st':>10}  {'screen end':>10}  {'core RSS':>8}  {'screen RSS':>10}")
+        print(
+            f"{'rows':>10}  {'build':>7}  {'first page':>10}  {'count':>7}  {'middle':>7}  {'x–y pos':>7}  "
+            f"{'jump key':>8}  {'screen 1st':>10}  {'screen end':>10}  {'core RSS':>8}  {'screen RSS':>10}"
+        )
         for rows in (args.small, args.rows):
             db_path = directory / f"browse-{rows}.db"
             build_s = 0.0
@@ -291,23 +297,33 @@ def main() -> int:
                 build_s = grow(db_path, base, rows) if rows > args.small and base.exists() else build(db_path, rows)
             core = child("core", str(db_path))
             screen = child("screen", str(db_path))
-            print(f"{int(core['rows']):>10,}  {build_s:>6.1f}s  {core['first_page_s'] * 1000:>8.1f}ms  "
-                  f"{core['count_s'] * 1000:>5.0f}ms  {core['jump_middle_s'] * 1000:>5.0f}ms  "
-                  f"{core['position_middle_s'] * 1000:>5.0f}ms  {core['jump_key_s'] * 1000:>6.1f}ms  "
-                  f"{screen['screen_first_page_s'] * 1000:>8.0f}ms  {screen['screen_last_page_s'] * 1000:>8.0f}ms  "
-                  f"{core['peak_rss_mb']:>6.1f}MB  {screen['peak_rss_mb']:>8.1f}MB")
-            print(f"{'':>10}  sorted by country + filter, first page: "
-                  f"{core['first_page_sorted_filtered_s'] * 1000:.0f}ms (no index: a scan);  screen count shown "
-                  f"after {screen['screen_counted_s'] * 1000:.0f}ms; {int(screen['page_rows'])} rows per screen")
+            print(
+                f"{int(core['rows']):>10,}  {build_s:>6.1f}s  {core['first_page_s'] * 1000:>8.1f}ms  "
+                f"{core['count_s'] * 1000:>5.0f}ms  {core['jump_middle_s'] * 1000:>5.0f}ms  "
+                f"{core['position_middle_s'] * 1000:>5.0f}ms  {core['jump_key_s'] * 1000:>6.1f}ms  "
+                f"{screen['screen_first_page_s'] * 1000:>8.0f}ms  {screen['screen_last_page_s'] * 1000:>8.0f}ms  "
+                f"{core['peak_rss_mb']:>6.1f}MB  {screen['peak_rss_mb']:>8.1f}MB"
+            )
+            print(
+                f"{'':>10}  sorted by country + filter, first page: "
+                f"{core['first_page_sorted_filtered_s'] * 1000:.0f}ms (no index: a scan);  screen count shown "
+                f"after {screen['screen_counted_s'] * 1000:.0f}ms; {int(screen['page_rows'])} rows per screen"
+            )
             review = child("review", str(db_path))
-            scans = {what: child("scan", str(db_path), what)
-                     for what in ("country:estimate", "country:exact", "time:estimate", "time:exact", "sql")}
-            print(f"{'':>10}  review: row detail {review['row_detail_s'] * 1000:.1f}ms (next "
-                  f"{review['row_detail_next_s'] * 1000:.1f}ms); search path first page "
-                  f"{review['search_first_page_s'] * 1000:.0f}ms; RSS {review['peak_rss_mb']:.1f}MB")
+            scans = {
+                what: child("scan", str(db_path), what)
+                for what in ("country:estimate", "country:exact", "time:estimate", "time:exact", "sql")
+            }
+            print(
+                f"{'':>10}  review: row detail {review['row_detail_s'] * 1000:.1f}ms (next "
+                f"{review['row_detail_next_s'] * 1000:.1f}ms); search path first page "
+                f"{review['search_first_page_s'] * 1000:.0f}ms; RSS {review['peak_rss_mb']:.1f}MB"
+            )
             for what, numbers in scans.items():
-                print(f"{'':>10}  {what:<17} {numbers['seconds'] * 1000:>8.0f}ms  peak RSS "
-                      f"{numbers['peak_rss_mb']:>6.1f}MB")
+                print(
+                    f"{'':>10}  {what:<17} {numbers['seconds'] * 1000:>8.0f}ms  peak RSS "
+                    f"{numbers['peak_rss_mb']:>6.1f}MB"
+                )
     print(f"load average after: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
     return 0
 

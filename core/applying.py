@@ -37,8 +37,9 @@ def planned_file_loads(courier: Courier, files: list[SourceFile], feeds: Resolve
     return [sum(1 for tag in _load_tags(steps) for item in files if item.entity.tag == tag) for _, steps in feeds]
 
 
-def run_file_loads(store: Store, log: RunLog, courier: Courier, landed: list[LandedFile],
-                    feeds: ResolvedFeeds, parallel: bool | None) -> LoadCounts:
+def run_file_loads(
+    store: Store, log: RunLog, courier: Courier, landed: list[LandedFile], feeds: ResolvedFeeds, parallel: bool | None
+) -> LoadCounts:
     """Load each feed's landed files (date order, one unit per feed) and return the run's totals."""
     totals = LoadCounts()
     entities = {entity.tag: entity for entity in courier.entities or ()}
@@ -48,25 +49,39 @@ def run_file_loads(store: Store, log: RunLog, courier: Courier, landed: list[Lan
         files = [item for tag in _load_tags(steps) for item in landed if item.tag == tag]
         log.update(current_table=feed.table_name)
         files.sort(key=lambda item: (item.file_date or "", item.key))
-        log.event("Ingest started", f"{feed.table_name} ({feed.id}): {len(files)} file{'s' if len(files) != 1 else ''}"
-                  f"{', truncate first' if truncate else ''}")
+        log.event(
+            "Ingest started",
+            f"{feed.table_name} ({feed.id}): {len(files)} file{'s' if len(files) != 1 else ''}"
+            f"{', truncate first' if truncate else ''}",
+        )
         unit_files = []
         for item in files:
             entity = entities.get(item.tag)
             order = f"file:{item.file_date or '0000-00-00T00:00:00'}:{item.key}"
-            unit_files.append(UnitFile(
-                job=DecodeJob(path=item.local_path, content_type=item.content_type, order_key=order, label=item.name,
-                              header_rows=entity.header_rows if entity else None,
-                              separator=entity.separator if entity else None, quote=entity.quote if entity else None),
-                row_count=item.row_count, key=item.key))
+            unit_files.append(
+                UnitFile(
+                    job=DecodeJob(
+                        path=item.local_path,
+                        content_type=item.content_type,
+                        order_key=order,
+                        label=item.name,
+                        header_rows=entity.header_rows if entity else None,
+                        separator=entity.separator if entity else None,
+                        quote=entity.quote if entity else None,
+                    ),
+                    row_count=item.row_count,
+                    key=item.key,
+                )
+            )
         counts = _apply(store, log, feed, [LoadUnit(files=unit_files, truncate_first=truncate)], totals, parallel)
         totals.add(counts)
     _refresh_views(store, log, courier, [feed for feed, _ in feeds])
     return totals
 
 
-def _apply(store: Store, log: RunLog, feed: Feed, units: list[LoadUnit], totals: LoadCounts,
-           parallel: bool | None) -> LoadCounts:
+def _apply(
+    store: Store, log: RunLog, feed: Feed, units: list[LoadUnit], totals: LoadCounts, parallel: bool | None
+) -> LoadCounts:
     def committed(store_: Store, running: LoadCounts) -> None:
         combined = LoadCounts()
         combined.add(totals)
@@ -77,14 +92,23 @@ def _apply(store: Store, log: RunLog, feed: Feed, units: list[LoadUnit], totals:
     def progress(label: str, index: int, total: int, done: int, rows: int | None) -> None:
         log.progress(label, index, total, done, rows, base=totals.files)
 
-    hooks = IngestHooks(event=lambda stage, message, level, file: log.event(stage, message, level, file),
-                        progress=progress, should_stop=log.should_stop, committed=committed, run_id=log.run_id)
+    hooks = IngestHooks(
+        event=lambda stage, message, level, file: log.event(stage, message, level, file),
+        progress=progress,
+        should_stop=log.should_stop,
+        committed=committed,
+        run_id=log.run_id,
+    )
     counts = apply_units(store, feed, units, hooks, parallel=parallel)
     log.flush()
     if counts.rows_rejected:
-        log.event("Ingest feed progress", f"{feed.table_name}: {counts.rows_rejected:,} "
-                  f"row{'s' if counts.rows_rejected != 1 else ''} rejected "
-                  f"({'; '.join(counts.reject_reasons[:2])})", EventLevel.WARNING)
+        log.event(
+            "Ingest feed progress",
+            f"{feed.table_name}: {counts.rows_rejected:,} "
+            f"row{'s' if counts.rows_rejected != 1 else ''} rejected "
+            f"({'; '.join(counts.reject_reasons[:2])})",
+            EventLevel.WARNING,
+        )
     return counts
 
 
@@ -115,8 +139,18 @@ class _HeapTablePlan:
         return count
 
 
-def run_heap_loads(store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any, manifests: list[Any],
-                   feeds: ResolvedFeeds, parallel: bool | None, *, rebuild: str | None = None) -> LoadCounts:
+def run_heap_loads(
+    store: Store,
+    db_path: Path,
+    log: RunLog,
+    courier: Courier,
+    source: Any,
+    manifests: list[Any],
+    feeds: ResolvedFeeds,
+    parallel: bool | None,
+    *,
+    rebuild: str | None = None,
+) -> LoadCounts:
     """Load each feed's Heap table from its cursor on through the manifests and return the run's totals.
 
     ``rebuild`` names one domain table to empty and reload from its Heap table's latest
@@ -137,53 +171,93 @@ def run_heap_loads(store: Store, db_path: Path, log: RunLog, courier: Courier, s
             cursor = None if truncate else read_cursor(store, feed.table_name)
             if cursor is not None and (cursor.courier != courier.name or cursor.source_table != table):
                 cursor = None
-            state = None if cursor is None else (cursor.dump_id, cursor.last_part, cursor.dump_complete,
-                                                 cursor.last_key)
+            state = (
+                None if cursor is None else (cursor.dump_id, cursor.last_part, cursor.dump_complete, cursor.last_key)
+            )
             plans.append(_HeapTablePlan(feed, table, truncate, cursor, plan_table(manifests, table, state)))
     files = sum(planned.files for planned in plans)
-    log.update(phase=RunPhase.LOADING, files_to_land=files, files_planned=files,
-               units_planned=sum(planned.units for planned in plans))
+    log.update(
+        phase=RunPhase.LOADING,
+        files_to_land=files,
+        files_planned=files,
+        units_planned=sum(planned.units for planned in plans),
+    )
     for planned in plans:
-        feed, table, truncate, cursor, plan = planned.feed, planned.table, planned.truncate, planned.cursor, planned.parts
+        feed, table, truncate, cursor, plan = (
+            planned.feed,
+            planned.table,
+            planned.truncate,
+            planned.cursor,
+            planned.parts,
+        )
         log.update(current_table=feed.table_name)
         if not any(table in m.tables for m in manifests):
-            log.event("Ingest started", f"No dump contains the Heap table {table}; nothing to load into "
-                      f"{feed.table_name}", EventLevel.WARNING)
+            log.event(
+                "Ingest started",
+                f"No dump contains the Heap table {table}; nothing to load into {feed.table_name}",
+                EventLevel.WARNING,
+            )
             continue
         if not plan:
             log.event("Ingest started", f"{feed.table_name} is up to date (sync_{cursor.dump_id if cursor else '?'})")
             continue
         dumps = sorted({item.dump_id for item in plan})
-        log.event("Ingest started", f"{feed.table_name} ({feed.id}) from Heap table {table}: {len(plan)} file"
-                  f"{'s' if len(plan) != 1 else ''} in dump{'s' if len(dumps) > 1 else ''} "
-                  f"{', '.join(f'sync_{d}' for d in dumps)}"
-                  f"{' (resuming)' if cursor and not cursor.dump_complete else ''}")
+        log.event(
+            "Ingest started",
+            f"{feed.table_name} ({feed.id}) from Heap table {table}: {len(plan)} file"
+            f"{'s' if len(plan) != 1 else ''} in dump{'s' if len(dumps) > 1 else ''} "
+            f"{', '.join(f'sync_{d}' for d in dumps)}"
+            f"{' (resuming)' if cursor and not cursor.dump_complete else ''}",
+        )
         objects = {}
         for dump_id in dumps:
             for obj in source.list_objects(f"sync_{dump_id}/{table}/"):
                 objects[obj.key] = obj
         if plan[0].key == EMPTY_RESYNC_KEY:
             # Heap says "replace the table" and sends nothing: the table becomes empty.
-            log.event("Loading data", f"Heap table {table} is a full resync with no files in "
-                      f"sync_{plan[0].dump_id}: {feed.table_name} is now empty", EventLevel.WARNING)
+            log.event(
+                "Loading data",
+                f"Heap table {table} is a full resync with no files in "
+                f"sync_{plan[0].dump_id}: {feed.table_name} is now empty",
+                EventLevel.WARNING,
+            )
             empty_table(store, feed, courier.name, table, plan[0].dump_id, log.run_id)
             plan = plan[1:]
         for item in plan:
             if item.key not in objects:
-                raise CourierError(f"s3://{courier.bucket}/{item.key} is listed in manifest sync_{item.dump_id} "
-                                   "but is not in the bucket: Heap may have deleted it; ask Heap to resync "
-                                   f"{table}")
+                raise CourierError(
+                    f"s3://{courier.bucket}/{item.key} is listed in manifest sync_{item.dump_id} "
+                    "but is not in the bucket: Heap may have deleted it; ask Heap to resync "
+                    f"{table}"
+                )
         # Parts download in a helper thread, in load order, while earlier parts are decoded and
         # written; each part is recorded as landed just before its unit applies.
         with Prefetch(db_path, courier, source, [objects[item.key] for item in plan], log.should_stop) as fetched:
-            totals.add(_apply(store, log, feed, _heap_units(store, db_path, log, courier, table, plan, objects,
-                                                            fetched, truncate), totals, parallel))
+            totals.add(
+                _apply(
+                    store,
+                    log,
+                    feed,
+                    _heap_units(store, db_path, log, courier, table, plan, objects, fetched, truncate),
+                    totals,
+                    parallel,
+                )
+            )
     _refresh_views(store, log, courier, [feed for feed, _ in feeds])
     return totals
 
 
-def _heap_units(store: Store, db_path: Path, log: RunLog, courier: Courier, table: str, plan: list[Any],
-                objects: dict[str, Any], fetched: Prefetch, truncate: bool) -> list[LoadUnit]:
+def _heap_units(
+    store: Store,
+    db_path: Path,
+    log: RunLog,
+    courier: Courier,
+    table: str,
+    plan: list[Any],
+    objects: dict[str, Any],
+    fetched: Prefetch,
+    truncate: bool,
+) -> list[LoadUnit]:
     """One unit per incremental part, one per full resync; each file waits for its download."""
     from core.landing import landed_path, record_landed
 
@@ -193,21 +267,47 @@ def _heap_units(store: Store, db_path: Path, log: RunLog, courier: Courier, tabl
         obj = objects[item.key]
 
         def record(index: int = index, item: Any = item, obj: Any = obj) -> int | None:
-            return record_landed(store, log, courier, obj, table, "application/avro", fetched.result(index),
-                                 dump_id=item.dump_id, part=item.part, index=index + 1, total=len(plan)).row_count
+            return record_landed(
+                store,
+                log,
+                courier,
+                obj,
+                table,
+                "application/avro",
+                fetched.result(index),
+                dump_id=item.dump_id,
+                part=item.part,
+                index=index + 1,
+                total=len(plan),
+            ).row_count
 
         unit_file = UnitFile(
-            job=DecodeJob(path=str(landed_path(db_path, courier, obj)), content_type="application/avro",
-                          order_key=f"heap:{item.dump_id:015d}:{item.part:09d}", label=item.key.rsplit("/", 1)[-1]),
-            dump_id=item.dump_id, part=item.part, key=item.key, last_in_dump=item.last_in_dump,
-            fetch=partial(fetched.wait, index), record=record)
+            job=DecodeJob(
+                path=str(landed_path(db_path, courier, obj)),
+                content_type="application/avro",
+                order_key=f"heap:{item.dump_id:015d}:{item.part:09d}",
+                label=item.key.rsplit("/", 1)[-1],
+            ),
+            dump_id=item.dump_id,
+            part=item.part,
+            key=item.key,
+            last_in_dump=item.last_in_dump,
+            fetch=partial(fetched.wait, index),
+            record=record,
+        )
         if not item.incremental and full_dump == item.dump_id:
             # Every part of a full resync commits together with the emptying of the table.
             units[-1].files.append(unit_file)
             continue
         full_dump = None if item.incremental else item.dump_id
-        units.append(LoadUnit(files=[unit_file], truncate_first=not item.incremental or (truncate and not units),
-                              cursor_courier=courier.name, source_table=table))
+        units.append(
+            LoadUnit(
+                files=[unit_file],
+                truncate_first=not item.incremental or (truncate and not units),
+                cursor_courier=courier.name,
+                source_table=table,
+            )
+        )
     return units
 
 
@@ -221,6 +321,8 @@ def _refresh_views(store: Store, log: RunLog, courier: Courier, feeds: list[Feed
         if not has_map:
             continue
         with store.atomic():
-            views = refresh_identity_views(store, source, [t for t in by_source.get(source, []) if table_exists(store, t)])
+            views = refresh_identity_views(
+                store, source, [t for t in by_source.get(source, []) if table_exists(store, t)]
+            )
         if views:
             log.event("Domain transaction closed", f"Identity views rebuilt: {', '.join(views)}")

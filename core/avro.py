@@ -117,9 +117,7 @@ def _reason(exc: BaseException, at_end: bool = False) -> str:
 
 
 def _unreadable(name: str, reason: str) -> AvroError:
-    return AvroError(
-        f"{name}: not a readable Avro file ({reason}); re-export it or remove it from the bucket"
-    )
+    return AvroError(f"{name}: not a readable Avro file ({reason}); re-export it or remove it from the bucket")
 
 
 def _record_fields(metadata: dict[str, Any], name: str) -> list[dict[str, Any]]:
@@ -144,8 +142,15 @@ def _record_fields(metadata: dict[str, Any], name: str) -> list[dict[str, Any]]:
 # --- schema → feed types -------------------------------------------------------
 
 _LOGICAL = {
-    "long": {"timestamp-millis", "timestamp-micros", "timestamp-nanos", "local-timestamp-millis",
-             "local-timestamp-micros", "local-timestamp-nanos", "time-micros"},
+    "long": {
+        "timestamp-millis",
+        "timestamp-micros",
+        "timestamp-nanos",
+        "local-timestamp-millis",
+        "local-timestamp-micros",
+        "local-timestamp-nanos",
+        "time-micros",
+    },
     "int": {"date", "time-millis"},
     "string": {"uuid"},
     "bytes": {"decimal"},
@@ -369,9 +374,7 @@ def _decoded_blocks(blocks: Any, wanted: Callable[[int], bool]) -> Iterator[tupl
         seen += count
 
 
-def iter_batches(
-    path: str | Path, columns: list[str], batch_size: int = 5000
-) -> Iterator[list[tuple[Any, ...]]]:
+def iter_batches(path: str | Path, columns: list[str], batch_size: int = 5000) -> Iterator[list[tuple[Any, ...]]]:
     """Stream a file's records as batches of tuples of raw values, one per requested column.
 
     Values are raw (logical types are not applied: see :func:`_strip_logical_types`);

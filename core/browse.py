@@ -30,7 +30,9 @@ PROGRESS_INTERVAL = 1000
 """SQLite virtual-machine instructions between two checks of a query's limit."""
 WRITE_WORDS = re.compile(
     r"\b(insert|update|delete|drop|alter|create|replace|attach|detach|pragma|vacuum|reindex|begin|commit|"
-    r"rollback|savepoint|release)\b", re.IGNORECASE)
+    r"rollback|savepoint|release)\b",
+    re.IGNORECASE,
+)
 
 
 class FilterError(CourierError):
@@ -101,8 +103,9 @@ class QueryLimit:
     def check(self) -> int:
         """SQLite's progress handler: non-zero interrupts the running statement."""
         self.used += PROGRESS_INTERVAL
-        if (self.steps is not None and self.used > self.steps) or \
-                (self.deadline is not None and time.monotonic() > self.deadline):
+        if (self.steps is not None and self.used > self.steps) or (
+            self.deadline is not None and time.monotonic() > self.deadline
+        ):
             self.exceeded = True
             return 1
         return 0
@@ -115,8 +118,9 @@ class QueryLimit:
 
 
 @contextmanager
-def query_limit(conn: sqlite3.Connection, *, seconds: float | None = None, steps: int | None = None,
-                label: str = "Filter") -> Iterator[QueryLimit]:
+def query_limit(
+    conn: sqlite3.Connection, *, seconds: float | None = None, steps: int | None = None, label: str = "Filter"
+) -> Iterator[QueryLimit]:
     """Run the block's queries under a time/step budget; any SQLite error becomes one :class:`FilterError` line.
 
     Used around every query that holds user-written SQL (filters, sorts, and the
@@ -138,8 +142,10 @@ def query_limit(conn: sqlite3.Connection, *, seconds: float | None = None, steps
     if active is not None:
         yield active
         return
-    limit = QueryLimit(seconds if seconds is not None else getattr(conn, "limit_seconds", QUERY_SECONDS),
-                       steps if steps is not None else getattr(conn, "limit_steps", None))
+    limit = QueryLimit(
+        seconds if seconds is not None else getattr(conn, "limit_seconds", QUERY_SECONDS),
+        steps if steps is not None else getattr(conn, "limit_steps", None),
+    )
     conn.set_progress_handler(limit.check, PROGRESS_INTERVAL)
     owns = isinstance(conn, ReaderConnection)
     if owns:
@@ -148,8 +154,10 @@ def query_limit(conn: sqlite3.Connection, *, seconds: float | None = None, steps
         yield limit
     except sqlite3.DatabaseError as error:
         if limit.exceeded:
-            raise FilterError(f"{label} stopped: it ran for {limit.describe()}; narrow it (e.g. a condition on "
-                              "the key or a shorter time range)") from None
+            raise FilterError(
+                f"{label} stopped: it ran for {limit.describe()}; narrow it (e.g. a condition on "
+                "the key or a shorter time range)"
+            ) from None
         message = " ".join(str(error).split())
         if "not authorized" in message:
             message = "only reading is allowed"
@@ -168,8 +176,7 @@ def open_reader(db_path: Path | str, *, seconds: float | None = None, steps: int
     """
     path = Path(db_path).expanduser().resolve()
     try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False,
-                               factory=ReaderConnection)
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False, factory=ReaderConnection)
         conn.limit_seconds = seconds if seconds is not None else _env_seconds()
         conn.limit_steps = steps
         conn.execute("PRAGMA query_only = 1")
@@ -201,8 +208,9 @@ def _read_only_authorizer(action: int, arg1: Any, arg2: Any, database: Any, trig
 
 def columns_of(conn: sqlite3.Connection, table: str) -> list[str]:
     """A table's or view's columns; raises :class:`NotFoundError` when it does not exist."""
-    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')",
-                          (table,)).fetchone()
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')", (table,)
+    ).fetchone()
     if not exists:
         raise NotFoundError(f'There is no domain table "{table}"')
     return [row[1] for row in conn.execute(f"PRAGMA table_info({quote_identifier(table)})")]
@@ -231,8 +239,10 @@ def check_filter(conn: sqlite3.Connection, view: View) -> None:
     word = WRITE_WORDS.search(_strip_strings(view.where))
     if word or ";" in _strip_strings(view.where):
         found = word.group(1).upper() if word else ";"
-        raise FilterError(f"Filters are read-only conditions (found {found}); write a WHERE condition "
-                          "such as country = 'US' AND time >= '2026-11-20'")
+        raise FilterError(
+            f"Filters are read-only conditions (found {found}); write a WHERE condition "
+            "such as country = 'US' AND time >= '2026-11-20'"
+        )
     try:
         conn.execute(f"SELECT 1 FROM {quote_identifier(view.table)} WHERE {view.where} LIMIT 0").fetchall()
     except sqlite3.DatabaseError as error:
@@ -261,8 +271,9 @@ def _where(view: View, extra: str | None = None) -> str:
     return f" WHERE {' AND '.join(parts)}" if parts else ""
 
 
-def _keyset_condition(view: View, key: tuple[Any, ...], forward: bool,
-                      inclusive: bool = False) -> tuple[str, list[Any]]:
+def _keyset_condition(
+    view: View, key: tuple[Any, ...], forward: bool, inclusive: bool = False
+) -> tuple[str, list[Any]]:
     """Rows after (or before) ``key`` in the view's order; NULLs sort first, as in SQLite.
 
     ``inclusive`` keeps the row at ``key`` itself (used to start a page at a row).
@@ -289,9 +300,16 @@ def _order_by(view: View, forward: bool) -> str:
 
 
 @limited
-def fetch_page(conn: sqlite3.Connection, view: View, *, after: tuple[Any, ...] | None = None,
-               before: tuple[Any, ...] | None = None, at: tuple[Any, ...] | None = None, last: bool = False,
-               limit: int = PAGE_ROWS) -> Page:
+def fetch_page(
+    conn: sqlite3.Connection,
+    view: View,
+    *,
+    after: tuple[Any, ...] | None = None,
+    before: tuple[Any, ...] | None = None,
+    at: tuple[Any, ...] | None = None,
+    last: bool = False,
+    limit: int = PAGE_ROWS,
+) -> Page:
     """One page of the view, found by key (never by offset).
 
     Args:
@@ -321,8 +339,10 @@ def fetch_page(conn: sqlite3.Connection, view: View, *, after: tuple[Any, ...] |
         condition, params = _keyset_condition(view, at, True, inclusive=True)
     elif before is not None:
         condition, params = _keyset_condition(view, before, False)
-    sql = (f"SELECT * FROM {quote_identifier(view.table)}{_where(view, condition)} "
-           f"ORDER BY {_order_by(view, forward)} LIMIT ?")
+    sql = (
+        f"SELECT * FROM {quote_identifier(view.table)}{_where(view, condition)} "
+        f"ORDER BY {_order_by(view, forward)} LIMIT ?"
+    )
     rows = [tuple(row) for row in conn.execute(sql, (*params, limit + 1))]
     more = len(rows) > limit
     rows = rows[:limit]
@@ -363,8 +383,10 @@ def jump_to_key(conn: sqlite3.Connection, view: View, text: str, limit: int = PA
     column = view.sort or PK_COLUMN
     value = _typed_value(conn, view, column, text)
     op = "<=" if view.descending else ">="
-    sql = (f"SELECT {quote_identifier(column)}, {quote_identifier(PK_COLUMN)} FROM {quote_identifier(view.table)}"
-           f"{_where(view, f'{quote_identifier(column)} {op} ?')} ORDER BY {_order_by(view, True)} LIMIT 1")
+    sql = (
+        f"SELECT {quote_identifier(column)}, {quote_identifier(PK_COLUMN)} FROM {quote_identifier(view.table)}"
+        f"{_where(view, f'{quote_identifier(column)} {op} ?')} ORDER BY {_order_by(view, True)} LIMIT 1"
+    )
     found = conn.execute(sql, (value,)).fetchone()
     if found is None:
         return fetch_page(conn, view, last=True, limit=limit)
@@ -375,8 +397,9 @@ def _typed_value(conn: sqlite3.Connection, view: View, column: str, text: str) -
     """``text`` as the type the column holds (numbers compare below text in SQLite)."""
     text = text.strip()
     quoted = quote_identifier(column)
-    kind = conn.execute(f"SELECT typeof({quoted}) FROM {quote_identifier(view.table)} WHERE {quoted} IS NOT NULL "
-                        "LIMIT 1").fetchone()
+    kind = conn.execute(
+        f"SELECT typeof({quoted}) FROM {quote_identifier(view.table)} WHERE {quoted} IS NOT NULL LIMIT 1"
+    ).fetchone()
     if kind and kind[0] in ("integer", "real"):
         for convert in (int, float):
             try:
@@ -392,8 +415,10 @@ def jump_to_fraction(conn: sqlite3.Connection, view: View, fraction: float, limi
     total = count_rows(conn, view)
     offset = max(0, min(total - 1, int(total * fraction)))
     columns = ", ".join(quote_identifier(c) for c in _order_columns(view))
-    sql = (f"SELECT {columns} FROM {quote_identifier(view.table)}{_where(view)} "
-           f"ORDER BY {_order_by(view, True)} LIMIT 1 OFFSET ?")
+    sql = (
+        f"SELECT {columns} FROM {quote_identifier(view.table)}{_where(view)} "
+        f"ORDER BY {_order_by(view, True)} LIMIT 1 OFFSET ?"
+    )
     found = conn.execute(sql, (offset,)).fetchone()
     if found is None:
         return fetch_page(conn, view, limit=limit)
@@ -410,8 +435,11 @@ def rows_before(conn: sqlite3.Connection, view: View, key: tuple[Any, ...]) -> i
     """How many rows of the view come before ``key`` (for "rows x–y of N")."""
     check_filter(conn, view)
     condition, params = _keyset_condition(view, key, False)
-    return int(conn.execute(f"SELECT COUNT(*) FROM {quote_identifier(view.table)}{_where(view, condition)}",
-                            params).fetchone()[0])
+    return int(
+        conn.execute(
+            f"SELECT COUNT(*) FROM {quote_identifier(view.table)}{_where(view, condition)}", params
+        ).fetchone()[0]
+    )
 
 
 @limited
@@ -421,9 +449,14 @@ def count_rows(conn: sqlite3.Connection, view: View) -> int:
     return int(conn.execute(f"SELECT COUNT(*) FROM {quote_identifier(view.table)}{_where(view)}").fetchone()[0])
 
 
-def export_csv(conn: sqlite3.Connection, view: View, path: Path | str,
-               progress: Callable[[int, int], None] | None = None, should_stop: Callable[[], bool] | None = None,
-               chunk: int = 5000) -> int:
+def export_csv(
+    conn: sqlite3.Connection,
+    view: View,
+    path: Path | str,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    chunk: int = 5000,
+) -> int:
     """Write the view to a CSV file in the view's order, streaming; returns the rows written.
 
     The file is written beside its final name and renamed at the end, so a
@@ -441,8 +474,9 @@ def export_csv(conn: sqlite3.Connection, view: View, path: Path | str,
         with open(descriptor, "w", newline="", encoding="utf-8") as handle, query_limit(conn) as limit:
             writer = csv.writer(handle)
             writer.writerow(columns_of(conn, view.table))
-            cursor = conn.execute(f"SELECT * FROM {quote_identifier(view.table)}{_where(view)} "
-                                  f"ORDER BY {_order_by(view, True)}")
+            cursor = conn.execute(
+                f"SELECT * FROM {quote_identifier(view.table)}{_where(view)} ORDER BY {_order_by(view, True)}"
+            )
             while True:
                 # The budget bounds the wait for each batch, not the whole (possibly long) export.
                 limit.reset()

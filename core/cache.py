@@ -74,8 +74,10 @@ def cache_report(store: Store, *, prune: bool = False) -> CacheReport:
         running = store.query("SELECT id, pid FROM runs WHERE status IN ('Running', 'Stopping')")
         alive = [row for row in running if row["pid"] and pid_alive(int(row["pid"]))]
         if alive:
-            raise CourierError(f"Run {alive[0]['id']} is running and may be reading landed files: prune the "
-                               "cache when no run is running")
+            raise CourierError(
+                f"Run {alive[0]['id']} is running and may be reading landed files: prune the "
+                "cache when no run is running"
+            )
     keep = _needed_ids(store)
     known: set[Path] = set()
     per_courier: dict[str, CourierCache] = {}
@@ -114,9 +116,13 @@ def _needed_ids(store: Store) -> set[int]:
     keep.update(row[0] for row in store.query("SELECT MAX(id) FROM landed_files GROUP BY courier, tag"))
     keep.update(row[0] for row in store.query("SELECT sample_file_id FROM feeds WHERE sample_file_id IS NOT NULL"))
     # The dump each cursor stands in (its files may be re-read by a resumed or repeated unit).
-    keep.update(row[0] for row in store.query(
-        "SELECT landed_files.id FROM landed_files JOIN cursors ON cursors.courier = landed_files.courier "
-        "AND cursors.source_table = landed_files.tag AND cursors.dump_id = landed_files.dump_id"))
+    keep.update(
+        row[0]
+        for row in store.query(
+            "SELECT landed_files.id FROM landed_files JOIN cursors ON cursors.courier = landed_files.courier "
+            "AND cursors.source_table = landed_files.tag AND cursors.dump_id = landed_files.dump_id"
+        )
+    )
     return keep
 
 

@@ -59,15 +59,40 @@ TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 SEMANTIC_TAG_RE = re.compile(r"^[a-z0-9][a-z0-9/_-]*$")
 WAIT_RE = re.compile(r"^(\d+)(s|m|h|d)$")
 OFFSET_RE = re.compile(r"^(\d+)(m|h|d|w)$")
-NAME_FORBIDDEN = ":\"\n\r\t"
+NAME_FORBIDDEN = ':"\n\r\t'
 
 SEMANTIC_TAGS = (
-    "given-name", "surname", "full-name", "generational-suffix", "title", "email", "phone",
-    "address", "address2", "city", "state", "postal", "country", "birthdate", "gender",
-    "company", "create-dt", "update-dt", "pk", "ck", "sk", "fk-customer", "fk-heap-user",
-    "txn-item/order-id", "txn-item/order-datetime", "txn-item/product-id",
-    "txn-item/item-quantity", "txn-item/item-revenue", "txn-item/purchase-channel",
-    "txn-item/digital-channel", "txn-item/currency",
+    "given-name",
+    "surname",
+    "full-name",
+    "generational-suffix",
+    "title",
+    "email",
+    "phone",
+    "address",
+    "address2",
+    "city",
+    "state",
+    "postal",
+    "country",
+    "birthdate",
+    "gender",
+    "company",
+    "create-dt",
+    "update-dt",
+    "pk",
+    "ck",
+    "sk",
+    "fk-customer",
+    "fk-heap-user",
+    "txn-item/order-id",
+    "txn-item/order-datetime",
+    "txn-item/product-id",
+    "txn-item/item-quantity",
+    "txn-item/item-revenue",
+    "txn-item/purchase-channel",
+    "txn-item/digital-channel",
+    "txn-item/currency",
 )
 """Amperity's common semantic tags, offered by the tag picker; custom tags are allowed too."""
 
@@ -124,8 +149,16 @@ class _Reader:
     def warn(self, key: str, message: str) -> None:
         self.validation.warnings.append(f"{_join(self.path, key) if key else self.path}: {message}")
 
-    def string(self, key: str, *, required: bool = False, default: str | None = None,
-               pattern: re.Pattern[str] | None = None, hint: str = "", allow_empty: bool = False) -> str | None:
+    def string(
+        self,
+        key: str,
+        *,
+        required: bool = False,
+        default: str | None = None,
+        pattern: re.Pattern[str] | None = None,
+        hint: str = "",
+        allow_empty: bool = False,
+    ) -> str | None:
         if key not in self.data or self.data[key] is None:
             if required:
                 self.error(key, "is required")
@@ -152,8 +185,9 @@ class _Reader:
             return default
         return value
 
-    def choice(self, key: str, choices: tuple[str, ...], *, required: bool = False,
-               default: str | None = None) -> str | None:
+    def choice(
+        self, key: str, choices: tuple[str, ...], *, required: bool = False, default: str | None = None
+    ) -> str | None:
         value = self.string(key, required=required, default=default)
         if value is not None and value not in choices:
             self.error(key, f"{json_str(value)} is not one of {', '.join(choices)}")
@@ -187,23 +221,33 @@ def validate_document(
     root = _Reader(validation, "", document, TOP_LEVEL_KEYS)
     project = validation.project
     _each_named(root, "credentials", lambda reader, name: _credential(reader, name), project.credentials)
-    _each_named(root, "feeds", lambda reader, name: _feed(reader, name), project.feeds,
-                key_check=lambda name: None if FEED_ID_RE.match(name) else
-                "feed IDs are df- followed by 6 to 8 letters or digits, e.g. df-5Jagkabc")
+    _each_named(
+        root,
+        "feeds",
+        lambda reader, name: _feed(reader, name),
+        project.feeds,
+        key_check=lambda name: (
+            None
+            if FEED_ID_RE.match(name)
+            else "feed IDs are df- followed by 6 to 8 letters or digits, e.g. df-5Jagkabc"
+        ),
+    )
     # References are checked against every name the document defines, even one with
     # errors of its own, so one mistake is reported once.
     credential_names = set(existing.credentials) | set(_as_dict(root.data.get("credentials")))
     feed_names = set(existing.feeds) | set(_as_dict(root.data.get("feeds")))
     _check_domain_tables(validation, existing, project)
     _each_named(
-        root, "couriers",
+        root,
+        "couriers",
         lambda reader, name: _courier(reader, name, credential_names, feed_names, check_feeds_exist),
         project.couriers,
     )
     courier_names = set(existing.couriers) | set(_as_dict(root.data.get("couriers")))
     all_group_names = set(existing.groups) | set(_as_dict(root.data.get("courier-groups")))
     _each_named(
-        root, "courier-groups",
+        root,
+        "courier-groups",
         lambda reader, name: _group(reader, name, courier_names, all_group_names),
         project.groups,
     )
@@ -217,14 +261,21 @@ def _check_domain_tables(validation: Validation, existing: Project, project: Pro
         feed = merged[feed_id]
         table = feed.table_name
         if table in owners:
-            validation.errors.append(f"feeds.{feed_id}: the domain table \"{table}\" already belongs to feed "
-                                     f"{owners[table]}; choose another feed name")
+            validation.errors.append(
+                f'feeds.{feed_id}: the domain table "{table}" already belongs to feed '
+                f"{owners[table]}; choose another feed name"
+            )
         else:
             owners[table] = feed_id
 
 
-def _each_named(root: _Reader, section: str, build: Callable[[_Reader, str], Any], into: dict[str, Any],
-                key_check: Callable[[str], str | None] | None = None) -> None:
+def _each_named(
+    root: _Reader,
+    section: str,
+    build: Callable[[_Reader, str], Any],
+    into: dict[str, Any],
+    key_check: Callable[[str], str | None] | None = None,
+) -> None:
     value = root.data.get(section)
     if value is None:
         return
@@ -251,10 +302,12 @@ def _each_named(root: _Reader, section: str, build: Callable[[_Reader, str], Any
 
 def _credential(reader: _Reader, name: str) -> Credential | None:
     kind = reader.choice("type", CREDENTIAL_TYPES, required=True)
-    role_arn = reader.string("role-arn", pattern=ROLE_ARN_RE,
-                             hint="expected arn:aws:iam::<12-digit account>:role/<name>")
-    external_id = reader.string("external-id", pattern=EXTERNAL_ID_RE,
-                                hint="2–1224 letters, digits or + = , . @ : / - with no spaces")
+    role_arn = reader.string(
+        "role-arn", pattern=ROLE_ARN_RE, hint="expected arn:aws:iam::<12-digit account>:role/<name>"
+    )
+    external_id = reader.string(
+        "external-id", pattern=EXTERNAL_ID_RE, hint="2–1224 letters, digits or + = , . @ : / - with no spaces"
+    )
     profile = reader.string("profile")
     region = reader.string("region", pattern=REGION_RE, hint="expected an AWS region such as us-east-1")
     endpoint_url = reader.string("endpoint-url")
@@ -268,19 +321,31 @@ def _credential(reader: _Reader, name: str) -> Credential | None:
         reader.error("external-id", "only applies when a role is assumed (iam-role-to-role or iam-credential)")
     if kind is None:
         return None
-    return Credential(name=name, type=kind, role_arn=role_arn, external_id=external_id,
-                      profile=profile, region=region, endpoint_url=endpoint_url)
+    return Credential(
+        name=name,
+        type=kind,
+        role_arn=role_arn,
+        external_id=external_id,
+        profile=profile,
+        region=region,
+        endpoint_url=endpoint_url,
+    )
 
 
-def _courier(reader: _Reader, name: str, credentials: set[str],
-             feeds: set[str], check_feeds_exist: bool) -> Courier | None:
+def _courier(
+    reader: _Reader, name: str, credentials: set[str], feeds: set[str], check_feeds_exist: bool
+) -> Courier | None:
     reader.choice("plugin", ("amazon-s3",), default="amazon-s3")
     credential = reader.string("credential", required=True)
     if credential is not None and credential not in credentials:
         known = ", ".join(sorted(credentials)) or "none yet"
         reader.error("credential", f"{json_str(credential)} is not a credential (known: {known})")
-    bucket = reader.string("bucket", required=True, pattern=BUCKET_RE,
-                           hint="S3 bucket names are 3–63 lowercase letters, digits, dots and hyphens")
+    bucket = reader.string(
+        "bucket",
+        required=True,
+        pattern=BUCKET_RE,
+        hint="S3 bucket names are 3–63 lowercase letters, digits, dots and hyphens",
+    )
     if bucket is not None and not bucket.startswith("heap-rs3-"):
         reader.warn("bucket", f"{json_str(bucket)} does not start with heap-rs3-, which Heap Connect requires")
     prefix = reader.string("prefix", default="", allow_empty=True) or ""
@@ -290,8 +355,15 @@ def _courier(reader: _Reader, name: str, credentials: set[str],
     operations = _load_operations(reader, known_tags, feeds, check_feeds_exist)
     if credential is None or bucket is None:
         return None
-    return Courier(name=name, credential=credential, bucket=bucket, prefix=prefix, layout=layout,
-                   entities=entities, load_operations=operations)
+    return Courier(
+        name=name,
+        credential=credential,
+        bucket=bucket,
+        prefix=prefix,
+        layout=layout,
+        entities=entities,
+        load_operations=operations,
+    )
 
 
 def _entities(reader: _Reader, layout: str) -> tuple[tuple[Entity, ...] | None, list[str]]:
@@ -324,16 +396,20 @@ def _entities(reader: _Reader, layout: str) -> tuple[tuple[Entity, ...] | None, 
         raw_land = item_reader.data.get("object/land-as")
         if raw_land is None:
             item_reader.error("object/land-as", 'is required: {"file/tag": ..., "file/content-type": ...}')
-        land = _Reader(reader.validation, item_reader.at("object/land-as"), raw_land if raw_land is not None else {},
-                       _LAND_AS_KEYS)
+        land = _Reader(
+            reader.validation, item_reader.at("object/land-as"), raw_land if raw_land is not None else {}, _LAND_AS_KEYS
+        )
         present = isinstance(raw_land, dict)
-        tag = land.string("file/tag", required=True, pattern=TAG_RE,
-                          hint="use letters, digits, _ . or -") if present else None
-        content_type = land.choice("file/content-type", CONTENT_TYPES, default="application/avro") \
-            if present else None
+        tag = (
+            land.string("file/tag", required=True, pattern=TAG_RE, hint="use letters, digits, _ . or -")
+            if present
+            else None
+        )
+        content_type = land.choice("file/content-type", CONTENT_TYPES, default="application/avro") if present else None
         header_rows = land.data.get("file/header-rows") if present else None
-        if header_rows is not None and (not isinstance(header_rows, int) or isinstance(header_rows, bool)
-                                        or header_rows < 0):
+        if header_rows is not None and (
+            not isinstance(header_rows, int) or isinstance(header_rows, bool) or header_rows < 0
+        ):
             land.error("file/header-rows", "must be a whole number of rows, 0 or more")
             header_rows = None
         if tag and tag not in tags:
@@ -341,33 +417,47 @@ def _entities(reader: _Reader, layout: str) -> tuple[tuple[Entity, ...] | None, 
         separator = land.string("file/separator") if present else None
         quote = land.string("file/quote") if present else None
         if pattern and tag and content_type:
-            entities.append(Entity(file_pattern=pattern, tag=tag, content_type=content_type,
-                                   optional=optional, header_rows=header_rows,
-                                   separator=separator, quote=quote))
+            entities.append(
+                Entity(
+                    file_pattern=pattern,
+                    tag=tag,
+                    content_type=content_type,
+                    optional=optional,
+                    header_rows=header_rows,
+                    separator=separator,
+                    quote=quote,
+                )
+            )
     return tuple(entities), tags
 
 
-def _load_operations(reader: _Reader, known_tags: list[str] | None, feeds: set[str],
-                     check_feeds_exist: bool) -> dict[str, tuple[LoadOperation, ...]]:
+def _load_operations(
+    reader: _Reader, known_tags: list[str] | None, feeds: set[str], check_feeds_exist: bool
+) -> dict[str, tuple[LoadOperation, ...]]:
     raw = reader.data.get("load-operations", {})
     path = reader.at("load-operations")
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        reader.error("load-operations", f"must be a JSON object keyed by feed ID, not {_json_type(raw)} "
-                     "(use {} to land files without loading them)")
+        reader.error(
+            "load-operations",
+            f"must be a JSON object keyed by feed ID, not {_json_type(raw)} "
+            "(use {} to land files without loading them)",
+        )
         return {}
     result: dict[str, tuple[LoadOperation, ...]] = {}
     for feed_id, steps in raw.items():
         feed_path = _join(path, feed_id)
         if not FEED_ID_RE.match(feed_id):
             reader.validation.errors.append(
-                f"{feed_path}: {json_str(feed_id)} is not a feed ID (df- followed by 6 to 8 letters or digits)")
+                f"{feed_path}: {json_str(feed_id)} is not a feed ID (df- followed by 6 to 8 letters or digits)"
+            )
             continue
         if check_feeds_exist and feed_id not in feeds:
             reader.validation.warnings.append(
                 f"{feed_path}: no feed has this ID yet; runs will land files, then fail with "
-                f"Cannot find required feeds: \"{feed_id}\" until you put the real feed ID here")
+                f'Cannot find required feeds: "{feed_id}" until you put the real feed ID here'
+            )
         if not isinstance(steps, list):
             reader.validation.errors.append(f"{feed_path}: must be a JSON array of operations")
             continue
@@ -411,8 +501,11 @@ def _feed(reader: _Reader, feed_id: str) -> Feed | None:
             reader.error(key, f"{json_str(value)} {_name_problem(value)}")
     if source is not None and source[:7].lower() == "sqlite_":
         # SQLite refuses to create any table whose name starts with sqlite_ (any case).
-        reader.error("source", f"{json_str(source)} starts with sqlite_, which SQLite reserves for its own tables, "
-                     "so the domain table could not be created; choose another data source name")
+        reader.error(
+            "source",
+            f"{json_str(source)} starts with sqlite_, which SQLite reserves for its own tables, "
+            "so the domain table could not be created; choose another data source name",
+        )
     fields = _fields(reader)
     # Declared fields may be a subset: the rest come from the sample file's schema,
     # so the key and last-updated field are checked against the data at load time.
@@ -431,8 +524,11 @@ def _feed(reader: _Reader, feed_id: str) -> Feed | None:
     last_updated = reader.string("last-updated")
     declared = {f.name.lower(): f.type for f in fields or ()}
     if last_updated is not None and declared.get(last_updated.lower()) == "Date":
-        reader.error("last-updated", "a Date field is too coarse to decide which row wins; "
-                     "pick a Datetime or Integer field, or use null to generate an updated field")
+        reader.error(
+            "last-updated",
+            "a Date field is too coarse to decide which row wins; "
+            "pick a Datetime or Integer field, or use null to generate an updated field",
+        )
     stitch = reader.boolean("stitch", False)
     threshold = reader.data.get("error-threshold", 1)
     if not isinstance(threshold, int) or isinstance(threshold, bool) or not 0 <= threshold <= 100:
@@ -440,9 +536,17 @@ def _feed(reader: _Reader, feed_id: str) -> Feed | None:
         threshold = 1
     if source is None or name is None or primary_key is None:
         return None
-    return Feed(id=feed_id, source=source, name=name, primary_key=tuple(primary_key),
-                last_updated=last_updated, stitch=stitch, error_threshold=threshold,
-                fields=fields, status=status)
+    return Feed(
+        id=feed_id,
+        source=source,
+        name=name,
+        primary_key=tuple(primary_key),
+        last_updated=last_updated,
+        stitch=stitch,
+        error_threshold=threshold,
+        fields=fields,
+        status=status,
+    )
 
 
 def _fields(reader: _Reader) -> tuple[FeedField, ...] | None:
@@ -470,8 +574,11 @@ def _fields(reader: _Reader) -> tuple[FeedField, ...] | None:
         tags = _string_list(field_reader, "tags") or []
         for index, tag in enumerate(tags):
             if not SEMANTIC_TAG_RE.match(tag):
-                field_reader.error(f"tags[{index}]", f"{json_str(tag)} is not a semantic tag "
-                                   "(lowercase letters, digits, - and /, e.g. email or fk-customer)")
+                field_reader.error(
+                    f"tags[{index}]",
+                    f"{json_str(tag)} is not a semantic tag "
+                    "(lowercase letters, digits, - and /, e.g. email or fk-customer)",
+                )
         required = field_reader.boolean("required", False)
         fields.append(FeedField(name=name, type=kind, tags=tuple(tags), required=required))
     return tuple(fields)
@@ -497,8 +604,15 @@ def _group(reader: _Reader, name: str, couriers: set[str], group_names: set[str]
         elif run_after not in group_names:
             reader.error("run-after", f"{json_str(run_after)} is not a courier group")
     no_offset = field_default(CourierGroup, "run_after_offset")
-    run_after_offset = reader.string("run-after-offset", default=no_offset, pattern=OFFSET_RE,
-                                     hint="use a number and m, h, d or w, e.g. 1d or 13h") or no_offset
+    run_after_offset = (
+        reader.string(
+            "run-after-offset",
+            default=no_offset,
+            pattern=OFFSET_RE,
+            hint="use a number and m, h, d or w, e.g. 1d or 13h",
+        )
+        or no_offset
+    )
     notify_command = reader.string("notify-command")
     raw = reader.data.get("couriers")
     members: list[GroupCourier] = []
@@ -518,18 +632,37 @@ def _group(reader: _Reader, name: str, couriers: set[str], group_names: set[str]
                 item_reader.error("courier", f"{json_str(courier)} is already in this group")
             seen.add(courier or "")
             no_wait, no_offset = field_default(GroupCourier, "wait"), field_default(GroupCourier, "offset")
-            wait = item_reader.string("wait", default=no_wait, pattern=WAIT_RE,
-                                      hint="use a number and s, m, h or d, e.g. 30m or 2h") or no_wait
-            offset = item_reader.string("offset", default=no_offset, pattern=OFFSET_RE,
-                                        hint="use a number and m, h, d or w, e.g. 1d or 13h") or no_offset
+            wait = (
+                item_reader.string(
+                    "wait", default=no_wait, pattern=WAIT_RE, hint="use a number and s, m, h or d, e.g. 30m or 2h"
+                )
+                or no_wait
+            )
+            offset = (
+                item_reader.string(
+                    "offset", default=no_offset, pattern=OFFSET_RE, hint="use a number and m, h, d or w, e.g. 1d or 13h"
+                )
+                or no_offset
+            )
             notify = item_reader.boolean("notify-when-missing", field_default(GroupCourier, "notify_when_missing"))
             stop = item_reader.boolean("stop-when-missing", field_default(GroupCourier, "stop_when_missing"))
             if courier is not None:
-                members.append(GroupCourier(courier=courier, wait=wait, offset=offset,
-                                            notify_when_missing=notify, stop_when_missing=stop))
-    return CourierGroup(name=name, couriers=tuple(members), schedule=schedule, timezone=timezone,
-                        file_dates_in_zone=file_dates_in_zone, enabled=enabled, run_after=run_after,
-                        notify_command=notify_command, run_after_offset=run_after_offset)
+                members.append(
+                    GroupCourier(
+                        courier=courier, wait=wait, offset=offset, notify_when_missing=notify, stop_when_missing=stop
+                    )
+                )
+    return CourierGroup(
+        name=name,
+        couriers=tuple(members),
+        schedule=schedule,
+        timezone=timezone,
+        file_dates_in_zone=file_dates_in_zone,
+        enabled=enabled,
+        run_after=run_after,
+        notify_command=notify_command,
+        run_after_offset=run_after_offset,
+    )
 
 
 def _string_list(reader: _Reader, key: str) -> list[str] | None:

@@ -163,8 +163,10 @@ def _decode_in_process(jobs: list[DecodeJob], spec: DecodeSpec) -> Iterator[Deco
     queues = [context.Queue(maxsize=QUEUE_BATCHES) for _ in range(workers)]
     # Every decoder reads every file but decodes only its share of the chunks (chunk c goes to
     # decoder c % n); reading chunk c from decoder c % n gives the rows back in file order.
-    processes = [context.Process(target=_decoder_main, args=(jobs, spec, queues[n], n, workers), daemon=True)
-                 for n in range(workers)]
+    processes = [
+        context.Process(target=_decoder_main, args=(jobs, spec, queues[n], n, workers), daemon=True)
+        for n in range(workers)
+    ]
     for process in processes:
         process.start()
 
@@ -201,10 +203,12 @@ def _decode_in_process(jobs: list[DecodeJob], spec: DecodeSpec) -> Iterator[Deco
                     yield failed
                     return
                 done = [end for end in ends if isinstance(end, FileDecoded)]
-                reasons = sorted((reason for end in done for reason in end.reject_reasons),
-                                 key=_reason_row)[:MAX_REJECT_REASONS]
-                yield FileDecoded(event.index, sum(end.rows_read for end in done),
-                                  sum(end.rows_rejected for end in done), reasons)
+                reasons = sorted((reason for end in done for reason in end.reject_reasons), key=_reason_row)[
+                    :MAX_REJECT_REASONS
+                ]
+                yield FileDecoded(
+                    event.index, sum(end.rows_read for end in done), sum(end.rows_rejected for end in done), reasons
+                )
                 break
     finally:
         for process in processes:
@@ -219,7 +223,7 @@ def _decode_in_process(jobs: list[DecodeJob], spec: DecodeSpec) -> Iterator[Deco
 
 def _reason_row(reason: str) -> int:
     marker = reason.rfind(" row ")
-    digits = reason[marker + 5:].split(":", 1)[0] if marker >= 0 else ""
+    digits = reason[marker + 5 :].split(":", 1)[0] if marker >= 0 else ""
     return int(digits) if digits.isdigit() else 0
 
 
@@ -264,8 +268,9 @@ def _decode_all(jobs: list[DecodeJob], spec: DecodeSpec) -> Iterator[DecodeEvent
         yield from decode_file(index, job, spec)
 
 
-def decode_file(index: int, job: DecodeJob, spec: DecodeSpec,
-                shard: tuple[int, int] | None = None) -> Iterator[DecodeEvent]:
+def decode_file(
+    index: int, job: DecodeJob, spec: DecodeSpec, shard: tuple[int, int] | None = None
+) -> Iterator[DecodeEvent]:
     """Decode one file; a read failure ends it with a :class:`FileFailed` event.
 
     Each row goes through the file's :class:`~core.values.FilePlan`: a value that cannot
@@ -284,17 +289,29 @@ def decode_file(index: int, job: DecodeJob, spec: DecodeSpec,
     columns = [source.name for source in fields]
     missing = [key for key in spec.primary_key if find_field(columns, key) is None]
     if missing:
-        yield FileFailed(index, f"{job.label}: primary key field{'s' if len(missing) > 1 else ''} "
-                         f"{', '.join(missing)} not in the file (columns: {', '.join(columns[:12])}"
-                         f"{'…' if len(columns) > 12 else ''}); fix the feed's primary key")
+        yield FileFailed(
+            index,
+            f"{job.label}: primary key field{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} not in the file (columns: {', '.join(columns[:12])}"
+            f"{'…' if len(columns) > 12 else ''}); fix the feed's primary key",
+        )
         return
     if spec.last_updated and find_field(columns, spec.last_updated) is None:
-        yield FileFailed(index, f"{job.label}: last-updated field {spec.last_updated} is not in the file; "
-                         "pick another field or generate an updated field")
+        yield FileFailed(
+            index,
+            f"{job.label}: last-updated field {spec.last_updated} is not in the file; "
+            "pick another field or generate an updated field",
+        )
         return
     plan = file_plan(fields, spec)
-    yield FileStarted(index, columns, [c.feed_type for c in plan.columns], [c.storage for c in plan.columns],
-                      [c.kind for c in plan.columns], [c.origin for c in plan.columns])
+    yield FileStarted(
+        index,
+        columns,
+        [c.feed_type for c in plan.columns],
+        [c.storage for c in plan.columns],
+        [c.kind for c in plan.columns],
+        [c.origin for c in plan.columns],
+    )
     convert_row = plan.convert_row
     make_key = plan.key
     updated_position = find_field(columns, spec.last_updated) if spec.last_updated else None
@@ -330,8 +347,13 @@ def file_plan(fields: list[Any], spec: DecodeSpec) -> Any:
     """The :class:`~core.values.FilePlan` of a file with these fields under a feed's spec."""
     from core.values import plan_file
 
-    return plan_file(fields, declared=spec.declared_types, table_types=spec.table_types,
-                     primary_key=spec.primary_key, required=spec.required)
+    return plan_file(
+        fields,
+        declared=spec.declared_types,
+        table_types=spec.table_types,
+        primary_key=spec.primary_key,
+        required=spec.required,
+    )
 
 
 Batches = Iterator[tuple[int, list[tuple[Any, ...]], bool]]
@@ -354,8 +376,7 @@ def source_fields(job: DecodeJob) -> list[Any]:
     return _open(job, None, header_only=True)[0]
 
 
-def _open(job: DecodeJob, shard: tuple[int, int] | None = None,
-          header_only: bool = False) -> tuple[list[Any], Batches]:
+def _open(job: DecodeJob, shard: tuple[int, int] | None = None, header_only: bool = False) -> tuple[list[Any], Batches]:
     if job.content_type == "application/avro":
         from core.avro import inspect_file, iter_chunks
 
@@ -404,7 +425,7 @@ def _open_csv(job: DecodeJob, header_only: bool = False) -> tuple[list[Any], Bat
         try:
             batch: list[tuple[Any, ...]] = []
             for row in [*pending, *reader]:
-                cells = [cell if cell != "" else None for cell in row[:len(header)]]
+                cells = [cell if cell != "" else None for cell in row[: len(header)]]
                 cells.extend([None] * (len(header) - len(cells)))
                 batch.append(tuple(cells))
                 if len(batch) >= BATCH_ROWS:

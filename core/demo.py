@@ -147,8 +147,9 @@ def _free_port(preferred: int) -> int:
         return int(probe.getsockname()[1])
 
 
-def start_demo_server(*, today: date | None = None, users: int = 3000, pageviews: int = 30000,
-                      port: int | None = None) -> DemoServer:
+def start_demo_server(
+    *, today: date | None = None, users: int = 3000, pageviews: int = 30000, port: int | None = None
+) -> DemoServer:
     """Start moto's S3 server on 127.0.0.1 and fill the demo bucket."""
     import boto3
     from botocore import UNSIGNED
@@ -165,8 +166,12 @@ def start_demo_server(*, today: date | None = None, users: int = 3000, pageviews
     server.start()
     endpoint = f"http://127.0.0.1:{chosen}"
     bucket = generate_heap_bucket(DEMO_BUCKET, users=users, pageviews=pageviews, today=today)
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                          config=Config(signature_version=UNSIGNED, s3={"addressing_style": "path"}))
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        config=Config(signature_version=UNSIGNED, s3={"addressing_style": "path"}),
+    )
     client.create_bucket(Bucket=DEMO_BUCKET, ACL="public-read")
     # Public-read so any shell can reach the demo without keys (S3Source signs nothing for a
     # loopback endpoint when no credentials are configured).
@@ -183,22 +188,57 @@ def demo_document(endpoint_url: str) -> dict[str, Any]:
             DEMO_CREDENTIAL: {"type": "iam-credential", "region": "us-east-1", "endpoint-url": endpoint_url},
         },
         "feeds": {
-            "df-hpusers": {"source": "Heap", "name": "Users", "primary-key": ["user_id"],
-                           "last-updated": "last_modified", "stitch": True, "error-threshold": 1,
-                           "fields": {"email": {"type": "String", "tags": ["email"], "required": False},
-                                      "identity": {"type": "String", "tags": ["email"], "required": False}}},
-            "df-hpsessn": {"source": "Heap", "name": "Sessions", "primary-key": ["session_id"],
-                           "last-updated": None, "stitch": False, "error-threshold": 1},
-            "df-hppgvws": {"source": "Heap", "name": "Pageviews", "primary-key": ["event_id"],
-                           "last-updated": None, "stitch": False, "error-threshold": 1},
-            "df-hpmigrt": {"source": "Heap", "name": "User Migrations", "primary-key": ["from_user_id"],
-                           "last-updated": None, "stitch": False, "error-threshold": 1},
-            "df-hpcheck": {"source": "Heap", "name": "Checkout Complete Order", "primary-key": ["event_id"],
-                           "last-updated": None, "stitch": False, "error-threshold": 1},
+            "df-hpusers": {
+                "source": "Heap",
+                "name": "Users",
+                "primary-key": ["user_id"],
+                "last-updated": "last_modified",
+                "stitch": True,
+                "error-threshold": 1,
+                "fields": {
+                    "email": {"type": "String", "tags": ["email"], "required": False},
+                    "identity": {"type": "String", "tags": ["email"], "required": False},
+                },
+            },
+            "df-hpsessn": {
+                "source": "Heap",
+                "name": "Sessions",
+                "primary-key": ["session_id"],
+                "last-updated": None,
+                "stitch": False,
+                "error-threshold": 1,
+            },
+            "df-hppgvws": {
+                "source": "Heap",
+                "name": "Pageviews",
+                "primary-key": ["event_id"],
+                "last-updated": None,
+                "stitch": False,
+                "error-threshold": 1,
+            },
+            "df-hpmigrt": {
+                "source": "Heap",
+                "name": "User Migrations",
+                "primary-key": ["from_user_id"],
+                "last-updated": None,
+                "stitch": False,
+                "error-threshold": 1,
+            },
+            "df-hpcheck": {
+                "source": "Heap",
+                "name": "Checkout Complete Order",
+                "primary-key": ["event_id"],
+                "last-updated": None,
+                "stitch": False,
+                "error-threshold": 1,
+            },
         },
         "couriers": {
             HEAP_COURIER: {
-                "plugin": "amazon-s3", "credential": DEMO_CREDENTIAL, "bucket": DEMO_BUCKET, "prefix": "",
+                "plugin": "amazon-s3",
+                "credential": DEMO_CREDENTIAL,
+                "bucket": DEMO_BUCKET,
+                "prefix": "",
                 "layout": "heap-connect",
                 "load-operations": {
                     "df-hpmigrt": [{"type": "load", "file": "user_migrations"}],
@@ -209,11 +249,17 @@ def demo_document(endpoint_url: str) -> dict[str, Any]:
                 },
             },
             EXPORTS_COURIER: {
-                "plugin": "amazon-s3", "credential": DEMO_CREDENTIAL, "bucket": DEMO_BUCKET, "prefix": "",
+                "plugin": "amazon-s3",
+                "credential": DEMO_CREDENTIAL,
+                "bucket": DEMO_BUCKET,
+                "prefix": "",
                 "layout": "file-pattern",
                 "entities": [
-                    {"object/type": "file", "object/file-pattern": f"'exports/{table}-'yyyy-MM-dd'.avro'",
-                     "object/land-as": {"file/tag": table, "file/content-type": "application/avro"}}
+                    {
+                        "object/type": "file",
+                        "object/file-pattern": f"'exports/{table}-'yyyy-MM-dd'.avro'",
+                        "object/land-as": {"file/tag": table, "file/content-type": "application/avro"},
+                    }
                     for table in ("users", "sessions", "pageviews")
                 ],
                 # Amperity's placeholder: get sample files first, then add feeds and put their IDs here.
@@ -221,10 +267,21 @@ def demo_document(endpoint_url: str) -> dict[str, Any]:
             },
         },
         "courier-groups": {
-            DEMO_GROUP: {"schedule": "30 8 * * *", "timezone": "America/Los_Angeles", "file-dates-in-zone": False,
-                         "enabled": True,
-                         "couriers": [{"courier": HEAP_COURIER, "wait": "2h", "offset": "1d",
-                                       "notify-when-missing": True, "stop-when-missing": False}]},
+            DEMO_GROUP: {
+                "schedule": "30 8 * * *",
+                "timezone": "America/Los_Angeles",
+                "file-dates-in-zone": False,
+                "enabled": True,
+                "couriers": [
+                    {
+                        "courier": HEAP_COURIER,
+                        "wait": "2h",
+                        "offset": "1d",
+                        "notify-when-missing": True,
+                        "stop-when-missing": False,
+                    }
+                ],
+            },
         },
     }
 

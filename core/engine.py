@@ -150,8 +150,14 @@ def save_courier(db_path: DbPath, name: str, document: dict[str, Any], *, origin
     return _save_named(db_path, "couriers", name, document, original, rename_courier)
 
 
-def _save_named(db_path: DbPath, section: str, name: str, document: dict[str, Any], original: str | None,
-                rename: Callable[[Store, str, dict[str, Any], str], ApplyResult]) -> ApplyResult:
+def _save_named(
+    db_path: DbPath,
+    section: str,
+    name: str,
+    document: dict[str, Any],
+    original: str | None,
+    rename: Callable[[Store, str, dict[str, Any], str], ApplyResult],
+) -> ApplyResult:
     from core.project import apply_document
 
     with _store(db_path) as store:
@@ -160,8 +166,9 @@ def _save_named(db_path: DbPath, section: str, name: str, document: dict[str, An
         return apply_document(store, {section: {name: document}})
 
 
-def save_load_operations(db_path: DbPath, courier: str, operations: dict[str, Any]) -> tuple[ApplyResult,
-                                                                                             dict[str, Any]]:
+def save_load_operations(
+    db_path: DbPath, courier: str, operations: dict[str, Any]
+) -> tuple[ApplyResult, dict[str, Any]]:
     """Replace a courier's load operations, keeping the rest of it; returns the result and the saved body.
 
     Raises:
@@ -385,9 +392,17 @@ def discover(db_path: DbPath, courier: Courier) -> Discovery:
 # --- runs ----------------------------------------------------------------------------------------
 
 
-def run(db_path: DbPath, kind: str, name: str, window: RunWindow | None, *, trigger: str = Trigger.MANUAL,
-        listener: RunListener | None = None, stop: threading.Event | None = None,
-        now: datetime | None = None) -> RunSummary:
+def run(
+    db_path: DbPath,
+    kind: str,
+    name: str,
+    window: RunWindow | None,
+    *,
+    trigger: str = Trigger.MANUAL,
+    listener: RunListener | None = None,
+    stop: threading.Event | None = None,
+    now: datetime | None = None,
+) -> RunSummary:
     """Run a courier or a courier group (``kind``) for a window and return its final summary.
 
     A group run with ``window=None`` runs its latest scheduled slot. A heap-connect
@@ -454,8 +469,9 @@ class RunHistory:
     targets: list[tuple[str, str]]
 
 
-def run_history(db_path: DbPath, *, status: str | None = None, kind: str | None = None, target: str | None = None,
-                limit: int = 200) -> RunHistory:
+def run_history(
+    db_path: DbPath, *, status: str | None = None, kind: str | None = None, target: str | None = None, limit: int = 200
+) -> RunHistory:
     """Runs newest first, filtered, after marking runs whose process died as Failed."""
     from core.run_records import list_runs, reconcile_stale_runs
 
@@ -463,8 +479,9 @@ def run_history(db_path: DbPath, *, status: str | None = None, kind: str | None 
         reconcile_stale_runs(store)
         runs = list_runs(store, status=status, kind=kind, target=target, limit=limit)
         every = list_runs(store, limit=limit * 4)
-    targets = sorted({(item.kind, item.target) for item in every},
-                     key=lambda item: (item[0] != RunKind.COURIER, item[1]))
+    targets = sorted(
+        {(item.kind, item.target) for item in every}, key=lambda item: (item[0] != RunKind.COURIER, item[1])
+    )
     return RunHistory(runs, targets)
 
 
@@ -496,8 +513,9 @@ class RunSnapshot:
         return overall_steps(self.run, self.children, in_flight)
 
 
-def follow_run(db_path: DbPath, run_id: int, last_ids: dict[int, int] | None = None, *,
-               reconcile: bool = True) -> RunSnapshot:
+def follow_run(
+    db_path: DbPath, run_id: int, last_ids: dict[int, int] | None = None, *, reconcile: bool = True
+) -> RunSnapshot:
     """Read a run, its child runs and the events after ``last_ids`` (run ID → last event ID seen).
 
     Raises:
@@ -516,14 +534,20 @@ def follow_run(db_path: DbPath, run_id: int, last_ids: dict[int, int] | None = N
         for child in children:
             events += run_events(store, child.id, seen.get(child.id, 0))
         ids = [run_id, *(child.id for child in children)]
-        rejects = bool(store.query(f"SELECT 1 FROM rejected_rows WHERE run_id IN ({', '.join('?' for _ in ids)}) "
-                                   "LIMIT 1", ids))
+        rejects = bool(
+            store.query(f"SELECT 1 FROM rejected_rows WHERE run_id IN ({', '.join('?' for _ in ids)}) LIMIT 1", ids)
+        )
     return RunSnapshot(found, children, events, rejects)
 
 
-def follow_run_until_done(db_path: DbPath, run_id: int, *, poll: Callable[[], None],
-                          on_events: Callable[[list[RunEvent]], None],
-                          on_progress: Callable[[RunSummary], None] | None = None) -> RunSummary:
+def follow_run_until_done(
+    db_path: DbPath,
+    run_id: int,
+    *,
+    poll: Callable[[], None],
+    on_events: Callable[[list[RunEvent]], None],
+    on_progress: Callable[[RunSummary], None] | None = None,
+) -> RunSummary:
     """Follow one run's own events until it ends (``courier runs ID --follow``); returns its final row.
 
     ``poll`` is called between reads (it waits: the CLI sleeps, a test can advance state).
@@ -560,7 +584,6 @@ def open_table_reader(db_path: DbPath) -> TableReader:
     from core.browse import open_reader
 
     return open_reader(db_path)
-
 
 
 def domain_tables(db_path: DbPath) -> list[DomainTable]:
@@ -626,18 +649,33 @@ def overview(db_path: DbPath) -> OverviewState:
     successful = (RunStatus.SUCCEEDED, RunStatus.WARNING)
     with _store(db_path) as store:
         project = load(store)
-        last_runs = {row["target"]: LastRun(row["status"], row["started_at"], row["finished_at"], row["message"])
-                     for row in store.query(
-                         "SELECT target, status, started_at, finished_at, message FROM runs "
-                         "WHERE id IN (SELECT MAX(id) FROM runs WHERE kind = ? GROUP BY target)", (RunKind.COURIER,))}
-        landed = {row["courier"]: row["files"] for row in
-                  store.query("SELECT courier, COUNT(*) AS files FROM landed_files GROUP BY courier")}
-        loaded = {row["target"] for row in store.query(
-            "SELECT DISTINCT target FROM runs WHERE kind = ? AND rows_read > 0 AND status IN (?, ?)",
-            (RunKind.COURIER, *successful))}
-        feed_loads = {row["feed_id"]: row["loaded"] for row in store.query(
-            "SELECT feed_id, MAX(last_loaded_at) AS loaded FROM domain_tables "
-            "WHERE feed_id IS NOT NULL GROUP BY feed_id") if row["loaded"]}
+        last_runs = {
+            row["target"]: LastRun(row["status"], row["started_at"], row["finished_at"], row["message"])
+            for row in store.query(
+                "SELECT target, status, started_at, finished_at, message FROM runs "
+                "WHERE id IN (SELECT MAX(id) FROM runs WHERE kind = ? GROUP BY target)",
+                (RunKind.COURIER,),
+            )
+        }
+        landed = {
+            row["courier"]: row["files"]
+            for row in store.query("SELECT courier, COUNT(*) AS files FROM landed_files GROUP BY courier")
+        }
+        loaded = {
+            row["target"]
+            for row in store.query(
+                "SELECT DISTINCT target FROM runs WHERE kind = ? AND rows_read > 0 AND status IN (?, ?)",
+                (RunKind.COURIER, *successful),
+            )
+        }
+        feed_loads = {
+            row["feed_id"]: row["loaded"]
+            for row in store.query(
+                "SELECT feed_id, MAX(last_loaded_at) AS loaded FROM domain_tables "
+                "WHERE feed_id IS NOT NULL GROUP BY feed_id"
+            )
+            if row["loaded"]
+        }
     return OverviewState(project, last_runs, landed, loaded, feed_loads)
 
 
@@ -764,21 +802,31 @@ def row_detail(db_path: Path, view: View, key: tuple[Any, ...], move: int = 0) -
         conn.close()
     if not page.rows or page.first_key is None:
         return None
-    return RowDetail(columns=page.columns, values=page.rows[0], key=page.first_key,
-                     has_before=page.has_before, has_after=page.has_after)
+    return RowDetail(
+        columns=page.columns,
+        values=page.rows[0],
+        key=page.first_key,
+        has_before=page.has_before,
+        has_after=page.has_after,
+    )
 
 
 def search_view(view: View, column: str, text: str) -> View:
     """The view narrowed to rows whose ``column`` contains ``text`` (the filter machinery, paged by key)."""
     from core.browse import combine_filters, contains_condition
 
-    return View(view.table, combine_filters(view.where, contains_condition(column, text)), view.sort,
-                view.descending)
+    return View(view.table, combine_filters(view.where, contains_condition(column, text)), view.sort, view.descending)
 
 
-def profile_column(db_path: Path, view: View, column: str, *, exact: bool = True,
-                   progress: Callable[[int, int], None] | None = None,
-                   should_stop: Callable[[], bool] | None = None) -> Any:
+def profile_column(
+    db_path: Path,
+    view: View,
+    column: str,
+    *,
+    exact: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Any:
     """A :class:`core.profile.ColumnProfile` of one column of a view (exact, or estimated from a sample).
 
     Raises:
@@ -791,8 +839,7 @@ def profile_column(db_path: Path, view: View, column: str, *, exact: bool = True
     conn = open_reader(db_path)
     try:
         # Always stoppable, so the profile words its own errors and interruptions in one line.
-        return profile(conn, view, column, exact=exact, progress=progress,
-                       should_stop=should_stop or (lambda: False))
+        return profile(conn, view, column, exact=exact, progress=progress, should_stop=should_stop or (lambda: False))
     finally:
         conn.close()
 
@@ -808,17 +855,24 @@ def table_row_count(db_path: Path, table: str) -> int:
         conn.close()
 
 
-def run_query(db_path: Path, sql: str, *, offset: int = 0, limit: int = PAGE_ROWS,
-              should_stop: Callable[[], bool] | None = None, remember: bool = True) -> Any:
+def run_query(
+    db_path: Path,
+    sql: str,
+    *,
+    offset: int = 0,
+    limit: int = PAGE_ROWS,
+    should_stop: Callable[[], bool] | None = None,
+    remember: bool = True,
+) -> Any:
     """One page (:class:`core.query.QueryPage`) of a read-only query; a query that ran is remembered.
 
     Raises:
         QueryError: The query cannot run or was stopped (one line; nothing changed).
     """
     from core.browse import open_reader
+    from core.query import remember_query
     from core.query import run_query as run
     from core.store import Store
-    from core.query import remember_query
 
     conn = open_reader(db_path)
     try:
@@ -889,23 +943,26 @@ def user_rows(db_path: Path, table: str, pk: Any) -> UserRows | None:
         view = table if table.endswith(RESOLVED_SUFFIX) else table + RESOLVED_SUFFIX
         if view not in names:
             return None
-        found = conn.execute(f"SELECT {RESOLVED_COLUMN} FROM {quote_identifier(view)} "
-                             f"WHERE {quote_identifier(PK_COLUMN)} = ?", (pk,)).fetchone()
+        found = conn.execute(
+            f"SELECT {RESOLVED_COLUMN} FROM {quote_identifier(view)} WHERE {quote_identifier(PK_COLUMN)} = ?", (pk,)
+        ).fetchone()
         if found is None or found[0] is None:
             return None
         resolved = found[0]
         counts = []
         for other in resolved_views_of_source(names, table):
-            count = conn.execute(f"SELECT COUNT(*) FROM {quote_identifier(other)} WHERE {RESOLVED_COLUMN} = ?",
-                                 (resolved,)).fetchone()[0]
+            count = conn.execute(
+                f"SELECT COUNT(*) FROM {quote_identifier(other)} WHERE {RESOLVED_COLUMN} = ?", (resolved,)
+            ).fetchone()[0]
             counts.append((other, int(count)))
         return UserRows(resolved_user_id=resolved, counts=counts)
     finally:
         conn.close()
 
 
-def table_rows(db_path: Path, table: str, *, where: str | None = None, columns: list[str] | None = None,
-               limit: int = 20) -> tuple[list[str], list[tuple[Any, ...]]]:
+def table_rows(
+    db_path: Path, table: str, *, where: str | None = None, columns: list[str] | None = None, limit: int = 20
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The first ``limit`` rows of a view in key order, optionally filtered and with chosen columns.
 
     Raises:
@@ -927,14 +984,17 @@ def table_rows(db_path: Path, table: str, *, where: str | None = None, columns: 
         raise FilterError(f'There is no column "{missing[0]}" in {table} (columns: {", ".join(known)})')
     positions = [page.columns.index(name) for name in columns]
     return list(columns), [tuple(row[p] for p in positions) for row in page.rows]
+
+
 # --- values (issue 9) -------------------------------------------------------------------------
 
 REJECT_COLUMNS = ["run", "table", "file", "row", "key", "column", "reason"]
 """The columns :func:`rejected_rows` returns, in order."""
 
 
-def rejected_rows(db_path: DbPath | None, run_id: int | None = None,
-                  limit: int = 1000) -> tuple[list[str], list[tuple[Any, ...]]]:
+def rejected_rows(
+    db_path: DbPath | None, run_id: int | None = None, limit: int = 1000
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The rows a run rejected because a value could not be stored exactly, in the order found.
 
     Args:
@@ -964,7 +1024,8 @@ def rejected_rows(db_path: DbPath | None, run_id: int | None = None,
         rows = store.execute(
             "SELECT run_id, table_name, file, position, key, column_name, reason FROM rejected_rows "
             "WHERE run_id = ? OR run_id IN (SELECT id FROM runs WHERE parent_id = ?) ORDER BY id LIMIT ?",
-            (run_id, run_id, limit)).fetchall()
+            (run_id, run_id, limit),
+        ).fetchall()
         return list(REJECT_COLUMNS), [tuple(row) for row in rows]
     finally:
         store.close()
@@ -995,6 +1056,7 @@ def field_columns(db_path: DbPath, table: str, names: list[str]) -> dict[str, st
 
 
 # --- reliability (issue 10) ----------------------------------------------------------------------
+
 
 def landing_cache(db_path: Path | str, *, prune: bool = False) -> CacheReport:
     """The landing cache's size per courier; with ``prune``, delete what no sample or cursor needs.
@@ -1027,5 +1089,7 @@ def stop_any_run(db_path: Path | str, run_id: int) -> str:
     if run.status in FINAL_STATUSES:
         return f"Run {run_id} already ended {run.status}; nothing to stop"
     request_stop(Path(db_path), run_id)
-    return (f"Asked run {run_id} ({run.kind} {run.target}, pid {run.pid}) to stop: the file being loaded rolls "
-            f"back (follow it with courier runs {run_id} --follow)")
+    return (
+        f"Asked run {run_id} ({run.kind} {run.target}, pid {run.pid}) to stop: the file being loaded rolls "
+        f"back (follow it with courier runs {run_id} --follow)"
+    )

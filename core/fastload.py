@@ -112,17 +112,27 @@ class StagedFile:
 
 _FORMS = {
     # (the file's kind, the plan's feed type) → how the columnar path stores it; see columnar_form.
-    ("long", "Integer"): "integer", ("int", "Integer"): "integer",
+    ("long", "Integer"): "integer",
+    ("int", "Integer"): "integer",
     ("boolean", "Boolean"): "boolean",
-    ("string", "String"): "text", ("enum", "String"): "text",
-    ("bytes", "String"): "binary", ("fixed", "String"): "binary",
-    ("float", "Float"): "float", ("double", "Float"): "float",
-    ("string", "Datetime"): "heap text", ("long", "Datetime"): "epoch", ("int", "Datetime"): "epoch",
-    ("timestamp-millis", "Datetime"): "instant", ("timestamp-micros", "Datetime"): "instant",
-    ("local-timestamp-millis", "Datetime"): "local instant", ("local-timestamp-micros", "Datetime"): "local instant",
+    ("string", "String"): "text",
+    ("enum", "String"): "text",
+    ("bytes", "String"): "binary",
+    ("fixed", "String"): "binary",
+    ("float", "Float"): "float",
+    ("double", "Float"): "float",
+    ("string", "Datetime"): "heap text",
+    ("long", "Datetime"): "epoch",
+    ("int", "Datetime"): "epoch",
+    ("timestamp-millis", "Datetime"): "instant",
+    ("timestamp-micros", "Datetime"): "instant",
+    ("local-timestamp-millis", "Datetime"): "local instant",
+    ("local-timestamp-micros", "Datetime"): "local instant",
 }
-_FAST_ISO = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-             r"(?:\.[0-9]{1,6})?Z?$")
+_FAST_ISO = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(?:\.[0-9]{1,6})?Z?$"
+)
 """:data:`core.timestamps._FAST_ISO`, anchored: the one text form converted column-wise."""
 _MAX_MICROS = 253_402_300_799_999_999
 """9999-12-31T23:59:59.999999Z in microseconds since the epoch: the last instant the exact path formats."""
@@ -235,8 +245,9 @@ def _read_header(fo: BinaryIO) -> tuple[bytes, bytes]:
     return fo.read(end), sync
 
 
-def iter_block_chunks(path: str, chunk_rows: int = CHUNK_ROWS,
-                      chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, bytes]]:
+def iter_block_chunks(
+    path: str, chunk_rows: int = CHUNK_ROWS, chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[tuple[int, bytes]]:
     """Split an Avro file into small self-contained Avro files of consecutive blocks.
 
     Each piece is the file's own header followed by whole blocks holding at
@@ -311,9 +322,16 @@ class Stager:
     is bounded by two units, and memory by one chunk.
     """
 
-    def __init__(self, jobs: list[DecodeJob], unit_of: list[int], spec: DecodeSpec, *,
-                 threaded: bool = True, directory: str | None = None,
-                 prepare: Callable[[int], DecodeSpec] | None = None) -> None:
+    def __init__(
+        self,
+        jobs: list[DecodeJob],
+        unit_of: list[int],
+        spec: DecodeSpec,
+        *,
+        threaded: bool = True,
+        directory: str | None = None,
+        prepare: Callable[[int], DecodeSpec] | None = None,
+    ) -> None:
         self.jobs = jobs
         self.unit_of = unit_of
         self.spec = spec
@@ -533,8 +551,9 @@ class Stager:
                 frame = pl.read_avro(io.BytesIO(piece))
                 if frame.height != rows or frame.columns != columns:
                     raise ValueError("polars read a different shape than the file declares")
-                frame = frame.select([_stored(frame, name, form).alias(out)
-                                      for name, form, out in zip(columns, columnar.forms, outputs)])
+                frame = frame.select(
+                    [_stored(frame, name, form).alias(out) for name, form, out in zip(columns, columnar.forms, outputs)]
+                )
                 frame, rejects = _row_rules(frame, job, columnar, outputs, first_row, staged)
                 first_row += rows
                 yield rows, frame, rejects
@@ -702,12 +721,17 @@ def _stored(frame: Any, name: str, form: str) -> Any:
         # Heap's text form: validate the shape and the calendar date, splice the rest, pad the fraction.
         shaped = series.str.contains(_FAST_ISO)
         days = series.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
-        if (shaped.null_count() != series.null_count() or not shaped.fill_null(True).all()
-                or days.null_count() != series.null_count() or series.str.starts_with("0000").any()):
+        if (
+            shaped.null_count() != series.null_count()
+            or not shaped.fill_null(True).all()
+            or days.null_count() != series.null_count()
+            or series.str.starts_with("0000").any()
+        ):
             raise NotColumnar(f"{name}: a value is not in Heap's plain timestamp form")
         fraction = column.str.extract(r"\.([0-9]{1,6})", 1).fill_null("").str.pad_end(6, "0")
-        return pl.concat_str([column.str.slice(0, 10), pl.lit("T"), column.str.slice(11, 8), pl.lit("."),
-                              fraction, pl.lit("Z")])
+        return pl.concat_str(
+            [column.str.slice(0, 10), pl.lit("T"), column.str.slice(11, 8), pl.lit("."), fraction, pl.lit("Z")]
+        )
     if form == "epoch":
         # Epoch numbers: the unit follows from the magnitude (ns, µs, ms, s), as in core.timestamps._from_int.
         if series.null_count() < len(series) and series.min() < 0:
@@ -715,10 +739,15 @@ def _stored(frame: Any, name: str, form: str) -> Any:
         if ((series.cast(pl.Int64) >= 10**17) & (series.cast(pl.Int64) % 1000 != 0)).any():
             raise NotColumnar(f"{name}: nanoseconds below a microsecond, which the exact path rejects")
         value = column.cast(pl.Int64)
-        micros = (pl.when(value >= 10**17).then(value // 1000)
-                  .when(value >= 10**14).then(value)
-                  .when(value >= 10**11).then(value * 1000)
-                  .otherwise(value * 1_000_000))
+        micros = (
+            pl.when(value >= 10**17)
+            .then(value // 1000)
+            .when(value >= 10**14)
+            .then(value)
+            .when(value >= 10**11)
+            .then(value * 1000)
+            .otherwise(value * 1_000_000)
+        )
         largest = frame.select(micros.max()).item()
         if largest is not None and largest > _MAX_MICROS:
             raise NotColumnar(f"{name}: a timestamp after the year 9999")
@@ -736,8 +765,9 @@ def _stored(frame: Any, name: str, form: str) -> Any:
     return column.cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%S.%6f" + zone)
 
 
-def _row_rules(frame: Any, job: DecodeJob, columnar: ColumnarPlan, outputs: list[str], first_row: int,
-               staged: StagedFile) -> tuple[Any, list[Reject]]:
+def _row_rules(
+    frame: Any, job: DecodeJob, columnar: ColumnarPlan, outputs: list[str], first_row: int, staged: StagedFile
+) -> tuple[Any, list[Reject]]:
     """Add ``_pk`` and ``_updated`` and drop rejected rows; return ``(frame, rejects)``.
 
     The rules :meth:`core.values.FilePlan.convert_row` and :meth:`~core.values.FilePlan.key`
@@ -755,10 +785,12 @@ def _row_rules(frame: Any, job: DecodeJob, columnar: ColumnarPlan, outputs: list
             return column.is_null() | (column == "")
         return column.is_null()
 
-    checks: list[tuple[Any, str, str]] = [(empty(position), plan.columns[position].source, "a required field is empty")
-                                          for position in plan.required]
-    checks.append((empty(columnar.key_position), plan.columns[columnar.key_position].source,
-                   "the primary key is empty"))
+    checks: list[tuple[Any, str, str]] = [
+        (empty(position), plan.columns[position].source, "a required field is empty") for position in plan.required
+    ]
+    checks.append(
+        (empty(columnar.key_position), plan.columns[columnar.key_position].source, "the primary key is empty")
+    )
     rejects: list[Reject] = []
     bad = pl.any_horizontal([condition for condition, _, _ in checks])
     if frame.select(bad.any()).item():
@@ -768,8 +800,11 @@ def _row_rules(frame: Any, job: DecodeJob, columnar: ColumnarPlan, outputs: list
             column_of = pl.when(condition).then(pl.lit(source)).otherwise(column_of)
             reason_of = pl.when(condition).then(pl.lit(text)).otherwise(reason_of)
         key = outputs[columnar.key_position]
-        numbered = (frame.with_row_index("_row", offset=first_row + 1).filter(bad)
-                    .select("_row", key, column_of.alias("_column"), reason_of.alias("_reason")))
+        numbered = (
+            frame.with_row_index("_row", offset=first_row + 1)
+            .filter(bad)
+            .select("_row", key, column_of.alias("_column"), reason_of.alias("_reason"))
+        )
         width = len(plan.columns)
         for row, value, source, text in numbered.iter_rows():
             raw: list[Any] = [None] * width
@@ -779,6 +814,5 @@ def _row_rules(frame: Any, job: DecodeJob, columnar: ColumnarPlan, outputs: list
                 staged.reject_reasons.append(f"{job.label} row {row}: {source}: {text}")
         frame = frame.filter(~bad)
     pk = pl.col(outputs[columnar.key_position])
-    updated = (pl.lit(job.order_key) if columnar.updated_position is None
-               else pl.col(outputs[columnar.updated_position]))
+    updated = pl.lit(job.order_key) if columnar.updated_position is None else pl.col(outputs[columnar.updated_position])
     return frame.with_columns(pk.alias("_pk"), updated.alias("_updated")), rejects

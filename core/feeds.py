@@ -56,8 +56,9 @@ def field_columns(store: Store, table: str, names: list[str]) -> dict[str, str]:
 
     mapping = column_mapping(store, table)
     explained = set(mapping.names.values())
-    existing = [name for name, _ in table_columns(store, table) if name not in explained
-                and name not in ("_pk", "_updated")]
+    existing = [
+        name for name, _ in table_columns(store, table) if name not in explained and name not in ("_pk", "_updated")
+    ]
     return assign_columns(names, mapping.names, existing)
 
 
@@ -82,9 +83,13 @@ def view_landed_file(store: Store, file_id: int, limit: int = 200) -> tuple[list
         raise CourierError(f"The landed copy of {landed.key} is gone from the cache; run the courier again to land it")
     columns: list[str] = []
     rows: list[tuple[Any, ...]] = []
-    events = decode_file(0, DecodeJob(landed.local_path, landed.content_type, "", landed.name,
-                                      header_rows=landed_header_rows(store, landed)),
-                         DecodeSpec(primary_key=(), last_updated=None))
+    events = decode_file(
+        0,
+        DecodeJob(
+            landed.local_path, landed.content_type, "", landed.name, header_rows=landed_header_rows(store, landed)
+        ),
+        DecodeSpec(primary_key=(), last_updated=None),
+    )
     try:
         for event in events:
             if isinstance(event, FileFailed):
@@ -104,8 +109,10 @@ def view_landed_file(store: Store, file_id: int, limit: int = 200) -> tuple[list
 
 def landed_header_rows(store: Store, landed: Any) -> int | None:
     """The ``file/header-rows`` of the entity a CSV file was landed as (``None``: the default)."""
-    found = store.query("SELECT header_rows FROM entities WHERE courier = ? AND tag = ? ORDER BY position LIMIT 1",
-                        (landed.courier, landed.tag))
+    found = store.query(
+        "SELECT header_rows FROM entities WHERE courier = ? AND tag = ? ORDER BY position LIMIT 1",
+        (landed.courier, landed.tag),
+    )
     return found[0]["header_rows"] if found else None
 
 
@@ -139,8 +146,10 @@ def activate_feed(db_path: Path | str, feed_id: str, file_id: int | None = None)
             row = store.query("SELECT sample_file_id FROM feeds WHERE id = ?", (feed_id,))
             file_id = row[0]["sample_file_id"] if row else None
         if file_id is None:
-            raise CourierError(f"Feed {feed_id} has no sample file: pick one of the landed files "
-                               "(run the courier with empty load operations to land some)")
+            raise CourierError(
+                f"Feed {feed_id} has no sample file: pick one of the landed files "
+                "(run the courier with empty load operations to land some)"
+            )
         landed = landed_file(store, file_id)
         if not Path(landed.local_path).exists():
             raise CourierError(f"The landed copy of {landed.key} is gone from the cache; run the courier again")
@@ -148,8 +157,15 @@ def activate_feed(db_path: Path | str, feed_id: str, file_id: int | None = None)
         def mark_active(store_: Store, counts: LoadCounts) -> None:
             store_.execute("UPDATE feeds SET status = 'active', sample_file_id = ? WHERE id = ?", (file_id, feed_id))
 
-        unit = LoadUnit(files=[UnitFile(job=DecodeJob(landed.local_path, landed.content_type, order_key(landed),
-                                                       landed.name), row_count=landed.row_count, key=landed.key)])
+        unit = LoadUnit(
+            files=[
+                UnitFile(
+                    job=DecodeJob(landed.local_path, landed.content_type, order_key(landed), landed.name),
+                    row_count=landed.row_count,
+                    key=landed.key,
+                )
+            ]
+        )
         return apply_units(store, feed, [unit], IngestHooks(committed=mark_active), parallel=False)
     finally:
         store.close()
@@ -201,8 +217,10 @@ def set_sample_file(store: Store, feed_id: str, file_id: int | None) -> None:
 
 def feed_samples(store: Store) -> dict[str, tuple[str, str]]:
     """Where each feed's sample file came from, by feed ID: (the courier that landed it, its ``file/tag``)."""
-    rows = store.query("SELECT feeds.id AS feed_id, landed_files.courier AS courier, landed_files.tag AS tag "
-                       "FROM feeds JOIN landed_files ON landed_files.id = feeds.sample_file_id")
+    rows = store.query(
+        "SELECT feeds.id AS feed_id, landed_files.courier AS courier, landed_files.tag AS tag "
+        "FROM feeds JOIN landed_files ON landed_files.id = feeds.sample_file_id"
+    )
     return {row["feed_id"]: (row["courier"], row["tag"]) for row in rows}
 
 
@@ -264,19 +282,32 @@ def fill_feed_ids(project: Project, courier_name: str, samples: dict[str, tuple[
     loaded = {step.get("file") for steps in current.values() for step in steps if step.get("type") == "load"}
     for feed_id, (landed_by, tag) in samples.items():
         feed = project.feeds.get(feed_id)
-        if landed_by == courier_name and feed is not None and feed.status == "active" \
-                and feed_id not in fill.operations and tag not in loaded:
+        if (
+            landed_by == courier_name
+            and feed is not None
+            and feed.status == "active"
+            and feed_id not in fill.operations
+            and tag not in loaded
+        ):
             fill.operations[feed_id] = [{"type": "load", "file": tag}]
             fill.added.append((feed_id, tag))
     return fill
 
 
-def _fill_one(project: Project, courier_name: str, feed_id: str, steps: list[dict[str, Any]],
-              samples: dict[str, tuple[str, str]], keys: list[str], fill: FeedIdFill) -> str:
+def _fill_one(
+    project: Project,
+    courier_name: str,
+    feed_id: str,
+    steps: list[dict[str, Any]],
+    samples: dict[str, tuple[str, str]],
+    keys: list[str],
+    fill: FeedIdFill,
+) -> str:
     files = [step["file"] for step in steps if step.get("type") == "load" and step.get("file")]
     if not files:
-        fill.problems.append(f"{feed_id} loads no file, so no feed can be matched to it; "
-                             "edit the courier to name a feed or remove it")
+        fill.problems.append(
+            f"{feed_id} loads no file, so no feed can be matched to it; edit the courier to name a feed or remove it"
+        )
         return feed_id
     wanted = " or ".join(files)
     matching = [feed for feed in project.feeds.values() if samples.get(feed.id, ("", ""))[1] in files]
@@ -286,21 +317,29 @@ def _fill_one(project: Project, courier_name: str, feed_id: str, steps: list[dic
     if len(active) == 1:
         feed = active[0]
         if feed.id in keys or feed.id in fill.operations:
-            fill.problems.append(f"{feed_id} loads {wanted}, but {feed.id} ({feed.table_name}) already has "
-                                 f"load operations; edit the courier to remove {feed_id}")
+            fill.problems.append(
+                f"{feed_id} loads {wanted}, but {feed.id} ({feed.table_name}) already has "
+                f"load operations; edit the courier to remove {feed_id}"
+            )
             return feed_id
         fill.replaced.append((feed_id, feed.id))
         keys.append(feed.id)
         return feed.id
     if len(active) > 1:
         choices = ", ".join(f"{feed.id} ({feed.table_name})" for feed in active)
-        fill.problems.append(f"{feed_id} loads {wanted}: several active feeds were made from a {wanted} sample "
-                             f"({choices}); edit the courier to choose one")
+        fill.problems.append(
+            f"{feed_id} loads {wanted}: several active feeds were made from a {wanted} sample "
+            f"({choices}); edit the courier to choose one"
+        )
     elif matching:
         drafts = ", ".join(f"{feed.id} ({feed.table_name})" for feed in matching)
-        fill.problems.append(f"{feed_id} loads {wanted}: the feed made from a {wanted} sample is still a draft "
-                             f"({drafts}); activate it first")
+        fill.problems.append(
+            f"{feed_id} loads {wanted}: the feed made from a {wanted} sample is still a draft "
+            f"({drafts}); activate it first"
+        )
     else:
-        fill.problems.append(f"{feed_id} loads {wanted}: no active feed was made from a {wanted} sample file; "
-                             "add a feed from one and activate it")
+        fill.problems.append(
+            f"{feed_id} loads {wanted}: no active feed was made from a {wanted} sample file; "
+            "add a feed from one and activate it"
+        )
     return feed_id

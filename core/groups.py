@@ -57,14 +57,24 @@ from typing import Any
 
 from core.errors import CourierError, NotFoundError
 from core.models import Courier, CourierGroup, GroupCourier, Project
-from core.run_records import (RunListener, RunLog, RunSummary, create_run, finish_run, get_run, list_runs,
-                              reconcile_stale_runs, stop_flag, stop_requested)
 from core.planning import has_hourly_files
+from core.run_records import (
+    RunListener,
+    RunLog,
+    RunSummary,
+    create_run,
+    finish_run,
+    get_run,
+    list_runs,
+    reconcile_stale_runs,
+    stop_flag,
+    stop_requested,
+)
 from core.runner import run_courier
-from core.vocab import FINAL_STATUSES, RunKind, RunPhase
-from core.windows import RunWindow
 from core.schedule import FileWindow, describe_days, file_window, latest_run, manual_file_window, previous_run
 from core.store import Store, utc_now
+from core.vocab import FINAL_STATUSES, RunKind, RunPhase
+from core.windows import RunWindow
 
 STATUS_RANK = {"Succeeded": 0, "Warning": 1, "Stopped": 2, "Failed": 3}
 """How bad a final status is; a group takes the worst of its parts."""
@@ -106,8 +116,14 @@ class GroupPlan:
     scheduled_at: datetime | None = None
 
 
-def plan_group_run(group: CourierGroup, window: RunWindow | None, *, now: datetime | None = None,
-                   scheduled_at: datetime | None = None, since: datetime | None = None) -> GroupPlan:
+def plan_group_run(
+    group: CourierGroup,
+    window: RunWindow | None,
+    *,
+    now: datetime | None = None,
+    scheduled_at: datetime | None = None,
+    since: datetime | None = None,
+) -> GroupPlan:
     """The windows of a group run.
 
     Args:
@@ -132,8 +148,10 @@ def plan_group_run(group: CourierGroup, window: RunWindow | None, *, now: dateti
             plans.append(CourierPlan(member, files.run_window() if files.days else window, files))
         return GroupPlan(group, _span(plans) or window, plans)
     if not group.schedule:
-        raise CourierError(f'Courier group "{group.name}" has no schedule: choose a day (--day), a period '
-                           "(--from/--to) or all data (--all)")
+        raise CourierError(
+            f'Courier group "{group.name}" has no schedule: choose a day (--day), a period '
+            "(--from/--to) or all data (--all)"
+        )
     if scheduled_at is None:
         scheduled_at = latest_run(group.schedule, group.timezone, now or datetime.now().astimezone())
         if scheduled_at is None:
@@ -141,8 +159,14 @@ def plan_group_run(group: CourierGroup, window: RunWindow | None, *, now: dateti
     previous = previous_run(group.schedule, group.timezone, scheduled_at)
     plans = []
     for member in group.couriers:
-        files = file_window(scheduled_at, parse_duration(member.offset), timezone=group.timezone,
-                            in_zone=group.file_dates_in_zone, previous=previous, since=since)
+        files = file_window(
+            scheduled_at,
+            parse_duration(member.offset),
+            timezone=group.timezone,
+            in_zone=group.file_dates_in_zone,
+            previous=previous,
+            since=since,
+        )
         plans.append(CourierPlan(member, files.run_window(), files))
     span = _span(plans)
     assert span is not None
@@ -171,8 +195,7 @@ def check_source_data(store: Store, project: Project, courier: Courier, window: 
 
     credential = project.credentials.get(courier.credential)
     if credential is None:
-        raise CourierError(f'Courier "{courier.name}" uses the credential "{courier.credential}", which does not '
-                           "exist")
+        raise CourierError(f'Courier "{courier.name}" uses the credential "{courier.credential}", which does not exist')
     source = S3Source(credential, courier.bucket, courier.prefix)
     if courier.layout == "heap-connect":
         from core.heap import list_manifests
@@ -229,10 +252,13 @@ def _wait_for_data(ctx: _Context, project: Project, courier: Courier, plan: Cour
     wait = parse_duration(plan.member.wait)
     deadline = ctx.started + wait
     interval = ctx.interval if ctx.interval is not None else poll_interval(wait)
-    ctx.log.event("Courier sensor created", f"{courier.name}: "
-                  + (f"waiting up to {plan.member.wait} for " if wait else "checking once (no wait time) for ")
-                  + ("a new Heap dump" if courier.layout == "heap-connect" else "its files")
-                  + ("" if courier.layout == "heap-connect" else f" ({plan.window.describe()})"))
+    ctx.log.event(
+        "Courier sensor created",
+        f"{courier.name}: "
+        + (f"waiting up to {plan.member.wait} for " if wait else "checking once (no wait time) for ")
+        + ("a new Heap dump" if courier.layout == "heap-connect" else "its files")
+        + ("" if courier.layout == "heap-connect" else f" ({plan.window.describe()})"),
+    )
     polls, last_detail = 0, ""
     while True:
         if ctx.stop.is_set():
@@ -244,17 +270,26 @@ def _wait_for_data(ctx: _Context, project: Project, courier: Courier, plan: Cour
             present, detail = False, str(error)
         if present:
             waited = ctx.clock() - ctx.started
-            ctx.log.event("Sensor completed", f"{courier.name}: {detail}"
-                          + (f" (after {_seconds_text(waited)})" if polls > 1 else ""))
+            ctx.log.event(
+                "Sensor completed",
+                f"{courier.name}: {detail}" + (f" (after {_seconds_text(waited)})" if polls > 1 else ""),
+            )
             return True, detail
         remaining = deadline - ctx.clock()
         if remaining <= 0:
-            ctx.log.event("Sensor completed", f"{courier.name}: still {detail}"
-                          + (f" after waiting {plan.member.wait}" if wait else " (no wait time)"), "warning")
+            ctx.log.event(
+                "Sensor completed",
+                f"{courier.name}: still {detail}"
+                + (f" after waiting {plan.member.wait}" if wait else " (no wait time)"),
+                "warning",
+            )
             return False, detail
         if detail != last_detail or polls % 10 == 0:
-            ctx.log.event("Sensor running", f"{courier.name}: {detail}; checking again every "
-                          f"{_seconds_text(interval)} for {_seconds_text(remaining)} more")
+            ctx.log.event(
+                "Sensor running",
+                f"{courier.name}: {detail}; checking again every "
+                f"{_seconds_text(interval)} for {_seconds_text(remaining)} more",
+            )
             last_detail = detail
         ctx.pause(min(interval, remaining))
 
@@ -321,19 +356,28 @@ def _check_constraint(ctx: _Context, group: CourierGroup, window: RunWindow) -> 
         reconcile_stale_runs(ctx.store)
         run = constraint_run(ctx.store, upstream, window, offset)
         if run is None:
-            return (f'Constraint not met: courier group "{upstream}" has no run for {wanted.describe()}{after}; '
-                    f'run "{upstream}" first')
+            return (
+                f'Constraint not met: courier group "{upstream}" has no run for {wanted.describe()}{after}; '
+                f'run "{upstream}" first'
+            )
         if run.status in ("Succeeded", "Warning"):
-            ctx.log.event("Courier group run request", f'Constraint met: courier group "{upstream}" run {run.id} '
-                          f"{run.status} for {run.window.describe()}"
-                          + (f" (covers {wanted.describe()}, offset {group.run_after_offset})" if offset else ""))
+            ctx.log.event(
+                "Courier group run request",
+                f'Constraint met: courier group "{upstream}" run {run.id} '
+                f"{run.status} for {run.window.describe()}"
+                + (f" (covers {wanted.describe()}, offset {group.run_after_offset})" if offset else ""),
+            )
             return None
         if run.status in FINAL_STATUSES:
-            return (f'Constraint not met: courier group "{upstream}" run {run.id} for {run.window.describe()} ended '
-                    f"{run.status}; it must succeed before this group runs")
+            return (
+                f'Constraint not met: courier group "{upstream}" run {run.id} for {run.window.describe()} ended '
+                f"{run.status}; it must succeed before this group runs"
+            )
         if not announced:
-            ctx.log.event("Courier group run request", f'Waiting for courier group "{upstream}" (run {run.id}, '
-                          f"{run.status}) to finish")
+            ctx.log.event(
+                "Courier group run request",
+                f'Waiting for courier group "{upstream}" (run {run.id}, {run.status}) to finish',
+            )
             announced = True
         ctx.pause(CONSTRAINT_POLL)
 
@@ -396,12 +440,25 @@ def run_group(
         inner = threading.Event()
         log = RunLog(store, run_id, listener, inner)
         relay_done = threading.Event()
-        relay = threading.Thread(target=_relay_stop, args=(db_path, run_id, stop, inner, relay_done), daemon=True,
-                                 name=f"group-{run_id}-stop")
+        relay = threading.Thread(
+            target=_relay_stop,
+            args=(db_path, run_id, stop, inner, relay_done),
+            daemon=True,
+            name=f"group-{run_id}-stop",
+        )
         relay.start()
-        ctx = _Context(store=store, db_path=db_path, log=log, stop=inner,
-                       sleep=sleep or (lambda seconds: inner.wait(seconds)), clock=clock or time.monotonic,
-                       started=(clock or time.monotonic)(), interval=poll_every, listener=listener, parallel=parallel)
+        ctx = _Context(
+            store=store,
+            db_path=db_path,
+            log=log,
+            stop=inner,
+            sleep=sleep or (lambda seconds: inner.wait(seconds)),
+            clock=clock or time.monotonic,
+            started=(clock or time.monotonic)(),
+            interval=poll_every,
+            listener=listener,
+            parallel=parallel,
+        )
         status, message = "Succeeded", None
         try:
             status, message = _run_body(ctx, project, plan, trigger)
@@ -415,8 +472,11 @@ def run_group(
             relay_done.set()
             try:
                 _store_counts(store, run_id, ctx.children)
-                log.event("Completed", f"Completed in {log.elapsed_text()}",
-                          "info" if status in ("Succeeded", "Warning") else "warning")
+                log.event(
+                    "Completed",
+                    f"Completed in {log.elapsed_text()}",
+                    "info" if status in ("Succeeded", "Warning") else "warning",
+                )
                 if group.notify_command:
                     _notify(ctx, group, run_id, status, message, notify_timeout)
             finally:
@@ -428,8 +488,9 @@ def run_group(
         store.close()
 
 
-def _relay_stop(db_path: Path, run_id: int, outer: threading.Event | None, inner: threading.Event,
-                done: threading.Event) -> None:
+def _relay_stop(
+    db_path: Path, run_id: int, outer: threading.Event | None, inner: threading.Event, done: threading.Event
+) -> None:
     while not done.is_set():
         if (outer is not None and outer.is_set()) or stop_requested(db_path, run_id):
             inner.set()
@@ -444,8 +505,10 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
     if plan.scheduled_at is not None:
         utc = plan.scheduled_at.astimezone(timezone.utc)
         when = f", scheduled for {plan.scheduled_at:%a %Y-%m-%d %H:%M %Z} ({utc:%H:%M} UTC)"
-    log.event("Courier group run request", f"Run courier group {group.name} ({trigger}{when}) for "
-              f"{plan.window.describe()}: {names}")
+    log.event(
+        "Courier group run request",
+        f"Run courier group {group.name} ({trigger}{when}) for {plan.window.describe()}: {names}",
+    )
     for item in plan.couriers:
         known = project.couriers.get(item.member.courier)
         if item.file_window is not None and known is not None and has_hourly_files(known):
@@ -453,19 +516,23 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
             start, end = item.file_window.start, item.file_window.end
             item.window = RunWindow.hours(start.replace(tzinfo=None), end.replace(tzinfo=None))
         if _is_heap(project, item.member.courier):
-            log.event("Courier group run request", f"{item.member.courier}: every complete Heap dump newer than "
-                      "its tables' cursors (heap-connect: no file window or offset applies)")
+            log.event(
+                "Courier group run request",
+                f"{item.member.courier}: every complete Heap dump newer than "
+                "its tables' cursors (heap-connect: no file window or offset applies)",
+            )
         elif item.file_window is not None and (plan.scheduled_at is not None or _has_offset(item.member.offset)):
             offset = f", offset {item.member.offset}" if _has_offset(item.member.offset) else ""
-            log.event("Courier group run request", f"{item.member.courier}: file window "
-                      f"{item.file_window.describe()} ({item.file_window.kind}{offset})")
+            log.event(
+                "Courier group run request",
+                f"{item.member.courier}: file window {item.file_window.describe()} ({item.file_window.kind}{offset})",
+            )
     problem = _check_constraint(ctx, group, plan.window)
     if problem:
         log.event("Courier group run request", problem, "error")
         return "Failed", problem
     log.update(units_planned=len(plan.couriers))
-    log.event("Courier batch started", f"{len(plan.couriers)} courier{'s' if len(plan.couriers) != 1 else ''} "
-              "in order")
+    log.event("Courier batch started", f"{len(plan.couriers)} courier{'s' if len(plan.couriers) != 1 else ''} in order")
     for index, item in enumerate(plan.couriers):
         member = item.member
         log.update(phase=RunPhase.WAITING, units_done=index)
@@ -486,8 +553,10 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
                 ctx.statuses.append("Warning")
                 ctx.problems.append(message)
             else:
-                log.event("Courier sensor process completed", f"Missing data for {courier.name}: {detail}; "
-                          "going on without it")
+                log.event(
+                    "Courier sensor process completed",
+                    f"Missing data for {courier.name}: {detail}; going on without it",
+                )
             continue
         log.event("Courier sensor process completed", f"{courier.name}: source data is ready")
         if ctx.stop.is_set():
@@ -496,8 +565,16 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
         log.update(phase=RunPhase.RUNNING)
         log.event("Courier run request", f"Running courier {courier.name} for {window.describe()}")
         try:
-            child = run_courier(ctx.db_path, courier.name, window, trigger=trigger, listener=ctx.listener,
-                                stop=ctx.stop, parent_id=log.run_id, parallel=ctx.parallel)
+            child = run_courier(
+                ctx.db_path,
+                courier.name,
+                window,
+                trigger=trigger,
+                listener=ctx.listener,
+                stop=ctx.stop,
+                parent_id=log.run_id,
+                parallel=ctx.parallel,
+            )
         except CourierError as error:
             message = f"Courier {courier.name} could not start: {error}"
             log.event("Courier run request", message, "error")
@@ -507,10 +584,13 @@ def _run_body(ctx: _Context, project: Project, plan: GroupPlan, trigger: str) ->
         log.update(units_done=index + 1)
         _store_counts(ctx.store, log.run_id, ctx.children)
         level = {"Succeeded": "info", "Warning": "warning"}.get(child.status, "error")
-        log.event("Courier job completed", f"{courier.name}: run {child.id} {child.status}: {child.files:,} files, "
-                  f"{child.rows_read:,} rows read, {child.rows_inserted:,} inserted, {child.rows_updated:,} updated"
-                  + (f" ({_first_line(child.message)})" if child.message and child.status != "Succeeded" else ""),
-                  level)
+        log.event(
+            "Courier job completed",
+            f"{courier.name}: run {child.id} {child.status}: {child.files:,} files, "
+            f"{child.rows_read:,} rows read, {child.rows_inserted:,} inserted, {child.rows_updated:,} updated"
+            + (f" ({_first_line(child.message)})" if child.message and child.status != "Succeeded" else ""),
+            level,
+        )
         if child.status == "Stopped":
             raise _Stopped()
         if child.status == "Failed":
@@ -545,10 +625,14 @@ def _finish_batch(ctx: _Context, status: str, message: str | None) -> tuple[str,
     for child in ctx.children:
         counts[child.status] = counts.get(child.status, 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no courier ran"
-    ctx.log.event("Courier batch completed", f"{len(ctx.children)} courier run{'s' if len(ctx.children) != 1 else ''}"
-                  f": {summary}")
-    ctx.log.event("Courier process completed", f"Courier group {status}" + (f": {message}" if message else ""),
-                  {"Succeeded": "info", "Warning": "warning"}.get(status, "error"))
+    ctx.log.event(
+        "Courier batch completed", f"{len(ctx.children)} courier run{'s' if len(ctx.children) != 1 else ''}: {summary}"
+    )
+    ctx.log.event(
+        "Courier process completed",
+        f"Courier group {status}" + (f": {message}" if message else ""),
+        {"Succeeded": "info", "Warning": "warning"}.get(status, "error"),
+    )
     return status, message
 
 
@@ -563,17 +647,25 @@ def _first_line(text: str | None) -> str:
 
 
 def _store_counts(store: Store, run_id: int, children: list[RunSummary]) -> None:
-    store.execute("UPDATE runs SET files = ?, rows_read = ?, rows_inserted = ?, rows_updated = ?, rows_rejected = ? "
-                  "WHERE id = ?", (sum(c.files for c in children), sum(c.rows_read for c in children),
-                                   sum(c.rows_inserted for c in children), sum(c.rows_updated for c in children),
-                                   sum(c.rows_rejected for c in children), run_id))
+    store.execute(
+        "UPDATE runs SET files = ?, rows_read = ?, rows_inserted = ?, rows_updated = ?, rows_rejected = ? WHERE id = ?",
+        (
+            sum(c.files for c in children),
+            sum(c.rows_read for c in children),
+            sum(c.rows_inserted for c in children),
+            sum(c.rows_updated for c in children),
+            sum(c.rows_rejected for c in children),
+            run_id,
+        ),
+    )
 
 
 # --- notifications --------------------------------------------------------------------------------
 
 
-def run_summary_json(store: Store, run_id: int, status: str | None = None,
-                     message: str | None = None) -> dict[str, Any]:
+def run_summary_json(
+    store: Store, run_id: int, status: str | None = None, message: str | None = None
+) -> dict[str, Any]:
     """A group run as JSON: the run, its courier runs and its warnings and errors (the notify command's stdin)."""
     from core.runs import run_events
 
@@ -583,20 +675,29 @@ def run_summary_json(store: Store, run_id: int, status: str | None = None,
         data["status"], data["message"] = status, message
         data["finished_at"] = data["finished_at"] or utc_now()
     data["group"] = run.target
-    data["couriers"] = [child.to_json() for child in list_runs(store, limit=1000)
-                        if child.parent_id == run_id][::-1]
-    data["problems"] = [{"stage": event.stage, "level": event.level, "message": event.message}
-                        for event in run_events(store, run_id) if event.level in ("warning", "error")]
+    data["couriers"] = [child.to_json() for child in list_runs(store, limit=1000) if child.parent_id == run_id][::-1]
+    data["problems"] = [
+        {"stage": event.stage, "level": event.level, "message": event.message}
+        for event in run_events(store, run_id)
+        if event.level in ("warning", "error")
+    ]
     return data
 
 
-def _notify(ctx: _Context, group: CourierGroup, run_id: int, status: str, message: str | None,
-            timeout: float) -> None:
+def _notify(ctx: _Context, group: CourierGroup, run_id: int, status: str, message: str | None, timeout: float) -> None:
     payload = json.dumps(run_summary_json(ctx.store, run_id, status, message), indent=2)
     env = {**os.environ, "COURIER_RUN_ID": str(run_id), "COURIER_RUN_STATUS": status, "COURIER_GROUP": group.name}
     try:
-        done = subprocess.run(group.notify_command or "", shell=True, input=payload, capture_output=True, text=True,
-                              timeout=timeout, env=env, cwd=str(ctx.db_path.parent))
+        done = subprocess.run(
+            group.notify_command or "",
+            shell=True,
+            input=payload,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=str(ctx.db_path.parent),
+        )
     except subprocess.TimeoutExpired:
         ctx.log.event("Notification", f"The notify command ran longer than {timeout:g} s and was stopped", "warning")
         return
@@ -605,8 +706,11 @@ def _notify(ctx: _Context, group: CourierGroup, run_id: int, status: str, messag
         return
     if done.returncode != 0:
         said = (done.stderr or done.stdout or "").strip().splitlines()
-        ctx.log.event("Notification", f"The notify command failed (exit {done.returncode})"
-                      + (f": {said[-1][:300]}" if said else ""), "warning")
+        ctx.log.event(
+            "Notification",
+            f"The notify command failed (exit {done.returncode})" + (f": {said[-1][:300]}" if said else ""),
+            "warning",
+        )
     else:
         ctx.log.event("Notification", f"Notify command ran (status {status} sent)")
 
@@ -618,8 +722,10 @@ def describe_plan(plan: GroupPlan) -> list[str]:
         if item.file_window is None or (plan.scheduled_at is None and not _has_offset(item.member.offset)):
             lines.append(f"{item.member.courier}: {item.window.describe()}")
         elif plan.scheduled_at is None:
-            lines.append(f"{item.member.courier}: files dated {describe_days(item.file_window.days)} "
-                         f"(offset {item.member.offset})")
+            lines.append(
+                f"{item.member.courier}: files dated {describe_days(item.file_window.days)} "
+                f"(offset {item.member.offset})"
+            )
         else:
             lines.append(f"{item.member.courier}: {item.file_window.describe()} ({item.file_window.kind})")
     return lines
@@ -668,13 +774,20 @@ class ConstraintWait:
             return f"After {name}: this run has no file day, so no run of {name} can match it"
         needed = f"needs {_window_days(self.wanted)}" + (f", offset {offset}" if offset not in _NO_OFFSET else "")
         if self.upstream_slot is not None and self.upstream_window is not None:
-            return (f"After {name}: its {self.upstream_slot:%a %Y-%m-%d %H:%M %Z} run, for "
-                    f"{_window_days(self.upstream_window)} ({needed})")
+            return (
+                f"After {name}: its {self.upstream_slot:%a %Y-%m-%d %H:%M %Z} run, for "
+                f"{_window_days(self.upstream_window)} ({needed})"
+            )
         if self.by_hand:
-            return (f"After {name}: it does not run on a schedule (or is disabled); run it by hand first "
-                    f"({needed}), or this run fails")
-        later = (f"; its {self.later_slot:%a %Y-%m-%d %H:%M %Z} run covers it, too late (check the constraint's "
-                 "offset)") if self.later_slot is not None else ""
+            return (
+                f"After {name}: it does not run on a schedule (or is disabled); run it by hand first "
+                f"({needed}), or this run fails"
+            )
+        later = (
+            (f"; its {self.later_slot:%a %Y-%m-%d %H:%M %Z} run covers it, too late (check the constraint's offset)")
+            if self.later_slot is not None
+            else ""
+        )
         return f"✗ After {name}: no run of it at or before this one covers this run ({needed}), so it would fail{later}"
 
 
@@ -727,9 +840,16 @@ def constraint_waits(group: CourierGroup, upstream: CourierGroup | None, slots: 
         if found is not None:
             waits.append(ConstraintWait(slot, upstream.name, wanted, found[0], found[1]))
             continue
-        later = next((later.at for later in upcoming_runs(upstream.schedule, upstream.timezone, slot, 16)
-                      if later.at is not None and (covering := _upstream_window(upstream, later.at)) is not None
-                      and _covers(covering, window, offset)), None)
+        later = next(
+            (
+                later.at
+                for later in upcoming_runs(upstream.schedule, upstream.timezone, slot, 16)
+                if later.at is not None
+                and (covering := _upstream_window(upstream, later.at)) is not None
+                and _covers(covering, window, offset)
+            ),
+            None,
+        )
         waits.append(ConstraintWait(slot, upstream.name, wanted, later_slot=later))
     return waits
 

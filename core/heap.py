@@ -31,8 +31,12 @@ HEAP_PRIMARY_KEYS = {
 }
 EVENT_PRIMARY_KEY = ("event_id",)
 HEAP_LAST_UPDATED = {"users": "last_modified"}
-HEAP_FEED_NAMES = {"users": "Users", "sessions": "Sessions", "pageviews": "Pageviews",
-                   "user_migrations": "User Migrations"}
+HEAP_FEED_NAMES = {
+    "users": "Users",
+    "sessions": "Sessions",
+    "pageviews": "Pageviews",
+    "user_migrations": "User Migrations",
+}
 LOAD_ORDER = {"user_migrations": 0, "users": 3, "sessions": 2, "pageviews": 2}
 """Heap's suggested import order: migrations first, then events, sessions and pageviews, users last."""
 PII_TAGS = {"email": ("email",), "identity": ("email",)}
@@ -101,15 +105,21 @@ def parse_manifest(key: str, body: bytes, bucket: str, prefix: str | None = None
             name = str(entry["name"])
             keys = [_strip_uri(str(uri), bucket, key) for uri in entry.get("files") or []]
             keys.sort(key=lambda k: (part_number(k), k))
-            tables[name] = ManifestTable(name=name, columns=tuple(entry.get("columns") or ()),
-                                         keys=tuple(keys), incremental=bool(entry.get("incremental", True)))
+            tables[name] = ManifestTable(
+                name=name,
+                columns=tuple(entry.get("columns") or ()),
+                keys=tuple(keys),
+                incremental=bool(entry.get("incremental", True)),
+            )
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
         if isinstance(error, _Unsafe):
             raise SourceError(str(error)) from None
         raise SourceError(f"{key} is not a valid Heap manifest ({error}); ask Heap to re-send that sync") from error
     if match and int(match.group(1)) != dump_id:
-        raise SourceError(f"{key} says \"dump_id\": {dump_id} but its key says sync_{match.group(1)}: Courier "
-                          "cannot tell which dump it describes; ask Heap to re-send that sync")
+        raise SourceError(
+            f'{key} says "dump_id": {dump_id} but its key says sync_{match.group(1)}: Courier '
+            "cannot tell which dump it describes; ask Heap to re-send that sync"
+        )
     for name, table in tables.items():
         _check_manifest_table(key, dump_id, name, table, prefix)
     return Manifest(dump_id=dump_id, key=key, tables=tables)
@@ -122,29 +132,37 @@ class _Unsafe(ValueError):
 def _strip_uri(uri: str, bucket: str, manifest_key: str) -> str:
     prefix = f"s3://{bucket}/"
     if uri.startswith(prefix):
-        return uri[len(prefix):]
+        return uri[len(prefix) :]
     if uri.startswith("s3://"):
-        raise _Unsafe(f"{manifest_key} lists {uri[:200]}, outside the bucket {bucket}: Courier reads only the "
-                      "courier's own bucket; ask Heap to re-send that sync")
+        raise _Unsafe(
+            f"{manifest_key} lists {uri[:200]}, outside the bucket {bucket}: Courier reads only the "
+            "courier's own bucket; ask Heap to re-send that sync"
+        )
     return uri.lstrip("/")
 
 
-def _check_manifest_table(manifest_key: str, dump_id: int, name: str, table: ManifestTable,
-                          prefix: str | None) -> None:
+def _check_manifest_table(manifest_key: str, dump_id: int, name: str, table: ManifestTable, prefix: str | None) -> None:
     if not name or name in (".", "..") or "/" in name or "\\" in name or any(ord(ch) < 32 for ch in name):
-        raise SourceError(f"{manifest_key} names a table {json.dumps(name)[:100]}, which is not a table name: "
-                          "ask Heap to re-send that sync")
+        raise SourceError(
+            f"{manifest_key} names a table {json.dumps(name)[:100]}, which is not a table name: "
+            "ask Heap to re-send that sync"
+        )
     folder = f"sync_{dump_id}/"
     for file_key in table.keys:
         segments = file_key.split("/")
         # Control characters and long names are legal in S3 keys (they land under a hashed path);
         # only segments that move between folders make a key point somewhere else.
         unsafe = any(segment in ("", ".", "..") for segment in segments)
-        inside = file_key.startswith(prefix + folder) if prefix is not None \
+        inside = (
+            file_key.startswith(prefix + folder)
+            if prefix is not None
             else file_key.startswith(folder) or f"/{folder}" in file_key
+        )
         if unsafe or not inside:
-            raise SourceError(f"{manifest_key} lists {json.dumps(file_key)[:200]} for table {name}, outside its "
-                              f"own {folder} folder: Courier refuses that manifest; ask Heap to re-send that sync")
+            raise SourceError(
+                f"{manifest_key} lists {json.dumps(file_key)[:200]} for table {name}, outside its "
+                f"own {folder} folder: Courier refuses that manifest; ask Heap to re-send that sync"
+            )
 
 
 def list_manifests(source: S3Source) -> list[Manifest]:
@@ -165,8 +183,9 @@ def table_names(manifests: list[Manifest]) -> list[str]:
     return sorted(names, key=lambda name: (LOAD_ORDER.get(name, 1), name))
 
 
-def plan_table(manifests: list[Manifest], table: str,
-               cursor: tuple[int, int, bool] | tuple[int, int, bool, str] | None) -> list[TableFile]:
+def plan_table(
+    manifests: list[Manifest], table: str, cursor: tuple[int, int, bool] | tuple[int, int, bool, str] | None
+) -> list[TableFile]:
     """The files to apply to one table, given its cursor ``(dump_id, last_part, dump_complete[, last_key])``.
 
     A cold start begins at the newest dump where the table is a full sync
@@ -190,21 +209,32 @@ def plan_table(manifests: list[Manifest], table: str,
         last_part, dump_id = -1, -1
     full_positions = [index for index, (_, entry) in enumerate(pending) if not entry.incremental]
     if full_positions:
-        pending = pending[full_positions[-1]:]
+        pending = pending[full_positions[-1] :]
     files: list[TableFile] = []
     for current_dump, entry in pending:
         if not entry.incremental and not entry.keys:
             # A full resync without files empties the table (only the first pending dump can be one).
-            files.append(TableFile(dump_id=current_dump, part=-1, key=EMPTY_RESYNC_KEY, incremental=False,
-                                   last_in_dump=True))
+            files.append(
+                TableFile(dump_id=current_dump, part=-1, key=EMPTY_RESYNC_KEY, incremental=False, last_in_dump=True)
+            )
             continue
         keys = list(entry.keys)
         if cursor is not None and current_dump == dump_id and entry.incremental:
-            keys = keys[keys.index(last_key) + 1:] if last_key in keys \
+            keys = (
+                keys[keys.index(last_key) + 1 :]
+                if last_key in keys
                 else [key for key in keys if part_number(key) > last_part]
+            )
         for index, key in enumerate(keys):
-            files.append(TableFile(dump_id=current_dump, part=part_number(key), key=key,
-                                   incremental=entry.incremental, last_in_dump=index == len(keys) - 1))
+            files.append(
+                TableFile(
+                    dump_id=current_dump,
+                    part=part_number(key),
+                    key=key,
+                    incremental=entry.incremental,
+                    last_in_dump=index == len(keys) - 1,
+                )
+            )
     return files
 
 
@@ -225,12 +255,18 @@ def suggested_feed(table: str, columns: list[str], source: str = "Heap") -> dict
     key = HEAP_PRIMARY_KEYS.get(table, EVENT_PRIMARY_KEY)
     primary_key = [lowered.get(column, column) for column in key]
     last_updated = HEAP_LAST_UPDATED.get(table)
-    fields = {column: {"type": "String", "tags": list(PII_TAGS.get(column.lower(), ())), "required": False}
-              for column in columns if column.lower() in PII_TAGS and table == "users"}
+    fields = {
+        column: {"type": "String", "tags": list(PII_TAGS.get(column.lower(), ())), "required": False}
+        for column in columns
+        if column.lower() in PII_TAGS and table == "users"
+    }
     body: dict[str, Any] = {
-        "source": source, "name": HEAP_FEED_NAMES.get(table, table), "primary-key": primary_key,
+        "source": source,
+        "name": HEAP_FEED_NAMES.get(table, table),
+        "primary-key": primary_key,
         "last-updated": last_updated if last_updated in lowered else None,
-        "stitch": table == "users", "error-threshold": 1,
+        "stitch": table == "users",
+        "error-threshold": 1,
     }
     if fields:
         body["fields"] = fields
@@ -259,19 +295,24 @@ def discover(source: S3Source, feed_source: str = "Heap") -> Discovery:
     """Read the manifests and generate the entities list, feeds and load operations."""
     manifests = list_manifests(source)
     if not manifests:
-        raise SourceError(f"No Heap manifests under s3://{source.bucket}/{source.prefix}manifests/: "
-                          "check the prefix, or wait for Heap's first sync to finish")
+        raise SourceError(
+            f"No Heap manifests under s3://{source.bucket}/{source.prefix}manifests/: "
+            "check the prefix, or wait for Heap's first sync to finish"
+        )
     columns: dict[str, list[str]] = {}
     for manifest in manifests:
         for name, entry in manifest.tables.items():
             seen = columns.setdefault(name, [])
             seen.extend(column for column in entry.columns if column not in seen)
     names = table_names(manifests)
-    entities = [{
-        "object/type": "file",
-        "object/file-pattern": f"'sync_'*'/{name}/part-'*'.avro'",
-        "object/land-as": {"file/tag": name, "file/content-type": "application/avro"},
-    } for name in names]
+    entities = [
+        {
+            "object/type": "file",
+            "object/file-pattern": f"'sync_'*'/{name}/part-'*'.avro'",
+            "object/land-as": {"file/tag": name, "file/content-type": "application/avro"},
+        }
+        for name in names
+    ]
     feeds: dict[str, dict[str, Any]] = {}
     operations: dict[str, list[dict[str, Any]]] = {}
     for name in names:
@@ -280,5 +321,10 @@ def discover(source: S3Source, feed_source: str = "Heap") -> Discovery:
             feed_id = feed_id[:-2] + f"{int(feed_id[-2:]) + 1:02d}"
         feeds[feed_id] = suggested_feed(name, columns[name], feed_source)
         operations[feed_id] = [{"type": "load", "file": name}]
-    return Discovery(dump_ids=[m.dump_id for m in manifests], tables={n: columns[n] for n in names},
-                     entities=entities, feeds=feeds, load_operations=operations)
+    return Discovery(
+        dump_ids=[m.dump_id for m in manifests],
+        tables={n: columns[n] for n in names},
+        entities=entities,
+        feeds=feeds,
+        load_operations=operations,
+    )

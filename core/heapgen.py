@@ -356,9 +356,7 @@ class _Visitors:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
 
-    def context(
-        self, user_id: int, session_id: int, *, domain: str = _SHOP, web: bool | None = None
-    ) -> dict[str, Any]:
+    def context(self, user_id: int, session_id: int, *, domain: str = _SHOP, web: bool | None = None) -> dict[str, Any]:
         """Return the fields every pageview of one session shares (plus session-only ones).
 
         ``web`` forces a browser (True) or app (False) session; by default 80% are web.
@@ -424,8 +422,7 @@ class _Visitors:
         pages.extend(_web_page(rng, rng.choice(_BROWSE_KINDS)) for _ in range(length - 1))
         if checkout:
             pages.extend(
-                (path, "", "", _page_title(path.strip("/").replace("/", " ").title()))
-                for path in _CHECKOUT_WEB
+                (path, "", "", _page_title(path.strip("/").replace("/", " ").title())) for path in _CHECKOUT_WEB
             )
         landing = f"https://{ctx['domain']}{first[0]}"
         # Heap sometimes keeps a trailing slash on the landing page.
@@ -647,9 +644,7 @@ class _Generator:
         """Merge ``count`` anonymous users into identified ones (plus one chain link)."""
         rng = self.rng
         fresh_from = [u for u in self.anonymous if u not in self.migrated_from]
-        fresh_to = [
-            u for u in self.identified if u not in self.migrated_from and u not in self.migrated_to
-        ]
+        fresh_to = [u for u in self.identified if u not in self.migrated_from and u not in self.migrated_to]
         pairs: list[tuple[int, int]] = []
         link_from = next((u for u in self.migrated_to if u not in self.migrated_from), None)
         if chain and link_from is not None and fresh_to:
@@ -871,9 +866,7 @@ def _build_dumps(gen: _Generator) -> list[_Dump]:
         gen.clicks.extend(clicks)
         if dump_id == _RESYNC_DUMP:
             # The event definition was edited: Heap rebuilds the table from all history.
-            matching = [
-                c for c in gen.clicks if c["target_text"] in _NEW_BUTTONS and c["domain"] == _SHOP
-            ]
+            matching = [c for c in gen.clicks if c["target_text"] in _NEW_BUTTONS and c["domain"] == _SHOP]
             dump.tables[CHECKOUT_TABLE] = (EVENT_COLUMNS, [dict(c) for c in matching], False)
         else:
             matching = [c for c in clicks if c["target_text"] in _OLD_BUTTONS]

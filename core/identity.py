@@ -34,7 +34,7 @@ def resolve_chains(pairs: dict[object, object]) -> dict[object, object]:
             seen.add(current)
             current = pairs[current]
         if current in seen:
-            cycle = path[path.index(current):]
+            cycle = path[path.index(current) :]
             current = min(cycle, key=lambda value: (str(type(value)), value))  # type: ignore[arg-type]
         resolved[start] = current
     return {source: target for source, target in resolved.items() if source != target}
@@ -48,12 +48,15 @@ def rebuild_identity(store: Store, source: str, migrations_table: str) -> int:
         row[0]: row[1]
         for row in store.execute(
             f"SELECT {from_column}, {to_column} FROM {quote_identifier(migrations_table)} "
-            f"WHERE {from_column} IS NOT NULL AND {to_column} IS NOT NULL ORDER BY _updated, rowid")
+            f"WHERE {from_column} IS NOT NULL AND {to_column} IS NOT NULL ORDER BY _updated, rowid"
+        )
     }
     mapping = resolve_chains(pairs)
     store.execute("DELETE FROM identity_map WHERE source = ?", (source,))
-    store.conn.executemany("INSERT INTO identity_map (source, from_user_id, to_user_id) VALUES (?, ?, ?)",
-                           [(source, key, value) for key, value in mapping.items()])
+    store.conn.executemany(
+        "INSERT INTO identity_map (source, from_user_id, to_user_id) VALUES (?, ?, ?)",
+        [(source, key, value) for key, value in mapping.items()],
+    )
     return len(mapping)
 
 
@@ -73,7 +76,8 @@ def refresh_identity_views(store: Store, source: str, tables: list[str]) -> list
         store.execute(
             f"CREATE VIEW {quote_identifier(view)} AS SELECT t.*, COALESCE(i.to_user_id, t.{user_id}) "
             f"AS resolved_user_id FROM {quote_identifier(table)} AS t LEFT JOIN identity_map AS i "
-            f"ON i.source = {literal} AND i.from_user_id = t.{user_id}")
+            f"ON i.source = {literal} AND i.from_user_id = t.{user_id}"
+        )
         views.append(view)
     return views
 
@@ -89,7 +93,7 @@ def identity_counterpart(names: list[str], table: str) -> str | None:
     (a table without ``user_id`` has no resolved view).
     """
     if table.endswith(RESOLVED_SUFFIX):
-        base = table[:-len(RESOLVED_SUFFIX)]
+        base = table[: -len(RESOLVED_SUFFIX)]
         return base if base in names else None
     view = table + RESOLVED_SUFFIX
     return view if view in names else None

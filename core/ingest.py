@@ -109,8 +109,13 @@ def decode_spec(feed: Feed, table_types: dict[str, str] | None = None) -> Decode
     """The decoder's view of a feed (and of the types a run fixed for its columns)."""
     declared = {f.name: f.type for f in feed.fields or ()}
     required = frozenset(f.name for f in feed.fields or () if f.required)
-    return DecodeSpec(primary_key=tuple(feed.primary_key), last_updated=feed.last_updated,
-                      declared_types=declared, required=required, table_types=dict(table_types or {}))
+    return DecodeSpec(
+        primary_key=tuple(feed.primary_key),
+        last_updated=feed.last_updated,
+        declared_types=declared,
+        required=required,
+        table_types=dict(table_types or {}),
+    )
 
 
 @dataclass
@@ -127,8 +132,11 @@ class ColumnMapping:
 def column_mapping(store: Store, table: str) -> ColumnMapping:
     """The stored column names and types of a domain table (empty for a new table)."""
     mapping = ColumnMapping()
-    for row in store.query("SELECT source_name, column_name, feed_type, source_type, source_file "
-                           "FROM domain_columns WHERE table_name = ? ORDER BY rowid", (table,)):
+    for row in store.query(
+        "SELECT source_name, column_name, feed_type, source_type, source_file "
+        "FROM domain_columns WHERE table_name = ? ORDER BY rowid",
+        (table,),
+    ):
         mapping.names[row["source_name"]] = row["column_name"]
         mapping.types[row["source_name"]] = row["feed_type"]
         if row["source_type"]:
@@ -192,15 +200,25 @@ class _RunPlan:
             before = self.last.get(source.name)
             if before is not None and before[0] != source.kind and "null" not in (before[0], source.kind):
                 target = lookup(self.declared, source.name) or self.table_types[source.name]
-                warnings.append((f"Type drift in {self.feed.table_name}: column {source.name} is {before[0]} in "
-                                 f"{before[1]} but {source.kind} in {job.label}; its values are stored as "
-                                 f"{target} where that loses nothing, and other rows are rejected", job.label))
+                warnings.append(
+                    (
+                        f"Type drift in {self.feed.table_name}: column {source.name} is {before[0]} in "
+                        f"{before[1]} but {source.kind} in {job.label}; its values are stored as "
+                        f"{target} where that loses nothing, and other rows are rejected",
+                        job.label,
+                    )
+                )
             self.last[source.name] = (source.kind, job.label)
         self.names = names
         for source in added:
             if source not in self.known and source != names[source]:
-                warnings.append((f"Column {source} of {self.feed.table_name} is stored as {names[source]}, because "
-                                 f"{_collision(source, names)}", None))
+                warnings.append(
+                    (
+                        f"Column {source} of {self.feed.table_name} is stored as {names[source]}, because "
+                        f"{_collision(source, names)}",
+                        None,
+                    )
+                )
         self.warnings[index] = warnings
         return decode_spec(self.feed, self.table_types)
 
@@ -211,8 +229,7 @@ def _collision(source: str, names: dict[str, str]) -> str:
     if source.lower() in {name.lower() for name in RESERVED_COLUMNS}:
         return f"{source} is reserved (Courier's _pk and _updated, SQLite's rowid, oid and _rowid_)"
     twins = [other for other in names if other != source and other.lower() == source.lower()]
-    return (f"SQLite column names ignore case and {', '.join(twins)} came first" if twins
-            else "its name was taken")
+    return f"SQLite column names ignore case and {', '.join(twins)} came first" if twins else "its name was taken"
 
 
 def _record_columns(store: Store, table: str, plan: _RunPlan, staged: StagedFile, label: str) -> None:
@@ -221,16 +238,20 @@ def _record_columns(store: Store, table: str, plan: _RunPlan, staged: StagedFile
         "INSERT INTO domain_columns (table_name, source_name, column_name, feed_type, source_type, source_file) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (table_name, source_name) DO UPDATE SET "
         "feed_type = excluded.feed_type, source_type = excluded.source_type, source_file = excluded.source_file",
-        [(table, source, plan.names.get(source, source), kind, file_kind, label)
-         for source, kind, file_kind in zip(staged.columns, staged.types, staged.kinds or staged.types)])
+        [
+            (table, source, plan.names.get(source, source), kind, file_kind, label)
+            for source, kind, file_kind in zip(staged.columns, staged.types, staged.kinds or staged.types)
+        ],
+    )
 
 
 KEEP_REJECTS = 10_000
 """Rejected rows kept per unit when the unit itself is rolled back (the threshold was exceeded)."""
 
 
-def _copy_rejects(store: Store, run_id: int | None, table: str, file: str, staged: StagedFile,
-                  limit: int | None = None) -> int:
+def _copy_rejects(
+    store: Store, run_id: int | None, table: str, file: str, staged: StagedFile, limit: int | None = None
+) -> int:
     """Copy a staged file's rejected rows into ``rejected_rows`` in file order; return how many."""
     from core.fastload import STAGE_SCHEMA
 
@@ -241,12 +262,14 @@ def _copy_rejects(store: Store, run_id: int | None, table: str, file: str, stage
         "INSERT INTO rejected_rows (run_id, table_name, file, position, key, column_name, reason, at) "
         f'SELECT ?, ?, ?, position, key, column_name, reason, ? FROM {STAGE_SCHEMA}."{staged.rejects}" '
         f"ORDER BY rowid{'' if limit is None else f' LIMIT {int(limit)}'}",
-        (run_id, table, file, utc_now()))
+        (run_id, table, file, utc_now()),
+    )
     return store.conn.total_changes - before
 
 
-def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHooks,
-                parallel: bool | None = None) -> LoadCounts:
+def apply_units(
+    store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHooks, parallel: bool | None = None
+) -> LoadCounts:
     """Apply units in order, each in its own transaction; returns the totals.
 
     Every file is planned by the value rules (:mod:`core.values`) and staged by a
@@ -266,8 +289,9 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
     from core.fastload import Stager
 
     totals = LoadCounts()
-    flat: list[_FileState] = [_FileState(unit_index, file) for unit_index, unit in enumerate(units)
-                              for file in unit.files]
+    flat: list[_FileState] = [
+        _FileState(unit_index, file) for unit_index, unit in enumerate(units) for file in unit.files
+    ]
     if not flat:
         return totals
     if store.in_transaction:
@@ -283,18 +307,20 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
         return plan.add(index, jobs[index])
 
     file_count = len(flat)
-    with Stager(jobs, [state.unit_index for state in flat], decode_spec(feed), threaded=parallel is not False,
-                prepare=prepare) as stager:
+    with Stager(
+        jobs, [state.unit_index for state in flat], decode_spec(feed), threaded=parallel is not False, prepare=prepare
+    ) as stager:
         stager.attach(store.conn)
         try:
             first = 0
             for unit_index, unit in enumerate(units):
-                states = flat[first:first + len(unit.files)]
+                states = flat[first : first + len(unit.files)]
                 first += len(unit.files)
                 if not states:
                     continue
-                hooks.progress(states[0].file.job.label, first - len(states) + 1, file_count, 0,
-                               states[0].file.row_count)
+                hooks.progress(
+                    states[0].file.job.label, first - len(states) + 1, file_count, 0, states[0].file.row_count
+                )
                 staged = stager.wait_unit(unit_index, hooks.should_stop)
                 if hooks.should_stop():
                     raise RunStopped()
@@ -309,16 +335,29 @@ def apply_units(store: Store, feed: Feed, units: list[LoadUnit], hooks: IngestHo
                 unit_counts = _apply_unit(store, feed, unit, states, staged, writer, hooks, plan, file_count, totals)
                 totals.add(unit_counts)
                 stager.release(staged)
-                hooks.event("Domain transaction closed", f"{feed.table_name}: {totals.rows_inserted:,} "
-                            f"inserted, {totals.rows_updated:,} updated so far", "info", None)
+                hooks.event(
+                    "Domain transaction closed",
+                    f"{feed.table_name}: {totals.rows_inserted:,} inserted, {totals.rows_updated:,} updated so far",
+                    "info",
+                    None,
+                )
         finally:
             stager.detach(store.conn)
     return totals
 
 
-def _apply_unit(store: Store, feed: Feed, unit: LoadUnit, states: list[_FileState], staged: list[StagedFile],
-                writer: TableWriter, hooks: IngestHooks, plan: _RunPlan, file_count: int,
-                totals: LoadCounts) -> LoadCounts:
+def _apply_unit(
+    store: Store,
+    feed: Feed,
+    unit: LoadUnit,
+    states: list[_FileState],
+    staged: list[StagedFile],
+    writer: TableWriter,
+    hooks: IngestHooks,
+    plan: _RunPlan,
+    file_count: int,
+    totals: LoadCounts,
+) -> LoadCounts:
     """Upsert one unit's staged files, keep their rejected rows, write its cursor and commit, or roll it all back.
 
     When the unit has more rejected rows than the feed's error threshold it rolls back,
@@ -340,8 +379,9 @@ def _apply_unit(store: Store, feed: Feed, unit: LoadUnit, states: list[_FileStat
         with store.atomic():
             room = KEEP_REJECTS
             for state, result in zip(states, staged):
-                room -= _copy_rejects(store, hooks.run_id, feed.table_name, state.file.key or state.file.job.label,
-                                      result, room)
+                room -= _copy_rejects(
+                    store, hooks.run_id, feed.table_name, state.file.key or state.file.job.label, result, room
+                )
         raise
     return unit_counts
 
@@ -350,9 +390,18 @@ SHADOW_SUFFIX = "~resync"
 """A full resync loads into ``<table>~resync`` and renames it over the table when every file is in."""
 
 
-def _apply_resync(store: Store, feed: Feed, unit: LoadUnit, states: list[_FileState], staged: list[StagedFile],
-                  writer: TableWriter, hooks: IngestHooks, plan: _RunPlan, file_count: int,
-                  totals: LoadCounts) -> LoadCounts:
+def _apply_resync(
+    store: Store,
+    feed: Feed,
+    unit: LoadUnit,
+    states: list[_FileState],
+    staged: list[StagedFile],
+    writer: TableWriter,
+    hooks: IngestHooks,
+    plan: _RunPlan,
+    file_count: int,
+    totals: LoadCounts,
+) -> LoadCounts:
     """Replace the table with a unit's files (a full resync), holding the write lock only briefly.
 
     The files load into a shadow table, one short transaction each (with their rejected
@@ -370,8 +419,9 @@ def _apply_resync(store: Store, feed: Feed, unit: LoadUnit, states: list[_FileSt
             drop_table(store, shadow.table)  # left by a killed load
             if table_exists(store, table):
                 create_like(store, table, shadow.table)
-        hooks.event("Loading data", f"Loading {table} afresh; it is replaced when every file of the dump is in",
-                    "info", None)
+        hooks.event(
+            "Loading data", f"Loading {table} afresh; it is replaced when every file of the dump is in", "info", None
+        )
         for state, result in zip(states, staged):
             with store.atomic():
                 _load_file(store, feed, state, result, shadow, hooks, plan, file_count, unit_counts)
@@ -391,8 +441,17 @@ def _apply_resync(store: Store, feed: Feed, unit: LoadUnit, states: list[_FileSt
     return unit_counts
 
 
-def _load_file(store: Store, feed: Feed, state: _FileState, result: StagedFile, target: TableWriter,
-               hooks: IngestHooks, plan: _RunPlan, file_count: int, counts: LoadCounts) -> None:
+def _load_file(
+    store: Store,
+    feed: Feed,
+    state: _FileState,
+    result: StagedFile,
+    target: TableWriter,
+    hooks: IngestHooks,
+    plan: _RunPlan,
+    file_count: int,
+    counts: LoadCounts,
+) -> None:
     """Upsert one staged file into ``target`` with its rejected rows, and count it (in the caller's transaction)."""
     from core.fastload import STAGE_SCHEMA
 
@@ -400,13 +459,18 @@ def _load_file(store: Store, feed: Feed, state: _FileState, result: StagedFile, 
     label = state.file.job.label
     where = state.file.key or label
     known = {name.lower() for name in target.columns}
-    state.columns = target.prepare([plan.names.get(name, name) for name in result.columns],
-                                   result.types, result.storage or None)
+    state.columns = target.prepare(
+        [plan.names.get(name, name) for name in result.columns], result.types, result.storage or None
+    )
     _record_columns(store, feed.table_name, plan, result, where)
     added = [name for name in state.columns if name.lower() not in known]
     if known and added:
-        hooks.event("Loading data", f"Schema change: added column{'s' if len(added) > 1 else ''} "
-                    f"{', '.join(added)} to {feed.table_name}", "info", label)
+        hooks.event(
+            "Loading data",
+            f"Schema change: added column{'s' if len(added) > 1 else ''} {', '.join(added)} to {feed.table_name}",
+            "info",
+            label,
+        )
     if hooks.should_stop():
         raise RunStopped()
     _copy_rejects(store, hooks.run_id, feed.table_name, where, result)
@@ -419,17 +483,28 @@ def _load_file(store: Store, feed: Feed, state: _FileState, result: StagedFile, 
     counts.rows_read += result.rows_read
     counts.rows_rejected += result.rows_rejected
     counts.reject_reasons.extend(result.reject_reasons)
-    hooks.event("Ingest files progress",
-                f"{label} ({index + 1}/{file_count}): "
-                f"{result.rows_read:,} rows read, {result.rows_rejected:,} rejected", "info", label)
+    hooks.event(
+        "Ingest files progress",
+        f"{label} ({index + 1}/{file_count}): {result.rows_read:,} rows read, {result.rows_rejected:,} rejected",
+        "info",
+        label,
+    )
 
 
 def _write_unit_cursor(store: Store, feed: Feed, unit: LoadUnit, state: _FileState) -> None:
     if unit.cursor_courier is not None:
-        _write_cursor(store, Cursor(
-            table=feed.table_name, courier=unit.cursor_courier, source_table=unit.source_table,
-            dump_id=state.file.dump_id or 0, last_part=state.file.part or 0, last_key=state.file.key,
-            dump_complete=state.file.last_in_dump))
+        _write_cursor(
+            store,
+            Cursor(
+                table=feed.table_name,
+                courier=unit.cursor_courier,
+                source_table=unit.source_table,
+                dump_id=state.file.dump_id or 0,
+                last_part=state.file.part or 0,
+                last_key=state.file.key,
+                dump_complete=state.file.last_in_dump,
+            ),
+        )
 
 
 def _check_unit(feed: Feed, unit_counts: LoadCounts, hooks: IngestHooks) -> None:
@@ -441,11 +516,13 @@ def _check_unit(feed: Feed, unit_counts: LoadCounts, hooks: IngestHooks) -> None
         raise LoadRejected(
             f"{feed.table_name}: {unit_counts.rows_rejected:,} of {unit_counts.rows_read:,} rows "
             f"rejected, more than the feed's {feed.error_threshold}% error threshold "
-            f"({reasons}); the table was left as it was")
+            f"({reasons}); the table was left as it was"
+        )
 
 
-def _close_unit(store: Store, feed: Feed, states: list[_FileState], hooks: IngestHooks, totals: LoadCounts,
-                unit_counts: LoadCounts) -> None:
+def _close_unit(
+    store: Store, feed: Feed, states: list[_FileState], hooks: IngestHooks, totals: LoadCounts, unit_counts: LoadCounts
+) -> None:
     """The last writes of a unit's transaction: identity views, the load record, the run's counts."""
     if is_migrations_table(states[-1].columns):
         rebuild_identity(store, feed.source, feed.table_name)
@@ -469,8 +546,18 @@ def empty_table(store: Store, feed: Feed, courier: str, source_table: str, dump_
         if not table_exists(store, feed.table_name):
             writer.prepare([field.name for field in feed.fields or ()], [field.type for field in feed.fields or ()])
         writer.truncate()
-        _write_cursor(store, Cursor(table=feed.table_name, courier=courier, source_table=source_table,
-                                    dump_id=dump_id, last_part=-1, last_key="", dump_complete=True))
+        _write_cursor(
+            store,
+            Cursor(
+                table=feed.table_name,
+                courier=courier,
+                source_table=source_table,
+                dump_id=dump_id,
+                last_part=-1,
+                last_key="",
+                dump_complete=True,
+            ),
+        )
         record_table_load(store, feed.table_name, feed.id, run_id)
 
 
@@ -481,7 +568,8 @@ def _failure_text(message: str, file: UnitFile, unit: LoadUnit) -> str:
     if unit.cursor_courier is not None:
         message = message.replace(
             "re-export it or remove it from the bucket",
-            f"ask Heap to resync the {unit.source_table} table; the next run resumes from this file")
+            f"ask Heap to resync the {unit.source_table} table; the next run resumes from this file",
+        )
     return message
 
 
@@ -491,9 +579,15 @@ def read_cursor(store: Store, table: str) -> Cursor | None:
     if not rows:
         return None
     row = rows[0]
-    return Cursor(table=row["table_name"], courier=row["courier"], source_table=row["source_table"],
-                  dump_id=row["dump_id"], last_part=row["last_part"], last_key=row["last_key"],
-                  dump_complete=bool(row["dump_complete"]))
+    return Cursor(
+        table=row["table_name"],
+        courier=row["courier"],
+        source_table=row["source_table"],
+        dump_id=row["dump_id"],
+        last_part=row["last_part"],
+        last_key=row["last_key"],
+        dump_complete=bool(row["dump_complete"]),
+    )
 
 
 def _write_cursor(store: Store, cursor: Cursor) -> None:
@@ -503,8 +597,17 @@ def _write_cursor(store: Store, cursor: Cursor) -> None:
         "courier = excluded.courier, source_table = excluded.source_table, dump_id = excluded.dump_id, "
         "last_part = excluded.last_part, last_key = excluded.last_key, dump_complete = excluded.dump_complete, "
         "updated_at = excluded.updated_at",
-        (cursor.table, cursor.courier, cursor.source_table, cursor.dump_id, cursor.last_part, cursor.last_key,
-         int(cursor.dump_complete), utc_now()))
+        (
+            cursor.table,
+            cursor.courier,
+            cursor.source_table,
+            cursor.dump_id,
+            cursor.last_part,
+            cursor.last_key,
+            int(cursor.dump_complete),
+            utc_now(),
+        ),
+    )
 
 
 def clear_cursor(store: Store, table: str) -> None:

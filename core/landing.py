@@ -48,9 +48,22 @@ class LandedFile:
         return self.key.rsplit("/", 1)[-1]
 
 
-def land(store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any, obj: Any, tag: str,
-          content_type: str, *, file_date: datetime | None = None, dump_id: int | None = None,
-          part: int | None = None, index: int = 0, total: int = 0) -> LandedFile:
+def land(
+    store: Store,
+    db_path: Path,
+    log: RunLog,
+    courier: Courier,
+    source: Any,
+    obj: Any,
+    tag: str,
+    content_type: str,
+    *,
+    file_date: datetime | None = None,
+    dump_id: int | None = None,
+    part: int | None = None,
+    index: int = 0,
+    total: int = 0,
+) -> LandedFile:
     """Download one object into the landing cache, record it in ``landed_files`` and log it.
 
     ``index``/``total`` number the file in its batch for the log. Raises ``RunStopped`` when a
@@ -59,8 +72,20 @@ def land(store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any
     if log.should_stop():
         raise RunStopped()
     fetched = fetch(db_path, courier, source, obj, content_type)
-    return record_landed(store, log, courier, obj, tag, content_type, fetched, file_date=file_date,
-                         dump_id=dump_id, part=part, index=index, total=total)
+    return record_landed(
+        store,
+        log,
+        courier,
+        obj,
+        tag,
+        content_type,
+        fetched,
+        file_date=file_date,
+        dump_id=dump_id,
+        part=part,
+        index=index,
+        total=total,
+    )
 
 
 @dataclass(frozen=True)
@@ -94,9 +119,21 @@ def landed_path(db_path: Path, courier: Courier, obj: Any) -> Path:
     return landing_path(landing_root(db_path), courier.name, obj.key, obj.etag)
 
 
-def record_landed(store: Store, log: RunLog, courier: Courier, obj: Any, tag: str, content_type: str,
-                  fetched: Fetched, *, file_date: datetime | None = None, dump_id: int | None = None,
-                  part: int | None = None, index: int = 0, total: int = 0) -> LandedFile:
+def record_landed(
+    store: Store,
+    log: RunLog,
+    courier: Courier,
+    obj: Any,
+    tag: str,
+    content_type: str,
+    fetched: Fetched,
+    *,
+    file_date: datetime | None = None,
+    dump_id: int | None = None,
+    part: int | None = None,
+    index: int = 0,
+    total: int = 0,
+) -> LandedFile:
     """Record a fetched object in ``landed_files`` (its own transaction) and log it."""
     dest, fields, rows = fetched.path, fetched.fields, fetched.rows
     with store.atomic():
@@ -106,13 +143,33 @@ def record_landed(store: Store, log: RunLog, courier: Courier, obj: Any, tag: st
             "?, ?) ON CONFLICT(courier, key, etag) DO UPDATE SET landed_at = excluded.landed_at, "
             "local_path = excluded.local_path, tag = excluded.tag, run_id = excluded.run_id, "
             "schema_json = excluded.schema_json, row_count = excluded.row_count",
-            (courier.name, obj.key, tag, obj.size, obj.etag, content_type, str(dest), utc_now(),
-             file_date.isoformat() if file_date else None, dump_id, part, json.dumps(fields), rows, log.run_id))
+            (
+                courier.name,
+                obj.key,
+                tag,
+                obj.size,
+                obj.etag,
+                content_type,
+                str(dest),
+                utc_now(),
+                file_date.isoformat() if file_date else None,
+                dump_id,
+                part,
+                json.dumps(fields),
+                rows,
+                log.run_id,
+            ),
+        )
     landed = list_landed_files(store, courier.name, key=obj.key, etag=obj.etag)[0]
     log.update(files_landed=log.tally.files_landed + 1, current_file=obj.key)
-    log.event("Loading data", f"Landed {obj.key} ({_size_text(obj.size)}"
-              f"{f', {rows:,} rows' if rows is not None else ''})"
-              f"{f' [{index}/{total}]' if total > 1 else ''}", EventLevel.INFO, obj.key)
+    log.event(
+        "Loading data",
+        f"Landed {obj.key} ({_size_text(obj.size)}"
+        f"{f', {rows:,} rows' if rows is not None else ''})"
+        f"{f' [{index}/{total}]' if total > 1 else ''}",
+        EventLevel.INFO,
+        obj.key,
+    )
     return landed
 
 
@@ -133,8 +190,9 @@ class Prefetch:
 
     AHEAD = 2
 
-    def __init__(self, db_path: Path, courier: Courier, source: Any, objects: list[Any],
-                 should_stop: Any = lambda: False) -> None:
+    def __init__(
+        self, db_path: Path, courier: Courier, source: Any, objects: list[Any], should_stop: Any = lambda: False
+    ) -> None:
         import threading
 
         self._args = (db_path, courier, source)
@@ -216,30 +274,56 @@ def _describe_landed(path: Path, content_type: str) -> tuple[list[dict[str, Any]
             info = inspect_file(path, count_rows=True)
         except CourierError:
             return [], None
-        return ([{"name": f.name, "avro_type": f.avro_type, "nullable": f.nullable, "feed_type": f.feed_type,
-                  "origin": f.origin} for f in info.fields], info.row_count)
+        return (
+            [
+                {
+                    "name": f.name,
+                    "avro_type": f.avro_type,
+                    "nullable": f.nullable,
+                    "feed_type": f.feed_type,
+                    "origin": f.origin,
+                }
+                for f in info.fields
+            ],
+            info.row_count,
+        )
     from core.decode import DecodeJob, DecodeSpec, FileDecoded, FileStarted, decode_file
 
     fields: list[dict[str, Any]] = []
     rows: int | None = None
     for event in decode_file(0, DecodeJob(str(path), content_type, "", path.name), DecodeSpec((), None)):
         if isinstance(event, FileStarted):
-            fields = [{"name": name, "avro_type": "string", "nullable": True, "feed_type": kind, "origin": "file"}
-                      for name, kind in zip(event.columns, event.types)]
+            fields = [
+                {"name": name, "avro_type": "string", "nullable": True, "feed_type": kind, "origin": "file"}
+                for name, kind in zip(event.columns, event.types)
+            ]
         elif isinstance(event, FileDecoded):
             rows = event.rows_read
     return fields, rows
 
 
-def land_files(store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any,
-                files: list[SourceFile]) -> list[LandedFile]:
+def land_files(
+    store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any, files: list[SourceFile]
+) -> list[LandedFile]:
     """Land a file-pattern run's matched files in order."""
     log.update(phase=RunPhase.LANDING)
     landed = []
     for index, item in enumerate(files, 1):
-        landed.append(land(store, db_path, log, courier, source, _Obj(item.key, item.size, item.etag),
-                            item.entity.tag, item.entity.content_type, file_date=item.file_date,
-                            index=index, total=len(files)))
+        landed.append(
+            land(
+                store,
+                db_path,
+                log,
+                courier,
+                source,
+                _Obj(item.key, item.size, item.etag),
+                item.entity.tag,
+                item.entity.content_type,
+                file_date=item.file_date,
+                index=index,
+                total=len(files),
+            )
+        )
     return landed
 
 
@@ -250,28 +334,51 @@ class _Obj:
     etag: str
 
 
-def land_heap_samples(store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any,
-                       manifests: list[Any]) -> list[LandedFile]:
+def land_heap_samples(
+    store: Store, db_path: Path, log: RunLog, courier: Courier, source: Any, manifests: list[Any]
+) -> list[LandedFile]:
     """Land the newest part of each wanted Heap table as a sample file (a courier with no load operations)."""
     samples = newest_sample_keys(manifests)
     wanted = courier.known_tags()
     landed = []
     heads = {obj.key: obj for key in samples.values() for obj in source.list_objects(_relative_dir(source, key))}
-    items = [(table, key) for table, key in sorted(samples.items())
-             if table not in SKIPPED_TABLES and (wanted is None or table in wanted)]
+    items = [
+        (table, key)
+        for table, key in sorted(samples.items())
+        if table not in SKIPPED_TABLES and (wanted is None or table in wanted)
+    ]
     log.update(phase=RunPhase.LANDING, files_to_land=len(items))
     for index, (table, key) in enumerate(items, 1):
         obj = heads.get(key)
         log.update(current_table=table)
         if obj is None:
             log.update(files_to_land=log.tally.files_to_land - 1)
-            log.event("Waiting for source data", f"{key} is listed in a manifest but missing from the bucket",
-                      EventLevel.WARNING, key)
+            log.event(
+                "Waiting for source data",
+                f"{key} is listed in a manifest but missing from the bucket",
+                EventLevel.WARNING,
+                key,
+            )
             continue
-        dump_id = next((m.dump_id for m in reversed(manifests) if table in m.tables and key in m.tables[table].keys),
-                       None)
-        landed.append(land(store, db_path, log, courier, source, obj, table, "application/avro",
-                            dump_id=dump_id, part=part_number(key), index=index, total=len(items)))
+        dump_id = next(
+            (m.dump_id for m in reversed(manifests) if table in m.tables and key in m.tables[table].keys), None
+        )
+        landed.append(
+            land(
+                store,
+                db_path,
+                log,
+                courier,
+                source,
+                obj,
+                table,
+                "application/avro",
+                dump_id=dump_id,
+                part=part_number(key),
+                index=index,
+                total=len(items),
+            )
+        )
     return landed
 
 
@@ -280,13 +387,33 @@ def _relative_dir(source: Any, key: str) -> str:
     return relative.rsplit("/", 1)[0] + "/"
 
 
-def list_landed_files(store: Store, courier: str | None = None, *, key: str | None = None,
-                      etag: str | None = None, file_id: int | None = None) -> list[LandedFile]:
+def list_landed_files(
+    store: Store,
+    courier: str | None = None,
+    *,
+    key: str | None = None,
+    etag: str | None = None,
+    file_id: int | None = None,
+) -> list[LandedFile]:
     """Landed (sample) files, newest first."""
     where, params = where_equals({"courier": courier, "key": key, "etag": etag, "id": file_id})
     rows = store.query(f"SELECT * FROM landed_files {where} ORDER BY landed_at DESC, id DESC", params)
-    return [LandedFile(
-        id=row["id"], courier=row["courier"], key=row["key"], tag=row["tag"], size=row["size"], etag=row["etag"],
-        content_type=row["content_type"], local_path=row["local_path"], landed_at=row["landed_at"],
-        file_date=row["file_date"], dump_id=row["dump_id"], part=row["part"],
-        fields=json.loads(row["schema_json"] or "[]"), row_count=row["row_count"]) for row in rows]
+    return [
+        LandedFile(
+            id=row["id"],
+            courier=row["courier"],
+            key=row["key"],
+            tag=row["tag"],
+            size=row["size"],
+            etag=row["etag"],
+            content_type=row["content_type"],
+            local_path=row["local_path"],
+            landed_at=row["landed_at"],
+            file_date=row["file_date"],
+            dump_id=row["dump_id"],
+            part=row["part"],
+            fields=json.loads(row["schema_json"] or "[]"),
+            row_count=row["row_count"],
+        )
+        for row in rows
+    ]

@@ -85,8 +85,9 @@ class TableWriter:
     def columns(self) -> list[str]:
         """The table's field columns (without ``_pk`` and ``_updated``); empty if the table is missing."""
         if self._columns is None:
-            self._columns = [name for name, _ in table_columns(self.store, self.table)
-                             if name not in (PK_COLUMN, GENERATED_UPDATED)]
+            self._columns = [
+                name for name, _ in table_columns(self.store, self.table) if name not in (PK_COLUMN, GENERATED_UPDATED)
+            ]
         return self._columns
 
     def prepare(self, columns: list[str], types: list[str], storage: list[str] | None = None) -> list[str]:
@@ -102,8 +103,10 @@ class TableWriter:
             definitions += [f"{quote_identifier(name)} {kind}".rstrip() for name, kind in zip(columns, declared)]
             definitions.append(quote_identifier(GENERATED_UPDATED))
             self.store.execute(f"CREATE TABLE {self.quoted} ({', '.join(definitions)})")
-            self.store.execute(f"CREATE UNIQUE INDEX {quote_identifier(self.table + ':_pk')} "
-                               f"ON {self.quoted} ({quote_identifier(PK_COLUMN)})")
+            self.store.execute(
+                f"CREATE UNIQUE INDEX {quote_identifier(self.table + ':_pk')} "
+                f"ON {self.quoted} ({quote_identifier(PK_COLUMN)})"
+            )
             self._columns = list(columns)
             self._statements.clear()
             return list(columns)
@@ -133,7 +136,9 @@ class TableWriter:
             names = [*columns, PK_COLUMN, GENERATED_UPDATED]
             assignments = [f"{quote_identifier(n)} = excluded.{quote_identifier(n)}" for n in columns]
             assignments += [f"{quote_identifier(n)} = NULL" for n in vanished]
-            assignments.append(f"{quote_identifier(GENERATED_UPDATED)} = excluded.{quote_identifier(GENERATED_UPDATED)}")
+            assignments.append(
+                f"{quote_identifier(GENERATED_UPDATED)} = excluded.{quote_identifier(GENERATED_UPDATED)}"
+            )
             updated = quote_identifier(GENERATED_UPDATED)
             if source is None:
                 rows = f"VALUES ({', '.join('?' * len(names))})"
@@ -215,8 +220,9 @@ def create_like(store: Store, table: str, new: str, storage: dict[str, str] | No
     index = f"{table}:_pk"
     if store.query("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (index,)):
         index += "~2"
-    store.execute(f"CREATE UNIQUE INDEX {quote_identifier(index)} ON {quote_identifier(new)} "
-                  f"({quote_identifier(PK_COLUMN)})")
+    store.execute(
+        f"CREATE UNIQUE INDEX {quote_identifier(index)} ON {quote_identifier(new)} ({quote_identifier(PK_COLUMN)})"
+    )
 
 
 def replace_table(store: Store, table: str, new: str) -> None:
@@ -243,7 +249,8 @@ def record_table_load(store: Store, table: str, feed_id: str | None, run_id: int
         "INSERT INTO domain_tables (name, feed_id, last_loaded_at, last_run_id) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(name) DO UPDATE SET feed_id = excluded.feed_id, last_loaded_at = excluded.last_loaded_at, "
         "last_run_id = excluded.last_run_id",
-        (table, feed_id, utc_now(), run_id))
+        (table, feed_id, utc_now(), run_id),
+    )
 
 
 def rejected_share_exceeded(rows_read: int, rows_rejected: int, threshold_percent: int) -> bool:

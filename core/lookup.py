@@ -18,8 +18,9 @@ SIMILAR = 0.75
 passes; a name that only shares the ``Heap:`` of every table ("Heap:Nope") does not."""
 
 
-def match_name(typed: str, known: Iterable[str], kind: str, *, plural: str, named: bool = True,
-               listed: Iterable[str] | None = None) -> str:
+def match_name(
+    typed: str, known: Iterable[str], kind: str, *, plural: str, named: bool = True, listed: Iterable[str] | None = None
+) -> str:
     """The stored name ``typed`` means.
 
     Args:
@@ -49,8 +50,7 @@ def match_name(typed: str, known: Iterable[str], kind: str, *, plural: str, name
     if same:
         raise NotFoundError(f"{missing}; ignoring case, {_either(sorted(same))} match: which one?")
     by_fold = {name.casefold(): name for name in names}
-    close = [by_fold[name] for name in difflib.get_close_matches(folded, list(by_fold), n=SUGGESTIONS,
-                                                                 cutoff=SIMILAR)]
+    close = [by_fold[name] for name in difflib.get_close_matches(folded, list(by_fold), n=SUGGESTIONS, cutoff=SIMILAR)]
     if close:
         raise NotFoundError(f"{missing}; did you mean {_either(close)}?")
     shown = sorted(names if listed is None else listed)

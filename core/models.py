@@ -135,8 +135,9 @@ NOT_STORED = ""
 """A field's ``column`` when the object's table does not hold it (its rows live in a child table)."""
 
 
-def described(default: Any = MISSING, *, document: str | None = None, column: str | None = None,
-              omit: tuple[Any, ...] = ()) -> Any:
+def described(
+    default: Any = MISSING, *, document: str | None = None, column: str | None = None, omit: tuple[Any, ...] = ()
+) -> Any:
     """A dataclass field whose document key or SQL column differ from its name.
 
     Args:
@@ -189,15 +190,19 @@ def to_document(obj: Any) -> dict[str, Any]:
 
 def stored_columns(cls: type) -> tuple[str, ...]:
     """The SQL columns of an object's table, in declaration order."""
-    return tuple(column for column in (item.metadata.get("column", item.name) for item in fields(cls))
-                 if column != NOT_STORED)
+    return tuple(
+        column for column in (item.metadata.get("column", item.name) for item in fields(cls)) if column != NOT_STORED
+    )
 
 
 def to_row(obj: Any) -> tuple[Any, ...]:
     """An object's values for :func:`stored_columns` (booleans as SQLite's 0 and 1)."""
-    return tuple(int(value) if isinstance(value, bool) else value
-                 for item in fields(obj) if item.metadata.get("column", item.name) != NOT_STORED
-                 for value in (getattr(obj, item.name),))
+    return tuple(
+        int(value) if isinstance(value, bool) else value
+        for item in fields(obj)
+        if item.metadata.get("column", item.name) != NOT_STORED
+        for value in (getattr(obj, item.name),)
+    )
 
 
 def from_row(cls: type, row: Any, **children: Any) -> Any:

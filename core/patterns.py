@@ -127,9 +127,7 @@ def _tokenize(text: str) -> tuple[_Part, ...]:
             "write it as a quoted string such as \"'exports/'yyyy-MM-dd'.avro'\""
         )
     if not text:
-        raise PatternError(
-            "file pattern is empty: give one such as 'exports/users-'yyyy-MM-dd'.avro'"
-        )
+        raise PatternError("file pattern is empty: give one such as 'exports/users-'yyyy-MM-dd'.avro'")
 
     parts: list[_Part] = []
     literal: list[str] = []
@@ -159,8 +157,7 @@ def _tokenize(text: str) -> tuple[_Part, ...]:
             while True:
                 if i >= n:
                     raise PatternError(
-                        f"unterminated quote at position {opened_at + 1} in "
-                        f"{_shown(text)}: close literal text with '"
+                        f"unterminated quote at position {opened_at + 1} in {_shown(text)}: close literal text with '"
                     )
                 c = text[i]
                 if c == "'":
@@ -203,10 +200,7 @@ def _tokenize(text: str) -> tuple[_Part, ...]:
     if fields & _DATE_FIELDS and "year" not in fields:
         # Without a year a key names no single date, so day and period
         # selection would be guesswork.
-        raise PatternError(
-            f"month or day without a year in {_shown(text)}: add yyyy, "
-            "e.g. 'exports/'yyyy-MM-dd'.avro'"
-        )
+        raise PatternError(f"month or day without a year in {_shown(text)}: add yyyy, e.g. 'exports/'yyyy-MM-dd'.avro'")
     return tuple(parts)
 
 
@@ -380,9 +374,7 @@ class FilePattern:
             day = day.date()
         return moment is not None and moment.date() == day
 
-    def matches_period(
-        self, key: str, start: date | datetime, end: date | datetime
-    ) -> bool:
+    def matches_period(self, key: str, start: date | datetime, end: date | datetime) -> bool:
         """Whether ``key``'s moment lies in ``[start, end)``.
 
         A daily file stamped D counts as the instant D 00:00. A pattern without
@@ -406,9 +398,7 @@ class FilePattern:
 
     def describe(self) -> str:
         """Return the pattern's shape for previews, e.g. ``users-<yyyy>-<MM>.avro``."""
-        return "".join(
-            f"<{p.text}>" if p.kind == "token" else p.text for p in self._parts
-        )
+        return "".join(f"<{p.text}>" if p.kind == "token" else p.text for p in self._parts)
 
 
 @functools.lru_cache(maxsize=256)

@@ -66,15 +66,20 @@ def find_source_files(courier: Courier, source: Any, window: RunWindow) -> Found
                     found.missing.append(pattern.render(window.start_at))
             elif window.start_at is not None and window.end_at is not None and pattern.has_date:
                 days_seen = {f.file_date.date() for f in matched if f.file_date}
-                found.missing += [pattern.render(day) for day in _days_at_midnight(window.start_at, window.end_at)
-                                  if day not in days_seen]
+                found.missing += [
+                    pattern.render(day)
+                    for day in _days_at_midnight(window.start_at, window.end_at)
+                    if day not in days_seen
+                ]
             elif bounds is not None and pattern.has_date and window.start and window.end:
                 days_seen = {f.file_date.date() for f in matched if f.file_date}
-                found.missing += [pattern.render(day) for day in day_range(window.start, window.end)
-                                  if day not in days_seen]
+                found.missing += [
+                    pattern.render(day) for day in day_range(window.start, window.end) if day not in days_seen
+                ]
             elif not matched:
-                found.missing.append(pattern.render(window.start) if pattern.has_date and window.start
-                                     else pattern.describe())
+                found.missing.append(
+                    pattern.render(window.start) if pattern.has_date and window.start else pattern.describe()
+                )
         found.files.extend(matched)
     found.files.sort(key=lambda f: (f.file_date or datetime.min, f.key))
     return found
@@ -92,8 +97,9 @@ def _days_at_midnight(start_at: datetime, end_at: datetime) -> list[date]:
 
 def has_hourly_files(courier: Courier) -> bool:
     """Whether any of a file-pattern courier's entities names files by time of day (``HH``, ``mm`` or ``ss``)."""
-    return courier.layout != "heap-connect" and any(parse_pattern(entity.file_pattern).has_time
-                                                    for entity in courier.entities or ())
+    return courier.layout != "heap-connect" and any(
+        parse_pattern(entity.file_pattern).has_time for entity in courier.entities or ()
+    )
 
 
 def resolve_feeds(project: Project, courier: Courier) -> tuple[ResolvedFeeds, list[str], list[str]]:
@@ -131,15 +137,19 @@ def courier_window(project: Project, courier: Courier, window: RunWindow) -> tup
     """
     if courier.layout != "heap-connect":
         if window.heap:
-            raise CourierError(f'Courier "{courier.name}" finds its files by date ({courier.layout} layout): '
-                               "choose a day, a period or all data")
+            raise CourierError(
+                f'Courier "{courier.name}" finds its files by date ({courier.layout} layout): '
+                "choose a day, a period or all data"
+            )
         return window, None
     if window.kind == WindowKind.REBUILD:
         tables = rebuild_tables(project, courier)
         if window.table not in tables:
             known = ", ".join(tables) or "none: its load operations load no active feed"
-            raise CourierError(f'Courier "{courier.name}" does not load a table named "{window.table}" '
-                               f"(tables it can rebuild: {known})")
+            raise CourierError(
+                f'Courier "{courier.name}" does not load a table named "{window.table}" '
+                f"(tables it can rebuild: {known})"
+            )
         return window, None
     if window.kind == WindowKind.NEW_DUMPS:
         return window, None
@@ -153,6 +163,8 @@ def check_drafts(drafts: list[str]) -> None:
         CourierError: naming the draft feeds.
     """
     if drafts:
-        raise CourierError(f"Feed{'s' if len(drafts) > 1 else ''} {', '.join(drafts)} "
-                           f"{'are' if len(drafts) > 1 else 'is'} still a draft: activate "
-                           f"{'them' if len(drafts) > 1 else 'it'} in the feed editor before the courier can load")
+        raise CourierError(
+            f"Feed{'s' if len(drafts) > 1 else ''} {', '.join(drafts)} "
+            f"{'are' if len(drafts) > 1 else 'is'} still a draft: activate "
+            f"{'them' if len(drafts) > 1 else 'it'} in the feed editor before the courier can load"
+        )

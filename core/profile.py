@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.browse import FilterError, Frequencies, View, limited, check_filter, columns_of, count_rows
+from core.browse import FilterError, Frequencies, View, check_filter, columns_of, count_rows, limited
 from core.errors import CourierError
 from core.models import quote_identifier
 
@@ -137,17 +137,28 @@ class _Accumulator:
                 return kind
         return "text"
 
-    def profile(self, view: View, column: str, rows: int | None = None, scale: float = 1.0,
-                sample_rows: int = 0) -> ColumnProfile:
+    def profile(
+        self, view: View, column: str, rows: int | None = None, scale: float = 1.0, sample_rows: int = 0
+    ) -> ColumnProfile:
         kind = self.kind()
         top = [(value, round(count * scale)) for count, _, value in sorted(self.heap, reverse=True)]
         days = sorted((day, round(count * scale)) for day, count in self.days.items()) if kind == "datetime" else []
         return ColumnProfile(
-            table=view.table, column=column, where=view.where, kind=kind,
-            rows=rows if rows is not None else self.rows, nulls=round(self.nulls * scale), distinct=self.distinct,
-            minimum=self.minimum, maximum=self.maximum,
+            table=view.table,
+            column=column,
+            where=view.where,
+            kind=kind,
+            rows=rows if rows is not None else self.rows,
+            nulls=round(self.nulls * scale),
+            distinct=self.distinct,
+            minimum=self.minimum,
+            maximum=self.maximum,
             mean=self.total / self.numbers if kind == "number" and self.numbers else None,
-            top=top, days=days, exact=sample_rows == 0, sample_rows=sample_rows)
+            top=top,
+            days=days,
+            exact=sample_rows == 0,
+            sample_rows=sample_rows,
+        )
 
 
 def _check_column(conn: sqlite3.Connection, view: View, column: str) -> None:
@@ -176,10 +187,18 @@ def _stoppable(conn: sqlite3.Connection, should_stop: Callable[[], bool] | None)
         raise FilterError(f"Profile error: {error}") from None
 
 
-def profile_column(conn: sqlite3.Connection, view: View, column: str, *, exact: bool = True,
-                   top: int = TOP_VALUES, sample_rows: int = SAMPLE_ROWS,
-                   progress: Callable[[int, int], None] | None = None,
-                   should_stop: Callable[[], bool] | None = None, seed: int | None = None) -> ColumnProfile:
+def profile_column(
+    conn: sqlite3.Connection,
+    view: View,
+    column: str,
+    *,
+    exact: bool = True,
+    top: int = TOP_VALUES,
+    sample_rows: int = SAMPLE_ROWS,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    seed: int | None = None,
+) -> ColumnProfile:
     """Profile one column of a view (its filter applies).
 
     Args:
@@ -234,8 +253,16 @@ def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
     return bool(kind) and kind[0] == "table"
 
 
-def _estimate(conn: sqlite3.Connection, view: View, column: str, total: int, top: int, sample_rows: int,
-              should_stop: Callable[[], bool] | None, seed: int | None) -> ColumnProfile:
+def _estimate(
+    conn: sqlite3.Connection,
+    view: View,
+    column: str,
+    total: int,
+    top: int,
+    sample_rows: int,
+    should_stop: Callable[[], bool] | None,
+    seed: int | None,
+) -> ColumnProfile:
     """Profile ``sample_rows`` rows picked uniformly by ``rowid`` (rowids of a loaded table are dense)."""
     table, quoted = quote_identifier(view.table), quote_identifier(column)
     low, high = conn.execute(f"SELECT MIN(rowid), MAX(rowid) FROM {table}").fetchone()
@@ -249,7 +276,7 @@ def _estimate(conn: sqlite3.Connection, view: View, column: str, total: int, top
     read = 0
     with _stoppable(conn, should_stop):
         for start in range(0, len(picks), 500):
-            chunk = picks[start:start + 500]
+            chunk = picks[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for (value,) in conn.execute(f"SELECT {quoted} FROM {table} WHERE rowid IN ({marks}){where}", chunk):
                 key = (type(value).__name__, value) if isinstance(value, (int, float)) else value
@@ -289,5 +316,9 @@ def frequencies(conn: sqlite3.Connection, view: View, column: str, limit: int = 
     if profile.nulls:
         at = next((index for index, (_, count) in enumerate(values) if count <= profile.nulls), len(values))
         values.insert(at, (None, profile.nulls))
-    return Frequencies(column=column, values=values[:limit], distinct=profile.distinct + (1 if profile.nulls else 0),
-                       total=profile.rows)
+    return Frequencies(
+        column=column,
+        values=values[:limit],
+        distinct=profile.distinct + (1 if profile.nulls else 0),
+        total=profile.rows,
+    )

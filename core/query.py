@@ -54,8 +54,9 @@ def starter_query(table: str, limit: int = 100) -> str:
 
 
 @contextmanager
-def time_limit(conn: sqlite3.Connection, seconds: float | None,
-               should_stop: Callable[[], bool] | None = None) -> Iterator[None]:
+def time_limit(
+    conn: sqlite3.Connection, seconds: float | None, should_stop: Callable[[], bool] | None = None
+) -> Iterator[None]:
     """Interrupt the statements run inside the block after ``seconds`` or when ``should_stop()`` is true.
 
     SQLite calls the progress handler every 10,000 virtual-machine steps (well
@@ -85,8 +86,15 @@ def normalise_sql(sql: str) -> str:
     return text
 
 
-def run_query(conn: sqlite3.Connection, sql: str, *, offset: int = 0, limit: int = PAGE_ROWS,
-              seconds: float | None = QUERY_SECONDS, should_stop: Callable[[], bool] | None = None) -> QueryPage:
+def run_query(
+    conn: sqlite3.Connection,
+    sql: str,
+    *,
+    offset: int = 0,
+    limit: int = PAGE_ROWS,
+    seconds: float | None = QUERY_SECONDS,
+    should_stop: Callable[[], bool] | None = None,
+) -> QueryPage:
     """One page of a read-only query's result.
 
     Args:
@@ -103,7 +111,7 @@ def run_query(conn: sqlite3.Connection, sql: str, *, offset: int = 0, limit: int
     """
     text = normalise_sql(sql)
     if not text:
-        raise QueryError("Type a query, e.g. SELECT country, COUNT(*) FROM \"Heap:Pageviews\" GROUP BY 1")
+        raise QueryError('Type a query, e.g. SELECT country, COUNT(*) FROM "Heap:Pageviews" GROUP BY 1')
     if not sqlite3.complete_statement(text + ";"):
         raise QueryError("The query is not complete (an unclosed quote or bracket?)")
     try:
@@ -133,9 +141,13 @@ def _one_line(error: Exception, seconds: float | None) -> str:
 
 def catalog(conn: sqlite3.Connection) -> dict[str, list[str]]:
     """Domain tables and ``:resolved`` views with their columns, by name (for completion)."""
-    names = [row[0] for row in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name LIKE '%:%' "
-        "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    names = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name LIKE '%:%' "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
     return {name: columns_of(conn, name) for name in names}
 
 
@@ -145,10 +157,16 @@ def remember_query(store: Store, sql: str) -> None:
     if not text:
         return
     with store.atomic():
-        store.execute("INSERT INTO recent_queries (sql, ran_at) VALUES (?, ?) "
-                      "ON CONFLICT (sql) DO UPDATE SET ran_at = excluded.ran_at", (text, utc_now()))
-        store.execute("DELETE FROM recent_queries WHERE id NOT IN "
-                      "(SELECT id FROM recent_queries ORDER BY ran_at DESC, id DESC LIMIT ?)", (RECENT_QUERIES,))
+        store.execute(
+            "INSERT INTO recent_queries (sql, ran_at) VALUES (?, ?) "
+            "ON CONFLICT (sql) DO UPDATE SET ran_at = excluded.ran_at",
+            (text, utc_now()),
+        )
+        store.execute(
+            "DELETE FROM recent_queries WHERE id NOT IN "
+            "(SELECT id FROM recent_queries ORDER BY ran_at DESC, id DESC LIMIT ?)",
+            (RECENT_QUERIES,),
+        )
 
 
 def recent_queries(store: Store) -> list[str]:

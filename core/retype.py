@@ -88,7 +88,8 @@ def retype_table(store: Store, feed: Feed, *, dry_run: bool = False) -> Retyped 
     positions = {name: position for position, name in enumerate(names)}
     key_positions = [positions.get(mapping.names.get(key, key)) for key in feed.primary_key]
     rekey = all(position is not None for position in key_positions) and any(
-        names[position] in changes for position in key_positions if position is not None)
+        names[position] in changes for position in key_positions if position is not None
+    )
     converts = [(positions[column], BY_FEED_TYPE[new], source) for column, (source, _, new) in changes.items()]
 
     quoted = quote_identifier(table)
@@ -105,21 +106,29 @@ def retype_table(store: Store, feed: Feed, *, dry_run: bool = False) -> Retyped 
             except (ValueError, TypeError, ArithmeticError, OverflowError) as error:
                 failures.setdefault(source, []).append(str(error))
         if rekey:
-            row[positions[PK_COLUMN]] = key_value([row[position] for position in key_positions  # type: ignore[index]
-                                                   if position is not None])
+            row[positions[PK_COLUMN]] = key_value(
+                [
+                    row[position]
+                    for position in key_positions  # type: ignore[index]
+                    if position is not None
+                ]
+            )
         rows.append(row)
     if failures:
         source, reasons = next(iter(failures.items()))
         new = next(change[2] for change in changes.values() if change[0] == source)
         path = f"feeds.{feed.id}.fields.{source}.type"
-        message = (f"{path}: {len(reasons):,} row{'s' if len(reasons) != 1 else ''} of {table} hold "
-                   f"{source} values that are not {new} (first: {reasons[0]}); keep the type, or correct the "
-                   "data first — nothing was changed")
+        message = (
+            f"{path}: {len(reasons):,} row{'s' if len(reasons) != 1 else ''} of {table} hold "
+            f"{source} values that are not {new} (first: {reasons[0]}); keep the type, or correct the "
+            "data first — nothing was changed"
+        )
         raise ConfigError(message, [message])
 
     merged = len(rows) - len({row[positions[PK_COLUMN]] for row in rows}) if rekey else 0
-    result = Retyped(table, tuple((column, old, new) for column, (_, old, new) in changes.items()),
-                     len(rows) - merged, merged)
+    result = Retyped(
+        table, tuple((column, old, new) for column, (_, old, new) in changes.items()), len(rows) - merged, merged
+    )
     if dry_run:
         return result
     kinds = {source: kind for source, (kind, _) in mapping.kinds.items()}
@@ -133,8 +142,12 @@ def retype_table(store: Store, feed: Feed, *, dry_run: bool = False) -> Retyped 
         f"INSERT INTO {quoted_new} VALUES ({', '.join('?' * len(names))}) "
         f"ON CONFLICT ({quote_identifier(PK_COLUMN)}) DO UPDATE SET "
         + ", ".join(f"{quote_identifier(name)} = excluded.{quote_identifier(name)}" for name in names)
-        + f" WHERE excluded.{updated} >= {quoted_new}.{updated} OR {quoted_new}.{updated} IS NULL", rows)
+        + f" WHERE excluded.{updated} >= {quoted_new}.{updated} OR {quoted_new}.{updated} IS NULL",
+        rows,
+    )
     replace_table(store, table, rebuilt)
-    store.conn.executemany("UPDATE domain_columns SET feed_type = ? WHERE table_name = ? AND source_name = ?",
-                           [(new, table, source) for source, _, new in changes.values()])
+    store.conn.executemany(
+        "UPDATE domain_columns SET feed_type = ? WHERE table_name = ? AND source_name = ?",
+        [(new, table, source) for source, _, new in changes.values()],
+    )
     return result

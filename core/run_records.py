@@ -104,8 +104,17 @@ class Progress:
         return min(float(self.files_landed), float(self.files_to_land)) + loads, float(total)
 
 
-PROGRESS_COLUMNS = ("phase", "units_planned", "units_done", "files_to_land", "files_landed", "files_planned",
-                    "files_done", "current_table", "current_file")
+PROGRESS_COLUMNS = (
+    "phase",
+    "units_planned",
+    "units_done",
+    "files_to_land",
+    "files_landed",
+    "files_planned",
+    "files_done",
+    "current_table",
+    "current_file",
+)
 """The ``runs`` columns of :class:`Progress` written by :class:`RunLog` (the row counts are written with the counts)."""
 
 
@@ -145,14 +154,16 @@ class RunSummary:
 RunListener = Callable[[RunEvent | RunProgress], None]
 
 
-def overall_steps(run: RunSummary, children: list[RunSummary] | None = None,
-                  in_flight: RunProgress | None = None) -> tuple[float, float] | None:
+def overall_steps(
+    run: RunSummary, children: list[RunSummary] | None = None, in_flight: RunProgress | None = None
+) -> tuple[float, float] | None:
     """``(done, total)`` of a run's whole work, or ``None`` while it is still planning.
 
     A courier run counts files landed and loaded (:meth:`Progress.steps`); a group
     run counts its couriers, the running one by its own share done. ``in_flight``
     is the row progress of a file being loaded in this process, for any of the runs.
     """
+
     def loading(item: RunSummary) -> float | None:
         return in_flight.loads_done if in_flight is not None and in_flight.run_id == item.id else None
 
@@ -198,8 +209,10 @@ def request_stop(db_path: Path, run_id: int) -> None:
     try:
         conn = sqlite3.connect(db_path, timeout=0.2, isolation_level=None)
         try:
-            conn.execute("UPDATE runs SET status = ? WHERE id = ? AND status = ?",
-                         (RunStatus.STOPPING, run_id, RunStatus.RUNNING))
+            conn.execute(
+                "UPDATE runs SET status = ? WHERE id = ? AND status = ?",
+                (RunStatus.STOPPING, run_id, RunStatus.RUNNING),
+            )
         finally:
             conn.close()
     except sqlite3.Error:
@@ -254,10 +267,12 @@ class RunLog:
                 for stage, message, level, file, at, heard in pending:
                     cursor = self.store.execute(
                         "INSERT INTO run_events (run_id, at, level, stage, message, file) VALUES (?, ?, ?, ?, ?, ?)",
-                        (self.run_id, at, level, stage, message, file))
+                        (self.run_id, at, level, stage, message, file),
+                    )
                     if not heard:
-                        written.append(RunEvent(int(cursor.lastrowid or 0), self.run_id, at, level, stage, message,
-                                                file))
+                        written.append(
+                            RunEvent(int(cursor.lastrowid or 0), self.run_id, at, level, stage, message, file)
+                        )
         except CourierError:
             # A busy or full database keeps the events buffered for the next flush: the log must never
             # turn a failure into a different one (the unit's own write reports it).
@@ -289,8 +304,10 @@ class RunLog:
         if not self._tally_dirty:
             return
         tally = self.tally
-        self.store.execute(f"UPDATE runs SET {', '.join(f'{name} = ?' for name in PROGRESS_COLUMNS)} WHERE id = ?",
-                           (*(getattr(tally, name) for name in PROGRESS_COLUMNS), self.run_id))
+        self.store.execute(
+            f"UPDATE runs SET {', '.join(f'{name} = ?' for name in PROGRESS_COLUMNS)} WHERE id = ?",
+            (*(getattr(tally, name) for name in PROGRESS_COLUMNS), self.run_id),
+        )
         self._tally_dirty = False
 
     def should_stop(self) -> bool:
@@ -306,12 +323,24 @@ class RunLog:
 
     def counts(self, counts: LoadCounts) -> None:
         """Store the run's running counts and progress (inside the caller's transaction, if any)."""
-        self.update(rows_read=counts.rows_read, rows_inserted=counts.rows_inserted, rows_updated=counts.rows_updated,
-                    rows_rejected=counts.rows_rejected)
+        self.update(
+            rows_read=counts.rows_read,
+            rows_inserted=counts.rows_inserted,
+            rows_updated=counts.rows_updated,
+            rows_rejected=counts.rows_rejected,
+        )
         self.store.execute(
             "UPDATE runs SET files = ?, rows_read = ?, rows_inserted = ?, rows_updated = ?, rows_rejected = ? "
-            "WHERE id = ?", (counts.files, counts.rows_read, counts.rows_inserted, counts.rows_updated,
-                             counts.rows_rejected, self.run_id))
+            "WHERE id = ?",
+            (
+                counts.files,
+                counts.rows_read,
+                counts.rows_inserted,
+                counts.rows_updated,
+                counts.rows_rejected,
+                self.run_id,
+            ),
+        )
         self._write_tally()
 
     def elapsed_text(self) -> str:
@@ -326,14 +355,20 @@ def reconcile_stale_runs(store: Store) -> int:
         if row["pid"] and not pid_alive(int(row["pid"])):
             store.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, message = ? WHERE id = ? AND status IN (?, ?)",
-                (RunStatus.FAILED, utc_now(), f"Interrupted: the process running it (pid {row['pid']}) ended; "
-                 "nothing half-loaded was kept, run it again to resume", row["id"], *ACTIVE_STATUSES))
+                (
+                    RunStatus.FAILED,
+                    utc_now(),
+                    f"Interrupted: the process running it (pid {row['pid']}) ended; "
+                    "nothing half-loaded was kept, run it again to resume",
+                    row["id"],
+                    *ACTIVE_STATUSES,
+                ),
+            )
             fixed += 1
     return fixed
 
 
-def create_run(store: Store, kind: str, target: str, trigger: str, window: RunWindow,
-               parent_id: int | None) -> int:
+def create_run(store: Store, kind: str, target: str, trigger: str, window: RunWindow, parent_id: int | None) -> int:
     """Insert a Running ``runs`` row for this process and return its ID.
 
     Raises:
@@ -341,16 +376,31 @@ def create_run(store: Store, kind: str, target: str, trigger: str, window: RunWi
     """
     with store.atomic():
         reconcile_stale_runs(store)
-        busy = store.query("SELECT id, pid FROM runs WHERE kind = ? AND target = ? AND status IN (?, ?)",
-                           (kind, target, *ACTIVE_STATUSES))
+        busy = store.query(
+            "SELECT id, pid FROM runs WHERE kind = ? AND target = ? AND status IN (?, ?)",
+            (kind, target, *ACTIVE_STATUSES),
+        )
         if busy:
-            raise CourierError(f'{kind.capitalize()} "{target}" is already running (run {busy[0]["id"]}, '
-                               f'pid {busy[0]["pid"]}); wait for it to finish or stop it')
+            raise CourierError(
+                f'{kind.capitalize()} "{target}" is already running (run {busy[0]["id"]}, '
+                f"pid {busy[0]['pid']}); wait for it to finish or stop it"
+            )
         cursor = store.execute(
             "INSERT INTO runs (kind, target, parent_id, trigger, window_kind, window_start, window_end, window_table, "
             "status, started_at, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (kind, target, parent_id, trigger, window.kind, *_stored_bounds(window), window.table,
-             RunStatus.RUNNING, utc_now(), os.getpid()))
+            (
+                kind,
+                target,
+                parent_id,
+                trigger,
+                window.kind,
+                *_stored_bounds(window),
+                window.table,
+                RunStatus.RUNNING,
+                utc_now(),
+                os.getpid(),
+            ),
+        )
     return int(cursor.lastrowid or 0)
 
 
@@ -364,8 +414,10 @@ def mark_stopping(store: Store, run_id: int) -> None:
 
 def finish_run(store: Store, run_id: int, status: str, message: str | None) -> None:
     """Give the run its final status, end time and message; its phase becomes ``ended``."""
-    store.execute("UPDATE runs SET status = ?, finished_at = ?, message = ?, phase = ? WHERE id = ?",
-                  (status, utc_now(), message, RunPhase.ENDED, run_id))
+    store.execute(
+        "UPDATE runs SET status = ?, finished_at = ?, message = ?, phase = ? WHERE id = ?",
+        (status, utc_now(), message, RunPhase.ENDED, run_id),
+    )
 
 
 LATE_STOP_MESSAGE = "The run finished before the stop took effect; everything it loaded is kept"
@@ -386,13 +438,16 @@ def close_run(store: Store, db_path: Path, log: RunLog, status: str, message: st
     try:
         with store.atomic():
             if status in (RunStatus.SUCCEEDED, RunStatus.WARNING) and (
-                    stop_requested(db_path, log.run_id) or (log.stop is not None and log.stop.is_set())):
+                stop_requested(db_path, log.run_id) or (log.stop is not None and log.stop.is_set())
+            ):
                 at = utc_now()
                 cursor = store.execute(
                     "INSERT INTO run_events (run_id, at, level, stage, message) VALUES (?, ?, ?, 'Completed', ?)",
-                    (log.run_id, at, EventLevel.WARNING, LATE_STOP_MESSAGE))
-                late = RunEvent(int(cursor.lastrowid or 0), log.run_id, at, EventLevel.WARNING, "Completed",
-                                LATE_STOP_MESSAGE)
+                    (log.run_id, at, EventLevel.WARNING, LATE_STOP_MESSAGE),
+                )
+                late = RunEvent(
+                    int(cursor.lastrowid or 0), log.run_id, at, EventLevel.WARNING, "Completed", LATE_STOP_MESSAGE
+                )
             finish_run(store, log.run_id, status, message)
     except CourierError:
         try:
@@ -422,15 +477,30 @@ def _stored_window(row: Any) -> RunWindow:
 
 def _summary(row: Any) -> RunSummary:
     return RunSummary(
-        id=row["id"], kind=row["kind"], target=row["target"], trigger=row["trigger"],
+        id=row["id"],
+        kind=row["kind"],
+        target=row["target"],
+        trigger=row["trigger"],
         window=_stored_window(row),
         status=RunStatus(row["status"]),
-        started_at=row["started_at"], finished_at=row["finished_at"], files=row["files"], rows_read=row["rows_read"],
-        rows_inserted=row["rows_inserted"], rows_updated=row["rows_updated"], rows_rejected=row["rows_rejected"],
-        message=row["message"], parent_id=row["parent_id"], pid=row["pid"],
-        progress=Progress(**{name: row[name] for name in PROGRESS_COLUMNS}, rows_read=row["rows_read"],
-                          rows_inserted=row["rows_inserted"], rows_updated=row["rows_updated"],
-                          rows_rejected=row["rows_rejected"]))
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        files=row["files"],
+        rows_read=row["rows_read"],
+        rows_inserted=row["rows_inserted"],
+        rows_updated=row["rows_updated"],
+        rows_rejected=row["rows_rejected"],
+        message=row["message"],
+        parent_id=row["parent_id"],
+        pid=row["pid"],
+        progress=Progress(
+            **{name: row[name] for name in PROGRESS_COLUMNS},
+            rows_read=row["rows_read"],
+            rows_inserted=row["rows_inserted"],
+            rows_updated=row["rows_updated"],
+            rows_rejected=row["rows_rejected"],
+        ),
+    )
 
 
 def get_run(store: Store, run_id: int) -> RunSummary:
@@ -445,8 +515,15 @@ def get_run(store: Store, run_id: int) -> RunSummary:
     return _summary(rows[0])
 
 
-def list_runs(store: Store, *, status: str | None = None, target: str | None = None, kind: str | None = None,
-              parent_id: int | None = None, limit: int = 200) -> list[RunSummary]:
+def list_runs(
+    store: Store,
+    *,
+    status: str | None = None,
+    target: str | None = None,
+    kind: str | None = None,
+    parent_id: int | None = None,
+    limit: int = 200,
+) -> list[RunSummary]:
     """Runs newest first, optionally filtered (``parent_id`` gives a group run's courier runs)."""
     where, params = where_equals({"status": status, "target": target, "kind": kind, "parent_id": parent_id})
     rows = store.query(f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT ?", (*params, limit))
@@ -461,7 +538,7 @@ def last_run(store: Store, kind: str, target: str) -> RunSummary | None:
 
 def run_events(store: Store, run_id: int, after_id: int = 0) -> list[RunEvent]:
     """A run's events after ``after_id``, oldest first."""
-    return [RunEvent(row["id"], row["run_id"], row["at"], row["level"], row["stage"], row["message"], row["file"])
-            for row in store.query("SELECT * FROM run_events WHERE run_id = ? AND id > ? ORDER BY id",
-                                   (run_id, after_id))]
-
+    return [
+        RunEvent(row["id"], row["run_id"], row["at"], row["level"], row["stage"], row["message"], row["file"])
+        for row in store.query("SELECT * FROM run_events WHERE run_id = ? AND id > ? ORDER BY id", (run_id, after_id))
+    ]

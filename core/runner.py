@@ -63,17 +63,26 @@ def run_courier(
         try:
             log.event("Courier run request", f"Run {courier_name} for {_heap_text(window)} ({trigger})")
             if replaced is not None:
-                log.event("Courier run request", f"{replaced.describe()} does not apply to a heap-connect courier: "
-                          "Heap's manifests and the tables' cursors decide what loads, not file dates")
+                log.event(
+                    "Courier run request",
+                    f"{replaced.describe()} does not apply to a heap-connect courier: "
+                    "Heap's manifests and the tables' cursors decide what loads, not file dates",
+                )
             log.event("Courier job started", f"{courier.layout} layout, s3://{courier.bucket}/{courier.prefix}")
             counts = _run_courier_body(store, db_path, log, project, courier, window, parallel)
             if counts.rows_rejected or log.warnings:
                 status = RunStatus.WARNING
-                message = (f"{counts.rows_rejected:,} row{'s' if counts.rows_rejected != 1 else ''} rejected"
-                           if counts.rows_rejected else log.warnings[0])
-            log.event("Courier job completed", f"{counts.files:,} files, {counts.rows_read:,} rows read, "
-                      f"{counts.rows_inserted:,} inserted, {counts.rows_updated:,} updated, "
-                      f"{counts.rows_rejected:,} rejected")
+                message = (
+                    f"{counts.rows_rejected:,} row{'s' if counts.rows_rejected != 1 else ''} rejected"
+                    if counts.rows_rejected
+                    else log.warnings[0]
+                )
+            log.event(
+                "Courier job completed",
+                f"{counts.files:,} files, {counts.rows_read:,} rows read, "
+                f"{counts.rows_inserted:,} inserted, {counts.rows_updated:,} updated, "
+                f"{counts.rows_rejected:,} rejected",
+            )
             log.event("Completed", f"Completed in {log.elapsed_text()}")
         except RunStopped:
             status, message = RunStatus.STOPPED, "Stopped by request; the file being loaded was rolled back"
@@ -117,8 +126,15 @@ def _raise_if_stopped(log: RunLog) -> None:
         raise RunStopped()
 
 
-def _run_courier_body(store: Store, db_path: Path, log: RunLog, project: Project, courier: Courier,
-                      window: RunWindow, parallel: bool | None) -> LoadCounts:
+def _run_courier_body(
+    store: Store,
+    db_path: Path,
+    log: RunLog,
+    project: Project,
+    courier: Courier,
+    window: RunWindow,
+    parallel: bool | None,
+) -> LoadCounts:
     from core.s3 import S3Source
 
     credential = project.credentials[courier.credential]
@@ -131,10 +147,15 @@ def _run_courier_body(store: Store, db_path: Path, log: RunLog, project: Project
         log.event("Waiting for source data", "Reading Heap manifests")
         manifests = list_manifests(source)
         if not manifests:
-            raise CourierError(f"No Heap manifests under s3://{courier.bucket}/{courier.prefix}manifests/ yet: "
-                               "Heap writes one when a sync completes; check the prefix or wait for the first sync")
-        log.event("Waiting for source data", f"Found {len(manifests)} completed dump"
-                  f"{'s' if len(manifests) != 1 else ''} (latest sync_{manifests[-1].dump_id})")
+            raise CourierError(
+                f"No Heap manifests under s3://{courier.bucket}/{courier.prefix}manifests/ yet: "
+                "Heap writes one when a sync completes; check the prefix or wait for the first sync"
+            )
+        log.event(
+            "Waiting for source data",
+            f"Found {len(manifests)} completed dump"
+            f"{'s' if len(manifests) != 1 else ''} (latest sync_{manifests[-1].dump_id})",
+        )
         if sample_only:
             landed = land_heap_samples(store, db_path, log, courier, source, manifests)
             return _finish_sample_run(log, courier, landed, missing)
@@ -142,20 +163,25 @@ def _run_courier_body(store: Store, db_path: Path, log: RunLog, project: Project
         rebuild = window.table if window.kind == "rebuild" else None
         return run_heap_loads(store, db_path, log, courier, source, manifests, feeds, parallel, rebuild=rebuild)
     found = find_source_files(courier, source, window)
-    log.event("Waiting for source data", f"Found {len(found.files)} file{'s' if len(found.files) != 1 else ''} "
-              f"for {window.describe()}")
+    log.event(
+        "Waiting for source data",
+        f"Found {len(found.files)} file{'s' if len(found.files) != 1 else ''} for {window.describe()}",
+    )
     if found.missing:
         for name in found.missing[:20]:
             log.event("Waiting for source data", f"Missing file: {name}", EventLevel.ERROR, name)
         more = f" and {len(found.missing) - 1} more" if len(found.missing) > 1 else ""
-        raise CourierError(f"Missing required file {found.missing[0]}{more} for {window.describe()}: "
-                           "check the entities list, mark the file optional, or run for another day")
+        raise CourierError(
+            f"Missing required file {found.missing[0]}{more} for {window.describe()}: "
+            "check the entities list, mark the file optional, or run for another day"
+        )
     if sample_only:
         log.update(files_to_land=len(found.files))
     else:
         loads = planned_file_loads(courier, found.files, feeds)
-        log.update(files_to_land=len(found.files), files_planned=sum(loads),
-                   units_planned=sum(1 for count in loads if count))
+        log.update(
+            files_to_land=len(found.files), files_planned=sum(loads), units_planned=sum(1 for count in loads if count)
+        )
     landed = land_files(store, db_path, log, courier, source, found.files)
     if sample_only:
         return _finish_sample_run(log, courier, landed, missing)
@@ -170,6 +196,9 @@ def _finish_sample_run(log: RunLog, courier: Courier, landed: list[LandedFile], 
     if missing:
         quoted = ", ".join(f'"{feed_id}"' for feed_id in missing)
         raise _MissingFeeds(f"Cannot find required feeds: {quoted}")
-    log.event("Loading data", f"Landed {len(landed)} file{'s' if len(landed) != 1 else ''}; the load operations "
-              "are empty ({}), so nothing was loaded. The files are ready as sample files for new feeds")
+    log.event(
+        "Loading data",
+        f"Landed {len(landed)} file{'s' if len(landed) != 1 else ''}; the load operations "
+        "are empty ({}), so nothing was loaded. The files are ready as sample files for new feeds",
+    )
     return counts

@@ -17,9 +17,24 @@ from __future__ import annotations
 
 from core.landing import LandedFile, land, list_landed_files
 from core.planning import FoundFiles, SourceFile, find_source_files
-from core.run_records import (RunEvent, RunListener, RunLog, RunProgress, RunSummary, create_run, finish_run,
-                              get_run, landing_root, last_run, list_runs, reconcile_stale_runs, request_stop,
-                              run_events, stop_flag, stop_requested)
+from core.run_records import (
+    RunEvent,
+    RunListener,
+    RunLog,
+    RunProgress,
+    RunSummary,
+    create_run,
+    finish_run,
+    get_run,
+    landing_root,
+    last_run,
+    list_runs,
+    reconcile_stale_runs,
+    request_stop,
+    run_events,
+    stop_flag,
+    stop_requested,
+)
 from core.runner import MISSING_FEEDS_HEADLINE, run_courier
 from core.vocab import FINAL_STATUSES, EventLevel, RunKind, RunStatus, Trigger, WindowKind
 from core.windows import RunWindow, duration_text, now_utc
@@ -34,9 +49,37 @@ _stop_flag = stop_flag
 _land = land
 
 __all__ = [
-    "FINAL_STATUSES", "MISSING_FEEDS_HEADLINE", "STATUSES", "EventLevel", "FoundFiles", "LandedFile", "RunEvent",
-    "RunKind", "RunListener", "RunLog", "RunProgress", "RunStatus", "RunSummary", "RunWindow", "SourceFile",
-    "Trigger", "WindowKind", "create_run", "duration_text", "find_source_files", "finish_run", "get_run",
-    "landing_root", "last_run", "list_landed_files", "list_runs", "now_utc", "reconcile_stale_runs",
-    "request_stop", "run_courier", "run_events", "stop_flag", "stop_requested",
+    "FINAL_STATUSES",
+    "MISSING_FEEDS_HEADLINE",
+    "STATUSES",
+    "EventLevel",
+    "FoundFiles",
+    "LandedFile",
+    "RunEvent",
+    "RunKind",
+    "RunListener",
+    "RunLog",
+    "RunProgress",
+    "RunStatus",
+    "RunSummary",
+    "RunWindow",
+    "SourceFile",
+    "Trigger",
+    "WindowKind",
+    "create_run",
+    "duration_text",
+    "find_source_files",
+    "finish_run",
+    "get_run",
+    "landing_root",
+    "last_run",
+    "list_landed_files",
+    "list_runs",
+    "now_utc",
+    "reconcile_stale_runs",
+    "request_stop",
+    "run_courier",
+    "run_events",
+    "stop_flag",
+    "stop_requested",
 ]

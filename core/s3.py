@@ -166,8 +166,7 @@ def _build_session(credential: Credential, environ: Mapping[str, str] | None) ->
         )
     if credential.type == "iam-role-to-role" and not credential.role_arn:
         raise SourceError(
-            f"Credential {_q(credential.name)} is an iam-role-to-role credential without a role ARN: "
-            "set its role-arn"
+            f"Credential {_q(credential.name)} is an iam-role-to-role credential without a role ARN: set its role-arn"
         )
     base = _botocore_session(credential, environ)
     # Reading the region resolves the profile, so a missing profile fails here, early.
@@ -336,14 +335,17 @@ def s3_settings(environ: Mapping[str, str] | None = None) -> dict[str, float]:
         except ValueError:
             value = 0
         if not value > 0:
-            raise SourceError(f"{variable}={text!r} is not valid: use a positive "
-                              f"{'whole number' if name == 'max_attempts' else 'number of seconds'}")
+            raise SourceError(
+                f"{variable}={text!r} is not valid: use a positive "
+                f"{'whole number' if name == 'max_attempts' else 'number of seconds'}"
+            )
         settings[name] = value
     return settings
 
 
-def _client_config(region: str, *, path_style: bool = False, unsigned: bool = False,
-                   environ: Mapping[str, str] | None = None) -> Config:
+def _client_config(
+    region: str, *, path_style: bool = False, unsigned: bool = False, environ: Mapping[str, str] | None = None
+) -> Config:
     from botocore import UNSIGNED
     from botocore.config import Config
 
@@ -455,7 +457,7 @@ class S3Source:
         """
         if not key.startswith(self.prefix):
             raise ValueError(f"{key!r} is not under the prefix {self.prefix!r}")
-        return key[len(self.prefix):]
+        return key[len(self.prefix) :]
 
     def read_bytes(self, key: str, max_bytes: int = 50_000_000) -> bytes:
         """Read a small object, such as a manifest, into memory.
@@ -646,13 +648,16 @@ class _Translated:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: object) -> Literal[False]:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> Literal[False]:
         if exc is None or isinstance(exc, SourceError) or not _is_aws_error(exc):
             return False
         source = self._source
         raise describe_source_error(
-            exc, bucket=source.bucket, prefix=source.prefix, credential=source.credential, key=self._key,
+            exc,
+            bucket=source.bucket,
+            prefix=source.prefix,
+            credential=source.credential,
+            key=self._key,
             listing=self._listing,
         ) from exc
 
@@ -688,8 +693,9 @@ def describe_source_error(
     return SourceError(" ".join(_describe(exc, bucket, prefix, credential, key, listing).splitlines()))
 
 
-def _describe(exc: BaseException, bucket: str, prefix: str, credential: Credential, key: str | None,
-              listing: str | None = None) -> str:
+def _describe(
+    exc: BaseException, bucket: str, prefix: str, credential: Credential, key: str | None, listing: str | None = None
+) -> str:
     from botocore import exceptions as bce
 
     name = _q(credential.name)
@@ -715,8 +721,7 @@ def _describe(exc: BaseException, bucket: str, prefix: str, credential: Credenti
     if isinstance(exc, (bce.SSOError, bce.TokenRetrievalError)):
         profile = credential.profile or "<profile>"
         return (
-            f"The AWS SSO session of credential {name} has expired or is invalid: "
-            f"run aws sso login --profile {profile}"
+            f"The AWS SSO session of credential {name} has expired or is invalid: run aws sso login --profile {profile}"
         )
     if isinstance(exc, bce.CredentialRetrievalError):
         return (
@@ -739,11 +744,21 @@ def _describe(exc: BaseException, bucket: str, prefix: str, credential: Credenti
         settings = s3_settings()
         what = f"reading s3://{bucket}/{key}" if key else f"listing {location}{listing or ''}"
         attempts = int(settings["max_attempts"])
-        return (f"The S3 endpoint {_endpoint_of(exc)} did not answer within {settings['read_timeout']:g} s "
-                f"({attempts} attempt{'s' if attempts != 1 else ''}) while {what}: check the network and "
-                "endpoint-url, or raise COURIER_S3_READ_TIMEOUT")
-    if isinstance(exc, (bce.ReadTimeoutError, bce.ConnectionClosedError, bce.ResponseStreamingError,
-                        bce.IncompleteReadError, bce.FlexibleChecksumError)):
+        return (
+            f"The S3 endpoint {_endpoint_of(exc)} did not answer within {settings['read_timeout']:g} s "
+            f"({attempts} attempt{'s' if attempts != 1 else ''}) while {what}: check the network and "
+            "endpoint-url, or raise COURIER_S3_READ_TIMEOUT"
+        )
+    if isinstance(
+        exc,
+        (
+            bce.ReadTimeoutError,
+            bce.ConnectionClosedError,
+            bce.ResponseStreamingError,
+            bce.IncompleteReadError,
+            bce.FlexibleChecksumError,
+        ),
+    ):
         what = f"s3://{bucket}/{key}" if key else location
         return f"The connection to S3 broke while reading {what}: check the network and run again"
     if isinstance(exc, bce.ParamValidationError):
@@ -770,8 +785,15 @@ def _describe_client_error(exc: Any, bucket: str, location: str, credential: Cre
     status = metadata.get("HTTPStatusCode")
     name = _q(credential.name)
 
-    invalid_keys = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId", "InvalidToken",
-                    "AuthFailure", "UnrecognizedClientException", "IncompleteSignature"}
+    invalid_keys = {
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "InvalidClientTokenId",
+        "InvalidToken",
+        "AuthFailure",
+        "UnrecognizedClientException",
+        "IncompleteSignature",
+    }
     if code in invalid_keys:
         return (
             f"AWS rejected the keys of credential {name} ({code}): check AWS_ACCESS_KEY_ID and "
@@ -785,8 +807,7 @@ def _describe_client_error(exc: Any, bucket: str, location: str, credential: Cre
         return f"Cannot assume role {credential.role_arn}: {message}; check the role's trust policy and external ID"
     if code == "NoSuchBucket":
         return (
-            f"Bucket {_q(bucket)} does not exist: check the courier's bucket name "
-            "(Heap buckets start with heap-rs3-)"
+            f"Bucket {_q(bucket)} does not exist: check the courier's bucket name (Heap buckets start with heap-rs3-)"
         )
     if code == "NoSuchKey" or (key and status == 404):
         missing = key or error.get("Key", "")
@@ -795,25 +816,26 @@ def _describe_client_error(exc: Any, bucket: str, location: str, credential: Cre
         return f"s3://{bucket}/{key} changed while Courier was reading it: run again to pick up the new version"
     if code in {"AccessDenied", "AllAccessDisabled", "AccountProblem"} or status == 403:
         if key:
-            return (f"Access denied to s3://{bucket}/{key}: the credential {name} needs s3:GetObject "
-                    "on this bucket's objects")
-        return (
-            f"Access denied to {location}: the credential {name} needs s3:ListBucket and s3:GetObject "
-            "on this bucket"
-        )
-    if code in {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"} \
-            or status == 301:
+            return (
+                f"Access denied to s3://{bucket}/{key}: the credential {name} needs s3:GetObject "
+                "on this bucket's objects"
+            )
+        return f"Access denied to {location}: the credential {name} needs s3:ListBucket and s3:GetObject on this bucket"
+    if (
+        code in {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"}
+        or status == 301
+    ):
         headers = metadata.get("HTTPHeaders", {}) or {}
         region = error.get("Region") or headers.get("x-amz-bucket-region")
         where = f"region {region}" if region else "another region"
         return f"Bucket {_q(bucket)} is in {where}: set the credential's region to it"
     if code == "InvalidBucketName":
         return (
-            f"{_q(bucket)} is not a valid bucket name: use the bare name, e.g. heap-rs3-1234, "
-            "without s3:// or slashes"
+            f"{_q(bucket)} is not a valid bucket name: use the bare name, e.g. heap-rs3-1234, without s3:// or slashes"
         )
-    if code in {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "Throttling"} \
-            or (isinstance(status, int) and status >= 500):
+    if code in {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "Throttling"} or (
+        isinstance(status, int) and status >= 500
+    ):
         return f"S3 is busy or failing for {location} ({code or status}): try again in a few minutes"
     return f"S3 refused a request for {location} ({code or status}): {message}"
 
@@ -851,14 +873,17 @@ def landing_path(root: Path, courier: str, key: str, etag: str) -> Path:
     Returns:
         A path strictly inside ``root``.
     """
-    version = etag[:16] if etag and all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in etag[:16]) \
+    version = (
+        etag[:16]
+        if etag and all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in etag[:16])
         else "v" + hashlib.sha256(etag.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    )
     base = Path(root) / _clean_name(courier, "courier") / version
     segments = key.split("/")
     if _plain_key(key, segments):
         return base.joinpath(*segments)
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return base / HASHED_DIR / digest / _clean_name(segments[-1][:MAX_SEGMENT_BYTES // 4], "object")
+    return base / HASHED_DIR / digest / _clean_name(segments[-1][: MAX_SEGMENT_BYTES // 4], "object")
 
 
 def _plain_key(key: str, segments: list[str]) -> bool:

@@ -18,8 +18,15 @@ from core.windows import RunWindow, parse_duration
 
 CRON_FIELDS = ("minute", "hour", "day of month", "month", "day of week")
 
-MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
-          "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}
+MACROS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
 """The ``@`` shortcuts crontab.guru and cronie accept, as the 5 fields they stand for."""
 MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -72,8 +79,11 @@ class CronSpec:
         """
         if day.month not in self.months or not _day_matches(self.expression, self.both_days, day):
             return []
-        return [datetime(day.year, day.month, day.day, hour, minute)
-                for hour in sorted(self.hours) for minute in sorted(self.minutes)]
+        return [
+            datetime(day.year, day.month, day.day, hour, minute)
+            for hour in sorted(self.hours)
+            for minute in sorted(self.minutes)
+        ]
 
 
 @lru_cache(maxsize=4096)
@@ -100,8 +110,10 @@ def _field_values(part: str, index: int) -> frozenset[int] | str:
     for piece in part.split(","):
         match = _PIECE_RE.match(piece)
         if not match:
-            return (f'"{part}" is not a valid {name}: use numbers {_RANGE_TEXT[index]}, *, lists (1,3), ranges '
-                    "(1-5) and steps (*/15)")
+            return (
+                f'"{part}" is not a valid {name}: use numbers {_RANGE_TEXT[index]}, *, lists (1,3), ranges '
+                "(1-5) and steps (*/15)"
+            )
         bounds: list[int] = []
         for token in (match.group("first"), match.group("last")):
             if token is None:
@@ -115,8 +127,10 @@ def _field_values(part: str, index: int) -> frozenset[int] | str:
             elif names:
                 return f'"{token}" is not a {name}: use {_RANGE_TEXT[index]}'
             else:
-                return (f'"{part}" is not a valid {name}: use numbers {_RANGE_TEXT[index]}, *, lists (1,3), '
-                        "ranges (1-5) and steps (*/15)")
+                return (
+                    f'"{part}" is not a valid {name}: use numbers {_RANGE_TEXT[index]}, *, lists (1,3), '
+                    "ranges (1-5) and steps (*/15)"
+                )
             bounds.append(number)
         step_text = match.group("step")
         if step_text is not None and not step_text.isdigit():
@@ -153,12 +167,15 @@ def parse_cron(expression: str) -> CronSpec:
     text = expand_macro(expression)
     if text.startswith("@"):
         known = " ".join(MACROS)
-        raise CourierError(f'"{expression.strip()}" is not a schedule shortcut Courier can run; use 5 fields or one '
-                           f"of {known}")
+        raise CourierError(
+            f'"{expression.strip()}" is not a schedule shortcut Courier can run; use 5 fields or one of {known}'
+        )
     parts = text.split()
     if len(parts) != 5:
-        raise CourierError(f'"{expression}" has {len(parts)} field{"s" if len(parts) != 1 else ""}; a schedule has '
-                           "5: minute hour day-of-month month day-of-week, e.g. 30 8 * * *")
+        raise CourierError(
+            f'"{expression}" has {len(parts)} field{"s" if len(parts) != 1 else ""}; a schedule has '
+            "5: minute hour day-of-month month day-of-week, e.g. 30 8 * * *"
+        )
     fields: list[frozenset[int]] = []
     for index, part in enumerate(parts):
         values = _field_values(part, index)
@@ -166,9 +183,17 @@ def parse_cron(expression: str) -> CronSpec:
             raise CourierError(values)
         fields.append(values)
     minutes, hours, days, months, weekdays = fields
-    spec = CronSpec(minutes, hours, days, months, weekdays, day_star=parts[2].startswith("*"),
-                    weekday_star=parts[4].startswith("*"),
-                    interval=parts[0].startswith("*") or parts[1].startswith("*"), expression=" ".join(parts))
+    spec = CronSpec(
+        minutes,
+        hours,
+        days,
+        months,
+        weekdays,
+        day_star=parts[2].startswith("*"),
+        weekday_star=parts[4].startswith("*"),
+        interval=parts[0].startswith("*") or parts[1].startswith("*"),
+        expression=" ".join(parts),
+    )
     if spec.both_days and not any(day <= _MONTH_DAYS[month - 1] for month in spec.months for day in spec.days):
         raise CourierError(f'"{expression}" never runs: no month in it has that day (like February 30)')
     return spec
@@ -189,24 +214,47 @@ def _parsed(expression: str) -> CronSpec:
 
 
 COMMON_ZONES: dict[str, tuple[str, ...]] = {
-    "pst": ("America/Los_Angeles",), "pdt": ("America/Los_Angeles",), "pt": ("America/Los_Angeles",),
-    "pacific": ("America/Los_Angeles",), "pst8pdt": ("America/Los_Angeles",),
-    "mst": ("America/Denver", "America/Phoenix"), "mdt": ("America/Denver",), "mt": ("America/Denver",),
-    "mountain": ("America/Denver", "America/Phoenix"), "mst7mdt": ("America/Denver",),
-    "cst": ("America/Chicago",), "cdt": ("America/Chicago",), "ct": ("America/Chicago",),
-    "central": ("America/Chicago",), "cst6cdt": ("America/Chicago",),
-    "est": ("America/New_York",), "edt": ("America/New_York",), "et": ("America/New_York",),
-    "eastern": ("America/New_York",), "est5edt": ("America/New_York",),
-    "akst": ("America/Anchorage",), "alaska": ("America/Anchorage",),
-    "hst": ("Pacific/Honolulu",), "hawaii": ("Pacific/Honolulu",),
-    "bst": ("Europe/London",), "wet": ("Europe/Lisbon",),
-    "cet": ("Europe/Paris", "Europe/Berlin"), "cest": ("Europe/Paris", "Europe/Berlin"),
+    "pst": ("America/Los_Angeles",),
+    "pdt": ("America/Los_Angeles",),
+    "pt": ("America/Los_Angeles",),
+    "pacific": ("America/Los_Angeles",),
+    "pst8pdt": ("America/Los_Angeles",),
+    "mst": ("America/Denver", "America/Phoenix"),
+    "mdt": ("America/Denver",),
+    "mt": ("America/Denver",),
+    "mountain": ("America/Denver", "America/Phoenix"),
+    "mst7mdt": ("America/Denver",),
+    "cst": ("America/Chicago",),
+    "cdt": ("America/Chicago",),
+    "ct": ("America/Chicago",),
+    "central": ("America/Chicago",),
+    "cst6cdt": ("America/Chicago",),
+    "est": ("America/New_York",),
+    "edt": ("America/New_York",),
+    "et": ("America/New_York",),
+    "eastern": ("America/New_York",),
+    "est5edt": ("America/New_York",),
+    "akst": ("America/Anchorage",),
+    "alaska": ("America/Anchorage",),
+    "hst": ("Pacific/Honolulu",),
+    "hawaii": ("Pacific/Honolulu",),
+    "bst": ("Europe/London",),
+    "wet": ("Europe/Lisbon",),
+    "cet": ("Europe/Paris", "Europe/Berlin"),
+    "cest": ("Europe/Paris", "Europe/Berlin"),
     "met": ("Europe/Paris", "Europe/Berlin"),
-    "eet": ("Europe/Athens", "Europe/Helsinki"), "eest": ("Europe/Athens", "Europe/Helsinki"),
-    "ist": ("Asia/Kolkata", "Europe/Dublin"), "jst": ("Asia/Tokyo",), "kst": ("Asia/Seoul",),
-    "sgt": ("Asia/Singapore",), "hkt": ("Asia/Hong_Kong",),
-    "aest": ("Australia/Sydney",), "aedt": ("Australia/Sydney",), "awst": ("Australia/Perth",),
-    "nzst": ("Pacific/Auckland",), "nzdt": ("Pacific/Auckland",),
+    "eet": ("Europe/Athens", "Europe/Helsinki"),
+    "eest": ("Europe/Athens", "Europe/Helsinki"),
+    "ist": ("Asia/Kolkata", "Europe/Dublin"),
+    "jst": ("Asia/Tokyo",),
+    "kst": ("Asia/Seoul",),
+    "sgt": ("Asia/Singapore",),
+    "hkt": ("Asia/Hong_Kong",),
+    "aest": ("Australia/Sydney",),
+    "aedt": ("Australia/Sydney",),
+    "awst": ("Australia/Perth",),
+    "nzst": ("Pacific/Auckland",),
+    "nzdt": ("Pacific/Auckland",),
 }
 """Abbreviations and names people type for a zone → the IANA zones they usually mean, most common first.
 
@@ -239,8 +287,11 @@ def suggest_timezones(name: str) -> list[str]:
     key = name.strip().lower()
     found: list[str] = list(COMMON_ZONES.get(key, ()))
     if not found and _GMT_OFFSET_RE.match(key) is None and key:
-        found = [zone for zone in timezone_names()
-                 if key.replace(" ", "_") in zone.lower() and not zone.startswith("Etc/GMT")]
+        found = [
+            zone
+            for zone in timezone_names()
+            if key.replace(" ", "_") in zone.lower() and not zone.startswith("Etc/GMT")
+        ]
     return list(dict.fromkeys(found))[:3]
 
 
@@ -257,9 +308,11 @@ def validate_timezone(name: str) -> str | None:
     if offset is not None and not name.startswith("Etc/"):
         sign, hours = offset.group("sign"), int(offset.group("hours"))
         inverted = "+" if sign == "-" else "-"
-        return (f'"{name}" is not an IANA time zone: zone names invert the sign (Etc/GMT{sign}{hours} is '
-                f"UTC{inverted}{hours}); for UTC{sign}{hours} use Etc/GMT{inverted}{hours}, or better a place "
-                "that follows daylight saving, e.g. America/Los_Angeles")
+        return (
+            f'"{name}" is not an IANA time zone: zone names invert the sign (Etc/GMT{sign}{hours} is '
+            f"UTC{inverted}{hours}); for UTC{sign}{hours} use Etc/GMT{inverted}{hours}, or better a place "
+            "that follows daylight saving, e.g. America/Los_Angeles"
+        )
     suggestions = suggest_timezones(name)
     if name.strip().lower() in COMMON_ZONES:
         return f'"{name}" is an abbreviation, not an IANA time zone (did you mean {", ".join(suggestions)}?)'
@@ -306,10 +359,14 @@ def describe_cron(expression: str) -> str:
 def dst_rule(expression: str) -> str:
     """One sentence: what daylight saving does to this schedule (cronie's rule for fixed times or intervals)."""
     if _parsed(expression).interval:
-        return ("Daylight saving (as cronie): an interval schedule keeps its real-time interval, so times in the "
-                "spring gap are skipped and times in the repeated autumn hour run twice")
-    return ("Daylight saving (as cronie): a fixed time in the spring gap runs once just after it; a fixed time in "
-            "the repeated autumn hour runs once, at its first occurrence")
+        return (
+            "Daylight saving (as cronie): an interval schedule keeps its real-time interval, so times in the "
+            "spring gap are skipped and times in the repeated autumn hour run twice"
+        )
+    return (
+        "Daylight saving (as cronie): a fixed time in the spring gap runs once just after it; a fixed time in "
+        "the repeated autumn hour runs once, at its first occurrence"
+    )
 
 
 def zone_has_dst(timezone: str, year: int = 2027) -> bool:
@@ -417,8 +474,9 @@ class FileWindow:
     def describe(self) -> str:
         """e.g. ``2027-03-13 15:30 → 2027-03-14 15:30 UTC: files dated 2027-03-14``."""
         zone = self.start.tzname() if self.start.tzname() == self.end.tzname() else ""
-        span = (f"{self.start:%Y-%m-%d %H:%M} → {self.end:%Y-%m-%d %H:%M}"
-                + (f" {zone}" if zone else f" ({self.start:%Z}→{self.end:%Z})"))
+        span = f"{self.start:%Y-%m-%d %H:%M} → {self.end:%Y-%m-%d %H:%M}" + (
+            f" {zone}" if zone else f" ({self.start:%Z}→{self.end:%Z})"
+        )
         return f"{span}: files dated {describe_days(self.days)}"
 
 
@@ -503,7 +561,7 @@ def _hm(moment: datetime) -> str:
 
 def _gap_edges(wall: datetime, zone: ZoneInfo) -> tuple[datetime, datetime, str, str]:
     """For a wall time in a spring-forward gap: the gap's first and first-after wall times and zone names."""
-    low = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)   # offset after the jump: earlier instant
+    low = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)  # offset after the jump: earlier instant
     high = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)  # offset before the jump: later instant
     before = low.astimezone(zone).utcoffset()
     while high - low > timedelta(minutes=1):
@@ -545,33 +603,55 @@ def _day_slots(spec: CronSpec, day: date, zone: ZoneInfo, timezone: str) -> list
             moved = end.replace(tzinfo=zone)
             if any(slot.at == moved for slot in slots) or end in walls:
                 continue  # already runs then: run once
-            slots.append(CronSlot(wall, moved, False,
-                                  f"moved: {_hm(wall)} does not exist on {wall:%a %Y-%m-%d} in {timezone} (clocks "
-                                  f"jump {_hm(start)} {name_before} → {_hm(end)} {name_after}); a fixed time runs "
-                                  f"once just after the gap, at {_hm(end)} {name_after} (as cronie does)",
-                                  dst=DST_MOVED))
+            slots.append(
+                CronSlot(
+                    wall,
+                    moved,
+                    False,
+                    f"moved: {_hm(wall)} does not exist on {wall:%a %Y-%m-%d} in {timezone} (clocks "
+                    f"jump {_hm(start)} {name_before} → {_hm(end)} {name_after}); a fixed time runs "
+                    f"once just after the gap, at {_hm(end)} {name_after} (as cronie does)",
+                    dst=DST_MOVED,
+                )
+            )
         elif _ambiguous(wall, zone):
             first, second = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
             change = f"{_hm(wall)} happens twice on {wall:%a %Y-%m-%d} (clocks fall back, {first:%Z} → {second:%Z})"
             if spec.interval:
-                note = (f"runs at both: {change}; an interval job keeps its real-time interval, so it runs at "
-                        f"{_hm(wall)} {first:%Z} and {_hm(wall)} {second:%Z} (as cronie does)")
+                note = (
+                    f"runs at both: {change}; an interval job keeps its real-time interval, so it runs at "
+                    f"{_hm(wall)} {first:%Z} and {_hm(wall)} {second:%Z} (as cronie does)"
+                )
                 slots.append(CronSlot(wall, first, False, note, dst=DST_REPEATED))
                 slots.append(CronSlot(wall, second, False, note, dst=DST_REPEATED))
             else:
-                slots.append(CronSlot(wall, first, False,
-                                      f"runs once: {change}; a fixed time runs only at the first, {_hm(wall)} "
-                                      f"{first:%Z} (as cronie does)", dst=DST_ONCE))
+                slots.append(
+                    CronSlot(
+                        wall,
+                        first,
+                        False,
+                        f"runs once: {change}; a fixed time runs only at the first, {_hm(wall)} "
+                        f"{first:%Z} (as cronie does)",
+                        dst=DST_ONCE,
+                    )
+                )
         else:
             slots.append(CronSlot(wall, wall.replace(tzinfo=zone)))
     if gap_walls:
         start, end, name_before, name_after = _gap_edges(gap_walls[0], zone)
         times = ", ".join(_hm(wall) for wall in gap_walls[:4]) + (" …" if len(gap_walls) > 4 else "")
         verb = "does" if len(gap_walls) == 1 else "do"
-        slots.append(CronSlot(gap_walls[0], None, True,
-                              f"skipped: {times} {verb} not exist on {day:%a %Y-%m-%d} in {timezone} (clocks jump "
-                              f"{_hm(start)} {name_before} → {_hm(end)} {name_after}); an interval job keeps its "
-                              "real-time interval through the gap (as cronie does)", dst=DST_SKIPPED))
+        slots.append(
+            CronSlot(
+                gap_walls[0],
+                None,
+                True,
+                f"skipped: {times} {verb} not exist on {day:%a %Y-%m-%d} in {timezone} (clocks jump "
+                f"{_hm(start)} {name_before} → {_hm(end)} {name_after}); an interval job keeps its "
+                "real-time interval through the gap (as cronie does)",
+                dst=DST_SKIPPED,
+            )
+        )
     slots.sort(key=lambda slot: _order_key(slot, zone))
     return slots
 
@@ -625,12 +705,21 @@ def upcoming_runs(expression: str, timezone: str, now: datetime, count: int = 10
     previous = previous_run(expression, timezone, now)
     for slot in _slots_after(expression, timezone, now):
         if not slot.skipped and slot.at is not None:
-            if (slot.dst_note is None and previous is not None and previous.utcoffset() != slot.at.utcoffset()
-                    and previous.time() == slot.at.time()):
+            if (
+                slot.dst_note is None
+                and previous is not None
+                and previous.utcoffset() != slot.at.utcoffset()
+                and previous.time() == slot.at.time()
+            ):
                 utc_before = previous.astimezone(UTC)
-                slot = CronSlot(slot.wall, slot.at, False, None,
-                                f"UTC time moves: {previous:%Z} → {slot.at:%Z} since the previous run "
-                                f"({utc_before:%H:%M} → {slot.at.astimezone(UTC):%H:%M} UTC)")
+                slot = CronSlot(
+                    slot.wall,
+                    slot.at,
+                    False,
+                    None,
+                    f"UTC time moves: {previous:%Z} → {slot.at:%Z} since the previous run "
+                    f"({utc_before:%H:%M} → {slot.at.astimezone(UTC):%H:%M} UTC)",
+                )
             previous = slot.at
         slots.append(slot)
         if len(slots) >= count:
@@ -663,8 +752,15 @@ def runs_between(expression: str, timezone: str, after: datetime, until: datetim
     return found
 
 
-def file_window(at: datetime, offset_seconds: int, *, timezone: str = "UTC", in_zone: bool = False,
-                previous: datetime | None = None, since: datetime | None = None) -> FileWindow:
+def file_window(
+    at: datetime,
+    offset_seconds: int,
+    *,
+    timezone: str = "UTC",
+    in_zone: bool = False,
+    previous: datetime | None = None,
+    since: datetime | None = None,
+) -> FileWindow:
     """The file window of a scheduled run at ``at``.
 
     ``[min(T − 24h, previous, since) − offset, T − offset)``, computed on UTC, or on the
@@ -739,10 +835,19 @@ def schedule_preview(group: Any, now: datetime, count: int = 10) -> list[Schedul
             continue
         if previous is None:
             previous = previous_run(group.schedule, group.timezone, slot.at)
-        windows = tuple((member.courier, file_window(slot.at, parse_duration(member.offset),
-                                                     timezone=group.timezone, in_zone=group.file_dates_in_zone,
-                                                     previous=previous))
-                        for member in group.couriers)
+        windows = tuple(
+            (
+                member.courier,
+                file_window(
+                    slot.at,
+                    parse_duration(member.offset),
+                    timezone=group.timezone,
+                    in_zone=group.file_dates_in_zone,
+                    previous=previous,
+                ),
+            )
+            for member in group.couriers
+        )
         runs.append(ScheduledRun(slot, windows))
         previous = slot.at
     return runs

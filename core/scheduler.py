@@ -76,8 +76,9 @@ class SchedulerLock:
         except OSError:
             pid = _read_pid(fd)
             os.close(fd)
-            raise SchedulerBusy(f"another scheduler (pid {pid or 'unknown'}) is already running for "
-                                f"{self.db_path}") from None
+            raise SchedulerBusy(
+                f"another scheduler (pid {pid or 'unknown'}) is already running for {self.db_path}"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
@@ -128,9 +129,12 @@ class SlotState:
 
 def read_state(store: Store) -> dict[str, SlotState]:
     """Every group's scheduler state."""
-    return {row["group_name"]: SlotState(row["group_name"], row["schedule"], row["timezone"],
-                                         _parse_instant(row["last_slot"]), row["last_run_id"])
-            for row in store.query("SELECT * FROM schedule_state")}
+    return {
+        row["group_name"]: SlotState(
+            row["group_name"], row["schedule"], row["timezone"], _parse_instant(row["last_slot"]), row["last_run_id"]
+        )
+        for row in store.query("SELECT * FROM schedule_state")
+    }
 
 
 def record_slot(store: Store, group: CourierGroup, slot: datetime, run_id: int | None = None) -> None:
@@ -140,7 +144,8 @@ def record_slot(store: Store, group: CourierGroup, slot: datetime, run_id: int |
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(group_name) DO UPDATE SET schedule = excluded.schedule, "
         "timezone = excluded.timezone, last_slot = excluded.last_slot, last_run_id = excluded.last_run_id, "
         "updated_at = excluded.updated_at",
-        (group.name, group.schedule or "", group.timezone, _instant_text(slot), run_id, utc_now()))
+        (group.name, group.schedule or "", group.timezone, _instant_text(slot), run_id, utc_now()),
+    )
 
 
 def _instant_text(moment: datetime) -> str:
@@ -169,9 +174,14 @@ class DueRun:
 
 def scheduled_groups(project: Project) -> list[CourierGroup]:
     """Enabled groups with a valid schedule."""
-    return [group for group in project.groups.values()
-            if group.enabled and group.schedule and not validate_cron(group.schedule)
-            and not validate_timezone(group.timezone)]
+    return [
+        group
+        for group in project.groups.values()
+        if group.enabled
+        and group.schedule
+        and not validate_cron(group.schedule)
+        and not validate_timezone(group.timezone)
+    ]
 
 
 def due_groups(store: Store, project: Project, now: datetime) -> list[DueRun]:
@@ -181,8 +191,7 @@ def due_groups(store: Store, project: Project, now: datetime) -> list[DueRun]:
     for group in scheduled_groups(project):
         assert group.schedule is not None
         current = state.get(group.name)
-        first_sight = (current is None or current.schedule != group.schedule
-                       or current.timezone != group.timezone)
+        first_sight = current is None or current.schedule != group.schedule or current.timezone != group.timezone
         last = now - FIRST_SIGHT_GRACE if first_sight else current.last_slot  # type: ignore[union-attr]
         if first_sight:
             record_slot(store, group, last)
@@ -227,8 +236,9 @@ def next_wake(project: Project, now: datetime) -> datetime | None:
 # --- firing ------------------------------------------------------------------------------------
 
 
-def fire(db_path: Path | str, item: DueRun, now: datetime, *, stop: threading.Event, log: Log,
-         **run_options: Any) -> RunSummary | None:
+def fire(
+    db_path: Path | str, item: DueRun, now: datetime, *, stop: threading.Event, log: Log, **run_options: Any
+) -> RunSummary | None:
     """Run one due group for its slot, recording the slot first; ``None`` when the run could not start."""
     from core.groups import run_group
 
@@ -238,13 +248,22 @@ def fire(db_path: Path | str, item: DueRun, now: datetime, *, stop: threading.Ev
         previous = read_state(store).get(group.name)
         record_slot(store, group, item.slot)
     utc = item.slot.astimezone(timezone.utc)
-    missed = f" ({item.missed} slots passed while the scheduler was not running; running once)" \
-        if item.missed > 1 else ""
-    log(f'Running courier group "{group.name}" for its {item.slot:%a %Y-%m-%d %H:%M %Z} slot '
-        f"({utc:%H:%M} UTC){missed}")
+    missed = (
+        f" ({item.missed} slots passed while the scheduler was not running; running once)" if item.missed > 1 else ""
+    )
+    log(f'Running courier group "{group.name}" for its {item.slot:%a %Y-%m-%d %H:%M %Z} slot ({utc:%H:%M} UTC){missed}')
     try:
-        summary = run_group(db_path, group.name, None, trigger="schedule", now=now, scheduled_at=item.slot,
-                            since=item.since, stop=stop, **run_options)
+        summary = run_group(
+            db_path,
+            group.name,
+            None,
+            trigger="schedule",
+            now=now,
+            scheduled_at=item.slot,
+            since=item.since,
+            stop=stop,
+            **run_options,
+        )
     except CourierError as error:
         log(f'Courier group "{group.name}" did not run: {error}')
         return None
@@ -255,17 +274,27 @@ def fire(db_path: Path | str, item: DueRun, now: datetime, *, stop: threading.Ev
                 record_slot(store, group, previous.last_slot, previous.last_run_id)
             else:
                 store.execute("DELETE FROM schedule_state WHERE group_name = ?", (group.name,))
-            log(f'Courier group "{group.name}" run {summary.id} Stopped; its slot runs again when the scheduler '
-                "restarts")
+            log(
+                f'Courier group "{group.name}" run {summary.id} Stopped; its slot runs again when the scheduler '
+                "restarts"
+            )
         else:
             record_slot(store, group, item.slot, summary.id)
-            log(f'Courier group "{group.name}" run {summary.id} {summary.status}'
-                + (f": {summary.message.splitlines()[0]}" if summary.message else ""))
+            log(
+                f'Courier group "{group.name}" run {summary.id} {summary.status}'
+                + (f": {summary.message.splitlines()[0]}" if summary.message else "")
+            )
     return summary
 
 
-def run_due(db_path: Path | str, now: datetime, *, stop: threading.Event | None = None, log: Log | None = None,
-            **run_options: Any) -> list[RunSummary]:
+def run_due(
+    db_path: Path | str,
+    now: datetime,
+    *,
+    stop: threading.Event | None = None,
+    log: Log | None = None,
+    **run_options: Any,
+) -> list[RunSummary]:
     """Run every group due at ``now`` once, in order; returns their runs."""
     from core.project import load_project
 
@@ -322,9 +351,17 @@ def parse_now(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def run_scheduler(db_path: Path | str, *, once: bool = False, clock: Now | None = None,
-                  stop: threading.Event | None = None, log: Log | None = None, idle: float = IDLE_SECONDS,
-                  notes: Callable[[], list[str]] | None = None, **run_options: Any) -> int:
+def run_scheduler(
+    db_path: Path | str,
+    *,
+    once: bool = False,
+    clock: Now | None = None,
+    stop: threading.Event | None = None,
+    log: Log | None = None,
+    idle: float = IDLE_SECONDS,
+    notes: Callable[[], list[str]] | None = None,
+    **run_options: Any,
+) -> int:
     """Run due groups until ``stop`` is set (or once, with ``once``); returns how many group runs it started.
 
     ``notes`` returns messages gathered outside the loop since its last call (the CLI's
@@ -350,9 +387,11 @@ def run_scheduler(db_path: Path | str, *, once: bool = False, clock: Now | None 
         with Store(db_path) as store:
             fixed = reconcile_stale_runs(store)
             groups = scheduled_groups(load_project(store))
-        stamp(f"Scheduler {'checking once' if once else 'started'} for {db_path} (pid {os.getpid()}): "
-              f"{len(groups)} enabled scheduled group{'s' if len(groups) != 1 else ''}"
-              + (f"; {fixed} interrupted run{'s' if fixed != 1 else ''} marked Failed" if fixed else ""))
+        stamp(
+            f"Scheduler {'checking once' if once else 'started'} for {db_path} (pid {os.getpid()}): "
+            f"{len(groups)} enabled scheduled group{'s' if len(groups) != 1 else ''}"
+            + (f"; {fixed} interrupted run{'s' if fixed != 1 else ''} marked Failed" if fixed else "")
+        )
         while not stop.is_set():
             for note in notes() if notes else []:
                 stamp(note)
@@ -365,8 +404,11 @@ def run_scheduler(db_path: Path | str, *, once: bool = False, clock: Now | None 
             wake = next_wake(project, now)
             delay = idle if wake is None else min(idle, max(0.05, (wake - now).total_seconds()))
             stop.wait(delay)
-        stamp("Scheduler stopped" if not once else f"Scheduler checked: {started} group run"
-              f"{'s' if started != 1 else ''} started")
+        stamp(
+            "Scheduler stopped"
+            if not once
+            else f"Scheduler checked: {started} group run{'s' if started != 1 else ''} started"
+        )
     return started
 
 
@@ -443,8 +485,9 @@ def scheduler_status(db_path: Path | str, now: datetime) -> SchedulerStatus:
     with Store(db_path) as store:
         project = load_project(store)
     pid = lock_holder(db_path)
-    return SchedulerStatus(pid is not None, pid or None, lock_path(db_path), len(scheduled_groups(project)),
-                           next_due(project, now))
+    return SchedulerStatus(
+        pid is not None, pid or None, lock_path(db_path), len(scheduled_groups(project)), next_due(project, now)
+    )
 
 
 def systemd_unit(db_path: Path | str, program: list[str]) -> str:
@@ -462,29 +505,31 @@ def systemd_unit(db_path: Path | str, program: list[str]) -> str:
     command = " ".join(shlex.quote(part) for part in [*program, "--db", str(db_path), "scheduler"])
     # systemd expands % specifiers in ExecStart and WorkingDirectory; a literal % is written %%.
     command = command.replace("%", "%%")
-    return "\n".join([
-        "# Courier scheduler as a systemd user service. Install it with:",
-        "#   mkdir -p ~/.config/systemd/user",
-        "#   courier scheduler unit > ~/.config/systemd/user/courier-scheduler.service",
-        "#   systemctl --user daemon-reload",
-        "#   systemctl --user enable --now courier-scheduler",
-        "#   loginctl enable-linger $USER   # keep it running after you log out (once per user)",
-        "# Its output: journalctl --user -u courier-scheduler -f;  is it running: courier scheduler status",
-        "[Unit]",
-        f"Description=Courier scheduler for {db_path}",
-        "Wants=network-online.target",
-        "After=network-online.target",
-        "",
-        "[Service]",
-        "Type=simple",
-        "WorkingDirectory=" + str(db_path.parent).replace("%", "%%"),
-        f"ExecStart={command}",
-        "KillSignal=SIGTERM",
-        "TimeoutStopSec=120",
-        "Restart=on-failure",
-        "RestartSec=30",
-        "",
-        "[Install]",
-        "WantedBy=default.target",
-        "",
-    ])
+    return "\n".join(
+        [
+            "# Courier scheduler as a systemd user service. Install it with:",
+            "#   mkdir -p ~/.config/systemd/user",
+            "#   courier scheduler unit > ~/.config/systemd/user/courier-scheduler.service",
+            "#   systemctl --user daemon-reload",
+            "#   systemctl --user enable --now courier-scheduler",
+            "#   loginctl enable-linger $USER   # keep it running after you log out (once per user)",
+            "# Its output: journalctl --user -u courier-scheduler -f;  is it running: courier scheduler status",
+            "[Unit]",
+            f"Description=Courier scheduler for {db_path}",
+            "Wants=network-online.target",
+            "After=network-online.target",
+            "",
+            "[Service]",
+            "Type=simple",
+            "WorkingDirectory=" + str(db_path.parent).replace("%", "%%"),
+            f"ExecStart={command}",
+            "KillSignal=SIGTERM",
+            "TimeoutStopSec=120",
+            "Restart=on-failure",
+            "RestartSec=30",
+            "",
+            "[Install]",
+            "WantedBy=default.target",
+            "",
+        ]
+    )

@@ -307,8 +307,9 @@ class Store:
                 os.close(descriptor)
             tighten_modes(self.path)
             timeout_ms = busy_timeout_ms()
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                        timeout=timeout_ms / 1000)
+            self.conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=timeout_ms / 1000
+            )
             self.conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
@@ -320,11 +321,15 @@ class Store:
                 raise DatabaseBusyError(self.busy_message()) from None
             if is_disk_full(error):
                 raise DiskFullError(disk_full_message(self.path, "opening the database")) from None
-            raise CourierError(f"Cannot open the Courier database {self.path}: {error}; "
-                               "pass --db PATH (or set COURIER_DB) to use another file") from error
+            raise CourierError(
+                f"Cannot open the Courier database {self.path}: {error}; "
+                "pass --db PATH (or set COURIER_DB) to use another file"
+            ) from error
         except OSError as error:
-            raise CourierError(f"Cannot create the Courier database {self.path}: {error.strerror}; "
-                               "pass --db PATH (or set COURIER_DB) to use another file") from error
+            raise CourierError(
+                f"Cannot create the Courier database {self.path}: {error.strerror}; "
+                "pass --db PATH (or set COURIER_DB) to use another file"
+            ) from error
 
     def _cap_size(self) -> None:
         text = os.environ.get(MAX_BYTES_ENV, "").strip()
@@ -337,18 +342,23 @@ class Store:
 
     def busy_message(self) -> str:
         """One line naming who holds the write lock: a run (id, target, pid) or another program."""
-        holder = "another program holds its write lock (e.g. an sqlite3 shell with an open transaction); " \
-                 "close it and retry"
+        holder = (
+            "another program holds its write lock (e.g. an sqlite3 shell with an open transaction); close it and retry"
+        )
         try:
             rows = self.conn.execute(
                 "SELECT id, kind, target, pid FROM runs WHERE status IN ('Running', 'Stopping') "
-                "AND (pid IS NULL OR pid != ?) ORDER BY id DESC", (os.getpid(),)).fetchall()
+                "AND (pid IS NULL OR pid != ?) ORDER BY id DESC",
+                (os.getpid(),),
+            ).fetchall()
         except (sqlite3.Error, AttributeError):
             rows = []
         for run_id, kind, target, pid in rows:
             if pid and pid_alive(int(pid)):
-                holder = (f'run {run_id} ({kind} "{target}", pid {pid}) is writing to it; wait for it to commit and '
-                          f"retry, or stop it with courier runs stop {run_id}")
+                holder = (
+                    f'run {run_id} ({kind} "{target}", pid {pid}) is writing to it; wait for it to commit and '
+                    f"retry, or stop it with courier runs stop {run_id}"
+                )
                 break
         return f"The Courier database {self.path} is busy: {holder}"
 
@@ -529,8 +539,9 @@ def _chmod_private(path: Path, mode: int) -> bool:
 
 def _is_locked(error: BaseException) -> bool:
     message = str(error)
-    return isinstance(error, sqlite3.OperationalError) and ("database is locked" in message or
-                                                             "database is busy" in message)
+    return isinstance(error, sqlite3.OperationalError) and (
+        "database is locked" in message or "database is busy" in message
+    )
 
 
 def pid_alive(pid: int) -> bool:

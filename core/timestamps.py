@@ -6,8 +6,8 @@ these conversions, so they live apart from either (no import cycle).
 
 from __future__ import annotations
 
-import re
 import math
+import re
 from datetime import date, datetime, timezone
 from functools import lru_cache
 
@@ -15,9 +15,7 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _NS_THRESHOLD = 10**17
 _US_THRESHOLD = 10**14
 _MS_THRESHOLD = 10**11
-_FAST_ISO = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?Z?"
-)
+_FAST_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?Z?")
 _DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 _FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")

@@ -75,14 +75,34 @@ RESERVED_COLUMNS = (PK_COLUMN, GENERATED_UPDATED, "rowid", "oid", "_rowid_")
 NAME_SUFFIX = "~"
 """A renamed column is ``<name>~<n>``, n from 2."""
 
-_TIMESTAMP_LOGICAL = frozenset({"timestamp-millis", "timestamp-micros", "timestamp-nanos",
-                                "local-timestamp-millis", "local-timestamp-micros", "local-timestamp-nanos"})
+_TIMESTAMP_LOGICAL = frozenset(
+    {
+        "timestamp-millis",
+        "timestamp-micros",
+        "timestamp-nanos",
+        "local-timestamp-millis",
+        "local-timestamp-micros",
+        "local-timestamp-nanos",
+    }
+)
 _AVRO_FEED = {
-    "boolean": "Boolean", "int": "Integer", "long": "Integer", "float": "Float", "double": "Float",
-    "date": "Date", "decimal": "Decimal",
+    "boolean": "Boolean",
+    "int": "Integer",
+    "long": "Integer",
+    "float": "Float",
+    "double": "Float",
+    "date": "Date",
+    "decimal": "Decimal",
 }
-_STORAGE = {"Boolean": "INTEGER", "Date": "TEXT", "Datetime": "TEXT", "Decimal": "TEXT", "Float": "REAL",
-            "Integer": "INTEGER", "String": "TEXT"}
+_STORAGE = {
+    "Boolean": "INTEGER",
+    "Date": "TEXT",
+    "Datetime": "TEXT",
+    "Decimal": "TEXT",
+    "Float": "REAL",
+    "Integer": "INTEGER",
+    "String": "TEXT",
+}
 _BINARY = frozenset({"bytes", "fixed"})
 _UNTYPED = frozenset({"union"})
 """Source types whose values keep their own SQLite storage class (a column without affinity)."""
@@ -431,7 +451,8 @@ def _datetime(value: Any) -> Any:
 
 def _timestamp(unit: int) -> Callable[[Any], Any]:
     """A timestamp logical type: the long counts ``unit`` per second, so no guessing."""
-    from core.timestamps import from_datetime as _from_datetime, from_micros as _from_micros
+    from core.timestamps import from_datetime as _from_datetime
+    from core.timestamps import from_micros as _from_micros
 
     def convert(value: Any) -> Any:
         if type(value) is int:
@@ -539,12 +560,24 @@ def _untyped(value: Any) -> Any:
 
 
 _BY_FEED_TYPE: dict[str, Callable[[Any], Any]] = {
-    "Boolean": _boolean, "Date": _date, "Datetime": _datetime, "Decimal": _decimal, "Float": _float,
-    "Integer": _integer, "String": _string,
+    "Boolean": _boolean,
+    "Date": _date,
+    "Datetime": _datetime,
+    "Decimal": _decimal,
+    "Float": _float,
+    "Integer": _integer,
+    "String": _string,
 }
 
-_NATIVE = {("long", "Integer"), ("int", "Integer"), ("boolean", "Boolean"), ("string", "String"),
-           ("enum", "String"), ("bytes", "String"), ("fixed", "String")}
+_NATIVE = {
+    ("long", "Integer"),
+    ("int", "Integer"),
+    ("boolean", "Boolean"),
+    ("string", "String"),
+    ("enum", "String"),
+    ("bytes", "String"),
+    ("fixed", "String"),
+}
 """(source kind, feed type) pairs whose raw value is already the stored value (text is checked for
 UTF-8 separately, only in blocks that had undecodable text)."""
 
@@ -646,10 +679,16 @@ class FilePlan:
     required: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._active = [(position, plan.convert, plan.source) for position, plan in enumerate(self.columns)
-                        if plan.convert is not None]
-        self._text = [(position, plan.source) for position, plan in enumerate(self.columns)
-                      if plan.convert is None and plan.kind in ("string", "enum", "json", "union")]
+        self._active = [
+            (position, plan.convert, plan.source)
+            for position, plan in enumerate(self.columns)
+            if plan.convert is not None
+        ]
+        self._text = [
+            (position, plan.source)
+            for position, plan in enumerate(self.columns)
+            if plan.convert is None and plan.kind in ("string", "enum", "json", "union")
+        ]
 
     def convert_row(self, raw: tuple[Any, ...], check_text: bool = False) -> tuple[Any, ...]:
         """Convert one row of raw values (in ``columns`` order) to stored values.
@@ -708,8 +747,12 @@ class FilePlan:
             return None
         if not parts or any(part is None for part in parts):
             return None
-        shown = [bytes(part).hex() if isinstance(part, (bytes, bytearray))
-                 else str(part).encode("utf-8", "backslashreplace").decode("utf-8") for part in parts]
+        shown = [
+            bytes(part).hex()
+            if isinstance(part, (bytes, bytearray))
+            else str(part).encode("utf-8", "backslashreplace").decode("utf-8")
+            for part in parts
+        ]
         return shown[0] if len(shown) == 1 else json.dumps(shown, ensure_ascii=False)
 
 
@@ -718,8 +761,10 @@ def key_value(parts: list[Any]) -> Any:
     if len(parts) == 1:
         return parts[0]
     # Binary parts as {"b": hex}: a string can never look like that, so distinct keys stay distinct.
-    return json.dumps([{"b": bytes(part).hex()} if isinstance(part, (bytes, bytearray)) else part
-                       for part in parts], ensure_ascii=False)
+    return json.dumps(
+        [{"b": bytes(part).hex()} if isinstance(part, (bytes, bytearray)) else part for part in parts],
+        ensure_ascii=False,
+    )
 
 
 def find_field(names: list[str], wanted: str) -> int | None:
@@ -738,9 +783,15 @@ def lookup(mapping: dict[str, Any], name: str) -> Any:
     return found[0] if len(found) == 1 else None
 
 
-def plan_file(fields: list[SourceField], *, declared: dict[str, str] | None = None,
-              table_types: dict[str, str] | None = None, names: dict[str, str] | None = None,
-              primary_key: tuple[str, ...] = (), required: Iterable[str] = ()) -> FilePlan:
+def plan_file(
+    fields: list[SourceField],
+    *,
+    declared: dict[str, str] | None = None,
+    table_types: dict[str, str] | None = None,
+    names: dict[str, str] | None = None,
+    primary_key: tuple[str, ...] = (),
+    required: Iterable[str] = (),
+) -> FilePlan:
     """The plan for one file.
 
     Args:
@@ -764,14 +815,22 @@ def plan_file(fields: list[SourceField], *, declared: dict[str, str] | None = No
             own = file_type(source)
             if own.feed_type == choice.feed_type:
                 choice = own
-        plans.append(ColumnPlan(source=source.name, column=names.get(source.name, source.name), kind=source.kind,
-                                feed_type=choice.feed_type, origin=choice.origin,
-                                storage=storage_for(choice.feed_type, source.kind),
-                                convert=converter(source, choice.feed_type)))
+        plans.append(
+            ColumnPlan(
+                source=source.name,
+                column=names.get(source.name, source.name),
+                kind=source.kind,
+                feed_type=choice.feed_type,
+                origin=choice.origin,
+                storage=storage_for(choice.feed_type, source.kind),
+                convert=converter(source, choice.feed_type),
+            )
+        )
     source_names = [source.name for source in fields]
     key_positions = [find_field(source_names, key) for key in primary_key]
-    required_positions = [position for position in (find_field(source_names, name) for name in required)
-                          if position is not None]
+    required_positions = [
+        position for position in (find_field(source_names, name) for name in required) if position is not None
+    ]
     return FilePlan(plans, [p for p in key_positions if p is not None], tuple(primary_key), required_positions)
 
 
@@ -781,8 +840,7 @@ def _show(text: str) -> str:
 
 
 def _kind_name(value: Any) -> str:
-    names: dict[type, str] = {bytes: "binary value", bytearray: "binary value", dict: "record or map",
-                              list: "array"}
+    names: dict[type, str] = {bytes: "binary value", bytearray: "binary value", dict: "record or map", list: "array"}
     return names.get(type(value), type(value).__name__)
 
 

@@ -40,8 +40,10 @@ class RunWindow:
     def period(start: date, end: date) -> RunWindow:
         """Load data from a specific time period, end exclusive."""
         if end <= start:
-            raise CourierError(f"The period ends ({end}) before it starts ({start}); the end day is exclusive, "
-                               "so it must be after the start day")
+            raise CourierError(
+                f"The period ends ({end}) before it starts ({start}); the end day is exclusive, "
+                "so it must be after the start day"
+            )
         return RunWindow(WindowKind.PERIOD, start, end)
 
     @staticmethod

@@ -27,27 +27,59 @@ from tui.app import CourierApp, make_app  # noqa: E402
 OUT = ROOT / "screenshots"
 SIZE = (120, 36)
 NOW = datetime(2026, 11, 25, 17, 30, tzinfo=timezone.utc)
-PNG = {"sources", "courier-editor", "credential", "run-courier", "help", "samples", "feed-editor",
-       "load-operations", "group-editor", "run-live", "run-history", "tables", "table-view",
-       "table-frequencies", "table-row-detail", "table-profile", "table-query"}
+PNG = {
+    "sources",
+    "courier-editor",
+    "credential",
+    "run-courier",
+    "help",
+    "samples",
+    "feed-editor",
+    "load-operations",
+    "group-editor",
+    "run-live",
+    "run-history",
+    "tables",
+    "table-view",
+    "table-frequencies",
+    "table-row-detail",
+    "table-profile",
+    "table-query",
+}
 """Screens also converted to PNG, for the README."""
 
 DOCUMENT: dict[str, Any] = {
     "credentials": {
-        "heap-s3": {"type": "iam-role-to-role", "role-arn": "arn:aws:iam::123456789012:role/heap-courier",
-                    "external-id": "acme-heap-7", "region": "us-east-1"},
+        "heap-s3": {
+            "type": "iam-role-to-role",
+            "role-arn": "arn:aws:iam::123456789012:role/heap-courier",
+            "external-id": "acme-heap-7",
+            "region": "us-east-1",
+        },
     },
     "feeds": {
-        "df-usersx01": {"source": "Heap", "name": "Users", "primary-key": ["user_id"], "last-updated": "joindate",
-                        "stitch": True},
+        "df-usersx01": {
+            "source": "Heap",
+            "name": "Users",
+            "primary-key": ["user_id"],
+            "last-updated": "joindate",
+            "stitch": True,
+        },
         "df-sessio01": {"source": "Heap", "name": "Sessions", "primary-key": ["session_id"]},
         "df-pagevi01": {"source": "Heap", "name": "Pageviews", "primary-key": ["event_id"]},
-        "df-usermi01": {"source": "Heap", "name": "User migrations", "primary-key": ["from_user_id"],
-                        "status": "draft"},
+        "df-usermi01": {
+            "source": "Heap",
+            "name": "User migrations",
+            "primary-key": ["from_user_id"],
+            "status": "draft",
+        },
     },
     "couriers": {
         "Heap": {
-            "credential": "heap-s3", "bucket": "heap-rs3-acme", "prefix": "", "layout": "heap-connect",
+            "credential": "heap-s3",
+            "bucket": "heap-rs3-acme",
+            "prefix": "",
+            "layout": "heap-connect",
             "load-operations": {
                 "df-usersx01": [{"type": "load", "file": "users"}],
                 "df-sessio01": [{"type": "load", "file": "sessions"}],
@@ -55,20 +87,32 @@ DOCUMENT: dict[str, Any] = {
             },
         },
         "Heap exports": {
-            "credential": "heap-s3", "bucket": "heap-rs3-acme", "prefix": "exports/", "layout": "file-pattern",
+            "credential": "heap-s3",
+            "bucket": "heap-rs3-acme",
+            "prefix": "exports/",
+            "layout": "file-pattern",
             "entities": [
-                {"object/type": "file", "object/file-pattern": "'users-'yyyy-MM-dd'.avro'",
-                 "object/land-as": {"file/tag": "users", "file/content-type": "application/avro"}},
-                {"object/type": "file", "object/file-pattern": "'pageviews-'yyyy-MM-dd'.avro'",
-                 "object/land-as": {"file/tag": "pageviews", "file/content-type": "application/avro"}},
+                {
+                    "object/type": "file",
+                    "object/file-pattern": "'users-'yyyy-MM-dd'.avro'",
+                    "object/land-as": {"file/tag": "users", "file/content-type": "application/avro"},
+                },
+                {
+                    "object/type": "file",
+                    "object/file-pattern": "'pageviews-'yyyy-MM-dd'.avro'",
+                    "object/land-as": {"file/tag": "pageviews", "file/content-type": "application/avro"},
+                },
             ],
             "load-operations": {"df-xxxxxx": [{"type": "truncate"}, {"type": "load", "file": "users"}]},
         },
     },
     "courier-groups": {
-        "Heap daily": {"schedule": "30 8 * * *", "timezone": "America/Los_Angeles", "enabled": True,
-                       "couriers": [{"courier": "Heap", "wait": "2h", "offset": "1d",
-                                     "notify-when-missing": True}]},
+        "Heap daily": {
+            "schedule": "30 8 * * *",
+            "timezone": "America/Los_Angeles",
+            "enabled": True,
+            "couriers": [{"courier": "Heap", "wait": "2h", "offset": "1d", "notify-when-missing": True}],
+        },
     },
 }
 
@@ -80,11 +124,17 @@ def fill(db_path: Path) -> None:
         store.execute(
             "INSERT INTO runs (kind, target, trigger, window_kind, status, started_at, finished_at, files, "
             "rows_read, rows_inserted) VALUES ('courier', 'Heap', 'schedule', 'period', 'Succeeded', "
-            "'2026-11-25T16:30:04.000000Z', '2026-11-25T16:35:16.000000Z', 42, 33100, 33100)")
-        for feed_id, table in (("df-usersx01", "Heap:Users"), ("df-sessio01", "Heap:Sessions"),
-                               ("df-pagevi01", "Heap:Pageviews")):
-            store.execute("INSERT INTO domain_tables (name, feed_id, last_loaded_at) VALUES (?, ?, ?)",
-                          (table, feed_id, "2026-11-25T16:35:10.000000Z"))
+            "'2026-11-25T16:30:04.000000Z', '2026-11-25T16:35:16.000000Z', 42, 33100, 33100)"
+        )
+        for feed_id, table in (
+            ("df-usersx01", "Heap:Users"),
+            ("df-sessio01", "Heap:Sessions"),
+            ("df-pagevi01", "Heap:Pageviews"),
+        ):
+            store.execute(
+                "INSERT INTO domain_tables (name, feed_id, last_loaded_at) VALUES (?, ?, ?)",
+                (table, feed_id, "2026-11-25T16:35:10.000000Z"),
+            )
 
 
 Step = tuple[str, Callable[[Any], Awaitable[None]]]
@@ -97,6 +147,7 @@ async def _press(pilot: Any, *keys: str) -> None:
 
 def steps() -> list[Step]:
     """(file stem, how to get there from the Sources screen)."""
+
     async def sources(pilot: Any) -> None:
         await pilot.pause()
 
@@ -141,10 +192,17 @@ def steps() -> list[Step]:
         await _press(pilot, "f4", *"lon")
 
     return [
-        ("sources", sources), ("help", help_screen), ("command-palette", palette),
-        ("courier-editor", editor), ("courier-editor-problems", editor_problems),
-        ("add-courier", add_courier), ("credential", credential), ("run-courier", run_courier),
-        ("confirm-delete", confirm_delete), ("group-editor", group_editor), ("zone-picker", zone_picker),
+        ("sources", sources),
+        ("help", help_screen),
+        ("command-palette", palette),
+        ("courier-editor", editor),
+        ("courier-editor-problems", editor_problems),
+        ("add-courier", add_courier),
+        ("credential", credential),
+        ("run-courier", run_courier),
+        ("confirm-delete", confirm_delete),
+        ("group-editor", group_editor),
+        ("zone-picker", zone_picker),
     ]
 
 
@@ -161,6 +219,7 @@ async def shoot(db_path: Path, stem: str, drive: Callable[[Any], Awaitable[None]
 
 def feed_steps() -> list[Step]:
     """Steps 3–5 on a database whose courier has landed sample files from the embedded demo S3."""
+
     async def samples(pilot: Any) -> None:
         await _press(pilot, "s")
 
@@ -188,9 +247,15 @@ def feed_steps() -> list[Step]:
     async def load_operations(pilot: Any) -> None:
         await _press(pilot, "l", "F")
 
-    return [("samples", samples), ("get-samples", get_samples), ("sample-file", sample_file),
-            ("feed-editor", feed_editor), ("tag-picker", tag_picker), ("feed-activated", activated),
-            ("load-operations", load_operations)]
+    return [
+        ("samples", samples),
+        ("get-samples", get_samples),
+        ("sample-file", sample_file),
+        ("feed-editor", feed_editor),
+        ("tag-picker", tag_picker),
+        ("feed-activated", activated),
+        ("load-operations", load_operations),
+    ]
 
 
 def fill_samples(db_path: Path, endpoint_url: str, bucket: str) -> None:
@@ -198,13 +263,22 @@ def fill_samples(db_path: Path, endpoint_url: str, bucket: str) -> None:
     from core.runs import RunWindow, run_courier
 
     with Store(db_path) as store:
-        apply_document(store, {
-            "credentials": {"demo-s3": {"type": "iam-credential", "region": "us-east-1",
-                                        "endpoint-url": endpoint_url}},
-            "couriers": {"Heap": {"credential": "demo-s3", "bucket": bucket, "layout": "heap-connect",
-                                  "load-operations": {"df-xxxxxx": [{"type": "truncate"},
-                                                                    {"type": "load", "file": "users"}]}}},
-        })
+        apply_document(
+            store,
+            {
+                "credentials": {
+                    "demo-s3": {"type": "iam-credential", "region": "us-east-1", "endpoint-url": endpoint_url}
+                },
+                "couriers": {
+                    "Heap": {
+                        "credential": "demo-s3",
+                        "bucket": bucket,
+                        "layout": "heap-connect",
+                        "load-operations": {"df-xxxxxx": [{"type": "truncate"}, {"type": "load", "file": "users"}]},
+                    }
+                },
+            },
+        )
     run_courier(db_path, "Heap", RunWindow.day(NOW.date()))
     with Store(db_path) as store:
         store.execute("UPDATE landed_files SET landed_at = printf('2026-11-25T17:%02d:00.000000Z', id)")
@@ -243,14 +317,20 @@ def fill_runs(db_path: Path, endpoint_url: str) -> None:
             store.execute(
                 "UPDATE runs SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', '2026-11-25', ?), "
                 "finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', '2026-11-25', ?) WHERE id = ?",
-                (f"+{started} seconds", f"+{started + seconds} seconds", run_id))
+                (f"+{started} seconds", f"+{started + seconds} seconds", run_id),
+            )
             events = store.query("SELECT id FROM run_events WHERE run_id = ? ORDER BY id", (run_id,))
             for index, event in enumerate(events):
                 offset = started + seconds * index / max(1, len(events) - 1)
-                store.execute("UPDATE run_events SET at = strftime('%Y-%m-%dT%H:%M:%fZ', '2026-11-25', ?) "
-                              "WHERE id = ?", (f"+{offset:.3f} seconds", event["id"]))
-            store.execute("UPDATE run_events SET message = 'Completed in 5 minutes 12 seconds' WHERE run_id = ? "
-                          "AND message LIKE 'Completed in %'", (run_id,))
+                store.execute(
+                    "UPDATE run_events SET at = strftime('%Y-%m-%dT%H:%M:%fZ', '2026-11-25', ?) WHERE id = ?",
+                    (f"+{offset:.3f} seconds", event["id"]),
+                )
+            store.execute(
+                "UPDATE run_events SET message = 'Completed in 5 minutes 12 seconds' WHERE run_id = ? "
+                "AND message LIKE 'Completed in %'",
+                (run_id,),
+            )
         store.execute("UPDATE domain_tables SET last_loaded_at = '2026-11-25T16:35:16.000000Z'")
 
 
@@ -294,8 +374,10 @@ def runs_steps() -> list[Step]:
         await until(pilot, lambda: screen.page is not None and screen.position_counted and screen.total is not None)
         for key in keys:
             await _press(pilot, key)
-            await until(pilot, lambda: not screen._busy and not screen._queue and screen.position_counted
-                        and screen.total is not None)
+            await until(
+                pilot,
+                lambda: not screen._busy and not screen._queue and screen.position_counted and screen.total is not None,
+            )
 
     async def table_sorted(pilot: Any) -> None:
         await table_view(pilot, "right", "right", "right", "right", "right", "right", "right", "o", "o")
@@ -328,8 +410,9 @@ def runs_steps() -> list[Step]:
 
     async def profile(pilot: Any) -> None:
         await table_view(pilot, *["right"] * 7, "P")
-        await until(pilot, lambda: getattr(pilot.app.screen, "profile", None) is not None
-                    and not pilot.app.screen.running)
+        await until(
+            pilot, lambda: getattr(pilot.app.screen, "profile", None) is not None and not pilot.app.screen.running
+        )
 
     async def query(pilot: Any) -> None:
         from textual.widgets import Input
@@ -338,16 +421,28 @@ def runs_steps() -> list[Step]:
         table = pilot.app.screen.table_name
         await _press(pilot, "S")
         screen = pilot.app.screen
-        screen.query_one("#query-input", Input).value = (
-            f'SELECT device_type, COUNT(*) AS pageviews FROM "{table}" GROUP BY 1 ORDER BY 2 DESC, 1')
+        screen.query_one(
+            "#query-input", Input
+        ).value = f'SELECT device_type, COUNT(*) AS pageviews FROM "{table}" GROUP BY 1 ORDER BY 2 DESC, 1'
         await _press(pilot, "enter")
         await until(pilot, lambda: screen.page is not None and not screen.running)
 
-    return [("run-history", history), ("run-live", live_succeeded), ("run-live-failed", live_failed),
-            ("run-live-search", live_search), ("tables", tables), ("table-view", table_view),
-            ("table-sorted", table_sorted), ("table-frequencies", frequencies),
-            ("table-filter-refused", filter_refused), ("table-cell-value", cell_value), ("table-export", export),
-            ("table-row-detail", row_detail), ("table-profile", profile), ("table-query", query)]
+    return [
+        ("run-history", history),
+        ("run-live", live_succeeded),
+        ("run-live-failed", live_failed),
+        ("run-live-search", live_search),
+        ("tables", tables),
+        ("table-view", table_view),
+        ("table-sorted", table_sorted),
+        ("table-frequencies", frequencies),
+        ("table-filter-refused", filter_refused),
+        ("table-cell-value", cell_value),
+        ("table-export", export),
+        ("table-row-detail", row_detail),
+        ("table-profile", profile),
+        ("table-query", query),
+    ]
 
 
 async def shoot_runs(tmp: Path) -> None:

@@ -159,12 +159,14 @@ class S3Bucket:
         resource = f"arn:aws:s3:::{self.name}"
         policy = {
             "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": ["s3:GetObject", "s3:ListBucket"],
-                "Resource": [resource, f"{resource}/*"],
-            }],
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": ["s3:GetObject", "s3:ListBucket"],
+                    "Resource": [resource, f"{resource}/*"],
+                }
+            ],
         }
         self.client.put_bucket_policy(Bucket=self.name, Policy=json.dumps(policy))
 
@@ -185,7 +187,6 @@ def s3_bucket(s3_server: str, aws_env: dict[str, str], s3_admin: BaseClient) -> 
     name = f"heap-rs3-test-{next(_bucket_numbers)}"
     s3_admin.create_bucket(Bucket=name)
     return S3Bucket(s3_server, s3_admin, name)
-
 
 
 # --- Heap Connect data for the ingest tests ------------------------------------------------
@@ -228,17 +229,31 @@ HEAP_DOMAIN_TABLES = {
 """Heap table → the domain table its feed loads."""
 
 
-def heap_document(endpoint: str, bucket: str, *, courier: str = "Heap",
-                  load_operations: dict[str, list[dict[str, Any]]] | None = None,
-                  feeds: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def heap_document(
+    endpoint: str,
+    bucket: str,
+    *,
+    courier: str = "Heap",
+    load_operations: dict[str, list[dict[str, Any]]] | None = None,
+    feeds: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """A project document: an iam-credential for the local server, a heap-connect courier, feeds."""
-    operations = load_operations if load_operations is not None else {
-        feed_id: [{"type": "load", "file": table}] for feed_id, table in HEAP_TABLE_OF_FEED.items()}
+    operations = (
+        load_operations
+        if load_operations is not None
+        else {feed_id: [{"type": "load", "file": table}] for feed_id, table in HEAP_TABLE_OF_FEED.items()}
+    )
     return {
         "credentials": {"local-s3": {"type": "iam-credential", "endpoint-url": endpoint, "region": TEST_REGION}},
         "feeds": json.loads(json.dumps(HEAP_FEEDS if feeds is None else feeds)),
-        "couriers": {courier: {"credential": "local-s3", "bucket": bucket, "layout": "heap-connect",
-                               "load-operations": operations}},
+        "couriers": {
+            courier: {
+                "credential": "local-s3",
+                "bucket": bucket,
+                "layout": "heap-connect",
+                "load-operations": operations,
+            }
+        },
     }
 
 

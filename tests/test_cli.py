@@ -17,8 +17,12 @@ import tui.cli as cli
 from core import __version__
 from tests.documents import example
 
-EXAMPLE_ADDED = ["added credential heap", "added feed df-users01", "added courier Heap",
-                 "added courier group Heap daily"]
+EXAMPLE_ADDED = [
+    "added credential heap",
+    "added feed df-users01",
+    "added courier Heap",
+    "added courier group Heap daily",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -50,9 +54,19 @@ def config_rows(db: Path) -> dict[str, list[tuple]]:
     if not db.exists():
         return {}
     with sqlite3.connect(db) as conn:
-        return {t: sorted(conn.execute(f"SELECT * FROM {t}")) for t in
-                ("credentials", "couriers", "entities", "load_operations", "feeds", "feed_fields",
-                 "courier_groups", "group_couriers")}
+        return {
+            t: sorted(conn.execute(f"SELECT * FROM {t}"))
+            for t in (
+                "credentials",
+                "couriers",
+                "entities",
+                "load_operations",
+                "feeds",
+                "feed_fields",
+                "courier_groups",
+                "group_couriers",
+            )
+        }
 
 
 def assert_one_error_line(err: list[str]) -> str:
@@ -65,8 +79,7 @@ def assert_one_error_line(err: list[str]) -> str:
 # --- apply / export ----------------------------------------------------------------------------
 
 
-def test_apply_example_prints_what_was_added(capsys: pytest.CaptureFixture[str], db: Path,
-                                             example_file: Path) -> None:
+def test_apply_example_prints_what_was_added(capsys: pytest.CaptureFixture[str], db: Path, example_file: Path) -> None:
     code, out, err = run(capsys, "--db", str(db), "apply", str(example_file))
     assert code == 0
     assert out == EXAMPLE_ADDED
@@ -74,15 +87,15 @@ def test_apply_example_prints_what_was_added(capsys: pytest.CaptureFixture[str],
     assert config_rows(db)["couriers"][0][0] == "Heap"
 
 
-def test_apply_twice_prints_nothing_to_change(capsys: pytest.CaptureFixture[str], db: Path,
-                                              example_file: Path) -> None:
+def test_apply_twice_prints_nothing_to_change(capsys: pytest.CaptureFixture[str], db: Path, example_file: Path) -> None:
     run(capsys, "--db", str(db), "apply", str(example_file))
     code, out, err = run(capsys, "--db", str(db), "apply", str(example_file))
     assert (code, out, err) == (0, ["nothing to change (4 objects already up to date)"], [])
 
 
-def test_export_then_apply_from_stdin_changes_nothing(capsys: pytest.CaptureFixture[str], db: Path,
-                                                      example_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_then_apply_from_stdin_changes_nothing(
+    capsys: pytest.CaptureFixture[str], db: Path, example_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run(capsys, "--db", str(db), "apply", str(example_file))
     code, out, err = run(capsys, "--db", str(db), "export")
     assert (code, err) == (0, [])
@@ -109,15 +122,17 @@ def test_export_of_an_empty_database(capsys: pytest.CaptureFixture[str], db: Pat
     assert json.loads("\n".join(out)) == {"credentials": {}, "couriers": {}, "feeds": {}, "courier-groups": {}}
 
 
-def test_db_option_wins_over_environment(capsys: pytest.CaptureFixture[str], db: Path, example_file: Path,
-                                         tmp_path: Path) -> None:
+def test_db_option_wins_over_environment(
+    capsys: pytest.CaptureFixture[str], db: Path, example_file: Path, tmp_path: Path
+) -> None:
     run(capsys, "--db", str(db), "apply", str(example_file))
     assert db.exists()
     assert not (tmp_path / "never-used-by-default.db").exists()
 
 
-def test_environment_variable_chooses_the_database(capsys: pytest.CaptureFixture[str], example_file: Path,
-                                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_variable_chooses_the_database(
+    capsys: pytest.CaptureFixture[str], example_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "from-env.db"
     monkeypatch.setenv("COURIER_DB", str(target))
     code, out, _ = run(capsys, "apply", str(example_file))
@@ -140,8 +155,10 @@ def test_apply_prints_warnings_on_stderr(capsys: pytest.CaptureFixture[str], db:
     code, out, err = run(capsys, "--db", str(db), "apply", str(path))
     assert code == 0
     assert out == EXAMPLE_ADDED
-    assert err == ['warning: couriers.Heap.load-operations.df-xxxxxx: no feed has this ID yet; runs will land '
-                   'files, then fail with Cannot find required feeds: "df-xxxxxx" until you put the real feed ID here']
+    assert err == [
+        "warning: couriers.Heap.load-operations.df-xxxxxx: no feed has this ID yet; runs will land "
+        'files, then fail with Cannot find required feeds: "df-xxxxxx" until you put the real feed ID here'
+    ]
 
 
 # --- bad input: exit 2, one clear line, nothing written ----------------------------------------
@@ -154,13 +171,15 @@ def test_invalid_json_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str],
     assert code == 2
     assert out == []
     line = assert_one_error_line(err)
-    assert line == (f"courier: {path} is not valid JSON: Expecting property name enclosed in double quotes "
-                    "at line 1 column 18")
+    assert line == (
+        f"courier: {path} is not valid JSON: Expecting property name enclosed in double quotes at line 1 column 18"
+    )
     assert all(not rows for rows in config_rows(db).values())
 
 
-def test_validation_failure_exits_2_and_writes_nothing(capsys: pytest.CaptureFixture[str], db: Path,
-                                                       example_file: Path, tmp_path: Path) -> None:
+def test_validation_failure_exits_2_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], db: Path, example_file: Path, tmp_path: Path
+) -> None:
     run(capsys, "--db", str(db), "apply", str(example_file))
     before = config_rows(db)
     document = example()
@@ -188,14 +207,15 @@ def test_missing_file_exits_2(capsys: pytest.CaptureFixture[str], db: Path, tmp_
     assert assert_one_error_line(err) == f"courier: cannot read {missing}: No such file or directory"
 
 
-def test_document_that_is_not_an_object_exits_2(capsys: pytest.CaptureFixture[str], db: Path,
-                                                tmp_path: Path) -> None:
+def test_document_that_is_not_an_object_exits_2(capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path) -> None:
     path = tmp_path / "list.json"
     path.write_text("[]")
     code, _, err = run(capsys, "--db", str(db), "apply", str(path))
     assert code == 2
-    assert err == [f"courier: 1 problem in {path}; nothing was changed:",
-                   "  document: must be a JSON object, not an array"]
+    assert err == [
+        f"courier: 1 problem in {path}; nothing was changed:",
+        "  document: must be a JSON object, not an array",
+    ]
 
 
 def test_unknown_command_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -211,7 +231,8 @@ def test_missing_argument_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "apply")
     assert code == 2
     assert assert_one_error_line(err) == (
-        "courier: the following arguments are required: file (see courier apply --help)")
+        "courier: the following arguments are required: file (see courier apply --help)"
+    )
 
 
 def test_unusable_database_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -240,8 +261,9 @@ class _FrozenDatetime(datetime):
         return moment if tz is None else moment.astimezone(tz)
 
 
-def test_cron_lists_next_runs_in_zone_and_utc(capsys: pytest.CaptureFixture[str],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cron_lists_next_runs_in_zone_and_utc(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(cli, "datetime", _FrozenDatetime)
     code, out, err = run(capsys, "cron", "30 8 * * 0", "--tz", "America/Los_Angeles", "-n", "3")
     assert (code, err) == (0, [])
@@ -260,27 +282,35 @@ def test_cron_defaults_to_utc(capsys: pytest.CaptureFixture[str], monkeypatch: p
     monkeypatch.setattr(cli, "datetime", _FrozenDatetime)
     code, out, _ = run(capsys, "cron", "0 6 * * *", "-n", "2")
     assert code == 0
-    assert out == ["At 06:00 AM (UTC)",
-                   "  Sun 2026-03-01 06:00 UTC   2026-03-01 06:00 UTC",
-                   "  Mon 2026-03-02 06:00 UTC   2026-03-02 06:00 UTC"]
+    assert out == [
+        "At 06:00 AM (UTC)",
+        "  Sun 2026-03-01 06:00 UTC   2026-03-01 06:00 UTC",
+        "  Mon 2026-03-02 06:00 UTC   2026-03-02 06:00 UTC",
+    ]
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["cron", "61 8 * * *"], "courier: 61 is out of range for the minute field (0-59)"),
-        (["cron", "30 8 * *"], 'courier: "30 8 * *" has 4 fields; a schedule has 5: minute hour day-of-month '
-                               "month day-of-week, e.g. 30 8 * * *"),
-        (["cron", "30 8 * * 8"], "courier: 8 is out of range for the day of week field (0-7 or SUN-SAT; 0 and 7 are "
-                                 "Sunday)"),
-        (["cron", "30 8 * * *", "--tz", "Mars/Olympus"],
-         'courier: "Mars/Olympus" is not an IANA time zone, e.g. America/Los_Angeles or UTC'),
+        (
+            ["cron", "30 8 * *"],
+            'courier: "30 8 * *" has 4 fields; a schedule has 5: minute hour day-of-month '
+            "month day-of-week, e.g. 30 8 * * *",
+        ),
+        (
+            ["cron", "30 8 * * 8"],
+            "courier: 8 is out of range for the day of week field (0-7 or SUN-SAT; 0 and 7 are Sunday)",
+        ),
+        (
+            ["cron", "30 8 * * *", "--tz", "Mars/Olympus"],
+            'courier: "Mars/Olympus" is not an IANA time zone, e.g. America/Los_Angeles or UTC',
+        ),
         (["cron", "30 8 * * *", "-n", "0"], "courier: -n must be 1 or more"),
     ],
     ids=["minute 61", "four fields", "day of week 8", "unknown zone", "n zero"],
 )
-def test_bad_cron_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str],
-                                           message: str) -> None:
+def test_bad_cron_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
     code, out, err = run(capsys, *argv)
     assert code == 2
     assert out == []

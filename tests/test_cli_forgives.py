@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.lookup import match_name
 from core.errors import NotFoundError
+from core.lookup import match_name
 from tests.documents import example
 from tests.test_cli import assert_one_error_line, run
 from tests.tui.runs_tables_data import build_pageviews
@@ -45,8 +45,10 @@ def test_a_misspelt_name_gets_did_you_mean(capsys: pytest.CaptureFixture[str], d
     assert assert_one_error_line(err) == 'courier: There is no courier named "Hepa"; did you mean "Heap"?'
     code, out, err = run(capsys, "--db", str(db), "group", "run", "heap dialy", "--day", "2026-11-25")
     assert (code, out) == (2, [])
-    assert assert_one_error_line(err) == \
-        'courier: There is no courier group named "heap dialy"; did you mean "Heap daily"?'
+    assert (
+        assert_one_error_line(err)
+        == 'courier: There is no courier group named "heap dialy"; did you mean "Heap daily"?'
+    )
 
 
 def test_a_name_two_stored_names_share_ignoring_case_is_refused_naming_both() -> None:
@@ -65,23 +67,40 @@ def test_a_name_nothing_is_close_to_lists_the_stored_names() -> None:
 def test_table_names_ignore_case_too(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "tables.db"
     build_pageviews(path, 5)
-    code, out, err = run(capsys, "--db", str(path), "table", "heap:pageviews", "--columns", "event_id",
-                         "--format", "jsonl")
+    code, out, err = run(
+        capsys, "--db", str(path), "table", "heap:pageviews", "--columns", "event_id", "--format", "jsonl"
+    )
     assert (code, err) == (0, [])
     assert len(out) == 5
     code, out, err = run(capsys, "--db", str(path), "profile", "Heap:Pageview", "country")
     assert (code, out) == (2, [])
-    assert assert_one_error_line(err) == 'courier: There is no domain table "Heap:Pageview"; did you mean ' \
+    assert (
+        assert_one_error_line(err) == 'courier: There is no domain table "Heap:Pageview"; did you mean '
         '"Heap:Pageviews"?'
+    )
 
 
-@pytest.mark.parametrize("argv", [
-    ["tables"], ["table", "Heap:Users"], ["runs"], ["runs", "1"], ["export"], ["samples", "Heap"],
-    ["group", "preview", "Heap daily"], ["group", "crontab", "Heap daily"], ["rejects"], ["cache"],
-    ["query", "SELECT 1"], ["profile", "Heap:Users", "user_id"], ["run", "Heap", "--day", "2026-11-25"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["tables"],
+        ["table", "Heap:Users"],
+        ["runs"],
+        ["runs", "1"],
+        ["export"],
+        ["samples", "Heap"],
+        ["group", "preview", "Heap daily"],
+        ["group", "crontab", "Heap daily"],
+        ["rejects"],
+        ["cache"],
+        ["query", "SELECT 1"],
+        ["profile", "Heap:Users", "user_id"],
+        ["run", "Heap", "--day", "2026-11-25"],
+    ],
+)
 def test_commands_on_a_database_that_does_not_exist_say_so_and_create_nothing(
-        capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]) -> None:
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+) -> None:
     missing = tmp_path / "typo" / "courer.db"
     code, out, err = run(capsys, "--db", str(missing), *argv)
     assert (code, out) == (2, [])
@@ -91,7 +110,8 @@ def test_commands_on_a_database_that_does_not_exist_say_so_and_create_nothing(
 
 
 def test_the_default_database_is_not_created_by_a_read_either(
-        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     code, out, err = run(capsys, "tables")
     assert code == 2
     assert "there is no Courier database at" in assert_one_error_line(err)

@@ -50,54 +50,79 @@ def apply(db: Path, document: dict[str, Any]) -> None:
 # --- cron ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("argv", "now", "expected"), [
-    (["30 2 * * *", "--tz", "America/Los_Angeles", "-n", "3"], "2027-03-13T08:00:00Z", [
-        "At 02:30 AM (America/Los_Angeles)",
-        "Daylight saving (as cronie): a fixed time in the spring gap runs once just after it; a fixed time in "
-        "the repeated autumn hour runs once, at its first occurrence",
-        "  Sat 2027-03-13 02:30 PST   2027-03-13 10:30 UTC",
-        "  Sun 2027-03-14 03:00 PDT   2027-03-14 10:00 UTC",
-        "      ~ DST moved: 02:30 does not exist on Sun 2027-03-14 in America/Los_Angeles (clocks jump 02:00 PST → "
-        "03:00 PDT); a fixed time runs once just after the gap, at 03:00 PDT (as cronie does)",
-        "  Mon 2027-03-15 02:30 PDT   2027-03-15 09:30 UTC",
-    ]),
-    (["30 1 * * *", "--tz", "America/Los_Angeles", "-n", "2"], "2027-11-06T12:00:00Z", [
-        "At 01:30 AM (America/Los_Angeles)",
-        "Daylight saving (as cronie): a fixed time in the spring gap runs once just after it; a fixed time in "
-        "the repeated autumn hour runs once, at its first occurrence",
-        "  Sun 2027-11-07 01:30 PDT   2027-11-07 08:30 UTC",
-        "      ~ DST runs once: 01:30 happens twice on Sun 2027-11-07 (clocks fall back, PDT → PST); a fixed time "
-        "runs only at the first, 01:30 PDT (as cronie does)",
-        "  Mon 2027-11-08 01:30 PST   2027-11-08 09:30 UTC",
-    ]),
-    (["*/30 * * * *", "--tz", "Europe/London", "-n", "5"], "2027-10-31T00:45:00Z", [
-        "Every 30 minutes (Europe/London)",
-        "Daylight saving (as cronie): an interval schedule keeps its real-time interval, so times in the spring gap "
-        "are skipped and times in the repeated autumn hour run twice",
-        "  Sun 2027-10-31 01:00 GMT   2027-10-31 01:00 UTC",
-        "      ~ DST runs at both: 01:00 happens twice on Sun 2027-10-31 (clocks fall back, BST → GMT); an interval "
-        "job keeps its real-time interval, so it runs at 01:00 BST and 01:00 GMT (as cronie does)",
-        "  Sun 2027-10-31 01:30 GMT   2027-10-31 01:30 UTC",
-        "      ~ DST runs at both: 01:30 happens twice on Sun 2027-10-31 (clocks fall back, BST → GMT); an interval "
-        "job keeps its real-time interval, so it runs at 01:30 BST and 01:30 GMT (as cronie does)",
-        "  Sun 2027-10-31 02:00 GMT   2027-10-31 02:00 UTC",
-        "  Sun 2027-10-31 02:30 GMT   2027-10-31 02:30 UTC",
-        "  Sun 2027-10-31 03:00 GMT   2027-10-31 03:00 UTC",
-    ]),
-    (["0 9 */2 * mon", "--tz", "UTC", "-n", "3"], "2026-11-24T00:00:00Z", [
-        "At 09:00 AM, every 2 days, if it is on Monday (a day must match both day fields) (UTC)",
-        "  Mon 2026-12-07 09:00 UTC   2026-12-07 09:00 UTC",
-        "  Mon 2026-12-21 09:00 UTC   2026-12-21 09:00 UTC",
-        "  Mon 2027-01-11 09:00 UTC   2027-01-11 09:00 UTC",
-    ]),
-    (["0 9 * * 1-5", "--tz", "Asia/Tokyo", "-n", "2"], "2027-03-12T12:00:00Z", [
-        "At 09:00 AM, Monday through Friday (Asia/Tokyo)",
-        "  Mon 2027-03-15 09:00 JST   2027-03-15 00:00 UTC",
-        "  Tue 2027-03-16 09:00 JST   2027-03-16 00:00 UTC",
-    ]),
-], ids=["spring-gap", "autumn-repeat", "interval-repeat", "day-rule", "no-dst"])
-def test_cron_shows_dst_notes(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-                              argv: list[str], now: str, expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "now", "expected"),
+    [
+        (
+            ["30 2 * * *", "--tz", "America/Los_Angeles", "-n", "3"],
+            "2027-03-13T08:00:00Z",
+            [
+                "At 02:30 AM (America/Los_Angeles)",
+                "Daylight saving (as cronie): a fixed time in the spring gap runs once just after it; a fixed time in "
+                "the repeated autumn hour runs once, at its first occurrence",
+                "  Sat 2027-03-13 02:30 PST   2027-03-13 10:30 UTC",
+                "  Sun 2027-03-14 03:00 PDT   2027-03-14 10:00 UTC",
+                "      ~ DST moved: 02:30 does not exist on Sun 2027-03-14 in America/Los_Angeles (clocks jump 02:00 PST → "
+                "03:00 PDT); a fixed time runs once just after the gap, at 03:00 PDT (as cronie does)",
+                "  Mon 2027-03-15 02:30 PDT   2027-03-15 09:30 UTC",
+            ],
+        ),
+        (
+            ["30 1 * * *", "--tz", "America/Los_Angeles", "-n", "2"],
+            "2027-11-06T12:00:00Z",
+            [
+                "At 01:30 AM (America/Los_Angeles)",
+                "Daylight saving (as cronie): a fixed time in the spring gap runs once just after it; a fixed time in "
+                "the repeated autumn hour runs once, at its first occurrence",
+                "  Sun 2027-11-07 01:30 PDT   2027-11-07 08:30 UTC",
+                "      ~ DST runs once: 01:30 happens twice on Sun 2027-11-07 (clocks fall back, PDT → PST); a fixed time "
+                "runs only at the first, 01:30 PDT (as cronie does)",
+                "  Mon 2027-11-08 01:30 PST   2027-11-08 09:30 UTC",
+            ],
+        ),
+        (
+            ["*/30 * * * *", "--tz", "Europe/London", "-n", "5"],
+            "2027-10-31T00:45:00Z",
+            [
+                "Every 30 minutes (Europe/London)",
+                "Daylight saving (as cronie): an interval schedule keeps its real-time interval, so times in the spring gap "
+                "are skipped and times in the repeated autumn hour run twice",
+                "  Sun 2027-10-31 01:00 GMT   2027-10-31 01:00 UTC",
+                "      ~ DST runs at both: 01:00 happens twice on Sun 2027-10-31 (clocks fall back, BST → GMT); an interval "
+                "job keeps its real-time interval, so it runs at 01:00 BST and 01:00 GMT (as cronie does)",
+                "  Sun 2027-10-31 01:30 GMT   2027-10-31 01:30 UTC",
+                "      ~ DST runs at both: 01:30 happens twice on Sun 2027-10-31 (clocks fall back, BST → GMT); an interval "
+                "job keeps its real-time interval, so it runs at 01:30 BST and 01:30 GMT (as cronie does)",
+                "  Sun 2027-10-31 02:00 GMT   2027-10-31 02:00 UTC",
+                "  Sun 2027-10-31 02:30 GMT   2027-10-31 02:30 UTC",
+                "  Sun 2027-10-31 03:00 GMT   2027-10-31 03:00 UTC",
+            ],
+        ),
+        (
+            ["0 9 */2 * mon", "--tz", "UTC", "-n", "3"],
+            "2026-11-24T00:00:00Z",
+            [
+                "At 09:00 AM, every 2 days, if it is on Monday (a day must match both day fields) (UTC)",
+                "  Mon 2026-12-07 09:00 UTC   2026-12-07 09:00 UTC",
+                "  Mon 2026-12-21 09:00 UTC   2026-12-21 09:00 UTC",
+                "  Mon 2027-01-11 09:00 UTC   2027-01-11 09:00 UTC",
+            ],
+        ),
+        (
+            ["0 9 * * 1-5", "--tz", "Asia/Tokyo", "-n", "2"],
+            "2027-03-12T12:00:00Z",
+            [
+                "At 09:00 AM, Monday through Friday (Asia/Tokyo)",
+                "  Mon 2027-03-15 09:00 JST   2027-03-15 00:00 UTC",
+                "  Tue 2027-03-16 09:00 JST   2027-03-16 00:00 UTC",
+            ],
+        ),
+    ],
+    ids=["spring-gap", "autumn-repeat", "interval-repeat", "day-rule", "no-dst"],
+)
+def test_cron_shows_dst_notes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str], now: str, expected: list[str]
+) -> None:
     monkeypatch.setenv("COURIER_FAKE_NOW", now)
     assert run(capsys, "cron", *argv) == (0, expected, [])
 
@@ -105,8 +130,9 @@ def test_cron_shows_dst_notes(capsys: pytest.CaptureFixture[str], monkeypatch: p
 # --- group preview ------------------------------------------------------------------------------------
 
 
-def test_group_preview_of_the_demo_group(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-                                         db: Path) -> None:
+def test_group_preview_of_the_demo_group(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
     apply(db, demo_document("http://127.0.0.1:9"))
     monkeypatch.setenv("COURIER_FAKE_NOW", "2027-03-12T00:00:00Z")
     code, out, err = run(capsys, "--db", str(db), "group", "preview", "Heap daily", "-n", "3")
@@ -124,13 +150,25 @@ def test_group_preview_of_the_demo_group(capsys: pytest.CaptureFixture[str], mon
     ]
 
 
-def test_group_preview_in_zone_weekly_with_a_moved_slot(capsys: pytest.CaptureFixture[str],
-                                                          monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
-    setup_db(db, "http://127.0.0.1:9", "heap-rs3-x", {
-        "Weekly": {"schedule": "30 2 * * 0", "timezone": "America/Los_Angeles", "file-dates-in-zone": True,
-                   "enabled": False, "run-after": "Other",
-                   "couriers": [member("Users", wait="30m", offset="13h", **{"stop-when-missing": True})]},
-        "Other": {"couriers": [member("Events")]}})
+def test_group_preview_in_zone_weekly_with_a_moved_slot(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
+    setup_db(
+        db,
+        "http://127.0.0.1:9",
+        "heap-rs3-x",
+        {
+            "Weekly": {
+                "schedule": "30 2 * * 0",
+                "timezone": "America/Los_Angeles",
+                "file-dates-in-zone": True,
+                "enabled": False,
+                "run-after": "Other",
+                "couriers": [member("Users", wait="30m", offset="13h", **{"stop-when-missing": True})],
+            },
+            "Other": {"couriers": [member("Events")]},
+        },
+    )
     monkeypatch.setenv("COURIER_FAKE_NOW", "2027-03-01T00:00:00Z")
     code, out, err = run(capsys, "--db", str(db), "group", "preview", "Weekly", "-n", "3")
     assert (code, err) == (0, [])
@@ -159,27 +197,59 @@ def test_group_preview_in_zone_weekly_with_a_moved_slot(capsys: pytest.CaptureFi
     ]
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["group", "preview", "Nope"], 'courier: There is no courier group named "Nope" (groups: Daily, Manual)'),
-    (["group", "preview", "Manual"], 'courier: Courier group "Manual" has no schedule: it runs only by hand '
-                                     '(courier group run "Manual" --day D)'),
-    (["group", "preview", "Daily", "-n", "0"], "courier: -n must be 1 or more"),
-    (["group", "run", "Nope", "--day", "2027-06-01"],
-     'courier: There is no courier group named "Nope" (groups: Daily, Manual)'),
-    (["group", "run", "Daily", "--scheduled", "--day", "2027-06-01"],
-     "courier: --scheduled cannot be combined with --day, --from/--to or --all"),
-    (["group", "run", "Manual", "--scheduled"],
-     'courier: Courier group "Manual" has no schedule: choose --day, --from/--to or --all'),
-    (["group", "run", "Daily", "--day", "June 1"], 'courier: "June 1" is not a day; use YYYY-MM-DD, e.g. 2026-11-25'),
-    (["group", "crontab", "Manual"], 'courier: Courier group "Manual" has no schedule, so it has no crontab line'),
-    (["group"], "courier: the following arguments are required: ACTION (see courier group --help)"),
-], ids=["unknown", "no-schedule", "n-zero", "run-unknown", "scheduled-and-day", "run-scheduled-manual", "bad-day",
-        "crontab-manual", "no-action"])
-def test_bad_group_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], db: Path, argv: list[str],
-                                            message: str) -> None:
-    setup_db(db, "http://127.0.0.1:9", "heap-rs3-x", {
-        "Daily": {"schedule": "0 13 * * *", "couriers": [member("Users")]},
-        "Manual": {"couriers": [member("Events")]}})
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["group", "preview", "Nope"], 'courier: There is no courier group named "Nope" (groups: Daily, Manual)'),
+        (
+            ["group", "preview", "Manual"],
+            'courier: Courier group "Manual" has no schedule: it runs only by hand '
+            '(courier group run "Manual" --day D)',
+        ),
+        (["group", "preview", "Daily", "-n", "0"], "courier: -n must be 1 or more"),
+        (
+            ["group", "run", "Nope", "--day", "2027-06-01"],
+            'courier: There is no courier group named "Nope" (groups: Daily, Manual)',
+        ),
+        (
+            ["group", "run", "Daily", "--scheduled", "--day", "2027-06-01"],
+            "courier: --scheduled cannot be combined with --day, --from/--to or --all",
+        ),
+        (
+            ["group", "run", "Manual", "--scheduled"],
+            'courier: Courier group "Manual" has no schedule: choose --day, --from/--to or --all',
+        ),
+        (
+            ["group", "run", "Daily", "--day", "June 1"],
+            'courier: "June 1" is not a day; use YYYY-MM-DD, e.g. 2026-11-25',
+        ),
+        (["group", "crontab", "Manual"], 'courier: Courier group "Manual" has no schedule, so it has no crontab line'),
+        (["group"], "courier: the following arguments are required: ACTION (see courier group --help)"),
+    ],
+    ids=[
+        "unknown",
+        "no-schedule",
+        "n-zero",
+        "run-unknown",
+        "scheduled-and-day",
+        "run-scheduled-manual",
+        "bad-day",
+        "crontab-manual",
+        "no-action",
+    ],
+)
+def test_bad_group_input_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], db: Path, argv: list[str], message: str
+) -> None:
+    setup_db(
+        db,
+        "http://127.0.0.1:9",
+        "heap-rs3-x",
+        {
+            "Daily": {"schedule": "0 13 * * *", "couriers": [member("Users")]},
+            "Manual": {"couriers": [member("Events")]},
+        },
+    )
     code, out, err = run(capsys, "--db", str(db), *argv)
     assert (code, out) == (2, [])
     assert one_error(err) == message
@@ -190,14 +260,18 @@ def test_bad_group_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], 
 
 def test_group_crontab_prints_a_safely_quoted_line(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     name = "Ops' 100% daily"
-    setup_db(db, "http://127.0.0.1:9", "heap-rs3-x", {
-        name: {"schedule": "30 8 * * 1-5", "timezone": "America/Los_Angeles", "couriers": [member("Users")]}})
+    setup_db(
+        db,
+        "http://127.0.0.1:9",
+        "heap-rs3-x",
+        {name: {"schedule": "30 8 * * 1-5", "timezone": "America/Los_Angeles", "couriers": [member("Users")]}},
+    )
     code, out, err = run(capsys, "--db", str(db), "group", "crontab", name)
     assert (code, err) == (0, [])
-    assert out[0] == "# Courier group \"Ops' 100% daily\": At 08:30 AM, Monday through Friday (America/Los_Angeles)"
+    assert out[0] == '# Courier group "Ops\' 100% daily": At 08:30 AM, Monday through Friday (America/Los_Angeles)'
     assert out[-2] == "CRON_TZ=America/Los_Angeles"
     line = out[-1]
-    schedule, command = line[:len("30 8 * * 1-5")], line[len("30 8 * * 1-5 "):]
+    schedule, command = line[: len("30 8 * * 1-5")], line[len("30 8 * * 1-5 ") :]
     assert schedule == "30 8 * * 1-5"
     # cron turns % into a newline unless escaped; the shell then sees the plain command.
     assert "%" not in command.replace("\\%", "")
@@ -206,8 +280,17 @@ def test_group_crontab_prints_a_safely_quoted_line(capsys: pytest.CaptureFixture
     assert words[:3] == ["cd", str(resolved.parent), "&&"]
     program = Path(sys.executable).with_name("courier")
     assert words[3] == str(program)
-    assert words[4:] == ["--db", str(resolved), "group", "run", name, "--scheduled", ">>",
-                         str(resolved.parent / "courier-cron.log"), "2>&1"]
+    assert words[4:] == [
+        "--db",
+        str(resolved),
+        "group",
+        "run",
+        name,
+        "--scheduled",
+        ">>",
+        str(resolved.parent / "courier-cron.log"),
+        "2>&1",
+    ]
 
 
 # --- group run ----------------------------------------------------------------------------------------
@@ -215,8 +298,9 @@ def test_group_crontab_prints_a_safely_quoted_line(capsys: pytest.CaptureFixture
 
 def test_group_run_prints_events_and_exits_0(capsys: pytest.CaptureFixture[str], db: Path, s3_bucket: Any) -> None:
     s3_bucket.put("exports/users-2027-06-01.avro", users_file(date(2027, 6, 1), 3))
-    setup_db(db, s3_bucket.endpoint, s3_bucket.name, {"Daily": {"schedule": "0 13 * * *",
-                                                                "couriers": [member("Users")]}})
+    setup_db(
+        db, s3_bucket.endpoint, s3_bucket.name, {"Daily": {"schedule": "0 13 * * *", "couriers": [member("Users")]}}
+    )
     code, out, err = run(capsys, "--db", str(db), "group", "run", "Daily", "--day", "2027-06-01")
     assert (code, err) == (0, [])
     assert out[-1] == "Group run 1 Succeeded: 1 files, 3 rows read, 3 inserted, 0 updated, 0 rejected"
@@ -225,35 +309,55 @@ def test_group_run_prints_events_and_exits_0(capsys: pytest.CaptureFixture[str],
     assert "Courier run request: Run Users for 2027-06-01 (manual)" in text  # the courier's own events too
 
 
-def test_group_run_that_fails_exits_1_and_json_has_the_courier_runs(capsys: pytest.CaptureFixture[str], db: Path,
-                                                                    s3_bucket: Any) -> None:
+def test_group_run_that_fails_exits_1_and_json_has_the_courier_runs(
+    capsys: pytest.CaptureFixture[str], db: Path, s3_bucket: Any
+) -> None:
     s3_bucket.put("events/events-2027-06-01.avro", users_file(date(2027, 6, 1), 2))
-    setup_db(db, s3_bucket.endpoint, s3_bucket.name, {"Daily": {"couriers": [
-        member("Events"), member("Users", **{"stop-when-missing": True})]}})
+    setup_db(
+        db,
+        s3_bucket.endpoint,
+        s3_bucket.name,
+        {"Daily": {"couriers": [member("Events"), member("Users", **{"stop-when-missing": True})]}},
+    )
     code, out, err = run(capsys, "--db", str(db), "group", "run", "Daily", "--day", "2027-06-01", "--json")
     payload = json.loads("\n".join(out))
     # The reason also goes to stderr, as one line (the README's promise for a failed run).
     assert (code, err) == (1, [f"courier: group run {payload['id']} failed: {payload['message']}"])
     assert (payload["status"], payload["message"]) == (
-        "Failed", "Missing data for Users: missing exports/users-2027-06-01.avro for 2027-06-01; stopping "
-        "(stop when missing is on)")
+        "Failed",
+        "Missing data for Users: missing exports/users-2027-06-01.avro for 2027-06-01; stopping "
+        "(stop when missing is on)",
+    )
     assert [(c["target"], c["status"], c["parent_id"]) for c in payload["couriers"]] == [
-        ("Events", "Succeeded", payload["id"])]
+        ("Events", "Succeeded", payload["id"])
+    ]
 
 
-def test_group_run_scheduled_uses_the_latest_slot_and_records_it(capsys: pytest.CaptureFixture[str],
-                                                                 monkeypatch: pytest.MonkeyPatch, db: Path,
-                                                                 s3_bucket: Any) -> None:
+def test_group_run_scheduled_uses_the_latest_slot_and_records_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: Path, s3_bucket: Any
+) -> None:
     from core.scheduler import read_state
 
     s3_bucket.put("exports/users-2027-06-14.avro", users_file(date(2027, 6, 14), 2))
-    setup_db(db, s3_bucket.endpoint, s3_bucket.name, {"Daily": {
-        "schedule": "30 8 * * *", "timezone": "America/Los_Angeles", "couriers": [member("Users", offset="1d")]}})
+    setup_db(
+        db,
+        s3_bucket.endpoint,
+        s3_bucket.name,
+        {
+            "Daily": {
+                "schedule": "30 8 * * *",
+                "timezone": "America/Los_Angeles",
+                "couriers": [member("Users", offset="1d")],
+            }
+        },
+    )
     monkeypatch.setenv("COURIER_FAKE_NOW", "2027-06-15T15:30:20Z")
     code, out, err = run(capsys, "--db", str(db), "group", "run", "Daily", "--scheduled")
     assert code == 0
-    assert err == ['courier: Running courier group "Daily" for its Tue 2027-06-15 08:30 PDT slot (15:30 UTC)',
-                   'courier: Courier group "Daily" run 1 Succeeded']
+    assert err == [
+        'courier: Running courier group "Daily" for its Tue 2027-06-15 08:30 PDT slot (15:30 UTC)',
+        'courier: Courier group "Daily" run 1 Succeeded',
+    ]
     assert out[-1] == "Group run 1 Succeeded: 1 files, 2 rows read, 2 inserted, 0 updated, 0 rejected"
     with Store(db) as store:
         state = read_state(store)["Daily"]
@@ -266,13 +370,16 @@ def test_group_run_scheduled_uses_the_latest_slot_and_records_it(capsys: pytest.
 
 
 def test_scheduler_once_with_nothing_due(capsys: pytest.CaptureFixture[str], db: Path) -> None:
-    setup_db(db, "http://127.0.0.1:9", "heap-rs3-x", {"Daily": {"schedule": "0 13 * * *",
-                                                                "couriers": [member("Users")]}})
+    setup_db(
+        db, "http://127.0.0.1:9", "heap-rs3-x", {"Daily": {"schedule": "0 13 * * *", "couriers": [member("Users")]}}
+    )
     code, out, err = run(capsys, "--db", str(db), "scheduler", "--once", "--now", "2027-06-15T09:00:00Z")
     assert (code, err) == (0, [])
-    assert out == [f"2027-06-15 09:00:00Z Scheduler checking once for {db.resolve()} (pid {os.getpid()}): "
-                   "1 enabled scheduled group",
-                   "2027-06-15 09:00:00Z Scheduler checked: 0 group runs started"]
+    assert out == [
+        f"2027-06-15 09:00:00Z Scheduler checking once for {db.resolve()} (pid {os.getpid()}): "
+        "1 enabled scheduled group",
+        "2027-06-15 09:00:00Z Scheduler checked: 0 group runs started",
+    ]
 
 
 def test_scheduler_rejects_a_bad_now(capsys: pytest.CaptureFixture[str], db: Path) -> None:
@@ -285,33 +392,46 @@ def test_scheduler_rejects_a_bad_now(capsys: pytest.CaptureFixture[str], db: Pat
 
 
 def test_scheduler_status_with_none_running(capsys: pytest.CaptureFixture[str], db: Path) -> None:
-    setup_db(db, "http://127.0.0.1:9", "heap-rs3-x", {
-        "Daily": {"schedule": "0 13 * * *", "couriers": [member("Users")]},
-        "Sydney": {"schedule": "30 8 * * 7", "timezone": "Australia/Sydney", "couriers": [member("Events")]},
-        "Manual": {"couriers": [member("Users")]}})
+    setup_db(
+        db,
+        "http://127.0.0.1:9",
+        "heap-rs3-x",
+        {
+            "Daily": {"schedule": "0 13 * * *", "couriers": [member("Users")]},
+            "Sydney": {"schedule": "30 8 * * 7", "timezone": "Australia/Sydney", "couriers": [member("Events")]},
+            "Manual": {"couriers": [member("Users")]},
+        },
+    )
     code, out, err = run(capsys, "--db", str(db), "scheduler", "status", "--now", "2027-06-15T09:00:00Z")
     assert (code, err) == (0, [])
-    assert out == [f"No scheduler is running for {db.resolve()} (start one: courier scheduler; to keep it "
-                   "running: courier scheduler unit)",
-                   '2 enabled scheduled groups; next due: courier group "Daily" at Tue 2027-06-15 13:00 UTC '
-                   "(2027-06-15 13:00 UTC)"]
+    assert out == [
+        f"No scheduler is running for {db.resolve()} (start one: courier scheduler; to keep it "
+        "running: courier scheduler unit)",
+        '2 enabled scheduled groups; next due: courier group "Daily" at Tue 2027-06-15 13:00 UTC '
+        "(2027-06-15 13:00 UTC)",
+    ]
     # Sunday 08:30 in Sydney (day of week 7) is Saturday 22:30 UTC, before Daily's next run (Sunday 13:00 UTC).
     code, out, err = run(capsys, "--db", str(db), "scheduler", "status", "--now", "2027-06-19T13:30:00Z")
-    assert out[1] == ('2 enabled scheduled groups; next due: courier group "Sydney" at Sun 2027-06-20 08:30 AEST '
-                      "(2027-06-19 22:30 UTC)")
+    assert out[1] == (
+        '2 enabled scheduled groups; next due: courier group "Sydney" at Sun 2027-06-20 08:30 AEST '
+        "(2027-06-19 22:30 UTC)"
+    )
 
 
-def test_scheduler_status_ignores_a_pid_left_by_a_killed_scheduler(capsys: pytest.CaptureFixture[str],
-                                                                    db: Path) -> None:
+def test_scheduler_status_ignores_a_pid_left_by_a_killed_scheduler(
+    capsys: pytest.CaptureFixture[str], db: Path
+) -> None:
     from core.scheduler import lock_path
 
     setup_db(db, "http://127.0.0.1:9", "heap-rs3-x", {})
     lock_path(db).write_text("999999\n")  # the lock file outlives a kill -9; its flock does not
     code, out, err = run(capsys, "--db", str(db), "scheduler", "status")
     assert (code, err) == (0, [])
-    assert out == [f"No scheduler is running for {db.resolve()} (start one: courier scheduler; to keep it "
-                   "running: courier scheduler unit)",
-                   "0 enabled scheduled groups: nothing will run"]
+    assert out == [
+        f"No scheduler is running for {db.resolve()} (start one: courier scheduler; to keep it "
+        "running: courier scheduler unit)",
+        "0 enabled scheduled groups: nothing will run",
+    ]
 
 
 def test_scheduler_unit_prints_a_systemd_user_unit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

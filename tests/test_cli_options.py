@@ -14,8 +14,9 @@ from tests.documents import example
 from tui import cli
 
 
-def test_db_after_the_subcommand_is_the_same_as_before_it(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_db_after_the_subcommand_is_the_same_as_before_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("COURIER_DB", str(tmp_path / "not-this.db"))
     project = tmp_path / "project.json"
     project.write_text(json.dumps(example()), encoding="utf-8")
@@ -29,20 +30,24 @@ def test_db_after_the_subcommand_is_the_same_as_before_it(capsys: pytest.Capture
     assert out.splitlines()[-1] == "No runs yet: courier run COURIER"
 
 
-def test_db_option_does_not_write_the_environment(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_db_option_does_not_write_the_environment(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("COURIER_DB", raising=False)
     open_database(tmp_path / "c.db")  # export refuses a path that does not exist
     assert cli.main(["--db", str(tmp_path / "c.db"), "export"]) == 0
     assert "COURIER_DB" not in os.environ
 
 
-@pytest.mark.parametrize(("argv", "hoisted"), [
-    (["runs", "--db", "x.db", "--limit", "3"], ["--db", "x.db", "runs", "--limit", "3"]),
-    (["table", "Heap:Users", "--db=x.db"], ["--db=x.db", "table", "Heap:Users"]),
-    (["apply", "-", "--", "--db", "y"], ["apply", "-", "--", "--db", "y"]),
-    (["--db", "x.db", "tables"], ["--db", "x.db", "tables"]),
-])
+@pytest.mark.parametrize(
+    ("argv", "hoisted"),
+    [
+        (["runs", "--db", "x.db", "--limit", "3"], ["--db", "x.db", "runs", "--limit", "3"]),
+        (["table", "Heap:Users", "--db=x.db"], ["--db=x.db", "table", "Heap:Users"]),
+        (["apply", "-", "--", "--db", "y"], ["apply", "-", "--", "--db", "y"]),
+        (["--db", "x.db", "tables"], ["--db", "x.db", "tables"]),
+    ],
+)
 def test_hoisting_global_options(argv: list[str], hoisted: list[str]) -> None:
     assert cli.hoist_global_options(argv) == hoisted
 

@@ -26,24 +26,50 @@ def db(tmp_path: Path) -> Path:
 
 
 def test_table_where_and_columns(capsys: pytest.CaptureFixture[str], db: Path) -> None:
-    code, out, err = run(capsys, "--db", str(db), "table", TABLE, "--where", "country IS NULL",
-                         "--columns", "event_id,country", "--limit", "3")
+    code, out, err = run(
+        capsys,
+        "--db",
+        str(db),
+        "table",
+        TABLE,
+        "--where",
+        "country IS NULL",
+        "--columns",
+        "event_id,country",
+        "--limit",
+        "3",
+    )
     assert code == 0 and err == []
     assert out == ["event_id  country", "--------  -------", "7         NULL", "14        NULL", "21        NULL"]
-    code, out, err = run(capsys, "--db", str(db), "table", TABLE, "--where", "event_id = 7", "--columns",
-                         "event_id,country", "--format", "jsonl")
+    code, out, err = run(
+        capsys,
+        "--db",
+        str(db),
+        "table",
+        TABLE,
+        "--where",
+        "event_id = 7",
+        "--columns",
+        "event_id,country",
+        "--format",
+        "jsonl",
+    )
     assert code == 0 and out == ['{"event_id": 7, "country": null}']
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--where", "1; DELETE FROM x"], "read-only"),
-    (["--where", "nope = 1"], "no such column: nope"),
-    (["--columns", "event_id,nope"], 'no column "nope"'),
-    (["--columns", "event_id,,time"], "--columns takes names"),
-    (["--limit", "0"], "--limit must be 1 or more"),
-])
-def test_table_bad_input_is_one_line(capsys: pytest.CaptureFixture[str], db: Path, argv: list[str],
-                                     message: str) -> None:
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--where", "1; DELETE FROM x"], "read-only"),
+        (["--where", "nope = 1"], "no such column: nope"),
+        (["--columns", "event_id,nope"], 'no column "nope"'),
+        (["--columns", "event_id,,time"], "--columns takes names"),
+        (["--limit", "0"], "--limit must be 1 or more"),
+    ],
+)
+def test_table_bad_input_is_one_line(
+    capsys: pytest.CaptureFixture[str], db: Path, argv: list[str], message: str
+) -> None:
     code, out, err = run(capsys, "--db", str(db), "table", TABLE, *argv)
     assert code == 2 and out == []
     assert message in assert_one_error_line(err)
@@ -52,8 +78,9 @@ def test_table_bad_input_is_one_line(capsys: pytest.CaptureFixture[str], db: Pat
 def test_profile_prints_counts_bars_and_days(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     with Store(db) as store:
         nulls = store.query(f'SELECT COUNT(*) AS n FROM "{TABLE}" WHERE country IS NULL')[0]["n"]
-        days = store.query(f'SELECT COUNT(DISTINCT substr(time, 1, 10)) AS n FROM "{TABLE}" '
-                           'WHERE event_id <= 30')[0]["n"]
+        days = store.query(f'SELECT COUNT(DISTINCT substr(time, 1, 10)) AS n FROM "{TABLE}" WHERE event_id <= 30')[0][
+            "n"
+        ]
     code, out, err = run(capsys, "--db", str(db), "profile", TABLE, "country")
     assert code == 0 and err == []
     assert out[0] == f"{TABLE} · country (text; exact, all 60 rows)"
@@ -72,11 +99,21 @@ def test_profile_bad_input(capsys: pytest.CaptureFixture[str], db: Path) -> None
 
 
 def test_query_prints_rows_and_refuses_writes(capsys: pytest.CaptureFixture[str], db: Path) -> None:
-    code, out, err = run(capsys, "--db", str(db), "query",
-                         f'SELECT COUNT(*) AS n, COUNT(country) AS known FROM "{TABLE}"')
+    code, out, err = run(
+        capsys, "--db", str(db), "query", f'SELECT COUNT(*) AS n, COUNT(country) AS known FROM "{TABLE}"'
+    )
     assert code == 0 and err == [] and out[0].split() == ["n", "known"] and out[2].split()[0] == "60"
-    code, out, err = run(capsys, "--db", str(db), "query", f'SELECT event_id, \'\' AS e FROM "{TABLE}" ORDER BY 1',
-                         "--limit", "2", "--format", "csv")
+    code, out, err = run(
+        capsys,
+        "--db",
+        str(db),
+        "query",
+        f"SELECT event_id, '' AS e FROM \"{TABLE}\" ORDER BY 1",
+        "--limit",
+        "2",
+        "--format",
+        "csv",
+    )
     assert code == 0 and out == ["event_id,e", '1,""', '2,""'] and "first 2 rows" in err[0]
     code, out, err = run(capsys, "--db", str(db), "query", f'DROP TABLE "{TABLE}"')
     assert code == 2 and out == [] and "read-only" in assert_one_error_line(err)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-
 import json
 import os
 import signal
@@ -21,7 +20,14 @@ from core.project import apply_document
 from core.runs import get_run, list_landed_files, run_events
 from core.store import Store
 from core.tables import first_rows, list_domain_tables
-from tests.conftest import HEAP_TABLE_OF_FEED, TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY, heap_document, heap_objects
+from tests.conftest import (
+    HEAP_TABLE_OF_FEED,
+    TEST_ACCESS_KEY,
+    TEST_REGION,
+    TEST_SECRET_KEY,
+    heap_document,
+    heap_objects,
+)
 from tests.waiting import wait_for
 
 COURIER = Path(sys.executable).with_name("courier")
@@ -30,20 +36,32 @@ COURIER = Path(sys.executable).with_name("courier")
 @pytest.fixture(scope="module")
 def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The subprocesses' environment: fake keys, no AWS config, no proxy, no default database."""
-    env = {name: value for name, value in os.environ.items()
-           if not name.upper().startswith(("AWS_", "COURIER_")) and name.upper() not in ("HTTP_PROXY", "HTTPS_PROXY")}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.upper().startswith(("AWS_", "COURIER_")) and name.upper() not in ("HTTP_PROXY", "HTTPS_PROXY")
+    }
     missing = tmp_path_factory.mktemp("cli-aws") / "absent"
-    env.update(AWS_ACCESS_KEY_ID=TEST_ACCESS_KEY, AWS_SECRET_ACCESS_KEY=TEST_SECRET_KEY,
-               AWS_DEFAULT_REGION=TEST_REGION, AWS_CONFIG_FILE=str(missing / "config"),
-               AWS_SHARED_CREDENTIALS_FILE=str(missing / "credentials"), AWS_EC2_METADATA_DISABLED="true",
-               BOTO_CONFIG=str(missing / "boto.cfg"), NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
-               COURIER_DB=str(missing / "never-used.db"), PYTHONUNBUFFERED="1")
+    env.update(
+        AWS_ACCESS_KEY_ID=TEST_ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=TEST_SECRET_KEY,
+        AWS_DEFAULT_REGION=TEST_REGION,
+        AWS_CONFIG_FILE=str(missing / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(missing / "credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+        BOTO_CONFIG=str(missing / "boto.cfg"),
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        COURIER_DB=str(missing / "never-used.db"),
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
 def courier(env: dict[str, str], db: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(COURIER), "--db", str(db), *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [str(COURIER), "--db", str(db), *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 _buckets = iter(range(1, 1000))
@@ -68,8 +86,9 @@ class Loaded:
 
 
 @pytest.fixture(scope="module")
-def loaded(s3_server: str, s3_admin: Any, heap_data: Any, cli_env: dict[str, str],
-           tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+def loaded(
+    s3_server: str, s3_admin: Any, heap_data: Any, cli_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Loaded:
     db = tmp_path_factory.mktemp("cli") / "cli.db"
     make_db(s3_server, s3_admin, heap_data, db)
     return Loaded(db, courier(cli_env, db, "run", "Heap", "--all", "--json"))
@@ -87,7 +106,11 @@ def test_run_json_prints_one_object_with_status_and_counts(loaded: Loaded, heap_
     assert report["window"] == {"kind": "new dumps", "start": None, "end": None}
     assert report["rows_inserted"] == sum(heap_data.summary[t] for t in HEAP_TABLE_OF_FEED.values())
     assert (report["files"], report["rows_read"], report["rows_updated"], report["rows_rejected"]) == (
-        run.files, run.rows_read, run.rows_updated, 0)
+        run.files,
+        run.rows_read,
+        run.rows_updated,
+        0,
+    )
     assert report["files"] > 40 and report["rows_read"] > report["rows_inserted"]
     assert report["message"] is None
 
@@ -100,7 +123,8 @@ def test_runs_lists_the_run(loaded: Loaded, cli_env: dict[str, str]) -> None:
         run = get_run(store, 1)
     assert result.stdout.splitlines() == [
         f"    1  Succeeded  courier Heap                  new Heap dumps                "
-        f"{run.started_at[:19].replace('T', ' ')}  {run.rows_read:>10,} rows"]
+        f"{run.started_at[:19].replace('T', ' ')}  {run.rows_read:>10,} rows"
+    ]
 
 
 def test_runs_id_prints_the_log(loaded: Loaded, cli_env: dict[str, str]) -> None:
@@ -111,8 +135,9 @@ def test_runs_id_prints_the_log(loaded: Loaded, cli_env: dict[str, str]) -> None
         run = get_run(store, 1)
         logged = run_events(store, 1)
     lines = result.stdout.splitlines()
-    assert lines[0] == (f"Run 1: courier Heap, new Heap dumps, manual, started "
-                        f"{run.started_at[:19].replace('T', ' ')} UTC")
+    assert lines[0] == (
+        f"Run 1: courier Heap, new Heap dumps, manual, started {run.started_at[:19].replace('T', ' ')} UTC"
+    )
     assert lines[1:-1] == [f"{e.at[11:19]}   {e.stage}: {e.message}" for e in logged]
     assert lines[-1] == "Status: Succeeded"
     assert lines[-2].split("   ", 1)[1].startswith("Completed: Completed in 0 minutes ")
@@ -156,14 +181,22 @@ def test_table_unknown_is_one_error_line(loaded: Loaded, cli_env: dict[str, str]
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         'courier: There is no domain table "Heap:Nope" (tables: Heap:Checkout Complete Order, '
-        "Heap:Order Confirmation, Heap:Pageviews, Heap:Sessions, Heap:User Migrations, Heap:Users)"]
+        "Heap:Order Confirmation, Heap:Pageviews, Heap:Sessions, Heap:User Migrations, Heap:Users)"
+    ]
 
 
-def test_a_failed_run_exits_1(s3_server: str, s3_admin: Any, heap_data: Any, cli_env: dict[str, str],
-                              tmp_path: Path) -> None:
+def test_a_failed_run_exits_1(
+    s3_server: str, s3_admin: Any, heap_data: Any, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     db = tmp_path / "failed.db"
-    make_db(s3_server, s3_admin, heap_data, db, feeds={},
-            load_operations={"df-xxxxxx": [{"type": "truncate"}, {"type": "load", "file": "users"}]})
+    make_db(
+        s3_server,
+        s3_admin,
+        heap_data,
+        db,
+        feeds={},
+        load_operations={"df-xxxxxx": [{"type": "truncate"}, {"type": "load", "file": "users"}]},
+    )
 
     as_json = courier(cli_env, db, "run", "Heap", "--all", "--json")
     streamed = courier(cli_env, db, "run", "Heap", "--all")
@@ -183,8 +216,9 @@ def test_a_failed_run_exits_1(s3_server: str, s3_admin: Any, heap_data: Any, cli
     assert log.stdout.splitlines()[-1] == 'Status: Failed (Cannot find required feeds: "df-xxxxxx")'
 
 
-def test_bad_input_exits_2_with_one_line(tmp_path: Path, cli_env: dict[str, str], s3_server: str, s3_admin: Any,
-                                         heap_data: Any) -> None:
+def test_bad_input_exits_2_with_one_line(
+    tmp_path: Path, cli_env: dict[str, str], s3_server: str, s3_admin: Any, heap_data: Any
+) -> None:
     db = tmp_path / "bad.db"
     make_db(s3_server, s3_admin, heap_data, db)
 
@@ -197,7 +231,8 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, cli_env: dict[str, str]
     # Heap is a heap-connect courier: a period never applies to it, backwards or not.
     assert backwards.stderr.splitlines() == [
         'courier: "Heap" is a heap-connect courier: it loads every complete Heap dump newer than its tables\' '
-        "cursors, not files by day; run it without --day/--from, or with --rebuild TABLE"]
+        "cursors, not files by day; run it without --day/--from, or with --rebuild TABLE"
+    ]
     assert no_run.stderr.splitlines() == ["courier: There is no run 99 (see courier runs)"]
     assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
 
@@ -222,12 +257,22 @@ def _wait_for(condition: Any, timeout: float | None = None) -> None:
 
 
 def test_runs_follow_follows_a_run_started_by_another_process(
-        s3_server: str, s3_admin: Any, heap_data: Any, cli_env: dict[str, str], tmp_path: Path,
-        run_process: list[subprocess.Popen[str]]) -> None:
+    s3_server: str,
+    s3_admin: Any,
+    heap_data: Any,
+    cli_env: dict[str, str],
+    tmp_path: Path,
+    run_process: list[subprocess.Popen[str]],
+) -> None:
     db = tmp_path / "follow.db"
     make_db(s3_server, s3_admin, heap_data, db)
-    runner = subprocess.Popen([str(COURIER), "--db", str(db), "run", "Heap", "--all"], env=cli_env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    runner = subprocess.Popen(
+        [str(COURIER), "--db", str(db), "run", "Heap", "--all"],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     run_process.append(runner)
 
     def running() -> bool:
@@ -240,8 +285,13 @@ def test_runs_follow_follows_a_run_started_by_another_process(
     _wait_for(running)
     # Freeze the run so the follower provably starts while it is still going.
     runner.send_signal(signal.SIGSTOP)
-    follower = subprocess.Popen([str(COURIER), "--db", str(db), "runs", "1", "--follow"], env=cli_env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    follower = subprocess.Popen(
+        [str(COURIER), "--db", str(db), "runs", "1", "--follow"],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     run_process.append(follower)
     # The follower prints the run's progress after its first read: it has read the run while it was frozen.
     assert follower.stdout is not None
@@ -266,7 +316,8 @@ def test_runs_follow_follows_a_run_started_by_another_process(
     lines = out.splitlines()
     assert lines[0].startswith("Run 1: courier Heap, new Heap dumps, manual, started ")
     assert [line for line in lines[1:-1] if not line.startswith("Progress: ")] == [
-        f"{e.at[11:19]}   {e.stage}: {e.message}" for e in logged]
+        f"{e.at[11:19]}   {e.stage}: {e.message}" for e in logged
+    ]
     assert lines[-1] == "Status: Succeeded"
     with Store(db) as store:
         final = get_run(store, 1)
@@ -274,13 +325,15 @@ def test_runs_follow_follows_a_run_started_by_another_process(
     assert progress[-1] == (
         f"Progress: ended · {final.files} of {final.files} files landed · {final.files} of {final.files} files "
         f"loaded · {final.progress.units_planned} of {final.progress.units_planned} units · rows read "
-        f"{final.rows_read:,}, inserted {final.rows_inserted:,}, updated {final.rows_updated:,}, rejected 0")
+        f"{final.rows_read:,}, inserted {final.rows_inserted:,}, updated {final.rows_updated:,}, rejected 0"
+    )
     assert len(logged) > 50
     assert runner_out.splitlines()[-1].startswith("Run 1 Succeeded: ")
 
 
-def test_run_prints_each_stored_event_once(s3_server: str, s3_admin: Any, heap_data: Any, cli_env: dict[str, str],
-                                           tmp_path: Path) -> None:
+def test_run_prints_each_stored_event_once(
+    s3_server: str, s3_admin: Any, heap_data: Any, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     db = tmp_path / "stream.db"
     make_db(s3_server, s3_admin, heap_data, db)
 
@@ -291,10 +344,11 @@ def test_run_prints_each_stored_event_once(s3_server: str, s3_admin: Any, heap_d
         logged = run_events(store, 1)
         run = get_run(store, 1)
     lines = result.stdout.splitlines()
-    assert lines[:-1] == [f"{e.at[11:19]} {' ' if e.level == 'info' else '~'} {e.stage}: {e.message}"
-                          for e in logged]
-    assert lines[-1] == (f"Run 1 Succeeded: {run.files:,} files, {run.rows_read:,} rows read, "
-                         f"{run.rows_inserted:,} inserted, {run.rows_updated:,} updated, 0 rejected")
+    assert lines[:-1] == [f"{e.at[11:19]} {' ' if e.level == 'info' else '~'} {e.stage}: {e.message}" for e in logged]
+    assert lines[-1] == (
+        f"Run 1 Succeeded: {run.files:,} files, {run.rows_read:,} rows read, "
+        f"{run.rows_inserted:,} inserted, {run.rows_updated:,} updated, 0 rejected"
+    )
 
 
 def _events_at_least(db: Path, count: int) -> Any:
@@ -306,15 +360,27 @@ def _events_at_least(db: Path, count: int) -> Any:
             return False
         finally:
             conn.close()
+
     return check
 
 
-def test_ctrl_c_stops_the_run(s3_server: str, s3_admin: Any, heap_data: Any, cli_env: dict[str, str],
-                              tmp_path: Path, run_process: list[subprocess.Popen[str]]) -> None:
+def test_ctrl_c_stops_the_run(
+    s3_server: str,
+    s3_admin: Any,
+    heap_data: Any,
+    cli_env: dict[str, str],
+    tmp_path: Path,
+    run_process: list[subprocess.Popen[str]],
+) -> None:
     db = tmp_path / "sigint.db"
     make_db(s3_server, s3_admin, heap_data, db)
-    runner = subprocess.Popen([str(COURIER), "--db", str(db), "run", "Heap", "--all"], env=cli_env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    runner = subprocess.Popen(
+        [str(COURIER), "--db", str(db), "run", "Heap", "--all"],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     run_process.append(runner)
     _wait_for(_events_at_least(db, 8))
 
@@ -331,13 +397,22 @@ def test_ctrl_c_stops_the_run(s3_server: str, s3_admin: Any, heap_data: Any, cli
         assert get_run(store, 1).status == "Stopped"
 
 
-def test_follow_reports_a_run_whose_process_was_killed(s3_server: str, s3_admin: Any, heap_data: Any,
-                                                       cli_env: dict[str, str], tmp_path: Path,
-                                                       run_process: list[subprocess.Popen[str]]) -> None:
+def test_follow_reports_a_run_whose_process_was_killed(
+    s3_server: str,
+    s3_admin: Any,
+    heap_data: Any,
+    cli_env: dict[str, str],
+    tmp_path: Path,
+    run_process: list[subprocess.Popen[str]],
+) -> None:
     db = tmp_path / "killed.db"
     make_db(s3_server, s3_admin, heap_data, db)
-    runner = subprocess.Popen([str(COURIER), "--db", str(db), "run", "Heap", "--all"], env=cli_env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    runner = subprocess.Popen(
+        [str(COURIER), "--db", str(db), "run", "Heap", "--all"],
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     run_process.append(runner)  # type: ignore[arg-type]
     _wait_for(_events_at_least(db, 30))
     runner.kill()
@@ -349,21 +424,24 @@ def test_follow_reports_a_run_whose_process_was_killed(s3_server: str, s3_admin:
     assert follow.returncode == 1
     assert follow.stdout.splitlines()[-1] == (
         f"Status: Failed (Interrupted: the process running it (pid {runner.pid}) ended; nothing half-loaded was "
-        "kept, run it again to resume)")
+        "kept, run it again to resume)"
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert json.loads(rerun.stdout)["status"] == "Succeeded"
     conn = sqlite3.connect(db)
     try:
-        counts = {name: conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]
-                  for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE "
-                                              "'Heap:%'")}
+        counts = {
+            name: conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'Heap:%'")
+        }
     finally:
         conn.close()
     assert sorted(counts.values()) == sorted(heap_data.summary[t] for t in HEAP_TABLE_OF_FEED.values())
 
 
-def test_heap_connect_runs_say_what_they_load(tmp_path: Path, cli_env: dict[str, str], s3_server: str,
-                                              s3_admin: Any, heap_data: Any) -> None:
+def test_heap_connect_runs_say_what_they_load(
+    tmp_path: Path, cli_env: dict[str, str], s3_server: str, s3_admin: Any, heap_data: Any
+) -> None:
     db = tmp_path / "heap.db"
     make_db(s3_server, s3_admin, heap_data, db)
     day = courier(cli_env, db, "run", "Heap", "--day", "2026-11-25")
@@ -380,20 +458,26 @@ def test_heap_connect_runs_say_what_they_load(tmp_path: Path, cli_env: dict[str,
     history = courier(cli_env, db, "runs").stdout.splitlines()
     assert [line[48:76].rstrip() for line in history] == ["rebuild Heap:Users", "new Heap dumps"]
     log = courier(cli_env, db, "runs", str(report["id"]))
-    assert "Courier run request: Run Heap for a rebuild of Heap:Users from its latest full Heap dump (manual)" \
+    assert (
+        "Courier run request: Run Heap for a rebuild of Heap:Users from its latest full Heap dump (manual)"
         in log.stdout
+    )
     unknown = courier(cli_env, db, "run", "Heap", "--rebuild", "Heap:Nope")
     assert unknown.returncode == 2 and unknown.stderr.startswith(
-        'courier: Courier "Heap" does not load a table named "Heap:Nope" (tables it can rebuild: ')
+        'courier: Courier "Heap" does not load a table named "Heap:Nope" (tables it can rebuild: '
+    )
     assert len(unknown.stderr.splitlines()) == 1
     both = courier(cli_env, db, "run", "Heap", "--rebuild", "Heap:Users", "--all")
     assert (both.returncode, both.stderr) == (
-        2, "courier: --rebuild reloads one table; it cannot be combined with --all\n")
+        2,
+        "courier: --rebuild reloads one table; it cannot be combined with --all\n",
+    )
 
 
 @pytest.mark.usefixtures("aws_env", "reworded_messages")
 def test_runs_follow_prints_the_typed_progress_of_a_run_whose_messages_are_reworded(
-        s3_server: str, s3_admin: Any, heap_data: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    s3_server: str, s3_admin: Any, heap_data: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import threading
 
     from core.runs import RunWindow, run_courier
@@ -419,13 +503,16 @@ def test_runs_follow_prints_the_typed_progress_of_a_run_whose_messages_are_rewor
     assert progress[-1] == (
         f"Progress: ended · {final.files} of {final.files} files landed · {final.files} of {final.files} files "
         f"loaded · {units} of {units} units · rows read {final.rows_read:,}, inserted {final.rows_inserted:,}, "
-        f"updated {final.rows_updated:,}, rejected 0")
+        f"updated {final.rows_updated:,}, rejected 0"
+    )
 
 
 def _has_run(db: Path) -> bool:
     conn = sqlite3.connect(db)
     try:
-        return bool(conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'runs'").fetchone()[0]
-                    and conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+        return bool(
+            conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'runs'").fetchone()[0]
+            and conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        )
     finally:
         conn.close()

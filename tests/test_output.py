@@ -32,11 +32,24 @@ def _render(fmt: str, rows: list[tuple[Any, ...]] = ROWS, columns: list[str] = C
     return out.getvalue()
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    (None, "NULL"), ("", "''"), ("NULL", "'NULL'"), ("a\tb", "a\\tb"), ("a\nb", "a\\nb"), ("\x1b[0m", "\\x1b[0m"),
-    (" x", "' x'"), ("it's", "it's"), ("'q", "'''q'"), (b"\x00\xff", "x'00ff'"), (1.0, "1.0"), (7, "7"),
-    ("x" * 50, "x" * 39 + "…"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "NULL"),
+        ("", "''"),
+        ("NULL", "'NULL'"),
+        ("a\tb", "a\\tb"),
+        ("a\nb", "a\\nb"),
+        ("\x1b[0m", "\\x1b[0m"),
+        (" x", "' x'"),
+        ("it's", "it's"),
+        ("'q", "'''q'"),
+        (b"\x00\xff", "x'00ff'"),
+        (1.0, "1.0"),
+        (7, "7"),
+        ("x" * 50, "x" * 39 + "…"),
+    ],
+)
 def test_table_cells_are_unambiguous(value: Any, shown: str) -> None:
     assert table_cell(value) == shown
 
@@ -49,8 +62,10 @@ def test_table_format_keeps_one_line_per_row() -> None:
 
 
 def test_json_and_jsonl_parse_back_to_the_exact_values() -> None:
-    expected = [{name: ({"hex": value.hex()} if isinstance(value, bytes) else value) for name, value in zip(COLUMNS, row)}
-                for row in ROWS]
+    expected = [
+        {name: ({"hex": value.hex()} if isinstance(value, bytes) else value) for name, value in zip(COLUMNS, row)}
+        for row in ROWS
+    ]
 
     assert json.loads(_render("json")) == expected
     assert [json.loads(line) for line in _render("jsonl").splitlines()] == expected
@@ -73,16 +88,18 @@ def test_unknown_format_is_refused() -> None:
         _render("xml")
 
 
-def test_courier_table_prints_each_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_courier_table_prints_each_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from core.models import quote_identifier
     from core.store import Store
 
     db = tmp_path / "c.db"
     with Store(db) as store:
         store.execute(f"CREATE TABLE {quote_identifier('S:T')} (_pk, t TEXT, _updated)")
-        store.conn.executemany(f"INSERT INTO {quote_identifier('S:T')} VALUES (?, ?, ?)",
-                               [(1, "a\tb", "u"), (2, None, "u"), (3, "", "u")])
+        store.conn.executemany(
+            f"INSERT INTO {quote_identifier('S:T')} VALUES (?, ?, ?)", [(1, "a\tb", "u"), (2, None, "u"), (3, "", "u")]
+        )
         store.execute("INSERT INTO domain_tables (name) VALUES ('S:T')")
     monkeypatch.delenv("COURIER_DB", raising=False)
 

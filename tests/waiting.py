@@ -70,10 +70,12 @@ async def settle(pilot: Any) -> None:
 
 def press_and_settle(original: Callable[..., Any]) -> Callable[..., Any]:
     """``Pilot.press`` that settles (:func:`settle`) after every key, for the TUI tests' conftest."""
+
     async def press(pilot: Any, *keys: str) -> None:
         for key in keys:
             await original(pilot, key)
             await settle(pilot)
+
     return press
 
 

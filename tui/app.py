@@ -13,7 +13,6 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -61,8 +60,9 @@ class CourierApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
 
-    def __init__(self, db_path: Path, *, demo_note: str | None = None,
-                 clock: Clock = system_clock, cursor_blink: bool = True) -> None:
+    def __init__(
+        self, db_path: Path, *, demo_note: str | None = None, clock: Clock = system_clock, cursor_blink: bool = True
+    ) -> None:
         super().__init__()
         self.db_path = db_path
         self.demo_note = demo_note
@@ -265,16 +265,23 @@ class CourierApp(App[None]):
         summary = message.summary
         self.runs_going.pop(summary.id, None)
         if summary.status == "Failed":
-            self.notify(summary.message or "The run failed", title=f"{summary.target}: Failed",
-                        severity="error", timeout=15)
+            self.notify(
+                summary.message or "The run failed", title=f"{summary.target}: Failed", severity="error", timeout=15
+            )
         else:
-            counts = (f"{summary.files:,} files, {summary.rows_read:,} rows read, "
-                      f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated")
+            counts = (
+                f"{summary.files:,} files, {summary.rows_read:,} rows read, "
+                f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated"
+            )
             detail = f"{message.completed}. {counts}" if message.completed else counts
             if summary.message:
                 detail = f"{summary.message}. {detail}"
-            self.notify(detail, title=f"{summary.target}: {summary.status}",
-                        severity="warning" if summary.status != "Succeeded" else "information", timeout=10)
+            self.notify(
+                detail,
+                title=f"{summary.target}: {summary.status}",
+                severity="warning" if summary.status != "Succeeded" else "information",
+                timeout=10,
+            )
         self._reload_sources()
 
     def _reload_sources(self) -> None:
@@ -299,8 +306,11 @@ class CourierApp(App[None]):
                 self._quit_when_stopped = True
                 for run_id in self.runs_going:
                     engine.stop_run(self.db_path, run_id)
-                self.notify("The file being loaded rolls back; Courier quits when the run has stopped.",
-                            title="Stopping", timeout=30)
+                self.notify(
+                    "The file being loaded rolls back; Courier quits when the run has stopped.",
+                    title="Stopping",
+                    timeout=30,
+                )
                 if not self.run_workers():
                     self.exit()
             elif answer == LEAVE:
@@ -337,8 +347,12 @@ class CourierApp(App[None]):
 
         Screens forward their workers' failures here (``ReportsWorkerFailures``).
         """
-        self.notify(describe_failure(worker.error), title=f"{worker.description or worker.name} failed",
-                    severity="error", timeout=10)
+        self.notify(
+            describe_failure(worker.error),
+            title=f"{worker.description or worker.name} failed",
+            severity="error",
+            timeout=10,
+        )
 
 
 def completed_text(summary: Any) -> str | None:
@@ -362,8 +376,9 @@ def describe_failure(error: BaseException | None) -> str:
     return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
-def make_app(db_path: Path, *, demo_note: str | None = None, clock: Clock | None = None,
-             cursor_blink: bool = True) -> CourierApp:
+def make_app(
+    db_path: Path, *, demo_note: str | None = None, clock: Clock | None = None, cursor_blink: bool = True
+) -> CourierApp:
     """Build the app on a database; the CLI, the tests and the screenshot script all call this.
 
     Args:
@@ -376,5 +391,4 @@ def make_app(db_path: Path, *, demo_note: str | None = None, clock: Clock | None
         CourierError: The database cannot be opened.
     """
     engine.open_database(db_path)
-    return CourierApp(Path(db_path), demo_note=demo_note, clock=clock or system_clock,
-                      cursor_blink=cursor_blink)
+    return CourierApp(Path(db_path), demo_note=demo_note, clock=clock or system_clock, cursor_blink=cursor_blink)

@@ -60,94 +60,130 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'courier demo' to try everything against an embedded S3 with realistic Heap data.",
     )
     parser.add_argument("--version", action="version", version=f"courier {__version__}")
-    parser.add_argument("--db", metavar="PATH", help="the Courier database (default: $COURIER_DB or the "
-                        "user data directory)")
+    parser.add_argument(
+        "--db", metavar="PATH", help="the Courier database (default: $COURIER_DB or the user data directory)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    apply = commands.add_parser("apply", help="validate a project file and write it (all or nothing)",
-                                description="Validate a JSON project document and write every object it "
-                                "defines in one transaction. Objects it does not mention are left alone.")
+    apply = commands.add_parser(
+        "apply",
+        help="validate a project file and write it (all or nothing)",
+        description="Validate a JSON project document and write every object it "
+        "defines in one transaction. Objects it does not mention are left alone.",
+    )
     apply.add_argument("file", help="the project file, or - for standard input")
     apply.add_argument("--dry-run", action="store_true", help="validate and show what would change")
     apply.set_defaults(handler=_cmd_apply)
 
-    export = commands.add_parser("export", help="print the configuration as a project document",
-                                 description="Print the whole configuration as JSON; 'courier export | "
-                                 "courier apply -' changes nothing.")
+    export = commands.add_parser(
+        "export",
+        help="print the configuration as a project document",
+        description="Print the whole configuration as JSON; 'courier export | courier apply -' changes nothing.",
+    )
     export.set_defaults(handler=_cmd_export)
 
-    cron = commands.add_parser("cron", help="describe a cron expression and list its next runs",
-                               description="Show what a 5-field cron expression means and when it runs next, "
-                               "in a time zone and in UTC.")
-    cron.add_argument("expression", help='five fields, e.g. "30 8 * * *" (day of week 0-7, Sunday = 0 or 7; names such as MON, JAN)')
+    cron = commands.add_parser(
+        "cron",
+        help="describe a cron expression and list its next runs",
+        description="Show what a 5-field cron expression means and when it runs next, in a time zone and in UTC.",
+    )
+    cron.add_argument(
+        "expression", help='five fields, e.g. "30 8 * * *" (day of week 0-7, Sunday = 0 or 7; names such as MON, JAN)'
+    )
     cron.add_argument("--tz", default="UTC", help="IANA time zone (default UTC)")
     cron.add_argument("-n", type=int, default=10, help="how many runs to list (default 10)")
     cron.set_defaults(handler=_cmd_cron)
 
-    group = commands.add_parser("group", help="run, preview or export the schedule of a courier group",
-                                description="Courier groups run couriers as one unit, by hand or on a cron "
-                                "schedule (see courier scheduler).")
-    group_commands = group.add_subparsers(dest="group_command", metavar="ACTION", parser_class=_Parser,
-                                          required=True)
+    group = commands.add_parser(
+        "group",
+        help="run, preview or export the schedule of a courier group",
+        description="Courier groups run couriers as one unit, by hand or on a cron schedule (see courier scheduler).",
+    )
+    group_commands = group.add_subparsers(dest="group_command", metavar="ACTION", parser_class=_Parser, required=True)
     group_run = group_commands.add_parser(
-        "run", help="run a courier group now",
+        "run",
+        help="run a courier group now",
         description="Run every courier of a group in order, with its wait times, missing-data rules and "
         "constraint. A day, a period or all data is used exactly, with no offset; --scheduled runs the "
-        "window of the latest scheduled slot, offsets applied (the crontab line uses it).")
+        "window of the latest scheduled slot, offsets applied (the crontab line uses it).",
+    )
     group_run.add_argument("name", help="the group's name")
     _window_arguments(group_run)
     group_run.add_argument(
-        "--scheduled", action="store_true", help="run as the schedule would now: the latest slot's file windows")
-    group_run.add_argument("--json", action="store_true", help="print one JSON object with the final status, "
-                           "counts and courier runs")
+        "--scheduled", action="store_true", help="run as the schedule would now: the latest slot's file windows"
+    )
+    group_run.add_argument(
+        "--json", action="store_true", help="print one JSON object with the final status, counts and courier runs"
+    )
     group_run.set_defaults(handler=_cmd_group_run)
     group_preview = group_commands.add_parser(
-        "preview", help="the next scheduled runs with their file windows and DST notes",
+        "preview",
+        help="the next scheduled runs with their file windows and DST notes",
         description="List a group's next runs in its zone and in UTC, with daylight-saving notes and the "
-        "file dates each courier would load.")
+        "file dates each courier would load.",
+    )
     group_preview.add_argument("name", help="the group's name")
     group_preview.add_argument("-n", type=int, default=10, help="how many runs to list (default 10)")
     group_preview.set_defaults(handler=_cmd_group_preview)
     group_crontab = group_commands.add_parser(
-        "crontab", help="print a crontab line that runs the group on its schedule",
-        description="Print crontab lines for people who prefer system cron to courier scheduler.")
+        "crontab",
+        help="print a crontab line that runs the group on its schedule",
+        description="Print crontab lines for people who prefer system cron to courier scheduler.",
+    )
     group_crontab.add_argument("name", help="the group's name")
-    group_crontab.add_argument("--log", metavar="PATH", help="where the runs' output goes (default: "
-                               "courier-cron.log beside the database)")
+    group_crontab.add_argument(
+        "--log", metavar="PATH", help="where the runs' output goes (default: courier-cron.log beside the database)"
+    )
     group_crontab.set_defaults(handler=_cmd_group_crontab)
 
     scheduler = commands.add_parser(
-        "scheduler", help="run due courier groups (foreground, for systemd, tmux or nohup)",
+        "scheduler",
+        help="run due courier groups (foreground, for systemd, tmux or nohup)",
         description="Run enabled courier groups when their schedules come due, until stopped (SIGTERM or "
         "Ctrl-C: the file being loaded rolls back). One scheduler per database. A slot missed while it was "
         "not running runs once on start. SIGHUP (the SSH session closed) does not stop it: its output goes "
         "on in a log file beside the database. 'courier scheduler status' says whether one is running; "
-        "'courier scheduler unit' prints a systemd user unit.")
-    scheduler.add_argument("action", nargs="?", choices=("status", "unit"), metavar="status|unit",
-                           help="status: is a scheduler running, its pid and next due group; unit: print a "
-                           "systemd user unit that keeps it running")
+        "'courier scheduler unit' prints a systemd user unit.",
+    )
+    scheduler.add_argument(
+        "action",
+        nargs="?",
+        choices=("status", "unit"),
+        metavar="status|unit",
+        help="status: is a scheduler running, its pid and next due group; unit: print a "
+        "systemd user unit that keeps it running",
+    )
     scheduler.add_argument("--once", action="store_true", help="run whatever is due now and exit (for system cron)")
     scheduler.add_argument("--now", help=argparse.SUPPRESS)
     scheduler.add_argument("--clock-file", help=argparse.SUPPRESS)
     scheduler.set_defaults(handler=_cmd_scheduler)
 
-    run = commands.add_parser("run", help="run a courier for a day, a period or all data",
-                              description="Run a courier: find and land its files, then run its load "
-                              "operations. Events stream as they happen. A heap-connect courier follows "
-                              "Heap's manifests and its tables' cursors, not days: it loads every complete "
-                              "dump newer than the cursors, or with --rebuild one table from its latest full "
-                              "dump.")
+    run = commands.add_parser(
+        "run",
+        help="run a courier for a day, a period or all data",
+        description="Run a courier: find and land its files, then run its load "
+        "operations. Events stream as they happen. A heap-connect courier follows "
+        "Heap's manifests and its tables' cursors, not days: it loads every complete "
+        "dump newer than the cursors, or with --rebuild one table from its latest full "
+        "dump.",
+    )
     run.add_argument("courier", help="the courier's name")
     _window_arguments(run)
-    run.add_argument("--rebuild", metavar="TABLE", help="heap-connect: empty this domain table (e.g. Heap:Users) "
-                     "and reload it from its latest full Heap dump")
+    run.add_argument(
+        "--rebuild",
+        metavar="TABLE",
+        help="heap-connect: empty this domain table (e.g. Heap:Users) and reload it from its latest full Heap dump",
+    )
     run.add_argument("--json", action="store_true", help="print one JSON object with the final status and counts")
     run.set_defaults(handler=_cmd_run)
 
-    runs = commands.add_parser("runs", help="run history, one run's log, or stop a run",
-                               description="List runs newest first, show one run's events, or stop a run "
-                               "('courier runs stop ID': any run, started from this shell, another one or the "
-                               "scheduler; the file being loaded rolls back).")
+    runs = commands.add_parser(
+        "runs",
+        help="run history, one run's log, or stop a run",
+        description="List runs newest first, show one run's events, or stop a run "
+        "('courier runs stop ID': any run, started from this shell, another one or the "
+        "scheduler; the file being loaded rolls back).",
+    )
     runs.add_argument("run_id", nargs="?", metavar="ID", help="show this run's log (or: stop ID)")
     runs.add_argument("stop_id", nargs="?", metavar="ID", help=argparse.SUPPRESS)
     runs.add_argument("--follow", action="store_true", help="keep printing new events until the run ends")
@@ -155,17 +191,22 @@ def build_parser() -> argparse.ArgumentParser:
     runs.set_defaults(handler=_cmd_runs)
 
     cache = commands.add_parser(
-        "cache", help="the landing cache: size per courier; --prune deletes files nothing needs",
+        "cache",
+        help="the landing cache: size per courier; --prune deletes files nothing needs",
         description="Show how much the landing cache (raw landed files, beside the database) holds per courier, "
         "and make it private (0700/0600). --prune deletes every landed file that no sample (the newest file of "
         "each courier and tag, or a feed's sample file) and no cursor (the dump a Heap table stands in) needs; "
-        "a later run downloads again whatever it needs.")
+        "a later run downloads again whatever it needs.",
+    )
     cache.add_argument("--prune", action="store_true", help="delete the files nothing needs")
     cache.set_defaults(handler=_cmd_cache)
 
-    samples = commands.add_parser("samples", help="a courier's landed sample files, newest first",
-                                  description="List the files a courier has landed, newest first, with their "
-                                  "schema and row count; --show ID prints a file's fields and rows.")
+    samples = commands.add_parser(
+        "samples",
+        help="a courier's landed sample files, newest first",
+        description="List the files a courier has landed, newest first, with their "
+        "schema and row count; --show ID prints a file's fields and rows.",
+    )
     samples.add_argument("courier", help="the courier's name")
     samples.add_argument("--show", type=int, metavar="ID", help="print this file's fields and up to 200 rows")
     _format_argument(samples)
@@ -174,8 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
     tables = commands.add_parser("tables", help="domain tables with row counts and last load")
     tables.set_defaults(handler=_cmd_tables)
 
-    table = commands.add_parser("table", help="print rows of a domain table",
-                                description='Print the first rows of a domain table, e.g. courier table "Heap:Users".')
+    table = commands.add_parser(
+        "table",
+        help="print rows of a domain table",
+        description='Print the first rows of a domain table, e.g. courier table "Heap:Users".',
+    )
     table.add_argument("name", help="the table's exact name, e.g. Heap:Users")
     table.add_argument("--limit", type=int, default=20, help="rows to print (default 20)")
     table.add_argument("--where", metavar="CONDITION", help="a read-only filter, e.g. \"country = 'US'\"")
@@ -184,48 +228,66 @@ def build_parser() -> argparse.ArgumentParser:
     table.set_defaults(handler=_cmd_table)
 
     profile = commands.add_parser(
-        "profile", help="count, NULLs, distinct, min/max, mean and top values of a table's column",
+        "profile",
+        help="count, NULLs, distinct, min/max, mean and top values of a table's column",
         description='Profile one column of a domain table, e.g. courier profile "Heap:Pageviews" country. '
-        "Datetime columns also get rows per day.")
+        "Datetime columns also get rows per day.",
+    )
     profile.add_argument("name", help="the table's exact name, e.g. Heap:Pageviews")
     profile.add_argument("column", help="the column to profile")
     profile.add_argument("--where", metavar="CONDITION", help="profile only the rows matching this filter")
-    profile.add_argument("--estimate", action="store_true",
-                         help="estimate from a random sample of rows instead of reading them all (fast)")
+    profile.add_argument(
+        "--estimate",
+        action="store_true",
+        help="estimate from a random sample of rows instead of reading them all (fast)",
+    )
     profile.set_defaults(handler=_cmd_profile)
 
     query = commands.add_parser(
-        "query", help="run a read-only SQL query over the domain tables",
-        description='Run one read-only query, e.g. courier query \'SELECT country, COUNT(*) FROM '
-        '"Heap:Pageviews" GROUP BY 1\'. Writes are refused; a query is stopped after 30 s.')
+        "query",
+        help="run a read-only SQL query over the domain tables",
+        description="Run one read-only query, e.g. courier query 'SELECT country, COUNT(*) FROM "
+        '"Heap:Pageviews" GROUP BY 1\'. Writes are refused; a query is stopped after 30 s.',
+    )
     query.add_argument("sql", help="one SELECT (or WITH … SELECT, VALUES) statement")
     query.add_argument("--limit", type=int, default=100, help="rows to print (default 100)")
     _format_argument(query)
     query.set_defaults(handler=_cmd_query)
 
-    rejects = commands.add_parser("rejects", help="rows a run rejected: file, row, key, column and reason",
-                                  description="Print the rows a run rejected because a value could not be "
-                                  "stored exactly: the file, the row's position in it (from 1), its key when "
-                                  "readable, the column and the reason. Without RUN, the latest run's.")
+    rejects = commands.add_parser(
+        "rejects",
+        help="rows a run rejected: file, row, key, column and reason",
+        description="Print the rows a run rejected because a value could not be "
+        "stored exactly: the file, the row's position in it (from 1), its key when "
+        "readable, the column and the reason. Without RUN, the latest run's.",
+    )
     rejects.add_argument("run_id", nargs="?", type=int, metavar="RUN", help="the run's ID (see courier runs)")
     rejects.add_argument("--limit", type=int, default=1000, help="rows to print (default 1000)")
     _format_argument(rejects)
     rejects.set_defaults(handler=_cmd_rejects)
 
-    demo = commands.add_parser("demo", help="try Courier on an embedded S3 with realistic Heap data",
-                               description="Start a local S3 server with generated Heap Connect data, configure "
-                               "couriers, feeds and a group for it in the demo database, and open the app. "
-                               "No AWS account needed.")
-    demo.add_argument("--headless", action="store_true",
-                      help="no app: load the demo into domain tables and print the results")
+    demo = commands.add_parser(
+        "demo",
+        help="try Courier on an embedded S3 with realistic Heap data",
+        description="Start a local S3 server with generated Heap Connect data, configure "
+        "couriers, feeds and a group for it in the demo database, and open the app. "
+        "No AWS account needed.",
+    )
+    demo.add_argument(
+        "--headless", action="store_true", help="no app: load the demo into domain tables and print the results"
+    )
     demo.set_defaults(handler=_cmd_demo)
     return parser
 
 
 def _format_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("table", "csv", "json", "jsonl"), default="table",
-                        help="table (default: NULL and '' told apart, control characters escaped, wide values "
-                        "cut with …), csv, json or jsonl (exact values)")
+    parser.add_argument(
+        "--format",
+        choices=("table", "csv", "json", "jsonl"),
+        default="table",
+        help="table (default: NULL and '' told apart, control characters escaped, wide values "
+        "cut with …), csv, json or jsonl (exact values)",
+    )
 
 
 def _window_arguments(parser: argparse.ArgumentParser) -> None:
@@ -267,7 +329,7 @@ def hoist_global_options(argv: Sequence[str]) -> list[str]:
             if "=" in item:
                 front.append(item)
             else:
-                front += items[index:index + 2]
+                front += items[index : index + 2]
                 index += 1
         else:
             rest.append(item)
@@ -296,8 +358,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is None:
             return _open_app(args)
         if handler.__name__ not in CREATES_DATABASE and not args.db_path.exists():
-            raise UsageError(f"there is no Courier database at {args.db_path} (nothing was created): "
-                             "check --db or COURIER_DB; courier apply FILE or courier demo creates one")
+            raise UsageError(
+                f"there is no Courier database at {args.db_path} (nothing was created): "
+                "check --db or COURIER_DB; courier apply FILE or courier demo creates one"
+            )
         return handler(args)
     except CourierError as error:
         _fail(str(error))
@@ -358,8 +422,9 @@ def _read_json(path: str) -> Any:
         raise UsageError(f"{name} is nested too deeply to be a project document") from None
     except json.JSONDecodeError as error:
         name = "standard input" if path == "-" else path
-        raise UsageError(f"{name} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") \
-            from error
+        raise UsageError(
+            f"{name} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from error
 
 
 def _cmd_apply(args: argparse.Namespace) -> Exit:
@@ -380,8 +445,7 @@ def _cmd_apply(args: argparse.Namespace) -> Exit:
     for change in result.changes:
         print(f"{verb}{change}" if args.dry_run else change)
     if not result.changes:
-        print(f"nothing to change ({result.unchanged} object{'s' if result.unchanged != 1 else ''} already "
-              "up to date)")
+        print(f"nothing to change ({result.unchanged} object{'s' if result.unchanged != 1 else ''} already up to date)")
     return EXIT_OK
 
 
@@ -441,28 +505,49 @@ def _cmd_group_preview(args: argparse.Namespace) -> Exit:
         raise UsageError("-n must be 1 or more")
     group = _load_group(args.db_path, args.name)
     if not group.schedule:
-        raise UsageError(f'Courier group "{group.name}" has no schedule: it runs only by hand '
-                         f'(courier group run "{group.name}" --day D)')
+        raise UsageError(
+            f'Courier group "{group.name}" has no schedule: it runs only by hand '
+            f'(courier group run "{group.name}" --day D)'
+        )
     frame = group.timezone if group.file_dates_in_zone else "UTC"
-    print(f"{group.name}: {describe_cron(group.schedule)} ({group.timezone}); file dates in {frame}"
-          + ("" if group.enabled else "; disabled, so the scheduler will not run it"))
+    print(
+        f"{group.name}: {describe_cron(group.schedule)} ({group.timezone}); file dates in {frame}"
+        + ("" if group.enabled else "; disabled, so the scheduler will not run it")
+    )
     for member in group.couriers:
-        flags = [flag for flag, on in (("notify when missing", member.notify_when_missing),
-                                       ("stop when missing", member.stop_when_missing)) if on]
-        print(f"  {member.courier}: wait {member.wait}, offset {member.offset}"
-              + (f", {', '.join(flags)}" if flags else ""))
+        flags = [
+            flag
+            for flag, on in (
+                ("notify when missing", member.notify_when_missing),
+                ("stop when missing", member.stop_when_missing),
+            )
+            if on
+        ]
+        print(
+            f"  {member.courier}: wait {member.wait}, offset {member.offset}"
+            + (f", {', '.join(flags)}" if flags else "")
+        )
     if group.run_after:
-        moved = (f" moved back {group.run_after_offset} (the constraint's offset)"
-                 if group.run_after_offset not in ("0d", "0m", "0h", "0w") else "")
+        moved = (
+            f" moved back {group.run_after_offset} (the constraint's offset)"
+            if group.run_after_offset not in ("0d", "0m", "0h", "0w")
+            else ""
+        )
         print(f'  Runs after courier group "{group.run_after}" has succeeded for the same window{moved}')
     runs = engine.preview_schedule(group, _now(), args.n)
-    waits = {wait.slot: wait for wait in engine.constraint_waits(
-        group, engine.load_project(args.db_path), [run.at_local for run in runs if run.at_local is not None])}
+    waits = {
+        wait.slot: wait
+        for wait in engine.constraint_waits(
+            group, engine.load_project(args.db_path), [run.at_local for run in runs if run.at_local is not None]
+        )
+    }
     for run in runs:
         print(_slot_line(run.slot))
         for courier, window in run.windows:
-            print(f"      {courier}: files dated {_days(window.days)} (window {window.start:%Y-%m-%d %H:%M} → "
-                  f"{window.end:%Y-%m-%d %H:%M} {window.end:%Z}, {window.kind})")
+            print(
+                f"      {courier}: files dated {_days(window.days)} (window {window.start:%Y-%m-%d %H:%M} → "
+                f"{window.end:%Y-%m-%d %H:%M} {window.end:%Z}, {window.kind})"
+            )
         for note in (run.dst_note, run.utc_note):
             if note:
                 print(f"      ~ DST {note}")
@@ -491,10 +576,11 @@ def _cmd_group_run(args: argparse.Namespace) -> Exit:
     if args.json:
         print(json.dumps(engine.group_run_json(args.db_path, summary.id), indent=2))
     else:
-        print(f"Group run {summary.id} {summary.status}: {summary.files:,} files, {summary.rows_read:,} rows read, "
-              f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated, "
-              f"{summary.rows_rejected:,} rejected" + (f" ({summary.message.splitlines()[0]})"
-                                                       if summary.message else ""))
+        print(
+            f"Group run {summary.id} {summary.status}: {summary.files:,} files, {summary.rows_read:,} rows read, "
+            f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated, "
+            f"{summary.rows_rejected:,} rejected" + (f" ({summary.message.splitlines()[0]})" if summary.message else "")
+        )
     _report_failure(summary)
     return EXIT_OK if summary.status in ("Succeeded", "Warning") else EXIT_FAILED
 
@@ -508,8 +594,14 @@ def _run_group_scheduled(db_path: Path, name: str, stop: threading.Event, listen
         due = engine.scheduled_slot(db_path, name, now)
     except CourierError as error:
         raise UsageError(str(error)) from error
-    summary = fire(db_path, due, now, stop=stop,
-                   log=lambda message: print(f"courier: {message}", file=sys.stderr), listener=listener)
+    summary = fire(
+        db_path,
+        due,
+        now,
+        stop=stop,
+        log=lambda message: print(f"courier: {message}", file=sys.stderr),
+        listener=listener,
+    )
     if summary is None:
         raise UsageError(f'Courier group "{group.name}" could not start (see above)')
     return summary
@@ -525,10 +617,11 @@ def _cmd_group_crontab(args: argparse.Namespace) -> Exit:
         raise UsageError(f'Courier group "{group.name}" has no schedule, so it has no crontab line')
     db_path = args.db_path.expanduser().resolve()
     log = Path(args.log).expanduser().resolve() if args.log else db_path.parent / "courier-cron.log"
-    command = " ".join(shlex.quote(part) for part in
-                       [*_courier_program(), "--db", str(db_path), "group", "run", group.name, "--scheduled"])
-    line = (f"{group.schedule} cd {shlex.quote(str(db_path.parent))} && {command} "
-            f">> {shlex.quote(str(log))} 2>&1")
+    command = " ".join(
+        shlex.quote(part)
+        for part in [*_courier_program(), "--db", str(db_path), "group", "run", group.name, "--scheduled"]
+    )
+    line = f"{group.schedule} cd {shlex.quote(str(db_path.parent))} && {command} >> {shlex.quote(str(log))} 2>&1"
     # cron turns an unescaped % into a newline.
     line = line.replace("%", "\\%")
     print(f"# Courier group {json.dumps(group.name)}: {describe_cron(group.schedule)} ({group.timezone})")
@@ -557,12 +650,19 @@ def _cmd_scheduler(args: argparse.Namespace) -> Exit:
     with stop_on_signals("scheduler stopping (the file being loaded rolls back; again to abort)") as stop:
         # Asked now: once the terminal has hung up, isatty() on it fails and says False.
         terminals = [stream for stream in (sys.stdout, sys.stderr) if _is_terminal(stream)]
-        previous_hup = signal.signal(signal.SIGHUP,
-                                     lambda signum, frame: notes.append(_survive_hang_up(terminals, log_file)))
+        previous_hup = signal.signal(
+            signal.SIGHUP, lambda signum, frame: notes.append(_survive_hang_up(terminals, log_file))
+        )
         try:
-            run_scheduler(args.db_path, once=args.once, clock=clock, stop=stop,
-                          log=lambda message: print(message, flush=True), listener=_print_event,
-                          notes=lambda: [notes.pop(0) for _ in list(notes)])
+            run_scheduler(
+                args.db_path,
+                once=args.once,
+                clock=clock,
+                stop=stop,
+                log=lambda message: print(message, flush=True),
+                listener=_print_event,
+                notes=lambda: [notes.pop(0) for _ in list(notes)],
+            )
         finally:
             signal.signal(signal.SIGHUP, previous_hup)
     return EXIT_OK
@@ -621,15 +721,19 @@ def _scheduler_status(db_path: Path, now: datetime) -> Exit:
     if status.running:
         print(f"A scheduler is running for {where}: pid {status.pid or 'unknown'} (lock {status.lock})")
     else:
-        print(f"No scheduler is running for {where} (start one: courier scheduler; to keep it running: "
-              "courier scheduler unit)")
+        print(
+            f"No scheduler is running for {where} (start one: courier scheduler; to keep it running: "
+            "courier scheduler unit)"
+        )
     plural = "s" if status.scheduled != 1 else ""
     if status.next_due is None:
         print(f"{status.scheduled} enabled scheduled group{plural}: nothing will run")
     else:
         due = status.next_due
-        print(f'{status.scheduled} enabled scheduled group{plural}; next due: courier group "{due.group}" at '
-              f"{due.slot:%a %Y-%m-%d %H:%M %Z} ({due.slot_utc:%Y-%m-%d %H:%M} UTC)")
+        print(
+            f'{status.scheduled} enabled scheduled group{plural}; next due: courier group "{due.group}" at '
+            f"{due.slot:%a %Y-%m-%d %H:%M %Z} ({due.slot_utc:%Y-%m-%d %H:%M} UTC)"
+        )
     return EXIT_OK
 
 
@@ -654,16 +758,19 @@ def _cmd_run(args: argparse.Namespace) -> Exit:
         # SIGHUP (the SSH session closed) stops the run cleanly too; see _hang_up.
         previous_hup = signal.signal(signal.SIGHUP, lambda signum, frame: _hang_up(stop))
         try:
-            summary = engine.run(args.db_path, "courier", args.courier, window,
-                                 listener=None if args.json else _print_event, stop=stop)
+            summary = engine.run(
+                args.db_path, "courier", args.courier, window, listener=None if args.json else _print_event, stop=stop
+            )
         finally:
             signal.signal(signal.SIGHUP, previous_hup)
     if args.json:
         print(json.dumps(summary.to_json(), indent=2))
     else:
-        print(f"Run {summary.id} {summary.status}: {summary.files:,} files, {summary.rows_read:,} rows read, "
-              f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated, "
-              f"{summary.rows_rejected:,} rejected")
+        print(
+            f"Run {summary.id} {summary.status}: {summary.files:,} files, {summary.rows_read:,} rows read, "
+            f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated, "
+            f"{summary.rows_rejected:,} rejected"
+        )
     _report_failure(summary)
     return EXIT_OK if summary.status in ("Succeeded", "Warning") else EXIT_FAILED
 
@@ -675,13 +782,17 @@ def _courier_run_window(args: argparse.Namespace) -> Any:
     courier = engine.load_project(args.db_path).couriers.get(args.courier)
     if courier is None or courier.layout != "heap-connect":
         if args.rebuild:
-            raise UsageError(f'--rebuild is for heap-connect couriers; "{args.courier}" finds its files by date: '
-                             "use --day, --from/--to or --all")
+            raise UsageError(
+                f'--rebuild is for heap-connect couriers; "{args.courier}" finds its files by date: '
+                "use --day, --from/--to or --all"
+            )
         return window_from_args(args)
     if args.day or args.start or args.end:
-        raise UsageError(f'"{courier.name}" is a heap-connect courier: it loads every complete Heap dump newer '
-                         "than its tables' cursors, not files by day; run it without --day/--from, or with "
-                         "--rebuild TABLE")
+        raise UsageError(
+            f'"{courier.name}" is a heap-connect courier: it loads every complete Heap dump newer '
+            "than its tables' cursors, not files by day; run it without --day/--from, or with "
+            "--rebuild TABLE"
+        )
     if args.rebuild:
         if args.all:
             raise UsageError("--rebuild reloads one table; it cannot be combined with --all")
@@ -728,21 +839,30 @@ def _cmd_runs(args: argparse.Namespace) -> Exit:
         if not runs:
             print("No runs yet: courier run COURIER")
         for run in runs:
-            print(f"{run.id:>5}  {run.status:<9}  {run.kind:<7} {run.target:<20.20}  "
-                  f"{run.window.describe():<28.28}  {run.started_at[:19].replace('T', ' ')}  "
-                  f"{run.rows_read:>10,} rows")
+            print(
+                f"{run.id:>5}  {run.status:<9}  {run.kind:<7} {run.target:<20.20}  "
+                f"{run.window.describe():<28.28}  {run.started_at[:19].replace('T', ' ')}  "
+                f"{run.rows_read:>10,} rows"
+            )
         return EXIT_OK
     run = engine.get_run(args.db_path, args.run_id)
-    print(f"Run {run.id}: {run.kind} {run.target}, {run.window.describe()}, {run.trigger}, started "
-          f"{run.started_at[:19].replace('T', ' ')} UTC")
+    print(
+        f"Run {run.id}: {run.kind} {run.target}, {run.window.describe()}, {run.trigger}, started "
+        f"{run.started_at[:19].replace('T', ' ')} UTC"
+    )
 
     def show(events: list[Any]) -> None:
         for event in events:
             _print_event(event)
 
     if args.follow:
-        run = engine.follow_run_until_done(args.db_path, run.id, poll=lambda: time.sleep(0.5), on_events=show,
-                                           on_progress=lambda row: print(progress_line(row), flush=True))
+        run = engine.follow_run_until_done(
+            args.db_path,
+            run.id,
+            poll=lambda: time.sleep(0.5),
+            on_events=show,
+            on_progress=lambda row: print(progress_line(row), flush=True),
+        )
     else:
         snapshot = engine.follow_run(args.db_path, run.id)
         show([event for event in snapshot.events if event.run_id == run.id])
@@ -758,11 +878,15 @@ def progress_line(run: Any) -> str:
     if run.kind == "group":
         parts.append(f"{progress.units_done:,} of {progress.units_planned:,} couriers run")
     else:
-        parts += [f"{progress.files_landed:,} of {progress.files_to_land:,} files landed",
-                  f"{progress.files_done:,} of {progress.files_planned:,} files loaded",
-                  f"{progress.units_done:,} of {progress.units_planned:,} units"]
-    parts.append(f"rows read {progress.rows_read:,}, inserted {progress.rows_inserted:,}, "
-                 f"updated {progress.rows_updated:,}, rejected {progress.rows_rejected:,}")
+        parts += [
+            f"{progress.files_landed:,} of {progress.files_to_land:,} files landed",
+            f"{progress.files_done:,} of {progress.files_planned:,} files loaded",
+            f"{progress.units_done:,} of {progress.units_planned:,} units",
+        ]
+    parts.append(
+        f"rows read {progress.rows_read:,}, inserted {progress.rows_inserted:,}, "
+        f"updated {progress.rows_updated:,}, rejected {progress.rows_rejected:,}"
+    )
     where = " ".join(item for item in (progress.current_table, progress.current_file) if item)
     if where:
         parts.append(where)
@@ -777,13 +901,18 @@ def _run_id(text: str) -> int:
 
 def _cmd_cache(args: argparse.Namespace) -> Exit:
     report = engine.landing_cache(args.db_path, prune=args.prune)
-    print(f"Landing cache {report.root} (private: 0700 folders, 0600 files"
-          + (f"; tightened {report.tightened}" if report.tightened else "") + ")")
+    print(
+        f"Landing cache {report.root} (private: 0700 folders, 0600 files"
+        + (f"; tightened {report.tightened}" if report.tightened else "")
+        + ")"
+    )
     if not report.couriers:
         print("No landed files yet")
     for item in report.couriers:
-        print(f"  {item.courier:<24.24} {item.files:>6,} files  {size_text(item.bytes):>10}   "
-              f"{item.prunable_files:,} not needed ({size_text(item.prunable_bytes)})")
+        print(
+            f"  {item.courier:<24.24} {item.files:>6,} files  {size_text(item.bytes):>10}   "
+            f"{item.prunable_files:,} not needed ({size_text(item.prunable_bytes)})"
+        )
     verb = "Pruned" if args.prune else "Prunable (courier cache --prune)"
     print(f"{verb}: {report.pruned_files:,} files, {size_text(report.pruned_bytes)}")
     return EXIT_OK
@@ -797,17 +926,21 @@ def _cmd_samples(args: argparse.Namespace) -> Exit:
         if args.format == "table":
             print(f"{item.key} ({item.tag}, {item.row_count if item.row_count is not None else '?'} rows)")
             for field in item.fields:
-                print(f"  {field['name']:<28} {field.get('feed_type', ''):<9} {field.get('avro_type', ''):<18} "
-                      f"{field.get('origin', '')}")
+                print(
+                    f"  {field['name']:<28} {field.get('feed_type', ''):<9} {field.get('avro_type', ''):<18} "
+                    f"{field.get('origin', '')}"
+                )
         render(columns, rows, args.format, sys.stdout)
         return EXIT_OK
     files = engine.landed_files(args.db_path, args.courier)
     if not files:
-        print(f"No landed files yet: courier run \"{args.courier}\" (with {{}} load operations) lands samples")
+        print(f'No landed files yet: courier run "{args.courier}" (with {{}} load operations) lands samples')
     for item in files:
         count = f"{item.row_count:,}" if item.row_count is not None else "?"
-        print(f"{item.id:>5}  {item.landed_at[:19].replace('T', ' ')}  {item.tag:<18.18} {count:>9} rows  "
-              f"{len(item.fields):>3} fields  {item.key}")
+        print(
+            f"{item.id:>5}  {item.landed_at[:19].replace('T', ' ')}  {item.tag:<18.18} {count:>9} rows  "
+            f"{len(item.fields):>3} fields  {item.key}"
+        )
     return EXIT_OK
 
 
@@ -843,8 +976,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     from core.browse import View
 
     args.name = engine.resolve_name(args.db_path, "domain table", args.name)
-    profile = engine.profile_column(args.db_path, View(args.name, args.where), args.column,
-                                    exact=not args.estimate)
+    profile = engine.profile_column(args.db_path, View(args.name, args.where), args.column, exact=not args.estimate)
     for line in profile_lines(profile):
         print(line)
     return EXIT_OK
@@ -852,17 +984,20 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 
 def profile_lines(profile: Any, bar_width: int = 30) -> list[str]:
     """A column profile as plain lines: the summary, top values with bars, and rows per day."""
+
     def shown(value: Any) -> str:
         return "NULL" if value is None else str(value)
 
     share = (lambda n: f"{100.0 * n / profile.rows:5.1f}%") if profile.rows else (lambda n: "    -")
-    lines = [f"{profile.table} · {profile.column} ({profile.kind}; {profile.basis()})"
-             + (f" WHERE {profile.where}" if profile.where else ""),
-             f"rows      {profile.rows:,}",
-             f"NULL      {profile.nulls:,} ({share(profile.nulls).strip()})",
-             f"distinct  {profile.distinct:,}{'' if profile.exact else ' (in the sample)'}",
-             f"min       {shown(profile.minimum)}",
-             f"max       {shown(profile.maximum)}"]
+    lines = [
+        f"{profile.table} · {profile.column} ({profile.kind}; {profile.basis()})"
+        + (f" WHERE {profile.where}" if profile.where else ""),
+        f"rows      {profile.rows:,}",
+        f"NULL      {profile.nulls:,} ({share(profile.nulls).strip()})",
+        f"distinct  {profile.distinct:,}{'' if profile.exact else ' (in the sample)'}",
+        f"min       {shown(profile.minimum)}",
+        f"max       {shown(profile.maximum)}",
+    ]
     if profile.mean is not None:
         lines.append(f"mean      {profile.mean:,.6g}")
     for title, items in (("top values", profile.top), ("rows per day", profile.days)):
@@ -873,8 +1008,10 @@ def profile_lines(profile: Any, bar_width: int = 30) -> list[str]:
         width = min(40, max(len(shown(value)) for value, _ in items))
         for value, count in items:
             label = shown(value).replace("\n", "⏎")
-            label = label if len(label) <= width else label[:width - 1] + "…"
-            lines.append(f"  {label:<{width}}  {count:>12,}  {share(count)}  {'█' * max(1, round(bar_width * count / top))}")
+            label = label if len(label) <= width else label[: width - 1] + "…"
+            lines.append(
+                f"  {label:<{width}}  {count:>12,}  {share(count)}  {'█' * max(1, round(bar_width * count / top))}"
+            )
     return lines
 
 
@@ -909,8 +1046,11 @@ def _cmd_demo(args: argparse.Namespace) -> Exit:
     try:
         if claim.endpoint_url is not None:
             endpoint = claim.endpoint_url
-            print(f"Demo database {db_path} (a running demo owns it: using its S3 server at {endpoint}, "
-                  "which stops when that demo quits)", file=sys.stderr)
+            print(
+                f"Demo database {db_path} (a running demo owns it: using its S3 server at {endpoint}, "
+                "which stops when that demo quits)",
+                file=sys.stderr,
+            )
         else:
             print(f"Demo database {db_path}", file=sys.stderr)
             print("Starting the demo S3 server with generated Heap data…", file=sys.stderr)
@@ -921,22 +1061,28 @@ def _cmd_demo(args: argparse.Namespace) -> Exit:
         if not args.headless:
             return _open_app(args, demo_note=f"Demo S3 at {endpoint} (bucket heap-rs3-demo) · database {db_path}")
         summary = engine.run(db_path, "courier", HEAP_COURIER, RunWindow.all(), listener=_print_event)
-        print(f"Run {summary.id} {summary.status}: {summary.rows_read:,} rows read, "
-              f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated")
+        print(
+            f"Run {summary.id} {summary.status}: {summary.rows_read:,} rows read, "
+            f"{summary.rows_inserted:,} inserted, {summary.rows_updated:,} updated"
+        )
         _cmd_tables(args)
         return EXIT_OK if summary.status in ("Succeeded", "Warning") else EXIT_FAILED
     finally:
         if server is not None:
             server.stop()
         claim.release()
-        print(f"Demo database {db_path} kept. Open it again with: courier --db {db_path} tables "
-              f"(or courier demo --db {db_path} to run against a new demo S3)", file=sys.stderr)
+        print(
+            f"Demo database {db_path} kept. Open it again with: courier --db {db_path} tables "
+            f"(or courier demo --db {db_path} to run against a new demo S3)",
+            file=sys.stderr,
+        )
 
 
 def _open_app(args: argparse.Namespace, demo_note: str | None = None) -> Exit:
     from tui.app import make_app
 
     app = make_app(args.db_path, demo_note=demo_note)
+
     # A run left going lives in this process's threads: Python waits for them before exiting anyway,
     # so say so (and how to follow or stop it) as soon as the screen is restored.
     def wait_for(runs: dict[int, str]) -> None:
@@ -955,12 +1101,16 @@ def _wait_for_left_run(db_path: Path, run_id: int, target: str) -> None:
     """
     import time
 
-    print(f"Run {run_id} ({target}) goes on in this process until it ends; Ctrl-Z then bg puts it in the "
-          f"background, Ctrl-C stops it. Follow it with: courier --db {db_path} runs {run_id} --follow",
-          file=sys.stderr, flush=True)
+    print(
+        f"Run {run_id} ({target}) goes on in this process until it ends; Ctrl-Z then bg puts it in the "
+        f"background, Ctrl-C stops it. Follow it with: courier --db {db_path} runs {run_id} --follow",
+        file=sys.stderr,
+        flush=True,
+    )
     previous_hup = signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         with stop_on_signals("stopping the run after rolling back the file being loaded (again to abort)") as stop:
+
             def poll() -> None:
                 if stop.is_set():
                     engine.stop_run(db_path, run_id)

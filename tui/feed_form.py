@@ -54,12 +54,14 @@ def toggle_field(form: FeedForm, name: str, *, key: bool = False, required: bool
     """The form with a field's primary-key or required flag flipped."""
     if key:
         lowered = {n.lower() for n in form.primary_key}
-        primary_key = ([n for n in form.primary_key if n.lower() != name.lower()] if name.lower() in lowered
-                       else [*form.primary_key, name])
+        primary_key = (
+            [n for n in form.primary_key if n.lower() != name.lower()]
+            if name.lower() in lowered
+            else [*form.primary_key, name]
+        )
         return replace(form, primary_key=primary_key)
     if required:
-        return replace(form, fields=[replace(f, required=not f.required) if f.name == name else f
-                                     for f in form.fields])
+        return replace(form, fields=[replace(f, required=not f.required) if f.name == name else f for f in form.fields])
     return form
 
 
@@ -115,8 +117,12 @@ def check_feed_form(form: FeedForm, existing: Project) -> FormCheck:
         if kind is None:
             check.add("error", "last-updated", f'last-updated: "{form.last_updated}" is not a field of this feed')
         elif kind not in LAST_UPDATED_TYPES and kind != "Date":
-            check.add("error", "last-updated", f'last-updated: "{form.last_updated}" is a {kind} field; pick a '
-                      "Datetime or Integer field, or generate an updated field")
+            check.add(
+                "error",
+                "last-updated",
+                f'last-updated: "{form.last_updated}" is a {kind} field; pick a '
+                "Datetime or Integer field, or generate an updated field",
+            )
     return check
 
 
@@ -124,12 +130,12 @@ def _route(problem: str, root: str) -> tuple[str, str]:
     """Split ``feeds.<id>.path: message`` into the form field it belongs to and ``path: message``."""
     if not problem.startswith(root):
         return "other", problem
-    rest = problem[len(root):]
+    rest = problem[len(root) :]
     if rest.startswith(": "):
         # Whole-feed problems are about its names (the domain table is taken).
         return "name", rest[2:]
     relative = rest.lstrip(".")
     for name in FEED_FORM_FIELDS:
-        if relative.startswith(name) and relative[len(name):len(name) + 1] in (".", "[", ":"):
+        if relative.startswith(name) and relative[len(name) : len(name) + 1] in (".", "[", ":"):
             return name, relative
     return "other", relative

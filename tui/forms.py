@@ -174,21 +174,27 @@ def check_credential_form(values: dict[str, str], existing: Project) -> FormChec
 
 def credential_from_document(name: str, body: dict[str, Any]) -> Credential:
     """The credential a modal's document describes (used after it is saved)."""
-    return Credential(name=name, type=body["type"], role_arn=body.get("role-arn"),
-                      external_id=body.get("external-id"), profile=body.get("profile"),
-                      region=body.get("region"), endpoint_url=body.get("endpoint-url"))
+    return Credential(
+        name=name,
+        type=body["type"],
+        role_arn=body.get("role-arn"),
+        external_id=body.get("external-id"),
+        profile=body.get("profile"),
+        region=body.get("region"),
+        endpoint_url=body.get("endpoint-url"),
+    )
 
 
 def _route(problem: str, root: str, fields: tuple[str, ...], default: str) -> tuple[str, str]:
     """Split ``root.path: message`` into the form field it belongs to and ``path: message``."""
     if not problem.startswith(root):
         return "other", problem
-    rest = problem[len(root):]
+    rest = problem[len(root) :]
     if rest.startswith(": "):
         return default, rest[2:]
     relative = rest.lstrip(".")
     for name in fields:
-        if relative.startswith(name) and relative[len(name):len(name) + 1] in (".", "[", ":"):
+        if relative.startswith(name) and relative[len(name) : len(name) + 1] in (".", "[", ":"):
             return name, relative
     return "other", relative
 
@@ -200,10 +206,18 @@ def preview_courier(form: CourierForm, existing: Project) -> Courier | str:
     preview. Returns the courier, or one line saying what to fix first.
     """
     check = check_courier_form(
-        CourierForm(name=form.name or "preview", credential=form.credential, bucket=form.bucket,
-                    prefix=form.prefix, layout=form.layout, entities_text=form.entities_text,
-                    load_operations_text="{}"),
-        Project(credentials=existing.credentials, feeds=existing.feeds), None)
+        CourierForm(
+            name=form.name or "preview",
+            credential=form.credential,
+            bucket=form.bucket,
+            prefix=form.prefix,
+            layout=form.layout,
+            entities_text=form.entities_text,
+            load_operations_text="{}",
+        ),
+        Project(credentials=existing.credentials, feeds=existing.feeds),
+        None,
+    )
     for field_name in ("credential", "bucket", "prefix", "layout", "entities", "other"):
         if check.errors.get(field_name):
             return f"Fix the {field_name} first: {check.errors[field_name][0]}"

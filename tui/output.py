@@ -88,8 +88,9 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def render(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, stream: TextIO,
-           max_width: int = MAX_WIDTH) -> None:
+def render(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, stream: TextIO, max_width: int = MAX_WIDTH
+) -> None:
     """Write ``rows`` (one value per column) to ``stream`` in format ``fmt``.
 
     Args:

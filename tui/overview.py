@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-
 from pathlib import Path
 
 from core import engine
@@ -60,8 +59,9 @@ class Overview:
     next_step: str = ""
 
 
-def load_overview(db_path: Path, now: datetime, *, keys: dict[str, str] | None = None,
-                  first: str | None = None) -> Overview:
+def load_overview(
+    db_path: Path, now: datetime, *, keys: dict[str, str] | None = None, first: str | None = None
+) -> Overview:
     """Read the configuration and run state into table rows and the next-step hint.
 
     Args:
@@ -79,14 +79,25 @@ def load_overview(db_path: Path, now: datetime, *, keys: dict[str, str] | None =
     overview = Overview(project=project)
     for courier in project.couriers.values():
         last = runs.get(courier.name)
-        overview.couriers.append(CourierRow(
-            name=courier.name, layout=courier.layout, bucket=courier.bucket,
-            status=last.status if last else "never run",
-            last_run=format_time(last.started_at) if last else ""))
+        overview.couriers.append(
+            CourierRow(
+                name=courier.name,
+                layout=courier.layout,
+                bucket=courier.bucket,
+                status=last.status if last else "never run",
+                last_run=format_time(last.started_at) if last else "",
+            )
+        )
     loads = state.feed_loads
     for feed in project.feeds.values():
-        overview.feeds.append(FeedRow(id=feed.id, table=feed.table_name, status=feed.status,
-                                      last_load=format_time(loads[feed.id]) if feed.id in loads else "never"))
+        overview.feeds.append(
+            FeedRow(
+                id=feed.id,
+                table=feed.table_name,
+                status=feed.status,
+                last_load=format_time(loads[feed.id]) if feed.id in loads else "never",
+            )
+        )
     for group in project.groups.values():
         if group.schedule is None:
             schedule, description, next_run = "manual", "runs only by hand", ""
@@ -99,19 +110,27 @@ def load_overview(db_path: Path, now: datetime, *, keys: dict[str, str] | None =
             next_run = ""
             if group.enabled:
                 # A slot in a spring-forward gap does not run, so the next real run is shown.
-                moment = next(slot.at for slot in upcoming_runs(group.schedule, group.timezone, now, 3)
-                              if slot.at is not None)
+                moment = next(
+                    slot.at for slot in upcoming_runs(group.schedule, group.timezone, now, 3) if slot.at is not None
+                )
                 next_run = f"{moment:%a %Y-%m-%d %H:%M} {moment.tzname()}"
             description = f"{description} ({group.timezone})" if description else group.timezone
-        overview.groups.append(GroupRow(name=group.name, schedule=schedule, description=description,
-                                        enabled="yes" if group.enabled else "no",
-                                        next_run=next_run if group.enabled else "disabled"))
+        overview.groups.append(
+            GroupRow(
+                name=group.name,
+                schedule=schedule,
+                description=description,
+                enabled="yes" if group.enabled else "no",
+                next_run=next_run if group.enabled else "disabled",
+            )
+        )
     overview.next_step = next_step(project, state.landed, state.loaded, keys or {}, first=first)
     return overview
 
 
-def next_step(project: Project, landed: dict[str, int], loaded: set[str], keys: dict[str, str], *,
-              first: str | None = None) -> str:
+def next_step(
+    project: Project, landed: dict[str, int], loaded: set[str], keys: dict[str, str], *, first: str | None = None
+) -> str:
     """What a newcomer should do next in Amperity's seven steps.
 
     Args:
@@ -122,13 +141,18 @@ def next_step(project: Project, landed: dict[str, int], loaded: set[str], keys: 
         first: The courier the user is on (just saved, or selected): its next step comes first, so the
             hint's "run X (press r)" and ``r`` act on the same courier.
     """
+
     def key(action: str) -> str:
         return f" (press {keys[action]})" if action in keys else ""
 
     if not project.couriers:
-        return ("Step 2 of 7: add a courier for the Heap bucket" + key("add_courier")
-                + ". You need the role ARN and bucket name from step 1, Get details"
-                + (f" (press {keys['app.get_details']})" if "app.get_details" in keys else "") + ".")
+        return (
+            "Step 2 of 7: add a courier for the Heap bucket"
+            + key("add_courier")
+            + ". You need the role ARN and bucket name from step 1, Get details"
+            + (f" (press {keys['app.get_details']})" if "app.get_details" in keys else "")
+            + "."
+        )
     active = [feed for feed in project.feeds.values() if feed.status == "active"]
     grouped = {member.courier for group in project.groups.values() for member in group.couriers}
     couriers = sorted(project.couriers.values(), key=lambda courier: courier.name != first)
@@ -139,30 +163,41 @@ def next_step(project: Project, landed: dict[str, int], loaded: set[str], keys: 
         if placeholder and not landed.get(courier.name):
             listed = f" Press {keys['samples']} to see them." if "samples" in keys else ""
             if courier.layout == "heap-connect":  # manifests, not days: no "for today" to claim
-                return (f"Step 3 of 7: get sample files: run {courier.name}" + key("run")
-                        + "; it lands a sample file of each Heap table, then fails on the placeholder feed ID."
-                        + listed)
-            return (f"Step 3 of 7: get sample files: run {courier.name} for today" + key("run")
-                    + "; it lands the files, then fails on the placeholder feed ID." + listed)
+                return (
+                    f"Step 3 of 7: get sample files: run {courier.name}"
+                    + key("run")
+                    + "; it lands a sample file of each Heap table, then fails on the placeholder feed ID."
+                    + listed
+                )
+            return (
+                f"Step 3 of 7: get sample files: run {courier.name} for today"
+                + key("run")
+                + "; it lands the files, then fails on the placeholder feed ID."
+                + listed
+            )
         if not project.feeds:
             samples = f", or from its sample files (press {keys['samples']})" if "samples" in keys else ""
-            return (f"Step 4 of 7: add a feed for each sample file of {courier.name}" + key("add_feed")
-                    + samples + ".")
+            return f"Step 4 of 7: add a feed for each sample file of {courier.name}" + key("add_feed") + samples + "."
         if not active:
             names = ", ".join(feed.table_name for feed in project.feeds.values())
             edit = f" (select one, press {keys['edit']}, then F5)" if "edit" in keys else ""
             return f"Step 4 of 7: activate the draft feeds ({names}) to load their sample files{edit}."
         if unknown or not operations:
-            what = (f"{', '.join(unknown)} {'is not a feed' if len(unknown) == 1 else 'are not feeds'}"
-                    if unknown else "they are empty")
-            return (f"Step 5 of 7: fix the load operations of {courier.name}: {what}; "
-                    "use the IDs of your active feeds"
-                    + (key("load_operations") if "load_operations" in keys else key("edit")) + ".")
+            what = (
+                f"{', '.join(unknown)} {'is not a feed' if len(unknown) == 1 else 'are not feeds'}"
+                if unknown
+                else "they are empty"
+            )
+            return (
+                f"Step 5 of 7: fix the load operations of {courier.name}: {what}; "
+                "use the IDs of your active feeds"
+                + (key("load_operations") if "load_operations" in keys else key("edit"))
+                + "."
+            )
         if courier.name not in loaded:
             return f"Step 6 of 7: run {courier.name} to load data into the domain tables" + key("run") + "."
         if courier.name not in grouped:
-            return (f"Step 7 of 7: add {courier.name} to a courier group with a cron schedule"
-                    + key("add_group") + ".")
+            return f"Step 7 of 7: add {courier.name} to a courier group with a cron schedule" + key("add_group") + "."
     return "All set: every courier loads its feeds and runs in a courier group."
 
 

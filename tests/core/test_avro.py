@@ -85,9 +85,7 @@ def test_iter_batches_round_trips_every_codec(tmp_path: Path, codec: str) -> Non
         (["time", "user_id", "time"], ("2026-11-20 08:30:01.123", 1001, "2026-11-20 08:30:01.123")),
     ],
 )
-def test_iter_batches_column_selection(
-    tmp_path: Path, columns: list[str], expected_first: tuple[Any, ...]
-) -> None:
+def test_iter_batches_column_selection(tmp_path: Path, columns: list[str], expected_first: tuple[Any, ...]) -> None:
     path = write(tmp_path / "p.avro", people(3)[1:], PEOPLE_SCHEMA)
 
     rows = [row for batch in iter_batches(path, columns) for row in batch]
@@ -97,20 +95,28 @@ def test_iter_batches_column_selection(
 
 
 def test_iter_batches_uses_each_files_own_schema(tmp_path: Path) -> None:
-    old = write(tmp_path / "old.avro", [{"user_id": 1, "email": "a@example.com"}], {
-        "type": "record",
-        "name": "r",
-        "fields": [{"name": "user_id", "type": "long"}, {"name": "email", "type": ["null", "string"]}],
-    })
-    new = write(tmp_path / "new.avro", [{"plan": "pro", "EMAIL": "b@example.com", "user_id": 2}], {
-        "type": "record",
-        "name": "r",
-        "fields": [
-            {"name": "plan", "type": ["null", "string"]},
-            {"name": "EMAIL", "type": ["null", "string"]},
-            {"name": "user_id", "type": "long"},
-        ],
-    })
+    old = write(
+        tmp_path / "old.avro",
+        [{"user_id": 1, "email": "a@example.com"}],
+        {
+            "type": "record",
+            "name": "r",
+            "fields": [{"name": "user_id", "type": "long"}, {"name": "email", "type": ["null", "string"]}],
+        },
+    )
+    new = write(
+        tmp_path / "new.avro",
+        [{"plan": "pro", "EMAIL": "b@example.com", "user_id": 2}],
+        {
+            "type": "record",
+            "name": "r",
+            "fields": [
+                {"name": "plan", "type": ["null", "string"]},
+                {"name": "EMAIL", "type": ["null", "string"]},
+                {"name": "user_id", "type": "long"},
+            ],
+        },
+    )
     columns = ["user_id", "email", "plan"]
 
     assert list(iter_batches(old, columns)) == [[(1, "a@example.com", None)]]
@@ -412,9 +418,7 @@ READERS = {
         (corrupt_block, ["inspect+count", "iter_batches", "read_rows"], "corrupt"),
     ],
 )
-def test_unreadable_files_raise_one_line_avro_error(
-    tmp_path: Path, make: Any, readers: list[str], reason: str
-) -> None:
+def test_unreadable_files_raise_one_line_avro_error(tmp_path: Path, make: Any, readers: list[str], reason: str) -> None:
     path = make(tmp_path)
     for reader in readers:
         with pytest.raises(AvroError) as caught:

@@ -43,15 +43,23 @@ def db(tmp_path: Path) -> Path:
     """A database with a 23-row domain table: ``_pk`` event ids, a country column with NULLs."""
     path = tmp_path / "courier.db"
     with Store(path) as store:
-        store.execute(f'CREATE TABLE "{TABLE}" (_pk NOT NULL, event_id INTEGER, country TEXT, '
-                      'page_title TEXT, _updated)')
+        store.execute(
+            f'CREATE TABLE "{TABLE}" (_pk NOT NULL, event_id INTEGER, country TEXT, page_title TEXT, _updated)'
+        )
         store.execute(f'CREATE UNIQUE INDEX "{TABLE}:_pk" ON "{TABLE}" (_pk)')
         with store.atomic():
             for number in range(23):
                 event_id = 1000 + number * 7
-                store.execute(f'INSERT INTO "{TABLE}" VALUES (?, ?, ?, ?, ?)',
-                              (event_id, event_id, COUNTRIES[number % len(COUNTRIES)],
-                               "delete account" if number == 4 else f"Page {number}", "2026-11-25"))
+                store.execute(
+                    f'INSERT INTO "{TABLE}" VALUES (?, ?, ?, ?, ?)',
+                    (
+                        event_id,
+                        event_id,
+                        COUNTRIES[number % len(COUNTRIES)],
+                        "delete account" if number == 4 else f"Page {number}",
+                        "2026-11-25",
+                    ),
+                )
     return path
 
 
@@ -91,8 +99,7 @@ def walk_backward(conn: sqlite3.Connection, view: View, limit: int) -> list[tupl
 
 
 @pytest.mark.parametrize("limit", [1, 4, 5, 23, 100])
-def test_key_order_pages_forward_and_back_visit_every_row_once(db: Path, conn: sqlite3.Connection,
-                                                               limit: int) -> None:
+def test_key_order_pages_forward_and_back_visit_every_row_once(db: Path, conn: sqlite3.Connection, limit: int) -> None:
     view = View(TABLE)
     expected = all_rows(db, "_pk")
     forward, pages = walk_forward(conn, view, limit)
@@ -103,8 +110,9 @@ def test_key_order_pages_forward_and_back_visit_every_row_once(db: Path, conn: s
 
 @pytest.mark.parametrize("descending", [False, True])
 @pytest.mark.parametrize("limit", [2, 3, 7])
-def test_sorted_pages_keep_nulls_in_sqlite_order_both_ways(db: Path, conn: sqlite3.Connection,
-                                                           descending: bool, limit: int) -> None:
+def test_sorted_pages_keep_nulls_in_sqlite_order_both_ways(
+    db: Path, conn: sqlite3.Connection, descending: bool, limit: int
+) -> None:
     view = View(TABLE, sort="country", descending=descending)
     direction = "DESC" if descending else "ASC"
     expected = all_rows(db, f"country {direction}, _pk {direction}")
@@ -177,16 +185,20 @@ def test_a_filter_narrows_the_view_and_strings_may_say_delete(db: Path, conn: sq
     assert {row[3] for row in page.rows} == {"delete account", "Page 6", "Page 16"}
 
 
-@pytest.mark.parametrize("where, word", [
-    (f'1 = 1; DELETE FROM "{TABLE}"', "DELETE"),
-    ("country = 'US'; UPDATE x SET a = 1", "UPDATE"),
-    ("DROP TABLE users", "DROP"),
-    ("1) OR (SELECT 1 FROM (INSERT INTO x VALUES (1)))", "INSERT"),
-    ("ATTACH 'x.db' AS x", "ATTACH"),
-    ("1; SELECT 1", ";"),
-])
-def test_write_words_in_a_filter_are_refused_with_one_line(db: Path, conn: sqlite3.Connection, where: str,
-                                                           word: str) -> None:
+@pytest.mark.parametrize(
+    "where, word",
+    [
+        (f'1 = 1; DELETE FROM "{TABLE}"', "DELETE"),
+        ("country = 'US'; UPDATE x SET a = 1", "UPDATE"),
+        ("DROP TABLE users", "DROP"),
+        ("1) OR (SELECT 1 FROM (INSERT INTO x VALUES (1)))", "INSERT"),
+        ("ATTACH 'x.db' AS x", "ATTACH"),
+        ("1; SELECT 1", ";"),
+    ],
+)
+def test_write_words_in_a_filter_are_refused_with_one_line(
+    db: Path, conn: sqlite3.Connection, where: str, word: str
+) -> None:
     with pytest.raises(FilterError) as caught:
         fetch_page(conn, View(TABLE, where=where))
     message = str(caught.value)
@@ -205,14 +217,20 @@ def test_bad_filters_and_sorts_are_one_line_errors(conn: sqlite3.Connection) -> 
 
 
 def test_the_reader_connection_refuses_every_write(db: Path, conn: sqlite3.Connection) -> None:
-    for statement in (f'DELETE FROM "{TABLE}"', f'UPDATE "{TABLE}" SET country = NULL',
-                      f'DROP TABLE "{TABLE}"', "CREATE TABLE x (a)", "PRAGMA journal_mode = DELETE",
-                      "ATTACH DATABASE ':memory:' AS other"):
+    for statement in (
+        f'DELETE FROM "{TABLE}"',
+        f'UPDATE "{TABLE}" SET country = NULL',
+        f'DROP TABLE "{TABLE}"',
+        "CREATE TABLE x (a)",
+        "PRAGMA journal_mode = DELETE",
+        "ATTACH DATABASE ':memory:' AS other",
+    ):
         with pytest.raises(sqlite3.DatabaseError):
             conn.execute(statement)
     # Reading other tables in a filter is allowed; it is still only reading.
-    page = fetch_page(conn, View(TABLE, where="event_id IN (SELECT event_id FROM \"Heap:Pageviews\" "
-                                               "WHERE country = 'DE')"), limit=50)
+    page = fetch_page(
+        conn, View(TABLE, where="event_id IN (SELECT event_id FROM \"Heap:Pageviews\" WHERE country = 'DE')"), limit=50
+    )
     assert {row[2] for row in page.rows} == {"DE"}
     assert len(all_rows(db, "_pk")) == 23
 
@@ -228,8 +246,7 @@ def test_frequencies_count_values_and_nulls_in_the_view(conn: sqlite3.Connection
         frequencies(conn, View(TABLE), "nope")
 
 
-def test_export_writes_the_view_in_its_order_with_progress(db: Path, conn: sqlite3.Connection,
-                                                           tmp_path: Path) -> None:
+def test_export_writes_the_view_in_its_order_with_progress(db: Path, conn: sqlite3.Connection, tmp_path: Path) -> None:
     view = View(TABLE, where="country IS NOT NULL", sort="country", descending=True)
     seen: list[tuple[int, int]] = []
     target = tmp_path / "out" / "pageviews.csv"
@@ -245,8 +262,9 @@ def test_export_writes_the_view_in_its_order_with_progress(db: Path, conn: sqlit
     assert list(target.parent.iterdir()) == [target]
 
 
-def test_a_stopped_or_failed_export_leaves_no_file_and_keeps_the_old_one(conn: sqlite3.Connection,
-                                                                         tmp_path: Path) -> None:
+def test_a_stopped_or_failed_export_leaves_no_file_and_keeps_the_old_one(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
     folder = tmp_path / "exports"
     folder.mkdir()
     target = folder / "pageviews.csv"

@@ -46,8 +46,10 @@ def part_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         # A few rows without a primary key, so rejects (and their row numbers) are compared too.
         for index in (5, 4100, 8999):
             records[index]["event_id"] = None
-        schema_nullable = {**schema, "fields": [
-            {**f, "type": ["null", "long"]} if f["name"] == "event_id" else f for f in schema["fields"]]}
+        schema_nullable = {
+            **schema,
+            "fields": [{**f, "type": ["null", "long"]} if f["name"] == "event_id" else f for f in schema["fields"]],
+        }
         path = directory / f"part-{part:05d}.avro"
         path.write_bytes(write_avro(records, schema_nullable))
         paths.append(path)
@@ -64,15 +66,19 @@ def test_parallel_decoding_matches_in_process_decoding(part_files: list[Path]) -
     assert parallel == inline
     assert len(inline["rows"]) == 3 * (9000 - 3)
     assert inline["done"][0][:2] == (9000, 3)
-    assert inline["done"][0][2] == [f"part-00000.avro row {n}: event_id: the primary key is empty" for n in (6, 4101, 9000)]
+    assert inline["done"][0][2] == [
+        f"part-00000.avro row {n}: event_id: the primary key is empty" for n in (6, 4101, 9000)
+    ]
 
 
 def test_parallel_decoding_reports_a_corrupt_file(part_files: list[Path], tmp_path: Path) -> None:
     broken = tmp_path / "part-00009.avro"
     data = part_files[0].read_bytes()
     broken.write_bytes(data[: len(data) // 2])
-    jobs = [DecodeJob(str(part_files[1]), "application/avro", "heap:1", part_files[1].name),
-            DecodeJob(str(broken), "application/avro", "heap:2", broken.name)]
+    jobs = [
+        DecodeJob(str(part_files[1]), "application/avro", "heap:1", part_files[1].name),
+        DecodeJob(str(broken), "application/avro", "heap:2", broken.name),
+    ]
     spec = DecodeSpec(primary_key=("event_id",), last_updated=None)
 
     result = _events(jobs, spec, parallel=True)

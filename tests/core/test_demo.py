@@ -54,7 +54,8 @@ def test_a_demo_on_a_held_database_attaches_to_the_running_demos_server(tmp_path
 
 
 def test_courier_demo_on_a_held_database_runs_against_the_owners_server_and_says_where_its_database_is(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import tui.cli as cli
     from core.demo import configure_demo, start_demo_server
     from core.store import open_store
@@ -74,7 +75,8 @@ def test_courier_demo_on_a_held_database_runs_against_the_owners_server_and_says
         owner.release()
     assert code == 0, err
     lines = err.splitlines()
-    assert lines[0].startswith(f"Demo database {db} (a running demo owns it: using its S3 server at "
-                               f"{server.endpoint_url}")
+    assert lines[0].startswith(
+        f"Demo database {db} (a running demo owns it: using its S3 server at {server.endpoint_url}"
+    )
     assert lines[-1].startswith(f"Demo database {db} kept. Open it again with: courier --db {db} tables")
     assert "Heap:Users" in out

@@ -32,8 +32,10 @@ COLUMNS = PAGEVIEW_COLUMNS
 
 
 def _nullable_key(schema: dict[str, Any]) -> dict[str, Any]:
-    return {**schema, "fields": [{**f, "type": ["null", "long"]} if f["name"] == "event_id" else f
-                                 for f in schema["fields"]]}
+    return {
+        **schema,
+        "fields": [{**f, "type": ["null", "long"]} if f["name"] == "event_id" else f for f in schema["fields"]],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -55,16 +57,24 @@ def parts(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 def _units(paths: list[Path], *, one_unit: bool = False) -> list[LoadUnit]:
-    files = [UnitFile(job=DecodeJob(str(path), "application/avro", f"heap:{n:09d}", path.name),
-                      dump_id=1, part=n, key=path.name, last_in_dump=n == len(paths) - 1)
-             for n, path in enumerate(paths)]
+    files = [
+        UnitFile(
+            job=DecodeJob(str(path), "application/avro", f"heap:{n:09d}", path.name),
+            dump_id=1,
+            part=n,
+            key=path.name,
+            last_in_dump=n == len(paths) - 1,
+        )
+        for n, path in enumerate(paths)
+    ]
     if one_unit:
         return [LoadUnit(files=files, truncate_first=True)]
     return [LoadUnit(files=[file], cursor_courier="c", source_table="pageviews") for file in files]
 
 
-def _load(db: Path, units: list[LoadUnit], *, parallel: bool | None = None,
-          feed: Feed = FEED) -> tuple[LoadCounts, list[tuple[Any, ...]]]:
+def _load(
+    db: Path, units: list[LoadUnit], *, parallel: bool | None = None, feed: Feed = FEED
+) -> tuple[LoadCounts, list[tuple[Any, ...]]]:
     with Store(db) as store:
         counts = apply_units(store, feed, units, IngestHooks(), parallel=parallel)
     return counts, _table(db, feed)
@@ -96,9 +106,11 @@ def _both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, units: list[LoadUnit]
 
 @pytest.mark.parametrize("parallel", [None, False])
 def test_columnar_and_exact_paths_give_identical_tables_counts_and_rejects(
-        parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool | None) -> None:
-    (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units(parts),
-                                                                 parallel=parallel)
+    parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool | None
+) -> None:
+    (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(
+        tmp_path, monkeypatch, _units(parts), parallel=parallel
+    )
     assert fast_rows == exact_rows
     keys = set()
     for path in parts:
@@ -121,7 +133,8 @@ def test_the_pageview_files_take_the_columnar_path(parts: list[Path]) -> None:
 
 
 def test_a_file_polars_cannot_read_falls_back_to_the_exact_path_alone(
-        parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     schema = heap_schema("pageviews", COLUMNS)
     records = list(pageview_records(50, seed=9, start_event_id=500, columns=COLUMNS))
     records[3]["title"] = "caf\u00e9 zzzz"
@@ -129,8 +142,7 @@ def test_a_file_polars_cannot_read_falls_back_to_the_exact_path_alone(
     # One invalid UTF-8 byte in a string: polars refuses the file, fastavro decodes it per record.
     bad = tmp_path / "part-bad.avro"
     bad.write_bytes(body.replace("\u00e9".encode(), b"\xe9\x20", 1))
-    jobs = [DecodeJob(str(path), "application/avro", f"heap:{n}", path.name)
-            for n, path in enumerate([parts[0], bad])]
+    jobs = [DecodeJob(str(path), "application/avro", f"heap:{n}", path.name) for n, path in enumerate([parts[0], bad])]
     spec = DecodeSpec(primary_key=("event_id",), last_updated=None)
     with Stager(jobs, [0, 1], spec, threaded=False) as stager:
         staged = stager.wait_unit(0) + stager.wait_unit(1)
@@ -149,15 +161,23 @@ def test_a_file_polars_cannot_read_falls_back_to_the_exact_path_alone(
 
 
 def test_a_resync_unit_of_many_files_commits_together_on_both_paths(
-        parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units(parts, one_unit=True))
     assert fast_rows == exact_rows and _counts(fast_counts) == _counts(exact_counts)
 
 
 def test_last_updated_decides_between_files_on_both_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    schema = {"type": "record", "name": "r", "fields": [
-        {"name": "id", "type": "long"}, {"name": "seen", "type": ["null", "long"]},
-        {"name": "name", "type": ["null", "string"]}, {"name": "score", "type": ["null", "double"]}]}
+    schema = {
+        "type": "record",
+        "name": "r",
+        "fields": [
+            {"name": "id", "type": "long"},
+            {"name": "seen", "type": ["null", "long"]},
+            {"name": "name", "type": ["null", "string"]},
+            {"name": "score", "type": ["null", "double"]},
+        ],
+    }
     newer = [{"id": 1, "seen": 20, "name": "new", "score": 1.5}, {"id": 2, "seen": 5, "name": "", "score": None}]
     older = [{"id": 1, "seen": 10, "name": "old", "score": 2.5}, {"id": 2, "seen": 6, "name": "b", "score": 0.1}]
     paths = []
@@ -174,7 +194,8 @@ def test_last_updated_decides_between_files_on_both_paths(tmp_path: Path, monkey
 
 
 def test_a_corrupt_file_fails_the_load_with_the_exact_paths_message(
-        parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cut = tmp_path / "part-cut.avro"
     cut.write_bytes(parts[1].read_bytes()[: parts[1].stat().st_size // 2])
     units = _units([parts[0], cut])
@@ -216,19 +237,27 @@ def _write(path: Path, schema: dict[str, Any], records: list[dict[str, Any]]) ->
     return path
 
 
-@pytest.mark.parametrize("form", ["text", "seconds", "millis", "micros", "nanos", "timestamp-millis",
-                                  "timestamp-micros", "local-timestamp-micros"])
+@pytest.mark.parametrize(
+    "form",
+    ["text", "seconds", "millis", "micros", "nanos", "timestamp-millis", "timestamp-micros", "local-timestamp-micros"],
+)
 def test_datetimes_are_converted_column_wise_exactly_as_record_by_record(
-        form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from datetime import datetime, timedelta, timezone
 
     start = datetime(2026, 11, 18, 23, 59, 58, 120000, tzinfo=timezone.utc)
     instants = [start + timedelta(microseconds=n * 777_001) for n in range(400)]
     if form == "text":
         avro_type: Any = ["null", "string"]
-        values: list[Any] = [f"{t:%Y-%m-%d %H:%M:%S}.{t.microsecond // 1000:03d}" if n % 3 else
-                             f"{t:%Y-%m-%dT%H:%M:%S}Z" if n % 2 else f"{t:%Y-%m-%dT%H:%M:%S.%f}"
-                             for n, t in enumerate(instants)]
+        values: list[Any] = [
+            f"{t:%Y-%m-%d %H:%M:%S}.{t.microsecond // 1000:03d}"
+            if n % 3
+            else f"{t:%Y-%m-%dT%H:%M:%S}Z"
+            if n % 2
+            else f"{t:%Y-%m-%dT%H:%M:%S.%f}"
+            for n, t in enumerate(instants)
+        ]
     elif "timestamp" in form:
         avro_type = ["null", {"type": "long", "logicalType": form}]
         values = list(instants)
@@ -237,15 +266,23 @@ def test_datetimes_are_converted_column_wise_exactly_as_record_by_record(
         avro_type = ["null", "long"]
         values = [int(t.timestamp() * 1_000_000) * scale // 1_000_000 for t in instants]
     values[5] = None
-    schema = {"type": "record", "name": "r", "fields": [{"name": "id", "type": "long"},
-                                                        {"name": "time", "type": avro_type}]}
+    schema = {
+        "type": "record",
+        "name": "r",
+        "fields": [{"name": "id", "type": "long"}, {"name": "time", "type": avro_type}],
+    }
     path = _write(tmp_path / "times.avro", schema, [{"id": n, "time": v} for n, v in enumerate(values)])
     spec = DecodeSpec(primary_key=("id",), last_updated=None, declared_types={"time": "Datetime"})
     job = DecodeJob(str(path), "application/avro", "heap:1", path.name)
     with Stager([job], [0], spec, threaded=False) as stager:
         assert stager.wait_unit(0)[0].columnar
-    feed = Feed(id="df-fast03", source="Test", name="Times", primary_key=("id",),
-                fields=(FeedField("id", "Integer"), FeedField("time", "Datetime")))
+    feed = Feed(
+        id="df-fast03",
+        source="Test",
+        name="Times",
+        primary_key=("id",),
+        fields=(FeedField("id", "Integer"), FeedField("time", "Datetime")),
+    )
     (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units([path]), feed=feed)
     assert fast_rows == exact_rows
     assert _counts(fast_counts) == _counts(exact_counts)
@@ -254,9 +291,13 @@ def test_datetimes_are_converted_column_wise_exactly_as_record_by_record(
 
 @pytest.mark.parametrize("bad", ["2026-02-30 10:00:00", "0000-01-01 00:00:00", "yesterday", "2026-01-01 24:00:00"])
 def test_a_datetime_outside_the_columnar_forms_sends_its_file_to_the_exact_path(
-        bad: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    schema = {"type": "record", "name": "r", "fields": [{"name": "id", "type": "long"},
-                                                        {"name": "time", "type": ["null", "string"]}]}
+    bad: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema = {
+        "type": "record",
+        "name": "r",
+        "fields": [{"name": "id", "type": "long"}, {"name": "time", "type": ["null", "string"]}],
+    }
     records = [{"id": n, "time": f"2026-11-18 10:00:{n % 60:02d}.5"} for n in range(200)]
     records[150]["time"] = bad
     path = _write(tmp_path / "bad-time.avro", schema, records)
@@ -264,8 +305,14 @@ def test_a_datetime_outside_the_columnar_forms_sends_its_file_to_the_exact_path(
     job = DecodeJob(str(path), "application/avro", "heap:1", path.name)
     with Stager([job], [0], spec, threaded=False) as stager:
         assert not stager.wait_unit(0)[0].columnar
-    feed = Feed(id="df-fast04", source="Test", name="Times", primary_key=("id",), error_threshold=5,
-                fields=(FeedField("id", "Integer"), FeedField("time", "Datetime")))
+    feed = Feed(
+        id="df-fast04",
+        source="Test",
+        name="Times",
+        primary_key=("id",),
+        error_threshold=5,
+        fields=(FeedField("id", "Integer"), FeedField("time", "Datetime")),
+    )
     (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units([path]), feed=feed)
     assert fast_rows == exact_rows
     assert _counts(fast_counts) == _counts(exact_counts)
@@ -275,14 +322,32 @@ def test_a_datetime_outside_the_columnar_forms_sends_its_file_to_the_exact_path(
 
 ID = {"name": "id", "type": "long"}
 NULLABLE_ID = {"name": "id", "type": ["null", "long"]}
-ODD_NAMES = ["Name", "name", "NAME", "_pk", "_updated", "rowid", "OID", "_rowid_", "sqlite_x", "a b", "a.b",
-             'q"uote', "[br]", "$dollar", "émile", "名前"]
+ODD_NAMES = [
+    "Name",
+    "name",
+    "NAME",
+    "_pk",
+    "_updated",
+    "rowid",
+    "OID",
+    "_rowid_",
+    "sqlite_x",
+    "a b",
+    "a.b",
+    'q"uote',
+    "[br]",
+    "$dollar",
+    "émile",
+    "名前",
+]
 
 
 def _odd_names() -> bytes:
     fields = [ID] + [{"name": name, "type": ["null", "string"]} for name in ODD_NAMES]
-    records = [{"id": n, **{name: (None if (n + k) % 5 == 0 else f"{name}={n}") for k, name in enumerate(ODD_NAMES)}}
-               for n in range(1, 40)]
+    records = [
+        {"id": n, **{name: (None if (n + k) % 5 == 0 else f"{name}={n}") for k, name in enumerate(ODD_NAMES)}}
+        for n in range(1, 40)
+    ]
     return _avro_with_any_names(fields, records)
 
 
@@ -303,85 +368,237 @@ ENUM = {"type": "enum", "name": "E", "symbols": ["S", "M"]}
 AWKWARD: list[tuple[str, list[bytes], dict[str, Any], int]] = [
     # (case, files in load order, feed settings, files the fast run decodes column-wise)
     ("odd-names-and-case-twins", [_odd_names()], {}, 1),
-    ("invalid-utf8", [avro([ID, {"name": "note", "type": "string"}], [{"id": 1, "note": "fine"}]), _undecodable()],
-     {}, 1),
-    ("timestamp-millis-out-of-range",
-     [avro([ID, {"name": "at", "type": MILLIS}], [{"id": 1, "at": 0}, {"id": 2, "at": 10**16}, {"id": 3, "at": 5}]),
-      avro([ID, {"name": "at", "type": MILLIS}], [{"id": 4, "at": -(10**15)}, {"id": 5, "at": 1_764_059_400_123}]),
-      avro([ID, {"name": "at", "type": MILLIS}], [{"id": 6, "at": 1_764_059_400_123}, {"id": 7, "at": None}
-                                                   ][:1])],
-     {}, 1),
-    ("heap-time-text-good-then-bad",
-     [avro([ID, TIME_TEXT], [{"id": n, "time": f"2026-11-25 08:30:{n:02d}.{n:03d}"} for n in range(1, 30)]
-           + [{"id": 30, "time": None}, {"id": 31, "time": "2026-11-25T08:30:00Z"}]),
-      avro([ID, TIME_TEXT], [{"id": 40, "time": "2026-11-25 08:30:00"}, {"id": 41, "time": "yesterday"},
-                             {"id": 42, "time": "2026-02-30 10:00:00"}, {"id": 43, "time": "0000-01-01 00:00:00"}])],
-     {}, 1),
-    ("epoch-numbers-by-magnitude",
-     [avro([ID, TIME_LONG], [{"id": n, "time": t} for n, t in enumerate(
-         _epochs(1, 0) + _epochs(1_000, 20) + _epochs(1_000_000, 40) + _epochs(1_000_000_000, 60) + [None])]),
-      avro([ID, TIME_LONG], [{"id": 100, "time": -5}, {"id": 101, "time": 10**22 // 10**4}])],
-     {}, 1),
-    ("epoch-nanoseconds-below-a-microsecond",
-     [avro([ID, TIME_LONG], [{"id": 1, "time": 1_764_059_400_123_456_000},
-                             {"id": 2, "time": 1_764_059_400_123_456_789}])],
-     {}, 0),
-    ("unions", [avro([ID, {"name": "u", "type": ["null", "long", "string", "double", "boolean"]}],
-                     [{"id": 1, "u": 5}, {"id": 2, "u": "x"}, {"id": 3, "u": 0.5}, {"id": 4, "u": None},
-                      {"id": 5, "u": True}, {"id": 6, "u": 2**62}])], {}, 0),
-    ("nulls-empty-keys-and-required-fields",
-     [avro([NULLABLE_ID, {"name": "must", "type": ["null", "string"]}, {"name": "n", "type": ["null", "double"]},
-            {"name": "b", "type": ["null", "boolean"]}, {"name": "e", "type": ENUM}],
-           [{"id": None, "must": "x", "n": 1.0, "b": True, "e": "S"},
-            {"id": 2, "must": "", "n": None, "b": None, "e": "M"},
-            {"id": 3, "must": None, "n": float("inf"), "b": False, "e": "M"},
-            {"id": 4, "must": "ok", "n": -0.0, "b": None, "e": "S"},
-            {"id": None, "must": None, "n": None, "b": None, "e": "S"},
-            {"id": 4, "must": "later row wins", "n": 2.5, "b": True, "e": "S"}])],
-     {"fields": (FeedField("must", "String", required=True),)}, 1),
-    ("nullable-enum", [avro([ID, {"name": "e", "type": ["null", ENUM]}], [{"id": 1, "e": "S"}, {"id": 2, "e": None}])],
-     {}, 0),
-    ("nan-is-rejected-on-the-exact-path",
-     [avro([ID, {"name": "score", "type": "double"}], [{"id": 1, "score": 1.5}, {"id": 2, "score": float("nan")}]),
-      avro([ID, {"name": "score", "type": "float"}], [{"id": 3, "score": 0.1}])], {}, 1),
-    ("schema-drift-between-files",
-     [avro([ID, {"name": "level", "type": "long"}], [{"id": 1, "level": 5}]),
-      avro([ID, {"name": "level", "type": "string"}, {"name": "new", "type": "string"}],
-           [{"id": 2, "level": "high", "new": "a"}, {"id": 3, "level": "7", "new": "b"}]),
-      avro([ID, {"name": "level", "type": "double"}], [{"id": 4, "level": 8.0}, {"id": 5, "level": 8.5}]),
-      avro([ID, {"name": "LEVEL", "type": "long"}], [{"id": 1, "LEVEL": 6}])],
-     {}, 2),
-    ("binary-keys",
-     [avro([{"name": "id", "type": ["null", "bytes"]}, {"name": "digest", "type": {"type": "fixed", "name": "D",
-                                                                                    "size": 2}}],
-           [{"id": b"\xff\x00", "digest": b"\x00\xff"}, {"id": b"\xfe\x00", "digest": b"\x80\x81"},
-            {"id": b"", "digest": b"\x00\x00"}, {"id": None, "digest": b"\x01\x01"},
-            {"id": b"\xff\x00", "digest": b"\x02\x02"}])], {}, 1),
-    ("key-sent-as-text-then-as-a-long",
-     [avro([{"name": "id", "type": "string"}, {"name": "v", "type": "string"}],
-           [{"id": "1001", "v": "old"}, {"id": "01001", "v": "bad"}]),
-      avro([ID, {"name": "v", "type": "string"}], [{"id": 1001, "v": "new"}])],
-     {"fields": (FeedField("id", "Integer"),)}, 1),
-    ("declared-types-the-columnar-path-leaves-alone",
-     [avro([ID, {"name": "n", "type": "long"}, {"name": "d", "type": {"type": "int", "logicalType": "date"}},
-            {"name": "m", "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}}],
-           [{"id": 1, "n": 42, "d": 20_417, "m": b"\x01\xe2\x40"}])],
-     {"fields": (FeedField("n", "String"),)}, 0),
-    ("composite-key-and-last-updated",
-     [avro([ID, {"name": "k", "type": "string"}, TIME_LONG],
-           [{"id": 1, "k": "a", "time": 1_764_059_400}, {"id": 1, "k": "b", "time": 1_764_059_401}]),
-      avro([ID, {"name": "k", "type": "string"}, TIME_LONG],
-           [{"id": 1, "k": "a", "time": 1_764_059_300}, {"id": 1, "k": "", "time": 1}])],
-     {"primary_key": ("id", "k"), "last_updated": "time"}, 0),
-    ("last-updated-heap-time-decides",
-     [avro([ID, TIME_LONG, {"name": "v", "type": "string"}],
-           [{"id": 1, "time": 1_764_059_400_000, "v": "newer"}, {"id": 2, "time": None, "v": "no time"}]),
-      avro([ID, TIME_LONG, {"name": "v", "type": "string"}],
-           [{"id": 1, "time": 1_764_059_300_000, "v": "older"}, {"id": 2, "time": 5, "v": "timed"}])],
-     {"last_updated": "time"}, 2),
+    (
+        "invalid-utf8",
+        [avro([ID, {"name": "note", "type": "string"}], [{"id": 1, "note": "fine"}]), _undecodable()],
+        {},
+        1,
+    ),
+    (
+        "timestamp-millis-out-of-range",
+        [
+            avro(
+                [ID, {"name": "at", "type": MILLIS}], [{"id": 1, "at": 0}, {"id": 2, "at": 10**16}, {"id": 3, "at": 5}]
+            ),
+            avro(
+                [ID, {"name": "at", "type": MILLIS}], [{"id": 4, "at": -(10**15)}, {"id": 5, "at": 1_764_059_400_123}]
+            ),
+            avro([ID, {"name": "at", "type": MILLIS}], [{"id": 6, "at": 1_764_059_400_123}, {"id": 7, "at": None}][:1]),
+        ],
+        {},
+        1,
+    ),
+    (
+        "heap-time-text-good-then-bad",
+        [
+            avro(
+                [ID, TIME_TEXT],
+                [{"id": n, "time": f"2026-11-25 08:30:{n:02d}.{n:03d}"} for n in range(1, 30)]
+                + [{"id": 30, "time": None}, {"id": 31, "time": "2026-11-25T08:30:00Z"}],
+            ),
+            avro(
+                [ID, TIME_TEXT],
+                [
+                    {"id": 40, "time": "2026-11-25 08:30:00"},
+                    {"id": 41, "time": "yesterday"},
+                    {"id": 42, "time": "2026-02-30 10:00:00"},
+                    {"id": 43, "time": "0000-01-01 00:00:00"},
+                ],
+            ),
+        ],
+        {},
+        1,
+    ),
+    (
+        "epoch-numbers-by-magnitude",
+        [
+            avro(
+                [ID, TIME_LONG],
+                [
+                    {"id": n, "time": t}
+                    for n, t in enumerate(
+                        _epochs(1, 0)
+                        + _epochs(1_000, 20)
+                        + _epochs(1_000_000, 40)
+                        + _epochs(1_000_000_000, 60)
+                        + [None]
+                    )
+                ],
+            ),
+            avro([ID, TIME_LONG], [{"id": 100, "time": -5}, {"id": 101, "time": 10**22 // 10**4}]),
+        ],
+        {},
+        1,
+    ),
+    (
+        "epoch-nanoseconds-below-a-microsecond",
+        [
+            avro(
+                [ID, TIME_LONG],
+                [{"id": 1, "time": 1_764_059_400_123_456_000}, {"id": 2, "time": 1_764_059_400_123_456_789}],
+            )
+        ],
+        {},
+        0,
+    ),
+    (
+        "unions",
+        [
+            avro(
+                [ID, {"name": "u", "type": ["null", "long", "string", "double", "boolean"]}],
+                [
+                    {"id": 1, "u": 5},
+                    {"id": 2, "u": "x"},
+                    {"id": 3, "u": 0.5},
+                    {"id": 4, "u": None},
+                    {"id": 5, "u": True},
+                    {"id": 6, "u": 2**62},
+                ],
+            )
+        ],
+        {},
+        0,
+    ),
+    (
+        "nulls-empty-keys-and-required-fields",
+        [
+            avro(
+                [
+                    NULLABLE_ID,
+                    {"name": "must", "type": ["null", "string"]},
+                    {"name": "n", "type": ["null", "double"]},
+                    {"name": "b", "type": ["null", "boolean"]},
+                    {"name": "e", "type": ENUM},
+                ],
+                [
+                    {"id": None, "must": "x", "n": 1.0, "b": True, "e": "S"},
+                    {"id": 2, "must": "", "n": None, "b": None, "e": "M"},
+                    {"id": 3, "must": None, "n": float("inf"), "b": False, "e": "M"},
+                    {"id": 4, "must": "ok", "n": -0.0, "b": None, "e": "S"},
+                    {"id": None, "must": None, "n": None, "b": None, "e": "S"},
+                    {"id": 4, "must": "later row wins", "n": 2.5, "b": True, "e": "S"},
+                ],
+            )
+        ],
+        {"fields": (FeedField("must", "String", required=True),)},
+        1,
+    ),
+    (
+        "nullable-enum",
+        [avro([ID, {"name": "e", "type": ["null", ENUM]}], [{"id": 1, "e": "S"}, {"id": 2, "e": None}])],
+        {},
+        0,
+    ),
+    (
+        "nan-is-rejected-on-the-exact-path",
+        [
+            avro(
+                [ID, {"name": "score", "type": "double"}], [{"id": 1, "score": 1.5}, {"id": 2, "score": float("nan")}]
+            ),
+            avro([ID, {"name": "score", "type": "float"}], [{"id": 3, "score": 0.1}]),
+        ],
+        {},
+        1,
+    ),
+    (
+        "schema-drift-between-files",
+        [
+            avro([ID, {"name": "level", "type": "long"}], [{"id": 1, "level": 5}]),
+            avro(
+                [ID, {"name": "level", "type": "string"}, {"name": "new", "type": "string"}],
+                [{"id": 2, "level": "high", "new": "a"}, {"id": 3, "level": "7", "new": "b"}],
+            ),
+            avro([ID, {"name": "level", "type": "double"}], [{"id": 4, "level": 8.0}, {"id": 5, "level": 8.5}]),
+            avro([ID, {"name": "LEVEL", "type": "long"}], [{"id": 1, "LEVEL": 6}]),
+        ],
+        {},
+        2,
+    ),
+    (
+        "binary-keys",
+        [
+            avro(
+                [
+                    {"name": "id", "type": ["null", "bytes"]},
+                    {"name": "digest", "type": {"type": "fixed", "name": "D", "size": 2}},
+                ],
+                [
+                    {"id": b"\xff\x00", "digest": b"\x00\xff"},
+                    {"id": b"\xfe\x00", "digest": b"\x80\x81"},
+                    {"id": b"", "digest": b"\x00\x00"},
+                    {"id": None, "digest": b"\x01\x01"},
+                    {"id": b"\xff\x00", "digest": b"\x02\x02"},
+                ],
+            )
+        ],
+        {},
+        1,
+    ),
+    (
+        "key-sent-as-text-then-as-a-long",
+        [
+            avro(
+                [{"name": "id", "type": "string"}, {"name": "v", "type": "string"}],
+                [{"id": "1001", "v": "old"}, {"id": "01001", "v": "bad"}],
+            ),
+            avro([ID, {"name": "v", "type": "string"}], [{"id": 1001, "v": "new"}]),
+        ],
+        {"fields": (FeedField("id", "Integer"),)},
+        1,
+    ),
+    (
+        "declared-types-the-columnar-path-leaves-alone",
+        [
+            avro(
+                [
+                    ID,
+                    {"name": "n", "type": "long"},
+                    {"name": "d", "type": {"type": "int", "logicalType": "date"}},
+                    {"name": "m", "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}},
+                ],
+                [{"id": 1, "n": 42, "d": 20_417, "m": b"\x01\xe2\x40"}],
+            )
+        ],
+        {"fields": (FeedField("n", "String"),)},
+        0,
+    ),
+    (
+        "composite-key-and-last-updated",
+        [
+            avro(
+                [ID, {"name": "k", "type": "string"}, TIME_LONG],
+                [{"id": 1, "k": "a", "time": 1_764_059_400}, {"id": 1, "k": "b", "time": 1_764_059_401}],
+            ),
+            avro(
+                [ID, {"name": "k", "type": "string"}, TIME_LONG],
+                [{"id": 1, "k": "a", "time": 1_764_059_300}, {"id": 1, "k": "", "time": 1}],
+            ),
+        ],
+        {"primary_key": ("id", "k"), "last_updated": "time"},
+        0,
+    ),
+    (
+        "last-updated-heap-time-decides",
+        [
+            avro(
+                [ID, TIME_LONG, {"name": "v", "type": "string"}],
+                [{"id": 1, "time": 1_764_059_400_000, "v": "newer"}, {"id": 2, "time": None, "v": "no time"}],
+            ),
+            avro(
+                [ID, TIME_LONG, {"name": "v", "type": "string"}],
+                [{"id": 1, "time": 1_764_059_300_000, "v": "older"}, {"id": 2, "time": 5, "v": "timed"}],
+            ),
+        ],
+        {"last_updated": "time"},
+        2,
+    ),
     ("an-empty-part-between-parts", [avro([ID], [{"id": 1}]), avro([ID], []), avro([ID], [{"id": 2}])], {}, 3),
-    ("threshold-exceeded-keeps-the-rejects",
-     [avro([NULLABLE_ID], [{"id": None}, {"id": 1}, {"id": None}])], {"error_threshold": 10}, 1),
+    (
+        "threshold-exceeded-keeps-the-rejects",
+        [avro([NULLABLE_ID], [{"id": None}, {"id": 1}, {"id": None}])],
+        {"error_threshold": 10},
+        1,
+    ),
 ]
 
 
@@ -391,12 +608,19 @@ def _snapshot(db: Path, table: str) -> dict[str, Any]:
     try:
         names = [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
         quoted = ['"' + name.replace('"', '""') + '"' for name in names]
-        rows = conn.execute(f'SELECT {", ".join(f"{q}, typeof({q})" for q in quoted) or "1"} FROM "{table}" '
-                            "ORDER BY rowid").fetchall() if names else []
-        rejects = conn.execute("SELECT file, position, key, column_name, reason FROM rejected_rows "
-                               "ORDER BY id").fetchall()
-        mapping = conn.execute("SELECT source_name, column_name, feed_type, source_type, source_file "
-                               "FROM domain_columns ORDER BY rowid").fetchall()
+        rows = (
+            conn.execute(
+                f'SELECT {", ".join(f"{q}, typeof({q})" for q in quoted) or "1"} FROM "{table}" ORDER BY rowid'
+            ).fetchall()
+            if names
+            else []
+        )
+        rejects = conn.execute(
+            "SELECT file, position, key, column_name, reason FROM rejected_rows ORDER BY id"
+        ).fetchall()
+        mapping = conn.execute(
+            "SELECT source_name, column_name, feed_type, source_type, source_file FROM domain_columns ORDER BY rowid"
+        ).fetchall()
         return {"columns": names, "rows": rows, "rejects": rejects, "mapping": mapping}
     finally:
         conn.close()
@@ -415,15 +639,22 @@ def _run(db: Path, feed: Feed, units: list[LoadUnit]) -> tuple[dict[str, Any], s
 @pytest.mark.parametrize("resync", [False, True], ids=["incremental-parts", "full-resync"])
 @pytest.mark.parametrize(("case", "bodies", "settings", "columnar"), AWKWARD, ids=[case[0] for case in AWKWARD])
 def test_awkward_inputs_give_identical_tables_and_rejected_rows_on_both_paths(
-        case: str, bodies: list[bytes], settings: dict[str, Any], columnar: int, resync: bool, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    case: str,
+    bodies: list[bytes],
+    settings: dict[str, Any],
+    columnar: int,
+    resync: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     paths = []
     for number, body in enumerate(bodies):
         path = tmp_path / f"part-{number:05d}.avro"
         path.write_bytes(body)
         paths.append(path)
-    feed = Feed(id="df-awkwd1", source="Test", name="Awkward",
-                **{"primary_key": ("id",), "error_threshold": 100, **settings})
+    feed = Feed(
+        id="df-awkwd1", source="Test", name="Awkward", **{"primary_key": ("id",), "error_threshold": 100, **settings}
+    )
     # Each part its own unit with the cursor, or every part in one unit that replaces the table.
     units = _units(paths, one_unit=resync)
 
@@ -444,7 +675,8 @@ def test_awkward_inputs_give_identical_tables_and_rejected_rows_on_both_paths(
 
 
 def test_a_full_resync_holds_the_write_lock_only_while_a_file_or_the_swap_commits(
-        parts: list[Path], tmp_path: Path) -> None:
+    parts: list[Path], tmp_path: Path
+) -> None:
     # Issue 10, item 4: another writer (courier apply, the TUI) must not wait for a whole resync.
     # The load asks should_stop between steps; each time, another connection tries to take the
     # write lock without waiting, and reads what readers see.
@@ -472,7 +704,9 @@ def test_a_full_resync_holds_the_write_lock_only_while_a_file_or_the_swap_commit
         return False
 
     with Store(db) as store:
-        hooks = IngestHooks(should_stop=probe, progress=lambda label, index, total, done, rows: loaded.append(label) if done else None)
+        hooks = IngestHooks(
+            should_stop=probe, progress=lambda label, index, total, done, rows: loaded.append(label) if done else None
+        )
         counts = apply_units(store, FEED, _units(parts, one_unit=True), hooks, parallel=False)
     assert (True, True) in seen  # after files were loaded the lock was free, and readers saw the old table
     assert all(old for _, old in seen)  # never a half-loaded table
@@ -495,8 +729,13 @@ def test_a_stopped_resync_leaves_the_old_table_and_no_shadow(parts: list[Path], 
     before = _table(db)
     asked = iter([False, False, False, True])
     with Store(db) as store, pytest.raises(RunStopped):
-        apply_units(store, FEED, _units(parts, one_unit=True), IngestHooks(should_stop=lambda: next(asked, True)),
-                    parallel=False)
+        apply_units(
+            store,
+            FEED,
+            _units(parts, one_unit=True),
+            IngestHooks(should_stop=lambda: next(asked, True)),
+            parallel=False,
+        )
     assert _table(db) == before
     conn = sqlite3.connect(db)
     try:

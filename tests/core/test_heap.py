@@ -57,15 +57,31 @@ def test_part_number(key: str, expected: int) -> None:
 
 def test_parse_manifest_strips_uris_and_sorts_parts_numerically() -> None:
     # As text, part-100000 < part-99999 and part-10 < part-9: only a numeric sort is right.
-    listed = [_key(1008461850, "pageviews", 100000, 6), _key(1008461850, "pageviews", 9, 1),
-              _key(1008461850, "pageviews", 99999), _key(1008461850, "pageviews", 10, 2)]
-    body = _manifest_body(1008461850, [
-        {"name": "pageviews", "columns": ["event_id", "user_id", "time"],
-         "files": [f"s3://{BUCKET}/{key}" for key in listed], "incremental": True},
-        {"name": "user_migrations", "columns": ["from_user_id", "to_user_id", "time"],
-         "files": [f"s3://{BUCKET}/{_key(1008461850, 'user_migrations', 0)}"], "incremental": False},
-        {"name": "sessions", "columns": ["session_id"], "files": [], "incremental": True},
-    ], property_definitions=f"s3://{BUCKET}/sync_1008461850/property_definitions.json")
+    listed = [
+        _key(1008461850, "pageviews", 100000, 6),
+        _key(1008461850, "pageviews", 9, 1),
+        _key(1008461850, "pageviews", 99999),
+        _key(1008461850, "pageviews", 10, 2),
+    ]
+    body = _manifest_body(
+        1008461850,
+        [
+            {
+                "name": "pageviews",
+                "columns": ["event_id", "user_id", "time"],
+                "files": [f"s3://{BUCKET}/{key}" for key in listed],
+                "incremental": True,
+            },
+            {
+                "name": "user_migrations",
+                "columns": ["from_user_id", "to_user_id", "time"],
+                "files": [f"s3://{BUCKET}/{_key(1008461850, 'user_migrations', 0)}"],
+                "incremental": False,
+            },
+            {"name": "sessions", "columns": ["session_id"], "files": [], "incremental": True},
+        ],
+        property_definitions=f"s3://{BUCKET}/sync_1008461850/property_definitions.json",
+    )
 
     manifest = parse_manifest("manifests/sync_1008461850.json", body, BUCKET)
 
@@ -74,27 +90,49 @@ def test_parse_manifest_strips_uris_and_sorts_parts_numerically() -> None:
         key="manifests/sync_1008461850.json",
         tables={
             "pageviews": ManifestTable(
-                name="pageviews", columns=("event_id", "user_id", "time"),
-                keys=(_key(1008461850, "pageviews", 9, 1), _key(1008461850, "pageviews", 10, 2),
-                      _key(1008461850, "pageviews", 99999), _key(1008461850, "pageviews", 100000, 6)),
-                incremental=True),
+                name="pageviews",
+                columns=("event_id", "user_id", "time"),
+                keys=(
+                    _key(1008461850, "pageviews", 9, 1),
+                    _key(1008461850, "pageviews", 10, 2),
+                    _key(1008461850, "pageviews", 99999),
+                    _key(1008461850, "pageviews", 100000, 6),
+                ),
+                incremental=True,
+            ),
             "user_migrations": ManifestTable(
-                name="user_migrations", columns=("from_user_id", "to_user_id", "time"),
-                keys=(_key(1008461850, "user_migrations", 0),), incremental=False),
+                name="user_migrations",
+                columns=("from_user_id", "to_user_id", "time"),
+                keys=(_key(1008461850, "user_migrations", 0),),
+                incremental=False,
+            ),
             "sessions": ManifestTable(name="sessions", columns=("session_id",), keys=(), incremental=True),
         },
     )
 
 
 def test_parse_manifest_strips_uris_of_the_bucket_under_a_prefix() -> None:
-    body = _manifest_body(12, [{"name": "users", "columns": ["user_id"], "incremental": True,
-                                "files": [f"s3://{BUCKET}/acme/sync_12/users/part-00001-x.avro",
-                                          f"s3://{BUCKET}/acme/sync_12/users/part-00000-x.avro"]}])
+    body = _manifest_body(
+        12,
+        [
+            {
+                "name": "users",
+                "columns": ["user_id"],
+                "incremental": True,
+                "files": [
+                    f"s3://{BUCKET}/acme/sync_12/users/part-00001-x.avro",
+                    f"s3://{BUCKET}/acme/sync_12/users/part-00000-x.avro",
+                ],
+            }
+        ],
+    )
 
     manifest = parse_manifest("manifests/sync_12.json", body, BUCKET)
 
-    assert manifest.tables["users"].keys == ("acme/sync_12/users/part-00000-x.avro",
-                                             "acme/sync_12/users/part-00001-x.avro")
+    assert manifest.tables["users"].keys == (
+        "acme/sync_12/users/part-00000-x.avro",
+        "acme/sync_12/users/part-00001-x.avro",
+    )
 
 
 def test_parse_manifest_takes_the_dump_id_from_the_key_when_the_body_has_none() -> None:
@@ -104,8 +142,7 @@ def test_parse_manifest_takes_the_dump_id_from_the_key_when_the_body_has_none() 
 
 
 def test_parse_manifest_dump_ids_are_64_bit() -> None:
-    manifest = parse_manifest("manifests/sync_9007199254740993.json",
-                              _manifest_body(9007199254740993, []), BUCKET)
+    manifest = parse_manifest("manifests/sync_9007199254740993.json", _manifest_body(9007199254740993, []), BUCKET)
 
     assert manifest.dump_id == 9007199254740993
 
@@ -124,7 +161,8 @@ def test_parse_manifest_refuses_a_bad_manifest_naming_its_key(body: bytes, detai
         parse_manifest("manifests/sync_5.json", body, BUCKET)
 
     assert str(caught.value) == (
-        f"manifests/sync_5.json is not a valid Heap manifest ({detail}); ask Heap to re-send that sync")
+        f"manifests/sync_5.json is not a valid Heap manifest ({detail}); ask Heap to re-send that sync"
+    )
 
 
 def test_parse_manifest_refuses_a_body_that_is_not_an_object() -> None:
@@ -139,18 +177,41 @@ def test_parse_manifest_refuses_a_body_that_is_not_an_object() -> None:
 
 def _manifest(dump_id: int, tables: dict[str, tuple[bool, list[int]]]) -> Manifest:
     """A manifest from ``{table: (incremental, [part numbers])}``, keys in numeric order as parse_manifest gives."""
-    return Manifest(dump_id=dump_id, key=f"manifests/sync_{dump_id}.json", tables={
-        name: ManifestTable(name=name, columns=(), keys=tuple(_key(dump_id, name, part) for part in sorted(parts)),
-                            incremental=incremental)
-        for name, (incremental, parts) in tables.items()})
+    return Manifest(
+        dump_id=dump_id,
+        key=f"manifests/sync_{dump_id}.json",
+        tables={
+            name: ManifestTable(
+                name=name,
+                columns=(),
+                keys=tuple(_key(dump_id, name, part) for part in sorted(parts)),
+                incremental=incremental,
+            )
+            for name, (incremental, parts) in tables.items()
+        },
+    )
 
 
 def test_table_names_skip_event_metadata_only_and_follow_heaps_load_order() -> None:
     manifests = [
-        _manifest(998, {"users": (False, [0]), "_event_metadata": (False, [0]), "pageviews": (False, [0]),
-                        "_key_events_pm__order_confirmation_page_complete_order": (False, [0])}),
-        _manifest(1004, {"sessions": (True, [0]), "user_migrations": (False, [0]),
-                         "checkout_complete_order": (True, [0]), "redshift_cart_tap_": (True, [0])}),
+        _manifest(
+            998,
+            {
+                "users": (False, [0]),
+                "_event_metadata": (False, [0]),
+                "pageviews": (False, [0]),
+                "_key_events_pm__order_confirmation_page_complete_order": (False, [0]),
+            },
+        ),
+        _manifest(
+            1004,
+            {
+                "sessions": (True, [0]),
+                "user_migrations": (False, [0]),
+                "checkout_complete_order": (True, [0]),
+                "redshift_cart_tap_": (True, [0]),
+            },
+        ),
     ]
 
     assert table_names(manifests) == [
@@ -166,8 +227,9 @@ def test_table_names_skip_event_metadata_only_and_follow_heaps_load_order() -> N
 
 def test_newest_sample_keys_take_the_first_part_of_the_newest_dump_with_the_table() -> None:
     manifests = [
-        _manifest(998, {"users": (False, [0, 1]), "checkout_complete_order": (False, [3, 1]),
-                        "_event_metadata": (False, [0])}),
+        _manifest(
+            998, {"users": (False, [0, 1]), "checkout_complete_order": (False, [3, 1]), "_event_metadata": (False, [0])}
+        ),
         _manifest(1004, {"users": (True, [12, 2]), "sessions": (True, [])}),
     ]
 
@@ -236,39 +298,73 @@ def _plan(manifests: list[Manifest], cursor: tuple[int, int, bool] | None) -> li
 @pytest.mark.parametrize(
     ("manifests", "cursor", "expected"),
     [
-        pytest.param(MANIFESTS, None, [(1020, 0, F, F), (1020, 1, F, True), (1031, 0, I, F), (1031, 1, I, True)],
-                     id="cold-start-from-the-latest-full-dump"),
-        pytest.param(MANIFESTS[:3], None,
-                     [(998, 0, F, F), (998, 1, F, F), (998, 2, F, True), (1004, 0, I, F), (1004, 2, I, F),
-                      (1004, 10, I, True), (1011, 0, I, True)],
-                     id="cold-start-then-every-later-dump-in-numeric-order"),
-        pytest.param(NO_FULL, None, [(1004, 0, I, F), (1004, 1, I, True), (1020, 0, I, True)],
-                     id="cold-start-without-a-full-dump-begins-at-the-oldest"),
-        pytest.param(MANIFESTS[:3], (1004, 2, False), [(1004, 10, I, True), (1011, 0, I, True)],
-                     id="cursor-mid-dump-resumes-after-the-last-part"),
-        pytest.param(MANIFESTS[:3], (1004, 0, False), [(1004, 2, I, F), (1004, 10, I, True), (1011, 0, I, True)],
-                     id="cursor-after-part-0"),
-        pytest.param(MANIFESTS[:3], (1004, 10, True), [(1011, 0, I, True)],
-                     id="cursor-complete-takes-the-next-dump-only"),
-        pytest.param(MANIFESTS, (1004, 10, True), [(1020, 0, F, F), (1020, 1, F, True), (1031, 0, I, F),
-                                                   (1031, 1, I, True)],
-                     id="a-later-full-dump-supersedes-the-incremental-ones"),
-        pytest.param(MANIFESTS, (1020, 1, True), [(1031, 0, I, F), (1031, 1, I, True)],
-                     id="cursor-on-the-full-dump"),
-        pytest.param(MANIFESTS, (1020, 0, False), [(1020, 0, F, F), (1020, 1, F, True), (1031, 0, I, F),
-                                                   (1031, 1, I, True)],
-                     id="an-unfinished-full-dump-is-reloaded-whole"),
+        pytest.param(
+            MANIFESTS,
+            None,
+            [(1020, 0, F, F), (1020, 1, F, True), (1031, 0, I, F), (1031, 1, I, True)],
+            id="cold-start-from-the-latest-full-dump",
+        ),
+        pytest.param(
+            MANIFESTS[:3],
+            None,
+            [
+                (998, 0, F, F),
+                (998, 1, F, F),
+                (998, 2, F, True),
+                (1004, 0, I, F),
+                (1004, 2, I, F),
+                (1004, 10, I, True),
+                (1011, 0, I, True),
+            ],
+            id="cold-start-then-every-later-dump-in-numeric-order",
+        ),
+        pytest.param(
+            NO_FULL,
+            None,
+            [(1004, 0, I, F), (1004, 1, I, True), (1020, 0, I, True)],
+            id="cold-start-without-a-full-dump-begins-at-the-oldest",
+        ),
+        pytest.param(
+            MANIFESTS[:3],
+            (1004, 2, False),
+            [(1004, 10, I, True), (1011, 0, I, True)],
+            id="cursor-mid-dump-resumes-after-the-last-part",
+        ),
+        pytest.param(
+            MANIFESTS[:3],
+            (1004, 0, False),
+            [(1004, 2, I, F), (1004, 10, I, True), (1011, 0, I, True)],
+            id="cursor-after-part-0",
+        ),
+        pytest.param(
+            MANIFESTS[:3], (1004, 10, True), [(1011, 0, I, True)], id="cursor-complete-takes-the-next-dump-only"
+        ),
+        pytest.param(
+            MANIFESTS,
+            (1004, 10, True),
+            [(1020, 0, F, F), (1020, 1, F, True), (1031, 0, I, F), (1031, 1, I, True)],
+            id="a-later-full-dump-supersedes-the-incremental-ones",
+        ),
+        pytest.param(MANIFESTS, (1020, 1, True), [(1031, 0, I, F), (1031, 1, I, True)], id="cursor-on-the-full-dump"),
+        pytest.param(
+            MANIFESTS,
+            (1020, 0, False),
+            [(1020, 0, F, F), (1020, 1, F, True), (1031, 0, I, F), (1031, 1, I, True)],
+            id="an-unfinished-full-dump-is-reloaded-whole",
+        ),
         pytest.param(MANIFESTS, (1031, 1, True), [], id="up-to-date"),
         pytest.param(MANIFESTS[:2], (1011, 0, True), [], id="cursor-newer-than-every-manifest"),
         pytest.param([], None, [], id="no-manifests"),
     ],
 )
-def test_plan_table(manifests: list[Manifest], cursor: tuple[int, int, bool] | None,
-                    expected: list[tuple[int, int, bool, bool]]) -> None:
+def test_plan_table(
+    manifests: list[Manifest], cursor: tuple[int, int, bool] | None, expected: list[tuple[int, int, bool, bool]]
+) -> None:
     assert _plan(manifests, cursor) == expected
 
 
 def test_plan_table_covers_only_dumps_that_have_the_table() -> None:
     assert plan_table(MANIFESTS, "other", None) == [
-        TableFile(dump_id=1011, part=0, key=_key(1011, "other", 0), incremental=True, last_in_dump=True)]
+        TableFile(dump_id=1011, part=0, key=_key(1011, "other", 0), incremental=True, last_in_dump=True)
+    ]
     assert plan_table(MANIFESTS, "missing", None) == []

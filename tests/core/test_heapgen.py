@@ -162,9 +162,7 @@ def test_every_data_object_outside_exports_is_in_a_manifest_or_a_decoy(tiny: Hea
         for table_entry in manifest["tables"]
         for uri in table_entry["files"]
     }
-    unlisted = {
-        k for k in tiny.objects if k.endswith(".avro") and not k.startswith("exports/") and k not in listed
-    }
+    unlisted = {k for k in tiny.objects if k.endswith(".avro") and not k.startswith("exports/") and k not in listed}
 
     assert len(unlisted) == 1
     assert unlisted.pop().startswith("sync_1031/users/part-00000-")
@@ -338,9 +336,10 @@ def test_three_timestamp_forms_within_the_week(tiny: HeapBucket, table: str, col
 @pytest.mark.parametrize(("table", "key"), [("pageviews", "event_id"), ("sessions", "session_id")])
 def test_new_rows_get_later_with_each_dump(tiny: HeapBucket, table: str, key: str) -> None:
     per_dump = first_seen(tiny, table, key)
-    spans = [(min(map(as_utc, times)), max(map(as_utc, times))) for times in (
-        [r["time"] for r in rows] for rows in per_dump.values()
-    )]
+    spans = [
+        (min(map(as_utc, times)), max(map(as_utc, times)))
+        for times in ([r["time"] for r in rows] for rows in per_dump.values())
+    ]
 
     assert all(earlier[1] < later[0] for earlier, later in zip(spans, spans[1:]))
 
@@ -425,7 +424,9 @@ def test_daily_exports_cover_seven_days(tiny: HeapBucket) -> None:
         columns, rows = read_avro(tiny.objects[key])
         assert columns == expected[table]
         assert rows
-        seen[table].update(r[{"users": "user_id", "sessions": "session_id", "pageviews": "event_id"}[table]] for r in rows)
+        seen[table].update(
+            r[{"users": "user_id", "sessions": "session_id", "pageviews": "event_id"}[table]] for r in rows
+        )
 
     assert {t: len(ids) for t, ids in seen.items()} == tiny.daily_summary
 

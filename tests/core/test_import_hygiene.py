@@ -30,8 +30,9 @@ def test_importing_every_core_module_loads_neither_textual_nor_rich() -> None:
     result = run_python(LOAD_EVERY_CORE_MODULE)
     on_disk = sorted(f"core.{p.stem}" for p in (REPO / "core").glob("*.py") if p.stem != "__init__")
     assert set(on_disk) <= set(result["modules"]), "pkgutil must find every module in core/"
-    assert {"core.config", "core.models", "core.patterns", "core.project", "core.schedule",
-            "core.store"} <= set(result["modules"])
+    assert {"core.config", "core.models", "core.patterns", "core.project", "core.schedule", "core.store"} <= set(
+        result["modules"]
+    )
     for forbidden in ("textual", "rich", "tui"):
         assert forbidden not in result["loaded"], f"importing core loaded {forbidden}"
 

@@ -42,8 +42,8 @@ from core.store import Store
 from core.tables import first_rows, list_domain_tables
 from tests.conftest import (
     HEAP_DOMAIN_TABLES,
-    HEAP_TODAY,
     HEAP_TABLE_OF_FEED,
+    HEAP_TODAY,
     TEST_ACCESS_KEY,
     TEST_REGION,
     TEST_SECRET_KEY,
@@ -76,11 +76,17 @@ def module_aws_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             if name.upper().startswith("AWS_"):
                 patch.delenv(name)
         missing = tmp_path_factory.mktemp("aws-config-module") / "absent"
-        for name, value in {"AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": TEST_SECRET_KEY,
-                            "AWS_DEFAULT_REGION": TEST_REGION, "AWS_CONFIG_FILE": str(missing / "config"),
-                            "AWS_SHARED_CREDENTIALS_FILE": str(missing / "credentials"),
-                            "AWS_EC2_METADATA_DISABLED": "true", "BOTO_CONFIG": str(missing / "boto.cfg"),
-                            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}.items():
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": TEST_SECRET_KEY,
+            "AWS_DEFAULT_REGION": TEST_REGION,
+            "AWS_CONFIG_FILE": str(missing / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(missing / "credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "BOTO_CONFIG": str(missing / "boto.cfg"),
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        }.items():
             patch.setenv(name, value)
         yield
 
@@ -132,8 +138,12 @@ def table_dump(db: Path, table: str) -> tuple[list[str], list[tuple[Any, ...]]]:
 
 def snapshot(db: Path) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
     """Every domain table and identity view, in full."""
-    names = [row[0] for row in query(db, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
-                                         "AND name LIKE '%:%' ORDER BY name")]
+    names = [
+        row[0]
+        for row in query(
+            db, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name LIKE '%:%' ORDER BY name"
+        )
+    ]
     return {name: table_dump(db, name) for name in names}
 
 
@@ -143,8 +153,11 @@ def rows_by_pk(db: Path, table: str) -> dict[Any, dict[str, Any]]:
 
 
 def cursor_of(db: Path, table: str) -> tuple[Any, ...] | None:
-    rows = query(db, "SELECT courier, source_table, dump_id, last_part, dump_complete FROM cursors "
-                     "WHERE table_name = ?", (table,))
+    rows = query(
+        db,
+        "SELECT courier, source_table, dump_id, last_part, dump_complete FROM cursors WHERE table_name = ?",
+        (table,),
+    )
     return rows[0] if rows else None
 
 
@@ -203,8 +216,9 @@ class Expected:
     """Key → the dump whose version of the row won."""
 
 
-def expected_table(data: Any, table: str, *, dumps: tuple[int, ...] = DUMPS,
-                   stop_after: tuple[int, int] | None = None) -> Expected:
+def expected_table(
+    data: Any, table: str, *, dumps: tuple[int, ...] = DUMPS, stop_after: tuple[int, int] | None = None
+) -> Expected:
     """Replay the dumps in numeric order the way Heap says a loader must.
 
     ``stop_after=(dump, part)`` stops after that part (a load that failed on the next one).
@@ -228,8 +242,9 @@ def expected_table(data: Any, table: str, *, dumps: tuple[int, ...] = DUMPS,
                 rows_read += 1
                 row = stored(table, record)
                 row["_pk"] = record[key]
-                row["_updated"] = (row["last_modified"] if table == "users"
-                                   else f"heap:{dump_id:015d}:{part_of(part_key):09d}")
+                row["_updated"] = (
+                    row["last_modified"] if table == "users" else f"heap:{dump_id:015d}:{part_of(part_key):09d}"
+                )
                 old = state.get(record[key])
                 if old is None or row["_updated"] >= old["_updated"]:
                     state[record[key]] = row
@@ -262,8 +277,9 @@ class Loaded:
 
 
 @pytest.fixture(scope="module")
-def reference(s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None,
-              tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+def reference(
+    s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None, tmp_path_factory: pytest.TempPathFactory
+) -> Loaded:
     """The generated bucket loaded in one uninterrupted run."""
     bucket = new_heap_bucket(s3_server, s3_admin, heap_data)
     db = tmp_path_factory.mktemp("reference") / "reference.db"
@@ -289,7 +305,12 @@ def test_full_load_counts(reference: Loaded, heap_data: Any) -> None:
 
     run_ = reference.run
     assert (run_.files, run_.rows_read, run_.rows_inserted, run_.rows_updated, run_.rows_rejected) == (
-        files, rows_read, inserted, rows_read - inserted, 0)
+        files,
+        rows_read,
+        inserted,
+        rows_read - inserted,
+        0,
+    )
     # Asked for all data, a heap-connect courier records what it did: every dump newer than the cursors.
     assert run_.window == RunWindow.new_dumps()
     assert run_.finished_at is not None and run_.finished_at >= run_.started_at
@@ -297,11 +318,11 @@ def test_full_load_counts(reference: Loaded, heap_data: Any) -> None:
     assert messages[:2] == [
         "Run Heap for every complete Heap dump newer than the tables' cursors (manual)",
         "all data does not apply to a heap-connect courier: Heap's manifests and the tables' cursors decide what "
-        "loads, not file dates"]
+        "loads, not file dates",
+    ]
 
 
-def test_full_load_lands_only_manifest_files_in_numeric_dump_and_part_order(reference: Loaded,
-                                                                           heap_data: Any) -> None:
+def test_full_load_lands_only_manifest_files_in_numeric_dump_and_part_order(reference: Loaded, heap_data: Any) -> None:
     planned = [key for table in HEAP_TABLE_OF_FEED.values() for key in expected_table(heap_data, table).files]
     landed_events = [e.file for e in events(reference.db, reference.run.id) if e.message.startswith("Landed ")]
 
@@ -309,10 +330,15 @@ def test_full_load_lands_only_manifest_files_in_numeric_dump_and_part_order(refe
     assert landed_events == planned
     pageviews = [key for key in planned if "/pageviews/" in key]
     assert [(int(k.split("/")[0][5:]), part_of(k)) for k in pageviews] == sorted(
-        (int(k.split("/")[0][5:]), part_of(k)) for k in pageviews)
+        (int(k.split("/")[0][5:]), part_of(k)) for k in pageviews
+    )
     assert [k.split("/")[0] for k in pageviews][:1] == ["sync_998"]
-    listed = [uri.split("/", 3)[3] for entry in manifest(heap_data, 998)["tables"] if entry["name"] == "pageviews"
-              for uri in entry["files"]]
+    listed = [
+        uri.split("/", 3)[3]
+        for entry in manifest(heap_data, 998)["tables"]
+        if entry["name"] == "pageviews"
+        for uri in entry["files"]
+    ]
     assert listed != sorted(listed, key=part_of)  # the manifest really is shuffled
 
     with Store(reference.db) as store:
@@ -337,11 +363,18 @@ def test_half_written_dump_never_reaches_the_tables(reference: Loaded, heap_data
 
 def test_later_dumps_win_by_dump_number(reference: Loaded, heap_data: Any) -> None:
     # Pageviews have no last-updated field: the later dump (1011 > 998 as numbers) must win.
-    resent = {record["event_id"]: record for key in dump_keys(heap_data, 1011, "pageviews")
-              for record in read_avro(heap_data.objects[key])
-              if " | " in (record["title"] or "")}
-    first = {record["event_id"]: record for dump_id in (998, 1004) for key in dump_keys(heap_data, dump_id, "pageviews")
-             for record in read_avro(heap_data.objects[key])}
+    resent = {
+        record["event_id"]: record
+        for key in dump_keys(heap_data, 1011, "pageviews")
+        for record in read_avro(heap_data.objects[key])
+        if " | " in (record["title"] or "")
+    }
+    first = {
+        record["event_id"]: record
+        for dump_id in (998, 1004)
+        for key in dump_keys(heap_data, dump_id, "pageviews")
+        for record in read_avro(heap_data.objects[key])
+    }
     resent = {event_id: record for event_id, record in resent.items() if event_id in first}
     pageviews = rows_by_pk(reference.db, "Heap:Pageviews")
 
@@ -369,8 +402,8 @@ def test_later_dumps_win_by_dump_number(reference: Loaded, heap_data: Any) -> No
 
 
 def test_full_resync_replaces_the_table_while_incremental_tables_upsert(
-        s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None, reference: Loaded,
-        tmp_path: Path) -> None:
+    s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None, reference: Loaded, tmp_path: Path
+) -> None:
     bucket = new_heap_bucket(s3_server, s3_admin, heap_data, without=(RESYNC_MANIFEST,))
     db = tmp_path / "resync.db"
     configure(db, bucket)
@@ -378,15 +411,21 @@ def test_full_resync_replaces_the_table_while_incremental_tables_upsert(
     assert first.status == "Succeeded", first.message
     before_checkout = set(rows_by_pk(db, "Heap:Checkout Complete Order"))
     before_pageviews = set(rows_by_pk(db, "Heap:Pageviews"))
-    assert_table_matches(db, "Heap:Checkout Complete Order",
-                         expected_table(heap_data, "checkout_complete_order", dumps=(998, 1004, 1011)))
+    assert_table_matches(
+        db,
+        "Heap:Checkout Complete Order",
+        expected_table(heap_data, "checkout_complete_order", dumps=(998, 1004, 1011)),
+    )
 
     bucket.put(RESYNC_MANIFEST, heap_objects(heap_data, bucket.name)[RESYNC_MANIFEST])
     second = run(db)
 
     assert second.status == "Succeeded", second.message
-    resync_ids = {record["event_id"] for key in dump_keys(heap_data, RESYNC, "checkout_complete_order")
-                  for record in read_avro(heap_data.objects[key])}
+    resync_ids = {
+        record["event_id"]
+        for key in dump_keys(heap_data, RESYNC, "checkout_complete_order")
+        for record in read_avro(heap_data.objects[key])
+    }
     checkout = set(rows_by_pk(db, "Heap:Checkout Complete Order"))
     gone = before_checkout - resync_ids
     assert gone, "the generated resync must drop rows the old dumps had"
@@ -422,25 +461,35 @@ def test_schema_drift_adds_columns_and_leaves_old_rows_null(reference: Loaded, h
 
 
 def test_identity_views_resolve_chains(reference: Loaded, heap_data: Any) -> None:
-    migrations = {record["from_user_id"]: record["to_user_id"]
-                  for key in dump_keys(heap_data, RESYNC, "user_migrations")
-                  for record in read_avro(heap_data.objects[key])}
+    migrations = {
+        record["from_user_id"]: record["to_user_id"]
+        for key in dump_keys(heap_data, RESYNC, "user_migrations")
+        for record in read_avro(heap_data.objects[key])
+    }
     chains = [(a, b, migrations[b]) for a, b in migrations.items() if b in migrations]
     assert chains, "the generated migrations hold an a→b→c chain"
     a, b, c = chains[0]
 
     views = sorted(t.name for t in list_domain_tables(Store(reference.db)) if t.kind == "view")
-    assert views == ["Heap:Checkout Complete Order:resolved", "Heap:Order Confirmation:resolved",
-                     "Heap:Pageviews:resolved", "Heap:Sessions:resolved", "Heap:Users:resolved"]
-    resolved = query(reference.db, 'SELECT user_id, resolved_user_id FROM "Heap:Pageviews:resolved" '
-                                   "WHERE user_id IN (?, ?)", (a, b))
+    assert views == [
+        "Heap:Checkout Complete Order:resolved",
+        "Heap:Order Confirmation:resolved",
+        "Heap:Pageviews:resolved",
+        "Heap:Sessions:resolved",
+        "Heap:Users:resolved",
+    ]
+    resolved = query(
+        reference.db, 'SELECT user_id, resolved_user_id FROM "Heap:Pageviews:resolved" WHERE user_id IN (?, ?)', (a, b)
+    )
     assert a in {row[0] for row in resolved}  # the generated chain start has pageviews
     assert set(resolved) <= {(a, c), (b, c)}
     assert query(reference.db, 'SELECT resolved_user_id FROM "Heap:Users:resolved" WHERE user_id = ?', (b,)) == [(c,)]
     # Stored rows keep the raw id; every migrated user resolves to the end of its chain.
-    assert query(reference.db, 'SELECT COUNT(*) FROM "Heap:Pageviews" WHERE user_id = ?', (a,)) == \
-        query(reference.db, 'SELECT COUNT(*) FROM "Heap:Pageviews:resolved" WHERE resolved_user_id = ? '
-                            "AND user_id = ?", (c, a))
+    assert query(reference.db, 'SELECT COUNT(*) FROM "Heap:Pageviews" WHERE user_id = ?', (a,)) == query(
+        reference.db,
+        'SELECT COUNT(*) FROM "Heap:Pageviews:resolved" WHERE resolved_user_id = ? AND user_id = ?',
+        (c, a),
+    )
 
     def final(user: int) -> int:
         while user in migrations:
@@ -471,16 +520,19 @@ def test_the_three_timestamp_forms_are_stored_as_iso_utc(reference: Loaded, heap
     assert isinstance(pageview["time"], str)  # "2026-11-20 13:03:30.002"
 
     [(joindate,)] = query(reference.db, 'SELECT joindate FROM "Heap:Users" WHERE _pk = ?', (user["user_id"],))
-    [(session_time,)] = query(reference.db, 'SELECT time FROM "Heap:Sessions" WHERE _pk = ?',
-                              (session["session_id"],))
-    [(pageview_time,)] = query(reference.db, 'SELECT time FROM "Heap:Pageviews" WHERE _pk = ?',
-                               (pageview["event_id"],))
+    [(session_time,)] = query(reference.db, 'SELECT time FROM "Heap:Sessions" WHERE _pk = ?', (session["session_id"],))
+    [(pageview_time,)] = query(reference.db, 'SELECT time FROM "Heap:Pageviews" WHERE _pk = ?', (pageview["event_id"],))
     assert joindate == (EPOCH + timedelta(microseconds=user["joindate"])).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert session_time == (EPOCH + timedelta(milliseconds=session["time"])).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert pageview_time == pageview["time"].replace(" ", "T") + "000Z"
-    for table, column in (("Heap:Users", "joindate"), ("Heap:Users", "last_modified"), ("Heap:Sessions", "time"),
-                          ("Heap:Pageviews", "time"), ("Heap:User Migrations", "time"),
-                          ("Heap:Checkout Complete Order", "time")):
+    for table, column in (
+        ("Heap:Users", "joindate"),
+        ("Heap:Users", "last_modified"),
+        ("Heap:Sessions", "time"),
+        ("Heap:Pageviews", "time"),
+        ("Heap:User Migrations", "time"),
+        ("Heap:Checkout Complete Order", "time"),
+    ):
         values = [row[0] for row in query(reference.db, f'SELECT "{column}" FROM "{table}"')]
         assert values and all(ISO.match(value) for value in values), (table, column)
 
@@ -517,8 +569,8 @@ def test_cursors_record_the_last_dump_and_part(reference: Loaded, heap_data: Any
 
 
 def test_a_corrupt_part_fails_the_run_and_a_rerun_resumes_without_duplicates_or_loss(
-        s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None, reference: Loaded,
-        tmp_path: Path) -> None:
+    s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None, reference: Loaded, tmp_path: Path
+) -> None:
     bucket = new_heap_bucket(s3_server, s3_admin, heap_data)
     db = tmp_path / "resume.db"
     configure(db, bucket)
@@ -554,8 +606,8 @@ def test_a_corrupt_part_fails_the_run_and_a_rerun_resumes_without_duplicates_or_
 
 
 def test_a_corrupt_file_in_a_full_resync_leaves_the_table_as_it_was(
-        s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None, reference: Loaded,
-        tmp_path: Path) -> None:
+    s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None, reference: Loaded, tmp_path: Path
+) -> None:
     bucket = new_heap_bucket(s3_server, s3_admin, heap_data, without=(RESYNC_MANIFEST,))
     db = tmp_path / "resync-corrupt.db"
     configure(db, bucket)
@@ -600,8 +652,15 @@ def _stop_on_pageviews(trigger: Any) -> tuple[list[Any], Any]:
 
 @pytest.mark.parametrize("how", ["event", "request_stop"])
 def test_stop_rolls_back_the_current_file_and_a_rerun_converges(
-        s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None, reference: Loaded,
-        tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    s3_server: str,
+    s3_admin: Any,
+    heap_data: Any,
+    module_aws_env: None,
+    reference: Loaded,
+    tmp_path: Path,
+    how: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     bucket = new_heap_bucket(s3_server, s3_admin, heap_data, without=(RESYNC_MANIFEST,))
     db = tmp_path / "stop.db"
     # The run looks for the stop flag at every check, so the next one after the request sees it.
@@ -648,19 +707,24 @@ def test_stop_rolls_back_the_current_file_and_a_rerun_converges(
 # --- sample files, missing feeds, activation --------------------------------------------------------
 
 
-def test_missing_feed_lands_the_files_then_fails_with_amperitys_message(heap_bucket: S3Bucket,
-                                                                        tmp_path: Path) -> None:
+def test_missing_feed_lands_the_files_then_fails_with_amperitys_message(heap_bucket: S3Bucket, tmp_path: Path) -> None:
     db = tmp_path / "missing.db"
-    configure(db, heap_bucket, feeds={}, load_operations={
-        "df-xxxxxx": [{"type": "truncate"}, {"type": "load", "file": "users"}]})
+    configure(
+        db,
+        heap_bucket,
+        feeds={},
+        load_operations={"df-xxxxxx": [{"type": "truncate"}, {"type": "load", "file": "users"}]},
+    )
 
     failed = run(db)
 
     assert failed.status == "Failed"
     assert failed.message == 'Error running load-operations task\nCannot find required feeds: "df-xxxxxx"'
     messages = [(e.level, e.message) for e in events(db, failed.id)]
-    assert messages[-2:] == [("error", "Error running load-operations task"),
-                             ("error", 'Cannot find required feeds: "df-xxxxxx"')]
+    assert messages[-2:] == [
+        ("error", "Error running load-operations task"),
+        ("error", 'Cannot find required feeds: "df-xxxxxx"'),
+    ]
     with Store(db) as store:
         landed = list_landed_files(store, "Heap")
         assert list_domain_tables(store) == []
@@ -669,8 +733,9 @@ def test_missing_feed_lands_the_files_then_fails_with_amperitys_message(heap_buc
     assert failed.files == len(landed)
 
 
-def test_empty_load_operations_land_the_newest_samples_and_load_nothing(heap_bucket: S3Bucket, heap_data: Any,
-                                                                      tmp_path: Path) -> None:
+def test_empty_load_operations_land_the_newest_samples_and_load_nothing(
+    heap_bucket: S3Bucket, heap_data: Any, tmp_path: Path
+) -> None:
     db = tmp_path / "samples.db"
     configure(db, heap_bucket, feeds={}, load_operations={})
 
@@ -697,9 +762,20 @@ def test_empty_load_operations_land_the_newest_samples_and_load_nothing(heap_buc
 
 def test_activating_a_feed_loads_its_sample(heap_bucket: S3Bucket, heap_data: Any, tmp_path: Path) -> None:
     db = tmp_path / "activate.db"
-    configure(db, heap_bucket, load_operations={},
-              feeds={"df-hpusers": {"source": "Heap", "name": "Users", "primary-key": ["user_id"],
-                                    "last-updated": "last_modified", "status": "draft"}})
+    configure(
+        db,
+        heap_bucket,
+        load_operations={},
+        feeds={
+            "df-hpusers": {
+                "source": "Heap",
+                "name": "Users",
+                "primary-key": ["user_id"],
+                "last-updated": "last_modified",
+                "status": "draft",
+            }
+        },
+    )
     assert run(db).status == "Succeeded"
     with Store(db) as store:
         users = next(item for item in list_landed_files(store, "Heap") if item.tag == "users")
@@ -710,8 +786,13 @@ def test_activating_a_feed_loads_its_sample(heap_bucket: S3Bucket, heap_data: An
     from core.timestamps import to_iso_utc
     from core.values import HEAP_TIMESTAMP_COLUMNS
 
-    assert rows == [tuple(to_iso_utc(value) if name in HEAP_TIMESTAMP_COLUMNS and value is not None else value
-                          for name, value in record.items()) for record in records]
+    assert rows == [
+        tuple(
+            to_iso_utc(value) if name in HEAP_TIMESTAMP_COLUMNS and value is not None else value
+            for name, value in record.items()
+        )
+        for record in records
+    ]
     assert len(rows) <= 200
 
     counts = activate_feed(db, "df-hpusers", users.id)
@@ -727,15 +808,19 @@ def test_activating_a_feed_loads_its_sample(heap_bucket: S3Bucket, heap_data: An
 
 def test_a_draft_feed_stops_a_loading_run(heap_bucket: S3Bucket, tmp_path: Path) -> None:
     db = tmp_path / "draft.db"
-    configure(db, heap_bucket, load_operations={"df-hpusers": [{"type": "load", "file": "users"}]},
-              feeds={"df-hpusers": {"source": "Heap", "name": "Users", "primary-key": ["user_id"],
-                                    "status": "draft"}})
+    configure(
+        db,
+        heap_bucket,
+        load_operations={"df-hpusers": [{"type": "load", "file": "users"}]},
+        feeds={"df-hpusers": {"source": "Heap", "name": "Users", "primary-key": ["user_id"], "status": "draft"}},
+    )
 
     failed = run(db)
 
     assert failed.status == "Failed"
-    assert failed.message == ("Feed df-hpusers is still a draft: activate it in the feed editor before the "
-                              "courier can load")
+    assert failed.message == (
+        "Feed df-hpusers is still a draft: activate it in the feed editor before the courier can load"
+    )
     assert query(db, "SELECT name FROM sqlite_master WHERE name LIKE 'Heap:%'") == []
 
 
@@ -743,12 +828,14 @@ def test_a_draft_feed_stops_a_loading_run(heap_bucket: S3Bucket, tmp_path: Path)
 
 
 def test_list_manifests_reads_only_manifest_keys_in_numeric_order(heap_bucket: S3Bucket) -> None:
-    heap_bucket.put_many({
-        "manifests/sync_1040.json.tmp": b"{",
-        "manifests/latest.json": b"{",
-        "manifests/old/sync_1050.json": b"{",
-        "manifests/sync_abc.json": b"{",
-    })
+    heap_bucket.put_many(
+        {
+            "manifests/sync_1040.json.tmp": b"{",
+            "manifests/latest.json": b"{",
+            "manifests/old/sync_1050.json": b"{",
+            "manifests/sync_abc.json": b"{",
+        }
+    )
 
     manifests = list_manifests(heap_bucket.source())
 
@@ -770,8 +857,9 @@ def test_a_bad_manifest_fails_the_run_naming_it(heap_bucket: S3Bucket, tmp_path:
     assert query(db, "SELECT COUNT(*) FROM landed_files") == [(0,)]
 
 
-def test_a_file_listed_in_a_manifest_but_missing_fails_the_run(heap_bucket: S3Bucket, heap_data: Any,
-                                                               tmp_path: Path) -> None:
+def test_a_file_listed_in_a_manifest_but_missing_fails_the_run(
+    heap_bucket: S3Bucket, heap_data: Any, tmp_path: Path
+) -> None:
     gone = dump_keys(heap_data, 1004, "users")[1]
     heap_bucket.delete(gone)
     db = tmp_path / "gone.db"
@@ -780,15 +868,23 @@ def test_a_file_listed_in_a_manifest_but_missing_fails_the_run(heap_bucket: S3Bu
     failed = run(db)
 
     assert failed.status == "Failed"
-    assert failed.message == (f"s3://{heap_bucket.name}/{gone} is listed in manifest sync_1004 but is not in the "
-                              "bucket: Heap may have deleted it; ask Heap to resync users")
+    assert failed.message == (
+        f"s3://{heap_bucket.name}/{gone} is listed in manifest sync_1004 but is not in the "
+        "bucket: Heap may have deleted it; ask Heap to resync users"
+    )
 
 
 def test_discover_generates_entities_feeds_and_load_operations(heap_bucket: S3Bucket) -> None:
     found = discover(heap_bucket.source())
 
-    tables = ["user_migrations", "_key_events_pm__order_confirmation_page_complete_order",
-              "checkout_complete_order", "pageviews", "sessions", "users"]
+    tables = [
+        "user_migrations",
+        "_key_events_pm__order_confirmation_page_complete_order",
+        "checkout_complete_order",
+        "pageviews",
+        "sessions",
+        "users",
+    ]
     assert found.dump_ids == [998, 1004, 1011, 1020]
     assert list(found.tables) == tables
     assert found.tables["users"][-1] == "plan"
@@ -804,15 +900,17 @@ def test_discover_generates_entities_feeds_and_load_operations(heap_bucket: S3Bu
         "Users": (["user_id"], "last_modified"),
     }
     assert {feed_id: ops for feed_id, ops in found.load_operations.items()} == {
-        feed_id: [{"type": "load", "file": table}] for feed_id, table in zip(found.feeds, tables)}
+        feed_id: [{"type": "load", "file": table}] for feed_id, table in zip(found.feeds, tables)
+    }
     assert all(re.match(r"^df-[A-Za-z0-9]{6,8}$", feed_id) for feed_id in found.feeds)
 
 
 def test_discovered_configuration_applies_and_loads(heap_bucket: S3Bucket, heap_data: Any, tmp_path: Path) -> None:
     found = discover(heap_bucket.source())
     db = tmp_path / "discovered.db"
-    document = heap_document(heap_bucket.endpoint, heap_bucket.name, feeds=found.feeds,
-                             load_operations=found.load_operations)
+    document = heap_document(
+        heap_bucket.endpoint, heap_bucket.name, feeds=found.feeds, load_operations=found.load_operations
+    )
     with Store(db) as store:
         apply_document(store, document)
 
@@ -835,14 +933,17 @@ def test_missing_bucket_fails_the_run_with_one_line(s3_server: str, aws_env: dic
     failed = run(db)
 
     assert failed.status == "Failed"
-    assert failed.message == ('Bucket "heap-rs3-does-not-exist" does not exist: check the courier\'s bucket name '
-                              "(Heap buckets start with heap-rs3-)")
+    assert failed.message == (
+        'Bucket "heap-rs3-does-not-exist" does not exist: check the courier\'s bucket name '
+        "(Heap buckets start with heap-rs3-)"
+    )
     assert events(db, failed.id)[-1].message == failed.message
 
 
 def _set_auth(endpoint: str, count: str) -> None:
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=count.encode(), method="POST",
-                                     headers={"Content-Type": "text/plain"})
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth", data=count.encode(), method="POST", headers={"Content-Type": "text/plain"}
+    )
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
 
@@ -864,8 +965,9 @@ def powerless_keys(s3_server: str, aws_env: dict[str, str]) -> Iterator[dict[str
         _set_auth(s3_server, "inf")
 
 
-def test_access_denied_fails_the_run_with_one_line(heap_bucket: S3Bucket, powerless_keys: dict[str, str],
-                                                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_access_denied_fails_the_run_with_one_line(
+    heap_bucket: S3Bucket, powerless_keys: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     db = tmp_path / "denied.db"
     configure(db, heap_bucket)
     for name, value in powerless_keys.items():
@@ -874,8 +976,10 @@ def test_access_denied_fails_the_run_with_one_line(heap_bucket: S3Bucket, powerl
     failed = run(db)
 
     assert failed.status == "Failed"
-    assert failed.message == (f'Access denied to s3://{heap_bucket.name}/: the credential "local-s3" needs '
-                              "s3:ListBucket and s3:GetObject on this bucket")
+    assert failed.message == (
+        f'Access denied to s3://{heap_bucket.name}/: the credential "local-s3" needs '
+        "s3:ListBucket and s3:GetObject on this bucket"
+    )
     assert powerless_keys["AWS_SECRET_ACCESS_KEY"] not in json.dumps([e.message for e in events(db, failed.id)])
 
 
@@ -895,8 +999,9 @@ def test_the_listener_gets_every_stored_event_exactly_once_in_order(heap_bucket:
     assert [(e.stage, e.message) for e in streamed] == [(e.stage, e.message) for e in stored]
 
 
-def test_decoding_in_a_helper_process_gives_the_same_tables(heap_bucket: S3Bucket, reference: Loaded,
-                                                            tmp_path: Path) -> None:
+def test_decoding_in_a_helper_process_gives_the_same_tables(
+    heap_bucket: S3Bucket, reference: Loaded, tmp_path: Path
+) -> None:
     db = tmp_path / "parallel.db"
     configure(db, heap_bucket)
 
@@ -904,19 +1009,29 @@ def test_decoding_in_a_helper_process_gives_the_same_tables(heap_bucket: S3Bucke
 
     assert result.status == "Succeeded", result.message
     assert (result.files, result.rows_read, result.rows_inserted, result.rows_updated) == (
-        reference.run.files, reference.run.rows_read, reference.run.rows_inserted, reference.run.rows_updated)
+        reference.run.files,
+        reference.run.rows_read,
+        reference.run.rows_inserted,
+        reference.run.rows_updated,
+    )
     assert snapshot(db) == reference.snapshot
 
 
-def test_a_courier_prefix_is_honoured(s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None,
-                                      reference: Loaded, tmp_path: Path) -> None:
+def test_a_courier_prefix_is_honoured(
+    s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None, reference: Loaded, tmp_path: Path
+) -> None:
     bucket = S3Bucket(s3_server, s3_admin, f"heap-rs3-ingest-{next(_buckets)}")
     s3_admin.create_bucket(Bucket=bucket.name)
     plain = f"s3://{bucket.name}/".encode()
-    bucket.put_many({f"acme/{key}": body.replace(plain, plain + b"acme/") if key.endswith(".json") else body
-                     for key, body in heap_objects(heap_data, bucket.name).items()})
-    bucket.put_many({key: body for key, body in heap_objects(heap_data, bucket.name).items()
-                     if key.startswith("sync_1031/")})
+    bucket.put_many(
+        {
+            f"acme/{key}": body.replace(plain, plain + b"acme/") if key.endswith(".json") else body
+            for key, body in heap_objects(heap_data, bucket.name).items()
+        }
+    )
+    bucket.put_many(
+        {key: body for key, body in heap_objects(heap_data, bucket.name).items() if key.startswith("sync_1031/")}
+    )
     document = heap_document(bucket.endpoint, bucket.name)
     document["couriers"]["Heap"]["prefix"] = "acme/"
     db = tmp_path / "prefixed.db"
@@ -931,8 +1046,9 @@ def test_a_courier_prefix_is_honoured(s3_server: str, s3_admin: Any, heap_data: 
     assert keys and all(key.startswith("acme/sync_") for key in keys)
 
 
-def test_a_dead_runs_row_is_reconciled_and_a_live_one_blocks_a_second_run(heap_bucket: S3Bucket,
-                                                                          tmp_path: Path) -> None:
+def test_a_dead_runs_row_is_reconciled_and_a_live_one_blocks_a_second_run(
+    heap_bucket: S3Bucket, tmp_path: Path
+) -> None:
     import subprocess
     import sys
 
@@ -941,11 +1057,14 @@ def test_a_dead_runs_row_is_reconciled_and_a_live_one_blocks_a_second_run(heap_b
 
     db = tmp_path / "stale.db"
     configure(db, heap_bucket, load_operations={})
-    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                           check=True)
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     dead_pid = int(ended.stdout)
-    insert = ("INSERT INTO runs (kind, target, trigger, window_kind, status, started_at, pid) "
-              "VALUES ('courier', 'Heap', 'manual', 'all', 'Running', '2026-11-25T00:00:00.000000Z', ?)")
+    insert = (
+        "INSERT INTO runs (kind, target, trigger, window_kind, status, started_at, pid) "
+        "VALUES ('courier', 'Heap', 'manual', 'all', 'Running', '2026-11-25T00:00:00.000000Z', ?)"
+    )
     with Store(db) as store:
         store.execute(insert, (dead_pid,))
         assert reconcile_stale_runs(store) == 1
@@ -953,21 +1072,26 @@ def test_a_dead_runs_row_is_reconciled_and_a_live_one_blocks_a_second_run(heap_b
         store.execute(insert, (os.getpid(),))
         assert reconcile_stale_runs(store) == 0
 
-    assert (dead.status, dead.message) == ("Failed", f"Interrupted: the process running it (pid {dead_pid}) ended; "
-                                                     "nothing half-loaded was kept, run it again to resume")
+    assert (dead.status, dead.message) == (
+        "Failed",
+        f"Interrupted: the process running it (pid {dead_pid}) ended; "
+        "nothing half-loaded was kept, run it again to resume",
+    )
     assert dead.finished_at is not None
     with pytest.raises(CourierError) as caught:
         run(db)
-    assert str(caught.value) == (f'Courier "Heap" is already running (run 2, pid {os.getpid()}); wait for it to '
-                                 "finish or stop it")
+    assert str(caught.value) == (
+        f'Courier "Heap" is already running (run 2, pid {os.getpid()}); wait for it to finish or stop it'
+    )
     assert query(db, "SELECT id, status FROM runs ORDER BY id") == [(1, "Failed"), (2, "Running")]
 
 
 # --- honest Heap Connect runs: new dumps, or one table rebuilt from its latest full dump ----------------
 
 
-def test_a_day_never_applies_to_a_heap_connect_run(s3_server: str, s3_admin: Any, heap_data: Any,
-                                                   module_aws_env: None, reference: Loaded, tmp_path: Path) -> None:
+def test_a_day_never_applies_to_a_heap_connect_run(
+    s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None, reference: Loaded, tmp_path: Path
+) -> None:
     bucket = new_heap_bucket(s3_server, s3_admin, heap_data)
     db = tmp_path / "day.db"
     configure(db, bucket)
@@ -984,17 +1108,19 @@ def test_a_day_never_applies_to_a_heap_connect_run(s3_server: str, s3_admin: Any
     assert any(e.message.endswith("is up to date (sync_1020)") for e in events(db, again.id))
 
 
-def test_rebuild_reloads_one_table_from_its_latest_full_dump(s3_server: str, s3_admin: Any, heap_data: Any,
-                                                             module_aws_env: None, reference: Loaded,
-                                                             tmp_path: Path) -> None:
+def test_rebuild_reloads_one_table_from_its_latest_full_dump(
+    s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None, reference: Loaded, tmp_path: Path
+) -> None:
     bucket = new_heap_bucket(s3_server, s3_admin, heap_data)
     db = tmp_path / "rebuild.db"
     configure(db, bucket)
     assert run(db).status == "Succeeded"
     conn = sqlite3.connect(db)
     with conn:  # damage two tables; only the rebuilt one comes back
-        conn.execute('DELETE FROM "Heap:Checkout Complete Order" WHERE _pk IN '
-                     '(SELECT _pk FROM "Heap:Checkout Complete Order" LIMIT 3)')
+        conn.execute(
+            'DELETE FROM "Heap:Checkout Complete Order" WHERE _pk IN '
+            '(SELECT _pk FROM "Heap:Checkout Complete Order" LIMIT 3)'
+        )
         conn.execute('DELETE FROM "Heap:Pageviews" WHERE _pk IN (SELECT _pk FROM "Heap:Pageviews" LIMIT 3)')
     conn.close()
     damaged_pageviews = table_dump(db, "Heap:Pageviews")
@@ -1003,8 +1129,12 @@ def test_rebuild_reloads_one_table_from_its_latest_full_dump(s3_server: str, s3_
 
     assert rebuilt.status == "Succeeded", rebuilt.message
     assert rebuilt.window.describe() == "rebuild Heap:Checkout Complete Order"
-    assert rebuilt.to_json()["window"] == {"kind": "rebuild", "start": None, "end": None,
-                                           "table": "Heap:Checkout Complete Order"}
+    assert rebuilt.to_json()["window"] == {
+        "kind": "rebuild",
+        "start": None,
+        "end": None,
+        "table": "Heap:Checkout Complete Order",
+    }
     with Store(db) as store:
         assert get_run(store, rebuilt.id).window == RunWindow.rebuild("Heap:Checkout Complete Order")
     assert table_dump(db, "Heap:Checkout Complete Order") == reference.snapshot["Heap:Checkout Complete Order"]
@@ -1015,18 +1145,34 @@ def test_rebuild_reloads_one_table_from_its_latest_full_dump(s3_server: str, s3_
     assert any(e.message.startswith("Loading Heap:Checkout Complete Order afresh") for e in events(db, rebuilt.id))
 
 
-def test_heap_windows_are_checked_before_a_run_starts(s3_server: str, s3_admin: Any, heap_data: Any,
-                                                      module_aws_env: None, tmp_path: Path) -> None:
+def test_heap_windows_are_checked_before_a_run_starts(
+    s3_server: str, s3_admin: Any, heap_data: Any, module_aws_env: None, tmp_path: Path
+) -> None:
     bucket = new_heap_bucket(s3_server, s3_admin, heap_data)
     db = tmp_path / "checked.db"
     configure(db, bucket)
     with Store(db) as store:
-        apply_document(store, {"couriers": {"Files": {
-            "credential": "local-s3", "bucket": bucket.name, "layout": "file-pattern",
-            "entities": [{"object/file-pattern": "'users-'yyyy-MM-dd'.avro'", "object/land-as": {"file/tag": "u"}}],
-            "load-operations": {}}}})
-    with pytest.raises(CourierError, match=r'does not load a table named "Heap:Nope" \(tables it can rebuild: '
-                                           r"Heap:User Migrations, .*Heap:Users\)"):
+        apply_document(
+            store,
+            {
+                "couriers": {
+                    "Files": {
+                        "credential": "local-s3",
+                        "bucket": bucket.name,
+                        "layout": "file-pattern",
+                        "entities": [
+                            {"object/file-pattern": "'users-'yyyy-MM-dd'.avro'", "object/land-as": {"file/tag": "u"}}
+                        ],
+                        "load-operations": {},
+                    }
+                }
+            },
+        )
+    with pytest.raises(
+        CourierError,
+        match=r'does not load a table named "Heap:Nope" \(tables it can rebuild: '
+        r"Heap:User Migrations, .*Heap:Users\)",
+    ):
         run(db, RunWindow.rebuild("Heap:Nope"))
     with pytest.raises(CourierError, match=r'Courier "Files" finds its files by date \(file-pattern layout\)'):
         run_courier(db, "Files", RunWindow.new_dumps())

@@ -33,7 +33,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         stack.pop()
@@ -53,8 +53,13 @@ def test_core_import_graph_is_acyclic() -> None:
 
 
 def test_the_cycle_check_can_fail() -> None:
-    assert find_cycle({"config": {"schedule"}, "schedule": {"runs"}, "runs": {"project"}, "project": {"config"}}) \
-        == ["config", "schedule", "runs", "project", "config"]
+    assert find_cycle({"config": {"schedule"}, "schedule": {"runs"}, "runs": {"project"}, "project": {"config"}}) == [
+        "config",
+        "schedule",
+        "runs",
+        "project",
+        "config",
+    ]
 
 
 def test_bottom_modules_import_nothing_above_them() -> None:

@@ -44,9 +44,7 @@ APRIL_10 = date(2020, 4, 10)
         ("'/path/to/CustomerRecords.csv'", "/path/to/CustomerRecords.csv", False, False),
     ],
 )
-def test_parse_describes_shape(
-    text: str, described: str, has_date: bool, has_time: bool
-) -> None:
+def test_parse_describes_shape(text: str, described: str, has_date: bool, has_time: bool) -> None:
     pattern = parse_pattern(text)
     assert pattern.text == text
     assert pattern.describe() == described
@@ -75,12 +73,12 @@ def test_parse_describes_shape(
         ),
         (
             "'x/'D",
-            'unsupported pattern letters "D" at position 5 in \'x/\'D: use yyyy, YYYY, '
+            "unsupported pattern letters \"D\" at position 5 in 'x/'D: use yyyy, YYYY, "
             "MM, dd, HH, mm or ss, and quote literal text ('D')",
         ),
         (
             "'x/'DD",
-            'unsupported pattern letters "DD" at position 5 in \'x/\'DD: use yyyy, YYYY, '
+            "unsupported pattern letters \"DD\" at position 5 in 'x/'DD: use yyyy, YYYY, "
             "MM, dd, HH, mm or ss, and quote literal text ('DD')",
         ),
         (
@@ -120,29 +118,27 @@ def test_parse_describes_shape(
         ),
         (
             "'exports/'users-yyyy",
-            'unsupported pattern letters "users" at position 11 in \'exports/\'users-yyyy: '
+            "unsupported pattern letters \"users\" at position 11 in 'exports/'users-yyyy: "
             "use yyyy, YYYY, MM, dd, HH, mm or ss, and quote literal text ('users')",
         ),
         (
             # "ss" is a token, but a run with non-pattern letters is a word.
             "'x/'class",
-            'unsupported pattern letters "class" at position 5 in \'x/\'class: use yyyy, '
+            "unsupported pattern letters \"class\" at position 5 in 'x/'class: use yyyy, "
             "YYYY, MM, dd, HH, mm or ss, and quote literal text ('class')",
         ),
         (
             "'x\n'D",
-            'unsupported pattern letters "D" at position 5 in \'x\\n\'D: use yyyy, YYYY, '
+            "unsupported pattern letters \"D\" at position 5 in 'x\\n'D: use yyyy, YYYY, "
             "MM, dd, HH, mm or ss, and quote literal text ('D')",
         ),
         (
             "'x-'MM-dd",
-            "month or day without a year in 'x-'MM-dd: add yyyy, "
-            "e.g. 'exports/'yyyy-MM-dd'.avro'",
+            "month or day without a year in 'x-'MM-dd: add yyyy, e.g. 'exports/'yyyy-MM-dd'.avro'",
         ),
         (
             "'x-'dd'.csv'",
-            "month or day without a year in 'x-'dd'.csv': add yyyy, "
-            "e.g. 'exports/'yyyy-MM-dd'.avro'",
+            "month or day without a year in 'x-'dd'.csv': add yyyy, e.g. 'exports/'yyyy-MM-dd'.avro'",
         ),
     ],
 )
@@ -465,9 +461,7 @@ END = datetime(2026, 3, 7)
         (DAILY, "exports/users-2026-03-04.avro", START, START, False),
     ],
 )
-def test_matches_period(
-    text: str, key: str, start: datetime, end: datetime, expected: bool
-) -> None:
+def test_matches_period(text: str, key: str, start: datetime, end: datetime, expected: bool) -> None:
     assert parse_pattern(text).matches_period(key, start, end) is expected
 
 

@@ -26,7 +26,12 @@ from core.project import apply_document, delete_object, export_document, load_pr
 from core.store import Store
 from tests.documents import example, rich
 
-EXAMPLE_ADDED = ["added credential heap", "added feed df-users01", "added courier Heap", "added courier group Heap daily"]
+EXAMPLE_ADDED = [
+    "added credential heap",
+    "added feed df-users01",
+    "added courier Heap",
+    "added courier group Heap daily",
+]
 
 
 @pytest.fixture
@@ -37,8 +42,12 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, sorted, for before/after comparisons."""
-    names = [row[0] for row in store.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    names = [
+        row[0]
+        for row in store.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
     return {name: sorted(map(tuple, store.execute(f'SELECT * FROM "{name}"')), key=repr) for name in names}
 
 
@@ -58,46 +67,123 @@ def assert_contains(full: Any, part: Any, path: str = "") -> None:
 
 
 EXPECTED_EXAMPLE = Project(
-    credentials={"heap": Credential(name="heap", type="iam-role-to-role",
-                                    role_arn="arn:aws:iam::123456789012:role/heap-reader", external_id="acme-42",
-                                    profile=None, region="us-east-1", endpoint_url=None)},
-    couriers={"Heap": Courier(
-        name="Heap", credential="heap", bucket="heap-rs3-acme", prefix="", layout="heap-connect",
-        entities=(Entity(file_pattern="'exports/users-'yyyy-MM-dd'.avro'", tag="users",
-                         content_type="application/avro", optional=False),),
-        load_operations={"df-users01": (LoadOperation(type="truncate"), LoadOperation(type="load", file="users"))},
-        plugin="amazon-s3")},
-    feeds={"df-users01": Feed(id="df-users01", source="Heap", name="Users", primary_key=("user_id",),
-                              last_updated="last_modified", stitch=True, error_threshold=1,
-                              fields=(FeedField(name="email", type="String", tags=("email",), required=False),),
-                              status="active")},
-    groups={"Heap daily": CourierGroup(
-        name="Heap daily", schedule="30 8 * * *", timezone="America/Los_Angeles", file_dates_in_zone=False,
-        enabled=True, run_after=None, notify_command=None,
-        couriers=(GroupCourier(courier="Heap", wait="2h", offset="1d", notify_when_missing=True,
-                               stop_when_missing=False),))},
+    credentials={
+        "heap": Credential(
+            name="heap",
+            type="iam-role-to-role",
+            role_arn="arn:aws:iam::123456789012:role/heap-reader",
+            external_id="acme-42",
+            profile=None,
+            region="us-east-1",
+            endpoint_url=None,
+        )
+    },
+    couriers={
+        "Heap": Courier(
+            name="Heap",
+            credential="heap",
+            bucket="heap-rs3-acme",
+            prefix="",
+            layout="heap-connect",
+            entities=(
+                Entity(
+                    file_pattern="'exports/users-'yyyy-MM-dd'.avro'",
+                    tag="users",
+                    content_type="application/avro",
+                    optional=False,
+                ),
+            ),
+            load_operations={"df-users01": (LoadOperation(type="truncate"), LoadOperation(type="load", file="users"))},
+            plugin="amazon-s3",
+        )
+    },
+    feeds={
+        "df-users01": Feed(
+            id="df-users01",
+            source="Heap",
+            name="Users",
+            primary_key=("user_id",),
+            last_updated="last_modified",
+            stitch=True,
+            error_threshold=1,
+            fields=(FeedField(name="email", type="String", tags=("email",), required=False),),
+            status="active",
+        )
+    },
+    groups={
+        "Heap daily": CourierGroup(
+            name="Heap daily",
+            schedule="30 8 * * *",
+            timezone="America/Los_Angeles",
+            file_dates_in_zone=False,
+            enabled=True,
+            run_after=None,
+            notify_command=None,
+            couriers=(
+                GroupCourier(courier="Heap", wait="2h", offset="1d", notify_when_missing=True, stop_when_missing=False),
+            ),
+        )
+    },
 )
 
 EXPECTED_EXAMPLE_EXPORT = {
-    "credentials": {"heap": {"type": "iam-role-to-role", "role-arn": "arn:aws:iam::123456789012:role/heap-reader",
-                             "external-id": "acme-42", "profile": None, "region": "us-east-1",
-                             "endpoint-url": None}},
-    "couriers": {"Heap": {"plugin": "amazon-s3", "credential": "heap", "bucket": "heap-rs3-acme", "prefix": "",
-                          "layout": "heap-connect",
-                          "entities": [{"object/type": "file",
-                                        "object/file-pattern": "'exports/users-'yyyy-MM-dd'.avro'",
-                                        "object/land-as": {"file/tag": "users",
-                                                           "file/content-type": "application/avro"}}],
-                          "load-operations": {"df-users01": [{"type": "truncate"},
-                                                             {"type": "load", "file": "users"}]}}},
-    "feeds": {"df-users01": {"source": "Heap", "name": "Users", "primary-key": ["user_id"],
-                             "last-updated": "last_modified", "stitch": True, "error-threshold": 1,
-                             "fields": {"email": {"type": "String", "tags": ["email"], "required": False}}}},
-    "courier-groups": {"Heap daily": {"schedule": "30 8 * * *", "timezone": "America/Los_Angeles",
-                                      "file-dates-in-zone": False, "enabled": True,
-                                      "couriers": [{"courier": "Heap", "wait": "2h", "offset": "1d",
-                                                    "notify-when-missing": True, "stop-when-missing": False}],
-                                      "run-after": None, "notify-command": None}},
+    "credentials": {
+        "heap": {
+            "type": "iam-role-to-role",
+            "role-arn": "arn:aws:iam::123456789012:role/heap-reader",
+            "external-id": "acme-42",
+            "profile": None,
+            "region": "us-east-1",
+            "endpoint-url": None,
+        }
+    },
+    "couriers": {
+        "Heap": {
+            "plugin": "amazon-s3",
+            "credential": "heap",
+            "bucket": "heap-rs3-acme",
+            "prefix": "",
+            "layout": "heap-connect",
+            "entities": [
+                {
+                    "object/type": "file",
+                    "object/file-pattern": "'exports/users-'yyyy-MM-dd'.avro'",
+                    "object/land-as": {"file/tag": "users", "file/content-type": "application/avro"},
+                }
+            ],
+            "load-operations": {"df-users01": [{"type": "truncate"}, {"type": "load", "file": "users"}]},
+        }
+    },
+    "feeds": {
+        "df-users01": {
+            "source": "Heap",
+            "name": "Users",
+            "primary-key": ["user_id"],
+            "last-updated": "last_modified",
+            "stitch": True,
+            "error-threshold": 1,
+            "fields": {"email": {"type": "String", "tags": ["email"], "required": False}},
+        }
+    },
+    "courier-groups": {
+        "Heap daily": {
+            "schedule": "30 8 * * *",
+            "timezone": "America/Los_Angeles",
+            "file-dates-in-zone": False,
+            "enabled": True,
+            "couriers": [
+                {
+                    "courier": "Heap",
+                    "wait": "2h",
+                    "offset": "1d",
+                    "notify-when-missing": True,
+                    "stop-when-missing": False,
+                }
+            ],
+            "run-after": None,
+            "notify-command": None,
+        }
+    },
 }
 
 
@@ -161,7 +247,8 @@ def test_changed_load_operations_replace_the_old_ones(store: Store) -> None:
     document["couriers"]["Heap"]["load-operations"] = {"df-users01": [{"type": "load", "file": "users"}]}
     assert apply_document(store, document).changes == ["changed courier Heap"]
     assert load_project(store).couriers["Heap"].load_operations == {
-        "df-users01": (LoadOperation(type="load", file="users"),)}
+        "df-users01": (LoadOperation(type="load", file="users"),)
+    }
     assert store.execute("SELECT COUNT(*) FROM load_operations").fetchone()[0] == 1
 
 
@@ -204,9 +291,14 @@ def test_objects_not_mentioned_are_left_alone(store: Store) -> None:
 
 def test_partial_document_may_reference_stored_objects(store: Store) -> None:
     apply_document(store, example())
-    result = apply_document(store, {"courier-groups": {"Weekly": {"schedule": "0 6 * * 1",
-                                                                  "couriers": [{"courier": "Heap"}],
-                                                                  "run-after": "Heap daily"}}})
+    result = apply_document(
+        store,
+        {
+            "courier-groups": {
+                "Weekly": {"schedule": "0 6 * * 1", "couriers": [{"courier": "Heap"}], "run-after": "Heap daily"}
+            }
+        },
+    )
     assert result.changes == ["added courier group Weekly"]
     assert result.warnings == []
 
@@ -217,8 +309,9 @@ def test_placeholder_feed_id_is_saved_with_a_warning(store: Store) -> None:
     del document["feeds"]
     result = apply_document(store, document)
     assert result.warnings == [
-        'couriers.Heap.load-operations.df-xxxxxx: no feed has this ID yet; runs will land files, then fail with '
-        'Cannot find required feeds: "df-xxxxxx" until you put the real feed ID here']
+        "couriers.Heap.load-operations.df-xxxxxx: no feed has this ID yet; runs will land files, then fail with "
+        'Cannot find required feeds: "df-xxxxxx" until you put the real feed ID here'
+    ]
     assert load_project(store).couriers["Heap"].load_operations == {"df-xxxxxx": ()}
     assert export_document(load_project(store))["couriers"]["Heap"]["load-operations"] == {"df-xxxxxx": []}
 
@@ -245,8 +338,9 @@ def test_feed_failing_while_writing_rolls_back_everything(store: Store) -> None:
     document["feeds"]["df-users02"] = {"source": "Heap", "name": "Users", "primary-key": ["id"]}
     with pytest.raises(ConfigError) as raised:
         apply_document(store, document)
-    assert str(raised.value) == ('feeds.df-users02: the domain table "Heap:Users" already belongs to feed '
-                                 "df-users01; choose another feed name")
+    assert str(raised.value) == (
+        'feeds.df-users02: the domain table "Heap:Users" already belongs to feed df-users01; choose another feed name'
+    )
     assert dump(store) == before
 
 
@@ -270,8 +364,8 @@ def test_domain_table_clash_is_found_before_writing(store: Store) -> None:
     with pytest.raises(ConfigError) as raised:
         apply_document(store, document, dry_run=True)
     assert raised.value.problems == [
-        'feeds.df-users02: the domain table "Heap:Users" already belongs to feed df-users01; '
-        "choose another feed name"]
+        'feeds.df-users02: the domain table "Heap:Users" already belongs to feed df-users01; choose another feed name'
+    ]
 
 
 def test_document_with_a_secret_writes_nothing(store: Store) -> None:
@@ -306,8 +400,7 @@ def test_delete_refuses_a_courier_in_a_group(store: Store) -> None:
 
 def test_delete_refuses_a_group_another_runs_after(store: Store) -> None:
     apply_document(store, example())
-    apply_document(store, {"courier-groups": {"Later": {"couriers": [{"courier": "Heap"}],
-                                                        "run-after": "Heap daily"}}})
+    apply_document(store, {"courier-groups": {"Later": {"couriers": [{"courier": "Heap"}], "run-after": "Heap daily"}}})
     with pytest.raises(ConfigError) as raised:
         delete_object(store, "courier group", "Heap daily")
     assert str(raised.value) == 'Cannot delete courier group "Heap daily": courier group Later still uses it'
@@ -344,10 +437,18 @@ def test_the_courier_group_dataclass_is_its_one_description(store: Store) -> Non
     assert set(stored_columns(CourierGroup)) == table
     assert set(stored_columns(GroupCourier)) == rows
     every = CourierGroup(
-        name="Nightly", schedule="30 8 * * *", timezone="Europe/Paris", file_dates_in_zone=True, enabled=False,
-        couriers=(GroupCourier(courier="Heap", wait="2h", offset="1d", notify_when_missing=True,
-                               stop_when_missing=True),),
-        run_after="Heap daily", run_after_offset="1d", notify_command="cat > /dev/null")
+        name="Nightly",
+        schedule="30 8 * * *",
+        timezone="Europe/Paris",
+        file_dates_in_zone=True,
+        enabled=False,
+        couriers=(
+            GroupCourier(courier="Heap", wait="2h", offset="1d", notify_when_missing=True, stop_when_missing=True),
+        ),
+        run_after="Heap daily",
+        run_after_offset="1d",
+        notify_command="cat > /dev/null",
+    )
     assert all(getattr(every, item.name) != item.default for item in fields(CourierGroup))  # every field set
     body = to_document(every)
     assert tuple(body) == document_keys(CourierGroup)

@@ -24,8 +24,17 @@ FIELDS = [{"name": "id", "type": "string"}, {"name": "score", "type": ["null", "
 
 
 def feed_with(fields: dict[str, Any]) -> dict[str, Any]:
-    return {"feeds": {"df-things1": {"source": "Values", "name": "Things", "primary-key": ["id"],
-                                     "error-threshold": 100, "fields": fields}}}
+    return {
+        "feeds": {
+            "df-things1": {
+                "source": "Values",
+                "name": "Things",
+                "primary-key": ["id"],
+                "error-threshold": 100,
+                "fields": fields,
+            }
+        }
+    }
 
 
 def storage(db: Path) -> dict[str, tuple[str, ...]]:
@@ -33,22 +42,32 @@ def storage(db: Path) -> dict[str, tuple[str, ...]]:
     conn = sqlite3.connect(db)
     try:
         declared = {row[1]: row[2] for row in conn.execute(f'PRAGMA table_info("{TABLE}")')}
-        return {name: (kind, *sorted({row[0] for row in conn.execute(f'SELECT typeof("{name}") FROM "{TABLE}"')}))
-                for name, kind in declared.items() if name not in ("_updated",)}
+        return {
+            name: (kind, *sorted({row[0] for row in conn.execute(f'SELECT typeof("{name}") FROM "{TABLE}"')}))
+            for name, kind in declared.items()
+            if name not in ("_updated",)
+        }
     finally:
         conn.close()
 
 
-@pytest.mark.parametrize(("scores", "declared", "expected", "kind"), [
-    (["12", "-7", None], "Integer", [12, -7, None], ("INTEGER", "integer", "null")),
-    (["1.5", "2"], "Float", [1.5, 2.0], ("REAL", "real")),
-    (["2026-11-01T10:00:00Z", "2026-11-02 08:30:00"], "Datetime",
-     ["2026-11-01T10:00:00.000000Z", "2026-11-02T08:30:00.000000Z"], ("TEXT", "text")),
-    (["true", "0"], "Boolean", [1, 0], ("INTEGER", "integer")),
-])
-def test_a_new_declared_type_converts_every_stored_value(tmp_path: Path, s3_bucket: S3Bucket, scores: list[Any],
-                                                          declared: str, expected: list[Any],
-                                                          kind: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("scores", "declared", "expected", "kind"),
+    [
+        (["12", "-7", None], "Integer", [12, -7, None], ("INTEGER", "integer", "null")),
+        (["1.5", "2"], "Float", [1.5, 2.0], ("REAL", "real")),
+        (
+            ["2026-11-01T10:00:00Z", "2026-11-02 08:30:00"],
+            "Datetime",
+            ["2026-11-01T10:00:00.000000Z", "2026-11-02T08:30:00.000000Z"],
+            ("TEXT", "text"),
+        ),
+        (["true", "0"], "Boolean", [1, 0], ("INTEGER", "integer")),
+    ],
+)
+def test_a_new_declared_type_converts_every_stored_value(
+    tmp_path: Path, s3_bucket: S3Bucket, scores: list[Any], declared: str, expected: list[Any], kind: tuple[str, ...]
+) -> None:
     records = [{"id": str(n), "score": score} for n, score in enumerate(scores, 1)]
     db, summary = load(tmp_path, s3_bucket, [avro(FIELDS, records)])
     assert summary.status == "Succeeded", summary.message
@@ -60,10 +79,14 @@ def test_a_new_declared_type_converts_every_stored_value(tmp_path: Path, s3_buck
     assert [row["id"] for row in table(db)] == [str(n) for n in range(1, len(scores) + 1)]
 
 
-def test_a_value_that_cannot_convert_refuses_the_change_and_changes_nothing(tmp_path: Path,
-                                                                           s3_bucket: S3Bucket) -> None:
-    db, _ = load(tmp_path, s3_bucket, [avro(FIELDS, [{"id": "1", "score": "12"}, {"id": "2", "score": "high"},
-                                                     {"id": "3", "score": "1e3"}])])
+def test_a_value_that_cannot_convert_refuses_the_change_and_changes_nothing(
+    tmp_path: Path, s3_bucket: S3Bucket
+) -> None:
+    db, _ = load(
+        tmp_path,
+        s3_bucket,
+        [avro(FIELDS, [{"id": "1", "score": "12"}, {"id": "2", "score": "high"}, {"id": "3", "score": "1e3"}])],
+    )
     before = table(db), storage(db)
     with Store(db) as store:
         for dry_run in (True, False):
@@ -72,14 +95,17 @@ def test_a_value_that_cannot_convert_refuses_the_change_and_changes_nothing(tmp_
             assert str(refused.value) == (
                 f"feeds.df-things1.fields.score.type: 2 rows of {TABLE} hold score values that are not Integer (first: "
                 "'high' is not an Integer written exactly (digits, optional minus)); keep the type, or correct "
-                "the data first — nothing was changed")
+                "the data first — nothing was changed"
+            )
         assert load_project(store).feeds["df-things1"].fields is None or all(
-            field.type != "Integer" for field in load_project(store).feeds["df-things1"].fields or ())
+            field.type != "Integer" for field in load_project(store).feeds["df-things1"].fields or ()
+        )
     assert (table(db), storage(db)) == before
 
 
-def test_a_key_retyped_to_integer_is_one_row_with_the_integer_a_later_file_sends(tmp_path: Path,
-                                                                                s3_bucket: S3Bucket) -> None:
+def test_a_key_retyped_to_integer_is_one_row_with_the_integer_a_later_file_sends(
+    tmp_path: Path, s3_bucket: S3Bucket
+) -> None:
     db, _ = load(tmp_path, s3_bucket, [avro(FIELDS, [{"id": "1001", "score": "a"}, {"id": "7", "score": "b"}])])
     with Store(db) as store:
         dry = apply_document(store, feed_with({"id": {"type": "Integer"}}), dry_run=True)
@@ -88,8 +114,9 @@ def test_a_key_retyped_to_integer_is_one_row_with_the_integer_a_later_file_sends
         apply_document(store, feed_with({"id": {"type": "Integer"}}))
     assert storage(db)["_pk"] == ("", "integer") and storage(db)["id"] == ("INTEGER", "integer")
     # The next dump sends the key as a long: it updates row 1001 instead of adding a second one.
-    later = avro([{"name": "id", "type": "long"}, {"name": "score", "type": ["null", "string"]}],
-                 [{"id": 1001, "score": "c"}])
+    later = avro(
+        [{"name": "id", "type": "long"}, {"name": "score", "type": ["null", "string"]}], [{"id": 1001, "score": "c"}]
+    )
     s3_bucket.put("things/things-2026-11-02.avro", later)
     summary = run_courier(db, COURIER, RunWindow.day(FIRST_DAY.replace(day=2)))
     assert summary.status == "Warning" and summary.message.startswith("Type drift in"), summary.message  # rule 6

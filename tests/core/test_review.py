@@ -23,18 +23,29 @@ def db(tmp_path: Path) -> Path:
     """40 pageviews over 4 days (10 a day), countries with NULLs, user ids 1–5; a sessions table; a merge 5 → 1."""
     path = tmp_path / "courier.db"
     with Store(path) as store, store.atomic():
-        store.execute(f'CREATE TABLE "{TABLE}" (_pk NOT NULL, event_id INTEGER, user_id INTEGER, time TEXT, '
-                      'country TEXT, amount REAL, _updated)')
+        store.execute(
+            f'CREATE TABLE "{TABLE}" (_pk NOT NULL, event_id INTEGER, user_id INTEGER, time TEXT, '
+            "country TEXT, amount REAL, _updated)"
+        )
         store.execute(f'CREATE UNIQUE INDEX "{TABLE}:_pk" ON "{TABLE}" (_pk)')
         for number in range(40):
-            store.execute(f'INSERT INTO "{TABLE}" VALUES (?, ?, ?, ?, ?, ?, ?)',
-                          (number + 1, number + 1, number % 5 + 1,
-                           f"2026-11-{22 + number // 10:02d}T{number % 10:02d}:15:00.000Z",
-                           COUNTRIES[number % len(COUNTRIES)], number * 0.5, "2026-11-26"))
+            store.execute(
+                f'INSERT INTO "{TABLE}" VALUES (?, ?, ?, ?, ?, ?, ?)',
+                (
+                    number + 1,
+                    number + 1,
+                    number % 5 + 1,
+                    f"2026-11-{22 + number // 10:02d}T{number % 10:02d}:15:00.000Z",
+                    COUNTRIES[number % len(COUNTRIES)],
+                    number * 0.5,
+                    "2026-11-26",
+                ),
+            )
         store.execute('CREATE TABLE "Heap:Sessions" (_pk NOT NULL, session_id INTEGER, user_id INTEGER, _updated)')
         for number in range(6):
-            store.execute('INSERT INTO "Heap:Sessions" VALUES (?, ?, ?, ?)', (number + 1, number + 1,
-                                                                            1 if number < 2 else 5, "x"))
+            store.execute(
+                'INSERT INTO "Heap:Sessions" VALUES (?, ?, ?, ?)', (number + 1, number + 1, 1 if number < 2 else 5, "x")
+            )
         store.execute("INSERT INTO identity_map (source, from_user_id, to_user_id) VALUES ('Heap', 5, 1)")
         refresh_identity_views(store, "Heap", [TABLE, "Heap:Sessions"])
     return path
@@ -87,14 +98,17 @@ def test_query_pages_and_is_read_only(db: Path) -> None:
     conn = open_reader(db)
     page = run_query(conn, f'SELECT country, COUNT(*) AS n FROM "{TABLE}" GROUP BY 1 ORDER BY n DESC, 1;', limit=2)
     assert page.columns == ["country", "n"] and page.rows == [("US", 15), (None, 10)] and page.has_after
-    second = run_query(conn, f'SELECT country, COUNT(*) AS n FROM "{TABLE}" GROUP BY 1 ORDER BY n DESC, 1',
-                       offset=2, limit=2)
+    second = run_query(
+        conn, f'SELECT country, COUNT(*) AS n FROM "{TABLE}" GROUP BY 1 ORDER BY n DESC, 1', offset=2, limit=2
+    )
     assert second.rows == [("FR", 10), ("DE", 5)] and not second.has_after
-    for sql, message in ((f'DELETE FROM "{TABLE}"', "read-only"),
-                         (f'SELECT 1; DELETE FROM "{TABLE}"', "One statement"),
-                         ("SELECT nope FROM \"Heap:Pageviews\"", "no such column: nope"),
-                         ("ATTACH '/tmp/x.db' AS x", "read-only"),
-                         ("", "Type a query")):
+    for sql, message in (
+        (f'DELETE FROM "{TABLE}"', "read-only"),
+        (f'SELECT 1; DELETE FROM "{TABLE}"', "One statement"),
+        ('SELECT nope FROM "Heap:Pageviews"', "no such column: nope"),
+        ("ATTACH '/tmp/x.db' AS x", "read-only"),
+        ("", "Type a query"),
+    ):
         with pytest.raises(QueryError, match=message) as raised:
             run_query(conn, sql)
         assert "\n" not in str(raised.value)
@@ -112,11 +126,11 @@ def test_a_runaway_query_is_stopped_by_the_limit(db: Path) -> None:
 
 
 def test_recent_queries_are_kept_per_database_newest_first(db: Path, tmp_path: Path) -> None:
-    engine.run_query(db, 'SELECT 1')
-    engine.run_query(db, 'SELECT 2;')
-    engine.run_query(db, 'SELECT 1')
+    engine.run_query(db, "SELECT 1")
+    engine.run_query(db, "SELECT 2;")
+    engine.run_query(db, "SELECT 1")
     with pytest.raises(QueryError):
-        engine.run_query(db, 'SELECT nope')
+        engine.run_query(db, "SELECT nope")
     assert engine.recent_queries(db) == ["SELECT 1", "SELECT 2"]
     other = tmp_path / "other.db"
     Store(other).close()

@@ -31,28 +31,45 @@ FEEDS = {
     "df-exsessn": {"source": "Exports", "name": "Sessions", "primary-key": ["session_id"]},
     "df-expgvws": {"source": "Exports", "name": "Pageviews", "primary-key": ["event_id"]},
 }
-LOADS = {"df-exusers": [{"type": "load", "file": "users"}], "df-exsessn": [{"type": "load", "file": "sessions"}],
-         "df-expgvws": [{"type": "load", "file": "pageviews"}]}
+LOADS = {
+    "df-exusers": [{"type": "load", "file": "users"}],
+    "df-exsessn": [{"type": "load", "file": "sessions"}],
+    "df-expgvws": [{"type": "load", "file": "pageviews"}],
+}
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def entity(table: str, *, optional: bool = False) -> dict[str, Any]:
-    item: dict[str, Any] = {"object/type": "file", "object/file-pattern": f"'exports/{table}-'yyyy-MM-dd'.avro'",
-                            "object/land-as": {"file/tag": table, "file/content-type": "application/avro"}}
+    item: dict[str, Any] = {
+        "object/type": "file",
+        "object/file-pattern": f"'exports/{table}-'yyyy-MM-dd'.avro'",
+        "object/land-as": {"file/tag": table, "file/content-type": "application/avro"},
+    }
     if optional:
         item["object/optional"] = True
     return item
 
 
-def configure(db: Path, bucket: S3Bucket, *, entities: list[dict[str, Any]] | None = None,
-              feeds: dict[str, Any] | None = None, load_operations: dict[str, Any] | None = None) -> None:
+def configure(
+    db: Path,
+    bucket: S3Bucket,
+    *,
+    entities: list[dict[str, Any]] | None = None,
+    feeds: dict[str, Any] | None = None,
+    load_operations: dict[str, Any] | None = None,
+) -> None:
     document = {
-        "credentials": {"local-s3": {"type": "iam-credential", "endpoint-url": bucket.endpoint,
-                                     "region": TEST_REGION}},
+        "credentials": {"local-s3": {"type": "iam-credential", "endpoint-url": bucket.endpoint, "region": TEST_REGION}},
         "feeds": FEEDS if feeds is None else feeds,
-        "couriers": {COURIER: {"credential": "local-s3", "bucket": bucket.name, "layout": "file-pattern",
-                               "entities": [entity(t) for t in TABLES] if entities is None else entities,
-                               "load-operations": LOADS if load_operations is None else load_operations}},
+        "couriers": {
+            COURIER: {
+                "credential": "local-s3",
+                "bucket": bucket.name,
+                "layout": "file-pattern",
+                "entities": [entity(t) for t in TABLES] if entities is None else entities,
+                "load-operations": LOADS if load_operations is None else load_operations,
+            }
+        },
     }
     with Store(db) as store:
         apply_document(store, document)
@@ -119,8 +136,11 @@ def test_a_day_run_lands_exactly_that_days_files(exports: S3Bucket, heap_data: A
 
     assert result.status == "Succeeded", result.message
     assert landed_keys(db, result.id) == [key("pageviews", day), key("sessions", day), key("users", day)]
-    for table, name in (("users", "Exports:Users"), ("sessions", "Exports:Sessions"),
-                        ("pageviews", "Exports:Pageviews")):
+    for table, name in (
+        ("users", "Exports:Users"),
+        ("sessions", "Exports:Sessions"),
+        ("pageviews", "Exports:Pageviews"),
+    ):
         assert set(rows(db, name)) == {r[KEYS[table]] for r in day_records(heap_data, table, day)}
     read = sum(len(day_records(heap_data, t, day)) for t in TABLES)
     assert (result.files, result.rows_read, result.rows_inserted + result.rows_updated) == (3, read, read)
@@ -140,7 +160,8 @@ def test_a_period_excludes_its_end_day(exports: S3Bucket, heap_data: Any, tmp_pa
     # Per-day order: every file of a day before any file of the next day.
     assert landed_keys(db, result.id) == [key(t, d) for d in days for t in ("pageviews", "sessions", "users")]
     assert set(rows(db, "Exports:Pageviews")) == {
-        r["event_id"] for d in days for r in day_records(heap_data, "pageviews", d)}
+        r["event_id"] for d in days for r in day_records(heap_data, "pageviews", d)
+    }
 
 
 def test_an_all_data_run_loads_every_day(exports: S3Bucket, heap_data: Any, tmp_path: Path) -> None:
@@ -154,9 +175,11 @@ def test_an_all_data_run_loads_every_day(exports: S3Bucket, heap_data: Any, tmp_
     assert result.files == 21
     with Store(db) as store:
         counts = {t.name: t.rows for t in list_domain_tables(store)}
-    assert counts == {"Exports:Users": heap_data.daily_summary["users"],
-                      "Exports:Sessions": heap_data.daily_summary["sessions"],
-                      "Exports:Pageviews": heap_data.daily_summary["pageviews"]}
+    assert counts == {
+        "Exports:Users": heap_data.daily_summary["users"],
+        "Exports:Sessions": heap_data.daily_summary["sessions"],
+        "Exports:Pageviews": heap_data.daily_summary["pageviews"],
+    }
 
 
 @pytest.mark.parametrize("last_updated", ["last_modified", None])
@@ -172,8 +195,11 @@ def test_later_days_win(exports: S3Bucket, heap_data: Any, tmp_path: Path, last_
     for day in DAYS:
         for record in day_records(heap_data, "users", day):
             latest[record["user_id"]] = (day, record)
-    recurring = [user for user in latest
-                 if sum(user in {r["user_id"] for r in day_records(heap_data, "users", d)} for d in DAYS) > 1]
+    recurring = [
+        user
+        for user in latest
+        if sum(user in {r["user_id"] for r in day_records(heap_data, "users", d)} for d in DAYS) > 1
+    ]
     assert recurring
     table = rows(db, "Exports:Users")
     assert set(table) == set(latest)
@@ -200,16 +226,33 @@ def _user(user_id: int, email: str, modified_us: int) -> dict[str, Any]:
 def test_last_updated_decides_which_row_wins_whatever_the_file_order(s3_bucket: S3Bucket, tmp_path: Path) -> None:
     schema = heap_schema("users", USER_COLUMNS)
     newer, older = 1_795_000_000_000_000, 1_794_000_000_000_000
-    s3_bucket.put(key("users", date(2026, 11, 24)), write_avro([_user(1, "first@example.com", newer),
-                                                                _user(2, "two-a@example.com", older)], schema))
-    s3_bucket.put(key("users", date(2026, 11, 25)), write_avro([_user(1, "stale@example.com", older),
-                                                                _user(2, "two-b@example.com", newer),
-                                                                _user(3, "three@example.com", older)], schema))
-    both = {"df-exusers": FEEDS["df-exusers"],
-            "df-exusrs2": {"source": "Exports", "name": "Users by file", "primary-key": ["user_id"]}}
+    s3_bucket.put(
+        key("users", date(2026, 11, 24)),
+        write_avro([_user(1, "first@example.com", newer), _user(2, "two-a@example.com", older)], schema),
+    )
+    s3_bucket.put(
+        key("users", date(2026, 11, 25)),
+        write_avro(
+            [
+                _user(1, "stale@example.com", older),
+                _user(2, "two-b@example.com", newer),
+                _user(3, "three@example.com", older),
+            ],
+            schema,
+        ),
+    )
+    both = {
+        "df-exusers": FEEDS["df-exusers"],
+        "df-exusrs2": {"source": "Exports", "name": "Users by file", "primary-key": ["user_id"]},
+    }
     db = tmp_path / "lu.db"
-    configure(db, s3_bucket, entities=[entity("users")], feeds=both,
-              load_operations={"df-exusers": LOADS["df-exusers"], "df-exusrs2": LOADS["df-exusers"]})
+    configure(
+        db,
+        s3_bucket,
+        entities=[entity("users")],
+        feeds=both,
+        load_operations={"df-exusers": LOADS["df-exusers"], "df-exusrs2": LOADS["df-exusers"]},
+    )
 
     result = run(db, RunWindow.period(date(2026, 11, 24), date(2026, 11, 26)))
 
@@ -224,8 +267,12 @@ def test_last_updated_decides_which_row_wins_whatever_the_file_order(s3_bucket: 
 
 def test_truncate_then_load_replaces_the_table(exports: S3Bucket, heap_data: Any, tmp_path: Path) -> None:
     db = tmp_path / "truncate.db"
-    configure(db, exports, feeds={"df-exusers": FEEDS["df-exusers"]},
-              load_operations={"df-exusers": [{"type": "truncate"}, {"type": "load", "file": "users"}]})
+    configure(
+        db,
+        exports,
+        feeds={"df-exusers": FEEDS["df-exusers"]},
+        load_operations={"df-exusers": [{"type": "truncate"}, {"type": "load", "file": "users"}]},
+    )
     first_day, second_day = date(2026, 11, 22), date(2026, 11, 23)
     assert run(db, RunWindow.day(first_day)).status == "Succeeded"
     first_ids = {r["user_id"] for r in day_records(heap_data, "users", first_day)}
@@ -245,8 +292,9 @@ def test_truncate_then_load_replaces_the_table(exports: S3Bucket, heap_data: Any
 
 def test_load_without_truncate_upserts_across_runs(exports: S3Bucket, heap_data: Any, tmp_path: Path) -> None:
     db = tmp_path / "upsert.db"
-    configure(db, exports, feeds={"df-exusers": FEEDS["df-exusers"]},
-              load_operations={"df-exusers": LOADS["df-exusers"]})
+    configure(
+        db, exports, feeds={"df-exusers": FEEDS["df-exusers"]}, load_operations={"df-exusers": LOADS["df-exusers"]}
+    )
     days = (date(2026, 11, 22), date(2026, 11, 23))
     for day in days:
         assert run(db, RunWindow.day(day)).status == "Succeeded"
@@ -265,32 +313,47 @@ def test_a_missing_required_file_fails_naming_it(exports: S3Bucket, tmp_path: Pa
     failed = run(db, RunWindow.day(date(2026, 11, 26)))
 
     assert failed.status == "Failed"
-    assert failed.message == ("Missing required file exports/users-2026-11-26.avro and 2 more for 2026-11-26: "
-                              "check the entities list, mark the file optional, or run for another day")
+    assert failed.message == (
+        "Missing required file exports/users-2026-11-26.avro and 2 more for 2026-11-26: "
+        "check the entities list, mark the file optional, or run for another day"
+    )
     with Store(db) as store:
         errors = [(e.level, e.message, e.file) for e in run_events(store, failed.id) if e.level == "error"]
         assert list_landed_files(store, COURIER) == []
-    assert errors[:3] == [("error", f"Missing file: exports/{t}-2026-11-26.avro", f"exports/{t}-2026-11-26.avro")
-                          for t in TABLES]
+    assert errors[:3] == [
+        ("error", f"Missing file: exports/{t}-2026-11-26.avro", f"exports/{t}-2026-11-26.avro") for t in TABLES
+    ]
 
 
 def test_a_period_reaching_past_the_data_fails_naming_the_missing_days(exports: S3Bucket, tmp_path: Path) -> None:
     db = tmp_path / "missing-period.db"
-    configure(db, exports, entities=[entity("users")], feeds={"df-exusers": FEEDS["df-exusers"]},
-              load_operations={"df-exusers": LOADS["df-exusers"]})
+    configure(
+        db,
+        exports,
+        entities=[entity("users")],
+        feeds={"df-exusers": FEEDS["df-exusers"]},
+        load_operations={"df-exusers": LOADS["df-exusers"]},
+    )
 
     failed = run(db, RunWindow.period(date(2026, 11, 24), date(2026, 11, 28)))
 
     assert failed.status == "Failed"
-    assert failed.message == ("Missing required file exports/users-2026-11-26.avro and 1 more for 2026-11-24 to "
-                              "2026-11-28 (end exclusive): check the entities list, mark the file optional, or run "
-                              "for another day")
+    assert failed.message == (
+        "Missing required file exports/users-2026-11-26.avro and 1 more for 2026-11-24 to "
+        "2026-11-28 (end exclusive): check the entities list, mark the file optional, or run "
+        "for another day"
+    )
 
 
 def test_a_missing_optional_file_is_no_failure(exports: S3Bucket, heap_data: Any, tmp_path: Path) -> None:
     db = tmp_path / "optional.db"
-    configure(db, exports, entities=[entity("users"), entity("orders", optional=True)],
-              feeds={"df-exusers": FEEDS["df-exusers"]}, load_operations={"df-exusers": LOADS["df-exusers"]})
+    configure(
+        db,
+        exports,
+        entities=[entity("users"), entity("orders", optional=True)],
+        feeds={"df-exusers": FEEDS["df-exusers"]},
+        load_operations={"df-exusers": LOADS["df-exusers"]},
+    )
 
     result = run(db, RunWindow.day(date(2026, 11, 25)))
 
@@ -301,8 +364,9 @@ def test_a_missing_optional_file_is_no_failure(exports: S3Bucket, heap_data: Any
 
 def test_missing_feed_in_a_file_pattern_courier_lands_then_fails(exports: S3Bucket, tmp_path: Path) -> None:
     db = tmp_path / "nofeed.db"
-    configure(db, exports, feeds={}, load_operations={"df-xxxxxx": [{"type": "truncate"},
-                                                                     {"type": "load", "file": "users"}]})
+    configure(
+        db, exports, feeds={}, load_operations={"df-xxxxxx": [{"type": "truncate"}, {"type": "load", "file": "users"}]}
+    )
 
     failed = run(db, RunWindow.day(date(2026, 11, 25)))
 
@@ -312,7 +376,9 @@ def test_missing_feed_in_a_file_pattern_courier_lands_then_fails(exports: S3Buck
     with Store(db) as store:
         assert list_domain_tables(store) == []
         assert [e.message for e in run_events(store, failed.id)][-2:] == [
-            "Error running load-operations task", 'Cannot find required feeds: "df-xxxxxx"']
+            "Error running load-operations task",
+            'Cannot find required feeds: "df-xxxxxx"',
+        ]
 
 
 # --- error threshold -------------------------------------------------------------------------------
@@ -336,8 +402,13 @@ THRESHOLD_FEEDS = {"df-exusers": dict(FEEDS["df-exusers"], fields={"customer_id"
 def threshold_db(s3_bucket: S3Bucket, tmp_path: Path) -> tuple[Path, S3Bucket]:
     s3_bucket.put(key("users", date(2026, 11, 24)), _users_with_bad_ids(50, 0, start=1000))
     db = tmp_path / "threshold.db"
-    configure(db, s3_bucket, entities=[entity("users")], feeds=THRESHOLD_FEEDS,
-              load_operations={"df-exusers": LOADS["df-exusers"]})
+    configure(
+        db,
+        s3_bucket,
+        entities=[entity("users")],
+        feeds=THRESHOLD_FEEDS,
+        load_operations={"df-exusers": LOADS["df-exusers"]},
+    )
     assert run(db, RunWindow.day(date(2026, 11, 24))).status == "Succeeded"
     return db, s3_bucket
 
@@ -354,14 +425,16 @@ def test_rows_over_the_error_threshold_fail_the_load_and_leave_the_table(thresho
         "Exports:Users: 3 of 200 rows rejected, more than the feed's 1% error threshold "
         "(users-2026-11-25.avro row 1: customer_id: 'abc' is not an Integer written exactly "
         "(digits, optional minus); users-2026-11-25.avro row 2: customer_id: 'abc' is not an Integer "
-        "written exactly (digits, optional minus)); the table was left as it was")
+        "written exactly (digits, optional minus)); the table was left as it was"
+    )
     assert table_dump(db, "Exports:Users") == before
     assert len(before) == 50
 
 
 @pytest.mark.parametrize("bad", [1, 2])
-def test_rows_under_the_error_threshold_are_rejected_with_a_warning(threshold_db: tuple[Path, S3Bucket],
-                                                                    bad: int) -> None:
+def test_rows_under_the_error_threshold_are_rejected_with_a_warning(
+    threshold_db: tuple[Path, S3Bucket], bad: int
+) -> None:
     db, bucket = threshold_db
     bucket.put(key("users", date(2026, 11, 25)), _users_with_bad_ids(200, bad))
 
@@ -376,10 +449,16 @@ def test_rows_under_the_error_threshold_are_rejected_with_a_warning(threshold_db
     assert table[200]["customer_id"] == 100_200
     with Store(db) as store:
         warnings = [e.message for e in run_events(store, warned.id) if e.level == "warning"]
-    assert warnings == [f"Exports:Users: {bad:,} row{'s' if bad != 1 else ''} rejected (users-2026-11-25.avro row 1: customer_id: "
-                        "'abc' is not an Integer written exactly (digits, optional minus)" + (
-                            "; users-2026-11-25.avro row 2: customer_id: 'abc' is not an Integer written exactly "
-                            "(digits, optional minus))" if bad == 2 else ")")]
+    assert warnings == [
+        f"Exports:Users: {bad:,} row{'s' if bad != 1 else ''} rejected (users-2026-11-25.avro row 1: customer_id: "
+        "'abc' is not an Integer written exactly (digits, optional minus)"
+        + (
+            "; users-2026-11-25.avro row 2: customer_id: 'abc' is not an Integer written exactly "
+            "(digits, optional minus))"
+            if bad == 2
+            else ")"
+        )
+    ]
 
 
 # --- sample files and activation ----------------------------------------------------------------
@@ -401,7 +480,11 @@ def test_samples_view_and_activation(s3_bucket: S3Bucket, tmp_path: Path) -> Non
         assert list_domain_tables(store) == []
         columns, shown = view_landed_file(store, landed.id)
     assert (landed.key, landed.tag, landed.row_count, landed.size) == (
-        key("pageviews", date(2026, 11, 25)), "pageviews", 250, len(body))
+        key("pageviews", date(2026, 11, 25)),
+        "pageviews",
+        250,
+        len(body),
+    )
     assert landed.file_date is not None and landed.file_date.startswith("2026-11-25")
     assert [f["name"] for f in landed.fields] == PAGEVIEW_COLUMNS
     assert columns == PAGEVIEW_COLUMNS
@@ -410,8 +493,10 @@ def test_samples_view_and_activation(s3_bucket: S3Bucket, tmp_path: Path) -> Non
     from core.timestamps import to_iso_utc
     from core.values import HEAP_TIMESTAMP_COLUMNS
 
-    assert shown == [tuple(to_iso_utc(r[c]) if c in HEAP_TIMESTAMP_COLUMNS and r[c] is not None else r[c]
-                           for c in PAGEVIEW_COLUMNS) for r in records[:200]]
+    assert shown == [
+        tuple(to_iso_utc(r[c]) if c in HEAP_TIMESTAMP_COLUMNS and r[c] is not None else r[c] for c in PAGEVIEW_COLUMNS)
+        for r in records[:200]
+    ]
 
     counts = activate_feed(db, "df-expgvws", landed.id)
 
@@ -438,8 +523,9 @@ def test_activation_over_the_threshold_keeps_the_feed_a_draft(s3_bucket: S3Bucke
     with pytest.raises(LoadRejected) as caught:
         activate_feed(db, "df-exusers", landed.id)
 
-    assert str(caught.value).startswith("Exports:Users: 5 of 100 rows rejected, more than the feed's 1% error "
-                                         "threshold (")
+    assert str(caught.value).startswith(
+        "Exports:Users: 5 of 100 rows rejected, more than the feed's 1% error threshold ("
+    )
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("SELECT status, sample_file_id FROM feeds").fetchall() == [("draft", None)]
@@ -460,8 +546,9 @@ def test_viewing_a_sample_whose_cached_copy_is_gone_says_so(s3_bucket: S3Bucket,
         with pytest.raises(Exception) as caught:
             view_landed_file(store, landed.id)
 
-    assert str(caught.value) == ("The landed copy of exports/users-2026-11-25.avro is gone from the cache; run the "
-                                 "courier again to land it")
+    assert str(caught.value) == (
+        "The landed copy of exports/users-2026-11-25.avro is gone from the cache; run the courier again to land it"
+    )
 
 
 def test_a_replaced_object_leaves_its_older_sample_intact(s3_bucket: S3Bucket, tmp_path: Path) -> None:
@@ -471,8 +558,13 @@ def test_a_replaced_object_leaves_its_older_sample_intact(s3_bucket: S3Bucket, t
     db = tmp_path / "replaced.db"
     configure(db, s3_bucket, entities=[entity("users")], feeds={}, load_operations={})
     assert run(db, RunWindow.day(date(2026, 11, 25))).status == "Succeeded"
-    s3_bucket.put(sample_key, write_avro([_user(2, "two@example.com", 1_795_000_000_000_000),
-                                          _user(3, "three@example.com", 1_795_000_000_000_000)], schema))
+    s3_bucket.put(
+        sample_key,
+        write_avro(
+            [_user(2, "two@example.com", 1_795_000_000_000_000), _user(3, "three@example.com", 1_795_000_000_000_000)],
+            schema,
+        ),
+    )
     assert run(db, RunWindow.day(date(2026, 11, 25))).status == "Succeeded"
 
     with Store(db) as store:
@@ -494,8 +586,10 @@ def test_an_all_data_run_does_not_invent_a_date_for_a_missing_file(exports: S3Bu
 
     assert failed.status == "Failed"
     # No date was asked for, so naming today's file (exports/orders-<today>.avro) would be wrong.
-    assert failed.message == ("Missing required file exports/orders-<yyyy>-<MM>-<dd>.avro for all data: check the "
-                              "entities list, mark the file optional, or run for another day")
+    assert failed.message == (
+        "Missing required file exports/orders-<yyyy>-<MM>-<dd>.avro for all data: check the "
+        "entities list, mark the file optional, or run for another day"
+    )
 
 
 def test_a_vanished_column_is_kept_and_set_to_null_on_updated_rows(s3_bucket: S3Bucket, tmp_path: Path) -> None:
@@ -503,18 +597,27 @@ def test_a_vanished_column_is_kept_and_set_to_null_on_updated_rows(s3_bucket: S3
     first[0]["customer_id"], first[1]["customer_id"] = "11", "22"
     without = [c for c in USER_COLUMNS if c != "customer_id"]
     s3_bucket.put(key("users", date(2026, 11, 24)), write_avro(first, heap_schema("users", USER_COLUMNS)))
-    s3_bucket.put(key("users", date(2026, 11, 25)),
-                  write_avro([_user(1, "new@example.com", 1_795_000_000_000_001)], heap_schema("users", without)))
+    s3_bucket.put(
+        key("users", date(2026, 11, 25)),
+        write_avro([_user(1, "new@example.com", 1_795_000_000_000_001)], heap_schema("users", without)),
+    )
     db = tmp_path / "vanished.db"
-    configure(db, s3_bucket, entities=[entity("users")], feeds={"df-exusers": FEEDS["df-exusers"]},
-              load_operations={"df-exusers": LOADS["df-exusers"]})
+    configure(
+        db,
+        s3_bucket,
+        entities=[entity("users")],
+        feeds={"df-exusers": FEEDS["df-exusers"]},
+        load_operations={"df-exusers": LOADS["df-exusers"]},
+    )
 
     result = run(db, RunWindow.all())
 
     assert result.status == "Succeeded", result.message
     table = rows(db, "Exports:Users")
     assert {pk: (row["email"], row["customer_id"]) for pk, row in table.items()} == {
-        1: ("new@example.com", None), 2: ("two@example.com", "22")}
+        1: ("new@example.com", None),
+        2: ("two@example.com", "22"),
+    }
 
 
 def test_request_stop_marks_a_running_run_stopping_at_once(tmp_path: Path) -> None:

@@ -75,13 +75,15 @@ def test_list_objects_pages_through_more_than_1000_keys(s3_bucket: S3Bucket) -> 
 
 
 def test_list_objects_uses_the_prefix_literally(s3_bucket: S3Bucket) -> None:
-    s3_bucket.put_many({
-        "acme/manifests/sync_1.json": b"{}",
-        "acme/sync_1/users.avro": b"u",
-        "acme/folder/": b"",
-        "acme-old/users.avro": b"o",
-        "other/users.avro": b"z",
-    })
+    s3_bucket.put_many(
+        {
+            "acme/manifests/sync_1.json": b"{}",
+            "acme/sync_1/users.avro": b"u",
+            "acme/folder/": b"",
+            "acme-old/users.avro": b"o",
+            "other/users.avro": b"z",
+        }
+    )
 
     slashed = s3_bucket.source("acme/")
     bare = s3_bucket.source("acme")
@@ -216,8 +218,7 @@ def test_download_refuses_an_object_replaced_since_listing(s3_bucket: S3Bucket, 
         source.download(stale, tmp_path / "users.avro")
 
     assert str(caught.value) == (
-        f"s3://{s3_bucket.name}/users.avro changed while Courier was reading it: "
-        "run again to pick up the new version"
+        f"s3://{s3_bucket.name}/users.avro changed while Courier was reading it: run again to pick up the new version"
     )
     assert list(tmp_path.iterdir()) == []
 
@@ -228,8 +229,7 @@ def test_missing_key_is_reported_for_read_and_download(s3_bucket: S3Bucket, tmp_
     obj = _info(source, "sync_1/users.avro")
     s3_bucket.delete("sync_1/users.avro")
     expected = (
-        f"s3://{s3_bucket.name}/sync_1/users.avro no longer exists: "
-        "it was deleted since it was listed; run again"
+        f"s3://{s3_bucket.name}/sync_1/users.avro no longer exists: it was deleted since it was listed; run again"
     )
 
     with pytest.raises(SourceError) as read_error:
@@ -246,12 +246,14 @@ def test_missing_key_is_reported_for_read_and_download(s3_bucket: S3Bucket, tmp_
 
 
 def test_test_connection_reports_the_objects_under_the_prefix(s3_bucket: S3Bucket) -> None:
-    s3_bucket.put_many({
-        "acme/manifests/sync_998.json": b"{}",
-        "acme/sync_998/users/part-0.avro": b"u",
-        "acme/sync_998/events/part-0.avro": b"e",
-        "elsewhere/x.avro": b"x",
-    })
+    s3_bucket.put_many(
+        {
+            "acme/manifests/sync_998.json": b"{}",
+            "acme/sync_998/users/part-0.avro": b"u",
+            "acme/sync_998/events/part-0.avro": b"e",
+            "elsewhere/x.avro": b"x",
+        }
+    )
 
     line = s3_bucket.source("acme/").test_connection()
 
@@ -314,15 +316,21 @@ def test_environ_replaces_os_environ_for_credentials(s3_bucket: S3Bucket) -> Non
     s3_bucket.allow_anonymous_reads()
     # os.environ holds test keys (aws_env); an empty environ must hide them.
     keyless = S3Source(s3_bucket.credential, s3_bucket.name, environ={})
-    keyed = S3Source(s3_bucket.credential, s3_bucket.name,
-                     environ={"AWS_ACCESS_KEY_ID": "from-environ", "AWS_SECRET_ACCESS_KEY": "secret"})
+    keyed = S3Source(
+        s3_bucket.credential,
+        s3_bucket.name,
+        environ={"AWS_ACCESS_KEY_ID": "from-environ", "AWS_SECRET_ACCESS_KEY": "secret"},
+    )
 
     assert keyless._client().meta.config.signature_version is UNSIGNED
     assert _only(keyless) == ["a.avro"]
     assert keyed._client().meta.config.signature_version == "s3v4"
-    assert make_session(s3_bucket.credential, {"AWS_ACCESS_KEY_ID": "from-environ",
-                                               "AWS_SECRET_ACCESS_KEY": "secret"}).get_credentials().access_key \
+    assert (
+        make_session(s3_bucket.credential, {"AWS_ACCESS_KEY_ID": "from-environ", "AWS_SECRET_ACCESS_KEY": "secret"})
+        .get_credentials()
+        .access_key
         == "from-environ"
+    )
     assert _only(keyed) == ["a.avro"]
 
 
@@ -380,20 +388,23 @@ def test_endpoint_from_environ_mapping(s3_bucket: S3Bucket, no_internet: None) -
     s3_bucket.put("a.avro", b"a")
     environ = {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_ENDPOINT_URL": s3_bucket.endpoint}
 
-    assert _only(S3Source(Credential(name="env", type="iam-credential"), s3_bucket.name, environ=environ)) \
-        == ["a.avro"]
+    assert _only(S3Source(Credential(name="env", type="iam-credential"), s3_bucket.name, environ=environ)) == ["a.avro"]
 
 
-def test_iam_role_to_role_assumes_the_role_with_sts(
-    s3_bucket: S3Bucket, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_iam_role_to_role_assumes_the_role_with_sts(s3_bucket: S3Bucket, monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.credentials import RefreshableCredentials
     from moto.sts.models import sts_backends
 
     s3_bucket.put("manifests/sync_1.json", b"{}")
     role_arn = "arn:aws:iam::222233334444:role/heap-reader"
-    credential = Credential(name="heap", type="iam-role-to-role", role_arn=role_arn, external_id="ext-42",
-                            endpoint_url=s3_bucket.endpoint, region="us-east-1")
+    credential = Credential(
+        name="heap",
+        type="iam-role-to-role",
+        role_arn=role_arn,
+        external_id="ext-42",
+        endpoint_url=s3_bucket.endpoint,
+        region="us-east-1",
+    )
 
     source = S3Source(credential, s3_bucket.name)
     assert source.test_connection().startswith(f"Connected to s3://{s3_bucket.name}/ (1 object")
@@ -408,13 +419,12 @@ def test_iam_role_to_role_assumes_the_role_with_sts(
     assert credentials.get_frozen_credentials().access_key != TEST_ACCESS_KEY
 
 
-def test_assumed_role_credentials_refresh_before_expiry(
-    s3_bucket: S3Bucket, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_assumed_role_credentials_refresh_before_expiry(s3_bucket: S3Bucket, monkeypatch: pytest.MonkeyPatch) -> None:
     # 15 minutes is inside botocore's advisory refresh window, so every use refreshes.
     monkeypatch.setattr(s3, "ASSUME_ROLE_SECONDS", 900)
-    credential = Credential(name="heap", type="iam-credential", role_arn="arn:aws:iam::123456789012:role/r",
-                            endpoint_url=s3_bucket.endpoint)
+    credential = Credential(
+        name="heap", type="iam-credential", role_arn="arn:aws:iam::123456789012:role/r", endpoint_url=s3_bucket.endpoint
+    )
     credentials = make_session(credential).get_credentials()
 
     first = credentials.get_frozen_credentials().access_key
@@ -511,8 +521,9 @@ def test_unreachable_endpoint(aws_env: dict[str, str], monkeypatch: pytest.Monke
 
 def _set_auth(endpoint: str, count: str) -> None:
     # The body is a bare number; form or JSON bodies make moto answer 500.
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=count.encode(), method="POST",
-                                     headers={"Content-Type": "text/plain"})
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth", data=count.encode(), method="POST", headers={"Content-Type": "text/plain"}
+    )
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
 
@@ -541,8 +552,12 @@ def powerless_user(s3_server: str, aws_env: dict[str, str]) -> Iterator[tuple[st
 def test_access_denied_and_rejected_keys(s3_bucket: S3Bucket, powerless_user: tuple[str, dict[str, str]]) -> None:
     user, keys = powerless_user
     credential = s3_bucket.credential
-    role = Credential(name="test", type="iam-credential", role_arn="arn:aws:iam::123456789012:role/heap-reader",
-                      endpoint_url=s3_bucket.endpoint)
+    role = Credential(
+        name="test",
+        type="iam-credential",
+        role_arn="arn:aws:iam::123456789012:role/heap-reader",
+        endpoint_url=s3_bucket.endpoint,
+    )
     wrong_secret = {**keys, "AWS_SECRET_ACCESS_KEY": "not-the-secret"}
 
     def error(cred: Credential, environ: dict[str, str], prefix: str = "") -> str:
@@ -579,8 +594,9 @@ def test_access_denied_and_rejected_keys(s3_bucket: S3Bucket, powerless_user: tu
 def _client_error(code: str, message: str, operation: str = "ListObjectsV2", status: int = 400) -> Any:
     from botocore.exceptions import ClientError
 
-    return ClientError({"Error": {"Code": code, "Message": message},
-                        "ResponseMetadata": {"HTTPStatusCode": status}}, operation)
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation
+    )
 
 
 CREDENTIAL = Credential(name="heap", type="iam-role-to-role", role_arn="arn:aws:iam::1:role/r")
@@ -589,21 +605,33 @@ CREDENTIAL = Credential(name="heap", type="iam-role-to-role", role_arn="arn:aws:
 @pytest.mark.parametrize(
     ("exc", "expected"),
     [
-        (_client_error("AccessDenied", "Access Denied", status=403),
-         'Access denied to s3://heap-rs3-acme/acme/: the credential "heap" needs s3:ListBucket and '
-         "s3:GetObject on this bucket"),
-        (_client_error("403", "Forbidden", "HeadObject", 403),
-         'Access denied to s3://heap-rs3-acme/acme/: the credential "heap" needs s3:ListBucket and '
-         "s3:GetObject on this bucket"),
-        (_client_error("AccessDenied", "not authorized\nto assume", "AssumeRole", 403),
-         "Cannot assume role arn:aws:iam::1:role/r: not authorized to assume; "
-         "check the role's trust policy and external ID"),
-        (_client_error("ExpiredToken", "expired"),
-         'The AWS session token of credential "heap" has expired: refresh the credentials and run again'),
-        (_client_error("SlowDown", "Please reduce your request rate.", status=503),
-         "S3 is busy or failing for s3://heap-rs3-acme/acme/ (SlowDown): try again in a few minutes"),
-        (_client_error("Weird", "line one\n  line two"),
-         "S3 refused a request for s3://heap-rs3-acme/acme/ (Weird): line one line two"),
+        (
+            _client_error("AccessDenied", "Access Denied", status=403),
+            'Access denied to s3://heap-rs3-acme/acme/: the credential "heap" needs s3:ListBucket and '
+            "s3:GetObject on this bucket",
+        ),
+        (
+            _client_error("403", "Forbidden", "HeadObject", 403),
+            'Access denied to s3://heap-rs3-acme/acme/: the credential "heap" needs s3:ListBucket and '
+            "s3:GetObject on this bucket",
+        ),
+        (
+            _client_error("AccessDenied", "not authorized\nto assume", "AssumeRole", 403),
+            "Cannot assume role arn:aws:iam::1:role/r: not authorized to assume; "
+            "check the role's trust policy and external ID",
+        ),
+        (
+            _client_error("ExpiredToken", "expired"),
+            'The AWS session token of credential "heap" has expired: refresh the credentials and run again',
+        ),
+        (
+            _client_error("SlowDown", "Please reduce your request rate.", status=503),
+            "S3 is busy or failing for s3://heap-rs3-acme/acme/ (SlowDown): try again in a few minutes",
+        ),
+        (
+            _client_error("Weird", "line one\n  line two"),
+            "S3 refused a request for s3://heap-rs3-acme/acme/ (Weird): line one line two",
+        ),
     ],
 )
 def test_describe_client_errors(exc: BaseException, expected: str) -> None:
@@ -633,8 +661,13 @@ def test_describe_connection_errors_hide_urls_secrets() -> None:
 
 
 def test_describe_keeps_odd_keys_on_one_line() -> None:
-    error = describe_source_error(_client_error("NoSuchKey", "gone", "GetObject", 404), bucket="b", prefix="",
-                                  credential=CREDENTIAL, key="evil\nkey")
+    error = describe_source_error(
+        _client_error("NoSuchKey", "gone", "GetObject", 404),
+        bucket="b",
+        prefix="",
+        credential=CREDENTIAL,
+        key="evil\nkey",
+    )
 
     assert str(error) == "s3://b/evil key no longer exists: it was deleted since it was listed; run again"
 

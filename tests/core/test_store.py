@@ -15,8 +15,20 @@ from core.errors import CourierError
 from core.store import MIGRATIONS, Store, default_db_path, open_store
 
 EXPECTED_TABLES = {
-    "schema_migrations", "credentials", "couriers", "entities", "load_operations", "feeds", "feed_fields",
-    "courier_groups", "group_couriers", "runs", "run_events", "landed_files", "cursors", "domain_tables",
+    "schema_migrations",
+    "credentials",
+    "couriers",
+    "entities",
+    "load_operations",
+    "feeds",
+    "feed_fields",
+    "courier_groups",
+    "group_couriers",
+    "runs",
+    "run_events",
+    "landed_files",
+    "cursors",
+    "domain_tables",
 }
 
 
@@ -26,8 +38,11 @@ def mode(path: Path) -> int:
 
 def tables(path: Path) -> set[str]:
     with sqlite3.connect(path) as conn:
-        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-                if not row[0].startswith("sqlite_")}
+        return {
+            row[0]
+            for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not row[0].startswith("sqlite_")
+        }
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o000], ids=["umask 022", "umask 000"])
@@ -111,8 +126,11 @@ def test_new_migration_is_applied_to_an_existing_file(tmp_path: Path, monkeypatc
     path = tmp_path / "courier.db"
     with Store(path) as store:
         store.execute("INSERT INTO credentials (name, type) VALUES ('kept', 'aws-profile')")
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, (9999, "add a column",
-                                                                  "ALTER TABLE credentials ADD COLUMN note TEXT")])
+    monkeypatch.setattr(
+        store_module,
+        "MIGRATIONS",
+        [*MIGRATIONS, (9999, "add a column", "ALTER TABLE credentials ADD COLUMN note TEXT")],
+    )
     with Store(path) as store:
         assert store.schema_version == 9999  # above every real one (a second migration of issue N is 100·N+1)
         assert [tuple(r) for r in store.query("SELECT name, note FROM credentials")] == [("kept", None)]

@@ -33,8 +33,28 @@ from tests.core.test_values_runs import _replace_schema
 
 RESERVED = ("_pk", "_updated", "rowid", "oid", "_rowid_")
 NAMES = st.one_of(
-    st.sampled_from(["Name", "name", "NAME", "ID", "_pk", "_PK", "_updated", "rowid", "OID", "_rowid_", "a b",
-                     "a.b", 'q"uote', "[x]", "$d", "émile", "名前", "name~2"]),
+    st.sampled_from(
+        [
+            "Name",
+            "name",
+            "NAME",
+            "ID",
+            "_pk",
+            "_PK",
+            "_updated",
+            "rowid",
+            "OID",
+            "_rowid_",
+            "a b",
+            "a.b",
+            'q"uote',
+            "[x]",
+            "$d",
+            "émile",
+            "名前",
+            "name~2",
+        ]
+    ),
     st.text(alphabet="aAbB_~ .é$", min_size=1, max_size=5),
 ).filter(lambda name: name != "id")
 
@@ -87,11 +107,17 @@ TYPES: dict[str, tuple[Any, Any, Any]] = {
     "string": ("string", st.text(max_size=20), _ok),
     "bytes": ("bytes", st.binary(max_size=10), _ok),
     "fixed": ({"type": "fixed", "name": "F{n}", "size": 3}, st.binary(min_size=3, max_size=3), _ok),
-    "timestamp-millis": ({"type": "long", "logicalType": "timestamp-millis"},
-                         st.one_of(st.integers(MIN_MS, MAX_MS), st.integers(-(2**62), 2**62)), _millis_oracle),
+    "timestamp-millis": (
+        {"type": "long", "logicalType": "timestamp-millis"},
+        st.one_of(st.integers(MIN_MS, MAX_MS), st.integers(-(2**62), 2**62)),
+        _millis_oracle,
+    ),
     "date": ({"type": "int", "logicalType": "date"}, st.integers(-(2**31), 2**31 - 1), _date_oracle),
-    "decimal": ({"type": "bytes", "logicalType": "decimal", "precision": 30, "scale": 2},
-                st.integers(-(10**20), 10**20), _decimal_oracle),
+    "decimal": (
+        {"type": "bytes", "logicalType": "decimal", "precision": 30, "scale": 2},
+        st.integers(-(10**20), 10**20),
+        _decimal_oracle,
+    ),
 }
 
 
@@ -136,12 +162,19 @@ def write_file(columns: list[tuple[str, str, bool]], rows: list[dict[str, Any]])
         fields.append({"name": f"f{n}", "type": ["null", schema] if nullable else schema})
     parsed = fastavro.parse_schema({"type": "record", "name": "r", "fields": fields})
     buffer = io.BytesIO()
+
     def sent(kind: str, value: Any) -> Any:
         # fastavro writes a decimal from a Decimal; the strategy draws its unscaled integer.
         return Decimal(f"{value}e-2") if kind == "decimal" and value is not None else value
 
-    fastavro.writer(buffer, parsed, [{"id": row["id"], **{f"f{n}": sent(kind, row[name]) for n, (name, kind, _) in
-                                                         enumerate(columns)}} for row in rows])
+    fastavro.writer(
+        buffer,
+        parsed,
+        [
+            {"id": row["id"], **{f"f{n}": sent(kind, row[name]) for n, (name, kind, _) in enumerate(columns)}}
+            for row in rows
+        ],
+    )
     body = buffer.getvalue()
     # Real column names (spaces, quotes, non-ASCII) are not Avro names; put them in the header as Heap's files do.
     schema = json.loads(fastavro.reader(io.BytesIO(body)).metadata["avro.schema"])
@@ -154,12 +187,15 @@ _examples = itertools.count()
 
 
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(tables())
-def test_every_value_round_trips_or_its_row_is_rejected(s3_bucket: S3Bucket, tmp_path: Path,
-                                                        table: tuple[list[tuple[str, str, bool]],
-                                                                     list[dict[str, Any]]]) -> None:
+def test_every_value_round_trips_or_its_row_is_rejected(
+    s3_bucket: S3Bucket, tmp_path: Path, table: tuple[list[tuple[str, str, bool]], list[dict[str, Any]]]
+) -> None:
     columns, rows = table
     example = next(_examples)
     key = f"prop{example}/things-2026-11-01.avro"
@@ -168,11 +204,21 @@ def test_every_value_round_trips_or_its_row_is_rejected(s3_bucket: S3Bucket, tmp
     document = {
         "credentials": {"local": {"type": "iam-credential", "endpoint-url": s3_bucket.endpoint, "region": TEST_REGION}},
         "feeds": {"df-things1": {"source": "P", "name": "T", "primary-key": ["id"], "error-threshold": 100}},
-        "couriers": {"P": {
-            "credential": "local", "bucket": s3_bucket.name, "layout": "file-pattern",
-            "entities": [{"object/type": "file", "object/file-pattern": f"'prop{example}/things-'yyyy-MM-dd'.avro'",
-                          "object/land-as": {"file/tag": "things", "file/content-type": "application/avro"}}],
-            "load-operations": {"df-things1": [{"type": "load", "file": "things"}]}}},
+        "couriers": {
+            "P": {
+                "credential": "local",
+                "bucket": s3_bucket.name,
+                "layout": "file-pattern",
+                "entities": [
+                    {
+                        "object/type": "file",
+                        "object/file-pattern": f"'prop{example}/things-'yyyy-MM-dd'.avro'",
+                        "object/land-as": {"file/tag": "things", "file/content-type": "application/avro"},
+                    }
+                ],
+                "load-operations": {"df-things1": [{"type": "load", "file": "things"}]},
+            }
+        },
     }
     with Store(db) as store:
         apply_document(store, document)
@@ -186,14 +232,17 @@ def test_every_value_round_trips_or_its_row_is_rejected(s3_bucket: S3Bucket, tmp
         cursor = conn.execute('SELECT * FROM "P:T"')
         stored_names = [d[0] for d in cursor.description]
         stored = {row[stored_names.index("id")]: dict(zip(stored_names, row)) for row in cursor}
-        rejected = {row[0]: (row[1], row[2]) for row in conn.execute(
-            "SELECT position, column_name, reason FROM rejected_rows WHERE run_id = ?", (summary.id,))}
+        rejected = {
+            row[0]: (row[1], row[2])
+            for row in conn.execute(
+                "SELECT position, column_name, reason FROM rejected_rows WHERE run_id = ?", (summary.id,)
+            )
+        }
     finally:
         conn.close()
     assert set(stored_names) >= {"_pk", "_updated", "id", *names.values()}
     for row in rows:
-        outcomes = {name: ("ok", None) if row[name] is None else TYPES[kind][2](row[name])
-                    for name, kind, _ in columns}
+        outcomes = {name: ("ok", None) if row[name] is None else TYPES[kind][2](row[name]) for name, kind, _ in columns}
         bad = [name for name, outcome in outcomes.items() if outcome[0] == "reject"]
         if bad:
             assert row["id"] not in stored

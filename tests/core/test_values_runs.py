@@ -39,28 +39,50 @@ def corrupt_text(body: bytes, text: str) -> bytes:
     """Replace the second byte of ``text`` in the file with 0xff, which is never UTF-8."""
     encoded = text.encode()
     at = body.index(encoded)
-    return body[: at + 1] + b"\xff" + body[at + 2:]
+    return body[: at + 1] + b"\xff" + body[at + 2 :]
 
 
-def load(tmp_path: Path, bucket: S3Bucket, files: list[bytes], *, fields: dict[str, Any] | None = None,
-         primary_key: tuple[str, ...] = ("id",), content_type: str = "application/avro",
-         threshold: int = 100, name: str = "v.db") -> tuple[Path, RunSummary]:
+def load(
+    tmp_path: Path,
+    bucket: S3Bucket,
+    files: list[bytes],
+    *,
+    fields: dict[str, Any] | None = None,
+    primary_key: tuple[str, ...] = ("id",),
+    content_type: str = "application/avro",
+    threshold: int = 100,
+    name: str = "v.db",
+) -> tuple[Path, RunSummary]:
     """Put one file per day, configure a courier and a feed, and run it over those days."""
     extension = {"text/csv": "csv", "application/x-ndjson": "ndjson"}.get(content_type, "avro")
     for number, body in enumerate(files):
         bucket.put(f"things/things-{FIRST_DAY + timedelta(days=number)}.{extension}", body)
-    feed: dict[str, Any] = {"source": "Values", "name": "Things", "primary-key": list(primary_key),
-                            "error-threshold": threshold}
+    feed: dict[str, Any] = {
+        "source": "Values",
+        "name": "Things",
+        "primary-key": list(primary_key),
+        "error-threshold": threshold,
+    }
     if fields is not None:
         feed["fields"] = fields
     document = {
         "credentials": {"local": {"type": "iam-credential", "endpoint-url": bucket.endpoint, "region": TEST_REGION}},
         "feeds": {"df-things1": feed},
-        "couriers": {COURIER: {
-            "credential": "local", "bucket": bucket.name, "layout": "file-pattern",
-            "entities": [{"object/type": "file", "object/file-pattern": f"'things/things-'yyyy-MM-dd'.{extension}'",
-                          "object/land-as": {"file/tag": "things", "file/content-type": content_type}}],
-            "load-operations": {"df-things1": [{"type": "load", "file": "things"}]}}},
+        "couriers": {
+            COURIER: {
+                "credential": "local",
+                "bucket": bucket.name,
+                "layout": "file-pattern",
+                "entities": [
+                    {
+                        "object/type": "file",
+                        "object/file-pattern": f"'things/things-'yyyy-MM-dd'.{extension}'",
+                        "object/land-as": {"file/tag": "things", "file/content-type": content_type},
+                    }
+                ],
+                "load-operations": {"df-things1": [{"type": "load", "file": "things"}]},
+            }
+        },
     }
     db = tmp_path / name
     with Store(db) as store:
@@ -108,13 +130,28 @@ TYPE_CASES = [
     ({"type": "long"}, 1532, None, 1532, "integer"),  # page_load_time: a long, not a time
     ({"type": "string"}, "2026-11-25T08:30:00Z", None, "2026-11-25T08:30:00Z", "text"),  # *_at stays text
     ({"type": "int"}, 1_764_059_400, None, 1_764_059_400, "integer"),
-    ({"type": "long", "logicalType": "timestamp-millis"}, 1_764_059_400_123, None,
-     "2025-11-25T08:30:00.123000Z", "text"),
-    ({"type": "long", "logicalType": "timestamp-micros"}, 1_764_059_400_123_456, None,
-     "2025-11-25T08:30:00.123456Z", "text"),
+    (
+        {"type": "long", "logicalType": "timestamp-millis"},
+        1_764_059_400_123,
+        None,
+        "2025-11-25T08:30:00.123000Z",
+        "text",
+    ),
+    (
+        {"type": "long", "logicalType": "timestamp-micros"},
+        1_764_059_400_123_456,
+        None,
+        "2025-11-25T08:30:00.123456Z",
+        "text",
+    ),
     # A local timestamp names a wall-clock time in no zone: no "Z" claims it is UTC.
-    ({"type": "long", "logicalType": "local-timestamp-micros"}, 1_764_059_400_123_456, None,
-     "2025-11-25T08:30:00.123456", "text"),
+    (
+        {"type": "long", "logicalType": "local-timestamp-micros"},
+        1_764_059_400_123_456,
+        None,
+        "2025-11-25T08:30:00.123456",
+        "text",
+    ),
     ({"type": "int", "logicalType": "date"}, 20_417, None, "2025-11-25", "text"),
     ({"type": "string"}, "42", "Integer", 42, "integer"),  # the declared type wins over the file's
     ({"type": "long"}, 42, "String", "42", "text"),
@@ -122,10 +159,20 @@ TYPE_CASES = [
     ({"type": "float"}, 0.5, None, 0.5, "real"),
     ({"type": "double"}, float("inf"), None, float("inf"), "real"),
     ({"type": "boolean"}, True, None, 1, "integer"),
-    ({"type": "bytes", "logicalType": "decimal", "precision": 40, "scale": 3}, b"\x01\xe2\x40", None,
-     "123.456", "text"),
-    ({"type": "string", "logicalType": "uuid"}, "12345678-1234-5678-1234-567812345678", None,
-     "12345678-1234-5678-1234-567812345678", "text"),
+    (
+        {"type": "bytes", "logicalType": "decimal", "precision": 40, "scale": 3},
+        b"\x01\xe2\x40",
+        None,
+        "123.456",
+        "text",
+    ),
+    (
+        {"type": "string", "logicalType": "uuid"},
+        "12345678-1234-5678-1234-567812345678",
+        None,
+        "12345678-1234-5678-1234-567812345678",
+        "text",
+    ),
     ({"type": "array", "items": "string"}, ["b", "a"], None, '["b","a"]', "text"),
     ({"type": "map", "values": "long"}, {"z": 1, "a": 2}, None, '{"z":1,"a":2}', "text"),
     ({"type": "enum", "name": "Size", "symbols": ["S", "M"]}, "M", None, "M", "text"),
@@ -134,14 +181,22 @@ TYPE_CASES = [
 
 
 @pytest.mark.parametrize(("schema", "sent", "declared", "expected", "storage"), TYPE_CASES)
-def test_a_value_is_stored_by_its_type_never_its_name(s3_bucket: S3Bucket, tmp_path: Path, schema: dict[str, Any],
-                                                      sent: Any, declared: str | None, expected: Any,
-                                                      storage: str) -> None:
+def test_a_value_is_stored_by_its_type_never_its_name(
+    s3_bucket: S3Bucket,
+    tmp_path: Path,
+    schema: dict[str, Any],
+    sent: Any,
+    declared: str | None,
+    expected: Any,
+    storage: str,
+) -> None:
     # Names that once made a column a Datetime: none of them may change the value now.
     names = ["page_load_time", "created_at", "signup_time"]
     # A named type is defined once and referred to by name after that.
-    fields = [LONG] + [{"name": name, "type": schema if n == 0 or "name" not in schema else schema["name"]}
-                       for n, name in enumerate(names)]
+    fields = [LONG] + [
+        {"name": name, "type": schema if n == 0 or "name" not in schema else schema["name"]}
+        for n, name in enumerate(names)
+    ]
     records = [{"id": 1, **{name: sent for name in names}}]
     declared_fields = {name: {"type": declared} for name in names} if declared else None
 
@@ -161,9 +216,9 @@ HEAP_TIME_CASES = [
 
 
 @pytest.mark.parametrize(("schema", "sent", "expected"), HEAP_TIME_CASES)
-def test_heaps_own_timestamp_columns_default_to_datetime(s3_bucket: S3Bucket, tmp_path: Path,
-                                                         schema: dict[str, Any], sent: Any,
-                                                         expected: str | None) -> None:
+def test_heaps_own_timestamp_columns_default_to_datetime(
+    s3_bucket: S3Bucket, tmp_path: Path, schema: dict[str, Any], sent: Any, expected: str | None
+) -> None:
     fields = [LONG, {"name": "time", "type": schema}]
     db, summary = load(tmp_path, s3_bucket, [avro(fields, [{"id": 1, "time": sent}, {"id": 2, "time": sent}])])
 
@@ -186,32 +241,95 @@ def _undecodable() -> bytes:
 BAD_VALUE_CASES = [
     # (file body, declared fields, rejected (row, key, column), reason fragment, rows kept)
     (_undecodable(), None, (3, "3", "note"), "not valid UTF-8", 4),
-    (avro([LONG, {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}}],
-          [{"id": 1, "at": 0}, {"id": 2, "at": 10**16}, {"id": 3, "at": -(10**15)}]),
-     None, (2, "2", "at"), "outside the years 1-9999", 1),
-    (avro([LONG, {"name": "score", "type": "double"}], [{"id": 1, "score": 1.0}, {"id": 2, "score": float("nan")}]),
-     None, (2, "2", "score"), "NaN", 1),
-    (avro([LONG, {"name": "amount", "type": "double"}], [{"id": 1, "amount": 1.0}, {"id": 2, "amount": float("inf")}]),
-     {"amount": {"type": "Decimal"}}, (2, "2", "amount"), "not a finite number", 1),
-    (avro([LONG, {"name": "big", "type": "string"}], [{"id": 1, "big": "1"}, {"id": 2, "big": str(2**64)}]),
-     {"big": {"type": "Integer"}}, (2, "2", "big"), "64-bit", 1),
-    (avro([LONG, {"name": "u", "type": {"type": "string", "logicalType": "uuid"}}],
-          [{"id": 1, "u": "not-a-uuid"}, {"id": 2, "u": "12345678-1234-5678-1234-567812345678"}]),
-     None, (1, "1", "u"), "is not a uuid", 1),
-    (avro([LONG, {"name": "d", "type": {"type": "int", "logicalType": "date"}}],
-          [{"id": 1, "d": 0}, {"id": 2, "d": 10**8}]), None, (2, "2", "d"), "outside the years", 1),
-    (avro([LONG, {"name": "time", "type": "string"}],
-          [{"id": 1, "time": "2026-11-25 08:30:00.123456000"}, {"id": 2, "time": "2026-11-25 08:30:00.123456789"}]),
-     None, (2, "2", "time"), "finer than microseconds", 1),
+    (
+        avro(
+            [LONG, {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}}],
+            [{"id": 1, "at": 0}, {"id": 2, "at": 10**16}, {"id": 3, "at": -(10**15)}],
+        ),
+        None,
+        (2, "2", "at"),
+        "outside the years 1-9999",
+        1,
+    ),
+    (
+        avro([LONG, {"name": "score", "type": "double"}], [{"id": 1, "score": 1.0}, {"id": 2, "score": float("nan")}]),
+        None,
+        (2, "2", "score"),
+        "NaN",
+        1,
+    ),
+    (
+        avro(
+            [LONG, {"name": "amount", "type": "double"}], [{"id": 1, "amount": 1.0}, {"id": 2, "amount": float("inf")}]
+        ),
+        {"amount": {"type": "Decimal"}},
+        (2, "2", "amount"),
+        "not a finite number",
+        1,
+    ),
+    (
+        avro([LONG, {"name": "big", "type": "string"}], [{"id": 1, "big": "1"}, {"id": 2, "big": str(2**64)}]),
+        {"big": {"type": "Integer"}},
+        (2, "2", "big"),
+        "64-bit",
+        1,
+    ),
+    (
+        avro(
+            [LONG, {"name": "u", "type": {"type": "string", "logicalType": "uuid"}}],
+            [{"id": 1, "u": "not-a-uuid"}, {"id": 2, "u": "12345678-1234-5678-1234-567812345678"}],
+        ),
+        None,
+        (1, "1", "u"),
+        "is not a uuid",
+        1,
+    ),
+    (
+        avro(
+            [LONG, {"name": "d", "type": {"type": "int", "logicalType": "date"}}],
+            [{"id": 1, "d": 0}, {"id": 2, "d": 10**8}],
+        ),
+        None,
+        (2, "2", "d"),
+        "outside the years",
+        1,
+    ),
+    (
+        avro(
+            [LONG, {"name": "time", "type": "string"}],
+            [{"id": 1, "time": "2026-11-25 08:30:00.123456000"}, {"id": 2, "time": "2026-11-25 08:30:00.123456789"}],
+        ),
+        None,
+        (2, "2", "time"),
+        "finer than microseconds",
+        1,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("body", "declared", "where", "reason", "kept"), BAD_VALUE_CASES,
-                         ids=["undecodable-text", "timestamp-out-of-range", "nan-double", "inf-decimal",
-                              "integer-beyond-64-bits", "bad-uuid", "date-out-of-range", "nanoseconds"])
-def test_one_bad_value_rejects_its_row_not_its_file(s3_bucket: S3Bucket, tmp_path: Path, body: bytes,
-                                                    declared: dict[str, Any] | None, where: tuple[Any, ...],
-                                                    reason: str, kept: int) -> None:
+@pytest.mark.parametrize(
+    ("body", "declared", "where", "reason", "kept"),
+    BAD_VALUE_CASES,
+    ids=[
+        "undecodable-text",
+        "timestamp-out-of-range",
+        "nan-double",
+        "inf-decimal",
+        "integer-beyond-64-bits",
+        "bad-uuid",
+        "date-out-of-range",
+        "nanoseconds",
+    ],
+)
+def test_one_bad_value_rejects_its_row_not_its_file(
+    s3_bucket: S3Bucket,
+    tmp_path: Path,
+    body: bytes,
+    declared: dict[str, Any] | None,
+    where: tuple[Any, ...],
+    reason: str,
+    kept: int,
+) -> None:
     db, summary = load(tmp_path, s3_bucket, [body], fields=declared)
 
     assert summary.status == "Warning", summary.message
@@ -223,8 +341,7 @@ def test_one_bad_value_rejects_its_row_not_its_file(s3_bucket: S3Bucket, tmp_pat
     assert summary.rows_rejected == len(found)
 
 
-def test_rejected_rows_count_against_the_error_threshold_and_stay_visible(s3_bucket: S3Bucket,
-                                                                          tmp_path: Path) -> None:
+def test_rejected_rows_count_against_the_error_threshold_and_stay_visible(s3_bucket: S3Bucket, tmp_path: Path) -> None:
     db, summary = load(tmp_path, s3_bucket, [_undecodable()], threshold=1)
 
     assert summary.status == "Failed"
@@ -249,13 +366,17 @@ def test_a_damaged_block_still_fails_the_file(s3_bucket: S3Bucket, tmp_path: Pat
 # --- 3. binary values are lossless ---------------------------------------------------------------
 
 
-def test_binary_values_are_blobs_and_distinct_binary_keys_stay_distinct(s3_bucket: S3Bucket,
-                                                                        tmp_path: Path) -> None:
-    fields = [{"name": "id", "type": "bytes"}, {"name": "digest", "type": {"type": "fixed", "name": "D", "size": 2}},
-              {"name": "u", "type": {"type": "fixed", "name": "U", "size": 16, "logicalType": "uuid"}}]
+def test_binary_values_are_blobs_and_distinct_binary_keys_stay_distinct(s3_bucket: S3Bucket, tmp_path: Path) -> None:
+    fields = [
+        {"name": "id", "type": "bytes"},
+        {"name": "digest", "type": {"type": "fixed", "name": "D", "size": 2}},
+        {"name": "u", "type": {"type": "fixed", "name": "U", "size": 16, "logicalType": "uuid"}},
+    ]
     raw_uuid = bytes(range(16))
-    records = [{"id": b"\xff\x00", "digest": b"\x00\xff", "u": raw_uuid},
-               {"id": b"\xfe\x00", "digest": b"\x80\x81", "u": raw_uuid}]
+    records = [
+        {"id": b"\xff\x00", "digest": b"\x00\xff", "u": raw_uuid},
+        {"id": b"\xfe\x00", "digest": b"\x80\x81", "u": raw_uuid},
+    ]
 
     db, summary = load(tmp_path, s3_bucket, [avro(fields, records)])
 
@@ -270,8 +391,9 @@ def test_binary_values_are_blobs_and_distinct_binary_keys_stay_distinct(s3_bucke
 
 
 @pytest.mark.parametrize(("declared", "stored", "storage"), [("Integer", 1001, "integer"), ("String", "1001", "text")])
-def test_a_key_sent_as_text_then_as_a_long_is_one_row(s3_bucket: S3Bucket, tmp_path: Path, declared: str,
-                                                      stored: Any, storage: str) -> None:
+def test_a_key_sent_as_text_then_as_a_long_is_one_row(
+    s3_bucket: S3Bucket, tmp_path: Path, declared: str, stored: Any, storage: str
+) -> None:
     first = avro([{"name": "id", "type": "string"}, {"name": "v", "type": "string"}], [{"id": "1001", "v": "old"}])
     second = avro([LONG, {"name": "v", "type": "string"}], [{"id": 1001, "v": "new"}])
 
@@ -293,13 +415,28 @@ def test_a_key_that_cannot_be_normalised_is_rejected(s3_bucket: S3Bucket, tmp_pa
 
 # --- 5. no column is dropped, merged or refused by its name ----------------------------------------
 
-ODD_NAMES = ["Name", "name", "NAME", "_pk", "_updated", "rowid", "OID", "_rowid_", "a b", "a.b", 'q"uote',
-             "[br]", "$dollar", "émile", "名前"]
+ODD_NAMES = [
+    "Name",
+    "name",
+    "NAME",
+    "_pk",
+    "_updated",
+    "rowid",
+    "OID",
+    "_rowid_",
+    "a b",
+    "a.b",
+    'q"uote',
+    "[br]",
+    "$dollar",
+    "émile",
+    "名前",
+]
 
 
-def test_every_source_column_gets_its_own_domain_column(s3_bucket: S3Bucket, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_source_column_gets_its_own_domain_column(
+    s3_bucket: S3Bucket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     fields = [LONG] + [{"name": name, "type": "string"} for name in ODD_NAMES]
     # Avro names must be [A-Za-z_][A-Za-z0-9_]*; real files break that, so write the header by hand.
     record = {"id": 1, **{name: f"value of {name}" for name in ODD_NAMES}}
@@ -309,19 +446,30 @@ def test_every_source_column_gets_its_own_domain_column(s3_bucket: S3Bucket, tmp
 
     assert summary.status == "Warning", summary.message  # the renames are logged
     (row,) = table(db)
-    expected = {"Name": "Name", "name": "name~2", "NAME": "NAME~3", "_pk": "_pk~2", "_updated": "_updated~2",
-                "rowid": "rowid~2", "OID": "OID~2", "_rowid_": "_rowid_~2"}
+    expected = {
+        "Name": "Name",
+        "name": "name~2",
+        "NAME": "NAME~3",
+        "_pk": "_pk~2",
+        "_updated": "_updated~2",
+        "rowid": "rowid~2",
+        "OID": "OID~2",
+        "_rowid_": "_rowid_~2",
+    }
     for name in ODD_NAMES:
         assert row[expected.get(name, name)] == f"value of {name}"
     assert row["_pk"] == 1
     logged = warnings(db, summary.id)
-    assert "Column name of Values:Things is stored as name~2, because SQLite column names ignore case and " \
-           "Name, NAME came first" in logged
+    assert (
+        "Column name of Values:Things is stored as name~2, because SQLite column names ignore case and "
+        "Name, NAME came first" in logged
+    )
     assert sum("is stored as" in message for message in logged) == 7
     # The mapping is kept: a second run neither renames again nor warns again.
     again = run_courier(db, COURIER, RunWindow.period(FIRST_DAY, FIRST_DAY + timedelta(days=1)))
     assert not [m for m in warnings(db, again.id) if "is stored as" in m]
     from core.engine import column_names
+
     assert column_names(db, TABLE) == {k: v for k, v in expected.items() if k != "Name"}
     # courier export shows the mapping, and applying the export back changes nothing.
     from tui import cli
@@ -340,8 +488,11 @@ def _avro_with_any_names(fields: list[dict[str, Any]], records: list[dict[str, A
     safe = [{**field, "name": f"f{n}"} for n, field in enumerate(fields)]
     body = avro(safe, [{f"f{n}": record[field["name"]] for n, field in enumerate(fields)} for record in records])
     reader = fastavro.reader(io.BytesIO(body))
-    old_schema = json.dumps(reader.metadata["avro.schema"] if isinstance(reader.metadata["avro.schema"], dict)
-                            else json.loads(reader.metadata["avro.schema"]))
+    old_schema = json.dumps(
+        reader.metadata["avro.schema"]
+        if isinstance(reader.metadata["avro.schema"], dict)
+        else json.loads(reader.metadata["avro.schema"])
+    )
     new = json.loads(old_schema)
     for field, original in zip(new["fields"], fields):
         field["name"] = original["name"]
@@ -366,7 +517,7 @@ def _replace_schema(body: bytes, schema: bytes) -> bytes:
             key = decoder.fo.read(key_length).decode()
             value_length = read_long(decoder)
             metadata[key] = decoder.fo.read(value_length)
-    rest = body[4 + decoder.fo.tell():]
+    rest = body[4 + decoder.fo.tell() :]
     metadata["avro.schema"] = schema
 
     def zigzag(n: int) -> bytes:
@@ -400,7 +551,8 @@ def test_type_drift_is_reported_and_only_lossless_values_follow(s3_bucket: S3Buc
     assert typed(db, "level") == [(5, "integer"), (7, "integer"), (8, "integer")]
     assert [row[:4] for row in rejects(db, summary.id)] == [
         (f"things-{FIRST_DAY + timedelta(days=1)}.avro", 1, "2", "level"),
-        (f"things-{FIRST_DAY + timedelta(days=2)}.avro", 2, "5", "level")]
+        (f"things-{FIRST_DAY + timedelta(days=2)}.avro", 2, "5", "level"),
+    ]
     drift = [message for message in warnings(db, summary.id) if "Type drift" in message]
     assert len(drift) == 2
     assert "column level is long in things-2026-11-01.avro but string in things-2026-11-02.avro" in drift[0]
@@ -411,26 +563,42 @@ def test_type_drift_is_reported_and_only_lossless_values_follow(s3_bucket: S3Buc
 
 
 def test_csv_values_follow_the_same_rules(s3_bucket: S3Bucket, tmp_path: Path) -> None:
-    body = ("id,n,note,when\n1,42,\"tab\there\",2026-11-25\n2,4.5,ok,2026-11-25\n3,7,caf\xe9,2026-11-25\n4,7,ok,2026-02-30\n"
-            .encode("latin-1"))
+    body = 'id,n,note,when\n1,42,"tab\there",2026-11-25\n2,4.5,ok,2026-11-25\n3,7,caf\xe9,2026-11-25\n4,7,ok,2026-02-30\n'.encode(
+        "latin-1"
+    )
 
-    db, summary = load(tmp_path, s3_bucket, [body], content_type="text/csv",
-                       fields={"id": {"type": "Integer"}, "n": {"type": "Integer"}, "when": {"type": "Date"}})
+    db, summary = load(
+        tmp_path,
+        s3_bucket,
+        [body],
+        content_type="text/csv",
+        fields={"id": {"type": "Integer"}, "n": {"type": "Integer"}, "when": {"type": "Date"}},
+    )
 
     assert [(row["id"], row["n"], row["note"], row["when"]) for row in table(db)] == [
-        (1, 42, "tab\there", "2026-11-25")]
+        (1, 42, "tab\there", "2026-11-25")
+    ]
     assert [row[1:4] for row in rejects(db, summary.id)] == [(2, "2", "n"), (3, "3", "note"), (4, "4", "when")]
 
 
 def test_ndjson_numbers_land_as_written_or_the_row_is_rejected(s3_bucket: S3Bucket, tmp_path: Path) -> None:
     # json.loads alone makes 1e400 inf and 0.10000000000000000001 0.1.
-    lines = ['{"id": "1", "x": 1.5}', '{"id": "2", "x": 0.10000000000000000001}', '{"id": "3", "x": {"a": 1e400}}',
-             '{"id": "4", "x": 1e400}', '{"id": "5", "x": [0.25]}']
+    lines = [
+        '{"id": "1", "x": 1.5}',
+        '{"id": "2", "x": 0.10000000000000000001}',
+        '{"id": "3", "x": {"a": 1e400}}',
+        '{"id": "4", "x": 1e400}',
+        '{"id": "5", "x": [0.25]}',
+    ]
     db, summary = load(tmp_path, s3_bucket, ["\n".join(lines).encode()], content_type="application/x-ndjson")
 
     assert summary.status == "Warning", summary.message
     assert [(row["id"], row["x"]) for row in table(db)] == [
-        ("1", "1.5"), ("2", "0.10000000000000000001"), ("4", "1" + "0" * 400), ("5", "[0.25]")]
+        ("1", "1.5"),
+        ("2", "0.10000000000000000001"),
+        ("4", "1" + "0" * 400),
+        ("5", "[0.25]"),
+    ]
     found = rejects(db, summary.id)
     assert [row[1:4] for row in found] == [(3, "3", "x")]
     assert "a number a Float cannot hold exactly" in found[0][4]

@@ -28,22 +28,38 @@ from tests.waiting import wait_for
 __all__ = ["cli_env", "wait_for"]
 
 COURIER_BIN = Path(sys.executable).with_name("courier")
-USER_SCHEMA = {"type": "record", "name": "users", "fields": [
-    {"name": "user_id", "type": "long"}, {"name": "email", "type": ["null", "string"]}]}
+USER_SCHEMA = {
+    "type": "record",
+    "name": "users",
+    "fields": [{"name": "user_id", "type": "long"}, {"name": "email", "type": ["null", "string"]}],
+}
 FEEDS = {"df-users01": {"source": "Heap", "name": "Users", "primary-key": ["user_id"]}}
 
 
-def courier(env: dict[str, str], db: Path, *args: str, timeout: float = 120, stdin: str | None = None,
-            **extra_env: str) -> subprocess.CompletedProcess[str]:
+def courier(
+    env: dict[str, str], db: Path, *args: str, timeout: float = 120, stdin: str | None = None, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
     """Run ``courier --db DB ARGS`` to completion."""
-    return subprocess.run([str(COURIER_BIN), "--db", str(db), *args], env={**env, **extra_env}, input=stdin,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(COURIER_BIN), "--db", str(db), *args],
+        env={**env, **extra_env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def start_courier(env: dict[str, str], db: Path, *args: str, **extra_env: str) -> subprocess.Popen[str]:
     """Start ``courier --db DB ARGS`` in the background (its own session, so signals reach only it)."""
-    return subprocess.Popen([str(COURIER_BIN), "--db", str(db), *args], env={**env, **extra_env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [str(COURIER_BIN), "--db", str(db), *args],
+        env={**env, **extra_env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 @pytest.fixture
@@ -67,32 +83,64 @@ def avro(records: list[dict[str, Any]]) -> bytes:
     return write_avro(records, USER_SCHEMA, codec="null")
 
 
-def put_dump(bucket: S3Bucket, dump_id: int, files: dict[str, bytes | None], *, incremental: bool = True,
-             table: str = "users", manifest_files: list[str] | None = None, **manifest: Any) -> None:
+def put_dump(
+    bucket: S3Bucket,
+    dump_id: int,
+    files: dict[str, bytes | None],
+    *,
+    incremental: bool = True,
+    table: str = "users",
+    manifest_files: list[str] | None = None,
+    **manifest: Any,
+) -> None:
     """Put a dump's files (``None`` = listed in the manifest but not uploaded) and its manifest."""
     for key, body in files.items():
         if body is not None:
             bucket.put(key, body)
     listed = manifest_files if manifest_files is not None else list(files)
-    body = {"dump_id": dump_id, "tables": [{"name": table, "columns": ["user_id", "email"],
-                                            "files": [f"s3://{bucket.name}/{key}" for key in listed],
-                                            "incremental": incremental}], **manifest}
+    body = {
+        "dump_id": dump_id,
+        "tables": [
+            {
+                "name": table,
+                "columns": ["user_id", "email"],
+                "files": [f"s3://{bucket.name}/{key}" for key in listed],
+                "incremental": incremental,
+            }
+        ],
+        **manifest,
+    }
     bucket.put(f"manifests/sync_{dump_id}.json", json.dumps(body).encode())
 
 
-def configure(db: Path, bucket: S3Bucket, *, endpoint: str | None = None, feeds: dict[str, Any] | None = None,
-              load_operations: dict[str, Any] | None = None, layout: str = "heap-connect",
-              entities: list[dict[str, Any]] | None = None) -> None:
+def configure(
+    db: Path,
+    bucket: S3Bucket,
+    *,
+    endpoint: str | None = None,
+    feeds: dict[str, Any] | None = None,
+    load_operations: dict[str, Any] | None = None,
+    layout: str = "heap-connect",
+    entities: list[dict[str, Any]] | None = None,
+) -> None:
     """A credential for the local server, one courier ``Heap`` on ``bucket`` and its feeds."""
     courier_body: dict[str, Any] = {
-        "credential": "local-s3", "bucket": bucket.name, "layout": layout,
-        "load-operations": load_operations if load_operations is not None else
-        {"df-users01": [{"type": "load", "file": "users"}]}}
+        "credential": "local-s3",
+        "bucket": bucket.name,
+        "layout": layout,
+        "load-operations": load_operations
+        if load_operations is not None
+        else {"df-users01": [{"type": "load", "file": "users"}]},
+    }
     if entities is not None:
         courier_body["entities"] = entities
-    document = {"credentials": {"local-s3": {"type": "iam-credential", "endpoint-url": endpoint or bucket.endpoint,
-                                             "region": TEST_REGION}},
-                "feeds": FEEDS if feeds is None else feeds, "couriers": {"Heap": courier_body}}
+    document = {
+        "credentials": {
+            "local-s3": {"type": "iam-credential", "endpoint-url": endpoint or bucket.endpoint, "region": TEST_REGION}
+        },
+        "feeds": FEEDS if feeds is None else feeds,
+        "couriers": {"Heap": courier_body},
+    }
     with Store(db) as store:
         apply_document(store, document)
 
@@ -101,8 +149,12 @@ def tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every domain table's rows in key order (``<source>:<feed>`` tables only)."""
     conn = sqlite3.connect(db)
     try:
-        names = [row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%:%' ORDER BY name")]
+        names = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%:%' ORDER BY name"
+            )
+        ]
         return {name: conn.execute(f'SELECT * FROM "{name}" ORDER BY _pk').fetchall() for name in names}
     finally:
         conn.close()

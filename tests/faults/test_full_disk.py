@@ -9,11 +9,22 @@ import pytest
 
 from core.s3 import landing_path
 from tests.conftest import S3Bucket
-from tests.faults.conftest import assert_converged, avro, courier, load_first_dump, one_line, put_dump, run_row, tables, users
+from tests.faults.conftest import (
+    assert_converged,
+    avro,
+    courier,
+    load_first_dump,
+    one_line,
+    put_dump,
+    run_row,
+    tables,
+    users,
+)
 
 
-def test_a_full_database_fails_the_run_and_keeps_the_previous_tables(s3_bucket: S3Bucket, cli_env: dict[str, str],
-                                                                     tmp_path: Path) -> None:
+def test_a_full_database_fails_the_run_and_keeps_the_previous_tables(
+    s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     db = tmp_path / "c.db"
     before = load_first_dump(cli_env, db, s3_bucket)
     # A second dump too big for the room left: 20,000 users in a database capped a few pages above its size.
@@ -27,8 +38,9 @@ def test_a_full_database_fails_the_run_and_keeps_the_previous_tables(s3_bucket: 
     listed = courier(cli_env, db, "runs", **cap)
 
     assert result.returncode == 1
-    assert one_line(result.stderr) == (f"courier: run 2 failed: the disk holding {db} is full (while writing); free "
-                                       "space and rerun")
+    assert one_line(result.stderr) == (
+        f"courier: run 2 failed: the disk holding {db} is full (while writing); free space and rerun"
+    )
     row = run_row(db, 2)
     assert row is not None and row["status"] == "Failed" and "cannot rollback" not in row["message"]
     assert listed.returncode == 0 and "Failed" in listed.stdout.splitlines()[0]
@@ -38,7 +50,8 @@ def test_a_full_database_fails_the_run_and_keeps_the_previous_tables(s3_bucket: 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full to make a write fail with ENOSPC")
 def test_a_full_landing_cache_fails_the_run_and_keeps_the_previous_tables(
-        s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path) -> None:
+    s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     db = tmp_path / "c.db"
     before = load_first_dump(cli_env, db, s3_bucket)
     key = "sync_2/users/part-00000-a-c000.avro"
@@ -54,7 +67,8 @@ def test_a_full_landing_cache_fails_the_run_and_keeps_the_previous_tables(
     assert result.returncode == 1
     assert one_line(result.stderr) == (
         f"courier: run 2 failed: the disk holding {dest.parent} is full (while landing "
-        f"s3://{s3_bucket.name}/{key}); free space and rerun")
+        f"s3://{s3_bucket.name}/{key}); free space and rerun"
+    )
     row = run_row(db, 2)
     assert row is not None and row["status"] == "Failed"
     assert tables(db) == before

@@ -10,8 +10,18 @@ import pytest
 
 from core.s3 import landing_path
 from tests.conftest import S3Bucket
-from tests.faults.conftest import (assert_converged, avro, configure, courier, load_first_dump, one_line, put_dump, tables,
-                                   user_ids, users)
+from tests.faults.conftest import (
+    assert_converged,
+    avro,
+    configure,
+    courier,
+    load_first_dump,
+    one_line,
+    put_dump,
+    tables,
+    user_ids,
+    users,
+)
 
 HOSTILE_KEYS = [
     "sync_1/users/../../../../outside.avro",
@@ -51,19 +61,25 @@ def test_plain_keys_land_under_their_own_path_and_distinct_keys_never_share_a_pa
 
 
 def test_a_manifest_listing_a_file_outside_its_dump_is_refused_naming_it(
-        s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path) -> None:
+    s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     db = tmp_path / "c.db"
     before = load_first_dump(cli_env, db, s3_bucket)
     s3_bucket.put("outside.avro", avro(users([99])))
-    put_dump(s3_bucket, 2, {"sync_2/users/part-00000-a-c000.avro": avro(users([4]))},
-             manifest_files=["sync_2/users/part-00000-a-c000.avro", "sync_1/users/../../../../outside.avro"])
+    put_dump(
+        s3_bucket,
+        2,
+        {"sync_2/users/part-00000-a-c000.avro": avro(users([4]))},
+        manifest_files=["sync_2/users/part-00000-a-c000.avro", "sync_1/users/../../../../outside.avro"],
+    )
 
     result = courier(cli_env, db, "run", "Heap", "--all")
 
     assert result.returncode == 1
     assert one_line(result.stderr) == (
         'courier: run 2 failed: manifests/sync_2.json lists "sync_1/users/../../../../outside.avro" for table users, '
-        "outside its own sync_2/ folder: Courier refuses that manifest; ask Heap to re-send that sync")
+        "outside its own sync_2/ folder: Courier refuses that manifest; ask Heap to re-send that sync"
+    )
     assert tables(db) == before
     assert not (tmp_path / "outside.avro").exists()
     landing = tmp_path / "c-landing"
@@ -74,24 +90,36 @@ def test_a_manifest_listing_a_file_outside_its_dump_is_refused_naming_it(
     assert user_ids(db) == [1, 2, 3, 4]
 
 
-def test_a_manifest_naming_another_bucket_is_refused(s3_bucket: S3Bucket, cli_env: dict[str, str],
-                                                     tmp_path: Path) -> None:
+def test_a_manifest_naming_another_bucket_is_refused(
+    s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     db = tmp_path / "c.db"
     configure(db, s3_bucket)
-    s3_bucket.put("manifests/sync_1.json", json.dumps({"dump_id": 1, "tables": [
-        {"name": "users", "files": ["s3://someone-else/sync_1/users/part-0.avro"], "incremental": False}]}).encode())
+    s3_bucket.put(
+        "manifests/sync_1.json",
+        json.dumps(
+            {
+                "dump_id": 1,
+                "tables": [
+                    {"name": "users", "files": ["s3://someone-else/sync_1/users/part-0.avro"], "incremental": False}
+                ],
+            }
+        ).encode(),
+    )
 
     result = courier(cli_env, db, "run", "Heap", "--all")
 
     assert result.returncode == 1
     assert one_line(result.stderr) == (
         f"courier: run 1 failed: manifests/sync_1.json lists s3://someone-else/sync_1/users/part-0.avro, outside the "
-        f"bucket {s3_bucket.name}: Courier reads only the courier's own bucket; ask Heap to re-send that sync")
+        f"bucket {s3_bucket.name}: Courier reads only the courier's own bucket; ask Heap to re-send that sync"
+    )
     assert tables(db) == {}
 
 
-def test_legal_but_unusual_keys_still_land_and_load(s3_bucket: S3Bucket, cli_env: dict[str, str],
-                                                    tmp_path: Path) -> None:
+def test_legal_but_unusual_keys_still_land_and_load(
+    s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     db = tmp_path / "c.db"
     configure(db, s3_bucket)
     long_key = "sync_1/users/part-00001-" + "x" * 240 + "-c000.avro"
@@ -109,11 +137,15 @@ def test_legal_but_unusual_keys_still_land_and_load(s3_bucket: S3Bucket, cli_env
     assert all(Path(path).is_relative_to(tmp_path / "c-landing") and "_hashed" in path for path in landed.values())
 
 
-def test_a_key_starting_with_a_slash_lands_inside_the_cache(s3_bucket: S3Bucket, cli_env: dict[str, str],
-                                                            tmp_path: Path) -> None:
+def test_a_key_starting_with_a_slash_lands_inside_the_cache(
+    s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     db = tmp_path / "c.db"
-    entity = {"object/type": "file", "object/file-pattern": "'/outside/users-'yyyy-MM-dd'.csv'",
-              "object/land-as": {"file/tag": "users", "file/content-type": "text/csv"}}
+    entity = {
+        "object/type": "file",
+        "object/file-pattern": "'/outside/users-'yyyy-MM-dd'.csv'",
+        "object/land-as": {"file/tag": "users", "file/content-type": "text/csv"},
+    }
     configure(db, s3_bucket, layout="file-pattern", entities=[entity])
     s3_bucket.put("/outside/users-2026-11-20.csv", b"user_id,email\n1,a@example.com\n")
 
@@ -126,23 +158,37 @@ def test_a_key_starting_with_a_slash_lands_inside_the_cache(s3_bucket: S3Bucket,
 
 
 def test_a_manifest_whose_dump_id_disagrees_with_its_key_is_an_error_naming_both(
-        s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path) -> None:
+    s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     db = tmp_path / "c.db"
     configure(db, s3_bucket)
     put_dump(s3_bucket, 1, {"sync_1/users/part-00000-a-c000.avro": avro(users(range(1, 3)))}, incremental=False)
     assert courier(cli_env, db, "run", "Heap", "--all").returncode == 0
     before = tables(db)
     s3_bucket.put("sync_2/users/part-00000-a-c000.avro", avro(users([3])))
-    s3_bucket.put("manifests/sync_2.json", json.dumps({"dump_id": 1, "tables": [
-        {"name": "users", "files": [f"s3://{s3_bucket.name}/sync_2/users/part-00000-a-c000.avro"],
-         "incremental": True}]}).encode())
+    s3_bucket.put(
+        "manifests/sync_2.json",
+        json.dumps(
+            {
+                "dump_id": 1,
+                "tables": [
+                    {
+                        "name": "users",
+                        "files": [f"s3://{s3_bucket.name}/sync_2/users/part-00000-a-c000.avro"],
+                        "incremental": True,
+                    }
+                ],
+            }
+        ).encode(),
+    )
 
     result = courier(cli_env, db, "run", "Heap", "--all")
 
     assert result.returncode == 1
     assert one_line(result.stderr) == (
         'courier: run 2 failed: manifests/sync_2.json says "dump_id": 1 but its key says sync_2: Courier cannot tell '
-        "which dump it describes; ask Heap to re-send that sync")
+        "which dump it describes; ask Heap to re-send that sync"
+    )
     assert tables(db) == before
     put_dump(s3_bucket, 2, {"sync_2/users/part-00000-a-c000.avro": avro(users([3]))})
     assert_converged(cli_env, db, s3_bucket)

@@ -28,8 +28,9 @@ from tests.faults.conftest import (
 FAST = {"COURIER_S3_READ_TIMEOUT": "0.3", "COURIER_S3_CONNECT_TIMEOUT": "2", "COURIER_S3_MAX_ATTEMPTS": "2"}
 
 
-def test_a_silent_endpoint_fails_the_run_naming_the_endpoint(s3_bucket: S3Bucket, cli_env: dict[str, str],
-                                                             tmp_path: Path, silent_server: SilentServer) -> None:
+def test_a_silent_endpoint_fails_the_run_naming_the_endpoint(
+    s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path, silent_server: SilentServer
+) -> None:
     db = tmp_path / "c.db"
     before = load_first_dump(cli_env, db, s3_bucket)
     configure(db, s3_bucket, endpoint=silent_server.endpoint)
@@ -40,7 +41,8 @@ def test_a_silent_endpoint_fails_the_run_naming_the_endpoint(s3_bucket: S3Bucket
     assert one_line(result.stderr) == (
         f"courier: run 2 failed: The S3 endpoint {silent_server.endpoint} did not answer within 0.3 s (2 attempts) "
         f"while listing s3://{s3_bucket.name}/manifests/: check the network and endpoint-url, or raise "
-        "COURIER_S3_READ_TIMEOUT")
+        "COURIER_S3_READ_TIMEOUT"
+    )
     assert len(silent_server.connections) >= 1
     assert tables(db) == before
     configure(db, s3_bucket)
@@ -50,12 +52,21 @@ def test_a_silent_endpoint_fails_the_run_naming_the_endpoint(s3_bucket: S3Bucket
 def test_the_message_for_a_hung_object_names_the_endpoint_and_the_object() -> None:
     error = ReadTimeoutError(endpoint_url="http://127.0.0.1:9/heap-rs3-acme/sync_1/users/part-0.avro?x=secret")
 
-    message = str(describe_source_error(error, bucket="heap-rs3-acme", prefix="", credential=Credential(
-        name="heap", type="iam-credential"), key="sync_1/users/part-0.avro"))
+    message = str(
+        describe_source_error(
+            error,
+            bucket="heap-rs3-acme",
+            prefix="",
+            credential=Credential(name="heap", type="iam-credential"),
+            key="sync_1/users/part-0.avro",
+        )
+    )
 
-    assert message == ("The S3 endpoint http://127.0.0.1:9 did not answer within 20 s (3 attempts) while reading "
-                       "s3://heap-rs3-acme/sync_1/users/part-0.avro: check the network and endpoint-url, or raise "
-                       "COURIER_S3_READ_TIMEOUT")
+    assert message == (
+        "The S3 endpoint http://127.0.0.1:9 did not answer within 20 s (3 attempts) while reading "
+        "s3://heap-rs3-acme/sync_1/users/part-0.avro: check the network and endpoint-url, or raise "
+        "COURIER_S3_READ_TIMEOUT"
+    )
 
 
 def test_the_timeouts_are_overridable_and_checked() -> None:
@@ -69,16 +80,20 @@ def test_the_timeouts_are_overridable_and_checked() -> None:
         s3_settings({"COURIER_S3_MAX_ATTEMPTS": "0"})
 
 
-def test_stop_works_while_s3_does_not_answer(s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path,
-                                             silent_server: SilentServer, processes: list) -> None:
+def test_stop_works_while_s3_does_not_answer(
+    s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path, silent_server: SilentServer, processes: list
+) -> None:
     db = tmp_path / "c.db"
     configure(db, s3_bucket, endpoint=silent_server.endpoint)
     # Many short attempts: the run keeps waiting on the silent endpoint until it is stopped.
-    runner = start_courier(cli_env, db, "run", "Heap", "--all", COURIER_S3_READ_TIMEOUT="0.5",
-                           COURIER_S3_MAX_ATTEMPTS="200")
+    runner = start_courier(
+        cli_env, db, "run", "Heap", "--all", COURIER_S3_READ_TIMEOUT="0.5", COURIER_S3_MAX_ATTEMPTS="200"
+    )
     processes.append(runner)
-    wait_for(lambda: (run_row(db, 1) or {}).get("status") == "Running" and silent_server.connections,
-             what="the run to wait on S3")
+    wait_for(
+        lambda: (run_row(db, 1) or {}).get("status") == "Running" and silent_server.connections,
+        what="the run to wait on S3",
+    )
 
     stopped = courier(cli_env, db, "runs", "stop", "1")
     out, err = runner.communicate(timeout=120)

@@ -42,8 +42,9 @@ def _alive(pid: int) -> bool:
 def test_no_decoder_outlives_a_killed_writer(tmp_path: Path) -> None:
     path = tmp_path / "users.avro"
     path.write_bytes(avro(users(range(1, 60_001))))
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         line = writer.stdout.readline() if writer.stdout else ""
         helpers = [int(pid) for pid in line.split()]

@@ -17,8 +17,9 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_landed_files_are_private_whatever_the_umask(s3_bucket: S3Bucket, cli_env: dict[str, str],
-                                                     tmp_path: Path) -> None:
+def test_landed_files_are_private_whatever_the_umask(
+    s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     db = tmp_path / "c.db"
     configure(db, s3_bucket)
     put_dump(s3_bucket, 1, {"sync_1/users/part-00000-a-c000.avro": avro(users(range(1, 4)))}, incremental=False)
@@ -64,8 +65,9 @@ def test_csv_exports_are_private(tmp_path: Path) -> None:
     assert _mode(tmp_path / "users.csv") == 0o600
 
 
-def test_cache_shows_sizes_and_prunes_only_what_nothing_needs(s3_bucket: S3Bucket, cli_env: dict[str, str],
-                                                              tmp_path: Path) -> None:
+def test_cache_shows_sizes_and_prunes_only_what_nothing_needs(
+    s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     db = tmp_path / "c.db"
     configure(db, s3_bucket)
     put_dump(s3_bucket, 1, {"sync_1/users/part-00000-a-c000.avro": avro(users(range(1, 4)))}, incremental=False)
@@ -100,12 +102,15 @@ def test_cache_shows_sizes_and_prunes_only_what_nothing_needs(s3_bucket: S3Bucke
 def test_cache_prune_refuses_while_a_run_is_running(tmp_path: Path, cli_env: dict[str, str]) -> None:
     db = tmp_path / "c.db"
     with Store(db) as store:
-        store.execute("INSERT INTO runs (kind, target, trigger, window_kind, status, started_at, pid) "
-                      "VALUES ('courier', 'Heap', 'manual', 'all', 'Running', '2026-11-30T00:00:00Z', ?)",
-                      (os.getpid(),))
+        store.execute(
+            "INSERT INTO runs (kind, target, trigger, window_kind, status, started_at, pid) "
+            "VALUES ('courier', 'Heap', 'manual', 'all', 'Running', '2026-11-30T00:00:00Z', ?)",
+            (os.getpid(),),
+        )
 
     result = courier(cli_env, db, "cache", "--prune")
 
     assert result.returncode == 2
-    assert result.stderr == ("courier: Run 1 is running and may be reading landed files: prune the cache when no "
-                             "run is running\n")
+    assert result.stderr == (
+        "courier: Run 1 is running and may be reading landed files: prune the cache when no run is running\n"
+    )

@@ -6,17 +6,31 @@ import sqlite3
 from pathlib import Path
 
 from tests.conftest import S3Bucket
-from tests.faults.conftest import assert_converged, avro, configure, courier, one_line, put_dump, tables, user_ids, users
+from tests.faults.conftest import (
+    assert_converged,
+    avro,
+    configure,
+    courier,
+    one_line,
+    put_dump,
+    tables,
+    user_ids,
+    users,
+)
 
 
 def test_two_files_with_one_part_number_are_two_files_and_a_failed_second_is_retried(
-        s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path) -> None:
+    s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     db = tmp_path / "c.db"
     configure(db, s3_bucket)
     put_dump(s3_bucket, 1, {"sync_1/users/part-00000-a-c000.avro": avro(users(range(1, 3)))}, incremental=False)
     assert courier(cli_env, db, "run", "Heap", "--all").returncode == 0
-    first, second, later = ("sync_2/users/part-00000-b-c000.avro", "sync_2/users/part-00000-b-c001.avro",
-                            "sync_2/users/part-00001-b-c000.avro")
+    first, second, later = (
+        "sync_2/users/part-00000-b-c000.avro",
+        "sync_2/users/part-00000-b-c001.avro",
+        "sync_2/users/part-00001-b-c000.avro",
+    )
     put_dump(s3_bucket, 2, {first: avro(users([3])), second: b"not avro at all", later: avro(users([5]))})
 
     failed = courier(cli_env, db, "run", "Heap", "--all")
@@ -32,7 +46,8 @@ def test_two_files_with_one_part_number_are_two_files_and_a_failed_second_is_ret
 
 
 def test_an_empty_full_resync_empties_the_table_on_an_existing_and_a_fresh_database(
-        s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path) -> None:
+    s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     db = tmp_path / "c.db"
     configure(db, s3_bucket)
     put_dump(s3_bucket, 1, {"sync_1/users/part-00000-a-c000.avro": avro(users(range(1, 4)))}, incremental=False)

@@ -24,16 +24,20 @@ from tests.faults.conftest import (
 )
 
 
-def test_sighup_stops_courier_run_cleanly(s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path,
-                                         silent_server: SilentServer, processes: list) -> None:
+def test_sighup_stops_courier_run_cleanly(
+    s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path, silent_server: SilentServer, processes: list
+) -> None:
     db = tmp_path / "c.db"
     before = load_first_dump(cli_env, db, s3_bucket)
     configure(db, s3_bucket, endpoint=silent_server.endpoint)
-    runner = start_courier(cli_env, db, "run", "Heap", "--all", COURIER_S3_READ_TIMEOUT="0.5",
-                           COURIER_S3_MAX_ATTEMPTS="200")
+    runner = start_courier(
+        cli_env, db, "run", "Heap", "--all", COURIER_S3_READ_TIMEOUT="0.5", COURIER_S3_MAX_ATTEMPTS="200"
+    )
     processes.append(runner)
-    wait_for(lambda: (run_row(db, 2) or {}).get("status") == "Running" and silent_server.connections,
-             what="the run to wait on S3")
+    wait_for(
+        lambda: (run_row(db, 2) or {}).get("status") == "Running" and silent_server.connections,
+        what="the run to wait on S3",
+    )
 
     runner.send_signal(signal.SIGHUP)  # the SSH session closed
     out, err = runner.communicate(timeout=120)

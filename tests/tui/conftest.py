@@ -21,36 +21,51 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/heap-courier"
 
 SAMPLE_DOCUMENT: dict[str, Any] = {
     "credentials": {
-        "heap-s3": {"type": "iam-role-to-role", "role-arn": ROLE_ARN, "external-id": "acme-heap-7",
-                    "region": "us-east-1"},
+        "heap-s3": {
+            "type": "iam-role-to-role",
+            "role-arn": ROLE_ARN,
+            "external-id": "acme-heap-7",
+            "region": "us-east-1",
+        },
     },
     "feeds": {
         "df-usersx01": {"source": "Heap", "name": "Users", "primary-key": ["user_id"], "stitch": True},
         "df-sessio01": {"source": "Heap", "name": "Sessions", "primary-key": ["session_id"]},
-        "df-pagevi01": {"source": "Heap", "name": "Pageviews", "primary-key": ["event_id"],
-                        "status": "draft"},
+        "df-pagevi01": {"source": "Heap", "name": "Pageviews", "primary-key": ["event_id"], "status": "draft"},
     },
     "couriers": {
         "Heap": {
-            "credential": "heap-s3", "bucket": "heap-rs3-acme", "prefix": "", "layout": "heap-connect",
+            "credential": "heap-s3",
+            "bucket": "heap-rs3-acme",
+            "prefix": "",
+            "layout": "heap-connect",
             "load-operations": {
                 "df-usersx01": [{"type": "load", "file": "users"}],
                 "df-sessio01": [{"type": "load", "file": "sessions"}],
             },
         },
         "Heap exports": {
-            "credential": "heap-s3", "bucket": "heap-rs3-acme", "prefix": "exports/", "layout": "file-pattern",
-            "entities": [{
-                "object/type": "file",
-                "object/file-pattern": "'users-'yyyy-MM-dd'.avro'",
-                "object/land-as": {"file/tag": "users", "file/content-type": "application/avro"},
-            }],
+            "credential": "heap-s3",
+            "bucket": "heap-rs3-acme",
+            "prefix": "exports/",
+            "layout": "file-pattern",
+            "entities": [
+                {
+                    "object/type": "file",
+                    "object/file-pattern": "'users-'yyyy-MM-dd'.avro'",
+                    "object/land-as": {"file/tag": "users", "file/content-type": "application/avro"},
+                }
+            ],
             "load-operations": {"df-xxxxxx": [{"type": "truncate"}, {"type": "load", "file": "users"}]},
         },
     },
     "courier-groups": {
-        "Heap daily": {"schedule": "30 8 * * *", "timezone": "America/Los_Angeles", "enabled": True,
-                       "couriers": [{"courier": "Heap", "wait": "2h", "offset": "1d"}]},
+        "Heap daily": {
+            "schedule": "30 8 * * *",
+            "timezone": "America/Los_Angeles",
+            "enabled": True,
+            "couriers": [{"courier": "Heap", "wait": "2h", "offset": "1d"}],
+        },
     },
 }
 """A realistic configuration: a heap-connect courier in a group, a placeholder file-pattern courier."""
@@ -83,15 +98,18 @@ def configured_db(db_path: Path) -> Path:
         store.execute(
             "INSERT INTO runs (kind, target, trigger, window_kind, status, started_at, finished_at, rows_read) "
             "VALUES ('courier', 'Heap', 'manual', 'all', 'Succeeded', '2026-11-25T08:30:04.000000Z', "
-            "'2026-11-25T08:35:16.000000Z', 1200)")
+            "'2026-11-25T08:35:16.000000Z', 1200)"
+        )
     return db_path
 
 
 @pytest.fixture
 def app_factory() -> Callable[[Path], CourierApp]:
     """Builds the app through the one factory, with a fixed clock and a steady cursor."""
+
     def build(path: Path, **options: Any) -> CourierApp:
         return make_app(path, clock=fixed_clock, cursor_blink=False, **options)
+
     return build
 
 

@@ -95,7 +95,8 @@ async def test_create_credential_and_courier_by_keys(db_path: Path, app_factory:
 
 
 async def test_invalid_json_in_entities_is_shown_and_nothing_is_saved(
-        configured_db: Path, app_factory: AppFactory) -> None:
+    configured_db: Path, app_factory: AppFactory
+) -> None:
     app = app_factory(configured_db)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("a")
@@ -225,7 +226,8 @@ async def test_delete_asks_for_confirmation(configured_db: Path, app_factory: Ap
 
 
 async def test_delete_of_a_referenced_courier_is_refused_with_the_reason(
-        configured_db: Path, app_factory: AppFactory) -> None:
+    configured_db: Path, app_factory: AppFactory
+) -> None:
     app = app_factory(configured_db)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("d", "y")
@@ -255,8 +257,7 @@ async def test_help_lists_the_keys_of_the_screen(configured_db: Path, app_factor
         assert ("f2 / ^s", "Save") in editor_rows
 
 
-async def test_command_palette_opens_with_colon_and_adds_a_courier(
-        db_path: Path, app_factory: AppFactory) -> None:
+async def test_command_palette_opens_with_colon_and_adds_a_courier(db_path: Path, app_factory: AppFactory) -> None:
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("colon")
@@ -274,7 +275,12 @@ async def test_sources_show_status_next_run_and_next_step(configured_db: Path, a
         screen = app.screen
         couriers = screen.query_one("#couriers-table", DataTable)
         assert [str(cell) for cell in couriers.get_row_at(0)] == [
-            "Heap", "heap-connect", "heap-rs3-acme", "Succeeded", "2026-11-25 08:30 UTC"]
+            "Heap",
+            "heap-connect",
+            "heap-rs3-acme",
+            "Succeeded",
+            "2026-11-25 08:30 UTC",
+        ]
         assert str(couriers.get_row_at(1)[3]) == "never run"
         groups = screen.query_one("#groups-table", DataTable)
         assert groups.get_row_at(0)[2] == "Thu 2026-11-26 08:30 PST"

@@ -22,8 +22,13 @@ from .conftest import wait_for_workers
 from .test_s3_actions import configure
 
 AppFactory = Callable[..., CourierApp]
-MINE = [{"object/type": "file", "object/file-pattern": "'sync_'*'/users/part-'*'.avro'",
-         "object/land-as": {"file/tag": "users", "file/content-type": "application/avro"}}]
+MINE = [
+    {
+        "object/type": "file",
+        "object/file-pattern": "'sync_'*'/users/part-'*'.avro'",
+        "object/land-as": {"file/tag": "users", "file/content-type": "application/avro"},
+    }
+]
 
 
 def question(app: CourierApp) -> str:
@@ -31,18 +36,29 @@ def question(app: CourierApp) -> str:
 
 
 async def test_discover_asks_before_replacing_and_proposes_only_new_feeds(
-        db_path: Path, app_factory: AppFactory, s3_bucket: Any) -> None:
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any
+) -> None:
     from core.heapgen import generate_heap_bucket
 
     generated = generate_heap_bucket(s3_bucket.name, users=50, pageviews=200, today=date(2026, 11, 25))
     s3_bucket.put_many({key: body for key, body in generated.objects.items() if not key.startswith("exports/")})
     configure(db_path, s3_bucket.endpoint, s3_bucket.name, layout="heap-connect")
     with Store(db_path) as store:  # the user's own list and a Heap:Users feed loaded by it already
-        apply_document(store, {
-            "feeds": {"df-myusers1": {"source": "Heap", "name": "Users", "primary-key": ["user_id"]}},
-            "couriers": {"Heap": {"credential": "local", "bucket": s3_bucket.name, "layout": "heap-connect",
-                                  "entities": MINE,
-                                  "load-operations": {"df-myusers1": [{"type": "load", "file": "users"}]}}}})
+        apply_document(
+            store,
+            {
+                "feeds": {"df-myusers1": {"source": "Heap", "name": "Users", "primary-key": ["user_id"]}},
+                "couriers": {
+                    "Heap": {
+                        "credential": "local",
+                        "bucket": s3_bucket.name,
+                        "layout": "heap-connect",
+                        "entities": MINE,
+                        "load-operations": {"df-myusers1": [{"type": "load", "file": "users"}]},
+                    }
+                },
+            },
+        )
     app = app_factory(db_path)
     async with app.run_test(size=(100, 30)) as pilot:
         app.action_edit_courier("Heap")
@@ -56,8 +72,9 @@ async def test_discover_asks_before_replacing_and_proposes_only_new_feeds(
         added = asked.split("It adds ", 1)[1].rstrip(".").split(", ")
         assert {"sessions", "pageviews"} <= set(added) and "users" not in added and "drops" not in asked
         await pilot.press("n")  # keep mine
-        await pilot_wait(pilot, lambda: isinstance(app.screen, ConfirmScreen) and "feed" in question(app),
-                         "the feeds question")
+        await pilot_wait(
+            pilot, lambda: isinstance(app.screen, ConfirmScreen) and "feed" in question(app), "the feeds question"
+        )
         assert json.loads(editor.query_one("#entities", TextArea).text) == MINE
         asked = question(app)
         assert "Heap:Users" not in asked and "Heap:Sessions" in asked  # Users exists: not proposed again

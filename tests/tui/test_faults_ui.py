@@ -16,12 +16,11 @@ from textual.widgets import DataTable
 
 from core.project import load_project
 from core.store import Store
+from tests.waiting import pilot_wait
 from tui.app import CourierApp
 from tui.screens.run_history import RunHistoryScreen
 from tui.screens.sources import SourcesScreen
 from tui.screens.tables import TablesScreen
-
-from tests.waiting import pilot_wait
 
 from .conftest import wait_for_workers
 
@@ -46,7 +45,8 @@ async def delete_heap_exports(pilot: Any, app: CourierApp) -> None:
 
 
 async def test_a_write_while_another_program_holds_the_lock_is_one_notification(
-        configured_db: Path, app_factory: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    configured_db: Path, app_factory: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("COURIER_BUSY_TIMEOUT", "0.2")
     holder = sqlite3.connect(configured_db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
@@ -56,16 +56,19 @@ async def test_a_write_while_another_program_holds_the_lock_is_one_notification(
         async with app.run_test(size=SIZE) as pilot:
             await delete_heap_exports(pilot, app)
             assert isinstance(app.screen, SourcesScreen)
-            assert (f"The Courier database {configured_db} is busy: another program holds its write lock (e.g. an "
-                    "sqlite3 shell with an open transaction); close it and retry") in messages(app)
+            assert (
+                f"The Courier database {configured_db} is busy: another program holds its write lock (e.g. an "
+                "sqlite3 shell with an open transaction); close it and retry"
+            ) in messages(app)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     assert couriers(configured_db) == {"Heap", "Heap exports"}
 
 
-async def test_a_full_database_still_opens_and_reads(configured_db: Path, app_factory: AppFactory,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_full_database_still_opens_and_reads(
+    configured_db: Path, app_factory: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Issue 10, item 5: with the disk full, the TUI still opens and shows what is there. (A write
     # that needs a new page then fails with "the disk holding … is full"; the CLI fault tests show it.)
     conn = sqlite3.connect(configured_db)

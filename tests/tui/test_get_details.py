@@ -19,7 +19,8 @@ AppFactory = Callable[..., CourierApp]
 
 
 async def test_get_details_lists_the_needs_and_tests_the_connection(
-        db_path: Path, app_factory: AppFactory, s3_bucket: Any) -> None:
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any
+) -> None:
     s3_bucket.put("exports/users-2026-11-25.avro", b"x")
     configure(db_path, s3_bucket.endpoint, s3_bucket.name)  # a credential to test with
     app = app_factory(db_path)
@@ -42,5 +43,7 @@ def test_the_first_hint_points_at_step_one() -> None:
     from tui.overview import next_step
 
     hint = next_step(Project(), {}, set(), {"add_courier": "a", "app.get_details": "i"})
-    assert hint == ("Step 2 of 7: add a courier for the Heap bucket (press a). You need the role ARN and bucket "
-                    "name from step 1, Get details (press i).")
+    assert hint == (
+        "Step 2 of 7: add a courier for the Heap bucket (press a). You need the role ARN and bucket "
+        "name from step 1, Get details (press i)."
+    )

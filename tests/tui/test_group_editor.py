@@ -132,11 +132,20 @@ async def test_create_a_group_by_keys(configured_db: Path, app_factory: AppFacto
         assert isinstance(app.screen, SourcesScreen)
     group = stored(configured_db).groups["Hourly"]
     assert (group.schedule, group.timezone, group.file_dates_in_zone, group.enabled) == (
-        "15 * * * 1-5", "Europe/Berlin", True, True)
+        "15 * * * 1-5",
+        "Europe/Berlin",
+        True,
+        True,
+    )
     assert [(m.courier, m.wait, m.offset, m.notify_when_missing, m.stop_when_missing) for m in group.couriers] == [
-        ("Heap exports", "30m", "13h", True, False), ("Heap", "0m", "1d", False, True)]
+        ("Heap exports", "30m", "13h", True, False),
+        ("Heap", "0m", "1d", False, True),
+    ]
     assert (group.run_after, group.run_after_offset, group.notify_command) == (
-        "Heap daily", "0d", "cat > /tmp/run.json")
+        "Heap daily",
+        "0d",
+        "cat > /tmp/run.json",
+    )
 
 
 BAD_INPUTS = [
@@ -148,7 +157,8 @@ BAD_INPUTS = [
 
 
 async def test_bad_cron_or_unknown_zone_is_shown_inline_and_nothing_is_saved(
-        configured_db: Path, app_factory: AppFactory) -> None:
+    configured_db: Path, app_factory: AppFactory
+) -> None:
     app = app_factory(configured_db)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("g")
@@ -196,18 +206,40 @@ async def test_preview_updates_as_the_cron_changes(configured_db: Path, app_fact
         assert preview(app)[0][:2] == ["Thu 2026-11-26 09:45 JST", "11-26 00:45"]
 
 
-@pytest.mark.parametrize(("now", "schedule", "local", "note", "warning", "after_note"), [
-    (datetime(2027, 3, 10, 12, tzinfo=timezone.utc), "30 2 * * *", "Sun 2027-03-14 03:00 PDT", "⚠ DST: moved",
-     "02:30 does not exist on Sun 2027-03-14 in America/Los_Angeles; the group runs once just after the gap, at "
-     "03:00 PDT", ""),
-    (datetime(2027, 3, 14, 8, tzinfo=timezone.utc), "30 * * * *", "Sun 2027-03-14 02:30", "⚠ DST: skipped",
-     "02:30 does not exist on Sun 2027-03-14 in America/Los_Angeles; an interval schedule skips it", ""),
-    (datetime(2027, 11, 3, 12, tzinfo=timezone.utc), "30 1 * * *", "Sun 2027-11-07 01:30 PDT", "⚠ DST: runs once",
-     "01:30 happens twice on Sun 2027-11-07", "UTC moves"),
-], ids=["fixed-gap", "interval-gap", "fixed-repeat"])
+@pytest.mark.parametrize(
+    ("now", "schedule", "local", "note", "warning", "after_note"),
+    [
+        (
+            datetime(2027, 3, 10, 12, tzinfo=timezone.utc),
+            "30 2 * * *",
+            "Sun 2027-03-14 03:00 PDT",
+            "⚠ DST: moved",
+            "02:30 does not exist on Sun 2027-03-14 in America/Los_Angeles; the group runs once just after the gap, at "
+            "03:00 PDT",
+            "",
+        ),
+        (
+            datetime(2027, 3, 14, 8, tzinfo=timezone.utc),
+            "30 * * * *",
+            "Sun 2027-03-14 02:30",
+            "⚠ DST: skipped",
+            "02:30 does not exist on Sun 2027-03-14 in America/Los_Angeles; an interval schedule skips it",
+            "",
+        ),
+        (
+            datetime(2027, 11, 3, 12, tzinfo=timezone.utc),
+            "30 1 * * *",
+            "Sun 2027-11-07 01:30 PDT",
+            "⚠ DST: runs once",
+            "01:30 happens twice on Sun 2027-11-07",
+            "UTC moves",
+        ),
+    ],
+    ids=["fixed-gap", "interval-gap", "fixed-repeat"],
+)
 async def test_dst_change_is_flagged_in_the_preview_and_under_the_schedule(
-        configured_db: Path, now: datetime, schedule: str, local: str, note: str, warning: str,
-        after_note: str) -> None:
+    configured_db: Path, now: datetime, schedule: str, local: str, note: str, warning: str, after_note: str
+) -> None:
     app = make_app(configured_db, clock=lambda: now, cursor_blink=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("g")
@@ -254,8 +286,18 @@ async def test_zone_picker_selects_by_typing(configured_db: Path, app_factory: A
 
 async def test_rename_moves_the_groups_that_run_after_it(configured_db: Path, app_factory: AppFactory) -> None:
     with Store(configured_db) as store:
-        apply_document(store, {"courier-groups": {"Downstream": {
-            "schedule": "0 12 * * *", "couriers": [{"courier": "Heap exports"}], "run-after": "Heap daily"}}})
+        apply_document(
+            store,
+            {
+                "courier-groups": {
+                    "Downstream": {
+                        "schedule": "0 12 * * *",
+                        "couriers": [{"courier": "Heap exports"}],
+                        "run-after": "Heap daily",
+                    }
+                }
+            },
+        )
     app = app_factory(configured_db)
     async with app.run_test(size=SIZE) as pilot:
         await open_group(pilot, row=1)
@@ -311,15 +353,30 @@ async def test_run_now_and_back_with_changes(configured_db: Path, app_factory: A
 async def test_run_now_runs_the_group_and_shows_it_live(db_path: Path, app_factory: AppFactory, s3_bucket: Any) -> None:
     s3_bucket.put_many({"exports/users-2026-11-24.avro": b"x"})
     with Store(db_path) as store:
-        apply_document(store, {
-            "credentials": {"local": {"type": "iam-credential", "endpoint-url": s3_bucket.endpoint,
-                                      "region": "us-east-1"}},
-            "couriers": {"Heap": {"credential": "local", "bucket": s3_bucket.name, "prefix": "exports/",
-                                  "layout": "file-pattern", "load-operations": {}, "entities": [
-                                      {"object/file-pattern": "'users-'yyyy-MM-dd'.avro'",
-                                       "object/land-as": {"file/tag": "users"}}]}},
-            "courier-groups": {"Samples": {"schedule": "0 9 * * *", "couriers": [{"courier": "Heap"}]}},
-        })
+        apply_document(
+            store,
+            {
+                "credentials": {
+                    "local": {"type": "iam-credential", "endpoint-url": s3_bucket.endpoint, "region": "us-east-1"}
+                },
+                "couriers": {
+                    "Heap": {
+                        "credential": "local",
+                        "bucket": s3_bucket.name,
+                        "prefix": "exports/",
+                        "layout": "file-pattern",
+                        "load-operations": {},
+                        "entities": [
+                            {
+                                "object/file-pattern": "'users-'yyyy-MM-dd'.avro'",
+                                "object/land-as": {"file/tag": "users"},
+                            }
+                        ],
+                    }
+                },
+                "courier-groups": {"Samples": {"schedule": "0 9 * * *", "couriers": [{"courier": "Heap"}]}},
+            },
+        )
     messages: list[Any] = []
     app = app_factory(db_path)
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
@@ -335,27 +392,48 @@ async def test_run_now_runs_the_group_and_shows_it_live(db_path: Path, app_facto
 
 
 def test_form_problems_name_the_courier_row() -> None:
-    existing = Project(couriers={name: Courier(name=name, credential="c", bucket="b")
-                                 for name in ("Heap", "Heap exports")})
-    form = GroupForm(name="Nightly", schedule="30 2 * * *", timezone="UTC", file_dates_in_zone=False, enabled=True,
-                     members=(MemberForm(None), MemberForm("Heap", wait="2x"), MemberForm("Heap", offset="1y")),
-                     run_after=None, notify_command="")
+    existing = Project(
+        couriers={name: Courier(name=name, credential="c", bucket="b") for name in ("Heap", "Heap exports")}
+    )
+    form = GroupForm(
+        name="Nightly",
+        schedule="30 2 * * *",
+        timezone="UTC",
+        file_dates_in_zone=False,
+        enabled=True,
+        members=(MemberForm(None), MemberForm("Heap", wait="2x"), MemberForm("Heap", offset="1y")),
+        run_after=None,
+        notify_command="",
+    )
     check = check_group_form(form, existing, None)
-    assert check.errors == {"couriers": [
-        "row 1: choose a courier, or remove the row",
-        'row 2, wait: "2x" is not valid: use a number and s, m, h or d, e.g. 30m or 2h',
-        'row 3, courier: "Heap" is already in this group',
-        'row 3, offset: "1y" is not valid: use a number and m, h, d or w, e.g. 1d or 13h',
-    ]}
+    assert check.errors == {
+        "couriers": [
+            "row 1: choose a courier, or remove the row",
+            'row 2, wait: "2x" is not valid: use a number and s, m, h or d, e.g. 30m or 2h',
+            'row 3, courier: "Heap" is already in this group',
+            'row 3, offset: "1y" is not valid: use a number and m, h, d or w, e.g. 1d or 13h',
+        ]
+    }
     assert preview_group(form) == "Fix the offset in row 3 to see the file dates."
 
 
 async def test_constraint_offset_is_edited_by_keys_and_the_preview_names_the_upstream_run(
-        configured_db: Path, app_factory: AppFactory) -> None:
+    configured_db: Path, app_factory: AppFactory
+) -> None:
     # Heap daily: 08:30 Los Angeles (16:30 UTC), files offset 1d. Downstream: 12:00 UTC, today's files.
     with Store(configured_db) as store:
-        apply_document(store, {"courier-groups": {"Downstream": {
-            "schedule": "0 12 * * *", "couriers": [{"courier": "Heap exports"}], "run-after": "Heap daily"}}})
+        apply_document(
+            store,
+            {
+                "courier-groups": {
+                    "Downstream": {
+                        "schedule": "0 12 * * *",
+                        "couriers": [{"courier": "Heap exports"}],
+                        "run-after": "Heap daily",
+                    }
+                }
+            },
+        )
     app = app_factory(configured_db)
     async with app.run_test(size=(120, 50)) as pilot:
         await open_group(pilot, row=0)
@@ -369,9 +447,11 @@ async def test_constraint_offset_is_edited_by_keys_and_the_preview_names_the_ups
         # Offset 0: Downstream's 11-26 run needs Heap's run for 11-26, which only comes on 11-27: it would fail.
         assert preview(app)[0] == ["Thu 2026-11-26 12:00 UTC", "11-26 12:00", "11-26", "", "✗ none"]
         detail = str(app.screen.query_one("#preview-detail", Static).render())
-        assert ('✗ After "Heap daily": no run of it at or before this one covers this run (needs 2026-11-26), so '
-                "it would fail; its Fri 2026-11-27 08:30 PST run covers it, too late (check the constraint's "
-                "offset)") in detail
+        assert (
+            '✗ After "Heap daily": no run of it at or before this one covers this run (needs 2026-11-26), so '
+            "it would fail; its Fri 2026-11-27 08:30 PST run covers it, too late (check the constraint's "
+            "offset)"
+        ) in detail
         await replace_text(pilot, "2x")
         await settle(pilot)
         assert problems(app, "run-after").errors and problems(app, "run-after").errors[0].startswith("offset: ")
@@ -382,8 +462,9 @@ async def test_constraint_offset_is_edited_by_keys_and_the_preview_names_the_ups
         # Moved back 2d, the 11-26 run needs 11-24: Heap's Wednesday 08:30 run (loading 11-24) is the one.
         assert [row[-1] for row in preview(app)[:3]] == ["11-25 08:30", "11-26 08:30", "11-27 08:30"]
         detail = str(app.screen.query_one("#preview-detail", Static).render())
-        assert ('After "Heap daily": its Wed 2026-11-25 08:30 PST run, for 2026-11-24 (needs 2026-11-24, '
-                "offset 2d)") in detail
+        assert (
+            'After "Heap daily": its Wed 2026-11-25 08:30 PST run, for 2026-11-24 (needs 2026-11-24, offset 2d)'
+        ) in detail
         await pilot.press("f2")
         await wait_for_workers(pilot)
         assert isinstance(app.screen, SourcesScreen)

@@ -20,21 +20,29 @@ ALLOWED_STORE_NAMES = {"default_db_path", "DB_ENV"}
 def offences(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: list[str] = []
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                  and node.body and isinstance(node.body[0], ast.Expr)}
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
     for node in ast.walk(tree):
         where = f"{path.name}:{getattr(node, 'lineno', 0)}"
         if isinstance(node, ast.Import):
-            found += [f"{where} imports {a.name}" for a in node.names if a.name.split(".")[0] == "sqlite3"
-                      or a.name == "core.store"]
+            found += [
+                f"{where} imports {a.name}"
+                for a in node.names
+                if a.name.split(".")[0] == "sqlite3" or a.name == "core.store"
+            ]
         elif isinstance(node, ast.ImportFrom):
             module = node.module or ""
             if module == "sqlite3":
                 found.append(f"{where} imports from sqlite3")
             if module == "core.store":
-                found += [f"{where} imports core.store.{a.name}" for a in node.names
-                          if a.name not in ALLOWED_STORE_NAMES]
+                found += [
+                    f"{where} imports core.store.{a.name}" for a in node.names if a.name not in ALLOWED_STORE_NAMES
+                ]
         elif isinstance(node, ast.Attribute) and node.attr in ("store", "execute", "executemany"):
             found.append(f"{where} uses .{node.attr}")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
@@ -50,6 +58,9 @@ def test_tui_has_no_store_sql_or_sqlite3() -> None:
 
 def test_the_scan_sees_each_kind_of_offence(tmp_path: Path) -> None:
     sample = tmp_path / "probe.py"
-    sample.write_text('"""SELECT in a docstring is fine."""\nimport sqlite3\nfrom core.store import Store\n'
-                      'x = app.store\nrows = conn.execute("SELECT 1")\nlabel = "Select a file"\n', encoding="utf-8")
+    sample.write_text(
+        '"""SELECT in a docstring is fine."""\nimport sqlite3\nfrom core.store import Store\n'
+        'x = app.store\nrows = conn.execute("SELECT 1")\nlabel = "Select a file"\n',
+        encoding="utf-8",
+    )
     assert len(offences(sample)) == 5

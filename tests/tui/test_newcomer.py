@@ -11,14 +11,19 @@ import pytest
 from tui.screens.zone_picker import search_zones, zone_choices
 
 
-@pytest.mark.parametrize(("query", "first"), [
-    ("PST", ["America/Los_Angeles"]), ("Pacific", ["America/Los_Angeles"]), ("eastern", ["America/New_York"]),
-    ("CET", ["Europe/Paris", "Europe/Berlin"]),
-])
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("PST", ["America/Los_Angeles"]),
+        ("Pacific", ["America/Los_Angeles"]),
+        ("eastern", ["America/New_York"]),
+        ("CET", ["Europe/Paris", "Europe/Berlin"]),
+    ],
+)
 def test_the_zone_picker_puts_the_zone_an_abbreviation_means_first(query: str, first: list[str]) -> None:
     choices = zone_choices(datetime(2027, 1, 15, tzinfo=timezone.utc))
     found = [choice.name for choice, _ in search_zones(choices, query)]
-    assert found[:len(first)] == first
+    assert found[: len(first)] == first
 
 
 def test_the_zone_picker_lists_inverted_posix_zones_last() -> None:
@@ -56,7 +61,8 @@ class Keyboard:
 
 
 async def test_steps_two_to_seven_on_the_demo_take_at_most_sixty_keys_at_80x24(
-        db_path: Path, app_factory: Any, heap_bucket: Any) -> None:
+    db_path: Path, app_factory: Any, heap_bucket: Any
+) -> None:
     from core.demo import configure_demo
     from core.project import load_project
     from core.store import Store

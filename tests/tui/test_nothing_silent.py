@@ -49,7 +49,8 @@ async def open_courier(pilot: Any, app: CourierApp, name: str) -> CourierEditorS
 
 
 async def test_f2_with_an_invalid_entities_list_says_why_and_focuses_it(
-        configured_db: Path, app_factory: AppFactory) -> None:
+    configured_db: Path, app_factory: AppFactory
+) -> None:
     app = app_factory(configured_db)
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_courier(pilot, app, "Heap exports")
@@ -83,7 +84,8 @@ async def test_a_disabled_key_says_why_when_pressed(configured_db: Path, app_fac
 
 
 async def test_preview_and_test_connection_results_show_at_80x24(
-        db_path: Path, app_factory: AppFactory, s3_bucket: Any) -> None:
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any
+) -> None:
     s3_bucket.put_many({"exports/users-2026-11-25.avro": b"x"})
     configure(db_path, s3_bucket.endpoint, s3_bucket.name)
     app = app_factory(db_path)
@@ -99,7 +101,8 @@ async def test_preview_and_test_connection_results_show_at_80x24(
 
 
 async def test_a_new_courier_shows_no_error_until_a_field_is_touched_or_saved(
-        configured_db: Path, app_factory: AppFactory) -> None:
+    configured_db: Path, app_factory: AppFactory
+) -> None:
     app = app_factory(configured_db)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("a")
@@ -139,7 +142,8 @@ async def test_the_credential_modal_waits_for_a_touch_too(configured_db: Path, a
         assert "Not saved: name: is required, e.g. heap-s3" in notices(app)
         await pilot.press("tab", "enter", "down", "enter")  # iam-role-to-role, one key from iam-credential
         assert modal.query_one("#credential-role-arn-problems", ProblemList).errors == [
-            "role-arn: is required for an iam-role-to-role credential"]
+            "role-arn: is required for an iam-role-to-role credential"
+        ]
 
 
 async def test_keys_that_cannot_act_now_say_why(configured_db: Path, app_factory: AppFactory) -> None:
@@ -155,8 +159,9 @@ async def test_keys_that_cannot_act_now_say_why(configured_db: Path, app_factory
         await pilot.pause()
         await pilot.press("r")  # Run, on a feed
         await pilot.pause()
-        assert notices(app)[-1] == ("Not now: Run works on a courier: select one in the Couriers table first "
-                                    "(Tab moves between tables).")
+        assert notices(app)[-1] == (
+            "Not now: Run works on a courier: select one in the Couriers table first (Tab moves between tables)."
+        )
         await pilot.press("g")
         await pilot_wait(pilot, lambda: isinstance(app.screen, GroupEditorScreen), "the group editor")
         await pilot.press("f5")  # Run now, on a group not saved yet

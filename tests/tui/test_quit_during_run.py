@@ -57,7 +57,8 @@ async def ask_to_quit(pilot: Any, *keys: str) -> None:
 
 
 async def test_q_on_the_run_screen_asks_and_cancel_keeps_everything(
-        db_path: Path, app_factory: AppFactory, s3_bucket: Any, gate: threading.Event) -> None:
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any, gate: threading.Event
+) -> None:
     configure(db_path, s3_bucket)
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -74,7 +75,8 @@ async def test_q_on_the_run_screen_asks_and_cancel_keeps_everything(
 
 
 async def test_stop_and_quit_stops_the_run_then_quits(
-        db_path: Path, app_factory: AppFactory, s3_bucket: Any, gate: threading.Event) -> None:
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any, gate: threading.Event
+) -> None:
     configure(db_path, s3_bucket)
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -89,17 +91,22 @@ async def test_stop_and_quit_stops_the_run_then_quits(
 
 
 async def test_leave_running_quits_and_the_run_goes_on(
-        db_path: Path, app_factory: AppFactory, s3_bucket: Any, gate: threading.Event) -> None:
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any, gate: threading.Event
+) -> None:
     configure(db_path, s3_bucket)
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         _, run_id = await start_run(pilot, app)
         await ask_to_quit(pilot, "q")
-        assert f"courier --db {db_path} runs {run_id} --follow" in str(
-            app.screen.query("Static").last().render())
+        assert f"courier --db {db_path} runs {run_id} --follow" in str(app.screen.query("Static").last().render())
         await pilot.press("l")
         await pilot_wait(pilot, lambda: app.return_code is not None, "the app to quit")
         assert app.left_running == {run_id: "Heap exports"}
         gate.set()
-    assert wait_for(lambda: engine.get_run(db_path, run_id).status in ("Succeeded", "Warning", "Failed"),
-                    "the run left going to end") and engine.get_run(db_path, run_id).status == "Succeeded"
+    assert (
+        wait_for(
+            lambda: engine.get_run(db_path, run_id).status in ("Succeeded", "Warning", "Failed"),
+            "the run left going to end",
+        )
+        and engine.get_run(db_path, run_id).status == "Succeeded"
+    )

@@ -68,25 +68,49 @@ def log_text(screen: RunLiveScreen) -> list[str]:
 
 def users_csv(count: int, *, start: int = 1, tag: str = "a") -> bytes:
     lines = ["user_id,email,last_modified"]
-    lines += [f"{n},user{n}-{tag}@example.com,2026-11-2{'4' if tag == 'a' else '5'}T10:00:00Z"
-              for n in range(start, start + count)]
+    lines += [
+        f"{n},user{n}-{tag}@example.com,2026-11-2{'4' if tag == 'a' else '5'}T10:00:00Z"
+        for n in range(start, start + count)
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
 def configure_exports(db_path: Path, endpoint: str, bucket: str, operations: dict[str, Any]) -> None:
     """A file-pattern courier "Heap exports" on daily users CSV files, a Heap:Users feed."""
     with Store(db_path) as store:
-        apply_document(store, {
-            "credentials": {"local": {"type": "iam-credential", "endpoint-url": endpoint, "region": "us-east-1"}},
-            "feeds": {"df-usersx01": {"source": "Heap", "name": "Users", "primary-key": ["user_id"],
-                                      "last-updated": "last_modified"}},
-            "couriers": {"Heap exports": {
-                "credential": "local", "bucket": bucket, "prefix": "exports/", "layout": "file-pattern",
-                "entities": [{"object/file-pattern": "'users-'yyyy-MM-dd'.csv'",
-                              "object/land-as": {"file/tag": "users", "file/content-type": "text/csv",
-                                                 "file/header-rows": 1}}],
-                "load-operations": operations}},
-        })
+        apply_document(
+            store,
+            {
+                "credentials": {"local": {"type": "iam-credential", "endpoint-url": endpoint, "region": "us-east-1"}},
+                "feeds": {
+                    "df-usersx01": {
+                        "source": "Heap",
+                        "name": "Users",
+                        "primary-key": ["user_id"],
+                        "last-updated": "last_modified",
+                    }
+                },
+                "couriers": {
+                    "Heap exports": {
+                        "credential": "local",
+                        "bucket": bucket,
+                        "prefix": "exports/",
+                        "layout": "file-pattern",
+                        "entities": [
+                            {
+                                "object/file-pattern": "'users-'yyyy-MM-dd'.csv'",
+                                "object/land-as": {
+                                    "file/tag": "users",
+                                    "file/content-type": "text/csv",
+                                    "file/header-rows": 1,
+                                },
+                            }
+                        ],
+                        "load-operations": operations,
+                    }
+                },
+            },
+        )
 
 
 def table_rows(db_path: Path, table: str) -> list[tuple[Any, ...]]:
@@ -95,7 +119,8 @@ def table_rows(db_path: Path, table: str) -> list[tuple[Any, ...]]:
 
 
 async def test_a_run_from_the_dialog_is_followed_live_to_succeeded(
-        db_path: Path, app_factory: AppFactory, heap_bucket: Any, heap_data: Any) -> None:
+    db_path: Path, app_factory: AppFactory, heap_bucket: Any, heap_data: Any
+) -> None:
     with Store(db_path) as store:
         apply_document(store, heap_document(heap_bucket.endpoint, heap_bucket.name))
     app = app_factory(db_path)
@@ -114,12 +139,20 @@ async def test_a_run_from_the_dialog_is_followed_live_to_succeeded(
         assert re.fullmatch(r"Succeeded · Completed · \d+ minutes? \d+ seconds? elapsed", state)
         assert text_of(app, "run-counts") == (
             f"Files {run.files:,} · read {run.rows_read:,} · inserted {inserted:,} · "
-            f"updated {run.rows_updated:,} · rejected 0")
+            f"updated {run.rows_updated:,} · rejected 0"
+        )
         assert text_of(app, "overall-label") == f"{run.files:,} of {run.files:,} files loaded"
         lines = log_text(screen)
         stages = [line.split(" ", 1)[1].split(":", 1)[0] for line in lines if " " in line]
-        for stage in ("Courier run request", "Waiting for source data", "Loading data", "Ingest files progress",
-                      "Committing domain transactions", "Domain transaction closed", "Completed"):
+        for stage in (
+            "Courier run request",
+            "Waiting for source data",
+            "Loading data",
+            "Ingest files progress",
+            "Committing domain transactions",
+            "Domain transaction closed",
+            "Completed",
+        ):
             assert stage in stages
         assert any(re.search(r" Completed: Completed in \d+ minutes? \d+ seconds?$", line) for line in lines)
         assert not screen.query_one("#run-failure").display
@@ -129,13 +162,18 @@ async def test_a_run_from_the_dialog_is_followed_live_to_succeeded(
 
 
 async def test_a_run_started_by_another_process_is_followed_from_history(
-        db_path: Path, app_factory: AppFactory, heap_bucket: Any, heap_data: Any) -> None:
+    db_path: Path, app_factory: AppFactory, heap_bucket: Any, heap_data: Any
+) -> None:
     with Store(db_path) as store:
         apply_document(store, heap_document(heap_bucket.endpoint, heap_bucket.name))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     courier = Path(sys.executable).with_name("courier")
-    process = subprocess.Popen([str(courier), "--db", str(db_path), "run", "Heap", "--all"],  # noqa: ASYNC220
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [str(courier), "--db", str(db_path), "run", "Heap", "--all"],  # noqa: ASYNC220
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         app = app_factory(db_path)
         async with app.run_test(size=SIZE) as pilot:
@@ -155,7 +193,8 @@ async def test_a_run_started_by_another_process_is_followed_from_history(
                 stored = get_run(store, run_id)
             assert text_of(app, "run-counts") == (
                 f"Files {stored.files:,} · read {stored.rows_read:,} · inserted {stored.rows_inserted:,} · "
-                f"updated {stored.rows_updated:,} · rejected 0")
+                f"updated {stored.rows_updated:,} · rejected 0"
+            )
             assert stored.rows_inserted == sum(heap_data.summary[t] for t in HEAP_TABLE_OF_FEED.values())
             assert any("Completed in" in line for line in log_text(screen))
             # Events came from the database: every stored event is in the log, once, in order.
@@ -167,13 +206,19 @@ async def test_a_run_started_by_another_process_is_followed_from_history(
 
 
 async def test_stopping_a_load_goes_stopping_then_stopped_and_leaves_the_table_unchanged(
-        db_path: Path, app_factory: AppFactory, s3_bucket: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from core.load import TableWriter
 
-    s3_bucket.put_many({"exports/users-2026-11-24.csv": users_csv(50),
-                        "exports/users-2026-11-25.csv": users_csv(5000, tag="b")})
-    configure_exports(db_path, s3_bucket.endpoint, s3_bucket.name,
-                      {"df-usersx01": [{"type": "truncate"}, {"type": "load", "file": "users"}]})
+    s3_bucket.put_many(
+        {"exports/users-2026-11-24.csv": users_csv(50), "exports/users-2026-11-25.csv": users_csv(5000, tag="b")}
+    )
+    configure_exports(
+        db_path,
+        s3_bucket.endpoint,
+        s3_bucket.name,
+        {"df-usersx01": [{"type": "truncate"}, {"type": "load", "file": "users"}]},
+    )
     from datetime import date
 
     first = run_courier(db_path, "Heap exports", RunWindow.day(date(2026, 11, 24)))
@@ -211,17 +256,16 @@ async def test_stopping_a_load_goes_stopping_then_stopped_and_leaves_the_table_u
         assert screen.live.status == "Stopped"
         assert text_of(app, "run-state").startswith("Stopped · Stopped · ")
         assert text_of(app, "run-failure") == "Stopped by request; the file being loaded was rolled back"
-        assert any("Stopping: Stop requested: rolling back the file being loaded" in line
-                   for line in log_text(screen))
+        assert any("Stopping: Stop requested: rolling back the file being loaded" in line for line in log_text(screen))
         assert app.screen.check_action("stop", ()) is None
     assert table_rows(db_path, "Heap:Users") == before
 
 
 async def test_a_failed_run_shows_amperitys_messages_and_the_log_filters(
-        db_path: Path, app_factory: AppFactory, s3_bucket: Any) -> None:
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any
+) -> None:
     s3_bucket.put("exports/users-2026-11-25.csv", users_csv(5))
-    configure_exports(db_path, s3_bucket.endpoint, s3_bucket.name,
-                      {"df-xxxxxx": [{"type": "load", "file": "users"}]})
+    configure_exports(db_path, s3_bucket.endpoint, s3_bucket.name, {"df-xxxxxx": [{"type": "load", "file": "users"}]})
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r", "f2")
@@ -237,7 +281,8 @@ async def test_a_failed_run_shows_amperitys_messages_and_the_log_filters(
         errors = log_text(screen)
         assert [line.split(" ", 2)[2] for line in errors] == [
             "Loading data: Error running load-operations task",
-            'Loading data: Cannot find required feeds: "df-xxxxxx"']
+            'Loading data: Cannot find required feeds: "df-xxxxxx"',
+        ]
         assert errors[0].startswith("ERROR ")
         await pilot.press("1")
         assert len(log_text(screen)) > 2
@@ -256,11 +301,9 @@ async def test_a_failed_run_shows_amperitys_messages_and_the_log_filters(
     assert failures and failures[-1].message == MISSING_FEEDS
 
 
-async def test_history_filters_opens_a_log_and_reruns(
-        db_path: Path, app_factory: AppFactory, s3_bucket: Any) -> None:
+async def test_history_filters_opens_a_log_and_reruns(db_path: Path, app_factory: AppFactory, s3_bucket: Any) -> None:
     s3_bucket.put("exports/users-2026-11-25.csv", users_csv(5))
-    configure_exports(db_path, s3_bucket.endpoint, s3_bucket.name,
-                      {"df-xxxxxx": [{"type": "load", "file": "users"}]})
+    configure_exports(db_path, s3_bucket.endpoint, s3_bucket.name, {"df-xxxxxx": [{"type": "load", "file": "users"}]})
     add_run_history(db_path)
     failed = failed_run_id(db_path)
     app = app_factory(db_path)
@@ -309,25 +352,50 @@ def test_live_state_counts_files_from_typed_progress_and_filters_lines() -> None
     from core.run_records import Progress, RunEvent, RunProgress, RunSummary
 
     def summary(progress: Progress) -> RunSummary:
-        return RunSummary(9, "courier", "Heap exports", "manual", RunWindow.all(), "Running",
-                          "2026-11-25T17:00:00.000000Z", None, 1, 10, 10, 0, 0, None, progress=progress)
+        return RunSummary(
+            9,
+            "courier",
+            "Heap exports",
+            "manual",
+            RunWindow.all(),
+            "Running",
+            "2026-11-25T17:00:00.000000Z",
+            None,
+            1,
+            10,
+            10,
+            0,
+            0,
+            None,
+            progress=progress,
+        )
 
     state = LiveRun(run=summary(Progress(phase="planning")))
     events = [
         RunEvent(1, 9, "2026-11-25T17:00:00.000000Z", "info", "Ingest started", "words that say nothing of files"),
-        RunEvent(2, 9, "2026-11-25T17:00:01.000000Z", "info", "Ingest files progress", "users-1.csv done",
-                 "users-1.csv"),
+        RunEvent(
+            2, 9, "2026-11-25T17:00:01.000000Z", "info", "Ingest files progress", "users-1.csv done", "users-1.csv"
+        ),
         RunEvent(3, 9, "2026-11-25T17:00:02.000000Z", "warning", "Ingest feed progress", "2 rows rejected"),
     ]
     assert len(state.add_events(events)) == 3
     assert state.add_events(events[:2]) == []
     assert state.overall() is None  # still planning: the total is not known yet
-    state.run = summary(Progress(phase="landing", files_to_land=4, files_landed=2, files_planned=4, units_planned=1,
-                                 current_file="users-2.csv"))
+    state.run = summary(
+        Progress(
+            phase="landing",
+            files_to_land=4,
+            files_landed=2,
+            files_planned=4,
+            units_planned=1,
+            current_file="users-2.csv",
+        )
+    )
     assert state.overall() == (2.0, 8.0, "2 of 4 files landed")
     assert state.current_file() == (None, 0.0, "users-2.csv (row progress shows for runs started in this app)")
-    state.run = summary(Progress(phase="loading", files_to_land=4, files_landed=4, files_planned=4, files_done=1,
-                                 units_planned=1))
+    state.run = summary(
+        Progress(phase="loading", files_to_land=4, files_landed=4, files_planned=4, files_done=1, units_planned=1)
+    )
     assert state.overall() == (5.0, 8.0, "1 of 4 files loaded")
     # In this process the file being loaded counts by its rows; the bar never goes back.
     state.progress = RunProgress(9, "users-3.csv", 3, 4, 50, 100, 2.5)
@@ -344,22 +412,43 @@ def test_live_state_of_a_group_prefixes_its_couriers_lines() -> None:
     from core.runs import RunEvent, RunSummary
 
     def summary(run_id: int, kind: str, target: str, parent: int | None) -> RunSummary:
-        return RunSummary(run_id, kind, target, "schedule", RunWindow.all(), "Running", "2026-11-25T17:00:00.000000Z",
-                          None, 0, 0, 0, 0, 0, None, parent_id=parent)
+        return RunSummary(
+            run_id,
+            kind,
+            target,
+            "schedule",
+            RunWindow.all(),
+            "Running",
+            "2026-11-25T17:00:00.000000Z",
+            None,
+            0,
+            0,
+            0,
+            0,
+            0,
+            None,
+            parent_id=parent,
+        )
 
     state = LiveRun(run=summary(10, "group", "Heap daily", None), children={11: summary(11, "courier", "Heap", 10)})
-    state.add_events([
-        RunEvent(5, 11, "2026-11-25T17:00:02.000000Z", "info", "Waiting for source data", "Found 4 completed dumps"),
-        RunEvent(4, 10, "2026-11-25T17:00:01.000000Z", "info", "Courier group run request", "Run Heap daily"),
-    ])
+    state.add_events(
+        [
+            RunEvent(
+                5, 11, "2026-11-25T17:00:02.000000Z", "info", "Waiting for source data", "Found 4 completed dumps"
+            ),
+            RunEvent(4, 10, "2026-11-25T17:00:01.000000Z", "info", "Courier group run request", "Run Heap daily"),
+        ]
+    )
     assert [line.text for line in state.lines] == [
         "17:00:01 Courier group run request: Run Heap daily",
-        "17:00:02 [Heap] Waiting for source data: Found 4 completed dumps"]
+        "17:00:02 [Heap] Waiting for source data: Found 4 completed dumps",
+    ]
     assert state.run_ids == {10, 11} and state.stage == "Waiting for source data"
 
 
 async def test_the_rows_a_run_rejected_are_listed_from_its_run_view(
-        db_path: Path, app_factory: AppFactory, s3_bucket: Any) -> None:
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any
+) -> None:
     from datetime import date
 
     from textual.widgets import DataTable
@@ -379,8 +468,9 @@ async def test_the_rows_a_run_rejected_are_listed_from_its_run_view(
         await wait_until(pilot, lambda: screen.live.final)
         assert screen.check_action("rejects", ()) is True
         await pilot.press("j")
-        await wait_until(pilot, lambda: isinstance(app.screen, RejectsScreen)
-                         and app.screen.query_one(DataTable).row_count == 1)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RejectsScreen) and app.screen.query_one(DataTable).row_count == 1
+        )
         row = app.screen.query_one(DataTable).get_row_at(0)
         assert row[:4] == ["users-2026-11-24.csv", 2, "2", "email"]
         assert "not valid UTF-8" in row[4]
@@ -390,7 +480,8 @@ async def test_the_rows_a_run_rejected_are_listed_from_its_run_view(
 
 @pytest.mark.usefixtures("reworded_messages")
 async def test_reworded_messages_leave_the_live_screen_counts_right_and_the_bar_never_goes_back(
-        db_path: Path, app_factory: AppFactory, heap_bucket: Any, heap_data: Any) -> None:
+    db_path: Path, app_factory: AppFactory, heap_bucket: Any, heap_data: Any
+) -> None:
     from textual.widgets import ProgressBar
 
     with Store(db_path) as store:
@@ -417,6 +508,7 @@ async def test_reworded_messages_leave_the_live_screen_counts_right_and_the_bar_
         assert text_of(app, "overall-label") == f"{run.files:,} of {run.files:,} files loaded"
         assert text_of(app, "run-counts") == (
             f"Files {run.files:,} · read {run.rows_read:,} · inserted {inserted:,} · "
-            f"updated {run.rows_updated:,} · rejected 0")
+            f"updated {run.rows_updated:,} · rejected 0"
+        )
         assert screen.query_one("#overall-progress", ProgressBar).percentage == 1.0
     assert shown == sorted(shown), shown

@@ -11,12 +11,11 @@ from textual.widgets import Static, TextArea
 
 from core.project import apply_document, load_project
 from core.store import Store
+from tests.waiting import pilot_wait
 from tui.app import CourierApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.courier_editor import CourierEditorScreen
 from tui.screens.run_courier import RunCourierScreen
-
-from tests.waiting import pilot_wait
 
 from .conftest import wait_for_workers
 
@@ -33,10 +32,13 @@ def configure(db_path: Path, endpoint: str, bucket: str, layout: str = "file-pat
             {"object/file-pattern": "'sessions-'yyyy-MM-dd'.avro'", "object/land-as": {"file/tag": "sessions"}},
         ]
     with Store(db_path) as store:
-        apply_document(store, {
-            "credentials": {"local": {"type": "iam-credential", "endpoint-url": endpoint, "region": "us-east-1"}},
-            "couriers": {"Heap": body},
-        })
+        apply_document(
+            store,
+            {
+                "credentials": {"local": {"type": "iam-credential", "endpoint-url": endpoint, "region": "us-east-1"}},
+                "couriers": {"Heap": body},
+            },
+        )
 
 
 def result_text(app: CourierApp) -> str:
@@ -44,9 +46,15 @@ def result_text(app: CourierApp) -> str:
 
 
 async def test_preview_lists_the_matching_keys_for_the_day(
-        db_path: Path, app_factory: AppFactory, s3_bucket: Any) -> None:
-    s3_bucket.put_many({"exports/users-2026-11-25.avro": b"x", "exports/users-2026-11-24.avro": b"x",
-                        "exports/other-2026-11-25.avro": b"x"})
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any
+) -> None:
+    s3_bucket.put_many(
+        {
+            "exports/users-2026-11-25.avro": b"x",
+            "exports/users-2026-11-24.avro": b"x",
+            "exports/other-2026-11-25.avro": b"x",
+        }
+    )
     configure(db_path, s3_bucket.endpoint, s3_bucket.name)
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -55,12 +63,12 @@ async def test_preview_lists_the_matching_keys_for_the_day(
         await pilot_wait(pilot, lambda: isinstance(app.screen, CourierEditorScreen), "the courier editor")
         await pilot.press("f3")
         await wait_for_workers(pilot)
-        assert result_text(app) == ("Files for 2026-11-25:\n  users: users-2026-11-25.avro\n"
-                                    "  sessions: no match")
+        assert result_text(app) == ("Files for 2026-11-25:\n  users: users-2026-11-25.avro\n  sessions: no match")
 
 
 async def test_test_connection_reports_success_and_failure(
-        db_path: Path, app_factory: AppFactory, s3_bucket: Any) -> None:
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any
+) -> None:
     s3_bucket.put("exports/users-2026-11-25.avro", b"x")
     configure(db_path, s3_bucket.endpoint, s3_bucket.name)
     app = app_factory(db_path)
@@ -86,7 +94,8 @@ async def test_test_connection_reports_success_and_failure(
 
 
 async def test_discover_fills_entities_and_creates_suggested_feeds(
-        db_path: Path, app_factory: AppFactory, s3_bucket: Any) -> None:
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any
+) -> None:
     from core.heapgen import generate_heap_bucket
 
     generated = generate_heap_bucket(s3_bucket.name, users=100, pageviews=500, today=date(2026, 11, 25))
@@ -113,19 +122,39 @@ async def test_discover_fills_entities_and_creates_suggested_feeds(
 
 
 async def test_sample_files_run_lands_files_then_fails_on_the_placeholder_feed(
-        db_path: Path, app_factory: AppFactory, s3_bucket: Any) -> None:
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any
+) -> None:
     from core.heapgen import generate_heap_bucket
 
     generated = generate_heap_bucket(s3_bucket.name, users=100, pageviews=500, today=date(2026, 11, 26))
-    s3_bucket.put_many({key: body for key, body in generated.objects.items()
-                        if key.startswith("exports/users-") or key.startswith("exports/sessions-")})
+    s3_bucket.put_many(
+        {
+            key: body
+            for key, body in generated.objects.items()
+            if key.startswith("exports/users-") or key.startswith("exports/sessions-")
+        }
+    )
     configure(db_path, s3_bucket.endpoint, s3_bucket.name)
     with Store(db_path) as store:
-        apply_document(store, {"couriers": {"Heap": {
-            "credential": "local", "bucket": s3_bucket.name, "prefix": "exports/",
-            "entities": [{"object/file-pattern": "'users-'yyyy-MM-dd'.avro'",
-                          "object/land-as": {"file/tag": "users"}}],
-            "load-operations": {"df-xxxxxx": [{"type": "load", "file": "users"}]}}}})
+        apply_document(
+            store,
+            {
+                "couriers": {
+                    "Heap": {
+                        "credential": "local",
+                        "bucket": s3_bucket.name,
+                        "prefix": "exports/",
+                        "entities": [
+                            {
+                                "object/file-pattern": "'users-'yyyy-MM-dd'.avro'",
+                                "object/land-as": {"file/tag": "users"},
+                            }
+                        ],
+                        "load-operations": {"df-xxxxxx": [{"type": "load", "file": "users"}]},
+                    }
+                }
+            },
+        )
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         hint = app.screen.query_one("#next-step", Static)
@@ -159,8 +188,9 @@ async def test_run_dialog_refuses_a_backwards_period(configured_db: Path, app_fa
         assert not app.workers
 
 
-async def test_heap_connect_run_dialog_offers_new_dumps_or_a_rebuild(configured_db: Path,
-                                                                     app_factory: Callable[..., CourierApp]) -> None:
+async def test_heap_connect_run_dialog_offers_new_dumps_or_a_rebuild(
+    configured_db: Path, app_factory: Callable[..., CourierApp]
+) -> None:
     from textual.widgets import RadioButton, Select
 
     from core.runs import RunWindow
@@ -174,10 +204,11 @@ async def test_heap_connect_run_dialog_offers_new_dumps_or_a_rebuild(configured_
         await pilot.pause()
         screen = app.screen
         assert [str(button.label) for button in screen.query(RadioButton)] == [
-            "Load every complete dump newer than the cursors", "Rebuild a table from its latest full dump"]
+            "Load every complete dump newer than the cursors",
+            "Rebuild a table from its latest full dump",
+        ]
         # No day, period or table to fill in for new dumps: Heap's manifests decide.
-        assert not any(screen.query_one(row).display for row in ("#run-day-row", "#run-start-row",
-                                                                    "#run-table-row"))
+        assert not any(screen.query_one(row).display for row in ("#run-day-row", "#run-start-row", "#run-table-row"))
         assert "file dates do not apply" in str(screen.query_one(".dialog-note", Static).render())
         await pilot.press("f2")
         await pilot.pause()

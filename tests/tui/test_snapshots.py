@@ -27,20 +27,23 @@ def test_sources(snap_compare: Any, configured_db: Path, app_factory: AppFactory
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_courier_editor_add(snap_compare: Any, configured_db: Path, app_factory: AppFactory,
-                            size: tuple[int, int]) -> None:
+def test_courier_editor_add(
+    snap_compare: Any, configured_db: Path, app_factory: AppFactory, size: tuple[int, int]
+) -> None:
     assert snap_compare(app_factory(configured_db), press=["a"], terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_courier_editor_problems(snap_compare: Any, configured_db: Path, app_factory: AppFactory,
-                                 size: tuple[int, int]) -> None:
+def test_courier_editor_problems(
+    snap_compare: Any, configured_db: Path, app_factory: AppFactory, size: tuple[int, int]
+) -> None:
     async def break_it(pilot: Any) -> None:
         await pilot.press("down", "enter")
         screen = pilot.app.screen
         screen.query_one("#bucket", Input).value = "Heap_Exports"
         screen.query_one("#load-operations", TextArea).load_text(
-            '{\n  "df-xxxxxx": [\n    {"type": "load", "file": "user"}\n  ]\n}')
+            '{\n  "df-xxxxxx": [\n    {"type": "load", "file": "user"}\n  ]\n}'
+        )
         screen.query_one("#bucket", Input).focus()
         await pilot.pause()
 
@@ -48,8 +51,9 @@ def test_courier_editor_problems(snap_compare: Any, configured_db: Path, app_fac
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_credential_modal(snap_compare: Any, configured_db: Path, app_factory: AppFactory,
-                          size: tuple[int, int]) -> None:
+def test_credential_modal(
+    snap_compare: Any, configured_db: Path, app_factory: AppFactory, size: tuple[int, int]
+) -> None:
     async def open_modal(pilot: Any) -> None:
         await pilot.press("a", "tab", "enter", "end", "enter")
         await pilot.press(*"heap-s3")
@@ -64,12 +68,12 @@ def test_help(snap_compare: Any, configured_db: Path, app_factory: AppFactory, s
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_confirm_delete(snap_compare: Any, configured_db: Path, app_factory: AppFactory,
-                        size: tuple[int, int]) -> None:
+def test_confirm_delete(snap_compare: Any, configured_db: Path, app_factory: AppFactory, size: tuple[int, int]) -> None:
     assert snap_compare(app_factory(configured_db), press=["down", "d"], terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_run_courier_dialog(snap_compare: Any, configured_db: Path, app_factory: AppFactory,
-                            size: tuple[int, int]) -> None:
+def test_run_courier_dialog(
+    snap_compare: Any, configured_db: Path, app_factory: AppFactory, size: tuple[int, int]
+) -> None:
     assert snap_compare(app_factory(configured_db), press=["down", "r"], terminal_size=size)

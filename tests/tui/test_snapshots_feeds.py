@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from core.project import apply_document
 from core import engine
+from core.project import apply_document
 from core.store import Store
 from tui.app import CourierApp
 
@@ -31,13 +31,22 @@ def sampled_db(db_path: Path, heap_bucket: Any, monkeypatch: pytest.MonkeyPatch)
     from core.runs import RunWindow, run_courier
 
     with Store(db_path) as store:
-        apply_document(store, {
-            "credentials": {"local-s3": {"type": "iam-credential", "endpoint-url": heap_bucket.endpoint,
-                                         "region": "us-east-1"}},
-            "couriers": {"Heap": {"credential": "local-s3", "bucket": heap_bucket.name, "layout": "heap-connect",
-                                  "load-operations": {"df-xxxxxx": [{"type": "truncate"},
-                                                                    {"type": "load", "file": "users"}]}}},
-        })
+        apply_document(
+            store,
+            {
+                "credentials": {
+                    "local-s3": {"type": "iam-credential", "endpoint-url": heap_bucket.endpoint, "region": "us-east-1"}
+                },
+                "couriers": {
+                    "Heap": {
+                        "credential": "local-s3",
+                        "bucket": heap_bucket.name,
+                        "layout": "heap-connect",
+                        "load-operations": {"df-xxxxxx": [{"type": "truncate"}, {"type": "load", "file": "users"}]},
+                    }
+                },
+            },
+        )
     run_courier(db_path, "Heap", RunWindow.day(date(2026, 11, 25)))
     with Store(db_path) as store:
         store.execute("UPDATE landed_files SET landed_at = printf('2026-11-25T17:%02d:00.000000Z', id)")
@@ -53,8 +62,14 @@ def active_feed_db(sampled_db: Path) -> Path:
 
     with Store(sampled_db) as store:
         users = next(item for item in list_landed_files(store, "Heap") if item.tag == "users")
-        apply_document(store, {"feeds": {"df-usr7Qm2x": {
-            "source": "Heap", "name": "Users", "primary-key": ["user_id"], "status": "draft"}}})
+        apply_document(
+            store,
+            {
+                "feeds": {
+                    "df-usr7Qm2x": {"source": "Heap", "name": "Users", "primary-key": ["user_id"], "status": "draft"}
+                }
+            },
+        )
         set_sample_file(store, "df-usr7Qm2x", users.id)
     activate_feed(sampled_db, "df-usr7Qm2x")
     return sampled_db
@@ -80,8 +95,9 @@ def test_samples(snap_compare: Any, sampled_db: Path, app_factory: AppFactory, s
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_get_samples_dialog(snap_compare: Any, sampled_db: Path, app_factory: AppFactory,
-                            size: tuple[int, int]) -> None:
+def test_get_samples_dialog(
+    snap_compare: Any, sampled_db: Path, app_factory: AppFactory, size: tuple[int, int]
+) -> None:
     assert snap_compare(app_factory(sampled_db), press=["s", "g"], terminal_size=size)
 
 
@@ -102,8 +118,9 @@ def test_feed_editor(snap_compare: Any, sampled_db: Path, app_factory: AppFactor
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_feed_editor_problems(snap_compare: Any, sampled_db: Path, app_factory: AppFactory,
-                              size: tuple[int, int]) -> None:
+def test_feed_editor_problems(
+    snap_compare: Any, sampled_db: Path, app_factory: AppFactory, size: tuple[int, int]
+) -> None:
     async def broken(pilot: Any) -> None:
         await add_users_feed(pilot)
         pilot.app.screen.query_one("#feed-threshold").value = "150"
@@ -125,6 +142,7 @@ def test_tag_picker(snap_compare: Any, sampled_db: Path, app_factory: AppFactory
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_load_operations_filled(snap_compare: Any, active_feed_db: Path, app_factory: AppFactory,
-                                size: tuple[int, int]) -> None:
+def test_load_operations_filled(
+    snap_compare: Any, active_feed_db: Path, app_factory: AppFactory, size: tuple[int, int]
+) -> None:
     assert snap_compare(app_factory(active_feed_db), press=["l", "F"], terminal_size=size)

@@ -11,6 +11,7 @@ import pytest
 from textual.widgets import Input
 
 from tui.app import CourierApp, make_app
+
 from .test_group_editor import settle
 
 AppFactory = Callable[..., CourierApp]

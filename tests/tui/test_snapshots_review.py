@@ -42,8 +42,9 @@ def test_column_jump(snap_compare: Any, history_db: Path, app_factory: AppFactor
 
 @pytest.mark.parametrize("column", ["country", "time"])
 @pytest.mark.parametrize("size", SIZES)
-def test_profile(snap_compare: Any, history_db: Path, app_factory: AppFactory, size: tuple[int, int],
-                 column: str) -> None:
+def test_profile(
+    snap_compare: Any, history_db: Path, app_factory: AppFactory, size: tuple[int, int], column: str
+) -> None:
     async def profile(pilot: Any) -> None:
         await open_table(pilot, *(["right"] * (2 if column == "country" else 1)), "P")
         screen = pilot.app.screen
@@ -61,8 +62,9 @@ def test_sql_pane(snap_compare: Any, history_db: Path, app_factory: AppFactory, 
         await open_table(pilot, "S")
         screen = pilot.app.screen
         assert isinstance(screen, QueryScreen)
-        screen.query_one("#query-input", Input).value = (
-            f'SELECT country, COUNT(*) AS pageviews FROM "{PAGEVIEWS}" GROUP BY 1 ORDER BY 2 DESC, 1')
+        screen.query_one(
+            "#query-input", Input
+        ).value = f'SELECT country, COUNT(*) AS pageviews FROM "{PAGEVIEWS}" GROUP BY 1 ORDER BY 2 DESC, 1'
         await pilot.press("enter")
         await until(pilot, lambda: screen.page is not None and not screen.running)
 

@@ -38,21 +38,41 @@ def history_db(configured_db: Path) -> Path:
             "files, rows_read, rows_inserted, rows_updated, phase, units_planned, units_done, files_to_land, "
             "files_landed, files_planned, files_done, current_table, current_file) VALUES ('courier', 'Heap', "
             "'schedule', 'period', '2026-11-24', '2026-11-25', 'Running', '2026-11-25T17:26:18.000000Z', 2, 3000, "
-            "2900, 100, 'loading', 5, 2, 5, 5, 5, 2, 'Heap:Pageviews', 'part-00001.avro')")
+            "2900, 100, 'loading', 5, 2, 5, 5, 5, 2, 'Heap:Pageviews', 'part-00001.avro')"
+        )
         running = cursor.lastrowid
         for at, stage, message, file in (
-                ("17:26:18", "Courier run request",
-                 "Run Heap for 2026-11-24 to 2026-11-25 (end exclusive) (schedule)", None),
-                ("17:26:19", "Waiting for source data", "Found 3 completed dumps (latest sync_1020)", None),
-                ("17:26:20", "Ingest started",
-                 "Heap:Pageviews (df-pagevi01) from Heap table pageviews: 5 files in dump sync_1020", None),
-                ("17:26:25", "Ingest files progress", "part-00000.avro (1/5): 1,500 rows read, 0 rejected",
-                 "part-00000.avro"),
-                ("17:26:27", "Ingest files progress", "part-00001.avro (2/5): 1,500 rows read, 0 rejected",
-                 "part-00001.avro"),
-                ("17:26:27", "Committing domain transactions", "Committing Heap:Pageviews", None)):
-            store.execute("INSERT INTO run_events (run_id, at, level, stage, message, file) VALUES "
-                          "(?, ?, 'info', ?, ?, ?)", (running, f"2026-11-25T{at}.000000Z", stage, message, file))
+            (
+                "17:26:18",
+                "Courier run request",
+                "Run Heap for 2026-11-24 to 2026-11-25 (end exclusive) (schedule)",
+                None,
+            ),
+            ("17:26:19", "Waiting for source data", "Found 3 completed dumps (latest sync_1020)", None),
+            (
+                "17:26:20",
+                "Ingest started",
+                "Heap:Pageviews (df-pagevi01) from Heap table pageviews: 5 files in dump sync_1020",
+                None,
+            ),
+            (
+                "17:26:25",
+                "Ingest files progress",
+                "part-00000.avro (1/5): 1,500 rows read, 0 rejected",
+                "part-00000.avro",
+            ),
+            (
+                "17:26:27",
+                "Ingest files progress",
+                "part-00001.avro (2/5): 1,500 rows read, 0 rejected",
+                "part-00001.avro",
+            ),
+            ("17:26:27", "Committing domain transactions", "Committing Heap:Pageviews", None),
+        ):
+            store.execute(
+                "INSERT INTO run_events (run_id, at, level, stage, message, file) VALUES (?, ?, 'info', ?, ?, ?)",
+                (running, f"2026-11-25T{at}.000000Z", stage, message, file),
+            )
     return configured_db
 
 
@@ -88,9 +108,17 @@ async def open_table(pilot: Any, *keys: str) -> None:
 async def settle(pilot: Any) -> None:
     """Wait until the table view shows its page and its position (or a modal has its data)."""
     screen = next(s for s in reversed(pilot.app.screen_stack) if isinstance(s, TableViewScreen))
-    await until(pilot, lambda: screen.page is not None and not screen._busy and not screen._queue
-                and screen.total is not None and screen.position_counted
-                and screen.page_rows == screen._fitting_rows() == len(screen.page.rows))
+    await until(
+        pilot,
+        lambda: (
+            screen.page is not None
+            and not screen._busy
+            and not screen._queue
+            and screen.total is not None
+            and screen.position_counted
+            and screen.page_rows == screen._fitting_rows() == len(screen.page.rows)
+        ),
+    )
     modal = pilot.app.screen
     if isinstance(modal, FrequenciesScreen):
         await until(pilot, lambda: bool(modal.values))
@@ -102,8 +130,7 @@ def test_run_history(snap_compare: Any, history_db: Path, app_factory: AppFactor
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_run_live_failed(snap_compare: Any, history_db: Path, app_factory: AppFactory,
-                         size: tuple[int, int]) -> None:
+def test_run_live_failed(snap_compare: Any, history_db: Path, app_factory: AppFactory, size: tuple[int, int]) -> None:
     async def open_failed(pilot: Any) -> None:
         screen = RunLiveScreen(failed_run_id(history_db))
         pilot.app.push_screen(screen)
@@ -113,8 +140,9 @@ def test_run_live_failed(snap_compare: Any, history_db: Path, app_factory: AppFa
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_run_live_running_search(snap_compare: Any, history_db: Path, app_factory: AppFactory,
-                                 size: tuple[int, int]) -> None:
+def test_run_live_running_search(
+    snap_compare: Any, history_db: Path, app_factory: AppFactory, size: tuple[int, int]
+) -> None:
     async def open_running(pilot: Any) -> None:
         await open_history(pilot)
         await pilot.press("enter")
@@ -145,14 +173,15 @@ def test_table_view(snap_compare: Any, history_db: Path, app_factory: AppFactory
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_table_filter_refused(snap_compare: Any, history_db: Path, app_factory: AppFactory,
-                              size: tuple[int, int]) -> None:
+def test_table_filter_refused(
+    snap_compare: Any, history_db: Path, app_factory: AppFactory, size: tuple[int, int]
+) -> None:
     async def refused(pilot: Any) -> None:
         from textual import events
 
         await open_table(pilot)
         await pilot.press("w")
-        pilot.app.post_message(events.Paste(f"1 = 1; DELETE FROM \"{PAGEVIEWS}\""))
+        pilot.app.post_message(events.Paste(f'1 = 1; DELETE FROM "{PAGEVIEWS}"'))
         await pilot.pause()
         await pilot.press("enter")
         await until(pilot, lambda: pilot.app.screen.query_one("#filter-error").display)
@@ -173,9 +202,11 @@ def test_frequencies(snap_compare: Any, history_db: Path, app_factory: AppFactor
 def test_cell_value(snap_compare: Any, history_db: Path, app_factory: AppFactory, size: tuple[int, int]) -> None:
     async def cell(pilot: Any) -> None:
         await open_table(pilot)
-        value = ('{"cart": {"items": [{"sku": "RSJ-001", "name": "Rain Shell Jacket", "qty": 1, "price": 129.0}, '
-                 '{"sku": "MW-SOCK-3", "name": "Merino Wool Socks (3 pack)", "qty": 2, "price": 24.5}], '
-                 '"coupon": "WELCOME10", "currency": "USD"}}')
+        value = (
+            '{"cart": {"items": [{"sku": "RSJ-001", "name": "Rain Shell Jacket", "qty": 1, "price": 129.0}, '
+            '{"sku": "MW-SOCK-3", "name": "Merino Wool Socks (3 pack)", "qty": 2, "price": 24.5}], '
+            '"coupon": "WELCOME10", "currency": "USD"}}'
+        )
         pilot.app.push_screen(CellValueScreen(f"{PAGEVIEWS} · properties · key 42", value))
         await pilot.pause()
 
@@ -183,8 +214,9 @@ def test_cell_value(snap_compare: Any, history_db: Path, app_factory: AppFactory
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_export_prompt_and_progress(snap_compare: Any, history_db: Path, app_factory: AppFactory,
-                                    size: tuple[int, int]) -> None:
+def test_export_prompt_and_progress(
+    snap_compare: Any, history_db: Path, app_factory: AppFactory, size: tuple[int, int]
+) -> None:
     async def exporting(pilot: Any) -> None:
         await open_table(pilot, "E")
         if size[0] > 100:

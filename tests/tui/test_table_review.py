@@ -29,8 +29,10 @@ def tables_db(db_path: Path) -> Path:
     build_pageviews(db_path)
     build_pageviews(db_path, 30, table="Heap:Sessions")
     with Store(db_path) as store:
-        store.execute("INSERT INTO identity_map (source, from_user_id, to_user_id) "
-                      f"SELECT 'Heap', user_id, 1 FROM \"{PAGEVIEWS}\" WHERE event_id = 2")
+        store.execute(
+            "INSERT INTO identity_map (source, from_user_id, to_user_id) "
+            f"SELECT 'Heap', user_id, 1 FROM \"{PAGEVIEWS}\" WHERE event_id = 2"
+        )
         refresh_identity_views(store, "Heap", [PAGEVIEWS, "Heap:Sessions"])
     return db_path
 
@@ -101,11 +103,15 @@ async def test_slash_searches_the_current_column(tables_db: Path, app_factory: A
         await pilot.press("slash")
         await paste(pilot, needle)
         await pilot.press("enter")
-        expected = [row[0] for row in query(
-            tables_db, f"SELECT event_id FROM \"{PAGEVIEWS}\" WHERE path LIKE '%{needle}%' ORDER BY _pk")]
+        expected = [
+            row[0]
+            for row in query(
+                tables_db, f"SELECT event_id FROM \"{PAGEVIEWS}\" WHERE path LIKE '%{needle}%' ORDER BY _pk"
+            )
+        ]
         await wait_until(pilot, lambda: screen.view.where is not None and screen.total == len(expected))
         await settle(pilot, screen)
-        assert shown_ids(screen) == expected[:len(shown_ids(screen))]
+        assert shown_ids(screen) == expected[: len(shown_ids(screen))]
         assert "LIKE" in status(screen)
 
 
@@ -120,8 +126,11 @@ async def test_profile_shows_counts_top_values_and_days(tables_db: Path, app_fac
         assert isinstance(profile, ProfileScreen)
         await wait_until(pilot, lambda: profile.profile is not None)
         nulls = query(tables_db, f'SELECT COUNT(*) FROM "{PAGEVIEWS}" WHERE country IS NULL')[0][0]
-        top = query(tables_db, f'SELECT country, COUNT(*) AS n FROM "{PAGEVIEWS}" WHERE country IS NOT NULL '
-                               'GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1')[0]
+        top = query(
+            tables_db,
+            f'SELECT country, COUNT(*) AS n FROM "{PAGEVIEWS}" WHERE country IS NOT NULL '
+            "GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1",
+        )[0]
         assert profile.profile.nulls == nulls and profile.profile.top[0] == top
         assert "exact, all 250 rows" in text_of(profile, "#profile-basis")
         assert top[0] in text_of(profile, "#profile-top") and "█" in text_of(profile, "#profile-top")
@@ -135,14 +144,16 @@ async def test_profile_shows_counts_top_values_and_days(tables_db: Path, app_fac
         assert profile.profile.kind == "datetime" and "Rows per day" in text_of(profile, "#profile-days")
 
 
-async def test_profile_estimate_first_then_exact_and_stop(tables_db: Path, app_factory: AppFactory,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_profile_estimate_first_then_exact_and_stop(
+    tables_db: Path, app_factory: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import core.profile
 
     monkeypatch.setattr(core.profile, "ESTIMATE_ABOVE", 100)
     monkeypatch.setattr(core.profile, "SAMPLE_ROWS", 50)
-    monkeypatch.setattr(core.profile.profile_column, "__kwdefaults__",
-                        {**core.profile.profile_column.__kwdefaults__, "sample_rows": 50})
+    monkeypatch.setattr(
+        core.profile.profile_column, "__kwdefaults__", {**core.profile.profile_column.__kwdefaults__, "sample_rows": 50}
+    )
     app = app_factory(tables_db)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_table(pilot, app)
@@ -152,8 +163,9 @@ async def test_profile_estimate_first_then_exact_and_stop(tables_db: Path, app_f
         profile = app.screen
         assert isinstance(profile, ProfileScreen)
         await wait_until(pilot, lambda: profile.profile is not None)
-        assert not profile.profile.exact and "estimate from a random sample of 50 of 250 rows" in \
-            text_of(profile, "#profile-basis")
+        assert not profile.profile.exact and "estimate from a random sample of 50 of 250 rows" in text_of(
+            profile, "#profile-basis"
+        )
         await pilot.press("x")
         await wait_until(pilot, lambda: profile.profile.exact and not profile.running)
         assert "exact, all 250 rows" in text_of(profile, "#profile-basis")

@@ -68,8 +68,7 @@ async def open_table(pilot: Any, app: CourierApp) -> TableViewScreen:
     await wait_until(pilot, lambda: isinstance(app.screen, TableViewScreen))
     screen = app.screen
     assert isinstance(screen, TableViewScreen)
-    await wait_until(pilot, lambda: screen.page is not None and screen.position_counted
-                     and screen.total is not None)
+    await wait_until(pilot, lambda: screen.page is not None and screen.position_counted and screen.total is not None)
     return screen
 
 
@@ -164,8 +163,10 @@ async def test_filter_applies_and_refuses_writes_with_a_message(tables_db: Path,
     app = app_factory(tables_db)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_table(pilot, app)
-        spain = [row[0] for row in query(tables_db, f'SELECT event_id FROM "{PAGEVIEWS}" WHERE country = '
-                                                    "'Spain' ORDER BY _pk")]
+        spain = [
+            row[0]
+            for row in query(tables_db, f"SELECT event_id FROM \"{PAGEVIEWS}\" WHERE country = 'Spain' ORDER BY _pk")
+        ]
         await pilot.press("w")
         field = screen.query_one("#filter-input", Input)
         assert field.has_focus
@@ -173,13 +174,16 @@ async def test_filter_applies_and_refuses_writes_with_a_message(tables_db: Path,
         await pilot.press("enter")
         await settle(pilot, screen)
         assert screen.view.where == "country = 'Spain'"
-        assert shown_ids(screen) == spain[:screen.page_rows]
-        assert status(screen).startswith(f"rows 1–{min(len(spain), screen.page_rows)} of {len(spain)} · key order · "
-                                         "WHERE country = 'Spain'")
+        assert shown_ids(screen) == spain[: screen.page_rows]
+        assert status(screen).startswith(
+            f"rows 1–{min(len(spain), screen.page_rows)} of {len(spain)} · key order · WHERE country = 'Spain'"
+        )
         error = screen.query_one("#filter-error", Static)
-        for where, word in ((f'1 = 1; DELETE FROM "{PAGEVIEWS}"', "DELETE"),
-                            ("country = 'x'; UPDATE x SET country = NULL", "UPDATE"),
-                            (f'DROP TABLE "{PAGEVIEWS}"', "DROP")):
+        for where, word in (
+            (f'1 = 1; DELETE FROM "{PAGEVIEWS}"', "DELETE"),
+            ("country = 'x'; UPDATE x SET country = NULL", "UPDATE"),
+            (f'DROP TABLE "{PAGEVIEWS}"', "DROP"),
+        ):
             await pilot.press("w")
             field.value = ""
             await paste(pilot, where)
@@ -212,19 +216,19 @@ async def test_sort_frequencies_value_and_copy(tables_db: Path, app_factory: App
         assert screen.current_column() == "country"
         await pilot.press("o")
         await settle(pilot, screen)
-        expected = [row[0] for row in query(tables_db, f'SELECT event_id FROM "{PAGEVIEWS}" '
-                                                       "ORDER BY country, _pk")]
-        assert shown_ids(screen) == expected[:screen.page_rows]
+        expected = [row[0] for row in query(tables_db, f'SELECT event_id FROM "{PAGEVIEWS}" ORDER BY country, _pk')]
+        assert shown_ids(screen) == expected[: screen.page_rows]
         assert str(screen.grid.ordered_columns[2].label) == "country ▲"
         assert "sorted by country ▲" in status(screen)
         await pilot.press("o")
         await settle(pilot, screen)
-        expected = [row[0] for row in query(tables_db, f'SELECT event_id FROM "{PAGEVIEWS}" '
-                                                       "ORDER BY country DESC, _pk DESC")]
-        assert shown_ids(screen) == expected[:screen.page_rows]
+        expected = [
+            row[0] for row in query(tables_db, f'SELECT event_id FROM "{PAGEVIEWS}" ORDER BY country DESC, _pk DESC')
+        ]
+        assert shown_ids(screen) == expected[: screen.page_rows]
         await pilot.press("pagedown")
         await settle(pilot, screen)
-        assert shown_ids(screen) == expected[screen.page_rows:2 * screen.page_rows]
+        assert shown_ids(screen) == expected[screen.page_rows : 2 * screen.page_rows]
         await pilot.press("o")
         await settle(pilot, screen)
         assert screen.view.sort is None and shown_ids(screen)[0] == 1
@@ -233,14 +237,19 @@ async def test_sort_frequencies_value_and_copy(tables_db: Path, app_factory: App
         modal = app.screen
         assert isinstance(modal, FrequenciesScreen)
         await wait_until(pilot, lambda: bool(modal.values))
-        counts = query(tables_db, f'SELECT country, COUNT(*) AS n FROM "{PAGEVIEWS}" GROUP BY country '
-                                  "ORDER BY n DESC, country")
+        counts = query(
+            tables_db, f'SELECT country, COUNT(*) AS n FROM "{PAGEVIEWS}" GROUP BY country ORDER BY n DESC, country'
+        )
         assert modal.values == counts
         table = modal.query_one("#frequencies-table", DataTable)
         assert [str(table.get_row_at(0)[i]) for i in range(3)] == [
-            str(counts[0][0]), str(counts[0][1]), f"{100 * counts[0][1] / 250:.1f}"]
+            str(counts[0][0]),
+            str(counts[0][1]),
+            f"{100 * counts[0][1] / 250:.1f}",
+        ]
         assert str(modal.query_one("#frequencies-note", Static).render()).startswith(
-            f"{len(counts)} distinct values in 250 rows")
+            f"{len(counts)} distinct values in 250 rows"
+        )
         await pilot.press("enter")
         await settle(pilot, screen)
         assert screen.view.where == f"\"country\" = '{counts[0][0]}'"
@@ -248,8 +257,9 @@ async def test_sort_frequencies_value_and_copy(tables_db: Path, app_factory: App
 
         screen.grid.move_cursor(row=1, column=5)  # title
         await pilot.pause()
-        value = query(tables_db, f"SELECT title FROM \"{PAGEVIEWS}\" WHERE country = '{counts[0][0]}' "
-                                 "ORDER BY _pk LIMIT 2")[1][0]
+        value = query(
+            tables_db, f"SELECT title FROM \"{PAGEVIEWS}\" WHERE country = '{counts[0][0]}' ORDER BY _pk LIMIT 2"
+        )[1][0]
         await pilot.press("c")
         assert app.clipboard == value
         await pilot.press("v")
@@ -262,8 +272,9 @@ async def test_sort_frequencies_value_and_copy(tables_db: Path, app_factory: App
         assert app.screen is screen
 
 
-async def test_export_writes_the_current_view_with_progress(tables_db: Path, app_factory: AppFactory,
-                                                            tmp_path: Path) -> None:
+async def test_export_writes_the_current_view_with_progress(
+    tables_db: Path, app_factory: AppFactory, tmp_path: Path
+) -> None:
     target = tmp_path / "exports" / "spain.csv"
     target.parent.mkdir()
     app = app_factory(tables_db)
@@ -286,8 +297,10 @@ async def test_export_writes_the_current_view_with_progress(tables_db: Path, app
         await pilot.pause()
     with target.open(newline="", encoding="utf-8") as handle:
         lines = list(csv.reader(handle))
-    expected = query(tables_db, f'SELECT * FROM "{PAGEVIEWS}" WHERE country = \'Spain\' OR country IS NULL '
-                                "ORDER BY time DESC, _pk DESC")
+    expected = query(
+        tables_db,
+        f"SELECT * FROM \"{PAGEVIEWS}\" WHERE country = 'Spain' OR country IS NULL ORDER BY time DESC, _pk DESC",
+    )
     columns = [row[1] for row in query(tables_db, f'PRAGMA table_info("{PAGEVIEWS}")')]
     assert lines[0] == columns
     assert lines[1:] == [["" if value is None else str(value) for value in row] for row in expected]

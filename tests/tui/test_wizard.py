@@ -72,7 +72,8 @@ def table_exists(db_path: Path, table: str) -> bool:
 
 
 async def test_wizard_by_keys_from_courier_to_loaded_domain_table(
-        db_path: Path, app_factory: AppFactory, heap_bucket: Any, heap_data: Any) -> None:
+    db_path: Path, app_factory: AppFactory, heap_bucket: Any, heap_data: Any
+) -> None:
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         # Step 2: a credential and a heap-connect courier with the placeholder load operations.
@@ -187,8 +188,7 @@ async def test_wizard_by_keys_from_courier_to_loaded_domain_table(
 
     project = stored(db_path)
     feed = project.feeds[feed_id]
-    assert (feed.table_name, feed.status, feed.primary_key, feed.stitch) == ("Heap:Users", "active", ("user_id",),
-                                                                             True)
+    assert (feed.table_name, feed.status, feed.primary_key, feed.stitch) == ("Heap:Users", "active", ("user_id",), True)
     assert feed.last_updated is None
     assert {f.name: f.tags for f in feed.fields or ()}["email"] == ("email",)
     operations = project.couriers["Heap"].load_operations
@@ -196,8 +196,12 @@ async def test_wizard_by_keys_from_courier_to_loaded_domain_table(
     assert [(step.type, step.file) for step in operations[feed_id]] == [("truncate", None), ("load", "users")]
     with Store(db_path) as store:
         run = store.query("SELECT status, rows_read FROM runs ORDER BY id DESC LIMIT 1")[0]
-        users = {row["user_id"] for key, body in heap_data.objects.items()
-                 if key.startswith("sync_") and "/users/" in key for row in read_avro(body)}
+        users = {
+            row["user_id"]
+            for key, body in heap_data.objects.items()
+            if key.startswith("sync_") and "/users/" in key
+            for row in read_avro(body)
+        }
     assert run["status"] == "Succeeded" and run["rows_read"] > 0
     assert 0 < count_rows(db_path, "Heap:Users") <= len(users)
 
@@ -210,12 +214,22 @@ def land_samples(db_path: Path, bucket: Any) -> int:
     from core.runs import RunWindow, list_landed_files, run_courier
 
     with Store(db_path) as store:
-        apply_document(store, {
-            "credentials": {"local-s3": {"type": "iam-credential", "endpoint-url": bucket.endpoint,
-                                         "region": "us-east-1"}},
-            "couriers": {"Heap": {"credential": "local-s3", "bucket": bucket.name, "layout": "heap-connect",
-                                  "load-operations": {}}},
-        })
+        apply_document(
+            store,
+            {
+                "credentials": {
+                    "local-s3": {"type": "iam-credential", "endpoint-url": bucket.endpoint, "region": "us-east-1"}
+                },
+                "couriers": {
+                    "Heap": {
+                        "credential": "local-s3",
+                        "bucket": bucket.name,
+                        "layout": "heap-connect",
+                        "load-operations": {},
+                    }
+                },
+            },
+        )
     run_courier(db_path, "Heap", RunWindow.day(date(2026, 11, 25)))
     with Store(db_path) as store:
         return next(item.id for item in list_landed_files(store, "Heap") if item.tag == "users")
@@ -230,19 +244,23 @@ async def open_editor(pilot: Any, file_id: int) -> FeedEditorScreen:
 
 
 async def test_a_draft_saves_without_a_primary_key_but_does_not_activate(
-        db_path: Path, app_factory: AppFactory, heap_bucket: Any) -> None:
+    db_path: Path, app_factory: AppFactory, heap_bucket: Any
+) -> None:
     file_id = land_samples(db_path, heap_bucket)
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot, file_id)
         problems = app.screen.query_one("#feed-primary-key-problems", ProblemList)
         assert (problems.errors, problems.warnings) == (
-            [], ["primary-key: none chosen yet: choose at least one field before activating"])
+            [],
+            ["primary-key: none chosen yet: choose at least one field before activating"],
+        )
         await pilot.press("f5")
         await wait_for_workers(pilot)
         assert app.screen is editor
-        assert text_of(app, "#feed-result") == ("Not activated: choose the primary key first (space on a field "
-                                                "in the table).")
+        assert text_of(app, "#feed-result") == (
+            "Not activated: choose the primary key first (space on a field in the table)."
+        )
         assert app.focused is editor.query_one("#feed-fields")
         assert stored(db_path).feeds == {}
         await pilot.press("f2")  # Save draft
@@ -254,7 +272,8 @@ async def test_a_draft_saves_without_a_primary_key_but_does_not_activate(
 
 
 async def test_invalid_threshold_is_shown_and_nothing_is_saved(
-        db_path: Path, app_factory: AppFactory, heap_bucket: Any) -> None:
+    db_path: Path, app_factory: AppFactory, heap_bucket: Any
+) -> None:
     file_id = land_samples(db_path, heap_bucket)
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -263,13 +282,15 @@ async def test_invalid_threshold_is_shown_and_nothing_is_saved(
         editor.query_one("#feed-threshold").focus()
         await pilot.press("backspace", *"150")
         assert errors(app, "feed-error-threshold-problems") == [
-            "error threshold: must be a whole percentage from 0 to 100"]
+            "error threshold: must be a whole percentage from 0 to 100"
+        ]
         await pilot.press("f2")
         await wait_for_workers(pilot)
         assert text_of(app, "#feed-result").startswith("Not saved")
         await pilot.press("backspace", "backspace", "backspace", *"x")
         assert errors(app, "feed-error-threshold-problems") == [
-            "error threshold: must be a whole percentage from 0 to 100"]
+            "error threshold: must be a whole percentage from 0 to 100"
+        ]
         await pilot.press("f5")
         await wait_for_workers(pilot)
         assert text_of(app, "#feed-result").startswith("Not activated")
@@ -278,7 +299,8 @@ async def test_invalid_threshold_is_shown_and_nothing_is_saved(
 
 
 async def test_activation_over_the_error_threshold_keeps_the_feed_a_draft(
-        db_path: Path, app_factory: AppFactory, heap_bucket: Any) -> None:
+    db_path: Path, app_factory: AppFactory, heap_bucket: Any
+) -> None:
     file_id = land_samples(db_path, heap_bucket)
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -306,20 +328,34 @@ async def test_activation_over_the_error_threshold_keeps_the_feed_a_draft(
 
 
 async def test_fill_in_feed_ids_explains_what_it_cannot_fill(
-        db_path: Path, app_factory: AppFactory, heap_bucket: Any) -> None:
+    db_path: Path, app_factory: AppFactory, heap_bucket: Any
+) -> None:
     land_samples(db_path, heap_bucket)
     with Store(db_path) as store:
-        apply_document(store, {"couriers": {"Heap": {
-            "credential": "local-s3", "bucket": heap_bucket.name, "layout": "heap-connect",
-            "load-operations": {"df-xxxxxx": [{"type": "load", "file": "sessions"}]}}}})
+        apply_document(
+            store,
+            {
+                "couriers": {
+                    "Heap": {
+                        "credential": "local-s3",
+                        "bucket": heap_bucket.name,
+                        "layout": "heap-connect",
+                        "load-operations": {"df-xxxxxx": [{"type": "load", "file": "sessions"}]},
+                    }
+                }
+            },
+        )
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("l")
         assert isinstance(app.screen, LoadOperationsScreen)
         await pilot.press("F")
-        assert errors(app, "load-ops-problems") == [(
-            "df-xxxxxx loads sessions: no active feed was made from a sessions sample file; "
-            "add a feed from one and activate it")]
+        assert errors(app, "load-ops-problems") == [
+            (
+                "df-xxxxxx loads sessions: no active feed was made from a sessions sample file; "
+                "add a feed from one and activate it"
+            )
+        ]
         assert text_of(app, "#load-ops-changes") == "No feed ID could be filled in."
         await pilot.press("f2")
         await wait_for_workers(pilot)
@@ -358,7 +394,8 @@ async def test_sources_keys_and_palette_open_the_feed_screens(configured_db: Pat
 
 
 async def test_t_opens_a_type_list_and_esc_leaves_the_type_alone(
-        db_path: Path, app_factory: AppFactory, heap_bucket: Any) -> None:
+    db_path: Path, app_factory: AppFactory, heap_bucket: Any
+) -> None:
     file_id = land_samples(db_path, heap_bucket)
     app = app_factory(db_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -374,7 +411,8 @@ async def test_t_opens_a_type_list_and_esc_leaves_the_type_alone(
 
 
 async def test_activation_without_loading_the_sample_file(
-        db_path: Path, app_factory: AppFactory, heap_bucket: Any) -> None:
+    db_path: Path, app_factory: AppFactory, heap_bucket: Any
+) -> None:
     from textual.widgets import Checkbox
 
     file_id = land_samples(db_path, heap_bucket)
@@ -388,7 +426,8 @@ async def test_activation_without_loading_the_sample_file(
         await pilot.press("space", "f5")  # untick, activate
         await wait_for_workers(pilot)
         assert text_of(app, "#feed-result").startswith(
-            f"Activated {editor.form.feed_id} without loading the sample file: Heap:Users fills on the next run.")
+            f"Activated {editor.form.feed_id} without loading the sample file: Heap:Users fills on the next run."
+        )
         assert editor.check_action("load_operations", ()) is True  # the next step is offered
     feed = stored(db_path).feeds[editor.form.feed_id]
     assert feed.status == "active"

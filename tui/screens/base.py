@@ -50,8 +50,12 @@ class ConfirmsDiscard:
         if not self.dirty:
             discard()
             return
-        self.app.push_screen(ConfirmScreen(f"Discard your changes to {what}?", "Nothing has been saved.",
-                                           yes="Discard", no="Keep editing"), callback=discard)
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Discard your changes to {what}?", "Nothing has been saved.", yes="Discard", no="Keep editing"
+            ),
+            callback=discard,
+        )
 
 
 class ReportsWorkerFailures:

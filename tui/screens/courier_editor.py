@@ -39,26 +39,34 @@ from tui.screens.base import (
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.credential import CredentialScreen
 from tui.widgets import ProblemList
-from tui.widgets.form_row import form_row
 from tui.widgets.footer import CourierFooter
-
+from tui.widgets.form_row import form_row
 
 NEW_CREDENTIAL = "\0new-credential"
 """Select value of the "Create new credential…" option."""
 
-EXAMPLE_ENTITIES = [{
-    "object/type": "file",
-    "object/file-pattern": "'exports/users-'yyyy-MM-dd'.avro'",
-    "object/land-as": {"file/tag": "users", "file/content-type": "application/avro"},
-}]
+EXAMPLE_ENTITIES = [
+    {
+        "object/type": "file",
+        "object/file-pattern": "'exports/users-'yyyy-MM-dd'.avro'",
+        "object/land-as": {"file/tag": "users", "file/content-type": "application/avro"},
+    }
+]
 """A new courier starts from Amperity's example entities list, ready to edit."""
 
 PREVIEW_KEYS_SHOWN = 5
 """Matching keys listed per entity in the preview; the rest are counted."""
 
 ACTION_GROUPS = ("preview", "test", "discover")
-FIELD_WIDGETS = {"name": "#courier-name", "credential": "#credential", "bucket": "#bucket", "prefix": "#prefix",
-                 "layout": "#layout", "entities": "#entities", "load-operations": "#load-operations"}
+FIELD_WIDGETS = {
+    "name": "#courier-name",
+    "credential": "#credential",
+    "bucket": "#bucket",
+    "prefix": "#prefix",
+    "layout": "#layout",
+    "entities": "#entities",
+    "load-operations": "#load-operations",
+}
 """Each form field's widget: where a refused save puts the cursor, and whose change marks the field touched."""
 
 
@@ -68,8 +76,7 @@ def heap_discovery_available() -> bool:
     return importlib.util.find_spec("core.heap") is not None
 
 
-class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, ReportsWorkerFailures,
-                          Screen[str | None]):
+class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, ReportsWorkerFailures, Screen[str | None]):
     """The Add courier / Edit courier page, with live validation.
 
     Args:
@@ -99,8 +106,11 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="courier-form", classes="form", can_focus=False):
-            yield Static("Amazon S3 courier. Load operations may start as {} (land sample files only).",
-                         classes="form-intro", markup=False)
+            yield Static(
+                "Amazon S3 courier. Load operations may start as {} (land sample files only).",
+                classes="form-intro",
+                markup=False,
+            )
             yield form_row("Name", Input(id="courier-name", placeholder="e.g. Heap", compact=True))
             yield ProblemList(id="name-problems")
             yield form_row("Credential", Select[str]([], id="credential", prompt="Choose a credential", compact=True))
@@ -111,8 +121,13 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
             yield ProblemList(id="prefix-problems")
             with Horizontal(classes="form-row"):
                 yield Static("Layout", classes="field-label")
-                yield Select[str]([(layout, layout) for layout in LAYOUTS], id="layout", allow_blank=False,
-                                  value="file-pattern", compact=True)
+                yield Select[str](
+                    [(layout, layout) for layout in LAYOUTS],
+                    id="layout",
+                    allow_blank=False,
+                    value="file-pattern",
+                    compact=True,
+                )
             yield ProblemList(id="layout-problems")
             yield Static("Entities list (JSON)", classes="editor-label")
             yield _json_editor("entities")
@@ -142,14 +157,25 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
         if courier is not None:
             body = courier_document(courier)
             form = CourierForm(
-                name=courier.name, credential=courier.credential, bucket=courier.bucket, prefix=courier.prefix,
+                name=courier.name,
+                credential=courier.credential,
+                bucket=courier.bucket,
+                prefix=courier.prefix,
                 layout=courier.layout,
                 entities_text=_pretty(body["entities"]) if "entities" in body else "",
-                load_operations_text=_pretty(body["load-operations"]))
+                load_operations_text=_pretty(body["load-operations"]),
+            )
         else:
             credential = next(iter(project.credentials), None)
-            form = CourierForm(name="", credential=credential, bucket="", prefix="", layout="file-pattern",
-                               entities_text=_pretty(EXAMPLE_ENTITIES), load_operations_text="{}")
+            form = CourierForm(
+                name="",
+                credential=credential,
+                bucket="",
+                prefix="",
+                layout="file-pattern",
+                entities_text=_pretty(EXAMPLE_ENTITIES),
+                load_operations_text="{}",
+            )
         self.initial_form = form
         self._credential_value = form.credential
         self.query_one("#courier-name", Input).value = form.name
@@ -192,7 +218,8 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
         for field_name in (*COURIER_FIELDS, "other"):
             shown = self.show_all or field_name in self.touched or field_name == "other"
             self.query_one(f"#{field_name}-problems", ProblemList).show(
-                self.check.errors.get(field_name, []) if shown else [], self.check.warnings.get(field_name, []))
+                self.check.errors.get(field_name, []) if shown else [], self.check.warnings.get(field_name, [])
+            )
         save = self.query_one("#save-button", Button)
         discover = self.query_one("#discover-button", Button)
         can_discover = self.form().layout == "heap-connect"
@@ -267,8 +294,10 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
 
     def why_disabled(self, action: str) -> str | None:
         if action == "discover":
-            return ("Discover reads Heap Connect manifests: set Layout to heap-connect first (a file-pattern "
-                    "courier names its files in the entities list).")
+            return (
+                "Discover reads Heap Connect manifests: set Layout to heap-connect first (a file-pattern "
+                "courier names its files in the entities list)."
+            )
         return None
 
     def explain_disabled(self, reason: str) -> None:
@@ -306,17 +335,27 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
             operations = message.document.get("load-operations")
             if operations is not None:
                 self.query_one("#load-operations", TextArea).load_text(_pretty(operations))
-            self.notify(f"Created {len(message.changes)} feed{'s' if len(message.changes) != 1 else ''}; "
-                        + ("the load operations now name them too." if operations is not None else
-                           "fix the load operations' JSON, then add theirs."), title="Feeds")
+            self.notify(
+                f"Created {len(message.changes)} feed{'s' if len(message.changes) != 1 else ''}; "
+                + (
+                    "the load operations now name them too."
+                    if operations is not None
+                    else "fix the load operations' JSON, then add theirs."
+                ),
+                title="Feeds",
+            )
             self.validate_form()
             return
         if message.kind != "courier":
             return
-        notes = f" ({len(message.warnings)} warning{'s' if len(message.warnings) != 1 else ''})" \
-            if message.warnings else ""
-        self.notify(f'Saved courier "{message.name}"{notes}', title="Saved",
-                    severity="warning" if message.warnings else "information")
+        notes = (
+            f" ({len(message.warnings)} warning{'s' if len(message.warnings) != 1 else ''})" if message.warnings else ""
+        )
+        self.notify(
+            f'Saved courier "{message.name}"{notes}',
+            title="Saved",
+            severity="warning" if message.warnings else "information",
+        )
         self.initial_form = None
         self._ready = False
         self.dismiss(message.name)
@@ -347,8 +386,11 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
             return
         courier, credential = connection
         if not courier.entities:
-            self._show_result("The heap-connect layout reads manifests, not file patterns: use Discover "
-                              "to list the tables, or add entities to preview.", error=True)
+            self._show_result(
+                "The heap-connect layout reads manifests, not file patterns: use Discover "
+                "to list the tables, or add entities to preview.",
+                error=True,
+            )
             return
         text = self.query_one("#preview-day", Input).value.strip()
         try:
@@ -417,8 +459,11 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
         tags = [_tag(item) for item in message.entities]
         found = f"Discovered {len(tags)} Heap table{'s' if len(tags) != 1 else ''}: {', '.join(tags)}"
         tables = {feed.table_name for feed in self.existing.feeds.values()}
-        new_feeds = {feed_id: body for feed_id, body in message.feeds.items()
-                     if feed_id not in self.existing.feeds and f"{body.get('source')}:{body.get('name')}" not in tables}
+        new_feeds = {
+            feed_id: body
+            for feed_id, body in message.feeds.items()
+            if feed_id not in self.existing.feeds and f"{body.get('source')}:{body.get('name')}" not in tables
+        }
 
         def offer_feeds() -> None:
             if not new_feeds:
@@ -429,10 +474,16 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
                 if create:
                     self._create_feeds(new_feeds, self._with_operations_for(new_feeds, message.load_operations))
 
-            self.app.push_screen(ConfirmScreen(
-                f"Create the {len(new_feeds)} feed{'s' if len(new_feeds) != 1 else ''} that do not exist yet?",
-                f"{names}. Each gets a load operation beside the ones you have; existing feeds and their "
-                "operations are left alone.", yes="Create feeds", no="Not now"), callback=answered)
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Create the {len(new_feeds)} feed{'s' if len(new_feeds) != 1 else ''} that do not exist yet?",
+                    f"{names}. Each gets a load operation beside the ones you have; existing feeds and their "
+                    "operations are left alone.",
+                    yes="Create feeds",
+                    no="Not now",
+                ),
+                callback=answered,
+            )
 
         current, problem = json_problem(entities.text) if entities.text.strip() else ([], None)
         if problem is None and current in ([], message.entities):
@@ -443,9 +494,17 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
         mine = [_tag(item) for item in current if isinstance(item, dict)] if isinstance(current, list) else []
         added = [tag for tag in tags if tag not in mine]
         dropped = [tag for tag in mine if tag not in tags]
-        change = "; ".join(part for part in (f"adds {', '.join(added)}" if added else "",
-                                             f"drops {', '.join(dropped)}" if dropped else "") if part) \
+        change = (
+            "; ".join(
+                part
+                for part in (
+                    f"adds {', '.join(added)}" if added else "",
+                    f"drops {', '.join(dropped)}" if dropped else "",
+                )
+                if part
+            )
             or "the same tables, written as Heap Connect manifests name them"
+        )
         self._show_result(found)
 
         def replace_entities(confirmed: bool | None) -> None:
@@ -456,10 +515,15 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
                 self._show_result(f"{found}. Your entities list is unchanged.")
             offer_feeds()
 
-        self.app.push_screen(ConfirmScreen(
-            "Replace your entities list with the discovered Heap tables?",
-            f"It {change}." if problem is None else f"Yours is not valid JSON ({problem}).",
-            yes="Replace", no="Keep mine"), callback=replace_entities)
+        self.app.push_screen(
+            ConfirmScreen(
+                "Replace your entities list with the discovered Heap tables?",
+                f"It {change}." if problem is None else f"Yours is not valid JSON ({problem}).",
+                yes="Replace",
+                no="Keep mine",
+            ),
+            callback=replace_entities,
+        )
 
     def _with_operations_for(self, feeds: dict[str, Any], suggested: dict[str, Any]) -> dict[str, Any] | None:
         """The user's load operations plus the suggested ones for ``feeds``; ``None`` when theirs is not JSON."""
@@ -472,8 +536,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Create feeds")
     def _create_feeds(self, feeds: dict[str, Any], operations: dict[str, Any] | None) -> None:
         result = engine.create_feeds(self.courier_app.db_path, feeds)
-        self.post_message(ConfigSaved("feeds", "", result.changes, result.warnings,
-                                      {"load-operations": operations}))
+        self.post_message(ConfigSaved("feeds", "", result.changes, result.warnings, {"load-operations": operations}))
 
     def _show_result(self, text: str, *, error: bool = False) -> None:
         result = self.query_one("#action-result", Static)
@@ -487,8 +550,12 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The app notifies every failure; the editor also shows its own inline.
         if event.state == WorkerState.ERROR and event.worker.group in ACTION_GROUPS:
-            self._show_result(str(event.worker.error).splitlines()[0] if str(event.worker.error) else
-                              type(event.worker.error).__name__, error=True)
+            self._show_result(
+                str(event.worker.error).splitlines()[0]
+                if str(event.worker.error)
+                else type(event.worker.error).__name__,
+                error=True,
+            )
 
     @on(Button.Pressed, "#preview-button")
     def _preview_pressed(self) -> None:
@@ -510,8 +577,9 @@ class JsonEditor(TextArea):
 
 
 def _json_editor(widget_id: str) -> Widget:
-    editor = JsonEditor(id=widget_id, classes="json-editor", tab_behavior="focus", show_line_numbers=True,
-                      soft_wrap=False)
+    editor = JsonEditor(
+        id=widget_id, classes="json-editor", tab_behavior="focus", show_line_numbers=True, soft_wrap=False
+    )
     if "json" in editor.available_languages:
         editor.language = "json"
     return editor
@@ -525,4 +593,3 @@ def _tag(entity: Any) -> str:
 
 def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
-

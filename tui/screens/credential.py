@@ -11,14 +11,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
-from core.models import CREDENTIAL_TYPES
 from core import engine
+from core.models import CREDENTIAL_TYPES
 from tui.forms import CREDENTIAL_FIELDS, FormCheck, check_credential_form
 from tui.messages import ConfigSaved
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
 from tui.widgets.footer import CourierFooter
-
 
 LABELS = {
     "name": "Name",
@@ -42,8 +41,10 @@ TYPE_CHOICES = ("iam-credential", "iam-role-to-role", "aws-profile")
 assumption (``iam-role-to-role``) one key below it."""
 assert set(TYPE_CHOICES) == set(CREDENTIAL_TYPES)
 
-SECRETS_NOTE = ("There is no field for secrets: access keys come from the environment "
-                "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or an AWS profile, and are never stored.")
+SECRETS_NOTE = (
+    "There is no field for secrets: access keys come from the environment "
+    "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or an AWS profile, and are never stored."
+)
 
 
 class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]):
@@ -70,11 +71,15 @@ class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]
                 with Horizontal(classes="form-row"):
                     yield Static(LABELS[field_name], classes="field-label")
                     if field_name == "type":
-                        yield Select[str]([(kind, kind) for kind in TYPE_CHOICES], id="credential-type",
-                                          value=TYPE_CHOICES[0], allow_blank=False, compact=True)
+                        yield Select[str](
+                            [(kind, kind) for kind in TYPE_CHOICES],
+                            id="credential-type",
+                            value=TYPE_CHOICES[0],
+                            allow_blank=False,
+                            compact=True,
+                        )
                     else:
-                        yield Input(id=f"credential-{field_name}", placeholder=PLACEHOLDERS[field_name],
-                                    compact=True)
+                        yield Input(id=f"credential-{field_name}", placeholder=PLACEHOLDERS[field_name], compact=True)
                 yield ProblemList(id=f"credential-{field_name}-problems")
             yield ProblemList(id="credential-other-problems")
             yield Static(SECRETS_NOTE, classes="dialog-note", markup=False)
@@ -92,8 +97,11 @@ class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]
 
     def values(self) -> dict[str, str]:
         """Field → text as typed."""
-        values = {field_name: self.query_one(f"#credential-{field_name}", Input).value
-                  for field_name in CREDENTIAL_FIELDS if field_name != "type"}
+        values = {
+            field_name: self.query_one(f"#credential-{field_name}", Input).value
+            for field_name in CREDENTIAL_FIELDS
+            if field_name != "type"
+        }
         values["type"] = cast(str, self.query_one("#credential-type", Select).value)
         return values
 
@@ -103,7 +111,8 @@ class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]
         for field_name in (*CREDENTIAL_FIELDS, "other"):
             shown = self.show_all or field_name in self.touched or field_name == "other"
             self.query_one(f"#credential-{field_name}-problems", ProblemList).show(
-                self.check.errors.get(field_name, []) if shown else [], self.check.warnings.get(field_name, []))
+                self.check.errors.get(field_name, []) if shown else [], self.check.warnings.get(field_name, [])
+            )
         self.query_one("#credential-save", Button).disabled = not self.check.ok
         return self.check
 

@@ -44,8 +44,12 @@ class DetailsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         yield Header()
         with VerticalScroll(id="details-form", classes="form", can_focus=False):
             yield Static(NEEDS, id="details-needs", markup=False)
-            yield form_row("Credential", Select[str]([], id="details-credential",
-                                                     prompt="None yet: add one with the courier (F6)", compact=True))
+            yield form_row(
+                "Credential",
+                Select[str](
+                    [], id="details-credential", prompt="None yet: add one with the courier (F6)", compact=True
+                ),
+            )
             yield form_row("Bucket", Input(id="details-bucket", placeholder="heap-rs3-…", compact=True))
             yield form_row("Prefix", Input(id="details-prefix", placeholder="optional, e.g. heap/", compact=True))
             yield Static("", id="details-result", markup=False)
@@ -55,8 +59,9 @@ class DetailsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         self.title = "Step 1 of 7: Get details"
         self.existing = engine.load_project(self.courier_app.db_path)
         select = self.query_one("#details-credential", Select)
-        select.set_options([(f"{name} ({credential.type})", name)
-                            for name, credential in self.existing.credentials.items()])
+        select.set_options(
+            [(f"{name} ({credential.type})", name) for name, credential in self.existing.credentials.items()]
+        )
         if self.existing.credentials:
             select.value = next(iter(self.existing.credentials))
         apply_app_settings(self)
@@ -64,10 +69,15 @@ class DetailsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     def action_test_connection(self) -> None:
         credential = self.query_one("#details-credential", Select).value
-        form = CourierForm(name="details", credential=cast(str, credential) if isinstance(credential, str) else None,
-                           bucket=self.query_one("#details-bucket", Input).value,
-                           prefix=self.query_one("#details-prefix", Input).value, layout="heap-connect",
-                           entities_text="", load_operations_text="{}")
+        form = CourierForm(
+            name="details",
+            credential=cast(str, credential) if isinstance(credential, str) else None,
+            bucket=self.query_one("#details-bucket", Input).value,
+            prefix=self.query_one("#details-prefix", Input).value,
+            layout="heap-connect",
+            entities_text="",
+            load_operations_text="{}",
+        )
         courier = preview_courier(form, self.existing)
         if isinstance(courier, str):
             self._show(courier)

@@ -106,8 +106,12 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen["tuple[int, str] | None"])
 
     def on_export_screen_ended(self, message: Ended) -> None:
         if message.error is not None:
-            self.notify(message.error, title="Export failed" if not self.stop_event.is_set() else "Export stopped",
-                        severity="warning" if self.stop_event.is_set() else "error", timeout=10)
+            self.notify(
+                message.error,
+                title="Export failed" if not self.stop_event.is_set() else "Export stopped",
+                severity="warning" if self.stop_event.is_set() else "error",
+                timeout=10,
+            )
             self.dismiss(None)
             return
         self.dismiss((message.rows, str(self.path)))

@@ -52,9 +52,8 @@ from tui.screens.base import (
 from tui.screens.samples import file_label, landed_time, middle_shorten, shorten
 from tui.widgets import ProblemList
 from tui.widgets.footer import CourierFooter
-from tui.widgets.toggles import Tickbox
 from tui.widgets.form_row import form_row
-
+from tui.widgets.toggles import Tickbox
 
 NEW_SOURCE = "\0new-source"
 """Select value of "Create new source…"."""
@@ -67,12 +66,13 @@ TABLE_ACTIONS = ("toggle_key", "pick_type", "tags", "toggle_required")
 
 def sample_label(item: LandedFile) -> str:
     """One sample file in the picker: tag, courier, when (UTC), file name; short enough for 80 columns."""
-    return (f"{shorten(item.tag, 18)} · {shorten(item.courier, 12)} · {landed_time(item.landed_at)} · "
-            f"{middle_shorten(file_label(item), 22)}")
+    return (
+        f"{shorten(item.tag, 18)} · {shorten(item.courier, 12)} · {landed_time(item.landed_at)} · "
+        f"{middle_shorten(file_label(item), 22)}"
+    )
 
 
-class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, ReportsWorkerFailures,
-                       Screen[str | None]):
+class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, ReportsWorkerFailures, Screen[str | None]):
     """Add feed / Feed editor, with live validation, Save draft and Activate.
 
     Args:
@@ -110,8 +110,9 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
             yield Static("", id="feed-intro", classes="form-intro", markup=False)
             with Horizontal(classes="form-row"):
                 yield Static("Data source", classes="field-label")
-                yield Select[str]([("Create new source…", NEW_SOURCE)], id="feed-source-choice",
-                                  allow_blank=False, compact=True)
+                yield Select[str](
+                    [("Create new source…", NEW_SOURCE)], id="feed-source-choice", allow_blank=False, compact=True
+                )
             with Horizontal(classes="form-row", id="feed-new-source-row"):
                 yield Static("New source", classes="field-label")
                 yield Input(id="feed-source", placeholder="e.g. Heap", compact=True)
@@ -121,22 +122,25 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
             yield ProblemList(id="feed-name-problems")
             with Horizontal(classes="form-row"):
                 yield Static("Sample file", classes="field-label")
-                yield Select[int]([], id="feed-sample", prompt="Choose a landed file (newest first)",
-                                  compact=True)
-            yield Static("Fields: space primary key · t type · g tags · r required", id="feed-fields-help",
-                         classes="editor-label", markup=False)
+                yield Select[int]([], id="feed-sample", prompt="Choose a landed file (newest first)", compact=True)
+            yield Static(
+                "Fields: space primary key · t type · g tags · r required",
+                id="feed-fields-help",
+                classes="editor-label",
+                markup=False,
+            )
             yield DataTable(id="feed-fields", cursor_type="row", zebra_stripes=True)
             yield ProblemList(id="feed-primary-key-problems")
             yield ProblemList(id="feed-fields-problems")
             with Horizontal(classes="form-row"):
                 yield Static("Last updated", classes="field-label")
-                yield Select[str]([(GENERATE_LABEL, GENERATE_UPDATED)], id="feed-last-updated",
-                                  allow_blank=False, compact=True)
+                yield Select[str](
+                    [(GENERATE_LABEL, GENERATE_UPDATED)], id="feed-last-updated", allow_blank=False, compact=True
+                )
             yield ProblemList(id="feed-last-updated-problems")
             with Horizontal(classes="form-row"):
                 yield Static("Stitch", classes="field-label")
-                yield Tickbox("Make available to Stitch (customer profile data)", id="feed-stitch",
-                               compact=True)
+                yield Tickbox("Make available to Stitch (customer profile data)", id="feed-stitch", compact=True)
             with Horizontal(classes="form-row"):
                 yield Static("Error threshold", classes="field-label")
                 yield Input(id="feed-threshold", compact=True)
@@ -145,8 +149,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
             with Horizontal(classes="form-row"):
                 yield Static("Activation", classes="field-label")
                 # Amperity's "Load sample file on feed activation", on by default.
-                yield Tickbox("Load sample file on feed activation", value=True, id="feed-load-sample",
-                               compact=True)
+                yield Tickbox("Load sample file on feed activation", value=True, id="feed-load-sample", compact=True)
             yield ProblemList(id="feed-stitch-problems")
             yield ProblemList(id="feed-other-problems")
             yield Static("", id="feed-result", markup=False)
@@ -169,16 +172,25 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         landed = self.files.get(sample_id) if sample_id is not None else None
         if feed is not None:
             self.form = FeedForm(
-                feed_id=feed.id, source=feed.source, name=feed.name, fields=effective_fields(feed, landed),
-                primary_key=list(feed.primary_key), last_updated=feed.last_updated, stitch=feed.stitch,
-                threshold_text=str(feed.error_threshold), status=feed.status)
+                feed_id=feed.id,
+                source=feed.source,
+                name=feed.name,
+                fields=effective_fields(feed, landed),
+                primary_key=list(feed.primary_key),
+                last_updated=feed.last_updated,
+                stitch=feed.stitch,
+                threshold_text=str(feed.error_threshold),
+                status=feed.status,
+            )
         else:
             sources = self.source_names()
             source = sources[0] if sources else (landed.courier if landed else "")
             self.form = FeedForm(
-                feed_id=new_feed_id(project.feeds), source=source,
+                feed_id=new_feed_id(project.feeds),
+                source=source,
                 name=self.suggested_name(source, landed) if landed else "",
-                fields=sample_fields(landed) if landed else [])
+                fields=sample_fields(landed) if landed else [],
+            )
         self.initial_form = self.form
         self._landed = landed
         self._fill_widgets(sample_id)
@@ -235,7 +247,8 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         self.title = "Add feed" if adding else f"Feed {self.form.feed_id}"
         self.query_one("#feed-intro", Static).update(
             f"Step 4 of 7 · feed {self.form.feed_id} · {self.form.status}. Choose the primary key, tag the "
-            "customer fields, then Activate (F5) to load the sample file.")
+            "customer fields, then Activate (F5) to load the sample file."
+        )
         self.query_one("#feed-save", Button).label = "Save draft" if self.form.status != "active" else "Save"
 
     # The fields table
@@ -260,8 +273,14 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         origin = field_origins(None, [item], getattr(self, "_landed", None)).get(item.name, "")
         column = getattr(self, "_columns", {}).get(item.name, item.name)
         name = item.name if column == item.name else f"{item.name} → {column}"
-        return (Text("✓ key", style="bold") if item.name.lower() in key else "", name, item.type, origin,
-                ", ".join(item.tags), "✓" if item.required else "")
+        return (
+            Text("✓ key", style="bold") if item.name.lower() in key else "",
+            name,
+            item.type,
+            origin,
+            ", ".join(item.tags),
+            "✓" if item.required else "",
+        )
 
     def _refresh_field(self, name: str) -> None:
         table = self.query_one("#feed-fields", DataTable)
@@ -439,7 +458,8 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         self.query_one("#feed-table-name", Static).update(f"Domain table: {name}")
         for field_name in (*FEED_FORM_FIELDS, "other"):
             self.query_one(f"#feed-{field_name}-problems", ProblemList).show(
-                self.check.errors.get(field_name, []), self.check.warnings.get(field_name, []))
+                self.check.errors.get(field_name, []), self.check.warnings.get(field_name, [])
+            )
         return self.check
 
     def _refuse(self, verb: str) -> bool:
@@ -448,11 +468,15 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         if check.ok and check.document is not None:
             return False
         count = check.error_count
-        self._show_result(f"Not {verb}: fix the {count} problem{'s' if count != 1 else ''} marked ✗ first.",
-                          error=True)
-        targets = {"source": "#feed-source-choice", "name": "#feed-name", "primary-key": "#feed-fields",
-                   "fields": "#feed-fields", "last-updated": "#feed-last-updated",
-                   "error-threshold": "#feed-threshold"}
+        self._show_result(f"Not {verb}: fix the {count} problem{'s' if count != 1 else ''} marked ✗ first.", error=True)
+        targets = {
+            "source": "#feed-source-choice",
+            "name": "#feed-name",
+            "primary-key": "#feed-fields",
+            "fields": "#feed-fields",
+            "last-updated": "#feed-last-updated",
+            "error-threshold": "#feed-threshold",
+        }
         for field_name in FEED_FORM_FIELDS:
             if check.errors.get(field_name) and field_name in targets:
                 self.query_one(targets[field_name]).focus()
@@ -471,8 +495,9 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
             return
         load_sample = self.query_one("#feed-load-sample", Checkbox).value
         if not self.form.primary_key:  # a draft may lack one; a feed that loads rows may not
-            self._show_result("Not activated: choose the primary key first (space on a field in the table).",
-                              error=True)
+            self._show_result(
+                "Not activated: choose the primary key first (space on a field in the table).", error=True
+            )
             self.query_one("#feed-fields").focus()
             return
         if not load_sample:
@@ -482,8 +507,11 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
             self._save(self.form.feed_id, {**self.check.document, "status": "active"}, self.sample_file_id(), False)
             return
         if self.sample_file_id() is None:
-            self._show_result("Not activated: activation loads the sample file; choose one first (or untick "
-                              "Load sample file on feed activation).", error=True)
+            self._show_result(
+                "Not activated: activation loads the sample file; choose one first (or untick "
+                "Load sample file on feed activation).",
+                error=True,
+            )
             self.query_one("#feed-sample").focus()
             return
         self._start(activate=True)
@@ -539,9 +567,11 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         if activated_now:
             self._finish()
             courier = self.activated_courier
-            self._show_result(f"Activated {self.form.feed_id} without loading the sample file: {self.form.table_name} "
-                              "fills on the next run." + (f" Next: put {self.form.feed_id} in the load operations of "
-                                                          f"{courier} (press l)." if courier else ""))
+            self._show_result(
+                f"Activated {self.form.feed_id} without loading the sample file: {self.form.table_name} "
+                "fills on the next run."
+                + (f" Next: put {self.form.feed_id} in the load operations of {courier} (press l)." if courier else "")
+            )
             self.notify(f"Activated feed {self.form.feed_id} ({self.form.table_name})", title="Activated")
         elif not self.activating:
             self._finish()
@@ -558,13 +588,20 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         self.activated_courier = landed.courier if landed else None
         self._update_title()
         self.refresh_bindings()
-        next_step = (f" Next: put {message.feed_id} in the load operations of {self.activated_courier} "
-                     "(press l)." if self.activated_courier else "")
-        self._show_result(f"Activated {message.feed_id}: {counts.rows_read:,} rows read into {self.form.table_name}, "
-                          f"{counts.rows_inserted:,} inserted, {counts.rows_updated:,} updated, "
-                          f"{counts.rows_rejected:,} rejected.{next_step}")
-        self.notify(f"{self.form.table_name}: {counts.rows_read:,} rows loaded, {counts.rows_rejected:,} rejected",
-                    title=f"Feed {message.feed_id} active")
+        next_step = (
+            f" Next: put {message.feed_id} in the load operations of {self.activated_courier} (press l)."
+            if self.activated_courier
+            else ""
+        )
+        self._show_result(
+            f"Activated {message.feed_id}: {counts.rows_read:,} rows read into {self.form.table_name}, "
+            f"{counts.rows_inserted:,} inserted, {counts.rows_updated:,} updated, "
+            f"{counts.rows_rejected:,} rejected.{next_step}"
+        )
+        self.notify(
+            f"{self.form.table_name}: {counts.rows_read:,} rows loaded, {counts.rows_rejected:,} rejected",
+            title=f"Feed {message.feed_id} active",
+        )
 
     def on_feed_not_activated(self, message: FeedNotActivated) -> None:
         self._finish()

@@ -32,7 +32,7 @@ def value_label(value: Any, width: int = 40) -> Text:
         return Text("NULL", style="dim italic")
     text = str(value).replace("\n", "⏎")
     if len(text) > width:
-        text = text[:width - 1] + "…"
+        text = text[: width - 1] + "…"
     return Text(text, justify="right" if isinstance(value, (int, float)) else "left")
 
 
@@ -67,8 +67,9 @@ class FrequenciesScreen(ReportsWorkerFailures, ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         scope = " (filtered)" if self.view.where else ""
         with Vertical(id="frequencies-dialog", classes="dialog"):
-            yield Static(f"Frequency of {self.column} in {self.view.table}{scope}", classes="dialog-title",
-                         markup=False)
+            yield Static(
+                f"Frequency of {self.column} in {self.view.table}{scope}", classes="dialog-title", markup=False
+            )
             yield DataTable(id="frequencies-table", cursor_type="row", zebra_stripes=True)
             yield Static("Counting…", id="frequencies-note", classes="dialog-note", markup=False)
         yield CourierFooter()
@@ -85,8 +86,8 @@ class FrequenciesScreen(ReportsWorkerFailures, ModalScreen[str | None]):
     @work(thread=True, exit_on_error=False, group="frequencies", description="Count values")
     def _count(self) -> None:
         from core.browse import open_reader
-        from core.profile import frequencies
         from core.errors import CourierError
+        from core.profile import frequencies
 
         try:
             conn = open_reader(self.db_path)
@@ -112,11 +113,18 @@ class FrequenciesScreen(ReportsWorkerFailures, ModalScreen[str | None]):
         for index, (value, count) in enumerate(result.values):
             share = 100.0 * count / result.total if result.total else 0.0
             bar = "█" * max(1, round(BAR_WIDTH * count / top))
-            table.add_row(value_label(value, 30), Text(f"{count:,}", justify="right"),
-                          Text(f"{share:.1f}", justify="right"), Text(bar, style="cyan"), key=str(index))
-        shown = (f"the top {len(result.values)} of " if result.distinct > len(result.values) else "")
-        note.update(f"{shown}{result.distinct:,} distinct value{'s' if result.distinct != 1 else ''} in "
-                    f"{result.total:,} rows · Enter filters the table to a value · Esc closes")
+            table.add_row(
+                value_label(value, 30),
+                Text(f"{count:,}", justify="right"),
+                Text(f"{share:.1f}", justify="right"),
+                Text(bar, style="cyan"),
+                key=str(index),
+            )
+        shown = f"the top {len(result.values)} of " if result.distinct > len(result.values) else ""
+        note.update(
+            f"{shown}{result.distinct:,} distinct value{'s' if result.distinct != 1 else ''} in "
+            f"{result.total:,} rows · Enter filters the table to a value · Esc closes"
+        )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:

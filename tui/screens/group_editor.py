@@ -29,9 +29,9 @@ from textual.widgets import (
     Static,
 )
 
+from core import engine
 from core.config import validate_document
 from core.models import CourierGroup, GroupCourier, Project, field_default, to_document
-from core import engine
 from tui.forms import FormCheck
 from tui.messages import ConfigSaved
 from tui.screens.base import (
@@ -43,8 +43,8 @@ from tui.screens.base import (
 )
 from tui.widgets import ProblemList
 from tui.widgets.footer import CourierFooter
-from tui.widgets.toggles import Tickbox
 from tui.widgets.form_row import form_row
+from tui.widgets.toggles import Tickbox
 
 if TYPE_CHECKING:
     from core.groups import ConstraintWait
@@ -63,12 +63,17 @@ DEFAULT_TIMEZONE: str = field_default(CourierGroup, "timezone")
 NO_WAIT: str = field_default(GroupCourier, "wait")
 NO_OFFSET: str = field_default(GroupCourier, "offset")
 NO_CONSTRAINT_OFFSET: str = field_default(CourierGroup, "run_after_offset")
-NOTIFY_NOTE = ("Optional. Runs when a run ends and gets the run's JSON summary on stdin, "
-               "e.g. curl -d @- https://hooks.slack.com/…")
-MEMBERS_NOTE = ("Wait: how long to poll for missing data (30m, 2h). Offset: load data this much older "
-                "than the scheduled time (1d, 13h).")
-RUN_AFTER_NOTE = ("Offset: the other group's run must cover this group's window moved back this much "
-                  "(1d: it loads yesterday's files, this one today's).")
+NOTIFY_NOTE = (
+    "Optional. Runs when a run ends and gets the run's JSON summary on stdin, e.g. curl -d @- https://hooks.slack.com/…"
+)
+MEMBERS_NOTE = (
+    "Wait: how long to poll for missing data (30m, 2h). Offset: load data this much older "
+    "than the scheduled time (1d, 13h)."
+)
+RUN_AFTER_NOTE = (
+    "Offset: the other group's run must cover this group's window moved back this much "
+    "(1d: it loads yesterday's files, this one today's)."
+)
 PREVIEW_COLUMNS = ("Local time", "UTC", "Files dated", "Note")
 AFTER_COLUMN = "Waits for"
 
@@ -108,12 +113,21 @@ class GroupForm:
     def from_group(cls, group: CourierGroup) -> GroupForm:
         """The form showing a stored group."""
         return cls(
-            name=group.name, schedule=group.schedule or "", timezone=group.timezone,
-            file_dates_in_zone=group.file_dates_in_zone, enabled=group.enabled,
-            members=tuple(MemberForm(member.courier, member.wait, member.offset, member.notify_when_missing,
-                                     member.stop_when_missing) for member in group.couriers),
-            run_after=group.run_after, notify_command=group.notify_command or "",
-            run_after_offset=group.run_after_offset)
+            name=group.name,
+            schedule=group.schedule or "",
+            timezone=group.timezone,
+            file_dates_in_zone=group.file_dates_in_zone,
+            enabled=group.enabled,
+            members=tuple(
+                MemberForm(
+                    member.courier, member.wait, member.offset, member.notify_when_missing, member.stop_when_missing
+                )
+                for member in group.couriers
+            ),
+            run_after=group.run_after,
+            notify_command=group.notify_command or "",
+            run_after_offset=group.run_after_offset,
+        )
 
 
 def zone_problem(name: str) -> str | None:
@@ -163,15 +177,29 @@ def check_group_form(form: GroupForm, existing: Project, original_name: str | No
             check.add("error", "couriers", f"row {index + 1}: choose a courier, or remove the row")
             continue
         rows.append(index)
-        members.append(GroupCourier(
-            courier=member.courier, wait=member.wait.strip() or NO_WAIT, offset=member.offset.strip() or NO_OFFSET,
-            notify_when_missing=member.notify_when_missing, stop_when_missing=member.stop_when_missing))
+        members.append(
+            GroupCourier(
+                courier=member.courier,
+                wait=member.wait.strip() or NO_WAIT,
+                offset=member.offset.strip() or NO_OFFSET,
+                notify_when_missing=member.notify_when_missing,
+                stop_when_missing=member.stop_when_missing,
+            )
+        )
     # The body is the group's own document form (core.models.to_document), so its keys cannot drift.
-    body: dict[str, Any] = to_document(CourierGroup(
-        name=name, schedule=form.schedule.strip() or None, timezone=form.timezone.strip() or DEFAULT_TIMEZONE,
-        file_dates_in_zone=form.file_dates_in_zone, enabled=form.enabled, couriers=tuple(members),
-        run_after=form.run_after or None, run_after_offset=form.run_after_offset.strip() or NO_CONSTRAINT_OFFSET,
-        notify_command=form.notify_command.strip() or None))
+    body: dict[str, Any] = to_document(
+        CourierGroup(
+            name=name,
+            schedule=form.schedule.strip() or None,
+            timezone=form.timezone.strip() or DEFAULT_TIMEZONE,
+            file_dates_in_zone=form.file_dates_in_zone,
+            enabled=form.enabled,
+            couriers=tuple(members),
+            run_after=form.run_after or None,
+            run_after_offset=form.run_after_offset.strip() or NO_CONSTRAINT_OFFSET,
+            notify_command=form.notify_command.strip() or None,
+        )
+    )
     check.document = body
     key = name or "group"
     # The zone is checked above; a known one stands in so the rest is still checked.
@@ -191,7 +219,7 @@ def _route(problem: str, root: str, rows: list[int]) -> tuple[str, str]:
     """Split ``root.path: message`` into its form field and the text to show under it."""
     if not problem.startswith(root):
         return "other", problem
-    rest = problem[len(root):]
+    rest = problem[len(root) :]
     if rest.startswith(": "):
         return "name", rest[2:]
     path, _, message = rest.lstrip(".").partition(": ")
@@ -232,9 +260,16 @@ def preview_group(form: GroupForm) -> CourierGroup | str:
     constraint_offset = form.run_after_offset.strip() or NO_CONSTRAINT_OFFSET
     if form.run_after and not OFFSET_RE.match(constraint_offset):
         return "Fix the constraint's offset to see the next runs."
-    return CourierGroup(name=form.name.strip() or "group", couriers=tuple(members), schedule=schedule,
-                        timezone=zone, file_dates_in_zone=form.file_dates_in_zone, enabled=form.enabled,
-                        run_after=form.run_after, run_after_offset=constraint_offset)
+    return CourierGroup(
+        name=form.name.strip() or "group",
+        couriers=tuple(members),
+        schedule=schedule,
+        timezone=zone,
+        file_dates_in_zone=form.file_dates_in_zone,
+        enabled=form.enabled,
+        run_after=form.run_after,
+        run_after_offset=constraint_offset,
+    )
 
 
 def describe_schedule(form: GroupForm) -> str:
@@ -275,8 +310,9 @@ class PreviewRow:
     """With a constraint: the upstream run this run waits for (``06-15 08:00``, ``by hand``, ``✗ none``)."""
 
 
-def preview_rows(runs: list[ScheduledRun], zone: str, waits: list[ConstraintWait] | None = None,
-                 constraint_offset: str = "0d") -> list[PreviewRow]:
+def preview_rows(
+    runs: list[ScheduledRun], zone: str, waits: list[ConstraintWait] | None = None, constraint_offset: str = "0d"
+) -> list[PreviewRow]:
     """Table rows for the next runs: local and UTC time, file dates, DST and window notes.
 
     ``waits`` (from ``engine.constraint_waits``, one per run that happens, in order) adds
@@ -288,10 +324,17 @@ def preview_rows(runs: list[ScheduledRun], zone: str, waits: list[ConstraintWait
         detail = [note for note in (run.dst_note, run.utc_note) if note]
         if run.skipped or run.at_local is None:
             wall = run.slot.wall
-            rows.append(PreviewRow(
-                local=f"{wall:%a %Y-%m-%d %H:%M}", utc="—", files="—", note="⚠ DST: skipped", detail=detail,
-                warning=f"daylight saving: {wall:%H:%M} does not exist on {wall:%a %Y-%m-%d} in {zone}; an interval "
-                        "schedule skips it and keeps its real-time interval"))
+            rows.append(
+                PreviewRow(
+                    local=f"{wall:%a %Y-%m-%d %H:%M}",
+                    utc="—",
+                    files="—",
+                    note="⚠ DST: skipped",
+                    detail=detail,
+                    warning=f"daylight saving: {wall:%H:%M} does not exist on {wall:%a %Y-%m-%d} in {zone}; an interval "
+                    "schedule skips it and keeps its real-time interval",
+                )
+            )
             continue
         local, utc = run.at_local, run.at_utc
         assert utc is not None
@@ -305,16 +348,22 @@ def preview_rows(runs: list[ScheduledRun], zone: str, waits: list[ConstraintWait
         wall = run.slot.wall
         if run.slot.dst == "moved":
             note = "⚠ DST: moved"
-            warning = (f"daylight saving: {wall:%H:%M} does not exist on {wall:%a %Y-%m-%d} in {zone}; the group "
-                       f"runs once just after the gap, at {local:%H:%M %Z}")
+            warning = (
+                f"daylight saving: {wall:%H:%M} does not exist on {wall:%a %Y-%m-%d} in {zone}; the group "
+                f"runs once just after the gap, at {local:%H:%M %Z}"
+            )
         elif run.slot.dst == "repeated":
             note = "⚠ DST: twice"
-            warning = (f"daylight saving: {local:%H:%M} happens twice on {local:%a %Y-%m-%d} in {zone}; an interval "
-                       "schedule runs at both, keeping its real-time interval")
+            warning = (
+                f"daylight saving: {local:%H:%M} happens twice on {local:%a %Y-%m-%d} in {zone}; an interval "
+                "schedule runs at both, keeping its real-time interval"
+            )
         elif run.dst_note:
             note = "⚠ DST: runs once"
-            warning = (f"daylight saving: {local:%H:%M} happens twice on {local:%a %Y-%m-%d} in {zone}; "
-                       f"the group runs once, at {local:%H:%M %Z}")
+            warning = (
+                f"daylight saving: {local:%H:%M} happens twice on {local:%a %Y-%m-%d} in {zone}; "
+                f"the group runs once, at {local:%H:%M %Z}"
+            )
         elif run.utc_note:
             note = "UTC moves"
         elif run.window is not None and run.window.kind != "daily":
@@ -324,8 +373,17 @@ def preview_rows(runs: list[ScheduledRun], zone: str, waits: list[ConstraintWait
         wait = by_slot.get(local)
         if wait is not None:
             detail.append(wait.describe(constraint_offset))
-        rows.append(PreviewRow(local=f"{local:%a %Y-%m-%d %H:%M %Z}", utc=f"{utc:%m-%d %H:%M}", files=files,
-                               note=note, detail=detail, warning=warning, after=wait.short if wait else ""))
+        rows.append(
+            PreviewRow(
+                local=f"{local:%a %Y-%m-%d %H:%M %Z}",
+                utc=f"{utc:%m-%d %H:%M}",
+                files=files,
+                note=note,
+                detail=detail,
+                warning=warning,
+                after=wait.short if wait else "",
+            )
+        )
     return rows
 
 
@@ -341,8 +399,7 @@ def _days(days: tuple[date, ...]) -> str:
 # --- the screen ------------------------------------------------------------------------------------
 
 
-class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, ReportsWorkerFailures,
-                        Screen[str | None]):
+class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, ReportsWorkerFailures, Screen[str | None]):
     """The Add courier group / Edit courier group page, with live validation and a preview of the next runs.
 
     Args:
@@ -386,14 +443,18 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="group-form", classes="form", can_focus=False):
-            yield Static("A courier group runs its couriers as one unit on a cron schedule.",
-                         classes="form-intro", markup=False)
+            yield Static(
+                "A courier group runs its couriers as one unit on a cron schedule.", classes="form-intro", markup=False
+            )
             yield form_row("Name", Input(id="group-name", placeholder="e.g. Heap daily", compact=True))
             yield ProblemList(id="name-problems")
             with Horizontal(classes="form-row"):
                 yield Static("Schedule (cron)", classes="field-label")
-                yield Input(id="schedule", placeholder="minute hour day month weekday, e.g. 30 8 * * *; "
-                            "blank: by hand", compact=True)
+                yield Input(
+                    id="schedule",
+                    placeholder="minute hour day month weekday, e.g. 30 8 * * *; blank: by hand",
+                    compact=True,
+                )
             yield Static("", id="schedule-description", classes="field-note", markup=False)
             yield ProblemList(id="schedule-problems")
             with Horizontal(classes="form-row"):
@@ -401,7 +462,9 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
                 yield Input(id="timezone", placeholder="e.g. America/Los_Angeles", compact=True)
                 yield Button("Choose… (F4)", id="zone-button", compact=True)
             yield ProblemList(id="timezone-problems")
-            yield form_row("", Tickbox("Use this time zone for file date ranges", id="file-dates-in-zone", compact=True))
+            yield form_row(
+                "", Tickbox("Use this time zone for file date ranges", id="file-dates-in-zone", compact=True)
+            )
             yield form_row("", Tickbox("Enabled (runs on its schedule)", id="enabled", value=True, compact=True))
             yield Static("Couriers", classes="editor-label")
             with Horizontal(id="member-header"):
@@ -421,7 +484,9 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
                 yield Input("0d", id="run-after-offset", placeholder="0d", compact=True, classes="member-duration")
             yield Static(RUN_AFTER_NOTE, classes="field-note", markup=False)
             yield ProblemList(id="run-after-problems")
-            yield form_row("Notify command", Input(id="notify-command", placeholder="optional shell command", compact=True))
+            yield form_row(
+                "Notify command", Input(id="notify-command", placeholder="optional shell command", compact=True)
+            )
             yield Static(NOTIFY_NOTE, classes="field-note", markup=False)
             yield ProblemList(id="notify-command-problems")
             yield ProblemList(id="other-problems")
@@ -451,13 +516,24 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
             # The courier the user was on, unless a group already runs it (the home screen's cursor rests on
             # the first row without being chosen); else the first courier no group runs yet.
             selected = self.first_courier if self.first_courier in self.existing.couriers else None
-            first = selected if selected is not None and selected not in grouped else next(
-                (name for name in self.existing.couriers if name not in grouped),
-                selected or next(iter(self.existing.couriers), None))
-            form = GroupForm(name="", schedule=DEFAULT_SCHEDULE, timezone=DEFAULT_TIMEZONE,
-                             file_dates_in_zone=field_default(CourierGroup, "file_dates_in_zone"),
-                             enabled=field_default(CourierGroup, "enabled"),
-                             members=(MemberForm(first),) if first else (), run_after=None, notify_command="")
+            first = (
+                selected
+                if selected is not None and selected not in grouped
+                else next(
+                    (name for name in self.existing.couriers if name not in grouped),
+                    selected or next(iter(self.existing.couriers), None),
+                )
+            )
+            form = GroupForm(
+                name="",
+                schedule=DEFAULT_SCHEDULE,
+                timezone=DEFAULT_TIMEZONE,
+                file_dates_in_zone=field_default(CourierGroup, "file_dates_in_zone"),
+                enabled=field_default(CourierGroup, "enabled"),
+                members=(MemberForm(first),) if first else (),
+                run_after=None,
+                notify_command="",
+            )
         self.initial_form = form
         self.query_one("#group-name", Input).value = form.name
         self.query_one("#schedule", Input).value = form.schedule
@@ -487,16 +563,23 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
         prefix = f"member-{self._member_ids}"
         options = [(name, name) for name in self.existing.couriers]
         value = member.courier if member.courier in self.existing.couriers else Select.NULL
-        select = Select[str](options, id=f"{prefix}-courier", prompt="Choose a courier", compact=True,
-                             classes="member-courier", value=value)
+        select = Select[str](
+            options,
+            id=f"{prefix}-courier",
+            prompt="Choose a courier",
+            compact=True,
+            classes="member-courier",
+            value=value,
+        )
         row = Horizontal(
             select,
             Input(member.wait, id=f"{prefix}-wait", placeholder="0m", compact=True, classes="member-duration"),
             Input(member.offset, id=f"{prefix}-offset", placeholder="0d", compact=True, classes="member-duration"),
-            Tickbox("Notify", member.notify_when_missing, id=f"{prefix}-notify", compact=True,
-                     classes="member-notify"),
+            Tickbox("Notify", member.notify_when_missing, id=f"{prefix}-notify", compact=True, classes="member-notify"),
             Tickbox("Stop", member.stop_when_missing, id=f"{prefix}-stop", compact=True, classes="member-stop"),
-            id=prefix, classes="member-row")
+            id=prefix,
+            classes="member-row",
+        )
         await self.members.mount(row)
         apply_app_settings(self)
         return row
@@ -546,12 +629,15 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
         for row in self.member_rows():
             prefix = row.id
             courier = row.query_one(f"#{prefix}-courier", Select).value
-            members.append(MemberForm(
-                courier=courier if isinstance(courier, str) else None,
-                wait=row.query_one(f"#{prefix}-wait", Input).value,
-                offset=row.query_one(f"#{prefix}-offset", Input).value,
-                notify_when_missing=row.query_one(f"#{prefix}-notify", Checkbox).value,
-                stop_when_missing=row.query_one(f"#{prefix}-stop", Checkbox).value))
+            members.append(
+                MemberForm(
+                    courier=courier if isinstance(courier, str) else None,
+                    wait=row.query_one(f"#{prefix}-wait", Input).value,
+                    offset=row.query_one(f"#{prefix}-offset", Input).value,
+                    notify_when_missing=row.query_one(f"#{prefix}-notify", Checkbox).value,
+                    stop_when_missing=row.query_one(f"#{prefix}-stop", Checkbox).value,
+                )
+            )
         run_after = self.query_one("#run-after", Select).value
         return GroupForm(
             name=self.query_one("#group-name", Input).value,
@@ -579,8 +665,7 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
             warnings = self.check.warnings.get(field_name, [])
             if field_name == "schedule" and not self.check.errors.get("schedule"):
                 warnings = warnings + dst_warnings
-            self.query_one(f"#{field_name}-problems", ProblemList).show(
-                self.check.errors.get(field_name, []), warnings)
+            self.query_one(f"#{field_name}-problems", ProblemList).show(self.check.errors.get(field_name, []), warnings)
         self._show_text("#schedule-description", describe_schedule(form))
         save = self.query_one("#save-button", Button)
         if save.disabled == self.check.ok:
@@ -660,8 +745,9 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
         self._show_text("#preview-title", f"Next {PREVIEW_RUNS} runs ({where})" if self.preview else "Next runs")
         self._show_text("#preview-note", note)
         with_after = any(row.after for row in self.preview)
-        cells = [(row.local, row.utc, row.files, row.note) + ((row.after,) if with_after else ())
-                 for row in self.preview]
+        cells = [
+            (row.local, row.utc, row.files, row.note) + ((row.after,) if with_after else ()) for row in self.preview
+        ]
         if cells != self._preview_cells:
             self._preview_cells = cells
             table = self.preview_table
@@ -688,8 +774,11 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
         lines: list[str] = []
         if self.preview and 0 <= table.cursor_row < len(self.preview):
             row = self.preview[table.cursor_row]
-            lines = [f"{row.local}: {line}" if index == 0 else line for index, line in enumerate(row.detail)] \
-                if row.detail else []
+            lines = (
+                [f"{row.local}: {line}" if index == 0 else line for index, line in enumerate(row.detail)]
+                if row.detail
+                else []
+            )
         self._show_text("#preview-detail", "\n".join(lines))
 
     def _show_text(self, selector: str, text: str) -> None:
@@ -729,15 +818,23 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
         check = self.validate_form()
         if not check.ok or check.document is None:
             count = check.error_count
-            self.notify(f"Not saved: fix the {count} problem{'s' if count != 1 else ''} marked ✗ first.",
-                        severity="error", title="Not saved")
+            self.notify(
+                f"Not saved: fix the {count} problem{'s' if count != 1 else ''} marked ✗ first.",
+                severity="error",
+                title="Not saved",
+            )
             self._focus_first_problem()
             return
         self._save(self.form().name.strip(), self.original_name, check.document)
 
     def _focus_first_problem(self) -> None:
-        targets = {"name": "#group-name", "schedule": "#schedule", "timezone": "#timezone",
-                   "run-after": "#run-after", "notify-command": "#notify-command"}
+        targets = {
+            "name": "#group-name",
+            "schedule": "#schedule",
+            "timezone": "#timezone",
+            "run-after": "#run-after",
+            "notify-command": "#notify-command",
+        }
         for field_name in GROUP_FIELDS:
             if not self.check.errors.get(field_name):
                 continue
@@ -758,10 +855,14 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
     def on_config_saved(self, message: ConfigSaved) -> None:
         if message.kind != "courier group":
             return
-        notes = f" ({len(message.warnings)} warning{'s' if len(message.warnings) != 1 else ''})" \
-            if message.warnings else ""
-        self.notify(f'Saved courier group "{message.name}"{notes}', title="Saved",
-                    severity="warning" if message.warnings else "information")
+        notes = (
+            f" ({len(message.warnings)} warning{'s' if len(message.warnings) != 1 else ''})" if message.warnings else ""
+        )
+        self.notify(
+            f'Saved courier group "{message.name}"{notes}',
+            title="Saved",
+            severity="warning" if message.warnings else "information",
+        )
         self.initial_form = None
         self._ready = False
         self.dismiss(message.name)

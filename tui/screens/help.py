@@ -28,8 +28,10 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-dialog", classes="dialog"):
             yield Static(f"Keys: {self.screen_title}", classes="dialog-title")
             yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
-            yield Static("Tab and Shift+Tab move between fields; Enter opens a list or presses a button. "
-                         "Esc closes this.", classes="dialog-note")
+            yield Static(
+                "Tab and Shift+Tab move between fields; Enter opens a list or presses a button. Esc closes this.",
+                classes="dialog-note",
+            )
         yield CourierFooter()
 
     def on_mount(self) -> None:

@@ -21,7 +21,6 @@ from tui.screens.base import AppAccess, ExplainsDisabledKeys, ReportsWorkerFailu
 from tui.widgets import ProblemList
 from tui.widgets.footer import CourierFooter
 
-
 STATUS_STYLES = {"active": "green", "draft": "yellow", "unknown": "bold red"}
 
 
@@ -97,20 +96,29 @@ class LoadOperationsScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailure
             status = feed_status(project, feed_id)
             feed = project.feeds.get(feed_id)
             label = f"{status} ✗" if status == "unknown" else status
-            table.add_row(feed_id, Text(label, style=STATUS_STYLES[status]), feed.table_name if feed else "—",
-                          describe_steps(steps), key=feed_id)
+            table.add_row(
+                feed_id,
+                Text(label, style=STATUS_STYLES[status]),
+                feed.table_name if feed else "—",
+                describe_steps(steps),
+                key=feed_id,
+            )
         table.display = bool(operations)
         empty = self.query_one("#load-ops-empty", Static)
         empty.display = not operations
         empty.update("" if courier else f'There is no courier named "{self.courier_name}".')
         if courier and not operations:
-            empty.update("The load operations are {}: runs land files and load nothing. Add a feed, activate it, "
-                         "then edit the courier (e) to load it.")
+            empty.update(
+                "The load operations are {}: runs land files and load nothing. Add a feed, activate it, "
+                "then edit the courier (e) to load it."
+            )
         unknown = [feed_id for feed_id in operations if feed_id not in project.feeds]
         drafts = [feed_id for feed_id in operations if feed_status(project, feed_id) == "draft"]
         if unknown:
-            intro = (f"Step 5 of 7: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not a feed, so runs "
-                     "fail after landing. Press F to fill in the IDs of the active feeds made from these files.")
+            intro = (
+                f"Step 5 of 7: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not a feed, so runs "
+                "fail after landing. Press F to fill in the IDs of the active feeds made from these files."
+            )
         elif drafts:
             intro = f"Step 5 of 7: activate the draft feeds ({', '.join(drafts)}) in the feed editor before running."
         elif operations:
@@ -121,9 +129,14 @@ class LoadOperationsScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailure
         unused = [feed for feed in project.feeds.values() if feed.status == "active" and feed.id not in operations]
         samples = engine.feed_samples(self.courier_app.db_path)
         self.query_one("#load-ops-unused", Static).update(
-            "Active feeds not loaded here: " + ", ".join(
+            "Active feeds not loaded here: "
+            + ", ".join(
                 f"{feed.id} {feed.table_name}" + (f" (sample: {samples[feed.id][1]})" if feed.id in samples else "")
-                for feed in unused) if unused else "")
+                for feed in unused
+            )
+            if unused
+            else ""
+        )
         self.query_one("#load-ops-unused", Static).display = bool(unused)
         self._show_fill(None)
 

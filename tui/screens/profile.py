@@ -47,8 +47,7 @@ def day_chart(days: list[tuple[str, int]], width: int, height: int = CHART_HEIGH
     if not days or width < 12:
         return []
     per_column = -(-len(days) // width)
-    buckets = [sum(count for _, count in days[start:start + per_column])
-               for start in range(0, len(days), per_column)]
+    buckets = [sum(count for _, count in days[start : start + per_column]) for start in range(0, len(days), per_column)]
     top = max(buckets) or 1
     levels = [round(count / top * height * 8) for count in buckets]
     lines = []
@@ -58,8 +57,7 @@ def day_chart(days: list[tuple[str, int]], width: int, height: int = CHART_HEIGH
     first, last = days[0][0], days[-1][0]
     span = f"{per_column} days a column" if per_column > 1 else "a day a column"
     label = f"{first}  ({span}, highest {top:,})"
-    lines.append(label if len(buckets) < len(label) + len(last) + 2 else
-                 label.ljust(len(buckets) - len(last)) + last)
+    lines.append(label if len(buckets) < len(label) + len(last) + 2 else label.ljust(len(buckets) - len(last)) + last)
     return lines
 
 
@@ -77,6 +75,7 @@ def days_plot(days: list[tuple[str, int]], width: int) -> list[str]:
 
 def summary_table(profile: Any) -> Table:
     """Rows, NULLs, distinct, min, max and mean as a two-column grid."""
+
     def shown(value: Any) -> Text:
         return value_label(value, 50)
 
@@ -149,8 +148,7 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         scope = f" WHERE {self.view.where}" if self.view.where else ""
         with Vertical(id="profile-dialog", classes="dialog"):
-            yield Static(f"Profile of {self.column} in {self.view.table}{scope}", classes="dialog-title",
-                         markup=False)
+            yield Static(f"Profile of {self.column} in {self.view.table}{scope}", classes="dialog-title", markup=False)
             yield Static("", id="profile-basis", markup=False)
             yield ProgressBar(id="profile-progress", show_eta=False)
             with VerticalScroll(id="profile-scroll"):
@@ -173,7 +171,8 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
         progress.update(total=None, progress=0)
         progress.display = True
         self.query_one("#profile-note", Static).update(
-            ("Reading every row" if exact else "Sampling rows") + "… Esc stops")
+            ("Reading every row" if exact else "Sampling rows") + "… Esc stops"
+        )
         self.refresh_bindings()
         self._compute(exact)
 
@@ -187,8 +186,9 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
             self.post_message(self.Progressed(done, total))
 
         try:
-            profile = profile_column(self.db_path, self.view, self.column, exact=exact, progress=progress,
-                                     should_stop=self._stop.is_set)
+            profile = profile_column(
+                self.db_path, self.view, self.column, exact=exact, progress=progress, should_stop=self._stop.is_set
+            )
         except ProfileStopped:
             self.post_message(self.Profiled(None, "stopped"))
             return
@@ -199,8 +199,7 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
 
     def on_profile_screen_progressed(self, message: Progressed) -> None:
         if self.running:
-            self.query_one("#profile-progress", ProgressBar).update(total=max(1, message.total),
-                                                                    progress=message.done)
+            self.query_one("#profile-progress", ProgressBar).update(total=max(1, message.total), progress=message.done)
 
     def on_profile_screen_profiled(self, message: Profiled) -> None:
         self.running = False
@@ -208,8 +207,11 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
         note = self.query_one("#profile-note", Static)
         self.refresh_bindings()
         if message.error == "stopped":
-            note.update("Stopped; " + ("the estimate above is still shown" if self.profile else "nothing counted")
-                        + " · x runs the exact profile · Esc closes")
+            note.update(
+                "Stopped; "
+                + ("the estimate above is still shown" if self.profile else "nothing counted")
+                + " · x runs the exact profile · Esc closes"
+            )
             return
         if message.error is not None:
             note.update(message.error)
@@ -217,7 +219,8 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
             return
         self.profile = profile = message.profile
         self.query_one("#profile-basis", Static).update(
-            f"{profile.kind} · {profile.basis()}" + ("" if profile.exact else " · x for the exact profile"))
+            f"{profile.kind} · {profile.basis()}" + ("" if profile.exact else " · x for the exact profile")
+        )
         self.query_one("#profile-summary", Static).update(summary_table(profile))
         top = self.query_one("#profile-top", Static)
         if not profile.top:
@@ -232,8 +235,9 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
         # For a Datetime column the days say more than its top values: show them first.
         self.query_one("#profile-days").display = bool(chart)
         if chart:
-            self.query_one("#profile-scroll").move_child(self.query_one("#profile-days"),
-                                                         before=self.query_one("#profile-top"))
+            self.query_one("#profile-scroll").move_child(
+                self.query_one("#profile-days"), before=self.query_one("#profile-top")
+            )
         note.update("Esc closes" + ("" if profile.exact else " · x reads every row for the exact profile"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -24,7 +24,6 @@ from textual.suggester import Suggester
 from textual.widgets import Header, Input, Static
 
 from core.query import EXAMPLE_QUERY
-
 from tui.screens.base import ReportsWorkerFailures, apply_app_settings
 from tui.screens.table_view import MIN_PAGE_ROWS, PagedTable, cell_text
 from tui.widgets.footer import CourierFooter
@@ -54,7 +53,7 @@ def complete(value: str, tables: list[str], columns: list[str]) -> str | None:
     if not found:
         return None
     word = found.group(1)
-    head = value[:found.start(1)]
+    head = value[: found.start(1)]
     if word.startswith('"'):
         for table in tables:
             if table.startswith(word[1:]):
@@ -133,12 +132,20 @@ class QueryScreen(ReportsWorkerFailures, Screen[None]):
         yield Header()
         with Horizontal(id="query-bar"):
             yield Static("SQL", classes="bar-label")
-            yield QueryInput(self.start_sql, id="query-input", suggester=self.suggester, compact=True,
-                             placeholder=f"{EXAMPLE_QUERY}  (Enter runs)")
+            yield QueryInput(
+                self.start_sql,
+                id="query-input",
+                suggester=self.suggester,
+                compact=True,
+                placeholder=f"{EXAMPLE_QUERY}  (Enter runs)",
+            )
         yield Static("", id="query-error", markup=False)
         yield PagedTable(id="query-grid", cursor_type="cell", zebra_stripes=True)
-        yield Static("Read-only: SELECT, WITH and VALUES run; names complete with →; ↑↓ recent queries",
-                     id="query-status", markup=False)
+        yield Static(
+            "Read-only: SELECT, WITH and VALUES run; names complete with →; ↑↓ recent queries",
+            id="query-status",
+            markup=False,
+        )
         yield CourierFooter()
 
     def on_mount(self) -> None:

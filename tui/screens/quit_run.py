@@ -38,11 +38,18 @@ class QuitDuringRunScreen(ModalScreen["str | None"]):
         what = ", ".join(self.runs) if self.runs else "a run that is starting"
         with Vertical(id="quit-run-dialog", classes="dialog"):
             yield Static(f"Quit while {what} is loading?", classes="dialog-title", markup=False)
-            yield Static("Stop: the file being loaded rolls back, files already committed stay loaded, and "
-                         "Courier quits once the run has stopped.", classes="dialog-note", markup=False)
-            yield Static(f"Leave it running: Courier's screens close and the run goes on in this terminal until "
-                         f"it ends (Ctrl-Z then bg sends it to the background). Follow it with: {self.follow}",
-                         classes="dialog-note", markup=False)
+            yield Static(
+                "Stop: the file being loaded rolls back, files already committed stay loaded, and "
+                "Courier quits once the run has stopped.",
+                classes="dialog-note",
+                markup=False,
+            )
+            yield Static(
+                f"Leave it running: Courier's screens close and the run goes on in this terminal until "
+                f"it ends (Ctrl-Z then bg sends it to the background). Follow it with: {self.follow}",
+                classes="dialog-note",
+                markup=False,
+            )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Stop and quit (s)", id="quit-stop", variant="error")
                 yield Button("Leave running (l)", id="quit-leave")

@@ -73,7 +73,8 @@ class RejectsScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         more = f" (the first {SHOWN:,}; courier rejects {self.run_id} lists all)" if len(message.rows) >= SHOWN else ""
         self.query_one("#rejects-intro", Static).update(
             f"{len(message.rows):,} row{'s' if len(message.rows) != 1 else ''} run {self.run_id} rejected{more}. "
-            "Each value that could not be stored exactly rejects its row.")
+            "Each value that could not be stored exactly rejects its row."
+        )
 
     def action_back(self) -> None:
         self.app.pop_screen()

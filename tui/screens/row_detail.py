@@ -36,8 +36,9 @@ NAME_WIDTH = 22
 def row_lines(columns: list[str], values: tuple[Any, ...]) -> Table:
     """The row as a two-column grid: names (bold) and full values, wrapped; NULL dim and italic."""
     grid = Table.grid(padding=(0, 1), expand=True)
-    grid.add_column(style="bold", width=min(NAME_WIDTH, max((len(name) for name in columns), default=1)),
-                    overflow="fold")
+    grid.add_column(
+        style="bold", width=min(NAME_WIDTH, max((len(name) for name in columns), default=1)), overflow="fold"
+    )
     grid.add_column(ratio=1, overflow="fold")
     for position in display_order(columns):
         value = values[position]

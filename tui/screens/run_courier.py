@@ -27,12 +27,18 @@ from tui.widgets.toggles import RadioChoice
 if TYPE_CHECKING:
     from core.runs import RunWindow
 
-CHOICES = (("day", "Load data from a specific day"), ("period", "Load data from a specific time period"),
-           ("all", "Load all data"))
-HEAP_CHOICES = (("new", "Load every complete dump newer than the cursors"),
-                ("rebuild", "Rebuild a table from its latest full dump"))
-HEAP_NOTE = ("Heap Connect: Heap's manifests and each table's cursor decide what loads, in dump order; "
-             "file dates do not apply.")
+CHOICES = (
+    ("day", "Load data from a specific day"),
+    ("period", "Load data from a specific time period"),
+    ("all", "Load all data"),
+)
+HEAP_CHOICES = (
+    ("new", "Load every complete dump newer than the cursors"),
+    ("rebuild", "Rebuild a table from its latest full dump"),
+)
+HEAP_NOTE = (
+    "Heap Connect: Heap's manifests and each table's cursor decide what loads, in dump order; file dates do not apply."
+)
 
 
 def sample_run_note(courier: Courier, project: Project) -> str:
@@ -42,9 +48,11 @@ def sample_run_note(courier: Courier, project: Project) -> str:
     unknown = [feed_id for feed_id in courier.load_operations if feed_id not in project.feeds]
     if unknown:
         names = ", ".join(f'"{feed_id}"' for feed_id in unknown)
-        return ("The load operations name feeds that do not exist yet, so this run lands the sample files and "
-                f"then fails with: Cannot find required feeds: {names}. That is expected while getting "
-                "sample files.")
+        return (
+            "The load operations name feeds that do not exist yet, so this run lands the sample files and "
+            f"then fails with: Cannot find required feeds: {names}. That is expected while getting "
+            "sample files."
+        )
     return ""
 
 
@@ -74,12 +82,21 @@ class RunCourierScreen(AppAccess, ModalScreen["RunWindow | None"]):
             if self.heap:
                 with RadioSet(id="run-window"):
                     for value, label in HEAP_CHOICES:
-                        yield RadioChoice(label, id=f"window-{value}", value=value == "new",
-                                          disabled=value == "rebuild" and not self.tables)
+                        yield RadioChoice(
+                            label,
+                            id=f"window-{value}",
+                            value=value == "new",
+                            disabled=value == "rebuild" and not self.tables,
+                        )
                 with Horizontal(classes="form-row", id="run-table-row"):
                     yield Static("Table", classes="field-label")
-                    yield Select[str]([(name, name) for name in self.tables], id="run-table", compact=True,
-                                      allow_blank=not self.tables, prompt="No table loaded yet")
+                    yield Select[str](
+                        [(name, name) for name in self.tables],
+                        id="run-table",
+                        compact=True,
+                        allow_blank=not self.tables,
+                        prompt="No table loaded yet",
+                    )
                 yield Static(HEAP_NOTE, classes="dialog-note", markup=False)
             else:
                 with RadioSet(id="run-window"):
@@ -149,8 +166,9 @@ class RunCourierScreen(AppAccess, ModalScreen["RunWindow | None"]):
         if choice == "all":
             return RunWindow.all()
         days: list[date] = []
-        for widget_id, label in (("run-day", "Day"),) if choice == "day" else (
-                ("run-start", "From"), ("run-end", "To")):
+        for widget_id, label in (
+            (("run-day", "Day"),) if choice == "day" else (("run-start", "From"), ("run-end", "To"))
+        ):
             text = self.query_one(f"#{widget_id}", Input).value.strip()
             try:
                 days.append(date.fromisoformat(text))

@@ -66,7 +66,7 @@ def target_text(run: RunSummary, with_kind: bool, width: int = TARGET_WIDTH) -> 
         suffix = f" (in {run.parent_id})"
     room = width - len(suffix)
     if len(name) > room:
-        name = name[:max(1, room - 1)] + "…"
+        name = name[: max(1, room - 1)] + "…"
     return Text(name + suffix)
 
 
@@ -162,8 +162,9 @@ class RunHistoryScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
     def _load(self, status: str | None, kind: str | None, target: str | None) -> None:
         from core import engine
 
-        history = engine.run_history(self.courier_app.db_path, status=status, kind=kind, target=target,
-                                     limit=HISTORY_LIMIT)
+        history = engine.run_history(
+            self.courier_app.db_path, status=status, kind=kind, target=target, limit=HISTORY_LIMIT
+        )
         self.post_message(self.RunsLoaded(history.runs, history.targets))
 
     def on_run_history_screen_runs_loaded(self, message: RunsLoaded) -> None:
@@ -195,8 +196,13 @@ class RunHistoryScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             cells: list[Any] = [str(run.id), Text(run.status, style=STATUS_STYLES.get(run.status, ""))]
             if wide:
                 cells.append(kind_text(run))
-            cells += [target_text(run, not wide), window_text(run.window), started_text(run), duration_text(run),
-                      Text(f"{run.rows_read:,}", justify="right")]
+            cells += [
+                target_text(run, not wide),
+                window_text(run.window),
+                started_text(run),
+                duration_text(run),
+                Text(f"{run.rows_read:,}", justify="right"),
+            ]
             table.add_row(*cells, key=str(run.id))
         if selected is not None and selected.id in self.runs:
             table.move_cursor(row=table.get_row_index(str(selected.id)))
@@ -214,7 +220,8 @@ class RunHistoryScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         count = len(self.runs)
         self.query_one("#history-filters", Static).update(
             f"Status: {status} (s) · Courier or group: {target} (c) · {count:,} run{'s' if count != 1 else ''}, "
-            "newest first")
+            "newest first"
+        )
 
     def selected_run(self) -> RunSummary | None:
         """The run under the cursor."""

@@ -26,11 +26,10 @@ from textual.timer import Timer
 from textual.widgets import Header, Input, ProgressBar, RichLog, Static
 from textual.worker import Worker, WorkerState
 
-from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
-from tui.widgets.footer import CourierFooter
-
 from core.run_records import overall_steps
 from core.vocab import RunPhase
+from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
+from tui.widgets.footer import CourierFooter
 
 if TYPE_CHECKING:
     from core.run_records import RunEvent, RunProgress, RunSummary
@@ -46,8 +45,15 @@ LEVEL_FILTERS = {
     "warnings": (("warning", "error"), "warnings and errors"),
     "errors": (("error",), "errors only"),
 }
-STATUS_STYLES = {"Succeeded": "bold green", "Failed": "bold red", "Warning": "bold yellow", "Running": "bold cyan",
-                 "Stopping": "bold yellow", "Stopped": "bold yellow", "Starting": "bold cyan"}
+STATUS_STYLES = {
+    "Succeeded": "bold green",
+    "Failed": "bold red",
+    "Warning": "bold yellow",
+    "Running": "bold cyan",
+    "Stopping": "bold yellow",
+    "Stopped": "bold yellow",
+    "Starting": "bold cyan",
+}
 LEVEL_STYLES = {"warning": "yellow", "error": "bold red"}
 LEVEL_TAGS = {"warning": "WARN", "error": "ERROR"}
 FINAL = ("Succeeded", "Failed", "Stopped", "Warning")
@@ -188,8 +194,11 @@ class LiveRun:
         progress = self.progress
         if progress is not None and not self.final:
             total = float(progress.rows_total or 0)
-            rows = (f"{progress.rows_done:,} of {progress.rows_total:,} rows" if progress.rows_total
-                    else f"{progress.rows_done:,} rows")
+            rows = (
+                f"{progress.rows_done:,} of {progress.rows_total:,} rows"
+                if progress.rows_total
+                else f"{progress.rows_done:,} rows"
+            )
             return float(progress.rows_done), total, f"{progress.file} · {rows}"
         last_file = self._working_file()
         if self.final:
@@ -213,8 +222,10 @@ class LiveRun:
         run = self.run
         if run is None:
             return "Files 0 · read 0 · inserted 0 · updated 0 · rejected 0"
-        return (f"Files {run.files:,} · read {run.rows_read:,} · inserted {run.rows_inserted:,} · "
-                f"updated {run.rows_updated:,} · rejected {run.rows_rejected:,}")
+        return (
+            f"Files {run.files:,} · read {run.rows_read:,} · inserted {run.rows_inserted:,} · "
+            f"updated {run.rows_updated:,} · rejected {run.rows_rejected:,}"
+        )
 
 
 def visible_lines(lines: list[LogLine], levels: tuple[str, ...], search: str) -> list[LogLine]:
@@ -280,8 +291,15 @@ class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
         run_id: int
 
-    def __init__(self, run_id: int | None = None, *, kind: str = "courier", target: str = "",
-                 window: RunWindow | None = None, starter: Worker[Any] | None = None) -> None:
+    def __init__(
+        self,
+        run_id: int | None = None,
+        *,
+        kind: str = "courier",
+        target: str = "",
+        window: RunWindow | None = None,
+        starter: Worker[Any] | None = None,
+    ) -> None:
         super().__init__()
         self.run_id = run_id
         self.kind = kind
@@ -315,8 +333,9 @@ class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         yield RunLogView(id="run-log", wrap=True, markup=False, highlight=False, max_lines=20000, min_width=20)
         with Horizontal(id="log-search-bar"):
             yield Static("Search", classes="bar-label")
-            yield Input(id="log-search", placeholder="text to find in the log; Enter keeps it, Esc clears",
-                        compact=True)
+            yield Input(
+                id="log-search", placeholder="text to find in the log; Enter keeps it, Esc clears", compact=True
+            )
         yield CourierFooter()
 
     def on_mount(self) -> None:
@@ -418,8 +437,12 @@ class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         if self.start_error is not None:
             status = "Failed"
         state = Text.assemble(
-            (status, STATUS_STYLES.get(status, "bold")), " · ", (live.stage or "—", "bold"), " · ",
-            f"{live.elapsed(self.courier_app.clock())} elapsed")
+            (status, STATUS_STYLES.get(status, "bold")),
+            " · ",
+            (live.stage or "—", "bold"),
+            " · ",
+            f"{live.elapsed(self.courier_app.clock())} elapsed",
+        )
         self.query_one("#run-state", Static).update(state)
         done, total, label = live.current_file()
         file_bar = self.query_one("#file-progress", ProgressBar)
@@ -479,8 +502,7 @@ class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
-            return True if (self.run_id is not None and not self.live.final
-                            and not self.live.stop_requested) else None
+            return True if (self.run_id is not None and not self.live.final and not self.live.stop_requested) else None
         if action == "rejects":
             # Shown only for a run that rejected rows (a run failed by its error threshold included).
             run = self.live.run
@@ -540,9 +562,16 @@ class RunLiveScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             if confirmed:
                 self._request_stop(run_id)
 
-        self.app.push_screen(ConfirmScreen(
-            f"Stop run {run_id}?", "The file being loaded is rolled back; files already committed stay loaded. "
-            "The run goes Stopping, then Stopped.", yes="Stop run", no="Keep running"), callback=answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Stop run {run_id}?",
+                "The file being loaded is rolled back; files already committed stay loaded. "
+                "The run goes Stopping, then Stopped.",
+                yes="Stop run",
+                no="Keep running",
+            ),
+            callback=answered,
+        )
 
     @work(thread=True, exit_on_error=False, group="run-stop", description="Stop run")
     def _request_stop(self, run_id: int) -> None:

@@ -13,16 +13,16 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Header, Input, Static
 
-from core.models import Courier, Project
 from core import engine
 from core.landing import LandedFile
+from core.models import Courier, Project
 from tui.messages import RunFinished, RunStarted, SampleFileRead
 from tui.output import size_text
 from tui.overview import format_time
 from tui.screens.base import AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, apply_app_settings
 from tui.widgets import ProblemList
-from tui.widgets.form_row import form_row
 from tui.widgets.footer import CourierFooter
+from tui.widgets.form_row import form_row
 
 if TYPE_CHECKING:
     from tui.app import CourierApp
@@ -64,25 +64,31 @@ def sample_run_expectation(courier: Courier, project: Project) -> tuple[str, boo
     Amperity's step 3: with ``{}`` the run lands files and loads nothing; with a
     feed ID that is not a feed yet (``df-xxxxxx``) it lands them, then fails.
     """
-    lands = ("Heap Connect: lands the first part of every table of the newest dump, whatever the day."
-             if courier.layout == "heap-connect" else "Lands the files the entities list matches for the day.")
+    lands = (
+        "Heap Connect: lands the first part of every table of the newest dump, whatever the day."
+        if courier.layout == "heap-connect"
+        else "Lands the files the entities list matches for the day."
+    )
     operations = courier.load_operations
     if not operations:
         return f"{lands} The load operations are {{}}, so nothing is loaded.", False
     unknown = [feed_id for feed_id in operations if feed_id not in project.feeds]
     if unknown:
         names = ", ".join(f'"{feed_id}"' for feed_id in unknown)
-        return (f"{lands}\nThe load operations are not {{}}: they name {', '.join(unknown)}, which "
-                f"{'is' if len(unknown) == 1 else 'are'} not a feed yet. So the run lands the files, then "
-                "fails with:\n  Error running load-operations task\n"
-                f"  Cannot find required feeds: {names}\nThat is expected: the files are still landed "
-                "and listed here, ready for new feeds."), True
+        return (
+            f"{lands}\nThe load operations are not {{}}: they name {', '.join(unknown)}, which "
+            f"{'is' if len(unknown) == 1 else 'are'} not a feed yet. So the run lands the files, then "
+            "fails with:\n  Error running load-operations task\n"
+            f"  Cannot find required feeds: {names}\nThat is expected: the files are still landed "
+            "and listed here, ready for new feeds."
+        ), True
     drafts = [feed_id for feed_id in operations if project.feeds[feed_id].status != "active"]
     if drafts:
-        return (f"{lands}\nThe load operations name draft feeds ({', '.join(drafts)}): the run fails until they "
-                "are activated, and may land nothing."), True
-    return (f"{lands}\nThe load operations name active feeds, so this run also loads their domain "
-            "tables."), False
+        return (
+            f"{lands}\nThe load operations name draft feeds ({', '.join(drafts)}): the run fails until they "
+            "are activated, and may land nothing."
+        ), True
+    return (f"{lands}\nThe load operations name active feeds, so this run also loads their domain tables."), False
 
 
 class GetSamplesScreen(ModalScreen["date | None"]):
@@ -126,7 +132,8 @@ class GetSamplesScreen(ModalScreen["date | None"]):
             day = date.fromisoformat(text)
         except ValueError:
             self.query_one("#samples-day-problems", ProblemList).show(
-                [f'"{text}" is not a day; use YYYY-MM-DD, e.g. 2026-11-25'], [])
+                [f'"{text}" is not a day; use YYYY-MM-DD, e.g. 2026-11-25'], []
+            )
             return
         self.dismiss(day)
 
@@ -171,8 +178,12 @@ class SamplesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
         with Vertical(id="samples", classes="page"):
             yield Static("", id="samples-intro", classes="form-intro", markup=False)
             yield DataTable(id="samples-table", cursor_type="row", zebra_stripes=True)
-            yield Static(f"No sample files yet. Press g to get them: it runs {self.courier_name} for a day and "
-                         "lands its files.", id="samples-empty", classes="empty", markup=False)
+            yield Static(
+                f"No sample files yet. Press g to get them: it runs {self.courier_name} for a day and lands its files.",
+                id="samples-empty",
+                classes="empty",
+                markup=False,
+            )
             yield Static("", id="samples-result", markup=False)
         yield CourierFooter()
 
@@ -193,9 +204,14 @@ class SamplesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
         selected = self.selected_file()
         table.clear()
         for item in self.files:
-            table.add_row(landed_time(item.landed_at), shorten(item.tag, 16),
-                          f"{item.row_count:,}" if item.row_count is not None else "?",
-                          str(len(item.fields)), middle_shorten(file_label(item), 22), key=str(item.id))
+            table.add_row(
+                landed_time(item.landed_at),
+                shorten(item.tag, 16),
+                f"{item.row_count:,}" if item.row_count is not None else "?",
+                str(len(item.fields)),
+                middle_shorten(file_label(item), 22),
+                key=str(item.id),
+            )
         table.display = bool(self.files)
         self.query_one("#samples-empty", Static).display = not self.files
         if selected is not None and any(item.id == selected.id for item in self.files):
@@ -204,7 +220,9 @@ class SamplesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
         self.query_one("#samples-intro", Static).update(
             f"Step 3 of 7: {count} file{'s' if count != 1 else ''} landed by {self.courier_name}, newest first. "
             "g gets sample files; Enter shows a file; f adds a feed from it."
-            if count else "Step 3 of 7: get sample files, so feeds can be made from their schemas.")
+            if count
+            else "Step 3 of 7: get sample files, so feeds can be made from their schemas."
+        )
         self.refresh_bindings()
 
     def selected_file(self) -> LandedFile | None:
@@ -280,8 +298,9 @@ class SamplesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
                 self.post_message(RunStarted(self.courier_name, event.run_id))
 
         try:
-            summary = engine.run(self.courier_app.db_path, "courier", self.courier_name, RunWindow.day(day),
-                                 listener=listen)
+            summary = engine.run(
+                self.courier_app.db_path, "courier", self.courier_name, RunWindow.day(day), listener=listen
+            )
         finally:
             self.running = False
         self.post_message(RunFinished(summary, None))
@@ -293,8 +312,10 @@ class SamplesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
         if summary.status == "Failed":
             text = summary.message or "The run failed"
             if "Cannot find required feeds" in text:
-                self._show_result(f"{landed}. The run failed as expected:\n{text}\nAdd a feed from a file (f), "
-                                  "activate it, then fill in its ID in the load operations (l).")
+                self._show_result(
+                    f"{landed}. The run failed as expected:\n{text}\nAdd a feed from a file (f), "
+                    "activate it, then fill in its ID in the load operations (l)."
+                )
             else:
                 self._show_result(f"The run failed: {text}", error=True)
         else:
@@ -342,12 +363,17 @@ class SampleFileScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         rows = f"{landed.row_count:,} rows" if landed.row_count is not None else "rows not counted"
         self.query_one("#sample-info", Static).update(
             f"{landed.key} · tag {landed.tag} · {size_text(landed.size)} · {rows} · landed "
-            f"{format_time(landed.landed_at)} by {landed.courier}")
+            f"{format_time(landed.landed_at)} by {landed.courier}"
+        )
         fields = self.query_one("#sample-fields", DataTable)
         fields.add_columns("Field", "Avro type", "Feed type", "Nullable")
         for item in landed.fields:
-            fields.add_row(item["name"], item.get("avro_type", ""), item.get("feed_type", "String"),
-                           "yes" if item.get("nullable") else "no")
+            fields.add_row(
+                item["name"],
+                item.get("avro_type", ""),
+                item.get("feed_type", "String"),
+                "yes" if item.get("nullable") else "no",
+            )
         self.query_one("#sample-fields-title", Static).update(f"Fields ({len(landed.fields)})")
         self.query_one("#sample-rows-title", Static).update("Rows (reading…)")
         apply_app_settings(self)

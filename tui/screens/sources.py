@@ -19,7 +19,6 @@ from tui.screens.base import AppAccess, ExplainsDisabledKeys, ReportsWorkerFailu
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.footer import CourierFooter
 
-
 TABLE_KINDS = {"couriers-table": "courier", "feeds-table": "feed", "groups-table": "courier group"}
 """Which kind of object each table lists, by widget id."""
 
@@ -52,8 +51,16 @@ class SourcesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
 
     AUTO_FOCUS = "DataTable"
 
-    HINT_KEYS = {"add_courier": "a", "edit": "e", "run": "r", "add_group": "g", "add_feed": "f",
-                 "samples": "s", "load_operations": "l", "app.get_details": "i"}
+    HINT_KEYS = {
+        "add_courier": "a",
+        "edit": "e",
+        "run": "r",
+        "add_group": "g",
+        "add_feed": "f",
+        "samples": "s",
+        "load_operations": "l",
+        "app.get_details": "i",
+    }
     """Keys the next-step hint may tell a newcomer to press (only actions this screen has)."""
 
     def __init__(self) -> None:
@@ -80,11 +87,9 @@ class SourcesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
 
     def on_mount(self) -> None:
         self.title = "Sources"
-        self.query_one("#couriers-table", DataTable).add_columns(
-            "Name", "Layout", "Bucket", "Status", "Last run")
+        self.query_one("#couriers-table", DataTable).add_columns("Name", "Layout", "Bucket", "Status", "Last run")
         self.query_one("#feeds-table", DataTable).add_columns("Feed ID", "Domain table", "Status", "Last load")
-        self.query_one("#groups-table", DataTable).add_columns(
-            "Name", "Schedule", "Next run", "Enabled", "Description")
+        self.query_one("#groups-table", DataTable).add_columns("Name", "Schedule", "Next run", "Enabled", "Description")
         apply_app_settings(self)
         self.action_reload()
 
@@ -97,19 +102,29 @@ class SourcesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
         app = self.courier_app
         # The hint speaks of the courier the cursor is on, or is about to follow (just saved).
         pending, selected = app.select_on_home, self.selected()
-        first = pending[1] if pending and pending[0] == "courier" else (
-            selected[1] if selected and selected[0] == "courier" else None)
+        first = (
+            pending[1]
+            if pending and pending[0] == "courier"
+            else (selected[1] if selected and selected[0] == "courier" else None)
+        )
         self.overview = load_overview(app.db_path, app.clock(), keys=self.HINT_KEYS, first=first)
         overview = self.overview
         self.query_one("#next-step", Static).update(overview.next_step)
-        self._fill("couriers-table", [
-            (row.name, (row.name, row.layout, row.bucket, _status(row.status), row.last_run))
-            for row in overview.couriers])
-        self._fill("feeds-table", [
-            (row.id, (row.id, row.table, row.status, row.last_load)) for row in overview.feeds])
-        self._fill("groups-table", [
-            (row.name, (row.name, row.schedule, row.next_run, row.enabled, row.description))
-            for row in overview.groups])
+        self._fill(
+            "couriers-table",
+            [
+                (row.name, (row.name, row.layout, row.bucket, _status(row.status), row.last_run))
+                for row in overview.couriers
+            ],
+        )
+        self._fill("feeds-table", [(row.id, (row.id, row.table, row.status, row.last_load)) for row in overview.feeds])
+        self._fill(
+            "groups-table",
+            [
+                (row.name, (row.name, row.schedule, row.next_run, row.enabled, row.description))
+                for row in overview.groups
+            ],
+        )
         self._select_saved()
         if self.focused is None or not self.focused.display:
             for table_id in TABLE_KINDS:
@@ -252,8 +267,9 @@ class SourcesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
             if confirmed:
                 self._delete(kind, name)
 
-        self.app.push_screen(ConfirmScreen(f'Delete {kind} "{name}"?', detail, yes="Delete", no="Keep"),
-                             callback=answered)
+        self.app.push_screen(
+            ConfirmScreen(f'Delete {kind} "{name}"?', detail, yes="Delete", no="Keep"), callback=answered
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Delete")
     def _delete(self, kind: str, name: str) -> None:
@@ -268,6 +284,7 @@ class SourcesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
 
 
 def _status(status: str) -> Text:
-    style = {"Succeeded": "green", "Failed": "red", "Warning": "yellow", "Running": "cyan",
-             "Stopped": "yellow"}.get(status, "dim")
+    style = {"Succeeded": "green", "Failed": "red", "Warning": "yellow", "Running": "cyan", "Stopped": "yellow"}.get(
+        status, "dim"
+    )
     return Text(status, style=style)

@@ -58,7 +58,7 @@ def cell_text(value: Any, width: int = CELL_WIDTH) -> Text:
         return Text(str(value), justify="right")
     text = str(value).replace("\r", "").replace("\n", "⏎")
     if len(text) > width:
-        text = text[:width - 1] + "…"
+        text = text[: width - 1] + "…"
     return Text(text)
 
 
@@ -205,8 +205,11 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         yield Header()
         with Horizontal(id="filter-bar"):
             yield Static("WHERE", classes="bar-label")
-            yield Input(id="filter-input", placeholder="country = 'US' AND time >= '2026-11-20'  (Enter applies, "
-                        "empty clears, Esc cancels)", compact=True)
+            yield Input(
+                id="filter-input",
+                placeholder="country = 'US' AND time >= '2026-11-20'  (Enter applies, empty clears, Esc cancels)",
+                compact=True,
+            )
         yield Static("", id="filter-error", markup=False)
         yield PagedTable(id="table-grid", cursor_type="cell", zebra_stripes=True)
         yield Static("", id="table-status", markup=False)
@@ -309,8 +312,13 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         view_changed = message.view != self.view
         if request.kind == "view":
             self._close_filter_error()
-        if not page.rows and self.page is not None and self.page.rows and not view_changed and \
-                request.kind not in ("first", "at"):
+        if (
+            not page.rows
+            and self.page is not None
+            and self.page.rows
+            and not view_changed
+            and request.kind not in ("first", "at")
+        ):
             # The rows moved away (a reload under us); keep what is shown.
             self._pump()
             return
@@ -387,8 +395,9 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         elif request.kind == "up":
             row = 0
         if grid.row_count:
-            grid.move_cursor(row=max(0, min(row, grid.row_count - 1)), column=min(column, len(self.order) - 1),
-                             animate=False)
+            grid.move_cursor(
+                row=max(0, min(row, grid.row_count - 1)), column=min(column, len(self.order) - 1), animate=False
+            )
 
     def _header(self, column: str) -> Text:
         if self.view.sort == column:
@@ -525,9 +534,15 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             if text is not None and text.strip():
                 self._request(Request("jump", text=text))
 
-        self.app.push_screen(PromptScreen(
-            f"Jump in {self.table_name}", label, note=f"The page starts at the first row whose {column} is at or "
-            "after this (before it, when sorted descending); past the end, the last page."), callback=answered)
+        self.app.push_screen(
+            PromptScreen(
+                f"Jump in {self.table_name}",
+                label,
+                note=f"The page starts at the first row whose {column} is at or "
+                "after this (before it, when sorted descending); past the end, the last page.",
+            ),
+            callback=answered,
+        )
 
     def action_filter(self) -> None:
         """Edit the WHERE condition (read-only; errors show under it)."""
@@ -580,8 +595,7 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         def chosen(condition: str | None) -> None:
             if condition:
                 where = combine_filters(self.view.where, condition)
-                self._request(Request("view", view=View(self.table_name, where, self.view.sort,
-                                                        self.view.descending)))
+                self._request(Request("view", view=View(self.table_name, where, self.view.sort, self.view.descending)))
 
         self.app.push_screen(FrequenciesScreen(self.courier_app.db_path, self.view, column), callback=chosen)
 
@@ -633,10 +647,15 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
                 self._request(Request("view", view=search_view(self.view, column, text)))
                 self.query_one("#filter-bar").display = True
 
-        self.app.push_screen(PromptScreen(
-            f"Search {column} in {self.table_name}", "Contains", note="Rows whose value contains this text "
-            "(any case; numbers and times as text) are kept, added to the filter; w edits or clears it."),
-            callback=answered)
+        self.app.push_screen(
+            PromptScreen(
+                f"Search {column} in {self.table_name}",
+                "Contains",
+                note="Rows whose value contains this text "
+                "(any case; numbers and times as text) are kept, added to the filter; w edits or clears it.",
+            ),
+            callback=answered,
+        )
 
     def action_profile(self) -> None:
         """Count, NULLs, distinct, min/max, top values and days of the current column."""
@@ -723,9 +742,15 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             self.app.push_screen(ExportScreen(self.courier_app.db_path, view, path), callback=exported)
 
         scope = "the filtered rows" if view.where else "every row"
-        self.app.push_screen(PromptScreen(
-            f"Export {self.table_name} to CSV", "File", default_export_path(self.table_name),
-            note=f"Writes {scope} in the current order; the file appears only when complete."), callback=answered)
+        self.app.push_screen(
+            PromptScreen(
+                f"Export {self.table_name} to CSV",
+                "File",
+                default_export_path(self.table_name),
+                note=f"Writes {scope} in the current order; the file appears only when complete.",
+            ),
+            callback=answered,
+        )
 
     def action_back(self) -> None:
         """Esc leaves the filter field first; otherwise goes back."""

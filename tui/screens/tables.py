@@ -122,8 +122,14 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         for item in message.tables:
             item.rows = item.rows if item.rows is not None else counts.get(item.name)
             rows = f"{item.rows:,}" if item.rows is not None else "…"
-            table.add_row(item.name, item.kind, Text(rows, justify="right"), item.feed_id or "—",
-                          loaded_text(item.last_loaded_at), key=item.name)
+            table.add_row(
+                item.name,
+                item.kind,
+                Text(rows, justify="right"),
+                item.feed_id or "—",
+                loaded_text(item.last_loaded_at),
+                key=item.name,
+            )
         table.display = bool(message.tables)
         if table.display and self.focused is None:
             table.focus()

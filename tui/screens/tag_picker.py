@@ -59,8 +59,9 @@ class TagPickerScreen(ModalScreen["tuple[str, ...] | None"]):
             yield Input(id="tag-query", placeholder="Type to search, or type a custom tag", compact=True)
             yield OptionList(id="tag-options", markup=False)
             yield ProblemList(id="tag-problems")
-            yield Static("↑↓ choose · Enter adds or removes the tag · F2 done · Esc cancel",
-                         classes="dialog-note", markup=False)
+            yield Static(
+                "↑↓ choose · Enter adds or removes the tag · F2 done · Esc cancel", classes="dialog-note", markup=False
+            )
         yield CourierFooter()
 
     def on_mount(self) -> None:
@@ -83,8 +84,9 @@ class TagPickerScreen(ModalScreen["tuple[str, ...] | None"]):
             if SEMANTIC_TAG_RE.match(query):
                 items.append(Option(f'+ add custom tag "{query}"', id=CUSTOM_PREFIX + query))
             else:
-                problems.append(f'"{query}" is not a semantic tag: use lowercase letters, digits, - and /, '
-                                "e.g. fk-heap-user")
+                problems.append(
+                    f'"{query}" is not a semantic tag: use lowercase letters, digits, - and /, e.g. fk-heap-user'
+                )
         items += [Option(f"{'✓' if tag in self.chosen else ' '} {tag}", id=tag) for tag in tags]
         options.clear_options()
         options.add_options(items)

@@ -33,8 +33,12 @@ class TypePickerScreen(ModalScreen["str | None"]):
         with Vertical(id="type-dialog", classes="dialog"):
             yield Static(f"Type of {self.field_name} (now {self.current})", classes="dialog-title", markup=False)
             yield OptionList(*[Option(kind, id=kind) for kind in FEED_TYPES], id="type-options")
-            yield Static("Enter chooses, Esc leaves it as it was. A changed type converts the stored rows when "
-                         "the feed is saved.", classes="dialog-note", markup=False)
+            yield Static(
+                "Enter chooses, Esc leaves it as it was. A changed type converts the stored rows when "
+                "the feed is saved.",
+                classes="dialog-note",
+                markup=False,
+            )
         yield CourierFooter()
 
     def on_mount(self) -> None:

@@ -86,8 +86,10 @@ class UserRowsScreen(ReportsWorkerFailures, ModalScreen[None]):
     def on_user_rows_screen_found(self, message: Found) -> None:
         note = self.query_one("#user-rows-note", Static)
         if message.error is not None or message.result is None:
-            note.update(message.error or "No resolved user: this table has no user_id (no :resolved view), "
-                        "or the row's user_id is NULL")
+            note.update(
+                message.error
+                or "No resolved user: this table has no user_id (no :resolved view), or the row's user_id is NULL"
+            )
             return
         self.result = message.result
         table = self.query_one("#user-rows-table", DataTable)

@@ -20,8 +20,6 @@ from textual.widgets.option_list import Option
 from tui.screens.base import AppAccess, apply_app_settings
 from tui.widgets.footer import CourierFooter
 
-
-
 MATCH_STYLE = Style(bold=True, underline=True)
 """How the typed letters show in each zone name."""
 
@@ -78,9 +76,12 @@ def search_zones(choices: list[ZoneChoice], query: str) -> list[tuple[ZoneChoice
     if hours is not None:
         offset = f"GMT{'-' if hours < 0 else '+'}{abs(hours):02}:00"
         common = {zone for zones in COMMON_ZONES.values() for zone in zones}
-        preferred = tuple(sorted((choice.name for choice in choices
-                                  if choice.offset == offset and not choice.name.startswith("Etc/")),
-                                 key=lambda zone: zone not in common))
+        preferred = tuple(
+            sorted(
+                (choice.name for choice in choices if choice.offset == offset and not choice.name.startswith("Etc/")),
+                key=lambda zone: zone not in common,
+            )
+        )
     scored = [(matcher.match(choice.search_text), choice) for choice in choices]
     found = [(score, choice) for score, choice in scored if score > 0 or choice.name in preferred]
 
@@ -126,8 +127,7 @@ class ZonePickerScreen(AppAccess, ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="zone-dialog", classes="dialog"):
             yield Static("Time zone", classes="dialog-title")
-            yield Input(id="zone-search", placeholder="Type to search, e.g. los angeles, pst, berlin",
-                        compact=True)
+            yield Input(id="zone-search", placeholder="Type to search, e.g. los angeles, pst, berlin", compact=True)
             yield OptionList(id="zone-options")
             yield Static("", id="zone-count", markup=False)
         yield CourierFooter()
@@ -150,8 +150,10 @@ class ZonePickerScreen(AppAccess, ModalScreen[str | None]):
         options.add_options([Option(_prompt(choice, matcher), id=choice.name) for choice, matcher in found])
         count = len(found)
         self.query_one("#zone-count", Static).update(
-            f"{count} of {len(self.choices)} zones. ↑/↓ move, Enter picks, Esc cancels." if count
-            else "No zone matches; try fewer letters. Esc cancels.")
+            f"{count} of {len(self.choices)} zones. ↑/↓ move, Enter picks, Esc cancels."
+            if count
+            else "No zone matches; try fewer letters. Esc cancels."
+        )
         if not count:
             return
         names = [choice.name for choice, _ in found]

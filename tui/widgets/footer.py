@@ -49,5 +49,6 @@ class CourierFooter(Footer):
             display = self.app.get_key_display(binding)
             if binding.action in HELP_ACTIONS and typing:
                 display = "f1"
-            yield FooterKey(binding.key, display, binding.description, binding.action,
-                            disabled=not enabled, tooltip=tooltip).data_bind(compact=Footer.compact)
+            yield FooterKey(
+                binding.key, display, binding.description, binding.action, disabled=not enabled, tooltip=tooltip
+            ).data_bind(compact=Footer.compact)
