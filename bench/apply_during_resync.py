@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import BUCKET, DUMP_ID, _serve, courier_s3, generate  # noqa: E402
+from bench.ingest import DUMP_ID, _serve, courier_s3, generate, put_dump  # noqa: E402
 
 COURIER = Path(sys.executable).with_name("courier")
 
@@ -85,25 +85,7 @@ def main() -> None:
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
-        keys = []
-        for path in paths:
-            key = f"sync_{DUMP_ID + 1}/pageviews/{path.name}"
-            client.upload_file(str(path), BUCKET, key)
-            keys.append(key)
-        from core.heapgen import PAGEVIEW_COLUMNS
-
-        manifest = {
-            "dump_id": DUMP_ID + 1,
-            "tables": [
-                {
-                    "name": "pageviews",
-                    "columns": PAGEVIEW_COLUMNS,
-                    "files": [f"s3://{BUCKET}/{key}" for key in keys],
-                    "incremental": False,
-                }
-            ],
-        }
-        client.put_object(Bucket=BUCKET, Key=f"manifests/sync_{DUMP_ID + 1}.json", Body=json.dumps(manifest).encode())
+        put_dump(client, paths, DUMP_ID + 1)
         document = work / "change.json"
         document.write_text(
             json.dumps(

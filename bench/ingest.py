@@ -332,6 +332,29 @@ def courier_s3(endpoint: str, db: str) -> int:
     return summary.rows_read
 
 
+def put_dump(client: Any, paths: list[Path], dump_id: int) -> None:
+    """Upload part files as Heap dump ``dump_id`` of the pageviews table (a full resync) with its manifest."""
+    from core.heapgen import PAGEVIEW_COLUMNS
+
+    keys = []
+    for path in paths:
+        key = f"sync_{dump_id}/pageviews/{path.name}"
+        client.upload_file(str(path), BUCKET, key)
+        keys.append(key)
+    manifest = {
+        "dump_id": dump_id,
+        "tables": [
+            {
+                "name": "pageviews",
+                "columns": PAGEVIEW_COLUMNS,
+                "files": [f"s3://{BUCKET}/{key}" for key in keys],
+                "incremental": False,
+            }
+        ],
+    }
+    client.put_object(Bucket=BUCKET, Key=f"manifests/sync_{dump_id}.json", Body=json.dumps(manifest).encode())
+
+
 def _serve(paths: list[Path]) -> tuple[Any, str]:
     """Start moto's S3 server here (its CPU is not Courier's) and put the dump and its manifest in it."""
     import logging
@@ -352,25 +375,7 @@ def _serve(paths: list[Path]) -> tuple[Any, str]:
         aws_secret_access_key="testing",
     )
     client.create_bucket(Bucket=BUCKET)
-    keys = []
-    for path in paths:
-        key = f"sync_{DUMP_ID}/pageviews/{path.name}"
-        client.upload_file(str(path), BUCKET, key)
-        keys.append(key)
-    from core.heapgen import PAGEVIEW_COLUMNS
-
-    manifest = {
-        "dump_id": DUMP_ID,
-        "tables": [
-            {
-                "name": "pageviews",
-                "columns": PAGEVIEW_COLUMNS,
-                "files": [f"s3://{BUCKET}/{key}" for key in keys],
-                "incremental": False,
-            }
-        ],
-    }
-    client.put_object(Bucket=BUCKET, Key=f"manifests/sync_{DUMP_ID}.json", Body=json.dumps(manifest).encode())
+    put_dump(client, paths, DUMP_ID)
     return server, endpoint
 
 
