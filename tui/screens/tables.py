@@ -152,7 +152,7 @@ class TablesScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
                 item.rows = message.rows
                 if message.name in table.rows:
                     shown = f"{message.rows:,}" if message.rows is not None else "?"
-                    table.update_cell(message.name, "rows", Text(shown, justify="right"))
+                    table.update_cell(message.name, "rows", Text(shown, justify="right"), update_width=True)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "tables" and event.state == WorkerState.ERROR:
