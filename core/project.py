@@ -146,7 +146,7 @@ def apply_document(store: Store, document: Any, *, dry_run: bool = False) -> App
         for feed in changed_feeds:
             retyped = retype_table(store, feed, dry_run=True)  # a value that cannot convert refuses here too
             if retyped:
-                result.changes.append(f"would have {retyped.describe()}")
+                result.changes.append(retyped.describe())  # the CLI says "would be …" on a dry run
         return result
     with store.atomic():
         for writer, obj in pending:

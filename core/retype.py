@@ -85,6 +85,16 @@ def retype_table(store: Store, feed: Feed, *, dry_run: bool = False) -> Retyped 
     changes = {column: change for column, change in changes.items() if column not in missing}
     if not changes:
         return None
+    if feed.stitch:
+        keys = {key.lower() for key in feed.primary_key}
+        stitched = [change for change in changes.values() if change[0].lower() in keys]
+        if stitched:
+            source, old, new = stitched[0]
+            message = (
+                f"feeds.{feed.id}.fields.{source}.type: {source} is the key {table}'s identity view matches "
+                f"against user migrations, so it stays {old}; turn stitching off first, or keep the type"
+            )
+            raise ConfigError(message, [message])
     positions = {name: position for position, name in enumerate(names)}
     key_positions = [positions.get(mapping.names.get(key, key)) for key in feed.primary_key]
     rekey = all(position is not None for position in key_positions) and any(
@@ -118,10 +128,11 @@ def retype_table(store: Store, feed: Feed, *, dry_run: bool = False) -> Retyped 
         source, reasons = next(iter(failures.items()))
         new = next(change[2] for change in changes.values() if change[0] == source)
         path = f"feeds.{feed.id}.fields.{source}.type"
+        rows_text = f"{len(reasons):,} row{'s' if len(reasons) != 1 else ''} of {table}"
+        verb = "holds" if len(reasons) == 1 else "hold"
         message = (
-            f"{path}: {len(reasons):,} row{'s' if len(reasons) != 1 else ''} of {table} hold "
-            f"{source} values that are not {new} (first: {reasons[0]}); keep the type, or correct the "
-            "data first — nothing was changed"
+            f"{path}: {rows_text} {verb} {source} values that are not {new} (first: {reasons[0]}); keep the "
+            "type, or correct the data first"
         )
         raise ConfigError(message, [message])
 

@@ -95,7 +95,7 @@ def test_a_value_that_cannot_convert_refuses_the_change_and_changes_nothing(
             assert str(refused.value) == (
                 f"feeds.df-things1.fields.score.type: 2 rows of {TABLE} hold score values that are not Integer (first: "
                 "'high' is not an Integer written exactly (digits, optional minus)); keep the type, or correct "
-                "the data first — nothing was changed"
+                "the data first"
             )
         assert load_project(store).feeds["df-things1"].fields is None or all(
             field.type != "Integer" for field in load_project(store).feeds["df-things1"].fields or ()
@@ -109,7 +109,7 @@ def test_a_key_retyped_to_integer_is_one_row_with_the_integer_a_later_file_sends
     db, _ = load(tmp_path, s3_bucket, [avro(FIELDS, [{"id": "1001", "score": "a"}, {"id": "7", "score": "b"}])])
     with Store(db) as store:
         dry = apply_document(store, feed_with({"id": {"type": "Integer"}}), dry_run=True)
-        assert dry.changes[-1] == f"would have rebuilt domain table {TABLE} (id String → Integer; 2 rows)"
+        assert dry.changes[-1] == f"rebuilt domain table {TABLE} (id String → Integer; 2 rows)"
         assert storage(db)["_pk"] == ("", "text")  # a dry run changes nothing
         apply_document(store, feed_with({"id": {"type": "Integer"}}))
     assert storage(db)["_pk"] == ("", "integer") and storage(db)["id"] == ("INTEGER", "integer")
@@ -136,3 +136,18 @@ def test_identity_views_still_read_the_rebuilt_table(tmp_path: Path, s3_bucket: 
         assert conn.execute(f'SELECT id, score, typeof(score) FROM "{TABLE}:view"').fetchall() == [("1", 5, "integer")]
     finally:
         conn.close()
+
+
+def test_the_stitched_key_keeps_its_type(tmp_path: Path, s3_bucket: S3Bucket) -> None:
+    # The identity view matches the key against user migrations' ids, which keep their type.
+    db, _ = load(tmp_path, s3_bucket, [avro(FIELDS, [{"id": "1", "score": "5"}])])
+    before = table(db), storage(db)
+    document = feed_with({"id": {"type": "Integer"}})
+    document["feeds"]["df-things1"]["stitch"] = True
+    with Store(db) as store, pytest.raises(ConfigError) as refused:
+        apply_document(store, document)
+    assert str(refused.value) == (
+        f"feeds.df-things1.fields.id.type: id is the key {TABLE}'s identity view matches against user "
+        "migrations, so it stays String; turn stitching off first, or keep the type"
+    )
+    assert (table(db), storage(db)) == before
