@@ -5,6 +5,7 @@ Pure functions: every one that depends on the time takes an explicit ``now``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -304,24 +305,33 @@ def validate_timezone(name: str) -> str | None:
     """
     if name in ("UTC", "Etc/UTC"):
         return None
+    shown = json.dumps(name, ensure_ascii=False)  # a newline or quote in the name stays on one line
     offset = _GMT_OFFSET_RE.match(name.strip())
     if offset is not None and not name.startswith("Etc/"):
         sign, hours = offset.group("sign"), int(offset.group("hours"))
         inverted = "+" if sign == "-" else "-"
         return (
-            f'"{name}" is not an IANA time zone: zone names invert the sign (Etc/GMT{sign}{hours} is '
+            f"{shown} is not an IANA time zone: zone names invert the sign (Etc/GMT{sign}{hours} is "
             f"UTC{inverted}{hours}); for UTC{sign}{hours} use Etc/GMT{inverted}{hours}, or better a place "
             "that follows daylight saving, e.g. America/Los_Angeles"
         )
     suggestions = suggest_timezones(name)
     if name.strip().lower() in COMMON_ZONES:
-        return f'"{name}" is an abbreviation, not an IANA time zone (did you mean {", ".join(suggestions)}?)'
+        return f"{shown} is an abbreviation, not an IANA time zone (did you mean {', '.join(suggestions)}?)"
     try:
         ZoneInfo(name)
+        # ZoneInfo also opens files that are not zone names (``localtime``, ``posixrules``).
+        known = name in available_timezones() and name not in _NOT_ZONES
     except (ZoneInfoNotFoundError, ValueError, OSError):
+        known = False
+    if not known:
         hint = f" (did you mean {', '.join(suggestions)}?)" if suggestions else ", e.g. America/Los_Angeles or UTC"
-        return f'"{name}" is not an IANA time zone{hint}'
+        return f"{shown} is not an IANA time zone{hint}"
     return None
+
+
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+"""Files in a zone directory that are not places: this machine's own setting and tzcode's helpers."""
 
 
 @lru_cache(maxsize=1)

@@ -515,7 +515,7 @@ def systemd_unit(db_path: Path | str, program: list[str]) -> str:
             "#   loginctl enable-linger $USER   # keep it running after you log out (once per user)",
             "# Its output: journalctl --user -u courier-scheduler -f;  is it running: courier scheduler status",
             "[Unit]",
-            f"Description=Courier scheduler for {db_path}",
+            "Description=Courier scheduler for " + str(db_path).replace("%", "%%"),
             "Wants=network-online.target",
             "After=network-online.target",
             "",

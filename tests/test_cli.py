@@ -306,7 +306,7 @@ def test_cron_defaults_to_utc(capsys: pytest.CaptureFixture[str], monkeypatch: p
             ["cron", "30 8 * * *", "--tz", "Mars/Olympus"],
             'courier: "Mars/Olympus" is not an IANA time zone, e.g. America/Los_Angeles or UTC',
         ),
-        (["cron", "30 8 * * *", "-n", "0"], "courier: -n must be 1 or more"),
+        (["cron", "30 8 * * *", "-n", "0"], "courier: -n must be 1 to 10,000"),
     ],
     ids=["minute 61", "four fields", "day of week 8", "unknown zone", "n zero"],
 )

@@ -206,7 +206,7 @@ def test_group_preview_in_zone_weekly_with_a_moved_slot(
             'courier: Courier group "Manual" has no schedule: it runs only by hand '
             '(courier group run "Manual" --day D)',
         ),
-        (["group", "preview", "Daily", "-n", "0"], "courier: -n must be 1 or more"),
+        (["group", "preview", "Daily", "-n", "0"], "courier: -n must be 1 to 10,000"),
         (
             ["group", "run", "Nope", "--day", "2027-06-01"],
             'courier: There is no courier group named "Nope" (groups: Daily, Manual)',
@@ -437,6 +437,10 @@ def test_scheduler_status_ignores_a_pid_left_by_a_killed_scheduler(
 def test_scheduler_unit_prints_a_systemd_user_unit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     db = tmp_path / "my data" / "100% c.db"
     db.parent.mkdir()
+    missing = run(capsys, "--db", str(db), "scheduler", "unit")
+    assert missing[0] == 2 and "there is no Courier database at" in missing[2][0]  # a unit for nothing: refused
+    db.write_bytes(b"")  # SQLite's empty database
+    before = db.stat().st_mtime_ns
     code, out, err = run(capsys, "--db", str(db), "scheduler", "unit")
     assert (code, err) == (0, [])
     assert "#   loginctl enable-linger $USER   # keep it running after you log out (once per user)" in out
@@ -449,8 +453,9 @@ def test_scheduler_unit_prints_a_systemd_user_unit(capsys: pytest.CaptureFixture
     assert words[-3:] == ["--db", str(db.resolve()), "scheduler"]
     assert Path(words[0]).name in ("courier", Path(sys.executable).name)
     assert "WorkingDirectory=" + str(db.resolve().parent) in out  # no % in it
+    assert "Description=Courier scheduler for " + str(db.resolve()).replace("%", "%%") in out
     assert "KillSignal=SIGTERM" in out and "WantedBy=default.target" in out
-    assert not db.exists()  # printing a unit touches nothing
+    assert db.stat().st_size == 0 and db.stat().st_mtime_ns == before  # printing a unit touches nothing
 
 
 def test_scheduler_status_with_once_is_bad_input(capsys: pytest.CaptureFixture[str], db: Path) -> None:

@@ -460,14 +460,18 @@ def _cmd_export(args: argparse.Namespace) -> Exit:
     return EXIT_OK
 
 
+MAX_LISTED_RUNS = 10_000
+"""The most runs ``cron`` and ``group preview`` list: enough for a year of a 5-minute job's days."""
+
+
 def _cmd_cron(args: argparse.Namespace) -> Exit:
     from core.schedule import describe_cron, dst_rule, upcoming_runs, validate_cron, validate_timezone, zone_has_dst
 
     problem = validate_cron(args.expression) or validate_timezone(args.tz)
     if problem:
         raise UsageError(problem)
-    if args.n < 1:
-        raise UsageError("-n must be 1 or more")
+    if not 1 <= args.n <= MAX_LISTED_RUNS:
+        raise UsageError(f"-n must be 1 to {MAX_LISTED_RUNS:,}")
     print(describe_cron(args.expression) + f" ({args.tz})")
     if zone_has_dst(args.tz, _now().year):
         print(dst_rule(args.expression))
@@ -501,8 +505,8 @@ def _load_group(db_path: Path, name: str) -> Any:
 def _cmd_group_preview(args: argparse.Namespace) -> Exit:
     from core.schedule import describe_cron
 
-    if args.n < 1:
-        raise UsageError("-n must be 1 or more")
+    if not 1 <= args.n <= MAX_LISTED_RUNS:
+        raise UsageError(f"-n must be 1 to {MAX_LISTED_RUNS:,}")
     group = _load_group(args.db_path, args.name)
     if not group.schedule:
         raise UsageError(
@@ -638,6 +642,12 @@ def _cmd_scheduler(args: argparse.Namespace) -> Exit:
 
     if args.action and args.once:
         raise UsageError(f"--once runs the scheduler; it cannot be combined with {args.action}")
+    if args.action in ("unit", "status") and not args.db_path.exists():
+        # Only running the scheduler may start on an empty database; these two read what is there.
+        raise UsageError(
+            f"there is no Courier database at {args.db_path} (nothing was created): "
+            "check --db or COURIER_DB; courier apply FILE or courier demo creates one"
+        )
     if args.action == "unit":
         print(engine.scheduler_unit(args.db_path, _courier_program()), end="")
         return EXIT_OK
