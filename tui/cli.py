@@ -47,6 +47,19 @@ class UsageError(CourierError):
     """The command line itself is wrong."""
 
 
+def _require_database(db_path: Path) -> None:
+    """Refuse a command that reads what is stored when the database does not exist (creating none).
+
+    Raises:
+        UsageError: one line naming the path and how to make a database.
+    """
+    if not db_path.exists():
+        raise UsageError(
+            f"there is no Courier database at {db_path} (nothing was created): "
+            "check --db or COURIER_DB; courier apply FILE or courier demo creates one"
+        )
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see {self.prog} --help)")
@@ -357,11 +370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
         if handler is None:
             return _open_app(args)
-        if handler.__name__ not in CREATES_DATABASE and not args.db_path.exists():
-            raise UsageError(
-                f"there is no Courier database at {args.db_path} (nothing was created): "
-                "check --db or COURIER_DB; courier apply FILE or courier demo creates one"
-            )
+        if handler.__name__ not in CREATES_DATABASE:
+            _require_database(args.db_path)
         return handler(args)
     except CourierError as error:
         _fail(str(error))
@@ -642,12 +652,8 @@ def _cmd_scheduler(args: argparse.Namespace) -> Exit:
 
     if args.action and args.once:
         raise UsageError(f"--once runs the scheduler; it cannot be combined with {args.action}")
-    if args.action in ("unit", "status") and not args.db_path.exists():
-        # Only running the scheduler may start on an empty database; these two read what is there.
-        raise UsageError(
-            f"there is no Courier database at {args.db_path} (nothing was created): "
-            "check --db or COURIER_DB; courier apply FILE or courier demo creates one"
-        )
+    if args.action in ("unit", "status"):
+        _require_database(args.db_path)  # only running the scheduler may start on an empty database
     if args.action == "unit":
         print(engine.scheduler_unit(args.db_path, _courier_program()), end="")
         return EXIT_OK
