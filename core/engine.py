@@ -1093,3 +1093,67 @@ def stop_any_run(db_path: Path | str, run_id: int) -> str:
         f"Asked run {run_id} ({run.kind} {run.target}, pid {run.pid}) to stop: the file being loaded rolls "
         f"back (follow it with courier runs {run_id} --follow)"
     )
+
+
+# --- sort indexes on demand (issue 15) -----------------------------------------------------------
+
+
+def sort_indexes(db_path: DbPath, table: str | None = None) -> list[Any]:
+    """Courier's sort indexes (:class:`core.sort_index.SortIndex`), of one domain table or of all."""
+    from core.sort_index import sort_indexes as indexes
+
+    with _store(db_path) as store:
+        return indexes(store.conn, table)
+
+
+def sort_served(db_path: DbPath, table: str, column: str) -> bool | None:
+    """Whether sorting ``table`` by ``column`` is served by an index (``None``: a view, or no such column).
+
+    ``_pk`` always is; any index whose first column is ``column`` serves it, Courier's or not.
+    """
+    from core.models import PK_COLUMN, quote_identifier
+    from core.sort_index import serving_index
+
+    if column == PK_COLUMN:
+        return True
+    with _store(db_path) as store:
+        if not store.query("SELECT 1 FROM sqlite_master WHERE name = ? AND type = 'table'", (table,)):
+            return None
+        columns = [row[1] for row in store.execute(f"PRAGMA table_info({quote_identifier(table)})")]
+        if column not in columns:
+            return None
+        return serving_index(store.conn, table, column) is not None
+
+
+def build_sort_index(
+    db_path: DbPath,
+    table: str,
+    column: str,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[Any, bool]:
+    """Build the sort index on a domain table's column (see :func:`core.sort_index.build_sort_index`).
+
+    Returns the :class:`core.sort_index.SortIndex` and whether it was built now (``False``: it existed).
+
+    Raises:
+        NotFoundError: no such table or column; CourierError: a view, the key, or a run is loading;
+        SortIndexStopped: cancelled or gave the write lock back (nothing built); DatabaseBusyError.
+    """
+    from core.sort_index import build_sort_index as build
+
+    with _store(db_path) as store:
+        return build(store, table, column, progress=progress, should_stop=should_stop)
+
+
+def drop_sort_index(db_path: DbPath, table: str, column: str) -> Any:
+    """Drop Courier's sort index on a domain table's column; returns the dropped :class:`~core.sort_index.SortIndex`.
+
+    Raises:
+        NotFoundError: no such table, or no sort index on that column.
+    """
+    from core.sort_index import drop_sort_index as drop
+
+    with _store(db_path) as store:
+        return drop(store, table, column)

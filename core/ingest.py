@@ -426,6 +426,7 @@ def _apply_resync(
             with store.atomic():
                 _load_file(store, feed, state, result, shadow, hooks, plan, file_count, unit_counts)
         _check_unit(feed, unit_counts, hooks)
+        _copy_sort_indexes(store, table, shadow.table, hooks)
         with store.atomic():
             replace_table(store, table, shadow.table)
             writer.forget_columns()
@@ -439,6 +440,31 @@ def _apply_resync(
             pass
         raise
     return unit_counts
+
+
+def _copy_sort_indexes(store: Store, table: str, shadow: str, hooks: IngestHooks) -> None:
+    """Build the table's sort indexes on the full shadow, in their own transaction, before the swap.
+
+    Built once on the full shadow (a sort) rather than kept up to date while its files load
+    (random inserts, 4× slower on a 1,000,000-row text column), so a resync keeps the
+    indexes the user asked for at the least cost (:mod:`core.sort_index`).
+    """
+    from core.sort_index import SortIndexStopped, copy_sort_indexes, sort_indexes
+
+    if not table_exists(store, table) or not sort_indexes(store.conn, table):
+        return
+    try:
+        with store.atomic():
+            copied = copy_sort_indexes(store, table, shadow, hooks.should_stop)
+    except SortIndexStopped:
+        raise RunStopped() from None
+    hooks.event(
+        "Loading data",
+        f"Built sort index{'es' if len(copied) > 1 else ''} on "
+        f"{', '.join(index.column for index in copied)} for the new {table}",
+        "info",
+        None,
+    )
 
 
 def _load_file(

@@ -65,6 +65,7 @@ def retype_table(store: Store, feed: Feed, *, dry_run: bool = False) -> Retyped 
     """
     from core.ingest import column_mapping
     from core.load import create_like, drop_table, replace_table, table_columns, table_exists
+    from core.sort_index import copy_sort_indexes
     from core.values import BY_FEED_TYPE, key_value, lookup, storage_for
 
     table = feed.table_name
@@ -156,6 +157,7 @@ def retype_table(store: Store, feed: Feed, *, dry_run: bool = False) -> Retyped 
         + f" WHERE excluded.{updated} >= {quoted_new}.{updated} OR {quoted_new}.{updated} IS NULL",
         rows,
     )
+    copy_sort_indexes(store, table, rebuilt)  # the user's sort indexes stay (core.sort_index)
     replace_table(store, table, rebuilt)
     store.conn.executemany(
         "UPDATE domain_columns SET feed_type = ? WHERE table_name = ? AND source_name = ?",

@@ -353,6 +353,12 @@ class Store:
             ).fetchall()
         except (sqlite3.Error, AttributeError):
             rows = []
+        building = index_build_in_progress(self.path)
+        if building is not None:
+            rows = []
+            holder = (
+                f"{building}; it ends or gives the write lock back within {index_build_hold_seconds():g} s, retry then"
+            )
         for run_id, kind, target, pid in rows:
             if pid and pid_alive(int(pid)):
                 holder = (
@@ -486,6 +492,36 @@ def busy_timeout_ms() -> int:
     if seconds < 0:
         raise CourierError(f"{BUSY_TIMEOUT_ENV}={text!r} is not valid: use a number of seconds, e.g. 60")
     return int(seconds * 1000)
+
+
+INDEX_BUILD_MARGIN_SECONDS = 2.0
+"""How much sooner than another writer's busy timeout a sort-index build gives the write lock back."""
+
+
+def index_build_hold_seconds() -> float:
+    """Longest a sort-index build (:mod:`core.sort_index`) holds the write lock: the busy timeout less a margin.
+
+    So no other writer waiting for the lock ever reaches its busy timeout because of a build. At least 1 s.
+    """
+    return max(1.0, busy_timeout_ms() / 1000 - INDEX_BUILD_MARGIN_SECONDS)
+
+
+def index_build_marker(db_path: str | Path) -> Path:
+    """The file that says a sort-index build holds the database's write lock: ``<db>-index-build``."""
+    path = Path(db_path).expanduser()
+    return path.with_name(path.name + "-index-build")
+
+
+def index_build_in_progress(db_path: str | Path) -> str | None:
+    """One line naming a sort-index build in progress on this database (its process alive), or ``None``."""
+    try:
+        text = index_build_marker(db_path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    pid, _, what = text.partition(" ")
+    if not pid.isdigit() or not pid_alive(int(pid)):
+        return None
+    return f"Courier is building the sort index {what.strip()} (pid {pid})"
 
 
 def landing_dir(db_path: str | Path) -> Path:

@@ -119,3 +119,42 @@ def test_query_prints_rows_and_refuses_writes(capsys: pytest.CaptureFixture[str]
     assert code == 2 and out == [] and "read-only" in assert_one_error_line(err)
     with Store(db) as store:
         assert store.query(f'SELECT COUNT(*) AS n FROM "{TABLE}"')[0]["n"] == 60
+
+
+def test_index_builds_lists_and_drops_a_sort_index(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    code, out, err = run(capsys, "--db", str(db), "index", "--list")
+    assert (code, out, err) == (0, ["No sort indexes: build one with courier index NAME COLUMN"], [])
+    code, out, err = run(capsys, "--db", str(db), "index", TABLE, "country")
+    assert (
+        code == 0
+        and err == []
+        and out == ["Built the sort index on Heap:Pageviews (country); sorting by country reads it"]
+    )
+    code, out, err = run(capsys, "--db", str(db), "index", TABLE, "country")
+    assert code == 0 and out[0].startswith("Already built: the sort index on Heap:Pageviews (country)")
+    code, out, err = run(capsys, "--db", str(db), "index", "--list", TABLE)
+    assert code == 0 and out[0].split() == [TABLE, "country", "courier-sort:Heap:Pageviews:country"]
+    code, out, err = run(capsys, "--db", str(db), "index", TABLE, "country", "--drop")
+    assert (code, out) == (0, ["Dropped the sort index on Heap:Pageviews (country)"])
+    code, out, err = run(capsys, "--db", str(db), "index", "--list")
+    assert out == ["No sort indexes: build one with courier index NAME COLUMN"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ([TABLE, "nope"], 'There is no column "nope" in Heap:Pageviews (columns: _pk'),
+        (["Heap:Nope", "country"], 'There is no domain table "Heap:Nope"'),
+        ([TABLE, "country", "--drop"], "Heap:Pageviews has no sort index on country (sort indexes: none)"),
+        ([TABLE], "name a table and a column, e.g. courier index Heap:Pageviews time (or --list)"),
+        (["--list", TABLE, "country"], "--list takes at most a table name"),
+        ([TABLE, "_pk"], "already in key order"),
+    ],
+)
+def test_index_bad_input_is_one_line_and_changes_nothing(
+    capsys: pytest.CaptureFixture[str], db: Path, arguments: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, "--db", str(db), "index", *arguments)
+    assert code == 2 and out == [] and message in assert_one_error_line(err)
+    with Store(db) as store:
+        assert not store.query("SELECT 1 FROM sqlite_master WHERE name LIKE 'courier-sort:%'")

@@ -256,6 +256,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     profile.set_defaults(handler=_cmd_profile)
 
+    index = commands.add_parser(
+        "index",
+        help="build, drop or list the sort indexes Courier built on domain tables",
+        description="Build an index that serves sorting a domain table by a column, e.g. courier index "
+        '"Heap:Pageviews" time; --drop removes it, --list shows them. Every later load keeps an index up to '
+        "date, so build one only for columns you sort by often.",
+    )
+    index.add_argument("name", nargs="?", help="the table's exact name, e.g. Heap:Pageviews")
+    index.add_argument("column", nargs="?", help="the column to sort by")
+    index.add_argument("--drop", action="store_true", help="drop the index instead of building it")
+    index.add_argument("--list", action="store_true", help="list Courier's sort indexes (of NAME, or of every table)")
+    index.set_defaults(handler=_cmd_index)
+
     query = commands.add_parser(
         "query",
         help="run a read-only SQL query over the domain tables",
@@ -995,6 +1008,45 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     profile = engine.profile_column(args.db_path, View(args.name, args.where), args.column, exact=not args.estimate)
     for line in profile_lines(profile):
         print(line)
+    return EXIT_OK
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    if args.list:
+        if args.column is not None or args.drop:
+            raise UsageError("--list takes at most a table name: courier index --list [NAME]")
+        table = engine.resolve_name(args.db_path, "domain table", args.name) if args.name else None
+        indexes = engine.sort_indexes(args.db_path, table)
+        if not indexes:
+            print("No sort indexes" + (f" on {table}" if table else "") + ": build one with courier index NAME COLUMN")
+        for found in indexes:
+            print(f"{found.table:<40} {found.column:<24} {found.name}")
+        return EXIT_OK
+    if args.name is None or args.column is None:
+        raise UsageError("name a table and a column, e.g. courier index Heap:Pageviews time (or --list)")
+    args.name = engine.resolve_name(args.db_path, "domain table", args.name)
+    if args.drop:
+        dropped = engine.drop_sort_index(args.db_path, args.name, args.column)
+        print(f"Dropped the sort index on {dropped.table} ({dropped.column})")
+        return EXIT_OK
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        percent = done * 100 // max(1, total)
+        if sys.stderr.isatty() and percent != shown[0]:
+            shown[0] = percent
+            print(f"\rBuilding the sort index on {args.name} ({args.column}): {percent}%", end="", file=sys.stderr)
+
+    with stop_on_signals("cancelling the index build; nothing will be built") as stop:
+        try:
+            built, new = engine.build_sort_index(
+                args.db_path, args.name, args.column, progress=progress, should_stop=stop.is_set
+            )
+        finally:
+            if shown[0] >= 0:
+                print(file=sys.stderr)
+    verb = "Built" if new else "Already built:"
+    print(f"{verb} the sort index on {built.table} ({built.column}); sorting by {built.column} reads it")
     return EXIT_OK
 
 

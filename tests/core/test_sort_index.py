@@ -1,0 +1,197 @@
+"""Sort indexes built on demand (issue 15): build, serve the sorted page, cancel, give the lock back, drop,
+and survive a full resync and a declared-type rebuild."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from core import engine
+from core.browse import View, fetch_page, open_reader
+from core.errors import CourierError, DatabaseBusyError, NotFoundError
+from core.ingest import IngestHooks, apply_units
+from core.project import apply_document
+from core.sort_index import SortIndexStopped
+from core.store import Store, index_build_marker, utc_now
+from tests.conftest import S3Bucket
+from tests.core.test_fastload import FEED, _load, _table, _units, parts  # noqa: F401 - parts is a fixture
+from tests.core.test_retype import FIELDS, feed_with
+from tests.core.test_values_runs import TABLE as THINGS
+from tests.core.test_values_runs import avro, load
+
+TABLE = "Heap:Pageviews"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """500 pageviews with a country (NULLs included) and a time, and the table's :resolved-like view."""
+    path = tmp_path / "courier.db"
+    with Store(path) as store, store.atomic():
+        store.execute(f'CREATE TABLE "{TABLE}" (_pk NOT NULL, event_id INTEGER, time TEXT, country TEXT, _updated)')
+        store.execute(f'CREATE UNIQUE INDEX "{TABLE}:_pk" ON "{TABLE}" (_pk)')
+        store.conn.executemany(
+            f'INSERT INTO "{TABLE}" VALUES (?, ?, ?, ?, ?)',
+            [
+                (n, n, f"2026-11-{20 + n % 7:02d}T{n % 24:02d}:00:00.000Z", [None, "US", "FR", "DE"][n % 4], "x")
+                for n in range(1, 501)
+            ],
+        )
+        store.execute(f'CREATE VIEW "{TABLE}:resolved" AS SELECT * FROM "{TABLE}"')
+    return path
+
+
+def plans(db: Path, view: View) -> list[str]:
+    """SQLite's plan for every statement the first page of ``view`` runs."""
+    conn = open_reader(db)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    fetch_page(conn, view, limit=50)
+    conn.set_trace_callback(None)
+    conn.close()
+    plain = sqlite3.connect(db)
+    try:
+        pages = [sql for sql in statements if sql.startswith("SELECT *") and "ORDER BY" in sql]
+        assert pages, statements
+        return [" ".join(row[3] for row in plain.execute(f"EXPLAIN QUERY PLAN {sql}")) for sql in pages]
+    finally:
+        plain.close()
+
+
+def test_the_sorted_first_page_reads_the_index_once_it_is_built(db: Path) -> None:
+    view = View(TABLE, sort="country")
+    assert engine.sort_served(db, TABLE, "country") is False
+    assert all("TEMP B-TREE" in plan for plan in plans(db, view))  # a scan and a sort of the table
+    before = fetch_page(open_reader(db), view, limit=50).rows
+    seen: list[tuple[int, int]] = []
+    built, new = engine.build_sort_index(db, TABLE, "country", progress=lambda done, total: seen.append((done, total)))
+    assert new and (built.table, built.column, built.name) == (TABLE, "country", "courier-sort:Heap:Pageviews:country")
+    assert seen and seen[-1][0] == seen[-1][1]  # progress ends at 100 %
+    assert engine.sort_served(db, TABLE, "country") is True
+    for plan in plans(db, view) + plans(db, View(TABLE, sort="country", descending=True)):
+        assert "USING INDEX courier-sort:Heap:Pageviews:country" in plan and "TEMP B-TREE" not in plan, plan
+    assert fetch_page(open_reader(db), view, limit=50).rows == before  # the same rows, in the same order
+    assert engine.sort_indexes(db) == [built]
+    assert engine.build_sort_index(db, TABLE, "country") == (built, False)  # asking again builds nothing
+
+
+def test_cancelling_or_giving_the_lock_back_leaves_nothing_built(db: Path) -> None:
+    with pytest.raises(SortIndexStopped, match="cancelled; nothing was built"):
+        engine.build_sort_index(db, TABLE, "time", should_stop=lambda: True)
+    with Store(db) as store:
+        from core.sort_index import build_sort_index
+
+        with pytest.raises(SortIndexStopped, match="gave up after 0 s .* nothing was built"):
+            build_sort_index(store, TABLE, "time", seconds=0)
+    assert engine.sort_indexes(db) == [] and engine.sort_served(db, TABLE, "time") is False
+    assert not index_build_marker(db).exists()
+
+
+def test_a_running_run_or_a_busy_database_refuses_the_build(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURIER_BUSY_TIMEOUT", "0")
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(DatabaseBusyError, match="is busy: another program holds its write lock"):
+        engine.build_sort_index(db, TABLE, "time")
+    other.execute("ROLLBACK")
+    with Store(db) as store:
+        store.execute(
+            "INSERT INTO runs (kind, target, trigger, window_kind, status, started_at, pid) "
+            "VALUES ('courier', 'Heap', 'manual', 'day', 'Running', ?, ?)",
+            (utc_now(), os.getpid()),
+        )
+    with pytest.raises(DatabaseBusyError, match='run 1 \\(courier "Heap", pid .*\\) is loading into this database'):
+        engine.build_sort_index(db, TABLE, "time")
+    assert engine.sort_indexes(db) == []
+
+
+def test_another_writer_told_busy_during_a_build_is_told_it_is_the_build(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COURIER_BUSY_TIMEOUT", "0")
+    messages: list[str] = []
+
+    def progress(done: int, total: int) -> None:
+        if messages:
+            return
+        with Store(db) as writer:
+            try:
+                writer.execute("INSERT INTO recent_queries (sql, ran_at) VALUES ('SELECT 1', 'now')")
+            except DatabaseBusyError as error:
+                messages.append(str(error))
+
+    # A bigger table, so that the build calls its progress handler while it holds the lock.
+    with Store(db) as store, store.atomic():
+        store.execute(
+            "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < 40) "
+            f'INSERT INTO "{TABLE}" SELECT _pk + 1000 * n, event_id, time, country, _updated FROM "{TABLE}", k'
+        )
+    engine.build_sort_index(db, TABLE, "time", progress=progress)
+    assert messages and "Courier is building the sort index on Heap:Pageviews (time) (pid" in messages[0], messages
+
+
+def test_drop_and_bad_input_are_one_line(db: Path) -> None:
+    engine.build_sort_index(db, TABLE, "country")
+    assert engine.drop_sort_index(db, TABLE, "country").column == "country"
+    assert engine.sort_indexes(db) == []
+    with pytest.raises(NotFoundError, match="Heap:Pageviews has no sort index on country \\(sort indexes: none\\)"):
+        engine.drop_sort_index(db, TABLE, "country")
+    with pytest.raises(NotFoundError, match='There is no column "nope" in Heap:Pageviews \\(columns: _pk, event_id'):
+        engine.build_sort_index(db, TABLE, "nope")
+    with pytest.raises(NotFoundError, match='There is no domain table "Heap:Nope"'):
+        engine.build_sort_index(db, "Heap:Nope", "time")
+    with pytest.raises(CourierError, match="is a view and cannot be indexed; index its table"):
+        engine.build_sort_index(db, f"{TABLE}:resolved", "time")
+    with pytest.raises(CourierError, match="already in key order"):
+        engine.build_sort_index(db, TABLE, "_pk")
+
+
+def _index_names(db: Path, table: str) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"  # the index matches the rows
+        return conn.execute(
+            "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND name LIKE 'courier-sort:%' ORDER BY 1"
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_full_resync_keeps_the_sort_indexes(parts: list[Path], tmp_path: Path) -> None:  # noqa: F811
+    db = tmp_path / "resync.db"
+    _load(db, _units(parts[:1]))
+    table = FEED.table_name
+    engine.build_sort_index(db, table, "country")
+    events: list[str] = []
+    for round_ in range(2):  # twice: the second swap reuses the first name, freed by the first swap
+        with Store(db) as store:
+            apply_units(
+                store,
+                FEED,
+                _units(parts, one_unit=True),
+                IngestHooks(event=lambda stage, message, level, file: events.append(message)),
+                parallel=False,
+            )
+        assert [index.column for index in engine.sort_indexes(db, table)] == ["country"]
+        suffix = "~2" if round_ == 0 else ""
+        assert _index_names(db, table) == [(f"courier-sort:{table}:country{suffix}", table)]
+    assert f"Built sort index on country for the new {table}" in events
+    fresh = tmp_path / "fresh.db"
+    _load(fresh, _units(parts, one_unit=True))
+    assert _table(db) == _table(fresh)
+    assert "USING INDEX courier-sort" in plans(db, View(table, sort="country"))[0]
+
+
+def test_a_declared_type_rebuild_keeps_the_sort_indexes(tmp_path: Path, s3_bucket: S3Bucket) -> None:
+    records = [{"id": str(n), "score": str(n * 7 % 5)} for n in range(1, 30)]
+    db, summary = load(tmp_path, s3_bucket, [avro(FIELDS, records)])
+    assert summary.status == "Succeeded", summary.message
+    engine.build_sort_index(db, THINGS, "score")
+    with Store(db) as store:
+        result = apply_document(store, feed_with({"score": {"type": "Integer"}}))
+    assert any("rebuilt domain table" in change for change in result.changes)
+    assert _index_names(db, THINGS) == [(f"courier-sort:{THINGS}:score~2", THINGS)]
+    page = fetch_page(open_reader(db), View(THINGS, sort="score"), limit=100)
+    assert [row[page.columns.index("score")] for row in page.rows] == sorted(n * 7 % 5 for n in range(1, 30))
