@@ -1106,23 +1106,32 @@ def sort_indexes(db_path: DbPath, table: str | None = None) -> list[Any]:
         return indexes(store.conn, table)
 
 
-def sort_served(db_path: DbPath, table: str, column: str) -> bool | None:
-    """Whether sorting ``table`` by ``column`` is served by an index (``None``: a view, or no such column).
+@dataclass
+class SortSupport:
+    """Whether an index serves sorting a table by a column, and about how many rows the table has."""
 
-    ``_pk`` always is; any index whose first column is ``column`` serves it, Courier's or not.
-    """
+    indexed: bool | None
+    """``True`` served by an index (``_pk``'s, Courier's or anyone's), ``False`` a scan, ``None`` cannot be
+    indexed (a view, or no such column)."""
+    rows: int
+    """The table's largest ``rowid``: its row count give or take deleted rows, read at once (0 for a view)."""
+
+
+def sort_support(db_path: DbPath, table: str, column: str) -> SortSupport:
+    """Whether sorting ``table`` by ``column`` reads an index; the table view offers one when it does not."""
     from core.models import PK_COLUMN, quote_identifier
     from core.sort_index import serving_index
 
-    if column == PK_COLUMN:
-        return True
     with _store(db_path) as store:
         if not store.query("SELECT 1 FROM sqlite_master WHERE name = ? AND type = 'table'", (table,)):
-            return None
+            return SortSupport(None, 0)
+        rows = int(store.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {quote_identifier(table)}").fetchone()[0])
+        if column == PK_COLUMN:
+            return SortSupport(True, rows)
         columns = [row[1] for row in store.execute(f"PRAGMA table_info({quote_identifier(table)})")]
         if column not in columns:
-            return None
-        return serving_index(store.conn, table, column) is not None
+            return SortSupport(None, rows)
+        return SortSupport(serving_index(store.conn, table, column) is not None, rows)
 
 
 def build_sort_index(

@@ -62,14 +62,14 @@ def plans(db: Path, view: View) -> list[str]:
 
 def test_the_sorted_first_page_reads_the_index_once_it_is_built(db: Path) -> None:
     view = View(TABLE, sort="country")
-    assert engine.sort_served(db, TABLE, "country") is False
+    assert engine.sort_support(db, TABLE, "country") == engine.SortSupport(False, 500)
     assert all("TEMP B-TREE" in plan for plan in plans(db, view))  # a scan and a sort of the table
     before = fetch_page(open_reader(db), view, limit=50).rows
     seen: list[tuple[int, int]] = []
     built, new = engine.build_sort_index(db, TABLE, "country", progress=lambda done, total: seen.append((done, total)))
     assert new and (built.table, built.column, built.name) == (TABLE, "country", "courier-sort:Heap:Pageviews:country")
     assert seen and seen[-1][0] == seen[-1][1]  # progress ends at 100 %
-    assert engine.sort_served(db, TABLE, "country") is True
+    assert engine.sort_support(db, TABLE, "country").indexed is True
     for plan in plans(db, view) + plans(db, View(TABLE, sort="country", descending=True)):
         assert "USING INDEX courier-sort:Heap:Pageviews:country" in plan and "TEMP B-TREE" not in plan, plan
     assert fetch_page(open_reader(db), view, limit=50).rows == before  # the same rows, in the same order
@@ -85,7 +85,7 @@ def test_cancelling_or_giving_the_lock_back_leaves_nothing_built(db: Path) -> No
 
         with pytest.raises(SortIndexStopped, match="gave up after 0 s .* nothing was built"):
             build_sort_index(store, TABLE, "time", seconds=0)
-    assert engine.sort_indexes(db) == [] and engine.sort_served(db, TABLE, "time") is False
+    assert engine.sort_indexes(db) == [] and engine.sort_support(db, TABLE, "time").indexed is False
     assert not index_build_marker(db).exists()
 
 

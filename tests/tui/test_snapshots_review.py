@@ -12,6 +12,7 @@ from tui.app import CourierApp
 from tui.screens.profile import ProfileScreen
 from tui.screens.query import QueryScreen
 from tui.screens.row_detail import RowDetailScreen
+from tui.screens.sort_index import SortIndexScreen
 
 from .runs_tables_data import PAGEVIEWS
 from .test_snapshots_runs import SIZES, history_db, open_table, until  # noqa: F401  (history_db: a fixture)
@@ -69,3 +70,27 @@ def test_sql_pane(snap_compare: Any, history_db: Path, app_factory: AppFactory, 
         await until(pilot, lambda: screen.page is not None and not screen.running)
 
     assert snap_compare(app_factory(history_db), run_before=grouped, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sort_index(snap_compare: Any, history_db: Path, app_factory: AppFactory, size: tuple[int, int]) -> None:
+    from core.store import Store
+
+    # One index listed (made as a build makes it: history_db has a running run, so a build would wait for it);
+    # the dialog offers one on country.
+    with Store(history_db) as store:
+        store.execute(f'CREATE INDEX "courier-sort:{PAGEVIEWS}:time" ON "{PAGEVIEWS}" (time, _pk)')
+
+    async def offer(pilot: Any) -> None:
+        from tui.screens.table_view import TableViewScreen
+
+        await open_table(pilot, "right", "right", "o")
+        table = pilot.app.screen
+        assert isinstance(table, TableViewScreen)
+        await until(pilot, lambda: table.view.sort == "country" and table.sort_support is not None)
+        await pilot.press("i")
+        screen = pilot.app.screen
+        assert isinstance(screen, SortIndexScreen)
+        await until(pilot, lambda: screen.indexes is not None)
+
+    assert snap_compare(app_factory(history_db), run_before=offer, terminal_size=size)

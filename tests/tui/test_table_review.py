@@ -15,6 +15,7 @@ from tui.screens.column_jump import ColumnJumpScreen, matching_columns
 from tui.screens.profile import ProfileScreen, day_chart
 from tui.screens.query import QueryScreen, complete
 from tui.screens.row_detail import RowDetailScreen
+from tui.screens.sort_index import SortIndexScreen
 from tui.screens.table_view import TableViewScreen
 from tui.screens.user_rows import UserRowsScreen
 
@@ -248,3 +249,67 @@ def test_day_chart_fits_the_width() -> None:
     assert lines[-1].endswith("2026-11-30") or "highest 30" in lines[-1]
     narrow = day_chart(days, 12, height=2)
     assert max(len(line) for line in narrow[:-1]) <= 12 and "3 days a column" in narrow[-1]
+
+
+async def test_sorting_offers_an_index_which_builds_serves_and_drops(
+    tables_db: Path, app_factory: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core import engine
+    from tui.screens import table_view
+
+    monkeypatch.setattr(table_view, "INDEX_ADVICE_ROWS", 100)  # the 250-row table counts as large
+    app = app_factory(tables_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_table(pilot, app)
+        screen.grid.move_cursor(column=2)  # country
+        await pilot.pause()
+        await pilot.press("o")
+        await wait_until(pilot, lambda: screen.view.sort == "country" and screen.sort_support is not None)
+        assert screen.sort_support.indexed is False and "sorted by country ▲ (no index: i)" in status(screen)
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, SortIndexScreen))
+        dialog = app.screen
+        assert isinstance(dialog, SortIndexScreen)
+        await wait_until(pilot, lambda: dialog.indexes is not None)
+        assert "b builds an index on country" in text_of(dialog, "#sort-index-advice")
+        await pilot.press("b")
+        await wait_until(pilot, lambda: dialog.changed and not dialog.building and bool(dialog.indexes))
+        assert [index.column for index in engine.sort_indexes(tables_db, PAGEVIEWS)] == ["country"]
+        assert "Built the index on country" in text_of(dialog, "#sort-index-note")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen and screen.sort_support is not None)
+        await wait_until(pilot, lambda: screen.sort_support.indexed is True)
+        assert "(no index" not in status(screen)
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, SortIndexScreen))
+        dialog = app.screen
+        assert isinstance(dialog, SortIndexScreen)
+        await wait_until(pilot, lambda: bool(dialog.indexes))
+        await pilot.press("d")
+        await wait_until(pilot, lambda: dialog.indexes == [] and not dialog.building)
+        assert engine.sort_indexes(tables_db) == [] and "Dropped the index on country" in text_of(
+            dialog, "#sort-index-note"
+        )
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen and screen.sort_support is not None)
+        await wait_until(pilot, lambda: screen.sort_support.indexed is False)
+
+
+async def test_a_cancelled_index_build_leaves_nothing(tables_db: Path, app_factory: AppFactory) -> None:
+    from core import engine
+
+    app = app_factory(tables_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_table(pilot, app)
+        dialog = SortIndexScreen(tables_db, PAGEVIEWS, "country")
+        app.push_screen(dialog)
+        await wait_until(pilot, lambda: dialog.indexes is not None)
+        # Esc while building sets the stop; asked before the worker starts, so it cannot finish first.
+        dialog.building = True
+        dialog._stop.set()
+        dialog._build("country")
+        await wait_until(pilot, lambda: not dialog.building)
+        assert "cancelled; nothing was built" in text_of(dialog, "#sort-index-note")
+        assert engine.sort_indexes(tables_db) == [] and not dialog.changed
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is not dialog)

@@ -40,6 +40,8 @@ CHROME_LINES = 4
 """Lines of the screen that are not table rows: title bar, column headers, status line, footer."""
 TRAILING_COLUMNS = ("_pk", "_updated")
 """Courier's own columns, shown after the feed's fields."""
+INDEX_ADVICE_ROWS = 100_000
+"""Sorting a table of at least this many rows by a column no index serves says so and offers ``i``."""
 
 
 def default_export_path(table: str) -> str:
@@ -131,6 +133,7 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         Binding("j", "jump", "Jump"),
         Binding("w", "filter", "Filter"),
         Binding("o", "sort", "Sort"),
+        Binding("i", "sort_index", "Sort index", show=False),
         Binding("F", "frequencies", "Frequency"),
         Binding("v", "view_cell", "Full value", show=False),
         Binding("c", "copy_cell", "Copy cell", show=False),
@@ -172,6 +175,13 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         total: int
         before: int
 
+    @dataclass
+    class SortChecked(Message):
+        """Whether an index serves the view's sort (``core.engine.SortSupport``)."""
+
+        view: Any
+        support: Any
+
     def __init__(self, table: str, where: str | None = None) -> None:
         from core.browse import View
 
@@ -196,6 +206,8 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         self._counter: TableReader | None = None
         self._counter_lock = threading.Lock()
         self._count_generation = 0
+        self.sort_support: Any = None
+        """``core.engine.SortSupport`` of the view's sort column, once checked (``None`` before, or unsorted)."""
 
     @property
     def grid(self) -> PagedTable:
@@ -323,8 +335,13 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             self._pump()
             return
         if view_changed:
+            sort_changed = (message.view.table, message.view.sort) != (self.view.table, self.view.sort)
             self.view = message.view
             self.total = None
+            if sort_changed:
+                self.sort_support = None
+                if self.view.sort:
+                    self._check_sort(self.view)
             if self.view.table != self.table_name:  # the identity toggle switched table and view
                 self.table_name = self.title = self.view.table
         self.position = self._expected_position(request, self.page, page, view_changed)
@@ -422,6 +439,24 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             return
         self.post_message(self.RowsCounted(view, first_key, total, before))
 
+    @work(thread=True, exit_on_error=False, group="table-sort", description="Check sort index")
+    def _check_sort(self, view: View) -> None:
+        from core.engine import sort_support
+
+        self.post_message(self.SortChecked(view, sort_support(self.courier_app.db_path, view.table, view.sort or "")))
+
+    def on_table_view_screen_sort_checked(self, message: SortChecked) -> None:
+        if (message.view.table, message.view.sort) != (self.view.table, self.view.sort):
+            return
+        self.sort_support = support = message.support
+        self._render_status()
+        if support.indexed is False and support.rows >= INDEX_ADVICE_ROWS:
+            self.notify(
+                f"Sorting by {message.view.sort} reads all {support.rows:,} rows for each page; "
+                "i builds an index that serves it",
+                title="Sort",
+            )
+
     def on_table_view_screen_rows_counted(self, message: RowsCounted) -> None:
         if message.view != self.view:
             return
@@ -455,6 +490,9 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             parts = [f"rows {self.position + 1:,}–{self.position + len(page.rows):,} of {total}"]
         if self.view.sort:
             parts.append(f"sorted by {self.view.sort} {'▼' if self.view.descending else '▲'}")
+            support = self.sort_support
+            if support is not None and support.indexed is False and support.rows >= INDEX_ADVICE_ROWS:
+                parts[-1] += " (no index: i)"
         else:
             parts.append("key order")
         if self.view.where:
@@ -582,6 +620,20 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         else:
             sort, descending = None, False
         self._request(Request("view", view=View(self.table_name, view.where, sort, descending)))
+
+    def action_sort_index(self) -> None:
+        """List the table's sort indexes; build one for the sort column, or drop one."""
+        from tui.screens.sort_index import SortIndexScreen
+
+        def done(changed: bool | None) -> None:
+            if changed:
+                self.sort_support = None
+                if self.view.sort:
+                    self._check_sort(self.view)
+                self._request(Request("at"))
+
+        sort = self.view.sort if self.view.sort != "_pk" else None
+        self.app.push_screen(SortIndexScreen(self.courier_app.db_path, self.view.table, sort), done)
 
     def action_frequencies(self) -> None:
         """How often each value of the current column occurs in the view; Enter filters to one."""
