@@ -289,8 +289,14 @@ def _keyset_condition(
         if ascending:
             return f"(({column} IS NULL AND {pk_column} {pk_op} ?) OR {column} IS NOT NULL)", [pk]
         return f"({column} IS NULL AND {pk_column} {pk_op} ?)", [pk]
-    nulls = "" if ascending else f" OR {column} IS NULL"
-    return f"({column} {op} ? OR ({column} = ? AND {pk_column} {pk_op} ?){nulls})", [value, value, pk]
+    if ascending:
+        # The leading range term is implied by the rest; it lets SQLite seek an index on (column, _pk)
+        # to the key instead of walking the index from its start (core.sort_index).
+        return (
+            f"({column} >= ? AND ({column} > ? OR ({column} = ? AND {pk_column} {pk_op} ?)))",
+            [value, value, value, pk],
+        )
+    return f"({column} < ? OR ({column} = ? AND {pk_column} {pk_op} ?) OR {column} IS NULL)", [value, value, pk]
 
 
 def _order_by(view: View, forward: bool) -> str:

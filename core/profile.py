@@ -89,6 +89,25 @@ def value_kind(value: Any) -> str:
     return "datetime" if DATETIME_TEXT.match(str(value)) else "text"
 
 
+def utc_day(text: str) -> str:
+    """The UTC day (``YYYY-MM-DD``) of a datetime text, as :data:`DAY_OF` computes it in SQL.
+
+    Courier's own Datetime values end in ``Z`` and their first ten characters are the day;
+    a time with an offset is moved to UTC first; anything unreadable keeps its first ten characters.
+    """
+    if text.endswith("Z") or len(text) == 10:
+        return text[:10]
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text[:10]
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.date().isoformat()
+
+
 class _Accumulator:
     """Folds ``(value, count)`` groups, in SQLite's value order, into a profile's numbers."""
 
@@ -119,7 +138,7 @@ class _Accumulator:
             self.total += value * count
             self.numbers += count
         elif kind == "datetime":
-            day = str(value)[:10]
+            day = utc_day(str(value))
             self.days[day] = self.days.get(day, 0) + count
         # Ties keep the smaller value: groups arrive in value order, so an earlier group wins.
         self.order -= 1
@@ -205,10 +224,10 @@ def profile_column(
         conn: A connection from :func:`core.browse.open_reader`.
         view: Table and filter (the sort does not matter).
         column: The column to profile.
-        exact: Read every row (one ``GROUP BY`` pass) or estimate from ``sample_rows`` random rows.
+        exact: Read every row (two SQL passes, see :func:`_exact`) or estimate from ``sample_rows`` random rows.
             Views (e.g. ``:resolved``) have no ``rowid`` to sample by, so they are always exact.
         top: How many of the most frequent values to keep.
-        progress: Called with (rows done, rows in the view) as the groups stream back.
+        progress: Called with (rows done, rows in the view) before and after each pass.
         should_stop: Polled during the pass; when it returns true the pass ends with :class:`ProfileStopped`.
         seed: Fixes the sample (tests).
 
@@ -222,30 +241,126 @@ def profile_column(
         total = count_rows(conn, view)
         if total > sample_rows:
             return _estimate(conn, view, column, total, top, sample_rows, should_stop, seed)
-    elif progress is not None:
-        total = count_rows(conn, view)  # only to show progress: without a progress bar this is one pass
-    else:
-        total = 0
-    quoted, table = quote_identifier(column), quote_identifier(view.table)
-    where = f" WHERE ({view.where})" if view.where and view.where.strip() else ""
-    accumulator = _Accumulator(top)
+    total = 0
+    if progress is not None and _has_rowid(conn, view.table):
+        # Only to size the progress bar at once: the largest rowid is the row count give or take deletions.
+        total = int(conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {quote_identifier(view.table)}").fetchone()[0])
     with _stoppable(conn, should_stop):
-        cursor = conn.execute(f"SELECT {quoted}, COUNT(*) FROM {table}{where} GROUP BY {quoted} ORDER BY {quoted}")
-        reported = 0
-        while True:
-            groups = cursor.fetchmany(2000)
-            if not groups:
-                break
-            for value, count in groups:
-                accumulator.add(value, count)
-            if progress is not None and accumulator.rows - reported >= PROGRESS_EVERY:
-                reported = accumulator.rows
-                progress(accumulator.rows, total)
-            if should_stop is not None and should_stop():
-                raise ProfileStopped("Profile stopped")
-    if progress is not None:
-        progress(accumulator.rows, max(total, accumulator.rows))
-    return accumulator.profile(view, column)
+        return _exact(conn, view, column, top, total, progress, should_stop)
+
+
+DAY_OF = (
+    "CASE WHEN substr({c}, -1) = 'Z' OR length({c}) = 10 THEN substr({c}, 1, 10) "
+    "ELSE COALESCE(date({c}), substr({c}, 1, 10)) END"
+)
+"""The UTC day of a datetime text, in SQL. Courier stores Datetime values as ``…Z`` UTC text
+(:mod:`core.timestamps`), so their first ten characters are the day; text with an offset
+(a String column holding times) goes through SQLite's ``date()``, which applies it."""
+DATETIME_GLOB = (
+    "({c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' "
+    "OR {c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][T ][0-9][0-9]:[0-9][0-9]*')"
+)
+""":data:`DATETIME_TEXT` in SQL."""
+
+
+def _exact(
+    conn: sqlite3.Connection,
+    view: View,
+    column: str,
+    top: int,
+    total: int,
+    progress: Callable[[int, int], None] | None,
+    should_stop: Callable[[], bool] | None = None,
+) -> ColumnProfile:
+    """The exact profile in two SQL passes; Python only sees a row per day and the top values.
+
+    The first pass counts rows, NULLs, the kinds of value, min, max and the sum of numbers
+    (for a Datetime-looking column grouped by UTC day, which gives the day histogram in the
+    same pass); the second groups the values to count the distinct ones and keep the most
+    frequent. Folding every distinct value in Python instead took a minute per million
+    timestamps; memory stays flat either way (SQLite sorts on disk past its cache).
+    """
+    c, table = quote_identifier(column), quote_identifier(view.table)
+    filtered = view.where is not None and bool(view.where.strip())
+    where = f" WHERE ({view.where})" if filtered else ""
+
+    def report(done: int, rows: int) -> None:
+        # SQLite's progress handler stops a long pass; between passes (and on small tables) ask here.
+        if should_stop is not None and should_stop():
+            raise ProfileStopped("Profile stopped")
+        if progress is not None:
+            progress(done, rows)
+
+    report(0, total)
+    sample = [row[0] for row in conn.execute(f"SELECT {c} FROM {table} WHERE {c} IS NOT NULL LIMIT 100")]
+    by_day = bool(sample) and all(value_kind(value) == "datetime" for value in sample)
+    day = DAY_OF.format(c=c) if by_day else "NULL"
+    numeric = f"typeof({c}) IN ('integer', 'real')"
+    rows = nulls = numbers = blobs = datetimes = texts = 0
+    summed = 0.0
+    minimum: Any = None
+    maximum: Any = None
+    days: list[tuple[str, int]] = []
+    for group in conn.execute(
+        f"SELECT {day}, COUNT(*), COUNT({c}), MIN({c}), MAX({c}), SUM({numeric}), "
+        f"TOTAL(CASE WHEN {numeric} THEN {c} END), SUM(typeof({c}) = 'blob'), "
+        f"SUM(typeof({c}) = 'text' AND {DATETIME_GLOB.format(c=c)}), SUM(typeof({c}) = 'text') "
+        f"FROM {table}{where}" + (" GROUP BY 1 ORDER BY 1" if by_day else "")
+    ):
+        key, count, present, low, high, group_numbers, group_sum, group_blobs, group_datetimes, group_texts = group
+        rows += count
+        nulls += count - present
+        numbers, blobs = numbers + (group_numbers or 0), blobs + (group_blobs or 0)
+        datetimes, texts = datetimes + (group_datetimes or 0), texts + (group_texts or 0)
+        summed += group_sum or 0.0
+        if low is not None and (minimum is None or _sqlite_order(low) < _sqlite_order(minimum)):
+            minimum = low
+        if high is not None and (maximum is None or _sqlite_order(high) > _sqlite_order(maximum)):
+            maximum = high
+        if by_day and key is not None and present:
+            days.append((str(key), present))
+    report(rows // 2, max(total, rows))
+    kinds = {kind for kind, count in (("number", numbers), ("bytes", blobs), ("datetime", datetimes)) if count}
+    if texts - datetimes:
+        kinds.add("text")
+    kind = "empty" if not kinds else next(iter(kinds)) if len(kinds) == 1 else "text"
+    values, distinct, _ = _top_values(conn, view, column, top, nulls=False)
+    report(rows, max(total, rows))
+    return ColumnProfile(
+        table=view.table,
+        column=column,
+        where=view.where,
+        kind=kind,
+        rows=rows,
+        nulls=nulls,
+        distinct=distinct,
+        minimum=minimum,
+        maximum=maximum,
+        mean=summed / numbers if kind == "number" and numbers else None,
+        top=values,
+        days=sorted(days) if kind == "datetime" else [],
+    )
+
+
+def _top_values(
+    conn: sqlite3.Connection, view: View, column: str, top: int, *, nulls: bool
+) -> tuple[list[tuple[Any, int]], int, int]:
+    """The ``top`` most frequent values (ties by value, in SQLite's order), how many distinct values and how many
+    rows, in one ``GROUP BY`` pass; NULL counts as a value when ``nulls`` is true."""
+    c, table = quote_identifier(column), quote_identifier(view.table)
+    conditions = [f"({view.where})"] if view.where and view.where.strip() else []
+    if not nulls:
+        conditions.append(f"{c} IS NOT NULL")
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    found = conn.execute(
+        f"WITH groups AS MATERIALIZED (SELECT {c} AS value, COUNT(*) AS n FROM {table}{where} GROUP BY 1) "
+        "SELECT value, n, (SELECT COUNT(*) FROM groups), (SELECT SUM(n) FROM groups) FROM groups "
+        "ORDER BY n DESC, value LIMIT ?",
+        (top,),
+    ).fetchall()
+    if not found:
+        return [], 0, 0
+    return [(value, int(count)) for value, count, _, _ in found], int(found[0][2]), int(found[0][3])
 
 
 def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
@@ -306,19 +421,11 @@ def _sqlite_order(value: Any) -> tuple[int, Any]:
 
 @limited
 def frequencies(conn: sqlite3.Connection, view: View, column: str, limit: int = 100) -> Frequencies:
-    """The most frequent values of a column in the view, like VisiData's Shift+F (one pass over the rows).
+    """The most frequent values of a column in the view, like VisiData's Shift+F, in one ``GROUP BY`` pass.
 
     NULL counts as a value here (it is one of the things a reviewer looks for);
     ties are ordered by value, NULL first, as SQLite orders them.
     """
-    profile = profile_column(conn, view, column, top=limit)
-    values = list(profile.top)
-    if profile.nulls:
-        at = next((index for index, (_, count) in enumerate(values) if count <= profile.nulls), len(values))
-        values.insert(at, (None, profile.nulls))
-    return Frequencies(
-        column=column,
-        values=values[:limit],
-        distinct=profile.distinct + (1 if profile.nulls else 0),
-        total=profile.rows,
-    )
+    _check_column(conn, view, column)
+    values, distinct, total = _top_values(conn, view, column, limit, nulls=True)
+    return Frequencies(column=column, values=values, distinct=distinct, total=total)

@@ -175,3 +175,36 @@ def test_table_rows_refuses_an_unknown_column(db: Path) -> None:
 
 def row_values(detail: Any) -> dict[str, Any]:
     return dict(zip(detail.columns, detail.values))
+
+
+def test_days_are_utc_days_and_a_mixed_column_is_text(tmp_path: Path) -> None:
+    path = tmp_path / "days.db"
+    with Store(path) as store, store.atomic():
+        store.execute('CREATE TABLE "T:Times" (_pk NOT NULL, at TEXT, mixed, _updated)')
+        store.conn.executemany(
+            'INSERT INTO "T:Times" VALUES (?, ?, ?, ?)',
+            [
+                (1, "2026-11-25T01:30:00+02:00", 5, "u"),  # 2026-11-24T23:30Z
+                (2, "2026-11-25T08:00:00.000000Z", "5", "u"),
+                (3, "2026-11-25", 2.5, "u"),
+                (4, None, None, "u"),
+            ],
+        )
+    conn = open_reader(path)
+    for exact in (True, False):
+        profile = profile_column(conn, View("T:Times"), "at", exact=exact, sample_rows=2, seed=1)
+        if exact:
+            assert profile.days == [("2026-11-24", 1), ("2026-11-25", 2)]
+            assert (profile.rows, profile.nulls, profile.distinct) == (4, 1, 3)
+        else:
+            assert all(day in ("2026-11-24", "2026-11-25") for day, _ in profile.days)
+    mixed = profile_column(conn, View("T:Times"), "mixed")
+    assert (mixed.kind, mixed.minimum, mixed.maximum, mixed.mean) == ("text", 2.5, "5", None)
+    assert mixed.top == [(2.5, 1), (5, 1), ("5", 1)] and mixed.distinct == 3
+
+
+def test_frequencies_count_null_as_a_value_in_one_pass(db: Path) -> None:
+    from core.profile import frequencies
+
+    found = frequencies(open_reader(db), View(TABLE), "country", limit=2)
+    assert found.values == [("US", 15), (None, 10)] and (found.distinct, found.total) == (4, 40)

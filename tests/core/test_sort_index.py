@@ -195,3 +195,21 @@ def test_a_declared_type_rebuild_keeps_the_sort_indexes(tmp_path: Path, s3_bucke
     assert _index_names(db, THINGS) == [(f"courier-sort:{THINGS}:score~2", THINGS)]
     page = fetch_page(open_reader(db), View(THINGS, sort="score"), limit=100)
     assert [row[page.columns.index("score")] for row in page.rows] == sorted(n * 7 % 5 for n in range(1, 30))
+
+
+def test_a_later_sorted_page_seeks_the_index_to_its_key(db: Path) -> None:
+    engine.build_sort_index(db, TABLE, "time")
+    view = View(TABLE, sort="time")
+    conn = open_reader(db)
+    first = fetch_page(conn, view, limit=50)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    second = fetch_page(conn, view, after=first.last_key, limit=50)
+    conn.set_trace_callback(None)
+    page = next(sql for sql in statements if sql.startswith("SELECT *"))
+    plain = sqlite3.connect(db)
+    plan = " ".join(row[3] for row in plain.execute(f"EXPLAIN QUERY PLAN {page}"))
+    plain.close()
+    assert "SEARCH Heap:Pageviews USING INDEX courier-sort:Heap:Pageviews:time (time>?)" in plan, plan
+    rows = conn.execute(f'SELECT * FROM "{TABLE}" ORDER BY time, _pk LIMIT 100').fetchall()
+    assert first.rows + second.rows == [tuple(row) for row in rows]

@@ -2,8 +2,9 @@
 
 Computed in a thread worker by one ``core.engine.profile_column`` call, with a
 progress bar and Esc to stop. On a table of more than a million rows the
-screen shows an estimate from a random sample at once and ``x`` runs the exact
-pass; the title line always says which one is shown. Plots are drawn with block
+screen shows an estimate from a random sample at once, then runs the exact pass
+by itself and replaces the estimate with it (Esc stops it and keeps the estimate,
+``x`` runs it again); the title line always says which one is shown. Plots are drawn with block
 characters so they read the same in every terminal at 80×24.
 """
 
@@ -143,6 +144,10 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
         self.rows = rows
         self.profile: Any = None
         self.running = False
+        self.refine = False
+        """True while an estimate is shown and the exact pass that replaces it has not started yet."""
+        self.shown: list[str] = []
+        """The basis of every profile shown, in order (an estimate, then the exact one)."""
         self._stop = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -162,7 +167,10 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
         from core.profile import ESTIMATE_ABOVE
 
         self.query_one("#profile-scroll").focus()
-        self._start(exact=self.rows is None or self.rows <= ESTIMATE_ABOVE)
+        exact = self.rows is None or self.rows <= ESTIMATE_ABOVE
+        # A large table gets an estimate at once, then the exact pass replaces it by itself.
+        self.refine = not exact
+        self._start(exact=exact)
 
     def _start(self, exact: bool) -> None:
         self._stop.clear()
@@ -170,9 +178,11 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
         progress = self.query_one("#profile-progress", ProgressBar)
         progress.update(total=None, progress=0)
         progress.display = True
-        self.query_one("#profile-note", Static).update(
-            ("Reading every row" if exact else "Sampling rows") + "… Esc stops"
-        )
+        if exact and self.profile is not None and not self.profile.exact:
+            text = "Estimate shown; reading every row for the exact profile… Esc stops (the estimate stays)"
+        else:
+            text = ("Reading every row" if exact else "Sampling rows") + "… Esc stops"
+        self.query_one("#profile-note", Static).update(text)
         self.refresh_bindings()
         self._compute(exact)
 
@@ -239,6 +249,10 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
                 self.query_one("#profile-days"), before=self.query_one("#profile-top")
             )
         note.update("Esc closes" + ("" if profile.exact else " · x reads every row for the exact profile"))
+        self.shown.append(profile.basis())
+        if self.refine and not profile.exact:
+            self.refine = False
+            self._start(exact=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "exact":
