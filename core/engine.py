@@ -826,8 +826,11 @@ def profile_column(
     exact: bool = True,
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    rows: int | None = None,
 ) -> Any:
     """A :class:`core.profile.ColumnProfile` of one column of a view (exact, or estimated from a sample).
+
+    ``rows`` is the view's row count when the caller has it, so an estimate skips counting.
 
     Raises:
         FilterError, NotFoundError: As :func:`core.profile.profile_column`.
@@ -839,7 +842,15 @@ def profile_column(
     conn = open_reader(db_path)
     try:
         # Always stoppable, so the profile words its own errors and interruptions in one line.
-        return profile(conn, view, column, exact=exact, progress=progress, should_stop=should_stop or (lambda: False))
+        return profile(
+            conn,
+            view,
+            column,
+            exact=exact,
+            progress=progress,
+            should_stop=should_stop or (lambda: False),
+            rows=rows,
+        )
     finally:
         conn.close()
 

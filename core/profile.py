@@ -217,6 +217,7 @@ def profile_column(
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     seed: int | None = None,
+    rows: int | None = None,
 ) -> ColumnProfile:
     """Profile one column of a view (its filter applies).
 
@@ -230,6 +231,8 @@ def profile_column(
         progress: Called with (rows done, rows in the view) before and after each pass.
         should_stop: Polled during the pass; when it returns true the pass ends with :class:`ProfileStopped`.
         seed: Fixes the sample (tests).
+        rows: The view's row count when the caller knows it (the table view has counted it), so an
+            estimate needs no full count and comes at once.
 
     Raises:
         FilterError: The filter cannot run or the column does not exist (one line).
@@ -238,7 +241,7 @@ def profile_column(
     """
     _check_column(conn, view, column)
     if not exact and _has_rowid(conn, view.table):
-        total = count_rows(conn, view)
+        total = rows if rows is not None else count_rows(conn, view)
         if total > sample_rows:
             return _estimate(conn, view, column, total, top, sample_rows, should_stop, seed)
     total = 0

@@ -208,3 +208,11 @@ def test_frequencies_count_null_as_a_value_in_one_pass(db: Path) -> None:
 
     found = frequencies(open_reader(db), View(TABLE), "country", limit=2)
     assert found.values == [("US", 15), (None, 10)] and (found.distinct, found.total) == (4, 40)
+
+
+def test_an_estimate_takes_the_row_count_the_caller_has(db: Path) -> None:
+    # The count given is used as is (no full count of the view): 1,000 stands for a count the caller made.
+    profile = engine.profile_column(db, View(TABLE), "country", exact=False, rows=1000)
+    assert profile.exact and profile.rows == 40  # no larger than the sample: read in full, exact
+    small = profile_column(open_reader(db), View(TABLE), "country", exact=False, sample_rows=20, seed=3, rows=1000)
+    assert not small.exact and small.basis() == "estimate from a random sample of 20 of 1,000 rows"

@@ -197,7 +197,13 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
 
         try:
             profile = profile_column(
-                self.db_path, self.view, self.column, exact=exact, progress=progress, should_stop=self._stop.is_set
+                self.db_path,
+                self.view,
+                self.column,
+                exact=exact,
+                progress=progress,
+                should_stop=self._stop.is_set,
+                rows=self.rows,  # the table view counted the view already: the estimate needs no count
             )
         except ProfileStopped:
             self.post_message(self.Profiled(None, "stopped"))
