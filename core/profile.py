@@ -275,20 +275,19 @@ def _exact(
     progress: Callable[[int, int], None] | None,
     should_stop: Callable[[], bool] | None = None,
 ) -> ColumnProfile:
-    """The exact profile in two SQL passes; Python only sees a row per day and the top values.
+    """The exact profile in one pass over the rows; Python only sees the top values and a row per day.
 
-    The first pass counts rows, NULLs, the kinds of value, min, max and the sum of numbers
-    (for a Datetime-looking column grouped by UTC day, which gives the day histogram in the
-    same pass); the second groups the values to count the distinct ones and keep the most
-    frequent. Folding every distinct value in Python instead took a minute per million
-    timestamps; memory stays flat either way (SQLite sorts on disk past its cache).
+    One statement groups the column's values (``GROUP BY``, materialised once: SQLite sorts
+    the values, on disk past its cache) and reads everything from the groups: rows, NULLs,
+    distinct values, min and max, the sum of numbers, which kinds of value occur, the most
+    frequent values and — for a Datetime-looking column — rows per UTC day. Folding every
+    distinct value in Python instead took a minute per million timestamps.
     """
     c, table = quote_identifier(column), quote_identifier(view.table)
-    filtered = view.where is not None and bool(view.where.strip())
-    where = f" WHERE ({view.where})" if filtered else ""
+    where = f" WHERE ({view.where})" if view.where and view.where.strip() else ""
 
     def report(done: int, rows: int) -> None:
-        # SQLite's progress handler stops a long pass; between passes (and on small tables) ask here.
+        # SQLite's progress handler stops the pass; before and after it (and on small tables) ask here.
         if should_stop is not None and should_stop():
             raise ProfileStopped("Profile stopped")
         if progress is not None:
@@ -296,38 +295,31 @@ def _exact(
 
     report(0, total)
     sample = [row[0] for row in conn.execute(f"SELECT {c} FROM {table} WHERE {c} IS NOT NULL LIMIT 100")]
+    # Grouping the groups by day costs a sort of them: only for a column whose values look like times.
     by_day = bool(sample) and all(value_kind(value) == "datetime" for value in sample)
-    day = DAY_OF.format(c=c) if by_day else "NULL"
-    numeric = f"typeof({c}) IN ('integer', 'real')"
-    rows = nulls = numbers = blobs = datetimes = texts = 0
-    summed = 0.0
-    minimum: Any = None
-    maximum: Any = None
-    days: list[tuple[str, int]] = []
-    for group in conn.execute(
-        f"SELECT {day}, COUNT(*), COUNT({c}), MIN({c}), MAX({c}), SUM({numeric}), "
-        f"TOTAL(CASE WHEN {numeric} THEN {c} END), SUM(typeof({c}) = 'blob'), "
-        f"SUM(typeof({c}) = 'text' AND {DATETIME_GLOB.format(c=c)}), SUM(typeof({c}) = 'text') "
-        f"FROM {table}{where}" + (" GROUP BY 1 ORDER BY 1" if by_day else "")
-    ):
-        key, count, present, low, high, group_numbers, group_sum, group_blobs, group_datetimes, group_texts = group
-        rows += count
-        nulls += count - present
-        numbers, blobs = numbers + (group_numbers or 0), blobs + (group_blobs or 0)
-        datetimes, texts = datetimes + (group_datetimes or 0), texts + (group_texts or 0)
-        summed += group_sum or 0.0
-        if low is not None and (minimum is None or _sqlite_order(low) < _sqlite_order(minimum)):
-            minimum = low
-        if high is not None and (maximum is None or _sqlite_order(high) > _sqlite_order(maximum)):
-            maximum = high
-        if by_day and key is not None and present:
-            days.append((str(key), present))
-    report(rows // 2, max(total, rows))
-    kinds = {kind for kind, count in (("number", numbers), ("bytes", blobs), ("datetime", datetimes)) if count}
-    if texts - datetimes:
-        kinds.add("text")
-    kind = "empty" if not kinds else next(iter(kinds)) if len(kinds) == 1 else "text"
-    values, distinct, _ = _top_values(conn, view, column, top, nulls=False)
+    numeric = "typeof(value) IN ('integer', 'real')"
+    datetime = f"typeof(value) = 'text' AND {DATETIME_GLOB.format(c='value')}"
+    blank = ", NULL" * 8
+    days = (
+        f" UNION ALL SELECT 'day', {DAY_OF.format(c='value')}, SUM(n){blank} FROM groups "
+        "WHERE value IS NOT NULL GROUP BY 2"
+        if by_day
+        else ""
+    )
+    found = conn.execute(
+        f"WITH groups AS MATERIALIZED (SELECT {c} AS value, COUNT(*) AS n FROM {table}{where} GROUP BY 1) "
+        "SELECT 'all', SUM(n), SUM(CASE WHEN value IS NULL THEN n END), COUNT(value), MIN(value), MAX(value), "
+        f"SUM(CASE WHEN {numeric} THEN n END), TOTAL(CASE WHEN {numeric} THEN value * n END), "
+        f"SUM(typeof(value) = 'blob'), SUM({datetime}), SUM(typeof(value) = 'text') FROM groups "
+        f"UNION ALL SELECT * FROM (SELECT 'top', value, n{blank} FROM groups WHERE value IS NOT NULL "
+        f"ORDER BY n DESC, value LIMIT ?){days}",
+        (top,),
+    ).fetchall()
+    _, rows, nulls, distinct, minimum, maximum, numbers, summed, blobs, datetimes, texts = found[0]
+    rows, nulls, numbers, datetimes, texts = rows or 0, nulls or 0, numbers or 0, datetimes or 0, texts or 0
+    present = {"number": numbers, "bytes": blobs or 0, "datetime": datetimes, "text": texts - datetimes}
+    kinds = [kind for kind, count in present.items() if count]
+    kind = "empty" if not kinds else kinds[0] if len(kinds) == 1 else "text"
     report(rows, max(total, rows))
     return ColumnProfile(
         table=view.table,
@@ -340,8 +332,13 @@ def _exact(
         minimum=minimum,
         maximum=maximum,
         mean=summed / numbers if kind == "number" and numbers else None,
-        top=values,
-        days=sorted(days) if kind == "datetime" else [],
+        top=sorted(
+            ((value, int(count)) for tag, value, count, *_ in found if tag == "top"),
+            key=lambda item: (-item[1], _sqlite_order(item[0])),
+        ),
+        days=sorted((str(day), int(count)) for tag, day, count, *_ in found if tag == "day")
+        if kind == "datetime"
+        else [],
     )
 
 
