@@ -1,12 +1,14 @@
 """A column profile in one pass: count, NULLs, distinct, min/max, mean, top values and a day histogram.
 
 Like VisiData's describe and frequency sheets, for one column of a domain table
-view. The exact profile reads the column once through ``GROUP BY column``:
-SQLite sorts the values on disk when they do not fit in its cache, and the
-groups stream back in value order, so memory holds only the top values and the
-days, never the column. Everything else falls out of the sorted groups:
-distinct is the number of groups, minimum and maximum the first and last
-non-NULL group, and a Datetime column's days are consecutive runs of groups.
+view. The exact profile reads the rows once, in one SQL statement: a
+``GROUP BY column`` materialised once (SQLite sorts the values on disk when they
+do not fit in its cache), from which the same statement reads everything else —
+rows and NULLs are sums of group sizes, distinct the number of groups, min and max
+the least and greatest group, the kinds of value and the sum of numbers come from
+the groups, the most frequent values are the largest groups, and a Datetime
+column's rows per UTC day are the groups summed by day. Python sees only the top
+values and a row per day, never the column.
 
 On a large table the exact pass takes seconds, so :func:`profile_column` can
 instead answer from a sample of rows picked at random by ``rowid`` (point
