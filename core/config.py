@@ -10,17 +10,21 @@ with its path in the document, e.g.
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from core.errors import ConfigError, PatternError
-from core.models import (
-    CONTENT_TYPES,
-    CREDENTIAL_TYPES,
+from core.models import (  # noqa: F401 - the patterns are re-exported for the editors
+    BUCKET_RE,
+    EXTERNAL_ID_RE,
     FEED_ID_RE,
-    FEED_TYPES,
-    LAYOUTS,
+    OFFSET_RE,
+    REGION_RE,
+    ROLE_ARN_RE,
+    TAG_RE,
+    WAIT_RE,
     Courier,
     CourierGroup,
     Credential,
@@ -30,9 +34,12 @@ from core.models import (
     GroupCourier,
     LoadOperation,
     Project,
+    described_field,
+    document_key,
     document_keys,
     field_default,
 )
+from core.problems import UNKNOWN_FILE_TAG, PathPart, Problem
 from core.schedule import validate_cron, validate_timezone
 from core.windows import json_str, parse_duration  # noqa: F401 - parse_duration is re-exported
 
@@ -51,14 +58,7 @@ SECRET_KEYS = (
 """Keys that would put a secret in the project file; refused wherever they appear."""
 
 TOP_LEVEL_KEYS = ("credentials", "couriers", "feeds", "courier-groups")
-ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 SEMANTIC_TAG_RE = re.compile(r"^[a-z0-9][a-z0-9/_-]*$")
-WAIT_RE = re.compile(r"^(\d+)(s|m|h|d)$")
-OFFSET_RE = re.compile(r"^(\d+)(m|h|d|w)$")
 NAME_FORBIDDEN = ':"\n\r\t'
 
 SEMANTIC_TAGS = (
@@ -102,26 +102,34 @@ class Validation:
     """The outcome of validating a document: the parsed project, errors and warnings."""
 
     project: Project = field(default_factory=Project)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True when the document has no errors (warnings allowed)."""
         return not self.errors
 
+    def error(self, path: tuple[PathPart, ...], message: str, code: str = "") -> None:
+        """Record an error about the value at ``path`` (every error is made here)."""
+        self.errors.append(Problem(path, message, code))
+
+    def warn(self, path: tuple[PathPart, ...], message: str) -> None:
+        """Record a warning about the value at ``path`` (every warning is made here)."""
+        self.warnings.append(Problem(path, message))
+
     def raise_for_errors(self) -> None:
         """Raise a :class:`ConfigError` listing every error, if there is any."""
         if self.errors:
             count = len(self.errors)
-            head = self.errors[0] if count == 1 else f"{self.errors[0]} (and {count - 1} more)"
+            head = str(self.errors[0]) if count == 1 else f"{self.errors[0]} (and {count - 1} more)"
             raise ConfigError(head, list(self.errors))
 
 
 class _Reader:
     """Reads one JSON object with type checks, recording problems under a path."""
 
-    def __init__(self, validation: Validation, path: str, data: Any, known: tuple[str, ...]) -> None:
+    def __init__(self, validation: Validation, path: tuple[PathPart, ...], data: Any, known: tuple[str, ...]) -> None:
         self.validation = validation
         self.path = path
         self.data: dict[str, Any] = {}
@@ -140,14 +148,14 @@ class _Reader:
             elif key not in known:
                 self.error(key, f"unknown field (known: {', '.join(known)})")
 
-    def at(self, key: str) -> str:
-        return _join(self.path, key)
+    def at(self, *key: PathPart) -> tuple[PathPart, ...]:
+        return (*self.path, *key)
 
-    def error(self, key: str, message: str) -> None:
-        self.validation.errors.append(f"{_join(self.path, key) if key else self.path}: {message}")
+    def error(self, key: PathPart, message: str, code: str = "") -> None:
+        self.validation.error(self.at(key) if key != "" else self.path, message, code)
 
-    def warn(self, key: str, message: str) -> None:
-        self.validation.warnings.append(f"{_join(self.path, key) if key else self.path}: {message}")
+    def warn(self, key: PathPart, message: str) -> None:
+        self.validation.warn(self.at(key) if key != "" else self.path, message)
 
     def string(
         self,
@@ -185,6 +193,31 @@ class _Reader:
             return default
         return value
 
+    def field(self, cls: type, name: str) -> Any:
+        """Read one field of a configuration object as its model describes it (see ``core.models.described``).
+
+        The key is the field's document key; a field without a default is required; a ``bool`` field
+        is read as true or false; ``choices``, ``pattern`` and ``blank`` come from its metadata. Returns
+        the value, or the field's default when it is absent or has a problem (``None`` for a required one).
+        """
+        item = described_field(cls, name)
+        key = document_key(item)
+        required = item.default is MISSING
+        default: Any = None if item.default is MISSING else item.default
+        if typing.get_type_hints(cls)[name] is bool:
+            return self.boolean(key, default)
+        meta = item.metadata
+        if meta.get("choices"):
+            return self.choice(key, meta["choices"], required=required, default=default)
+        return self.string(
+            key,
+            required=required,
+            default=default,
+            pattern=meta.get("pattern"),
+            hint=meta.get("hint", ""),
+            allow_empty=meta.get("blank", False),
+        )
+
     def choice(
         self, key: str, choices: tuple[str, ...], *, required: bool = False, default: str | None = None
     ) -> str | None:
@@ -216,9 +249,9 @@ def validate_document(
     validation = Validation()
     existing = existing or Project()
     if not isinstance(document, dict):
-        validation.errors.append(f"document: must be a JSON object, not {_json_type(document)}")
+        validation.error((), f"must be a JSON object, not {_json_type(document)}")
         return validation
-    root = _Reader(validation, "", document, TOP_LEVEL_KEYS)
+    root = _Reader(validation, (), document, TOP_LEVEL_KEYS)
     project = validation.project
     _each_named(root, "credentials", lambda reader, name: _credential(reader, name), project.credentials)
     _each_named(
@@ -261,9 +294,9 @@ def _check_domain_tables(validation: Validation, existing: Project, project: Pro
         feed = merged[feed_id]
         table = feed.table_name
         if table in owners:
-            validation.errors.append(
-                f'feeds.{feed_id}: the domain table "{table}" already belongs to feed '
-                f"{owners[table]}; choose another feed name"
+            validation.error(
+                ("feeds", feed_id),
+                f'the domain table "{table}" already belongs to feed {owners[table]}; choose another feed name',
             )
         else:
             owners[table] = feed_id
@@ -283,10 +316,10 @@ def _each_named(
         root.error(section, f"must be a JSON object keyed by name, not {_json_type(value)}")
         return
     for name, body in value.items():
-        path = _join(section, name)
+        path = (section, name)
         problem = _name_problem(name) or (key_check(name) if key_check else None)
         if problem:
-            root.validation.errors.append(f"{path}: {problem}")
+            root.validation.error(path, problem)
             continue
         known = _KNOWN_KEYS[section]
         if section == "feeds" and isinstance(body, dict) and READ_ONLY_FEED_KEY in body:
@@ -301,16 +334,8 @@ def _each_named(
 
 
 def _credential(reader: _Reader, name: str) -> Credential | None:
-    kind = reader.choice("type", CREDENTIAL_TYPES, required=True)
-    role_arn = reader.string(
-        "role-arn", pattern=ROLE_ARN_RE, hint="expected arn:aws:iam::<12-digit account>:role/<name>"
-    )
-    external_id = reader.string(
-        "external-id", pattern=EXTERNAL_ID_RE, hint="2–1224 letters, digits or + = , . @ : / - with no spaces"
-    )
-    profile = reader.string("profile")
-    region = reader.string("region", pattern=REGION_RE, hint="expected an AWS region such as us-east-1")
-    endpoint_url = reader.string("endpoint-url")
+    values = {item.name: reader.field(Credential, item.name) for item in fields(Credential) if item.name != "name"}
+    kind, external_id, endpoint_url = values["type"], values["external_id"], values["endpoint_url"]
     if endpoint_url is not None and not endpoint_url.startswith(("http://", "https://")):
         reader.error("endpoint-url", f"{json_str(endpoint_url)} must start with http:// or https://")
     if kind == "iam-role-to-role" and _blank(reader.data.get("role-arn")):
@@ -321,35 +346,22 @@ def _credential(reader: _Reader, name: str) -> Credential | None:
         reader.error("external-id", "only applies when a role is assumed (iam-role-to-role or iam-credential)")
     if kind is None:
         return None
-    return Credential(
-        name=name,
-        type=kind,
-        role_arn=role_arn,
-        external_id=external_id,
-        profile=profile,
-        region=region,
-        endpoint_url=endpoint_url,
-    )
+    return Credential(name=name, **values)
 
 
 def _courier(
     reader: _Reader, name: str, credentials: set[str], feeds: set[str], check_feeds_exist: bool
 ) -> Courier | None:
-    reader.choice("plugin", ("amazon-s3",), default="amazon-s3")
-    credential = reader.string("credential", required=True)
+    plugin = reader.field(Courier, "plugin")
+    credential = reader.field(Courier, "credential")
     if credential is not None and credential not in credentials:
         known = ", ".join(sorted(credentials)) or "none yet"
         reader.error("credential", f"{json_str(credential)} is not a credential (known: {known})")
-    bucket = reader.string(
-        "bucket",
-        required=True,
-        pattern=BUCKET_RE,
-        hint="S3 bucket names are 3–63 lowercase letters, digits, dots and hyphens",
-    )
+    bucket = reader.field(Courier, "bucket")
     if bucket is not None and not bucket.startswith("heap-rs3-"):
         reader.warn("bucket", f"{json_str(bucket)} does not start with heap-rs3-, which Heap Connect requires")
-    prefix = reader.string("prefix", default="", allow_empty=True) or ""
-    layout = reader.choice("layout", LAYOUTS, default="file-pattern") or "file-pattern"
+    prefix = reader.field(Courier, "prefix")
+    layout = reader.field(Courier, "layout")
     entities, tags = _entities(reader, layout)
     known_tags = None if entities is None else tags
     operations = _load_operations(reader, known_tags, feeds, check_feeds_exist)
@@ -357,6 +369,7 @@ def _courier(
         return None
     return Courier(
         name=name,
+        plugin=plugin,
         credential=credential,
         bucket=bucket,
         prefix=prefix,
@@ -381,18 +394,18 @@ def _entities(reader: _Reader, layout: str) -> tuple[tuple[Entity, ...] | None, 
     entities: list[Entity] = []
     tags: list[str] = []
     for index, item in enumerate(raw):
-        item_reader = _Reader(reader.validation, f"{reader.at('entities')}[{index}]", item, _ENTITY_KEYS)
+        item_reader = _Reader(reader.validation, reader.at("entities", index), item, _ENTITY_KEYS)
         if not item_reader.data:
             continue
-        item_reader.choice("object/type", ("file",), default="file")
-        pattern = item_reader.string("object/file-pattern", required=True)
+        item_reader.field(Entity, "object_type")
+        pattern = item_reader.field(Entity, "file_pattern")
         if pattern is not None:
             try:
                 parse_pattern(pattern)
             except PatternError as error:
                 item_reader.error("object/file-pattern", str(error))
                 pattern = None
-        optional = item_reader.boolean("object/optional", False)
+        optional = item_reader.field(Entity, "optional")
         raw_land = item_reader.data.get("object/land-as")
         if raw_land is None:
             item_reader.error("object/land-as", 'is required: {"file/tag": ..., "file/content-type": ...}')
@@ -400,12 +413,8 @@ def _entities(reader: _Reader, layout: str) -> tuple[tuple[Entity, ...] | None, 
             reader.validation, item_reader.at("object/land-as"), raw_land if raw_land is not None else {}, _LAND_AS_KEYS
         )
         present = isinstance(raw_land, dict)
-        tag = (
-            land.string("file/tag", required=True, pattern=TAG_RE, hint="use letters, digits, _ . or -")
-            if present
-            else None
-        )
-        content_type = land.choice("file/content-type", CONTENT_TYPES, default="application/avro") if present else None
+        tag = land.field(Entity, "tag") if present else None
+        content_type = land.field(Entity, "content_type") if present else None
         header_rows = land.data.get("file/header-rows") if present else None
         if header_rows is not None and (
             not isinstance(header_rows, int) or isinstance(header_rows, bool) or header_rows < 0
@@ -414,8 +423,8 @@ def _entities(reader: _Reader, layout: str) -> tuple[tuple[Entity, ...] | None, 
             header_rows = None
         if tag and tag not in tags:
             tags.append(tag)
-        separator = land.string("file/separator") if present else None
-        quote = land.string("file/quote") if present else None
+        separator = land.field(Entity, "separator") if present else None
+        quote = land.field(Entity, "quote") if present else None
         if pattern and tag and content_type:
             entities.append(
                 Entity(
@@ -447,26 +456,27 @@ def _load_operations(
         return {}
     result: dict[str, tuple[LoadOperation, ...]] = {}
     for feed_id, steps in raw.items():
-        feed_path = _join(path, feed_id)
+        feed_path = (*path, feed_id)
         if not FEED_ID_RE.match(feed_id):
-            reader.validation.errors.append(
-                f"{feed_path}: {json_str(feed_id)} is not a feed ID (df- followed by 6 to 8 letters or digits)"
+            reader.validation.error(
+                feed_path, f"{json_str(feed_id)} is not a feed ID (df- followed by 6 to 8 letters or digits)"
             )
             continue
         if check_feeds_exist and feed_id not in feeds:
-            reader.validation.warnings.append(
-                f"{feed_path}: no feed has this ID yet; runs will land files, then fail with "
-                f'Cannot find required feeds: "{feed_id}" until you put the real feed ID here'
+            reader.validation.warn(
+                feed_path,
+                "no feed has this ID yet; runs will land files, then fail with "
+                f'Cannot find required feeds: "{feed_id}" until you put the real feed ID here',
             )
         if not isinstance(steps, list):
-            reader.validation.errors.append(f"{feed_path}: must be a JSON array of operations")
+            reader.validation.error(feed_path, "must be a JSON array of operations")
             continue
         operations: list[LoadOperation] = []
         for index, step in enumerate(steps):
-            step_reader = _Reader(reader.validation, f"{feed_path}[{index}]", step, ("type", "file"))
+            step_reader = _Reader(reader.validation, (*feed_path, index), step, document_keys(LoadOperation))
             if not step_reader.data:
                 continue
-            kind = step_reader.string("type", required=True)
+            kind = step_reader.field(LoadOperation, "type")
             if kind is None:
                 continue
             if kind == "truncate":
@@ -474,12 +484,14 @@ def _load_operations(
                     step_reader.error("file", "a truncate takes no file")
                 operations.append(LoadOperation(type="truncate"))
             elif kind == "load":
-                tag = step_reader.string("file", required=True)
+                tag = step_reader.string("file", required=True)  # required by a load, unlike a truncate
                 if tag is None:
                     continue
                 if known_tags is not None and tag not in known_tags:
                     known = ", ".join(known_tags) or "no entities yet"
-                    step_reader.error("file", f"{json_str(tag)} matches no file/tag (known: {known})")
+                    step_reader.error(
+                        "file", f"{json_str(tag)} matches no file/tag (known: {known})", code=UNKNOWN_FILE_TAG
+                    )
                     continue
                 if known_tags is None and not TAG_RE.match(tag):
                     step_reader.error("file", f"{json_str(tag)} is not a Heap table name")
@@ -494,8 +506,8 @@ def _load_operations(
 
 
 def _feed(reader: _Reader, feed_id: str) -> Feed | None:
-    source = reader.string("source", required=True)
-    name = reader.string("name", required=True)
+    source = reader.field(Feed, "source")
+    name = reader.field(Feed, "name")
     for key, value in (("source", source), ("name", name)):
         if value is not None and _name_problem(value):
             reader.error(key, f"{json_str(value)} {_name_problem(value)}")
@@ -509,7 +521,7 @@ def _feed(reader: _Reader, feed_id: str) -> Feed | None:
     fields = _fields(reader)
     # Declared fields may be a subset: the rest come from the sample file's schema,
     # so the key and last-updated field are checked against the data at load time.
-    status = reader.choice("status", ("draft", "active"), default="active") or "active"
+    status = reader.field(Feed, "status")
     primary_key = _string_list(reader, "primary-key")
     # A draft may be saved before its key is chosen (Amperity's "Save draft"); activation needs one.
     if primary_key is None and "primary-key" not in reader.data:
@@ -521,7 +533,7 @@ def _feed(reader: _Reader, feed_id: str) -> Feed | None:
             reader.error("primary-key", "choose at least one field as the primary key")
     if primary_key is not None and len({c.lower() for c in primary_key}) != len(primary_key):
         reader.error("primary-key", "lists a field twice")
-    last_updated = reader.string("last-updated")
+    last_updated = reader.field(Feed, "last_updated")
     declared = {f.name.lower(): f.type for f in fields or ()}
     if last_updated is not None and declared.get(last_updated.lower()) == "Date":
         reader.error(
@@ -529,11 +541,12 @@ def _feed(reader: _Reader, feed_id: str) -> Feed | None:
             "a Date field is too coarse to decide which row wins; "
             "pick a Datetime or Integer field, or use null to generate an updated field",
         )
-    stitch = reader.boolean("stitch", False)
-    threshold = reader.data.get("error-threshold", 1)
+    stitch = reader.field(Feed, "stitch")
+    no_threshold = field_default(Feed, "error_threshold")
+    threshold = reader.data.get("error-threshold", no_threshold)
     if not isinstance(threshold, int) or isinstance(threshold, bool) or not 0 <= threshold <= 100:
         reader.error("error-threshold", "must be a whole percentage from 0 to 100")
-        threshold = 1
+        threshold = no_threshold
     if source is None or name is None or primary_key is None:
         return None
     return Feed(
@@ -559,61 +572,51 @@ def _fields(reader: _Reader) -> tuple[FeedField, ...] | None:
     fields: list[FeedField] = []
     seen: set[str] = set()
     for name, body in raw.items():
-        path = _join(reader.at("fields"), name)
+        path = reader.at("fields", name)
         if not name or name.startswith("_") and name in ("_pk", "_updated", "_uuid_pk"):
-            reader.validation.errors.append(f"{path}: {json_str(name)} is a system column name")
+            reader.validation.error(path, f"{json_str(name)} is a system column name")
             continue
         if name.lower() in seen:
-            reader.validation.errors.append(f"{path}: duplicate field (names are case-insensitive)")
+            reader.validation.error(path, "duplicate field (names are case-insensitive)")
             continue
         seen.add(name.lower())
-        field_reader = _Reader(reader.validation, path, body, ("type", "tags", "required"))
+        field_reader = _Reader(reader.validation, path, body, document_keys(FeedField))
         if not field_reader.data and not isinstance(body, dict):
             continue
-        kind = field_reader.choice("type", FEED_TYPES, default="String") or "String"
+        kind = field_reader.field(FeedField, "type")
         tags = _string_list(field_reader, "tags") or []
         for index, tag in enumerate(tags):
             if not SEMANTIC_TAG_RE.match(tag):
-                field_reader.error(
-                    f"tags[{index}]",
+                field_reader.validation.error(
+                    field_reader.at("tags", index),
                     f"{json_str(tag)} is not a semantic tag "
                     "(lowercase letters, digits, - and /, e.g. email or fk-customer)",
                 )
-        required = field_reader.boolean("required", False)
+        required = field_reader.field(FeedField, "required")
         fields.append(FeedField(name=name, type=kind, tags=tuple(tags), required=required))
     return tuple(fields)
 
 
 def _group(reader: _Reader, name: str, couriers: set[str], group_names: set[str]) -> CourierGroup | None:
-    schedule = reader.string("schedule")
+    schedule = reader.field(CourierGroup, "schedule")
     if schedule is not None:
         problem = validate_cron(schedule)
         if problem:
             reader.error("schedule", problem)
-    default_zone = field_default(CourierGroup, "timezone")
-    timezone = reader.string("timezone", default=default_zone) or default_zone
+    timezone = reader.field(CourierGroup, "timezone")
     problem = validate_timezone(timezone)
     if problem:
         reader.error("timezone", problem)
-    file_dates_in_zone = reader.boolean("file-dates-in-zone", field_default(CourierGroup, "file_dates_in_zone"))
-    enabled = reader.boolean("enabled", field_default(CourierGroup, "enabled"))
-    run_after = reader.string("run-after")
+    file_dates_in_zone = reader.field(CourierGroup, "file_dates_in_zone")
+    enabled = reader.field(CourierGroup, "enabled")
+    run_after = reader.field(CourierGroup, "run_after")
     if run_after is not None:
         if run_after == name:
             reader.error("run-after", "a group cannot run after itself")
         elif run_after not in group_names:
             reader.error("run-after", f"{json_str(run_after)} is not a courier group")
-    no_offset = field_default(CourierGroup, "run_after_offset")
-    run_after_offset = (
-        reader.string(
-            "run-after-offset",
-            default=no_offset,
-            pattern=OFFSET_RE,
-            hint="use a number and m, h, d or w, e.g. 1d or 13h",
-        )
-        or no_offset
-    )
-    notify_command = reader.string("notify-command")
+    run_after_offset = reader.field(CourierGroup, "run_after_offset")
+    notify_command = reader.field(CourierGroup, "notify_command")
     raw = reader.data.get("couriers")
     members: list[GroupCourier] = []
     if not isinstance(raw, list) or not raw:
@@ -621,31 +624,20 @@ def _group(reader: _Reader, name: str, couriers: set[str], group_names: set[str]
     else:
         seen: set[str] = set()
         for index, item in enumerate(raw):
-            item_reader = _Reader(reader.validation, f"{reader.at('couriers')}[{index}]", item, _GROUP_COURIER_KEYS)
+            item_reader = _Reader(reader.validation, reader.at("couriers", index), item, _GROUP_COURIER_KEYS)
             if not item_reader.data:
                 continue
-            courier = item_reader.string("courier", required=True)
+            courier = item_reader.field(GroupCourier, "courier")
             if courier is not None and courier not in couriers:
                 known = ", ".join(sorted(couriers)) or "none yet"
                 item_reader.error("courier", f"{json_str(courier)} is not a courier (known: {known})")
             if courier in seen:
                 item_reader.error("courier", f"{json_str(courier)} is already in this group")
             seen.add(courier or "")
-            no_wait, no_offset = field_default(GroupCourier, "wait"), field_default(GroupCourier, "offset")
-            wait = (
-                item_reader.string(
-                    "wait", default=no_wait, pattern=WAIT_RE, hint="use a number and s, m, h or d, e.g. 30m or 2h"
-                )
-                or no_wait
-            )
-            offset = (
-                item_reader.string(
-                    "offset", default=no_offset, pattern=OFFSET_RE, hint="use a number and m, h, d or w, e.g. 1d or 13h"
-                )
-                or no_offset
-            )
-            notify = item_reader.boolean("notify-when-missing", field_default(GroupCourier, "notify_when_missing"))
-            stop = item_reader.boolean("stop-when-missing", field_default(GroupCourier, "stop_when_missing"))
+            wait = item_reader.field(GroupCourier, "wait")
+            offset = item_reader.field(GroupCourier, "offset")
+            notify = item_reader.field(GroupCourier, "notify_when_missing")
+            stop = item_reader.field(GroupCourier, "stop_when_missing")
             if courier is not None:
                 members.append(
                     GroupCourier(
@@ -696,10 +688,6 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -716,12 +704,12 @@ def _json_type(value: Any) -> str:
 
 READ_ONLY_FEED_KEY = "column-names"
 """Written by ``courier export`` (source column → domain column, for renamed columns); ignored on apply."""
-_ENTITY_KEYS = ("object/type", "object/file-pattern", "object/land-as", "object/optional")
-_LAND_AS_KEYS = ("file/tag", "file/content-type", "file/header-rows", "file/separator", "file/quote")
+_ENTITY_KEYS = document_keys(Entity)
+_LAND_AS_KEYS = document_keys(Entity, within="object/land-as")
 _GROUP_COURIER_KEYS = document_keys(GroupCourier)
 _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
-    "credentials": ("type", "role-arn", "external-id", "profile", "region", "endpoint-url"),
-    "couriers": ("plugin", "credential", "bucket", "prefix", "layout", "entities", "load-operations"),
-    "feeds": ("source", "name", "primary-key", "last-updated", "stitch", "error-threshold", "fields", "status"),
+    "credentials": document_keys(Credential),
+    "couriers": document_keys(Courier),
+    "feeds": document_keys(Feed),
     "courier-groups": document_keys(CourierGroup),
 }

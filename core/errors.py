@@ -8,6 +8,10 @@ the TUI shows it inline or as a notification.
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.problems import Problem
 
 
 class CourierError(Exception):
@@ -19,10 +23,11 @@ class CourierError(Exception):
 class ConfigError(CourierError):
     """A configuration document or value is invalid; nothing was changed."""
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
         super().__init__(message)
-        self.problems: list[str] = problems or [message]
-        """Every problem found, each prefixed with its path in the document."""
+        self.problems: list[Problem] = list(problems or [])
+        """Every problem found in a project document, each with its path (empty when the error is not about
+        one document's values, e.g. a refused delete: then ``str(error)`` is the whole story)."""
 
 
 class PatternError(CourierError):

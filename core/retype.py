@@ -20,6 +20,7 @@ from typing import Any
 
 from core.errors import ConfigError
 from core.models import GENERATED_UPDATED, PK_COLUMN, Feed, quote_identifier
+from core.problems import Problem
 from core.store import Store
 
 __all__ = ["Retyped", "retype_table"]
@@ -91,11 +92,12 @@ def retype_table(store: Store, feed: Feed, *, dry_run: bool = False) -> Retyped 
         stitched = [change for change in changes.values() if change[0].lower() in keys]
         if stitched:
             source, old, new = stitched[0]
-            message = (
-                f"feeds.{feed.id}.fields.{source}.type: {source} is the key {table}'s identity view matches "
-                f"against user migrations, so it stays {old}; turn stitching off first, or keep the type"
+            problem = Problem(
+                ("feeds", feed.id, "fields", source, "type"),
+                f"{source} is the key {table}'s identity view matches "
+                f"against user migrations, so it stays {old}; turn stitching off first, or keep the type",
             )
-            raise ConfigError(message, [message])
+            raise ConfigError(str(problem), [problem])
     positions = {name: position for position, name in enumerate(names)}
     key_positions = [positions.get(mapping.names.get(key, key)) for key in feed.primary_key]
     rekey = all(position is not None for position in key_positions) and any(
@@ -128,14 +130,14 @@ def retype_table(store: Store, feed: Feed, *, dry_run: bool = False) -> Retyped 
     if failures:
         source, reasons = next(iter(failures.items()))
         new = next(change[2] for change in changes.values() if change[0] == source)
-        path = f"feeds.{feed.id}.fields.{source}.type"
         rows_text = f"{len(reasons):,} row{'s' if len(reasons) != 1 else ''} of {table}"
         verb = "holds" if len(reasons) == 1 else "hold"
-        message = (
-            f"{path}: {rows_text} {verb} {source} values that are not {new} (first: {reasons[0]}); keep the "
-            "type, or correct the data first"
+        problem = Problem(
+            ("feeds", feed.id, "fields", source, "type"),
+            f"{rows_text} {verb} {source} values that are not {new} (first: {reasons[0]}); keep the "
+            "type, or correct the data first",
         )
-        raise ConfigError(message, [message])
+        raise ConfigError(str(problem), [problem])
 
     merged = len(rows) - len({row[positions[PK_COLUMN]] for row in rows}) if rekey else 0
     result = Retyped(

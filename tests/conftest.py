@@ -288,6 +288,30 @@ def heap_bucket(s3_bucket: S3Bucket, heap_data: Any) -> S3Bucket:
 
 
 @pytest.fixture
+def reworded_problems(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every validation problem is worded otherwise (``Said otherwise``): front ends must place it by its path.
+
+    Only the words change; the path, the kind and the validator's rules are the real ones.
+    """
+    from core.config import Validation
+
+    original_error, original_warn = Validation.error, Validation.warn
+
+    def error(self: Validation, path: tuple[str | int, ...], message: str, code: str = "") -> None:
+        original_error(self, path, REWORDED_PROBLEM, code)
+
+    def warn(self: Validation, path: tuple[str | int, ...], message: str) -> None:
+        original_warn(self, path, REWORDED_PROBLEM)
+
+    monkeypatch.setattr(Validation, "error", error)
+    monkeypatch.setattr(Validation, "warn", warn)
+
+
+REWORDED_PROBLEM = "Said otherwise"
+"""What :func:`reworded_problems` makes every validation message say."""
+
+
+@pytest.fixture
 def reworded_messages(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every run event is worded otherwise, with no number left: front ends must show progress without the log.
 

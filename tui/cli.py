@@ -457,10 +457,13 @@ def _cmd_apply(args: argparse.Namespace) -> Exit:
     try:
         result = engine.apply_project(args.db_path, document, dry_run=args.dry_run)
     except ConfigError as error:
-        count = len(error.problems)
+        from core.problems import lines
+
+        shown = lines(error.problems) or [str(error)]
+        count = len(shown)
         _fail(f"{count} problem{'s' if count != 1 else ''} in {args.file}; nothing was changed:")
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+        for line in shown:
+            print(f"  {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.config import validate_document
-from core.models import FeedField, Project, domain_table_name
-from tui.forms import FormCheck
+from core.models import Feed, FeedField, Project, domain_table_name, field_default, to_document
+from tui.forms import FormCheck, route_problems
 
 FEED_FORM_FIELDS = ("source", "name", "primary-key", "fields", "last-updated", "stitch", "error-threshold")
 """Form fields of the feed editor, in screen order; problems route to one of these or ``other``."""
@@ -33,9 +33,11 @@ class FeedForm:
     primary_key: list[str] = field(default_factory=list)
     last_updated: str | None = None
     """``None`` means "Generate an updated field"."""
-    stitch: bool = False
-    threshold_text: str = "1"
+    stitch: bool = field_default(Feed, "stitch")
+    threshold_text: str = str(field_default(Feed, "error_threshold"))
     status: str = "draft"
+    """A new feed is a draft until activated (the model's default, ``active``, is what a document means
+    when it leaves the status out)."""
 
     @property
     def table_name(self) -> str:
@@ -77,17 +79,20 @@ def threshold_value(text: str) -> Any:
 
 
 def feed_body(form: FeedForm) -> dict[str, Any]:
-    """The feed in project-document form, every field included."""
-    return {
-        "source": form.source.strip(),
-        "name": form.name.strip(),
-        "primary-key": form.ordered_key(),
-        "last-updated": form.last_updated,
-        "stitch": form.stitch,
-        "error-threshold": threshold_value(form.threshold_text),
-        "fields": {f.name: {"type": f.type, "tags": list(f.tags), "required": f.required} for f in form.fields},
-        "status": form.status,
-    }
+    """The feed in project-document form (``Feed``'s own, so its keys cannot drift), every field included."""
+    feed = Feed(
+        id=form.feed_id,
+        source=form.source.strip(),
+        name=form.name.strip(),
+        primary_key=tuple(form.ordered_key()),
+        last_updated=form.last_updated,
+        stitch=form.stitch,
+        error_threshold=threshold_value(form.threshold_text),  # as typed: validation says what is wrong with it
+        fields=tuple(form.fields),
+        status=form.status,
+    )
+    # The status is always explicit: the editor reads it back to tell an activation from a save.
+    return {**to_document(feed), "status": form.status}
 
 
 def check_feed_form(form: FeedForm, existing: Project) -> FormCheck:
@@ -104,13 +109,10 @@ def check_feed_form(form: FeedForm, existing: Project) -> FormCheck:
     body = feed_body(form)
     check.document = body
     validation = validate_document({"feeds": {form.feed_id: body}}, existing=existing)
-    root = f"feeds.{form.feed_id}"
-    for level, problems in (("error", validation.errors), ("warning", validation.warnings)):
-        for problem in problems:
-            field_name, text = _route(problem, root)
-            if field_name == "error-threshold":
-                text = f"error threshold: {text.split(': ', 1)[-1]}"
-            check.add(level, field_name, text)
+    # Problems about the whole feed are about its names (the domain table is taken).
+    for level, routed in route_problems(validation, ("feeds", form.feed_id), FEED_FORM_FIELDS):
+        text = f"error threshold: {routed.message}" if routed.field == "error-threshold" else routed.text
+        check.add(level, routed.field, text)
     if form.last_updated is not None:
         types = {f.name.lower(): f.type for f in form.fields}
         kind = types.get(form.last_updated.lower())
@@ -124,18 +126,3 @@ def check_feed_form(form: FeedForm, existing: Project) -> FormCheck:
                 "Datetime or Integer field, or generate an updated field",
             )
     return check
-
-
-def _route(problem: str, root: str) -> tuple[str, str]:
-    """Split ``feeds.<id>.path: message`` into the form field it belongs to and ``path: message``."""
-    if not problem.startswith(root):
-        return "other", problem
-    rest = problem[len(root) :]
-    if rest.startswith(": "):
-        # Whole-feed problems are about its names (the domain table is taken).
-        return "name", rest[2:]
-    relative = rest.lstrip(".")
-    for name in FEED_FORM_FIELDS:
-        if relative.startswith(name) and relative[len(name) : len(name) + 1] in (".", "[", ":"):
-            return name, relative
-    return "other", relative

@@ -9,16 +9,19 @@ belongs to, with its path in the document shown relative to the object
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from core.config import validate_document
-from core.models import Courier, Credential, Project
+from core.config import Validation, validate_document
+from core.models import Courier, Credential, Project, document_key, document_keys, field_default
+from core.problems import UNKNOWN_FILE_TAG, PathPart, Problem, render_path
 
-COURIER_FIELDS = ("name", "credential", "bucket", "prefix", "layout", "entities", "load-operations")
-"""Form fields of the courier editor, in screen order; problems route to one of these or ``other``."""
+COURIER_FIELDS = ("name", *(key for key in document_keys(Courier) if key != "plugin"))
+"""Form fields of the courier editor, in screen order (the model's document keys but the fixed plugin);
+problems route to one of these or ``other``."""
 
-CREDENTIAL_FIELDS = ("name", "type", "role-arn", "external-id", "profile", "region", "endpoint-url")
+CREDENTIAL_FIELDS = ("name", *document_keys(Credential))
 """Form fields of the credential modal, in screen order (they are also the document keys)."""
 
 
@@ -96,7 +99,7 @@ def check_courier_form(form: CourierForm, existing: Project, original_name: str 
     elif name != original_name and name in existing.couriers:
         check.add("error", "name", f'a courier named "{name}" already exists; choose another name')
     body: dict[str, Any] = {
-        "plugin": "amazon-s3",
+        "plugin": field_default(Courier, "plugin"),
         "credential": form.credential or "",
         "bucket": form.bucket.strip(),
         "prefix": form.prefix,
@@ -127,19 +130,16 @@ def check_courier_form(form: CourierForm, existing: Project, original_name: str 
         invalid.discard("entities")
     check.document = body
     validation = validate_document({"couriers": {name or "courier": body}}, existing=existing)
-    root = f"couriers.{name or 'courier'}"
-    for level, problems in (("error", validation.errors), ("warning", validation.warnings)):
-        for problem in problems:
-            field_name, text = _route(problem, root, COURIER_FIELDS, default="name")
-            if field_name == "credential" and not form.credential:
-                continue
-            if field_name in invalid:
-                continue
-            if "entities" in invalid and field_name == "load-operations" and "matches no file/tag" in text:
-                continue
-            if "entities" in invalid and field_name == "entities":
-                continue
-            check.add(level, field_name, text)
+    for level, routed in route_problems(validation, ("couriers", name or "courier"), COURIER_FIELDS):
+        if routed.field == "credential" and not form.credential:
+            continue
+        if routed.field in invalid:
+            continue
+        if "entities" in invalid and routed.code == UNKNOWN_FILE_TAG:
+            continue  # the tags are unknown until the entities parse
+        if "entities" in invalid and routed.field == "entities":
+            continue
+        check.add(level, routed.field, routed.text)
     if check.ok:
         check.courier = validation.project.couriers.get(name)
     return check
@@ -164,39 +164,77 @@ def check_credential_form(values: dict[str, str], existing: Project) -> FormChec
     body = {key: values[key].strip() for key in CREDENTIAL_FIELDS[1:] if values.get(key, "").strip()}
     check.document = body
     validation = validate_document({"credentials": {name or "credential": body}}, existing=existing)
-    root = f"credentials.{name or 'credential'}"
-    for level, problems in (("error", validation.errors), ("warning", validation.warnings)):
-        for problem in problems:
-            field_name, text = _route(problem, root, CREDENTIAL_FIELDS, default="name")
-            check.add(level, field_name, text)
+    for level, routed in route_problems(validation, ("credentials", name or "credential"), CREDENTIAL_FIELDS):
+        check.add(level, routed.field, routed.text)
     return check
 
 
 def credential_from_document(name: str, body: dict[str, Any]) -> Credential:
     """The credential a modal's document describes (used after it is saved)."""
-    return Credential(
-        name=name,
-        type=body["type"],
-        role_arn=body.get("role-arn"),
-        external_id=body.get("external-id"),
-        profile=body.get("profile"),
-        region=body.get("region"),
-        endpoint_url=body.get("endpoint-url"),
-    )
+    values = {item.name: body.get(document_key(item), item.default) for item in fields(Credential)}
+    return Credential(**{**values, "name": name})
 
 
-def _route(problem: str, root: str, fields: tuple[str, ...], default: str) -> tuple[str, str]:
-    """Split ``root.path: message`` into the form field it belongs to and ``path: message``."""
-    if not problem.startswith(root):
-        return "other", problem
-    rest = problem[len(root) :]
-    if rest.startswith(": "):
-        return default, rest[2:]
-    relative = rest.lstrip(".")
-    for name in fields:
-        if relative.startswith(name) and relative[len(name) : len(name) + 1] in (".", "[", ":"):
-            return name, relative
-    return "other", relative
+@dataclass(frozen=True)
+class Routed:
+    """A validation problem placed on an editor's form: the field it belongs to and its path below the object."""
+
+    field: str
+    """The form field (one of the editor's fields), or ``other`` when none of them holds the value."""
+    path: tuple[PathPart, ...]
+    """The path below the edited object, e.g. ``("entities", 0, "object/land-as", "file/tag")`` (the whole
+    path when the problem is about another object)."""
+    message: str
+    code: str = ""
+
+    @property
+    def text(self) -> str:
+        """The line shown under the field: ``path: message`` relative to the object (the message alone for
+        a problem about the whole object)."""
+        return f"{render_path(self.path)}: {self.message}" if self.path else self.message
+
+
+def route_problems(
+    validation: Validation,
+    root: tuple[PathPart, ...],
+    fields: tuple[str, ...],
+    *,
+    whole: str = "name",
+    aliases: Mapping[str, str] | None = None,
+) -> Iterator[tuple[str, Routed]]:
+    """Every problem of a validation (``("error" | "warning", routed)``), placed on a form by its path.
+
+    The one place the editors route problems to fields: from the problem's path, never its text.
+
+    Args:
+        validation: What ``core.config.validate_document`` found for a document holding the one object.
+        root: The object's path in that document, e.g. ``("couriers", "Heap")``.
+        fields: The form's field names, which are the object's document keys.
+        whole: The field that takes problems about the object as a whole (its name, usually).
+        aliases: Document keys shown under another field (``run-after-offset`` under ``run-after``).
+    """
+    for level, problems in (("error", validation.errors), ("warning", validation.warnings)):
+        for problem in problems:
+            yield level, route(problem, root, fields, whole=whole, aliases=aliases)
+
+
+def route(
+    problem: Problem,
+    root: tuple[PathPart, ...],
+    fields: tuple[str, ...],
+    *,
+    whole: str = "name",
+    aliases: Mapping[str, str] | None = None,
+) -> Routed:
+    """One problem placed on a form by its path (see :func:`route_problems`)."""
+    relative = problem.within(root)
+    if relative is None:
+        return Routed("other", problem.path, problem.message, problem.code)
+    if not relative:
+        return Routed(whole, relative, problem.message, problem.code)
+    key = relative[0]
+    target = (aliases or {}).get(str(key), key)
+    return Routed(target if target in fields else "other", relative, problem.message, problem.code)
 
 
 def preview_courier(form: CourierForm, existing: Project) -> Courier | str:

@@ -14,6 +14,8 @@ from typing import Any
 
 from textual.message import Message
 
+from core.problems import Problem
+
 
 @dataclass
 class ConfigSaved(Message):
@@ -23,7 +25,7 @@ class ConfigSaved(Message):
     """``courier``, ``credential`` or ``feeds``."""
     name: str
     changes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     document: dict[str, Any] = field(default_factory=dict)
     """The body that was saved (what the editor sent)."""
 

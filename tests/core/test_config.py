@@ -9,6 +9,7 @@ import pytest
 from core.config import validate_document
 from core.errors import ConfigError
 from core.models import Credential, Project
+from core.problems import lines
 from tests.documents import example, rich
 
 SECRET_TEXT = (
@@ -122,8 +123,8 @@ def member(**changes: Any) -> dict[str, Any]:
 
 def test_issue_example_is_valid_without_warnings() -> None:
     validation = validate_document(example())
-    assert validation.errors == []
-    assert validation.warnings == []
+    assert lines(validation.errors) == []
+    assert lines(validation.warnings) == []
     assert validation.ok
     assert set(validation.project.credentials) == {"heap"}
     assert set(validation.project.couriers) == {"Heap"}
@@ -133,14 +134,14 @@ def test_issue_example_is_valid_without_warnings() -> None:
 
 def test_empty_document_is_valid() -> None:
     validation = validate_document({})
-    assert (validation.errors, validation.warnings) == ([], [])
+    assert (lines(validation.errors), lines(validation.warnings)) == ([], [])
     assert validation.project == Project()
 
 
 def test_document_setting_every_option_is_valid() -> None:
     validation = validate_document(rich())
-    assert validation.errors == []
-    assert validation.warnings == [
+    assert lines(validation.errors) == []
+    assert lines(validation.warnings) == [
         PLACEHOLDER_WARNING,
         'couriers.Files.bucket: "acme-files" does not start with heap-rs3-, which Heap Connect requires',
     ]
@@ -171,7 +172,7 @@ def test_document_setting_every_option_is_valid() -> None:
 )
 def test_valid_variants(document: dict[str, Any], where: str) -> None:
     validation = validate_document(document)
-    assert validation.errors == [], where
+    assert lines(validation.errors) == [], where
 
 
 # --- one problem, one exact message ------------------------------------------------------------
@@ -719,7 +720,7 @@ INVALID = [
 @pytest.mark.parametrize(("document", "expected"), [case[1:] for case in INVALID], ids=[case[0] for case in INVALID])
 def test_invalid_document_reports_exact_problem(document: Any, expected: list[str]) -> None:
     validation = validate_document(document)
-    assert validation.errors == expected
+    assert lines(validation.errors) == expected
     assert not validation.ok
 
 
@@ -730,14 +731,14 @@ def test_invalid_document_reports_exact_problem(document: Any, expected: list[st
 def test_secret_in_a_credential_is_refused(key: str) -> None:
     document = credential(type="iam-credential", **{key: "wJalrXUtnFEMI/K7MDENG"})
     validation = validate_document(document)
-    assert validation.errors == [f"credentials.heap.{key}: {SECRET_TEXT}"]
+    assert lines(validation.errors) == [f"credentials.heap.{key}: {SECRET_TEXT}"]
     with pytest.raises(ConfigError):
         validation.raise_for_errors()
 
 
 def test_secret_message_names_the_field_and_where_secrets_belong() -> None:
     validation = validate_document(credential(**{"secret-access-key": "x"}))
-    (problem,) = validation.errors
+    (problem,) = lines(validation.errors)
     assert problem.startswith("credentials.heap.secret-access-key: ")
     assert "environment" in problem and "AWS profile" in problem
 
@@ -751,14 +752,14 @@ def test_secret_message_names_the_field_and_where_secrets_belong() -> None:
     ids=["top level", "in a courier"],
 )
 def test_secret_is_refused_anywhere(document: dict[str, Any], path: str) -> None:
-    assert validate_document(document).errors == [f"{path}: {SECRET_TEXT}"]
+    assert lines(validate_document(document).errors) == [f"{path}: {SECRET_TEXT}"]
 
 
 def test_every_secret_field_is_reported() -> None:
     document = credential(
         type="iam-credential", **{"secret-access-key": "a", "aws-secret-access-key": "b", "session-token": "c"}
     )
-    assert validate_document(document).errors == [
+    assert lines(validate_document(document).errors) == [
         f"credentials.heap.secret-access-key: {SECRET_TEXT}",
         f"credentials.heap.aws-secret-access-key: {SECRET_TEXT}",
         f"credentials.heap.session-token: {SECRET_TEXT}",
@@ -770,8 +771,8 @@ def test_every_secret_field_is_reported() -> None:
 
 def test_bucket_without_heap_rs3_prefix_is_a_warning() -> None:
     validation = validate_document(courier(bucket="acme-exports"))
-    assert validation.errors == []
-    assert validation.warnings == [
+    assert lines(validation.errors) == []
+    assert lines(validation.warnings) == [
         'couriers.Heap.bucket: "acme-exports" does not start with heap-rs3-, which Heap Connect requires'
     ]
     assert validation.project.couriers["Heap"].bucket == "acme-exports"
@@ -781,8 +782,8 @@ def test_bucket_without_heap_rs3_prefix_is_a_warning() -> None:
 def test_unknown_feed_id_in_load_operations_is_a_warning(feed_id: str) -> None:
     document = courier(**{"load-operations": {feed_id: [{"type": "load", "file": "users"}]}})
     validation = validate_document(document)
-    assert validation.errors == []
-    assert validation.warnings == [
+    assert lines(validation.errors) == []
+    assert lines(validation.warnings) == [
         f"couriers.Heap.load-operations.{feed_id}: no feed has this ID yet; runs will land files, then fail "
         f'with Cannot find required feeds: "{feed_id}" until you put the real feed ID here'
     ]
@@ -793,22 +794,22 @@ def test_feed_id_known_only_to_the_database_is_not_warned_about() -> None:
     existing = validate_document(feed()).project
     document = courier(**{"load-operations": {"df-users01": [{"type": "load", "file": "users"}]}})
     validation = validate_document(document, existing=existing)
-    assert (validation.errors, validation.warnings) == ([], [])
+    assert (lines(validation.errors), lines(validation.warnings)) == ([], [])
 
 
 def test_references_may_point_into_the_existing_configuration() -> None:
     existing = Project(credentials={"heap": Credential(name="heap", type="aws-profile", profile="acme")})
     document = courier()
     del document["credentials"]
-    assert validate_document(document, existing=existing).errors == []
-    assert validate_document(document).errors == [
+    assert lines(validate_document(document, existing=existing).errors) == []
+    assert lines(validate_document(document).errors) == [
         'couriers.Heap.credential: "heap" is not a credential (known: none yet)'
     ]
 
 
 def test_heap_connect_layout_may_omit_entities() -> None:
     validation = validate_document(courier(layout="heap-connect", entities=_DROP))
-    assert validation.errors == []
+    assert lines(validation.errors) == []
     assert validation.project.couriers["Heap"].entities is None
     assert validation.project.couriers["Heap"].known_tags() is None
 
@@ -824,7 +825,7 @@ def test_every_problem_is_returned_at_once() -> None:
     document["feeds"]["df-users01"]["error-threshold"] = 200
     document["courier-groups"]["Heap daily"]["schedule"] = "61 8 * * *"
     validation = validate_document(document)
-    assert sorted(validation.errors) == sorted(
+    assert sorted(lines(validation.errors)) == sorted(
         [
             "bogus: unknown field (known: credentials, couriers, feeds, courier-groups)",
             "credentials.other.profile: is required for an aws-profile credential",
@@ -853,7 +854,7 @@ def test_one_problem_raises_with_just_that_line() -> None:
 def test_invalid_credential_is_one_problem_not_three() -> None:
     document = example()
     document["credentials"]["heap"]["region"] = "nowhere"
-    assert validate_document(document).errors == [
+    assert lines(validate_document(document).errors) == [
         'credentials.heap.region: "nowhere" is not valid: expected an AWS region such as us-east-1'
     ]
 
@@ -861,7 +862,7 @@ def test_invalid_credential_is_one_problem_not_three() -> None:
 def test_invalid_courier_is_one_problem_not_two() -> None:
     document = example()
     document["couriers"]["Heap"]["bucket"] = "Heap_Bucket"
-    assert validate_document(document).errors == [
+    assert lines(validate_document(document).errors) == [
         'couriers.Heap.bucket: "Heap_Bucket" is not valid: '
         "S3 bucket names are 3–63 lowercase letters, digits, dots and hyphens"
     ]
@@ -870,7 +871,7 @@ def test_invalid_courier_is_one_problem_not_two() -> None:
 def test_bad_file_pattern_does_not_hide_its_tag_from_load_operations() -> None:
     document = operations({"df-users01": [{"type": "load", "file": "users"}]})
     document["couriers"]["Heap"]["entities"][0]["object/file-pattern"] = "'exports/users-yyyy"
-    assert validate_document(document).errors == [
+    assert lines(validate_document(document).errors) == [
         "couriers.Heap.entities[0].object/file-pattern: unterminated quote at position 1 in "
         "'exports/users-yyyy: close literal text with '"
     ]
@@ -880,8 +881,8 @@ def test_invalid_feed_does_not_also_warn_that_the_feed_is_missing() -> None:
     document = example()
     document["feeds"]["df-users01"]["error-threshold"] = 200
     validation = validate_document(document)
-    assert validation.errors == ["feeds.df-users01.error-threshold: must be a whole percentage from 0 to 100"]
-    assert validation.warnings == []
+    assert lines(validation.errors) == ["feeds.df-users01.error-threshold: must be a whole percentage from 0 to 100"]
+    assert lines(validation.warnings) == []
 
 
 # --- present-but-empty required values must not slip through ----------------------------------
@@ -889,7 +890,7 @@ def test_invalid_feed_does_not_also_warn_that_the_feed_is_missing() -> None:
 
 @pytest.mark.parametrize("value", [None, ""], ids=["null", "empty"])
 def test_role_to_role_needs_a_role_arn_value(value: Any) -> None:
-    assert validate_document(credential(**{"role-arn": value})).errors == [
+    assert lines(validate_document(credential(**{"role-arn": value})).errors) == [
         "credentials.heap.role-arn: is required for an iam-role-to-role credential"
     ]
 
@@ -897,7 +898,9 @@ def test_role_to_role_needs_a_role_arn_value(value: Any) -> None:
 @pytest.mark.parametrize("value", [None, ""], ids=["null", "empty"])
 def test_aws_profile_needs_a_profile_value(value: Any) -> None:
     document = credential(type="aws-profile", profile=value, **{"role-arn": _DROP, "external-id": _DROP})
-    assert validate_document(document).errors == ["credentials.heap.profile: is required for an aws-profile credential"]
+    assert lines(validate_document(document).errors) == [
+        "credentials.heap.profile: is required for an aws-profile credential"
+    ]
 
 
 # --- models built from a valid document --------------------------------------------------------

@@ -22,6 +22,7 @@ from core.models import (
     LoadOperation,
     Project,
 )
+from core.problems import lines
 from core.project import apply_document, delete_object, export_document, load_project
 from core.store import Store
 from tests.documents import example, rich
@@ -194,7 +195,7 @@ def test_apply_example_writes_every_object(store: Store) -> None:
     result = apply_document(store, example())
     assert result.changes == EXAMPLE_ADDED
     assert result.unchanged == 0
-    assert result.warnings == []
+    assert lines(result.warnings) == []
     assert load_project(store) == EXPECTED_EXAMPLE
 
 
@@ -300,7 +301,7 @@ def test_partial_document_may_reference_stored_objects(store: Store) -> None:
         },
     )
     assert result.changes == ["added courier group Weekly"]
-    assert result.warnings == []
+    assert lines(result.warnings) == []
 
 
 def test_placeholder_feed_id_is_saved_with_a_warning(store: Store) -> None:
@@ -308,7 +309,7 @@ def test_placeholder_feed_id_is_saved_with_a_warning(store: Store) -> None:
     document["couriers"]["Heap"]["load-operations"] = {"df-xxxxxx": []}
     del document["feeds"]
     result = apply_document(store, document)
-    assert result.warnings == [
+    assert lines(result.warnings) == [
         "couriers.Heap.load-operations.df-xxxxxx: no feed has this ID yet; runs will land files, then fail with "
         'Cannot find required feeds: "df-xxxxxx" until you put the real feed ID here'
     ]
@@ -326,7 +327,9 @@ def test_document_with_one_invalid_feed_writes_nothing(store: Store) -> None:
     document["feeds"]["df-bad0001"] = {"source": "Heap", "name": "Sessions", "primary-key": []}
     with pytest.raises(ConfigError) as raised:
         apply_document(store, document)
-    assert raised.value.problems == ["feeds.df-bad0001.primary-key: choose at least one field as the primary key"]
+    assert lines(raised.value.problems) == [
+        "feeds.df-bad0001.primary-key: choose at least one field as the primary key"
+    ]
     assert dump(store) == before
 
 
@@ -363,7 +366,7 @@ def test_domain_table_clash_is_found_before_writing(store: Store) -> None:
     document["feeds"]["df-users02"] = {"source": "Heap", "name": "Users", "primary-key": ["id"]}
     with pytest.raises(ConfigError) as raised:
         apply_document(store, document, dry_run=True)
-    assert raised.value.problems == [
+    assert lines(raised.value.problems) == [
         'feeds.df-users02: the domain table "Heap:Users" already belongs to feed df-users01; choose another feed name'
     ]
 
@@ -374,7 +377,7 @@ def test_document_with_a_secret_writes_nothing(store: Store) -> None:
     document["credentials"]["heap"]["secret-access-key"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
     with pytest.raises(ConfigError) as raised:
         apply_document(store, document)
-    assert [p.split(":")[0] for p in raised.value.problems] == ["credentials.heap.secret-access-key"]
+    assert [p.path for p in raised.value.problems] == [("credentials", "heap", "secret-access-key")]
     assert dump(store) == before
     assert b"wJalrXUtnFEMI" not in store.path.read_bytes()
 
@@ -466,3 +469,167 @@ def test_the_courier_group_dataclass_is_its_one_description(store: Store) -> Non
     assert bare.timezone == field_default(CourierGroup, "timezone")
     assert bare.couriers[0].offset == field_default(GroupCourier, "offset")
     assert "run-after-offset" not in export_document(load_project(store))["courier-groups"]["Nightly"]
+
+
+def _table_columns(store: Store, table: str, parent: tuple[str, ...] = ()) -> set[str]:
+    return {row["name"] for row in store.query(f"PRAGMA table_info({table})")} - set(parent)
+
+
+def _round_trip(store: Store, section: str, key: str, obj: Any) -> dict[str, Any]:
+    """Apply ``obj``'s document under ``section`` with the example's other objects; it loads back equal."""
+    from core.models import to_document
+
+    body = to_document(obj)
+    document = example()
+    document[section][key] = body
+    apply_document(store, document)
+    loaded = load_project(store)
+    assert getattr(loaded, {"courier-groups": "groups"}.get(section, section))[key] == obj
+    assert export_document(loaded)[section][key] == body
+    return body
+
+
+def test_the_credential_dataclass_is_its_one_description(store: Store) -> None:
+    """Its SQL columns, document keys, validation (required, choices, patterns) and defaults come from ``Credential``."""
+    from dataclasses import fields
+
+    from core.config import validate_document
+    from core.models import document_keys, stored_columns
+
+    assert set(stored_columns(Credential)) == _table_columns(store, "credentials")
+    every = Credential(
+        name="keys",
+        type="iam-credential",
+        role_arn="arn:aws:iam::123456789012:role/r",
+        external_id="ext-1",
+        profile="p",
+        region="eu-west-1",
+        endpoint_url="http://127.0.0.1:9000",
+    )
+    assert all(getattr(every, item.name) is not item.default for item in fields(Credential))
+    body = _round_trip(store, "credentials", "keys", every)
+    assert tuple(body) == document_keys(Credential)
+    # Required (no default), choices and patterns are read from the fields' metadata.
+    problems = validate_document({"credentials": {"c": {"type": "nope", "region": "Mars"}}}).errors
+    assert [(p.path[-1], p.message) for p in problems] == [
+        ("type", '"nope" is not one of iam-role-to-role, aws-profile, iam-credential'),
+        ("region", '"Mars" is not valid: expected an AWS region such as us-east-1'),
+    ]
+
+
+def test_the_courier_dataclasses_are_its_one_description(store: Store) -> None:
+    """``Courier``, ``Entity`` and ``LoadOperation`` give the courier's columns, document keys and defaults."""
+    from core.models import document_keys, field_default, stored_columns
+
+    assert set(stored_columns(Courier)) == _table_columns(store, "couriers")
+    assert set(stored_columns(Entity)) == _table_columns(store, "entities", ("courier", "position"))
+    assert set(stored_columns(LoadOperation)) == _table_columns(
+        store, "load_operations", ("courier", "feed_id", "feed_position", "position")
+    )
+    every = Courier(
+        name="Files",
+        plugin="amazon-s3",
+        credential="heap",
+        bucket="heap-rs3-files",
+        prefix="exports/",
+        layout="file-pattern",
+        entities=(
+            Entity(
+                file_pattern="'users-'yyyy-MM-dd'.csv'",
+                tag="users",
+                content_type="text/csv",
+                header_rows=1,
+                separator=";",
+                quote="'",
+                optional=True,
+            ),
+        ),
+        load_operations={"df-users01": (LoadOperation(type="truncate"), LoadOperation(type="load", file="users"))},
+    )
+    body = _round_trip(store, "couriers", "Files", every)
+    assert tuple(body) == document_keys(Courier)
+    assert tuple(body["entities"][0]) == document_keys(Entity)
+    assert tuple(body["entities"][0]["object/land-as"]) == document_keys(Entity, within="object/land-as")
+    assert tuple(body["load-operations"]["df-users01"][1]) == document_keys(LoadOperation)
+    # A document that leaves a key out means the field's declared default.
+    bare = example()
+    bare["couriers"]["Bare"] = {
+        "credential": "heap",
+        "bucket": "heap-rs3-bare",
+        "entities": [{"object/file-pattern": "'a.avro'", "object/land-as": {"file/tag": "a"}}],
+    }
+    apply_document(store, bare)
+    courier = load_project(store).couriers["Bare"]
+    assert (courier.prefix, courier.layout, courier.plugin, courier.load_operations) == (
+        field_default(Courier, "prefix"),
+        field_default(Courier, "layout"),
+        field_default(Courier, "plugin"),
+        {},
+    )
+    assert courier.entities == (Entity(file_pattern="'a.avro'", tag="a"),)
+    assert courier.entities[0].content_type == field_default(Entity, "content_type")
+
+
+def test_the_feed_dataclasses_are_its_one_description(store: Store) -> None:
+    """``Feed`` and ``FeedField`` give the feed's columns, document keys and defaults."""
+    from dataclasses import fields
+
+    from core.models import document_keys, field_default, stored_columns
+
+    assert set(stored_columns(Feed)) == _table_columns(store, "feeds") - {"sample_file_id"}  # written by activation
+    assert set(stored_columns(FeedField)) == _table_columns(store, "feed_fields", ("feed_id", "position"))
+    every = Feed(
+        id="df-orders01",
+        source="Shop",
+        name="Orders",
+        primary_key=("order_id", "line"),
+        last_updated="updated_at",
+        stitch=True,
+        error_threshold=5,
+        fields=(
+            FeedField("order_id", "Integer", ("pk",), True),
+            FeedField("line", "Integer"),
+            FeedField("updated_at", "Datetime"),
+        ),
+        status="draft",
+    )
+    assert all(getattr(every, item.name) != item.default for item in fields(Feed))
+    body = _round_trip(store, "feeds", "df-orders01", every)
+    assert tuple(body) == document_keys(Feed)
+    assert tuple(body["fields"]["order_id"]) == document_keys(FeedField)
+    bare = example()
+    bare["feeds"]["df-orders01"] = {"source": "Shop", "name": "Orders", "primary-key": ["id"], "fields": {"id": {}}}
+    apply_document(store, bare)
+    feed = load_project(store).feeds["df-orders01"]
+    assert (feed.last_updated, feed.stitch, feed.error_threshold, feed.status) == tuple(
+        field_default(Feed, name) for name in ("last_updated", "stitch", "error_threshold", "status")
+    )
+    assert feed.fields == (FeedField("id"),)
+    assert "status" not in export_document(load_project(store))["feeds"]["df-orders01"]
+
+
+def test_a_field_added_to_a_model_reaches_the_document_the_table_and_validation() -> None:
+    """Declaring a field once is enough for its document key, SQL column, export, load and validation."""
+    import re
+    from dataclasses import dataclass
+
+    from core.config import Validation, _Reader
+    from core.models import described, document_keys, from_row, stored_columns, to_document, to_row
+
+    @dataclass(frozen=True)
+    class Wider(Credential):
+        session_name: str | None = described(None, pattern=re.compile(r"^[a-z]+$"), hint="lowercase letters")
+
+    assert document_keys(Wider)[-1] == "session-name"
+    assert stored_columns(Wider)[-1] == "session_name"
+    wider = Wider(name="c", type="aws-profile", profile="p", session_name="nightly")
+    assert to_document(wider)["session-name"] == "nightly"
+    assert from_row(Wider, dict(zip(stored_columns(Wider), to_row(wider), strict=True))) == wider
+    validation = Validation()
+    reader = _Reader(
+        validation, ("credentials", "c"), {"type": "aws-profile", "session-name": "Bad!"}, document_keys(Wider)
+    )
+    assert reader.field(Wider, "session_name") is None
+    assert [str(problem) for problem in validation.errors] == [
+        'credentials.c.session-name: "Bad!" is not valid: lowercase letters'
+    ]

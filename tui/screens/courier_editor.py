@@ -18,7 +18,7 @@ from textual.widgets import Button, Header, Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from core import engine
-from core.models import LAYOUTS, Courier, Credential
+from core.models import LAYOUTS, Courier, Credential, Entity, field_default, to_document
 from core.project import courier_document
 from tui.forms import (
     COURIER_FIELDS,
@@ -45,13 +45,7 @@ from tui.widgets.form_row import form_row
 NEW_CREDENTIAL = "\0new-credential"
 """Select value of the "Create new credential…" option."""
 
-EXAMPLE_ENTITIES = [
-    {
-        "object/type": "file",
-        "object/file-pattern": "'exports/users-'yyyy-MM-dd'.avro'",
-        "object/land-as": {"file/tag": "users", "file/content-type": "application/avro"},
-    }
-]
+EXAMPLE_ENTITIES = [to_document(Entity(file_pattern="'exports/users-'yyyy-MM-dd'.avro'", tag="users"))]
 """A new courier starts from Amperity's example entities list, ready to edit."""
 
 PREVIEW_KEYS_SHOWN = 5
@@ -125,7 +119,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
                     [(layout, layout) for layout in LAYOUTS],
                     id="layout",
                     allow_blank=False,
-                    value="file-pattern",
+                    value=field_default(Courier, "layout"),
                     compact=True,
                 )
             yield ProblemList(id="layout-problems")
@@ -171,8 +165,8 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
                 name="",
                 credential=credential,
                 bucket="",
-                prefix="",
-                layout="file-pattern",
+                prefix=field_default(Courier, "prefix"),
+                layout=field_default(Courier, "layout"),
                 entities_text=_pretty(EXAMPLE_ENTITIES),
                 load_operations_text="{}",
             )

@@ -7,7 +7,6 @@ testable alone. The screen below only reads fields and shows what they return.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, cast
@@ -32,7 +31,8 @@ from textual.widgets import (
 from core import engine
 from core.config import validate_document
 from core.models import CourierGroup, GroupCourier, Project, field_default, to_document
-from tui.forms import FormCheck
+from core.problems import render_path
+from tui.forms import FormCheck, Routed, route_problems
 from tui.messages import ConfigSaved
 from tui.screens.base import (
     AppAccess,
@@ -77,7 +77,8 @@ RUN_AFTER_NOTE = (
 PREVIEW_COLUMNS = ("Local time", "UTC", "Files dated", "Note")
 AFTER_COLUMN = "Waits for"
 
-_MEMBER_PATH_RE = re.compile(r"^couriers\[(\d+)\]\.?(.*)$")
+_SHOWN_UNDER = {"run-after-offset": "run-after"}
+"""The constraint's offset is shown under the run-after field (as ``offset: …``)."""
 
 
 # --- the form, without Textual --------------------------------------------------------------------
@@ -205,35 +206,26 @@ def check_group_form(form: GroupForm, existing: Project, original_name: str | No
     # The zone is checked above; a known one stands in so the rest is still checked.
     checked = body if not zone_error else {**body, "timezone": DEFAULT_TIMEZONE}
     validation = validate_document({"courier-groups": {key: checked}}, existing=existing)
-    root = f"courier-groups.{key}"
-    for level, problems in (("error", validation.errors), ("warning", validation.warnings)):
-        for problem in problems:
-            field_name, text = _route(problem, root, rows)
-            if field_name == "couriers" and form.members and not members:
-                continue  # each empty row already says what to do
-            check.add(level, field_name, text)
+    routing = route_problems(validation, ("courier-groups", key), GROUP_FIELDS, aliases=_SHOWN_UNDER)
+    for level, routed in routing:
+        if routed.field == "couriers" and form.members and not members:
+            continue  # each empty row already says what to do
+        check.add(level, routed.field, _group_text(routed, rows))
     return check
 
 
-def _route(problem: str, root: str, rows: list[int]) -> tuple[str, str]:
-    """Split ``root.path: message`` into its form field and the text to show under it."""
-    if not problem.startswith(root):
-        return "other", problem
-    rest = problem[len(root) :]
-    if rest.startswith(": "):
-        return "name", rest[2:]
-    path, _, message = rest.lstrip(".").partition(": ")
-    member = _MEMBER_PATH_RE.match(path)
-    if member:
-        index = int(member.group(1))
+def _group_text(routed: Routed, rows: list[int]) -> str:
+    """The line a routed problem shows under its field: a member's names its row, a field's is the message."""
+    path = routed.path
+    if routed.field == "couriers" and len(path) >= 2 and isinstance(path[1], int):
+        index = path[1]
         row = rows[index] + 1 if index < len(rows) else index + 1
-        return "couriers", f"row {row}, {member.group(2) or 'courier'}: {message}"
-    if path == "run-after-offset":
-        return "run-after", f"offset: {message}"
-    for name in GROUP_FIELDS:
-        if path == name:
-            return name, message
-    return "other", f"{path}: {message}"
+        return f"row {row}, {render_path(path[2:]) or 'courier'}: {routed.message}"
+    if routed.field in _SHOWN_UNDER.values() and path[:1] != (routed.field,):
+        return f"offset: {routed.message}"
+    if routed.field != "other" and len(path) <= 1:
+        return routed.message
+    return routed.text
 
 
 def preview_group(form: GroupForm) -> CourierGroup | str:
