@@ -213,3 +213,41 @@ def test_a_later_sorted_page_seeks_the_index_to_its_key(db: Path) -> None:
     assert "SEARCH Heap:Pageviews USING INDEX courier-sort:Heap:Pageviews:time (time>?)" in plan, plan
     rows = conn.execute(f'SELECT * FROM "{TABLE}" ORDER BY time, _pk LIMIT 100').fetchall()
     assert first.rows + second.rows == [tuple(row) for row in rows]
+
+
+def test_a_stop_while_the_resync_builds_its_indexes_leaves_the_old_table(
+    parts: list[Path],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from core.ingest import RunStopped
+
+    db = tmp_path / "stopped.db"
+    _load(db, _units(parts[:1]))
+    table = FEED.table_name
+    engine.build_sort_index(db, table, "country")
+    before = _table(db)
+    asked_after_last_file: list[bool] = []
+    files_done: list[int] = []
+
+    def should_stop() -> bool:
+        if len(files_done) < len(parts):
+            return False
+        asked_after_last_file.append(True)
+        # The first ask after the last file is the unit's own check; the next ones come from the index build.
+        return len(asked_after_last_file) > 1
+
+    hooks = IngestHooks(
+        should_stop=should_stop,
+        # After a file is loaded its progress says (its number, of how many, rows read).
+        progress=lambda label, index, total, done, rows: files_done.append(index) if done else None,
+    )
+    with Store(db) as store, pytest.raises(RunStopped):
+        apply_units(store, FEED, _units(parts, one_unit=True), hooks, parallel=False)
+    assert len(asked_after_last_file) == 2  # stopped inside the build, at its first check
+    assert _table(db) == before
+    assert _index_names(db, table) == [(f"courier-sort:{table}:country", table)]
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name LIKE '%~resync%'").fetchall() == []
+    finally:
+        conn.close()
