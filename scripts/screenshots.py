@@ -45,6 +45,7 @@ PNG = {
     "table-row-detail",
     "table-profile",
     "table-query",
+    "table-sort-index",
 }
 """Screens also converted to PNG, for the README."""
 
@@ -414,6 +415,12 @@ def runs_steps() -> list[Step]:
             pilot, lambda: getattr(pilot.app.screen, "profile", None) is not None and not pilot.app.screen.running
         )
 
+    async def sort_index(pilot: Any) -> None:
+        await table_view(pilot, "right", "o")
+        await until(pilot, lambda: getattr(pilot.app.screen, "sort_support", None) is not None)
+        await _press(pilot, "i")
+        await until(pilot, lambda: getattr(pilot.app.screen, "indexes", None) is not None)
+
     async def query(pilot: Any) -> None:
         from textual.widgets import Input
 
@@ -442,6 +449,7 @@ def runs_steps() -> list[Step]:
         ("table-row-detail", row_detail),
         ("table-profile", profile),
         ("table-query", query),
+        ("table-sort-index", sort_index),
     ]
 
 
