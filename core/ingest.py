@@ -10,12 +10,13 @@ stopped, the unit rolls back and the table is exactly as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from core.decode import DecodeJob, DecodeSpec
 from core.errors import CourierError
-from core.fastload import StagedFile
+from core.fastload import StagedFile, Stager
 from core.identity import is_migrations_table, rebuild_identity
 from core.load import (
     LoadCounts,
@@ -102,6 +103,8 @@ class IngestHooks:
 class _FileState:
     unit_index: int
     file: UnitFile
+    group: int = 0
+    """The transaction that reads this file's staged rows: its unit's, or its own in a full resync."""
     columns: list[str] = field(default_factory=list)
 
 
@@ -286,12 +289,13 @@ def apply_units(
         RunStopped: ``hooks.should_stop()`` turned true; the current unit rolled back.
         CourierError: a file could not be read (the message names it).
     """
-    from core.fastload import Stager
-
     totals = LoadCounts()
-    flat: list[_FileState] = [
-        _FileState(unit_index, file) for unit_index, unit in enumerate(units) for file in unit.files
-    ]
+    flat: list[_FileState] = []
+    for unit_index, unit in enumerate(units):
+        for position, file in enumerate(unit.files):
+            # A full resync commits each file on its own, so its files are staged (and read) one by one.
+            starts_group = bool(flat) and (position == 0 or unit.truncate_first)
+            flat.append(_FileState(unit_index, file, (flat[-1].group if flat else 0) + starts_group))
     if not flat:
         return totals
     if store.in_transaction:
@@ -308,42 +312,72 @@ def apply_units(
 
     file_count = len(flat)
     with Stager(
-        jobs, [state.unit_index for state in flat], decode_spec(feed), threaded=parallel is not False, prepare=prepare
+        jobs, [state.group for state in flat], decode_spec(feed), threaded=parallel is not False, prepare=prepare
     ) as stager:
-        stager.attach(store.conn)
-        try:
-            first = 0
-            for unit_index, unit in enumerate(units):
-                states = flat[first : first + len(unit.files)]
-                first += len(unit.files)
-                if not states:
-                    continue
-                hooks.progress(
-                    states[0].file.job.label, first - len(states) + 1, file_count, 0, states[0].file.row_count
-                )
-                staged = stager.wait_unit(unit_index, hooks.should_stop)
-                if hooks.should_stop():
-                    raise RunStopped()
-                for state, result in zip(states, staged):
-                    if state.file.record is not None:
-                        state.file.row_count = state.file.record()
-                    for message, file in plan.warnings.pop(result.index, []):
-                        hooks.event("Loading data", message, "warning", file)
-                for state, result in zip(states, staged):
-                    if result.failure is not None:
-                        raise CourierError(_failure_text(result.failure, state.file, unit))
-                unit_counts = _apply_unit(store, feed, unit, states, staged, writer, hooks, plan, file_count, totals)
-                totals.add(unit_counts)
-                stager.release(staged)
-                hooks.event(
-                    "Domain transaction closed",
-                    f"{feed.table_name}: {totals.rows_inserted:,} inserted, {totals.rows_updated:,} updated so far",
-                    "info",
-                    None,
-                )
-        finally:
-            stager.detach(store.conn)
+        first = 0
+        for unit in units:
+            states = flat[first : first + len(unit.files)]
+            first += len(unit.files)
+            if not states:
+                continue
+            hooks.progress(states[0].file.job.label, first - len(states) + 1, file_count, 0, states[0].file.row_count)
+            staging = _Staging(store, stager, unit, hooks, plan)
+            if unit.truncate_first:
+                unit_counts = _apply_resync(store, feed, unit, states, staging, writer, hooks, plan, file_count, totals)
+            else:
+                unit_counts = _apply_unit(store, feed, unit, states, staging, writer, hooks, plan, file_count, totals)
+            totals.add(unit_counts)
+            hooks.event(
+                "Domain transaction closed",
+                f"{feed.table_name}: {totals.rows_inserted:,} inserted, {totals.rows_updated:,} updated so far",
+                "info",
+                None,
+            )
     return totals
+
+
+@dataclass
+class _Staging:
+    """How the writer reaches the staged files of one unit (see :meth:`read`)."""
+
+    store: Store
+    stager: Stager
+    unit: LoadUnit
+    hooks: IngestHooks
+    plan: _RunPlan
+
+    @contextmanager
+    def read(self, states: list[_FileState]) -> Iterator[list[StagedFile]]:
+        """Wait until the files of one transaction are staged and attach them; detach and delete them after.
+
+        Enter outside a transaction. Before yielding, the files' row counts are recorded,
+        their planning warnings logged, and a file that could not be read fails the load.
+
+        Raises:
+            RunStopped: a stop was asked for while waiting.
+            CourierError: a file could not be read (the message names the object).
+        """
+        group = states[0].group
+        stager, hooks = self.stager, self.hooks
+        try:
+            staged = stager.wait_unit(group, hooks.should_stop)
+            if hooks.should_stop():
+                raise RunStopped()
+            for state, result in zip(states, staged):
+                if state.file.record is not None:
+                    state.file.row_count = state.file.record()
+                for message, file in self.plan.warnings.pop(result.index, []):
+                    hooks.event("Loading data", message, "warning", file)
+            for state, result in zip(states, staged):
+                if result.failure is not None:
+                    raise CourierError(_failure_text(result.failure, state.file, self.unit))
+            stager.attach(self.store.conn, group)
+            try:
+                yield staged
+            finally:
+                stager.detach(self.store.conn)
+        finally:
+            stager.release(group)
 
 
 def _apply_unit(
@@ -351,7 +385,7 @@ def _apply_unit(
     feed: Feed,
     unit: LoadUnit,
     states: list[_FileState],
-    staged: list[StagedFile],
+    staging: _Staging,
     writer: TableWriter,
     hooks: IngestHooks,
     plan: _RunPlan,
@@ -364,25 +398,24 @@ def _apply_unit(
     and then up to :data:`KEEP_REJECTS` of its rejected rows are kept (so the user sees why).
     A unit that replaces the table goes through :func:`_apply_resync` instead.
     """
-    if unit.truncate_first:
-        return _apply_resync(store, feed, unit, states, staged, writer, hooks, plan, file_count, totals)
     unit_counts = LoadCounts()
-    try:
-        with store.atomic():
-            for state, result in zip(states, staged):
-                _load_file(store, feed, state, result, writer, hooks, plan, file_count, unit_counts)
-                _write_unit_cursor(store, feed, unit, state)
-            _check_unit(feed, unit_counts, hooks)
-            _close_unit(store, feed, states, hooks, totals, unit_counts)
-    except LoadRejected:
-        # The unit rolled back, but its rejected rows must stay visible: keep them after.
-        with store.atomic():
-            room = KEEP_REJECTS
-            for state, result in zip(states, staged):
-                room -= _copy_rejects(
-                    store, hooks.run_id, feed.table_name, state.file.key or state.file.job.label, result, room
-                )
-        raise
+    with staging.read(states) as staged:
+        try:
+            with store.atomic():
+                for state, result in zip(states, staged):
+                    _load_file(store, feed, state, result, writer, hooks, plan, file_count, unit_counts)
+                    _write_unit_cursor(store, feed, unit, state)
+                _check_unit(feed, unit_counts, hooks)
+                _close_unit(store, feed, states, hooks, totals, unit_counts)
+        except LoadRejected:
+            # The unit rolled back, but its rejected rows must stay visible: keep them after.
+            with store.atomic():
+                room = KEEP_REJECTS
+                for state, result in zip(states, staged):
+                    room -= _copy_rejects(
+                        store, hooks.run_id, feed.table_name, state.file.key or state.file.job.label, result, room
+                    )
+            raise
     return unit_counts
 
 
@@ -395,7 +428,7 @@ def _apply_resync(
     feed: Feed,
     unit: LoadUnit,
     states: list[_FileState],
-    staged: list[StagedFile],
+    staging: _Staging,
     writer: TableWriter,
     hooks: IngestHooks,
     plan: _RunPlan,
@@ -422,9 +455,10 @@ def _apply_resync(
         hooks.event(
             "Loading data", f"Loading {table} afresh; it is replaced when every file of the dump is in", "info", None
         )
-        for state, result in zip(states, staged):
-            with store.atomic():
-                _load_file(store, feed, state, result, shadow, hooks, plan, file_count, unit_counts)
+        for state in states:
+            # Each file is read as soon as it is staged, while the next one is being staged.
+            with staging.read([state]) as staged, store.atomic():
+                _load_file(store, feed, state, staged[0], shadow, hooks, plan, file_count, unit_counts)
         _check_unit(feed, unit_counts, hooks)
         _copy_sort_indexes(store, table, shadow.table, hooks)
         with store.atomic():

@@ -225,7 +225,7 @@ def test_the_stager_leaves_no_thread_and_no_staging_file(parts: list[Path], tmp_
     jobs = [DecodeJob(str(path), "application/avro", f"heap:{n}", path.name) for n, path in enumerate(parts)]
     with Stager(jobs, [0, 1, 2], spec, directory=str(tmp_path)) as stager:
         stager.wait_unit(0)
-        directory = Path(stager.path).parent
+        directory = Path(stager.directory)
         assert directory.exists()
     # Left early (the writer stopped after the first unit): the thread is joined and the file gone.
     assert not directory.exists()
