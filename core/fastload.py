@@ -40,6 +40,18 @@ POSIX locks (a shared WAL staging file could be checkpointed under a reader). It
 also writes each staged row once instead of twice (WAL, then checkpoint). A full
 resync's files are read one by one as they are staged, so its upserts overlap the
 staging of the next file.
+
+A big file that its transaction reads alone (an incremental Heap part, a file of a
+full resync) is staged in up to :data:`MAX_PIECES` pieces, each its own database,
+all created (with their empty tables) before the writer attaches them and begins:
+the writer upserts each piece as soon as it is complete while the next is decoded,
+so even a lone file overlaps decoding with writing. The writer's transaction takes
+main's write lock alone (``Store.atomic(main_only=True)``), so it opens a read
+transaction on a piece only when it reads it, after the piece is complete; a read
+that saw fewer rows than were staged fails the load (``core.ingest``). Should a
+later piece hold a value the columnar rules do not cover, the file is withdrawn and
+staged again by the exact path, and the writer rolls its transaction back and reads
+it anew (:class:`Withdrawn`).
 """
 
 from __future__ import annotations
@@ -85,6 +97,11 @@ _STAGE_PRAGMAS = (
 )
 """A staging database is scratch, written once and then read: never synced (a crash loses nothing), and its
 journal only in memory (appended pages are not journaled, yet a rollback stays defined)."""
+MAX_PIECES = 6
+"""A lone big file is staged in up to this many pieces, each its own database, so its upsert starts with the
+first piece while the rest is still being decoded (SQLite attaches at most 10 databases to a connection)."""
+MIN_PIECE_BYTES = 1024 * 1024
+"""A file is split into pieces of at least this many compressed bytes (a smaller file is one piece)."""
 REJECT_COLUMNS = ("position", "key", "column_name", "reason")
 """A staged file's rejects table: :data:`core.decode.Reject` in file order."""
 
@@ -104,6 +121,7 @@ class StagedFile:
         rows_rejected: Records rejected, with up to five reasons naming the row.
         columnar: True when polars decoded it; False for the exact per-record path.
         failure: One line when the file could not be read; then nothing else is set.
+        paths: The staging databases holding it: one, or one per piece.
     """
 
     index: int
@@ -120,6 +138,18 @@ class StagedFile:
     reject_reasons: list[str] = field(default_factory=list)
     columnar: bool = False
     failure: str | None = None
+    paths: list[str] = field(default_factory=list)
+    """The staging databases holding it: one, or one per piece (see :meth:`Stager.pieces`)."""
+    piece_rows: list[int] = field(default_factory=list)
+    """Rows staged in each piece, filled as each is complete (the writer checks it read them all)."""
+    withdrawn: bool = False
+    """Set when a piece could not be read columnar after earlier pieces were handed over: the file was staged
+    again by the exact path (:meth:`Stager.wait_unit` returns the new one) and this one must be forgotten."""
+
+    @property
+    def schemas(self) -> list[str]:
+        """The schema names its staging databases are attached under, in piece order (see :func:`stage_schema`)."""
+        return [stage_schema(number) for number in range(max(1, len(self.paths)))]
 
 
 # --- which files the columnar path may take -------------------------------------------------
@@ -318,6 +348,15 @@ class _Cancelled(Exception):
     pass
 
 
+class Withdrawn(Exception):
+    """The file being read was staged again by the exact path: roll its transaction back and read it anew."""
+
+
+def stage_schema(piece: int) -> str:
+    """The schema a staging database is attached under on the writer's connection: the file's piece ``piece``."""
+    return STAGE_SCHEMA if piece == 0 else f"{STAGE_SCHEMA}{piece}"
+
+
 class Stager:
     """Stages the files of a load, in order, ahead of the writer that upserts them.
 
@@ -365,8 +404,10 @@ class Stager:
         self._error: BaseException | None = None
         self._adbc: Any = None
         self._conn: sqlite3.Connection | None = None
-        self._open_group: int | None = None
+        self._open_path: str | None = None
         self._thread: threading.Thread | None = None
+        self._pieces_done: dict[int, int] = {}
+        """For a file being staged in pieces (by ``id``), how many of its pieces are complete."""
         self._read_only: bool | None = None
         """Whether SQLite honours ``mode=ro`` in an ATTACH (found out on the first attach)."""
 
@@ -393,27 +434,33 @@ class Stager:
         """The staging database of one group (a file name; it exists once the group is staged)."""
         return os.path.join(self.directory, f"g{group}.db")
 
-    def attach(self, conn: sqlite3.Connection, group: int) -> None:
-        """Attach a staged group's database to the writer's connection as :data:`STAGE_SCHEMA`.
+    def attach(self, conn: sqlite3.Connection, files: list[StagedFile]) -> None:
+        """Attach the staging databases of one transaction's files to the writer's connection.
 
-        Call outside a transaction, after :meth:`wait_unit` returned the group, and
-        :meth:`detach` after the transaction that read it. Read-only when SQLite honours
-        URI file names, so the writer's ``BEGIN IMMEDIATE`` takes no lock on it; where URIs
-        are off (a build without ``SQLITE_USE_URI``) it is attached read-write, which is
-        harmless because nothing writes a group's database once it is staged.
+        Call outside a transaction, after :meth:`wait_unit` returned the files, and :meth:`detach`
+        after the transaction that read them. The databases of a file in pieces are attached
+        under :attr:`StagedFile.schemas` (its pieces may still be being staged: read each after
+        :meth:`pieces` yields it); the others are complete. Read-only when SQLite honours URI file
+        names, so the writer's ``BEGIN IMMEDIATE`` takes no lock on them; where URIs are off (a
+        build without ``SQLITE_USE_URI``) read-write, which is harmless: the writer only reads them.
         """
-        resolved = Path(self.group_path(group)).resolve()
+        paths = [path for staged in files for path in staged.paths]
+        for number, path in enumerate(dict.fromkeys(paths)):
+            self._attach_one(conn, path, stage_schema(number))
+
+    def _attach_one(self, conn: sqlite3.Connection, path: str, schema: str) -> None:
+        resolved = Path(path).resolve()
         if self._read_only is not False:
             try:
-                conn.execute(f"ATTACH DATABASE ? AS {STAGE_SCHEMA}", ("file:" + resolved.as_posix() + "?mode=ro",))
+                conn.execute(f"ATTACH DATABASE ? AS {schema}", ("file:" + resolved.as_posix() + "?mode=ro",))
                 files = {row[1]: row[2] for row in conn.execute("PRAGMA database_list")}
-                self._read_only = Path(files.get(STAGE_SCHEMA) or "") == resolved
+                self._read_only = Path(files.get(schema) or "") == resolved
                 if self._read_only:
                     return
-                conn.execute(f"DETACH DATABASE {STAGE_SCHEMA}")
+                conn.execute(f"DETACH DATABASE {schema}")
             except sqlite3.OperationalError:
                 self._read_only = False
-        conn.execute(f"ATTACH DATABASE ? AS {STAGE_SCHEMA}", (str(resolved),))
+        conn.execute(f"ATTACH DATABASE ? AS {schema}", (str(resolved),))
 
     def _start(self) -> None:
         if self.threaded and self.jobs and self._thread is None and not self._cancel:
@@ -422,11 +469,12 @@ class Stager:
 
     @staticmethod
     def detach(conn: sqlite3.Connection) -> None:
-        """Detach the staging database (outside a transaction); nothing happens when none is attached."""
-        try:
-            conn.execute(f"DETACH DATABASE {STAGE_SCHEMA}")
-        except sqlite3.OperationalError:
-            pass  # not attached (the attach failed, or was never reached); nothing to undo
+        """Detach every staging database (outside a transaction); nothing happens when none is attached."""
+        for number in range(MAX_PIECES):
+            try:
+                conn.execute(f"DETACH DATABASE {stage_schema(number)}")
+            except sqlite3.OperationalError:
+                pass  # not attached (the attach failed, or was never reached); nothing to undo
 
     # -- the writer's side
 
@@ -461,12 +509,36 @@ class Stager:
                 done.append(self._results[index])
         return done
 
-    def release(self, group: int) -> None:
-        """The writer has finished with this group (and detached it): its staging database goes."""
-        try:
-            os.remove(self.group_path(group))
-        except OSError:
-            pass  # never staged (the load stopped first); the directory goes on close
+    def pieces(self, staged: StagedFile, should_stop: Callable[[], bool] = lambda: False) -> Iterator[str]:
+        """Yield the schema of each piece of ``staged`` as soon as it is staged, in order.
+
+        Stops early (yielding nothing more) when ``should_stop()`` turns true; the caller checks it.
+        A file in one database yields that one schema at once.
+
+        Raises:
+            Withdrawn: the file was staged again by the exact path after a piece the columnar
+                path could not read; roll back and read the new one from :meth:`wait_unit`.
+            BaseException: whatever went wrong inside the staging thread.
+        """
+        for number, schema in enumerate(staged.schemas):
+            with self._lock:
+                while number >= self._pieces_done.get(id(staged), len(staged.schemas)) and not staged.withdrawn:
+                    if self._error is not None:
+                        raise self._error
+                    if should_stop():
+                        return
+                    self._lock.wait(0.2)
+                if staged.withdrawn:
+                    raise Withdrawn(staged.columns)
+            yield schema
+
+    def release(self, files: list[StagedFile]) -> None:
+        """The writer has finished with these files (and detached them): their staging databases go."""
+        for path in {path for staged in files for path in staged.paths}:
+            try:
+                os.remove(path)
+            except OSError:
+                pass  # already gone; the directory goes on close
 
     # -- the staging side
 
@@ -498,11 +570,13 @@ class Stager:
 
     def _connections(self, index: int) -> tuple[Any, sqlite3.Connection]:
         """The staging connections to the database of file ``index``'s group (opened on first use)."""
-        group = self.group_of[index]
-        if self._open_group != group:
+        return self._connect(self.group_path(self.group_of[index]))
+
+    def _connect(self, path: str) -> tuple[Any, sqlite3.Connection]:
+        """Staging connections (ADBC's and the standard module's) to one staging database."""
+        if self._open_path != path:
             self._close_connections()
-            self._open_group = group
-        path = self.group_path(group)
+            self._open_path = path
         if self._conn is None:
             self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             for pragma in _STAGE_PRAGMAS:
@@ -529,7 +603,7 @@ class Stager:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        self._open_group = None
+        self._open_path = None
 
     def _drop(self, index: int) -> None:
         """Drop what a failed columnar attempt staged of file ``index`` (the exact path stages it again)."""
@@ -537,34 +611,91 @@ class Stager:
         conn.execute(f'DROP TABLE IF EXISTS "{_table(index)}"')
         conn.execute(f'DROP TABLE IF EXISTS "{_rejects_table(index)}"')
 
+    def piece_path(self, index: int, piece: int) -> str:
+        """The staging database of piece ``piece`` of file ``index`` (a file staged in pieces)."""
+        return os.path.join(self.directory, f"f{index}-{piece}.db")
+
+    def _piece_count(self, index: int, job: DecodeJob) -> int:
+        """How many pieces to stage file ``index`` in: several only for a big file read alone by its transaction."""
+        if not self.threaded or self.group_of.count(self.group_of[index]) > 1:
+            return 1
+        try:
+            size = os.path.getsize(job.path)
+        except OSError:
+            return 1
+        return max(1, min(MAX_PIECES, size // MIN_PIECE_BYTES))
+
     def _stage(self, index: int) -> StagedFile:
         job = self.jobs[index]
         spec = self.spec if self.prepare is None else self.prepare(index)
         plan = columnar_plan(job, spec) if self.columnar else None
         if plan is not None:
+            count = self._piece_count(index, job)
             try:
-                return self._stage_columnar(index, job, plan)
+                return self._stage_columnar(index, job, plan, count)
             except _Cancelled:
                 raise
             except BaseException as error:  # noqa: BLE001 - polars panics are BaseException
                 if isinstance(error, (KeyboardInterrupt, SystemExit)):
                     raise
-                self._drop(index)
+                self._close_connections()
+                if count > 1:
+                    self._withdraw(index)
+                else:
+                    self._drop(index)
         return self._stage_exact(index, job, spec)
 
-    def _stage_columnar(self, index: int, job: DecodeJob, columnar: ColumnarPlan) -> StagedFile:
+    def _withdraw(self, index: int) -> None:
+        """Take back a file whose first pieces the writer may have read: it starts over with the exact path's."""
+        with self._lock:
+            withdrawn = self._results.pop(index, None)
+            if withdrawn is not None:
+                withdrawn.withdrawn = True
+                self._pieces_done.pop(id(withdrawn), None)
+            self._lock.notify_all()
+
+    def _piece_done(self, staged: StagedFile, done: int) -> None:
+        with self._lock:
+            self._pieces_done[id(staged)] = done
+            if done == len(staged.paths):
+                self._pieces_done.pop(id(staged))
+            self._lock.notify_all()
+
+    def _stage_columnar(self, index: int, job: DecodeJob, columnar: ColumnarPlan, count: int = 1) -> StagedFile:
         import polars as pl
 
-        adbc, _ = self._connections(index)
         plan = columnar.plan
         columns = [column.source for column in plan.columns]
         table = _table(index)
         staged = _described(StagedFile(index, table=table, columnar=True), plan)
         outputs = [f"c{position}" for position in range(len(columns))]
+        if count == 1:
+            staged.paths = [self.group_path(self.group_of[index])]
+        else:
+            staged.paths = [self.piece_path(index, piece) for piece in range(count)]
+            staged.rejects = _rejects_table(index)
+        for path in staged.paths:
+            # No declared types: a value keeps the storage class ADBC binds (the type polars gave it).
+            _, conn = self._connect(path)
+            conn.execute(f'DROP TABLE IF EXISTS "{table}"')
+            conn.execute(f'CREATE TABLE "{table}" ({", ".join([*outputs, "_pk", "_updated"])})')
+            if staged.rejects:
+                conn.execute(f'DROP TABLE IF EXISTS "{staged.rejects}"')
+                conn.execute(f'CREATE TABLE "{staged.rejects}" ({", ".join(REJECT_COLUMNS)})')
+        piece_bytes = CHUNK_BYTES
+        if count > 1:
+            # Every piece's database exists with its tables, so the writer can attach them all and begin its
+            # transaction now, reading each piece as it is complete.
+            self._close_connections()
+            piece_bytes = max(MIN_PIECE_BYTES, os.path.getsize(job.path) // count)
+            with self._lock:
+                self._pieces_done[id(staged)] = 0
+                self._results[index] = staged
+                self._lock.notify_all()
 
-        def decoded() -> Iterator[tuple[int, Any, list[Reject]]]:
+        def decoded() -> Iterator[tuple[int, Any, list[Reject], int]]:
             first_row = 0
-            for rows, piece in iter_block_chunks(job.path):
+            for rows, piece in iter_block_chunks(job.path, chunk_bytes=min(CHUNK_BYTES, piece_bytes)):
                 frame = pl.read_avro(io.BytesIO(piece))
                 if frame.height != rows or frame.columns != columns:
                     raise ValueError("polars read a different shape than the file declares")
@@ -573,29 +704,36 @@ class Stager:
                 )
                 frame, rejects = _row_rules(frame, job, columnar, outputs, first_row, staged)
                 first_row += rows
-                yield rows, frame, rejects
+                yield rows, frame, rejects, len(piece)
 
-        created = False
-        cursor = adbc.cursor()
-        try:
-            # Decoding the next chunk (polars, GIL released) overlaps staging this one (ADBC, GIL released).
-            for rows, frame, rejects in _ahead(decoded()):
-                self._check()
-                staged.rows_read += rows
-                staged.rows_rejected += len(rejects)
-                if frame.height or not created:
-                    cursor.adbc_ingest(table, frame, mode="append" if created else "create")
-                    created = True
-                staged.rows_staged += frame.height
-                if rejects:
-                    self._stage_rejects(staged, rejects)
-        finally:
-            cursor.close()
-        if not created:
-            # A file without blocks (Heap writes empty parts) still gets its table: the upsert reads it.
-            _, conn = self._connections(index)
-            conn.execute(f'DROP TABLE IF EXISTS "{table}"')
-            conn.execute(f'CREATE TABLE "{table}" ({", ".join([*outputs, "_pk", "_updated"])})')
+        number = filled = 0
+        # Decoding the next chunk (polars, GIL released) overlaps staging this one (ADBC, GIL released).
+        for rows, frame, rejects, size in _ahead(decoded()):
+            self._check()
+            staged.rows_read += rows
+            staged.rows_rejected += len(rejects)
+            adbc, conn = self._connect(staged.paths[number])
+            if frame.height:
+                cursor = adbc.cursor()
+                try:
+                    cursor.adbc_ingest(table, frame, mode="append")
+                finally:
+                    cursor.close()
+            staged.rows_staged += frame.height
+            if rejects:
+                self._stage_rejects(staged, rejects, conn)
+            filled += size
+            if number < count - 1 and filled >= piece_bytes:
+                self._close_connections()
+                number += 1
+                filled = 0
+                staged.piece_rows.append(staged.rows_staged - sum(staged.piece_rows))
+                self._piece_done(staged, number)
+        self._close_connections()
+        while len(staged.piece_rows) < count:
+            staged.piece_rows.append(staged.rows_staged - sum(staged.piece_rows))
+        if count > 1:
+            self._piece_done(staged, count)
         return staged
 
     def _stage_rejects(self, staged: StagedFile, rejects: list[Reject], conn: sqlite3.Connection | None = None) -> None:
@@ -609,7 +747,7 @@ class Stager:
     def _stage_exact(self, index: int, job: DecodeJob, spec: DecodeSpec) -> StagedFile:
         _, conn = self._connections(index)
         table = _table(index)
-        staged = StagedFile(index, table=table)
+        staged = StagedFile(index, table=table, paths=[self.group_path(self.group_of[index])])
         insert = ""
         conn.execute("BEGIN")
         try:

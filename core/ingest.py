@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from core.decode import DecodeJob, DecodeSpec
 from core.errors import CourierError
-from core.fastload import StagedFile, Stager
+from core.fastload import StagedFile, Stager, Withdrawn
 from core.identity import is_migrations_table, rebuild_identity
 from core.load import (
     LoadCounts,
@@ -105,6 +105,7 @@ class _FileState:
     file: UnitFile
     group: int = 0
     """The transaction that reads this file's staged rows: its unit's, or its own in a full resync."""
+    recorded: bool = False
     columns: list[str] = field(default_factory=list)
 
 
@@ -253,21 +254,31 @@ KEEP_REJECTS = 10_000
 
 
 def _copy_rejects(
-    store: Store, run_id: int | None, table: str, file: str, staged: StagedFile, limit: int | None = None
+    store: Store,
+    run_id: int | None,
+    table: str,
+    file: str,
+    staged: StagedFile,
+    limit: int | None = None,
+    schemas: list[str] | None = None,
 ) -> int:
-    """Copy a staged file's rejected rows into ``rejected_rows`` in file order; return how many."""
-    from core.fastload import STAGE_SCHEMA
+    """Copy a staged file's rejected rows (of ``schemas``, default all its pieces) into ``rejected_rows``.
 
-    if not staged.rejects or limit == 0:
-        return 0
-    before = store.conn.total_changes
-    store.conn.execute(
-        "INSERT INTO rejected_rows (run_id, table_name, file, position, key, column_name, reason, at) "
-        f'SELECT ?, ?, ?, position, key, column_name, reason, ? FROM {STAGE_SCHEMA}."{staged.rejects}" '
-        f"ORDER BY rowid{'' if limit is None else f' LIMIT {int(limit)}'}",
-        (run_id, table, file, utc_now()),
-    )
-    return store.conn.total_changes - before
+    Rows go in file order, at most ``limit`` of them; returns how many were copied.
+    """
+    copied = 0
+    for schema in staged.schemas if schemas is None else schemas:
+        if not staged.rejects or (limit is not None and copied >= limit):
+            break
+        before = store.conn.total_changes
+        store.conn.execute(
+            "INSERT INTO rejected_rows (run_id, table_name, file, position, key, column_name, reason, at) "
+            f'SELECT ?, ?, ?, position, key, column_name, reason, ? FROM {schema}."{staged.rejects}" '
+            f"ORDER BY rowid{'' if limit is None else f' LIMIT {int(limit) - copied}'}",
+            (run_id, table, file, utc_now()),
+        )
+        copied += store.conn.total_changes - before
+    return copied
 
 
 def apply_units(
@@ -357,27 +368,27 @@ class _Staging:
             RunStopped: a stop was asked for while waiting.
             CourierError: a file could not be read (the message names the object).
         """
-        group = states[0].group
         stager, hooks = self.stager, self.hooks
+        staged = stager.wait_unit(states[0].group, hooks.should_stop)
         try:
-            staged = stager.wait_unit(group, hooks.should_stop)
             if hooks.should_stop():
                 raise RunStopped()
             for state, result in zip(states, staged):
-                if state.file.record is not None:
+                if state.file.record is not None and not state.recorded:
                     state.file.row_count = state.file.record()
+                    state.recorded = True
                 for message, file in self.plan.warnings.pop(result.index, []):
                     hooks.event("Loading data", message, "warning", file)
             for state, result in zip(states, staged):
                 if result.failure is not None:
                     raise CourierError(_failure_text(result.failure, state.file, self.unit))
-            stager.attach(self.store.conn, group)
+            stager.attach(self.store.conn, staged)
             try:
                 yield staged
             finally:
                 stager.detach(self.store.conn)
         finally:
-            stager.release(group)
+            stager.release(staged)
 
 
 def _apply_unit(
@@ -398,25 +409,29 @@ def _apply_unit(
     and then up to :data:`KEEP_REJECTS` of its rejected rows are kept (so the user sees why).
     A unit that replaces the table goes through :func:`_apply_resync` instead.
     """
-    unit_counts = LoadCounts()
-    with staging.read(states) as staged:
-        try:
-            with store.atomic():
-                for state, result in zip(states, staged):
-                    _load_file(store, feed, state, result, writer, hooks, plan, file_count, unit_counts)
-                    _write_unit_cursor(store, feed, unit, state)
-                _check_unit(feed, unit_counts, hooks)
-                _close_unit(store, feed, states, hooks, totals, unit_counts)
-        except LoadRejected:
-            # The unit rolled back, but its rejected rows must stay visible: keep them after.
-            with store.atomic():
-                room = KEEP_REJECTS
-                for state, result in zip(states, staged):
-                    room -= _copy_rejects(
-                        store, hooks.run_id, feed.table_name, state.file.key or state.file.job.label, result, room
-                    )
-            raise
-    return unit_counts
+    while True:
+        unit_counts = LoadCounts()
+        with staging.read(states) as staged:
+            try:
+                with store.atomic(main_only=True):
+                    for state, result in zip(states, staged):
+                        _load_file(store, feed, state, result, writer, staging, plan, file_count, unit_counts)
+                        _write_unit_cursor(store, feed, unit, state)
+                    _check_unit(feed, unit_counts, hooks)
+                    _close_unit(store, feed, states, hooks, totals, unit_counts)
+            except Withdrawn:
+                writer.forget_columns()  # the rollback took back any column the first attempt added
+                continue
+            except LoadRejected:
+                # The unit rolled back, but its rejected rows must stay visible: keep them after.
+                with store.atomic():
+                    room = KEEP_REJECTS
+                    for state, result in zip(states, staged):
+                        room -= _copy_rejects(
+                            store, hooks.run_id, feed.table_name, state.file.key or state.file.job.label, result, room
+                        )
+                raise
+        return unit_counts
 
 
 SHADOW_SUFFIX = "~resync"
@@ -457,8 +472,14 @@ def _apply_resync(
         )
         for state in states:
             # Each file is read as soon as it is staged, while the next one is being staged.
-            with staging.read([state]) as staged, store.atomic():
-                _load_file(store, feed, state, staged[0], shadow, hooks, plan, file_count, unit_counts)
+            while True:
+                try:
+                    with staging.read([state]) as staged, store.atomic(main_only=True):
+                        _load_file(store, feed, state, staged[0], shadow, staging, plan, file_count, unit_counts)
+                except Withdrawn:
+                    shadow.forget_columns()  # the rollback took back any column the first attempt added
+                    continue
+                break
         _check_unit(feed, unit_counts, hooks)
         _copy_sort_indexes(store, table, shadow.table, hooks)
         with store.atomic():
@@ -507,14 +528,20 @@ def _load_file(
     state: _FileState,
     result: StagedFile,
     target: TableWriter,
-    hooks: IngestHooks,
+    staging: _Staging,
     plan: _RunPlan,
     file_count: int,
     counts: LoadCounts,
 ) -> None:
-    """Upsert one staged file into ``target`` with its rejected rows, and count it (in the caller's transaction)."""
-    from core.fastload import STAGE_SCHEMA
+    """Upsert one staged file into ``target`` with its rejected rows, and count it (in the caller's transaction).
 
+    A file staged in pieces is upserted piece by piece as each is staged.
+
+    Raises:
+        Withdrawn: the file was staged again (roll back and read it anew).
+        RunStopped: a stop was asked for.
+    """
+    hooks = staging.hooks
     index = result.index
     label = state.file.job.label
     where = state.file.key or label
@@ -533,8 +560,15 @@ def _load_file(
         )
     if hooks.should_stop():
         raise RunStopped()
-    _copy_rejects(store, hooks.run_id, feed.table_name, where, result)
-    inserted, updated = target.upsert_staged(state.columns, f'{STAGE_SCHEMA}."{result.table}"')
+    inserted = updated = 0
+    for schema in staging.stager.pieces(result, hooks.should_stop):
+        _copy_rejects(store, hooks.run_id, feed.table_name, where, result, schemas=[schema])
+        piece_inserted, piece_updated = target.upsert_staged(state.columns, f'{schema}."{result.table}"')
+        _check_piece_read(store, result, schema)
+        inserted += piece_inserted
+        updated += piece_updated
+    if hooks.should_stop():
+        raise RunStopped()
     counts.rows_inserted += inserted
     counts.rows_updated += updated
     hooks.progress(label, index + 1, file_count, result.rows_read, state.file.row_count)
@@ -549,6 +583,23 @@ def _load_file(
         "info",
         label,
     )
+
+
+def _check_piece_read(store: Store, staged: StagedFile, schema: str) -> None:
+    """Fail loudly, never lose rows, if a staged piece was read before it was complete.
+
+    Rows are appended to a staging table with rowids 1…n, so its largest rowid is the
+    number of rows the read saw; it must be what the stager wrote in that piece.
+    """
+    piece = staged.schemas.index(schema)
+    if piece >= len(staged.piece_rows):
+        return
+    seen = store.conn.execute(f'SELECT COALESCE(MAX(rowid), 0) FROM {schema}."{staged.table}"').fetchone()[0]
+    if seen != staged.piece_rows[piece]:
+        raise RuntimeError(
+            f"read {seen:,} staged rows of {staged.piece_rows[piece]:,} from piece {piece + 1} of file "
+            f"{staged.index + 1} (a staging database was read before it was complete)"
+        )
 
 
 def _write_unit_cursor(store: Store, feed: Feed, unit: LoadUnit, state: _FileState) -> None:

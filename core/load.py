@@ -61,8 +61,10 @@ def table_exists(store: Store, table: str) -> bool:
 
 
 def table_columns(store: Store, table: str) -> list[tuple[str, str]]:
-    """``(name, declared SQLite type)`` of a table's columns, in order."""
-    rows = store.execute(f"PRAGMA table_info({quote_identifier(table)})").fetchall()
+    """``(name, declared SQLite type)`` of a table's columns, in order (a table of the main database)."""
+    # Qualified: an unqualified table_info opens a read transaction on every attached database, and the
+    # fast path attaches staging databases that are still being written (core.fastload).
+    rows = store.execute(f"PRAGMA main.table_info({quote_identifier(table)})").fetchall()
     return [(row[1], row[2] or "") for row in rows]
 
 

@@ -396,16 +396,33 @@ class Store:
         return int(row[0] or 0)
 
     @contextmanager
-    def atomic(self) -> Iterator[sqlite3.Connection]:
+    def atomic(self, main_only: bool = False) -> Iterator[sqlite3.Connection]:
         """A transaction: everything inside commits together or not at all.
 
         Nested use becomes a savepoint, so helpers can be atomic on their own and
         still join a caller's transaction.
+
+        Args:
+            main_only: Take the write lock of the main database alone (``BEGIN``, then a write
+                that changes nothing), instead of ``BEGIN IMMEDIATE``, which also opens a read
+                transaction on every attached database at once. An attached database is then
+                read as it is when first read inside the transaction: the fast path attaches the
+                pieces of a file still being staged and reads each when it is complete.
         """
         depth = self._depth
         if depth == 0:
             try:
-                self.conn.execute("BEGIN IMMEDIATE")
+                if main_only:
+                    version = self.conn.execute("PRAGMA main.user_version").fetchone()[0]
+                    self.conn.execute("BEGIN")
+                    try:
+                        # Writing the header takes main's write lock (waiting like BEGIN IMMEDIATE) and nothing else.
+                        self.conn.execute(f"PRAGMA main.user_version = {int(version)}")
+                    except BaseException:
+                        self.conn.execute("ROLLBACK")
+                        raise
+                else:
+                    self.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as error:
                 raise (self._translate(error, "starting a write") or error) from None
         else:

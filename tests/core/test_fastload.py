@@ -19,7 +19,8 @@ import pytest
 
 from core.decode import DecodeJob, DecodeSpec
 from core.errors import CourierError
-from core.fastload import COLUMNAR_ENV, Stager, columnar_plan, iter_block_chunks
+from core import fastload
+from core.fastload import COLUMNAR_ENV, Stager, Withdrawn, columnar_plan, iter_block_chunks
 from core.heapgen import PAGEVIEW_COLUMNS, heap_schema, pageview_records, write_avro
 from core.ingest import IngestHooks, LoadUnit, UnitFile, apply_units
 from core.load import LoadCounts
@@ -636,6 +637,7 @@ def _run(db: Path, feed: Feed, units: list[LoadUnit]) -> tuple[dict[str, Any], s
     return _snapshot(db, feed.table_name), outcome, counts
 
 
+@pytest.mark.parametrize("pieces", [False, True], ids=["whole-files", "in-pieces"])
 @pytest.mark.parametrize("resync", [False, True], ids=["incremental-parts", "full-resync"])
 @pytest.mark.parametrize(("case", "bodies", "settings", "columnar"), AWKWARD, ids=[case[0] for case in AWKWARD])
 def test_awkward_inputs_give_identical_tables_and_rejected_rows_on_both_paths(
@@ -644,9 +646,13 @@ def test_awkward_inputs_give_identical_tables_and_rejected_rows_on_both_paths(
     settings: dict[str, Any],
     columnar: int,
     resync: bool,
+    pieces: bool,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if pieces:
+        # Every file read alone by its transaction is staged in pieces, each its own database.
+        monkeypatch.setattr(fastload, "MIN_PIECE_BYTES", 1)
     paths = []
     for number, body in enumerate(bodies):
         path = tmp_path / f"part-{number:05d}.avro"
@@ -742,3 +748,65 @@ def test_a_stopped_resync_leaves_the_old_table_and_no_shadow(parts: list[Path], 
         assert [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE '%~resync%'")] == []
     finally:
         conn.close()
+
+
+def _scores(path: Path, count: int, nan_at: int | None = None) -> Path:
+    """A file of ``count`` records in many small blocks; record ``nan_at`` holds a NaN (which the exact path rejects)."""
+    schema = {
+        "type": "record",
+        "name": "r",
+        "fields": [{"name": "id", "type": "long"}, {"name": "score", "type": ["null", "double"]}],
+    }
+    records = [{"id": n % (count - 50), "score": n / 7} for n in range(count)]  # later rows update earlier ones
+    if nan_at is not None:
+        records[nan_at]["score"] = float("nan")
+    with open(path, "wb") as handle:
+        fastavro.writer(handle, fastavro.parse_schema(schema), records, sync_interval=2000)
+    return path
+
+
+SCORES = Feed(id="df-piece1", source="Test", name="Scores", primary_key=("id",), error_threshold=5)
+
+
+def test_a_big_lone_file_is_staged_in_pieces_the_writer_reads_as_each_is_complete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fastload, "MIN_PIECE_BYTES", 16 * 1024)
+    path = _scores(tmp_path / "scores.avro", 20_000)
+    job = DecodeJob(str(path), "application/avro", "heap:1", path.name)
+    with Stager([job], [0], DecodeSpec(primary_key=("id",), last_updated=None), directory=str(tmp_path)) as stager:
+        staged = stager.wait_unit(0)[0]
+        assert staged.columnar and len(staged.paths) == fastload.MAX_PIECES
+        schemas = list(stager.pieces(staged))
+        assert schemas == staged.schemas and len(set(schemas)) == fastload.MAX_PIECES
+        rows = 0
+        for piece in staged.paths:
+            with sqlite3.connect(piece) as conn:
+                rows += conn.execute(f'SELECT count(*) FROM "{staged.table}"').fetchone()[0]
+        assert rows == staged.rows_staged == 20_000
+    (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units([path]), feed=SCORES)
+    assert fast_counts.files_columnar == 1
+    assert fast_rows == exact_rows and _counts(fast_counts) == _counts(exact_counts)
+    assert (fast_counts.rows_inserted, fast_counts.rows_updated) == (19_950, 50)
+
+
+def test_a_piece_the_columnar_path_cannot_take_restages_the_whole_file_exactly_and_the_writer_starts_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fastload, "MIN_PIECE_BYTES", 16 * 1024)
+    path = _scores(tmp_path / "late-nan.avro", 20_000, nan_at=19_990)
+    job = DecodeJob(str(path), "application/avro", "heap:1", path.name)
+    with Stager([job], [0], DecodeSpec(primary_key=("id",), last_updated=None), directory=str(tmp_path)) as stager:
+        first = stager.wait_unit(0)[0]
+        assert first.columnar and len(first.paths) > 1
+        # Whatever the writer read of the first pieces, the file is withdrawn before its last piece.
+        with pytest.raises(Withdrawn):
+            for _ in stager.pieces(first):
+                pass
+        again = stager.wait_unit(0)[0]
+        assert not again.columnar and len(again.paths) == 1 and again.rows_rejected == 1
+    (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units([path]), feed=SCORES)
+    assert fast_counts.files_columnar == 0
+    # Counted once: rows the first attempt upserted were rolled back with it.
+    assert fast_rows == exact_rows and _counts(fast_counts) == _counts(exact_counts)
+    assert fast_counts.rows_rejected == 1 and fast_counts.rows_inserted == 19_950

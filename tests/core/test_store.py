@@ -268,3 +268,29 @@ def test_query_rows_are_addressable_by_column(tmp_path: Path) -> None:
         store.execute("INSERT INTO credentials (name, type, region) VALUES ('a', 'aws-profile', 'us-east-1')")
         (row,) = store.query("SELECT * FROM credentials")
         assert (row["name"], row["type"], row["region"]) == ("a", "aws-profile", "us-east-1")
+
+
+def test_a_main_only_transaction_holds_mains_write_lock_and_reads_an_attached_database_when_first_read(
+    tmp_path: Path,
+) -> None:
+    side = tmp_path / "side.db"
+    with sqlite3.connect(side) as conn:
+        conn.execute("CREATE TABLE rows (n)")
+    conn.close()
+    with Store(tmp_path / "courier.db") as store:
+        store.conn.execute("ATTACH DATABASE ? AS side", (f"file:{side}?mode=ro",))
+        with store.atomic(main_only=True):
+            other = sqlite3.connect(tmp_path / "courier.db", timeout=0)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("CREATE TABLE t (x)")
+            other.close()
+            # The attached database is not read yet: another writer may still add to it, and the
+            # transaction then sees what was written.
+            writer = sqlite3.connect(side, timeout=0)
+            writer.execute("INSERT INTO rows VALUES (1)")
+            writer.commit()
+            writer.close()
+            assert store.conn.execute("SELECT count(*) FROM side.rows").fetchone()[0] == 1
+            # And reading columns of a main table opens no read transaction on it either.
+            store.conn.execute("PRAGMA main.table_info(runs)").fetchall()
+        store.conn.execute("DETACH DATABASE side")
