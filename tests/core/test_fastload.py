@@ -17,9 +17,9 @@ from typing import Any
 import fastavro
 import pytest
 
+from core import fastload
 from core.decode import DecodeJob, DecodeSpec
 from core.errors import CourierError
-from core import fastload
 from core.fastload import COLUMNAR_ENV, Stager, Withdrawn, columnar_plan, iter_block_chunks
 from core.heapgen import PAGEVIEW_COLUMNS, heap_schema, pageview_records, write_avro
 from core.ingest import IngestHooks, LoadUnit, UnitFile, apply_units
