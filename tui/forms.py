@@ -52,7 +52,9 @@ class FormCheck:
         order = [*fields, *(name for name in self.errors if name not in fields)]
         field_name, first = next((name, self.errors[name][0]) for name in order if self.errors.get(name))
         more = self.error_count - 1
-        return f"{field_name}: {first}" + (f" (and {more} more marked ✗)" if more else "")
+        # Some forms' problems already start with their path (the feed editor's ``name: must not be empty``).
+        named = first.startswith((f"{field_name}:", f"{field_name.replace('-', ' ')}:"))
+        return (first if named else f"{field_name}: {first}") + (f" (and {more} more marked ✗)" if more else "")
 
     def add(self, level: str, field_name: str, message: str) -> None:
         """Record a problem against a field."""

@@ -167,3 +167,65 @@ async def test_keys_that_cannot_act_now_say_why(configured_db: Path, app_factory
         await pilot.press("f5")  # Run now, on a group not saved yet
         await pilot.pause()
         assert notices(app)[-1] == "Not now: Save the group first (F2): Run now runs a stored courier group."
+
+
+async def test_a_new_feed_shows_no_error_until_a_field_is_touched_or_saved(
+    configured_db: Path, app_factory: AppFactory
+) -> None:
+    from tui.screens.feed_editor import FeedEditorScreen
+
+    app = app_factory(configured_db)
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_add_feed()
+        await pilot_wait(pilot, lambda: isinstance(app.screen, FeedEditorScreen), "the feed editor")
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, FeedEditorScreen)
+        name = editor.query_one("#feed-name-problems", ProblemList)
+        threshold = editor.query_one("#feed-error-threshold-problems", ProblemList)
+        assert editor.check.errors["name"] and not name.display  # the form knows, the screen waits
+        assert app.focused is editor.query_one("#feed-name")
+        editor.query_one("#feed-threshold").focus()
+        await pilot.press("backspace", "x")  # the threshold is touched: its error shows, the name's does not
+        await pilot.pause()
+        assert threshold.display and threshold.errors and not name.display
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.screen is editor and name.display  # a save shows every problem
+        assert app.focused is editor.query_one("#feed-name")  # the first one, in screen order
+        result = str(editor.query_one("#feed-result", Static).render())
+        assert result.startswith("Not saved: name: must not be empty (and ")
+
+
+async def test_a_new_group_shows_no_error_until_a_field_is_touched_or_saved(
+    configured_db: Path, app_factory: AppFactory
+) -> None:
+    from tui.screens.group_editor import GroupEditorScreen
+
+    app = app_factory(configured_db)
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_add_group()
+        await pilot_wait(pilot, lambda: isinstance(app.screen, GroupEditorScreen), "the group editor")
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, GroupEditorScreen)
+        name = editor.query_one("#name-problems", ProblemList)
+        schedule = editor.query_one("#schedule-problems", ProblemList)
+        assert editor.check.errors["name"] and not name.display
+        editor.query_one("#schedule").focus()
+        await pilot.press("end", "x")  # "30 8 * * *x": the schedule is touched and wrong
+        await pilot.pause()
+        assert schedule.display and schedule.errors and not name.display
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.screen is editor and name.display
+        assert app.focused is editor.query_one("#group-name")
+        assert "Not saved: name: is required, e.g. Heap daily (and 1 more marked ✗)" in notices(app)
+
+
+async def test_editing_a_stored_object_shows_its_problems_at_once(configured_db: Path, app_factory: AppFactory) -> None:
+    """Untouched fields hide their errors only while adding: a stored object's problems are the user's to fix."""
+    app = app_factory(configured_db)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_courier(pilot, app, "Heap exports")
+        assert editor.show_all and not editor.touched

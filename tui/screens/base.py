@@ -1,19 +1,24 @@
-"""What every Courier screen shares: app settings applied on mount, and its key list for help."""
+"""What every Courier screen shares: app settings applied on mount, its key list for help, and editors' forms."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import events
+from textual._time import get_time  # the clock of Message.time (textual is pinned)
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Input, TextArea
+from textual.widget import Widget
+from textual.widgets import Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
     from tui.app import CourierApp
+    from tui.forms import FormCheck
+    from tui.widgets import ProblemList
 
 
 class AppAccess:
@@ -56,6 +61,175 @@ class ConfirmsDiscard:
             ),
             callback=discard,
         )
+
+
+class SavesForm:
+    """Mixin for editors: one way to show a form's problems, refuse a save, focus the first problem and
+    show a result.
+
+    Every editor behaves the same through it:
+
+    - its problems are routed to the ``ProblemList`` under their field by one method, ``show_problems``;
+    - errors stay hidden on a field the user has not touched yet (warnings show at once), unless
+      ``show_all`` is set: editing a stored object, or after a save was tried;
+    - a save with errors (``refuse_save``) shows every problem, says which is first (naming its field)
+      and puts the cursor on it, with its problems scrolled into view;
+    - results (``show_result``) go to the editor's result line, in view at 80×24, or to a notification.
+
+    An editor lists its fields in screen order in ``FORM_FIELDS``, says which widget each one is in
+    ``FIELD_WIDGETS`` (where a refused save puts the cursor, and whose change touches the field),
+    implements ``check_form`` (the check saving would make) and may add to ``form_checked``, and calls
+    ``begin_editing`` once its fields are filled.
+    """
+
+    app: App[object]
+    _ready: bool
+
+    FORM_FIELDS: ClassVar[tuple[str, ...]] = ()
+    """The form's field names in screen order; a problem for any other name is shown under ``other``."""
+    FIELD_WIDGETS: ClassVar[dict[str, str]] = {}
+    """Field name → selector of its widget (a field may have none: its problems are shown, not focused)."""
+    PROBLEMS_ID: ClassVar[str] = "{}-problems"
+    """The id of a field's ``ProblemList``, ``{}`` standing for the field name (``other`` included)."""
+    RESULT_ID: ClassVar[str | None] = None
+    """The id of the editor's result line, or ``None``: results become notifications."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.check: FormCheck = _empty_check()
+        self.touched: set[str] = set()
+        """Fields the user has changed: only these show their errors until a save is tried."""
+        self.show_all = False
+        """Show every field's errors (a stored object being edited, or a save was tried)."""
+        self._ready = False
+        self._editing_since = float("inf")
+
+    def begin_editing(self) -> None:
+        """The fields are filled (end of ``on_mount``): changes from now on are the user's."""
+        self._editing_since = get_time()
+        self._ready = True
+
+    def by_user(self, event: Message) -> bool:
+        """Whether a change message comes from the user, not from filling the fields on mount (those are
+        handled only after ``on_mount`` returns, so ``_ready`` alone cannot tell them apart)."""
+        return self._ready and event.time > self._editing_since
+
+    def check_form(self) -> FormCheck:
+        """The check saving would make of the fields as they are now (each editor says how)."""
+        raise NotImplementedError
+
+    def form_checked(self, check: FormCheck) -> None:
+        """Called after every check, for what else an editor updates from it (e.g. its Save button)."""
+
+    def validate_form(self) -> FormCheck:
+        """Check the form as saving would, and show its problems under their fields."""
+        self.check = self.check_form()
+        self.show_problems(self.check)
+        self.form_checked(self.check)
+        return self.check
+
+    def show_problems(self, check: FormCheck) -> None:
+        """Put each problem in the ``ProblemList`` of its field: the one place problems are routed.
+
+        Errors of a field the user has not touched are held back until ``show_all``; warnings and
+        ``other`` problems always show. A problem for a name that is not a form field goes under
+        ``other``, prefixed with that name, so nothing is dropped.
+        """
+        fields = (*self.FORM_FIELDS, "other")
+        errors: dict[str, list[str]] = {name: [] for name in fields}
+        warnings: dict[str, list[str]] = {name: [] for name in fields}
+        for found, shown in ((check.errors, errors), (check.warnings, warnings)):
+            for name, problems in found.items():
+                if name in shown:
+                    shown[name].extend(problems)
+                else:
+                    shown["other"].extend(f"{name}: {problem}" for problem in problems)
+        for name in fields:
+            visible = self.show_all or name == "other" or name in self.touched
+            self.problem_list(name).show(errors[name] if visible else [], warnings[name])
+
+    def problem_list(self, field_name: str) -> ProblemList:
+        """The ``ProblemList`` under a field (``other``: the one for problems of no field)."""
+        from tui.widgets import ProblemList
+
+        return self._screen.query_one(f"#{self.PROBLEMS_ID.format(field_name)}", ProblemList)
+
+    def touch(self, *field_names: str, cause: Message | None = None) -> None:
+        """The user changed these fields: their errors show from now on (not when ``cause`` is a change
+        made while the fields were filled)."""
+        if cause is None or self.by_user(cause):
+            self.touched.update(field_names)
+
+    def touch_widget(self, widget: DOMNode | None, cause: Message | None = None) -> None:
+        """The user changed ``widget``: the field it belongs to (``FIELD_WIDGETS``) shows its errors."""
+        if widget is not None and widget.id:
+            names = [name for name, selector in self.FIELD_WIDGETS.items() if selector == f"#{widget.id}"]
+            self.touch(*names, cause=cause)
+
+    def refuse_save(self, verb: str = "saved") -> bool:
+        """``True`` when the form cannot be saved, after showing every problem, saying which comes first
+        and focusing it; ``False`` (and ``self.check`` holds the document) when it can."""
+        self.show_all = True
+        check = self.validate_form()
+        if check.ok and check.document is not None:
+            return False
+        reason = check.refusal(self.FORM_FIELDS) if not check.ok else "the form is not complete"
+        # The cursor first, then the reason: an inline reason is scrolled into view last, so both show.
+        self.focus_first_problem(check)
+        self.show_refusal(verb, reason)
+        return True
+
+    def show_refusal(self, verb: str, reason: str) -> None:
+        """Say why nothing was ``verb`` (a notification titled ``Not saved``; an editor may show it inline)."""
+        self.app.notify(reason, severity="error", title=f"Not {verb}")
+
+    def focus_first_problem(self, check: FormCheck) -> None:
+        """Put the cursor on the first field (in screen order) with an error, its problems in view."""
+        for field_name in self.FORM_FIELDS:
+            if not check.errors.get(field_name):
+                continue
+            target = self.problem_target(field_name)
+            if target is None:
+                continue
+            target.focus()
+            # The field's problems sit under it: bring them into view with the cursor.
+            self._screen.call_after_refresh(self.problem_list(field_name).scroll_visible)
+            return
+
+    def problem_target(self, field_name: str) -> Widget | None:
+        """The widget a field's problem focuses (``None``: the field has no widget to focus)."""
+        selector = self.FIELD_WIDGETS.get(field_name)
+        return self._screen.query_one(selector) if selector else None
+
+    def show_result(self, text: str, *, error: bool = False) -> None:
+        """Show the outcome of an action on the result line, scrolled into view (at 80×24 it sits below the
+        fold); an editor without one notifies. Empty text hides the line."""
+        if self.RESULT_ID is None:
+            if text:
+                self.app.notify(text, severity="error" if error else "information")
+            return
+        result = self._screen.query_one(f"#{self.RESULT_ID}", Static)
+        result.update(text)
+        result.set_class(error, "-error")
+        result.display = bool(text)
+        if text:
+            # After the layout gives the newly shown line its place.
+            self._screen.call_after_refresh(result.scroll_visible)
+
+    def announce_saved(self, what: str, warnings: list[str] | tuple[str, ...] = ()) -> None:
+        """Notify that ``what`` (e.g. ``courier "Heap"``) was saved, and with how many warnings."""
+        notes = f" ({len(warnings)} warning{'s' if len(warnings) != 1 else ''})" if warnings else ""
+        self.app.notify(f"Saved {what}{notes}", title="Saved", severity="warning" if warnings else "information")
+
+    @property
+    def _screen(self) -> Screen[object]:
+        return cast(Screen[object], self)
+
+
+def _empty_check() -> FormCheck:
+    from tui.forms import FormCheck
+
+    return FormCheck()
 
 
 class ReportsWorkerFailures:

@@ -34,6 +34,7 @@ from tui.screens.base import (
     ConfirmsDiscard,
     ExplainsDisabledKeys,
     ReportsWorkerFailures,
+    SavesForm,
     apply_app_settings,
 )
 from tui.screens.confirm import ConfirmScreen
@@ -70,7 +71,9 @@ def heap_discovery_available() -> bool:
     return importlib.util.find_spec("core.heap") is not None
 
 
-class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, ReportsWorkerFailures, Screen[str | None]):
+class CourierEditorScreen(
+    AppAccess, ConfirmsDiscard, SavesForm, ExplainsDisabledKeys, ReportsWorkerFailures, Screen[str | None]
+):
     """The Add courier / Edit courier page, with live validation.
 
     Args:
@@ -85,17 +88,16 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
         Binding("f8,D", "discover", "Discover"),
     ]
 
+    FORM_FIELDS = COURIER_FIELDS
+    FIELD_WIDGETS = FIELD_WIDGETS
+    RESULT_ID = "action-result"
+
     def __init__(self, name: str | None = None) -> None:
         super().__init__()
         self.original_name = name
-        self.check = FormCheck()
         self.initial_form: CourierForm | None = None
         self._credential_value: str | None = None
-        self._ready = False
-        self.touched: set[str] = set()
-        """Fields the user has changed; a new courier shows errors only on these until a save is tried."""
-        self.show_all = name is not None
-        """Show every field's errors (editing a stored courier, or after a save was tried)."""
+        self.show_all = name is not None  # a stored courier's problems show at once
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -183,7 +185,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
         self.query_one("#discover-button", Button).display = heap_discovery_available()
         apply_app_settings(self)
         self.query_one("#courier-name", Input).focus()
-        self._ready = True
+        self.begin_editing()
         self.validate_form()
 
     # Form state
@@ -206,39 +208,30 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
         """Whether the fields differ from what was loaded."""
         return self._ready and self.form() != self.initial_form
 
-    def validate_form(self) -> FormCheck:
-        """Check the form as saving would, and show every problem under its field."""
-        self.check = check_courier_form(self.form(), self.existing, self.original_name)
-        for field_name in (*COURIER_FIELDS, "other"):
-            shown = self.show_all or field_name in self.touched or field_name == "other"
-            self.query_one(f"#{field_name}-problems", ProblemList).show(
-                self.check.errors.get(field_name, []) if shown else [], self.check.warnings.get(field_name, [])
-            )
+    def check_form(self) -> FormCheck:
+        """Check the form as saving would."""
+        return check_courier_form(self.form(), self.existing, self.original_name)
+
+    def form_checked(self, check: FormCheck) -> None:
         save = self.query_one("#save-button", Button)
         discover = self.query_one("#discover-button", Button)
         can_discover = self.form().layout == "heap-connect"
-        if save.disabled == self.check.ok or discover.disabled == can_discover:
-            save.disabled = not self.check.ok
+        if save.disabled == check.ok or discover.disabled == can_discover:
+            save.disabled = not check.ok
             discover.disabled = not can_discover
             self.refresh_bindings()
-        return self.check
 
     @on(Input.Changed, "#courier-name, #bucket, #prefix")
     @on(TextArea.Changed)
     def _changed(self, event: Input.Changed | TextArea.Changed) -> None:
         if self._ready:
-            self._touch(event.control)
+            self.touch_widget(event.control, event)
             self.validate_form()
 
-    def _touch(self, widget: Widget | None) -> None:
-        """The user changed ``widget``: its field shows its errors from now on."""
-        if widget is not None:
-            self.touched.update(name for name, selector in FIELD_WIDGETS.items() if selector == f"#{widget.id}")
-
     @on(Select.Changed, "#layout")
-    def _layout_changed(self) -> None:
+    def _layout_changed(self, event: Select.Changed) -> None:
         if self._ready:
-            self.touched.add("layout")
+            self.touch("layout", cause=event)
             # The example entities list is for file patterns; a heap-connect courier with no list
             # loads every Heap table, so an untouched example should not be left to clear by hand.
             entities = self.query_one("#entities", TextArea)
@@ -257,7 +250,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
             self.app.push_screen(CredentialScreen(), callback=self._credential_created)
             return
         self._credential_value = event.value if isinstance(event.value, str) else None
-        self.touched.add("credential")
+        self.touch("credential", cause=event)
         self.validate_form()
 
     def _credential_created(self, name: str | None) -> None:
@@ -295,28 +288,15 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
         return None
 
     def explain_disabled(self, reason: str) -> None:
-        self._show_result(reason, error=True)
+        self.show_result(reason, error=True)
 
     # Save and leave
 
     def action_save(self) -> None:
-        self.show_all = True
-        check = self.validate_form()
-        if not check.ok or check.document is None:
-            self.notify(check.refusal(COURIER_FIELDS), severity="error", title="Not saved")
-            self._focus_first_problem()
+        if self.refuse_save():
             return
-        name = self.form().name.strip()
-        self._save(name, self.original_name, check.document)
-
-    def _focus_first_problem(self) -> None:
-        for field_name in COURIER_FIELDS:
-            if self.check.errors.get(field_name):
-                widget = self.query_one(FIELD_WIDGETS[field_name])
-                widget.focus()
-                # The field's problems sit under it: bring them into view with the cursor.
-                self.call_after_refresh(self.query_one(f"#{field_name}-problems").scroll_visible)
-                return
+        assert self.check.document is not None
+        self._save(self.form().name.strip(), self.original_name, self.check.document)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Save courier")
     def _save(self, name: str, original: str | None, document: dict[str, Any]) -> None:
@@ -342,14 +322,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
             return
         if message.kind != "courier":
             return
-        notes = (
-            f" ({len(message.warnings)} warning{'s' if len(message.warnings) != 1 else ''})" if message.warnings else ""
-        )
-        self.notify(
-            f'Saved courier "{message.name}"{notes}',
-            title="Saved",
-            severity="warning" if message.warnings else "information",
-        )
+        self.announce_saved(f'courier "{message.name}"', message.warnings)
         self.initial_form = None
         self._ready = False
         self.dismiss(message.name)
@@ -370,7 +343,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
     def _connection(self) -> tuple[Courier, Credential] | None:
         courier = preview_courier(self.form(), self.existing)
         if isinstance(courier, str):
-            self._show_result(courier, error=True)
+            self.show_result(courier, error=True)
             return None
         return courier, self.existing.credentials[courier.credential]
 
@@ -380,7 +353,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
             return
         courier, credential = connection
         if not courier.entities:
-            self._show_result(
+            self.show_result(
                 "The heap-connect layout reads manifests, not file patterns: use Discover "
                 "to list the tables, or add entities to preview.",
                 error=True,
@@ -390,10 +363,10 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            self._show_result(f'Day: "{text}" is not a day; use YYYY-MM-DD, e.g. 2026-11-25', error=True)
+            self.show_result(f'Day: "{text}" is not a day; use YYYY-MM-DD, e.g. 2026-11-25', error=True)
             self.query_one("#preview-day", Input).focus()
             return
-        self._show_result(f"Listing s3://{courier.bucket}/{courier.prefix} for {day}…")
+        self.show_result(f"Listing s3://{courier.bucket}/{courier.prefix} for {day}…")
         self._preview_matches(courier, day)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview", description="Preview matches")
@@ -413,14 +386,14 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
             shown = ", ".join(keys[:PREVIEW_KEYS_SHOWN])
             more = f" and {len(keys) - PREVIEW_KEYS_SHOWN} more" if len(keys) > PREVIEW_KEYS_SHOWN else ""
             lines.append(f"  {tag}: {shown}{more}")
-        self._show_result("\n".join(lines))
+        self.show_result("\n".join(lines))
 
     def action_test_connection(self) -> None:
         connection = self._connection()
         if connection is None:
             return
         courier, credential = connection
-        self._show_result(f"Connecting to s3://{courier.bucket}/{courier.prefix}…")
+        self.show_result(f"Connecting to s3://{courier.bucket}/{courier.prefix}…")
         self._test_connection(courier)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="test", description="Test connection")
@@ -428,7 +401,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
         self.post_message(ConnectionTested(engine.test_connection(self.courier_app.db_path, courier)))
 
     def on_connection_tested(self, message: ConnectionTested) -> None:
-        self._show_result(message.line)
+        self.show_result(message.line)
 
     def action_discover(self) -> None:
         if self.check_action("discover", ()) is not True:
@@ -437,7 +410,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
         if connection is None:
             return
         courier, credential = connection
-        self._show_result(f"Reading the Heap Connect manifests in s3://{courier.bucket}/{courier.prefix}…")
+        self.show_result(f"Reading the Heap Connect manifests in s3://{courier.bucket}/{courier.prefix}…")
         self._discover(courier)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="discover", description="Discover")
@@ -482,7 +455,7 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
         current, problem = json_problem(entities.text) if entities.text.strip() else ([], None)
         if problem is None and current in ([], message.entities):
             entities.load_text(_pretty(message.entities))
-            self._show_result(found)
+            self.show_result(found)
             offer_feeds()
             return
         mine = [_tag(item) for item in current if isinstance(item, dict)] if isinstance(current, list) else []
@@ -499,14 +472,14 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
             )
             or "the same tables, written as Heap Connect manifests name them"
         )
-        self._show_result(found)
+        self.show_result(found)
 
         def replace_entities(confirmed: bool | None) -> None:
             if confirmed:
                 entities.load_text(_pretty(message.entities))
-                self._show_result(f"{found}. The entities list now names them ({change}).")
+                self.show_result(f"{found}. The entities list now names them ({change}).")
             else:
-                self._show_result(f"{found}. Your entities list is unchanged.")
+                self.show_result(f"{found}. Your entities list is unchanged.")
             offer_feeds()
 
         self.app.push_screen(
@@ -532,19 +505,10 @@ class CourierEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Repo
         result = engine.create_feeds(self.courier_app.db_path, feeds)
         self.post_message(ConfigSaved("feeds", "", result.changes, result.warnings, {"load-operations": operations}))
 
-    def _show_result(self, text: str, *, error: bool = False) -> None:
-        result = self.query_one("#action-result", Static)
-        result.update(text)
-        result.set_class(error, "-error")
-        result.display = bool(text)
-        if text:
-            # After the layout gives the newly shown result its place: at 80×24 it sits below the fold.
-            self.call_after_refresh(result.scroll_visible)
-
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The app notifies every failure; the editor also shows its own inline.
         if event.state == WorkerState.ERROR and event.worker.group in ACTION_GROUPS:
-            self._show_result(
+            self.show_result(
                 str(event.worker.error).splitlines()[0]
                 if str(event.worker.error)
                 else type(event.worker.error).__name__,

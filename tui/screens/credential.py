@@ -15,7 +15,7 @@ from core import engine
 from core.models import CREDENTIAL_TYPES
 from tui.forms import CREDENTIAL_FIELDS, FormCheck, check_credential_form
 from tui.messages import ConfigSaved
-from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import AppAccess, ReportsWorkerFailures, SavesForm, apply_app_settings
 from tui.widgets import ProblemList
 from tui.widgets.footer import CourierFooter
 
@@ -47,7 +47,7 @@ SECRETS_NOTE = (
 )
 
 
-class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]):
+class CredentialScreen(AppAccess, SavesForm, ReportsWorkerFailures, ModalScreen[str | None]):
     """Creates a credential; dismisses with its name, or ``None`` when cancelled."""
 
     BINDINGS = [
@@ -55,14 +55,12 @@ class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]
         Binding("escape", "cancel", "Cancel"),
     ]
 
+    FORM_FIELDS = CREDENTIAL_FIELDS
+    FIELD_WIDGETS = {field_name: f"#credential-{field_name}" for field_name in CREDENTIAL_FIELDS}
+    PROBLEMS_ID = "credential-{}-problems"
+
     def __init__(self) -> None:
         super().__init__()
-        self.check = FormCheck()
-        self._ready = False
-        self.touched: set[str] = set()
-        """Fields the user has changed: only these show errors until a save is tried."""
-        self.show_all = False
-        self._type: object = TYPE_CHOICES[0]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="credential-dialog", classes="dialog form", can_focus=False):
@@ -92,7 +90,7 @@ class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]
         self.existing = engine.load_project(self.courier_app.db_path)
         apply_app_settings(self)
         self.query_one("#credential-name", Input).focus()
-        self._ready = True
+        self.begin_editing()
         self.validate_form()
 
     def values(self) -> dict[str, str]:
@@ -105,42 +103,30 @@ class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]
         values["type"] = cast(str, self.query_one("#credential-type", Select).value)
         return values
 
-    def validate_form(self) -> FormCheck:
-        """Check the fields and show every problem under its field."""
-        self.check = check_credential_form(self.values(), self.existing)
-        for field_name in (*CREDENTIAL_FIELDS, "other"):
-            shown = self.show_all or field_name in self.touched or field_name == "other"
-            self.query_one(f"#credential-{field_name}-problems", ProblemList).show(
-                self.check.errors.get(field_name, []) if shown else [], self.check.warnings.get(field_name, [])
-            )
-        self.query_one("#credential-save", Button).disabled = not self.check.ok
-        return self.check
+    def check_form(self) -> FormCheck:
+        """Check the fields as saving would."""
+        return check_credential_form(self.values(), self.existing)
+
+    def form_checked(self, check: FormCheck) -> None:
+        self.query_one("#credential-save", Button).disabled = not check.ok
 
     @on(Input.Changed)
     @on(Select.Changed)
     def _changed(self, event: Input.Changed | Select.Changed) -> None:
         if self._ready:
             # Choosing a type asks for that type's fields: show what they still need.
-            # (The type's first Changed arrives after mount with the value it started with: not a touch.)
             field_name = (event.control.id or "").removeprefix("credential-")
             if field_name != "type":
-                self.touched.add(field_name)
-            elif event.value != self._type:
-                self._type = event.value
-                self.touched.update(name for name in CREDENTIAL_FIELDS if name != "name")
+                self.touch(field_name, cause=event)
+            else:
+                self.touch(*(name for name in CREDENTIAL_FIELDS if name != "name"), cause=event)
             self.validate_form()
 
     def action_save(self) -> None:
-        self.show_all = True
-        check = self.validate_form()
-        if not check.ok or check.document is None:
-            self.notify(check.refusal(CREDENTIAL_FIELDS), severity="error", title="Not saved")
-            for field_name in CREDENTIAL_FIELDS:
-                if check.errors.get(field_name):
-                    self.query_one(f"#credential-{field_name}").focus()
-                    break
+        if self.refuse_save():
             return
-        self._save(self.values()["name"].strip(), check.document)
+        assert self.check.document is not None
+        self._save(self.values()["name"].strip(), self.check.document)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Save credential")
     def _save(self, name: str, document: dict[str, Any]) -> None:
@@ -151,7 +137,7 @@ class CredentialScreen(AppAccess, ReportsWorkerFailures, ModalScreen[str | None]
 
     def on_config_saved(self, message: ConfigSaved) -> None:
         message.stop()
-        self.notify(f'Saved credential "{message.name}"', title="Saved")
+        self.announce_saved(f'credential "{message.name}"', message.warnings)
         self.dismiss(message.name)
 
     def action_cancel(self) -> None:

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import (
     Button,
     Checkbox,
@@ -47,6 +48,7 @@ from tui.screens.base import (
     ConfirmsDiscard,
     ExplainsDisabledKeys,
     ReportsWorkerFailures,
+    SavesForm,
     apply_app_settings,
 )
 from tui.screens.samples import file_label, landed_time, middle_shorten, shorten
@@ -72,7 +74,9 @@ def sample_label(item: LandedFile) -> str:
     )
 
 
-class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, ReportsWorkerFailures, Screen[str | None]):
+class FeedEditorScreen(
+    AppAccess, ConfirmsDiscard, SavesForm, ExplainsDisabledKeys, ReportsWorkerFailures, Screen[str | None]
+):
     """Add feed / Feed editor, with live validation, Save draft and Activate.
 
     Args:
@@ -91,18 +95,30 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         Binding("l", "load_operations", "Load ops"),
     ]
 
+    FORM_FIELDS = FEED_FORM_FIELDS
+    FIELD_WIDGETS = {
+        "source": "#feed-source-choice",
+        "name": "#feed-name",
+        "primary-key": "#feed-fields",
+        "fields": "#feed-fields",
+        "last-updated": "#feed-last-updated",
+        "stitch": "#feed-stitch",
+        "error-threshold": "#feed-threshold",
+    }
+    PROBLEMS_ID = "feed-{}-problems"
+    RESULT_ID = "feed-result"
+
     def __init__(self, feed_id: str | None = None, *, sample_file_id: int | None = None) -> None:
         super().__init__()
         self.original_id = feed_id
         self.start_sample = sample_file_id
-        self.check = FormCheck()
+        self.show_all = feed_id is not None  # a stored feed's problems show at once
         self.form = FeedForm(feed_id="", source="", name="")
         self.initial_form: FeedForm | None = None
         self.files: dict[int, LandedFile] = {}
         self.activated_courier: str | None = None
         self.busy = False
         self.activating = False
-        self._ready = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -196,7 +212,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         self._fill_widgets(sample_id)
         apply_app_settings(self)
         self.query_one("#feed-name" if feed is None and not self.form.name else "#feed-fields").focus()
-        self._ready = True
+        self.begin_editing()
         self.validate_form()
 
     def suggested_name(self, source: str, landed: LandedFile) -> str:
@@ -328,7 +344,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         return None
 
     def explain_disabled(self, reason: str) -> None:
-        self._show_result(reason, error=True)
+        self.show_result(reason, error=True)
 
     def on_descendant_focus(self) -> None:
         self.refresh_bindings()
@@ -336,6 +352,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
     def action_toggle_key(self) -> None:
         item = self.current_field()
         if item is not None:
+            self.touch("primary-key")
             self.form = toggle_field(self.form, item.name, key=True)
             self._refresh_field(item.name)
             self.validate_form()
@@ -343,6 +360,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
     def action_toggle_required(self) -> None:
         item = self.current_field()
         if item is not None:
+            self.touch("fields")
             self.form = toggle_field(self.form, item.name, required=True)
             self._refresh_field(item.name)
             self.validate_form()
@@ -359,6 +377,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
             current = next(f for f in self.form.fields if f.name == item.name)
             if kind is None or kind == current.type:
                 return
+            self.touch("fields", "last-updated")  # a new type may no longer decide which row wins
             self.form = with_field(self.form, replace(current, type=kind))
             self._refresh_field(item.name)
             self._fill_last_updated()
@@ -377,6 +396,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
             if tags is None:
                 return
             current = next(f for f in self.form.fields if f.name == item.name)
+            self.touch("fields")
             self.form = with_field(self.form, replace(current, tags=tuple(tags)))
             self._refresh_field(item.name)
             self.validate_form()
@@ -394,10 +414,13 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         if not self._ready:
             return
         if event.input.id == "feed-name":
+            self.touch("name", cause=event)
             self.form = replace(self.form, name=event.value)
         elif event.input.id == "feed-threshold":
+            self.touch("error-threshold", cause=event)
             self.form = replace(self.form, threshold_text=event.value)
         elif self.query_one("#feed-source-choice", Select).value == NEW_SOURCE:
+            self.touch("source", cause=event)
             self.form = replace(self.form, source=event.value)
         self.validate_form()
 
@@ -406,6 +429,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         if not self._ready:
             return
         new = event.value == NEW_SOURCE
+        self.touch("source", cause=event)
         self.query_one("#feed-new-source-row").display = new
         source = self.query_one("#feed-source", Input).value if new else cast(str, event.value)
         self.form = replace(self.form, source=source)
@@ -416,6 +440,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         if not self._ready:
             return
         landed = self.files.get(event.value) if isinstance(event.value, int) else None
+        self.touch("fields", cause=event)
         current = Feed(id=self.form.feed_id, source="", name="", primary_key=(), fields=tuple(self.form.fields))
         fields = effective_fields(current, landed) if landed else list(self.form.fields)
         self.form = replace(self.form, fields=fields)
@@ -432,12 +457,14 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         if not self._ready:
             return
         value = event.value
+        self.touch("last-updated", cause=event)
         self.form = replace(self.form, last_updated=None if value == GENERATE_UPDATED else cast(str, value))
         self.validate_form()
 
     @on(Checkbox.Changed, "#feed-stitch")
     def _stitch_changed(self, event: Checkbox.Changed) -> None:
         if self._ready:
+            self.touch("stitch", cause=event)
             self.form = replace(self.form, stitch=event.value)
             self.validate_form()
 
@@ -451,53 +478,35 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         """Whether anything differs from what was loaded or last saved."""
         return self._ready and self.form != self.initial_form
 
-    def validate_form(self) -> FormCheck:
-        """Check the form as saving would and show every problem under its field."""
-        self.check = check_feed_form(self.form, self.existing)
+    def check_form(self) -> FormCheck:
+        """Check the form as saving would."""
+        return check_feed_form(self.form, self.existing)
+
+    def form_checked(self, check: FormCheck) -> None:
         name = self.form.table_name if self.form.source.strip() and self.form.name.strip() else "…"
         self.query_one("#feed-table-name", Static).update(f"Domain table: {name}")
-        for field_name in (*FEED_FORM_FIELDS, "other"):
-            self.query_one(f"#feed-{field_name}-problems", ProblemList).show(
-                self.check.errors.get(field_name, []), self.check.warnings.get(field_name, [])
-            )
-        return self.check
 
-    def _refuse(self, verb: str) -> bool:
-        """Show why the form cannot be saved; ``True`` when it cannot."""
-        check = self.validate_form()
-        if check.ok and check.document is not None:
-            return False
-        count = check.error_count
-        self._show_result(f"Not {verb}: fix the {count} problem{'s' if count != 1 else ''} marked ✗ first.", error=True)
-        targets = {
-            "source": "#feed-source-choice",
-            "name": "#feed-name",
-            "primary-key": "#feed-fields",
-            "fields": "#feed-fields",
-            "last-updated": "#feed-last-updated",
-            "error-threshold": "#feed-threshold",
-        }
-        for field_name in FEED_FORM_FIELDS:
-            if check.errors.get(field_name) and field_name in targets:
-                self.query_one(targets[field_name]).focus()
-                break
-        return True
+    def show_refusal(self, verb: str, reason: str) -> None:
+        self.show_result(f"Not {verb}: {reason}", error=True)
+
+    def problem_target(self, field_name: str) -> Widget | None:
+        if field_name == "source" and self.query_one("#feed-source-choice", Select).value == NEW_SOURCE:
+            return self.query_one("#feed-source", Input)  # the new source's name is what needs fixing
+        return super().problem_target(field_name)
 
     # Save and activate
 
     def action_save(self) -> None:
-        if self.busy or self._refuse("saved"):
+        if self.busy or self.refuse_save("saved"):
             return
         self._start(activate=False)
 
     def action_activate(self) -> None:
-        if self.busy or self._refuse("activated"):
+        if self.busy or self.refuse_save("activated"):
             return
         load_sample = self.query_one("#feed-load-sample", Checkbox).value
         if not self.form.primary_key:  # a draft may lack one; a feed that loads rows may not
-            self._show_result(
-                "Not activated: choose the primary key first (space on a field in the table).", error=True
-            )
+            self.show_result("Not activated: choose the primary key first (space on a field in the table).", error=True)
             self.query_one("#feed-fields").focus()
             return
         if not load_sample:
@@ -507,7 +516,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
             self._save(self.form.feed_id, {**self.check.document, "status": "active"}, self.sample_file_id(), False)
             return
         if self.sample_file_id() is None:
-            self._show_result(
+            self.show_result(
                 "Not activated: activation loads the sample file; choose one first (or untick "
                 "Load sample file on feed activation).",
                 error=True,
@@ -522,7 +531,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         self.activating = activate
         self.refresh_bindings()
         if activate:
-            self._show_result(f"Saving, then loading the sample file into {self.form.table_name}…")
+            self.show_result(f"Saving, then loading the sample file into {self.form.table_name}…")
         self._save(self.form.feed_id, dict(self.check.document), self.sample_file_id(), activate)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Save feed")
@@ -544,7 +553,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
             self._finish()
             from tui.app import describe_failure
 
-            self._show_result(f"Not saved: {describe_failure(event.worker.error)}", error=True)
+            self.show_result(f"Not saved: {describe_failure(event.worker.error)}", error=True)
 
     def _finish(self) -> None:
         self.busy = False
@@ -567,7 +576,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
         if activated_now:
             self._finish()
             courier = self.activated_courier
-            self._show_result(
+            self.show_result(
                 f"Activated {self.form.feed_id} without loading the sample file: {self.form.table_name} "
                 "fills on the next run."
                 + (f" Next: put {self.form.feed_id} in the load operations of {courier} (press l)." if courier else "")
@@ -575,8 +584,8 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
             self.notify(f"Activated feed {self.form.feed_id} ({self.form.table_name})", title="Activated")
         elif not self.activating:
             self._finish()
-            self._show_result(f"Saved {self.form.table_name} ({self.form.feed_id}) as a {self.form.status}.")
-            self.notify(f"Saved feed {self.form.feed_id} ({self.form.table_name})", title="Saved")
+            self.show_result(f"Saved {self.form.table_name} ({self.form.feed_id}) as a {self.form.status}.")
+            self.announce_saved(f"feed {self.form.feed_id} ({self.form.table_name})", message.warnings)
 
     def on_feed_activated(self, message: FeedActivated) -> None:
         counts = message.counts
@@ -593,7 +602,7 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
             if self.activated_courier
             else ""
         )
-        self._show_result(
+        self.show_result(
             f"Activated {message.feed_id}: {counts.rows_read:,} rows read into {self.form.table_name}, "
             f"{counts.rows_inserted:,} inserted, {counts.rows_updated:,} updated, "
             f"{counts.rows_rejected:,} rejected.{next_step}"
@@ -606,20 +615,11 @@ class FeedEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Reports
     def on_feed_not_activated(self, message: FeedNotActivated) -> None:
         self._finish()
         status = "stays a draft" if self.form.status != "active" else "stays active with its old rows"
-        self._show_result(f"Not activated: {message.reason}. The feed is saved and {status}.", error=True)
+        self.show_result(f"Not activated: {message.reason}. The feed is saved and {status}.", error=True)
 
     def action_load_operations(self) -> None:
         if self.activated_courier:
             self.courier_app.action_load_operations(self.activated_courier)
-
-    def _show_result(self, text: str, *, error: bool = False) -> None:
-        result = self.query_one("#feed-result", Static)
-        result.update(text)
-        result.set_class(error, "-error")
-        result.display = bool(text)
-        if text:
-            # After the layout gives the newly shown result its place: at 80×24 it sits below the fold.
-            self.call_after_refresh(result.scroll_visible)
 
     def action_back(self) -> None:
         self.leave(f"feed {self.original_id}" if self.original_id else "the new feed", self.original_id)

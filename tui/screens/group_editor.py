@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -39,6 +40,7 @@ from tui.screens.base import (
     ConfirmsDiscard,
     ExplainsDisabledKeys,
     ReportsWorkerFailures,
+    SavesForm,
     apply_app_settings,
 )
 from tui.widgets import ProblemList
@@ -391,7 +393,9 @@ def _days(days: tuple[date, ...]) -> str:
 # --- the screen ------------------------------------------------------------------------------------
 
 
-class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, ReportsWorkerFailures, Screen[str | None]):
+class GroupEditorScreen(
+    AppAccess, ConfirmsDiscard, SavesForm, ExplainsDisabledKeys, ReportsWorkerFailures, Screen[str | None]
+):
     """The Add courier group / Edit courier group page, with live validation and a preview of the next runs.
 
     Args:
@@ -407,13 +411,24 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
         Binding("escape", "back", "Back"),
     ]
 
+    FORM_FIELDS = GROUP_FIELDS
+    FIELD_WIDGETS = {
+        "name": "#group-name",
+        "schedule": "#schedule",
+        "timezone": "#timezone",
+        "couriers": "#members",
+        "run-after": "#run-after",
+        "notify-command": "#notify-command",
+    }
+    RESULT_ID = "action-result"
+
     def __init__(self, name: str | None = None, *, courier: str | None = None) -> None:
         super().__init__()
         self.original_name = name
         self.first_courier = courier
         """For a new group: the courier the user was on (the home screen's selection), its first member unless
         a group already runs it."""
-        self.check = FormCheck()
+        self.show_all = name is not None  # a stored group's problems show at once
         self.initial_form: GroupForm | None = None
         self.existing = Project()
         self.preview: list[PreviewRow] = []
@@ -422,7 +437,6 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
         self._previewed: GroupForm | None = None
         self._preview_cells: list[tuple[str, ...]] | None = None
         self._texts: dict[str, str] = {}
-        self._ready = False
 
     @property
     def members(self) -> Vertical:
@@ -544,7 +558,7 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
         self.preview_table.add_columns(*PREVIEW_COLUMNS)
         apply_app_settings(self)
         self.query_one("#group-name", Input).focus()
-        self._ready = True
+        self.begin_editing()
         self.validate_form()
         self.refresh_preview()
 
@@ -595,6 +609,7 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
         row = await self._mount_member(MemberForm(first))
         row.query_one(Select).focus()
         row.scroll_visible()
+        self.touch("couriers")
         self._changed_now()
 
     async def action_remove_member(self) -> None:
@@ -611,6 +626,7 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
             rows[min(index, len(rows) - 1)].query_one(Select).focus()
         else:
             self.query_one("#add-member-button", Button).focus()
+        self.touch("couriers")
         self._changed_now()
 
     # Form state
@@ -648,22 +664,26 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
         """Whether the fields differ from what was loaded."""
         return self._ready and self.form() != self.initial_form
 
-    def validate_form(self) -> FormCheck:
-        """Check the form as saving would, and show every problem under its field."""
-        form = self.form()
-        self.check = check_group_form(form, self.existing, self.original_name)
-        dst_warnings = list(dict.fromkeys(row.warning for row in self.preview if row.warning))
-        for field_name in (*GROUP_FIELDS, "other"):
-            warnings = self.check.warnings.get(field_name, [])
-            if field_name == "schedule" and not self.check.errors.get("schedule"):
-                warnings = warnings + dst_warnings
-            self.query_one(f"#{field_name}-problems", ProblemList).show(self.check.errors.get(field_name, []), warnings)
-        self._show_text("#schedule-description", describe_schedule(form))
+    def check_form(self) -> FormCheck:
+        """Check the form as saving would; the preview's daylight-saving warnings go under the schedule."""
+        check = check_group_form(self.form(), self.existing, self.original_name)
+        if not check.errors.get("schedule"):
+            for warning in dict.fromkeys(row.warning for row in self.preview if row.warning):
+                check.add("warning", "schedule", warning)
+        return check
+
+    def form_checked(self, check: FormCheck) -> None:
+        self._show_text("#schedule-description", describe_schedule(self.form()))
         save = self.query_one("#save-button", Button)
-        if save.disabled == self.check.ok:
-            save.disabled = not self.check.ok
+        if save.disabled == check.ok:
+            save.disabled = not check.ok
             self.refresh_bindings()
-        return self.check
+
+    def problem_target(self, field_name: str) -> Widget | None:
+        if field_name == "couriers":
+            rows = self.member_rows()
+            return rows[0].query_one(Select) if rows else self.query_one("#add-member-button")
+        return super().problem_target(field_name)
 
     @property
     def preview_current(self) -> bool:
@@ -682,12 +702,25 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "run-day":
+            self._touch_by(event.input, event)
             self._changed_now()
 
     @on(Select.Changed)
     @on(Checkbox.Changed)
-    def _choice_changed(self) -> None:
+    def _choice_changed(self, event: Select.Changed | Checkbox.Changed) -> None:
+        self._touch_by(event.control, event)
         self._changed_now()
+
+    def _touch_by(self, widget: Widget | None, event: Message) -> None:
+        """The user changed ``widget``: its field (a courier row's widgets are ``couriers``) shows its errors."""
+        if widget is None:
+            return
+        if (widget.id or "").startswith("member-"):
+            self.touch("couriers", cause=event)
+        elif widget.id == "run-after-offset":
+            self.touch("run-after", cause=event)
+        else:
+            self.touch_widget(widget, event)
 
     def on_descendant_focus(self) -> None:
         self.refresh_bindings()
@@ -807,35 +840,10 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
     # Save and leave
 
     def action_save(self) -> None:
-        check = self.validate_form()
-        if not check.ok or check.document is None:
-            count = check.error_count
-            self.notify(
-                f"Not saved: fix the {count} problem{'s' if count != 1 else ''} marked ✗ first.",
-                severity="error",
-                title="Not saved",
-            )
-            self._focus_first_problem()
+        if self.refuse_save():
             return
-        self._save(self.form().name.strip(), self.original_name, check.document)
-
-    def _focus_first_problem(self) -> None:
-        targets = {
-            "name": "#group-name",
-            "schedule": "#schedule",
-            "timezone": "#timezone",
-            "run-after": "#run-after",
-            "notify-command": "#notify-command",
-        }
-        for field_name in GROUP_FIELDS:
-            if not self.check.errors.get(field_name):
-                continue
-            if field_name == "couriers":
-                rows = self.member_rows()
-                (rows[0].query_one(Select) if rows else self.query_one("#add-member-button")).focus()
-            else:
-                self.query_one(targets[field_name]).focus()
-            return
+        assert self.check.document is not None
+        self._save(self.form().name.strip(), self.original_name, self.check.document)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config", description="Save courier group")
     def _save(self, name: str, original: str | None, document: dict[str, Any]) -> None:
@@ -847,14 +855,7 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
     def on_config_saved(self, message: ConfigSaved) -> None:
         if message.kind != "courier group":
             return
-        notes = (
-            f" ({len(message.warnings)} warning{'s' if len(message.warnings) != 1 else ''})" if message.warnings else ""
-        )
-        self.notify(
-            f'Saved courier group "{message.name}"{notes}',
-            title="Saved",
-            severity="warning" if message.warnings else "information",
-        )
+        self.announce_saved(f'courier group "{message.name}"', message.warnings)
         self.initial_form = None
         self._ready = False
         self.dismiss(message.name)
@@ -869,29 +870,21 @@ class GroupEditorScreen(AppAccess, ConfirmsDiscard, ExplainsDisabledKeys, Report
         from core.runs import RunWindow
 
         if self.original_name is None:
-            self._show_result("Save the group first (F2): Run now runs the saved group.", error=True)
+            self.show_result("Save the group first (F2): Run now runs the saved group.", error=True)
             return
         if self.dirty:
-            self._show_result("Save your changes first (F2): Run now runs the saved group.", error=True)
+            self.show_result("Save your changes first (F2): Run now runs the saved group.", error=True)
             return
         day_field = self.query_one("#run-day", Input)
         text = day_field.value.strip()
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            self._show_result(f'Day: "{text}" is not a day; use YYYY-MM-DD, e.g. 2026-11-25', error=True)
+            self.show_result(f'Day: "{text}" is not a day; use YYYY-MM-DD, e.g. 2026-11-25', error=True)
             day_field.focus()
             return
-        self._show_result(f"Started a run of {self.original_name} for {day}.")
+        self.show_result(f"Started a run of {self.original_name} for {day}.")
         self.courier_app.start_run("group", self.original_name, RunWindow.day(day))
-
-    def _show_result(self, text: str, *, error: bool = False) -> None:
-        result = self.query_one("#action-result", Static)
-        result.update(text)
-        result.set_class(error, "-error")
-        result.display = bool(text)
-        if text:
-            result.scroll_visible()
 
     @on(Button.Pressed, "#run-button")
     def _run_pressed(self) -> None:

@@ -17,7 +17,7 @@ from core import engine
 from core.feeds import FeedIdFill, fill_feed_ids
 from core.models import Courier, LoadOperation, Project
 from tui.messages import ConfigSaved
-from tui.screens.base import AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, apply_app_settings
+from tui.screens.base import AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, SavesForm, apply_app_settings
 from tui.widgets import ProblemList
 from tui.widgets.footer import CourierFooter
 
@@ -35,8 +35,11 @@ def feed_status(project: Project, feed_id: str) -> str:
     return "unknown" if feed is None else feed.status
 
 
-class LoadOperationsScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Screen[None]):
+class LoadOperationsScreen(AppAccess, SavesForm, ExplainsDisabledKeys, ReportsWorkerFailures, Screen[None]):
     """A courier's load operations, each feed ID checked; ``F`` puts the active feeds' IDs in.
+
+    It has no fields to type in: its only problems are those of the ``F`` preview, which the user
+    asked for, so they show at once; it shares the editors' way of saying what was saved.
 
     Args:
         courier: The courier whose load operations to show.
@@ -207,7 +210,7 @@ class LoadOperationsScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailure
     def on_config_saved(self, message: ConfigSaved) -> None:
         if message.kind != "courier" or message.name != self.courier_name:
             return
-        self.notify(f"Saved the load operations of {self.courier_name}", title="Saved")
+        self.announce_saved(f"the load operations of {self.courier_name}", message.warnings)
         self.action_reload()
 
     def action_edit_courier(self) -> None:
