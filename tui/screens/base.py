@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import events
@@ -216,7 +217,7 @@ class SavesForm:
             # After the layout gives the newly shown line its place.
             self._screen.call_after_refresh(result.scroll_visible)
 
-    def announce_saved(self, what: str, warnings: list[str] | tuple[str, ...] = ()) -> None:
+    def announce_saved(self, what: str, warnings: Sequence[object] = ()) -> None:
         """Notify that ``what`` (e.g. ``courier "Heap"``) was saved, and with how many warnings."""
         notes = f" ({len(warnings)} warning{'s' if len(warnings) != 1 else ''})" if warnings else ""
         self.app.notify(f"Saved {what}{notes}", title="Saved", severity="warning" if warnings else "information")
