@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textual import work
 from textual.app import App
@@ -48,6 +48,17 @@ def system_clock() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class LeftRun(NamedTuple):
+    """A run the user left going when quitting: what it takes to continue it in another process."""
+
+    kind: str
+    """``courier`` or ``group``."""
+    window: RunWindow | None
+    """The window it was started for (``None``: not known here)."""
+    target: str
+    """The courier's or group's name."""
+
+
 class CourierApp(App[None]):
     """Keyboard-first setup and review of Heap couriers, over SSH at 80×24."""
 
@@ -72,11 +83,18 @@ class CourierApp(App[None]):
         self.runs_going: dict[int, str] = {}
         """Runs this process started that have reported their ID and not finished: run ID → courier or group."""
         self._quit_when_stopped = False
-        self.left_running: dict[int, str] = {}
+        self._requests: dict[str, tuple[str, RunWindow]] = {}
+        """Courier or group name → (kind, window) of the run this process started for it."""
+        self.left_running: dict[int, LeftRun] = {}
         """Runs still going when the user quit and chose to leave them running."""
-        self.when_left_running: Callable[[dict[int, str]], None] | None = None
-        """Called with ``left_running`` once the screen is restored, before this process waits for the runs'
-        threads (the CLI says how to follow them and waits, stoppable with Ctrl-C)."""
+        self.when_left_running: Callable[[dict[int, LeftRun]], None] | None = None
+        """Called with ``left_running`` once the screen is restored (the CLI hands each run to a background
+        process, or in the demo, whose S3 lives in this process, waits for it)."""
+        self.leave_note = (
+            "Leave it running: Courier's screens close and the run goes on in this terminal until it ends "
+            "(Ctrl-Z then bg sends it to the background)."
+        )
+        """What "Leave running" does, as the quit question says it (the CLI sets it to what it will do)."""
         self.select_on_home: tuple[str, str] | None = None
         """(kind, name) of the object saved last; the Sources screen selects it when it shows again."""
         self.theme = "textual-dark"
@@ -219,6 +237,7 @@ class CourierApp(App[None]):
         """Run a courier (or a courier group) in a worker and open the live run screen on it."""
         from tui.screens.run_live import RunLiveScreen
 
+        self._requests[name] = (kind, window)
         starter = self._run(kind, name, window)
         self.push_screen(RunLiveScreen(kind=kind, target=name, window=window, starter=starter))
 
@@ -314,10 +333,13 @@ class CourierApp(App[None]):
                 if not self.run_workers():
                     self.exit()
             elif answer == LEAVE:
-                self.left_running = dict(self.runs_going)
+                self.left_running = {}
+                for run_id, target in self.runs_going.items():
+                    kind, window = self._requests.get(target, ("courier", None))
+                    self.left_running[run_id] = LeftRun(kind, window, target)
                 self.exit()
 
-        self.push_screen(QuitDuringRunScreen(runs, follow), callback=answered)
+        self.push_screen(QuitDuringRunScreen(runs, follow, self.leave_note), callback=answered)
 
     async def run_async(self, **options: Any) -> Any:
         """Run the app; after it closes, hand any run left running to ``when_left_running``."""

@@ -1150,19 +1150,145 @@ def _cmd_demo(args: argparse.Namespace) -> Exit:
 
 
 def _open_app(args: argparse.Namespace, demo_note: str | None = None) -> Exit:
-    from tui.app import make_app
+    from tui.app import LeftRun, make_app
 
     app = make_app(args.db_path, demo_note=demo_note)
+    if demo_note is None:
+        app.leave_note = (
+            "Leave it running: Courier closes at once and a background process takes the run over: the file "
+            "being loaded rolls back and loads again there, from what is committed; Courier prints the run's ID."
+        )
 
-    # A run left going lives in this process's threads: Python waits for them before exiting anyway,
-    # so say so (and how to follow or stop it) as soon as the screen is restored.
-    def wait_for(runs: dict[int, str]) -> None:
-        for run_id, target in runs.items():
-            _wait_for_left_run(args.db_path, run_id, target)
+    def left(runs: dict[int, LeftRun]) -> None:
+        if demo_note is not None:
+            # The demo's S3 server lives in this process: the run stays here, and so does the server.
+            for run_id, run in runs.items():
+                _wait_for_left_run(args.db_path, run_id, run.target)
+            return
+        hand_over_left_runs(args.db_path, runs)
 
-    app.when_left_running = wait_for
+    app.when_left_running = left
     app.run()
     return EXIT_OK
+
+
+BACKGROUND_LOG_SUFFIX = ".background.log"
+"""Output of the runs handed to a background process goes to ``<database>.background.log`` (mode 0600)."""
+
+
+def window_options(window: Any) -> list[str] | None:
+    """The ``courier run`` / ``courier group run`` options that ask for ``window`` again, or ``None`` when the
+    command line has none for it (an hours window, which only a group's schedule makes)."""
+    kind = getattr(window, "kind", None)
+    if kind == "day" and window.start:
+        return ["--day", window.start.isoformat()]
+    if kind == "period" and window.start and window.end:
+        return ["--from", window.start.isoformat(), "--to", window.end.isoformat()]
+    if kind == "all":
+        return ["--all"]
+    if kind == "new dumps":
+        return []
+    if kind == "rebuild" and window.table:
+        return ["--rebuild", window.table]
+    return None
+
+
+def hand_over_left_runs(db_path: Path, runs: dict[int, Any], *, out: Any = None) -> dict[int, int]:
+    """Continue runs the user left going when quitting the app in detached ``courier run`` processes.
+
+    A run lives in the app's threads, which cannot outlive it, so each one is asked to stop (the
+    file being loaded rolls back, everything committed stays) and, once stopped, the same courier
+    or group is run again for the same window by a child in its own session: it continues from the
+    committed cursors (a stopped run plus a rerun converges by design), survives the terminal, and
+    is followed with ``courier runs ID --follow`` and stopped with ``courier runs stop ID``. The
+    runner refuses a second run of a courier that is running, so the child starts only once the
+    stopped run has ended. A run that ended meanwhile is only reported; one whose window has no
+    command-line form is waited for here, as before.
+
+    Args:
+        db_path: The database.
+        runs: Run ID → ``tui.app.LeftRun`` (kind, window, target).
+        out: Where to say what happens (standard error by default).
+
+    Returns:
+        Old run ID → the ID of the run that continues it, for each run handed over.
+    """
+    import subprocess
+    import time
+
+    from core.vocab import RunStatus
+
+    out = out or sys.stderr
+
+    def say(text: str) -> None:
+        try:
+            print(text, file=out, flush=True)
+        except OSError:
+            pass  # the terminal went away: the handover goes on all the same
+
+    def ended(run_id: int) -> Any:
+        while not RunStatus((run := engine.get_run(db_path, run_id)).status).is_final:
+            time.sleep(0.1)
+        return run
+
+    handed: dict[int, int] = {}
+    for run_id, left in runs.items():
+        options = window_options(left.window)
+        if options is None:
+            _wait_for_left_run(db_path, run_id, left.target)
+            continue
+        say(f"Run {run_id} ({left.target}): handing it to a background process (the file being loaded rolls back)…")
+        engine.stop_run(db_path, run_id)
+    for run_id, left in runs.items():
+        options = window_options(left.window)
+        if options is None:
+            continue
+        run = ended(run_id)
+        if run.status != RunStatus.STOPPED:
+            say(f"Run {run_id} ({left.target}) ended {run.status} before it could be handed over.")
+            continue
+        command = [sys.executable, "-m", "tui.cli", "--db", str(db_path)]
+        command += ["group", "run", left.target] if left.kind == "group" else ["run", left.target]
+        log = Path(f"{db_path}{BACKGROUND_LOG_SUFFIX}")
+        sink = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            child = subprocess.Popen(
+                [*command, *options],
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=sink,
+                start_new_session=True,  # no terminal: closing it (SIGHUP) or Ctrl-C here does not reach the run
+                close_fds=True,
+            )
+        finally:
+            os.close(sink)
+        new_id = _started_run(db_path, left.kind, left.target, run_id, child)
+        if new_id is None:
+            say(f"Run {run_id} ({left.target}) is Stopped: the background run did not start (see {log}).")
+            continue
+        handed[run_id] = new_id
+        say(
+            f"Run {run_id} ({left.target}) goes on in the background as run {new_id} (pid {child.pid}). "
+            f"Follow it: courier --db {db_path} runs {new_id} --follow · stop it: courier --db {db_path} runs "
+            f"stop {new_id}"
+        )
+    return handed
+
+
+def _started_run(db_path: Path, kind: str, target: str, after: int, child: Any) -> int | None:
+    """The ID of the run ``child`` started for ``target`` (the first one after run ``after``), waiting for its row;
+    ``None`` when the child ended without one (refused, or it failed before starting)."""
+    import time
+
+    while True:
+        exited = child.poll() is not None  # before reading: a child that ended has written its row, if any
+        runs = engine.run_history(db_path, kind=kind, target=target, limit=5).runs
+        newer = [run.id for run in runs if run.id > after]
+        if newer:
+            return min(newer)
+        if exited:
+            return None
+        time.sleep(0.1)
 
 
 def _wait_for_left_run(db_path: Path, run_id: int, target: str) -> None:

@@ -101,7 +101,7 @@ async def test_leave_running_quits_and_the_run_goes_on(
         assert f"courier --db {db_path} runs {run_id} --follow" in str(app.screen.query("Static").last().render())
         await pilot.press("l")
         await pilot_wait(pilot, lambda: app.return_code is not None, "the app to quit")
-        assert app.left_running == {run_id: "Heap exports"}
+        assert app.left_running[run_id].target == "Heap exports" and app.left_running[run_id].kind == "courier"
         gate.set()
     assert (
         wait_for(
@@ -110,3 +110,74 @@ async def test_leave_running_quits_and_the_run_goes_on(
         )
         and engine.get_run(db_path, run_id).status == "Succeeded"
     )
+
+
+async def test_leave_running_hands_the_run_to_a_background_process_that_finishes_it(
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's process ends; a detached ``courier run`` continues the run, followed and stopped by its ID."""
+    import io
+
+    import core.landing
+    from core.run_records import stop_requested
+    from tui.cli import hand_over_left_runs
+
+    monkeypatch.setattr("core.run_records.STOP_CHECK_SECONDS", 0.0)
+    configure(db_path, s3_bucket)
+    ids: list[int] = []
+    land = core.landing.land
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        # Downloads in the app's process wait for the stop: the run here is surely stopped, not finished.
+        wait_for(lambda: bool(ids) and stop_requested(db_path, ids[0]), "the stop of the run left going")
+        return land(*args, **kwargs)
+
+    monkeypatch.setattr(core.landing, "land", held)
+    app = app_factory(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        _, run_id = await start_run(pilot, app)
+        ids.append(run_id)
+        await ask_to_quit(pilot, "q")
+        await pilot.press("l")
+        await pilot_wait(pilot, lambda: app.return_code is not None, "the app to quit")
+        left = app.left_running
+        said = io.StringIO()
+        handed: dict[int, int] = {}
+        handing = threading.Thread(target=lambda: handed.update(hand_over_left_runs(db_path, left, out=said)))
+        handing.start()
+    handing.join()
+    assert engine.get_run(db_path, run_id).status == "Stopped"
+    new_id = handed[run_id]
+    assert new_id > run_id
+    text = said.getvalue()
+    assert f"goes on in the background as run {new_id}" in text
+    assert f"courier --db {db_path} runs {new_id} --follow" in text and f"runs stop {new_id}" in text
+    assert wait_for(
+        lambda: engine.get_run(db_path, new_id).status not in ("Running", "Stopping"), "the background run to end"
+    )
+    finished = engine.get_run(db_path, new_id)
+    assert (finished.status, finished.kind, finished.target, finished.files) == (
+        "Succeeded",
+        "courier",
+        "Heap exports",
+        1,
+    )
+
+
+def test_the_command_line_asks_for_the_same_window_again() -> None:
+    from datetime import date
+
+    from core.runs import RunWindow
+    from tui.cli import window_options
+
+    assert window_options(RunWindow.day(date(2026, 11, 25))) == ["--day", "2026-11-25"]
+    assert window_options(RunWindow.period(date(2026, 11, 1), date(2026, 11, 8))) == [
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-08",
+    ]
+    assert window_options(RunWindow.all()) == ["--all"]
+    assert window_options(RunWindow.new_dumps()) == []
+    assert window_options(RunWindow.rebuild("Heap:Users")) == ["--rebuild", "Heap:Users"]
+    assert window_options(None) is None

@@ -20,7 +20,8 @@ class QuitDuringRunScreen(ModalScreen["str | None"]):
 
     Args:
         runs: One line per run still going, e.g. ``run 12 (Heap)``.
-        db_path: The database, for the command that follows a run from another shell.
+        follow: The command that follows the run from another shell.
+        leave_note: What leaving it running does (this process keeps it, or hands it to a background one).
     """
 
     BINDINGS = [
@@ -29,10 +30,11 @@ class QuitDuringRunScreen(ModalScreen["str | None"]):
         Binding("n,escape,c", "answer(None)", "Cancel"),
     ]
 
-    def __init__(self, runs: list[str], follow: str) -> None:
+    def __init__(self, runs: list[str], follow: str, leave_note: str) -> None:
         super().__init__()
         self.runs = runs
         self.follow = follow
+        self.leave_note = leave_note
 
     def compose(self) -> ComposeResult:
         what = ", ".join(self.runs) if self.runs else "a run that is starting"
@@ -44,12 +46,7 @@ class QuitDuringRunScreen(ModalScreen["str | None"]):
                 classes="dialog-note",
                 markup=False,
             )
-            yield Static(
-                f"Leave it running: Courier's screens close and the run goes on in this terminal until "
-                f"it ends (Ctrl-Z then bg sends it to the background). Follow it with: {self.follow}",
-                classes="dialog-note",
-                markup=False,
-            )
+            yield Static(f"{self.leave_note} Follow it with: {self.follow}", classes="dialog-note", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Stop and quit (s)", id="quit-stop", variant="error")
                 yield Button("Leave running (l)", id="quit-leave")
