@@ -320,7 +320,9 @@ def test_bad_cron_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], a
 # --- the installed entry point -----------------------------------------------------------------
 
 
-def test_installed_command_help_for_every_subcommand(tmp_path: Path) -> None:
+def test_installed_command_help_for_every_subcommand(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     courier = Path(sys.executable).with_name("courier")
     assert courier.exists(), f"{courier} is missing: install the package (pip install -e .)"
     parser = cli.build_parser()
@@ -328,9 +330,19 @@ def test_installed_command_help_for_every_subcommand(tmp_path: Path) -> None:
     commands = sorted(subparsers.choices)
     assert {"apply", "export", "cron"} <= set(commands)
     env = {**os.environ, "COURIER_DB": str(tmp_path / "help.db")}
-    for argv in [["--help"], *([name, "--help"] for name in commands)]:
+    # The installed entry point itself, in a process of its own (each costs a Python start-up) ...
+    for argv in [["--help"], ["run", "--help"]]:
         done = subprocess.run([str(courier), *argv], capture_output=True, text=True, timeout=60, env=env)
         assert done.returncode == 0, (argv, done.stderr)
         assert done.stdout.startswith("usage: courier"), argv
         assert done.stderr == "", argv
+    # ... and every subcommand's help through the same main() it calls.
+    monkeypatch.setenv("COURIER_DB", str(tmp_path / "help.db"))
+    for name in commands:
+        with pytest.raises(SystemExit) as exited:
+            cli.main([name, "--help"])
+        out, err = capsys.readouterr()
+        assert exited.value.code == 0, (name, err)
+        assert out.startswith("usage: courier"), name
+        assert err == "", name
     assert not (tmp_path / "help.db").exists(), "--help must not create a database"

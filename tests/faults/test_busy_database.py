@@ -23,7 +23,7 @@ def test_write_commands_name_the_holder_of_the_write_lock(
     s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     db = tmp_path / "c.db"
-    before = load_first_dump(cli_env, db, s3_bucket)
+    before = load_first_dump(db, s3_bucket)
     document = tmp_path / "p.json"
     exported = json.loads(courier(cli_env, db, "export").stdout)
     exported["feeds"]["df-users02"] = {"source": "Heap", "name": "Users Copy", "primary-key": ["user_id"]}
@@ -68,14 +68,14 @@ def test_write_commands_name_the_holder_of_the_write_lock(
     assert [result.returncode for result in readers] == [0, 0]
     assert tables(db) == before
     assert courier(cli_env, db, "apply", str(document)).returncode == 0
-    assert_converged(cli_env, db, s3_bucket)
+    assert_converged(db, s3_bucket)
 
 
 def test_group_runs_and_the_scheduler_name_the_holder_of_the_write_lock(
     s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     db = tmp_path / "c.db"
-    before = load_first_dump(cli_env, db, s3_bucket)
+    before = load_first_dump(db, s3_bucket)
     exported = json.loads(courier(cli_env, db, "export").stdout)
     exported["courier-groups"] = {
         "Daily": {"schedule": "* * * * *", "timezone": "UTC", "enabled": True, "couriers": [{"courier": "Heap"}]}

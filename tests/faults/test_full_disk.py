@@ -26,7 +26,7 @@ def test_a_full_database_fails_the_run_and_keeps_the_previous_tables(
     s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     db = tmp_path / "c.db"
-    before = load_first_dump(cli_env, db, s3_bucket)
+    before = load_first_dump(db, s3_bucket)
     # A second dump too big for the room left: 20,000 users in a database capped a few pages above its size.
     put_dump(s3_bucket, 2, {"sync_2/users/part-00000-a-c000.avro": avro(users(range(1, 20_001), "-new"))})
     conn = sqlite3.connect(db)
@@ -45,7 +45,7 @@ def test_a_full_database_fails_the_run_and_keeps_the_previous_tables(
     assert row is not None and row["status"] == "Failed" and "cannot rollback" not in row["message"]
     assert listed.returncode == 0 and "Failed" in listed.stdout.splitlines()[0]
     assert tables(db) == before
-    assert_converged(cli_env, db, s3_bucket)
+    assert_converged(db, s3_bucket)
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full to make a write fail with ENOSPC")
@@ -53,7 +53,7 @@ def test_a_full_landing_cache_fails_the_run_and_keeps_the_previous_tables(
     s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     db = tmp_path / "c.db"
-    before = load_first_dump(cli_env, db, s3_bucket)
+    before = load_first_dump(db, s3_bucket)
     key = "sync_2/users/part-00000-a-c000.avro"
     put_dump(s3_bucket, 2, {key: avro(users([4]))})
     etag = s3_bucket.client.head_object(Bucket=s3_bucket.name, Key=key)["ETag"].strip('"')
@@ -72,4 +72,4 @@ def test_a_full_landing_cache_fails_the_run_and_keeps_the_previous_tables(
     row = run_row(db, 2)
     assert row is not None and row["status"] == "Failed"
     assert tables(db) == before
-    assert_converged(cli_env, db, s3_bucket)
+    assert_converged(db, s3_bucket)

@@ -64,7 +64,7 @@ def test_a_manifest_listing_a_file_outside_its_dump_is_refused_naming_it(
     s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     db = tmp_path / "c.db"
-    before = load_first_dump(cli_env, db, s3_bucket)
+    before = load_first_dump(db, s3_bucket)
     s3_bucket.put("outside.avro", avro(users([99])))
     put_dump(
         s3_bucket,
@@ -86,7 +86,7 @@ def test_a_manifest_listing_a_file_outside_its_dump_is_refused_naming_it(
     assert all(Path(os.path.normpath(p)).is_relative_to(landing) for p in landing.rglob("*"))
     # Heap re-sends the dump: the rerun converges.
     put_dump(s3_bucket, 2, {"sync_2/users/part-00000-a-c000.avro": avro(users([4]))})
-    assert_converged(cli_env, db, s3_bucket)
+    assert_converged(db, s3_bucket)
     assert user_ids(db) == [1, 2, 3, 4]
 
 
@@ -191,5 +191,5 @@ def test_a_manifest_whose_dump_id_disagrees_with_its_key_is_an_error_naming_both
     )
     assert tables(db) == before
     put_dump(s3_bucket, 2, {"sync_2/users/part-00000-a-c000.avro": avro(users([3]))})
-    assert_converged(cli_env, db, s3_bucket)
+    assert_converged(db, s3_bucket)
     assert user_ids(db) == [1, 2, 3]

@@ -32,7 +32,7 @@ def test_a_silent_endpoint_fails_the_run_naming_the_endpoint(
     s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path, silent_server: SilentServer
 ) -> None:
     db = tmp_path / "c.db"
-    before = load_first_dump(cli_env, db, s3_bucket)
+    before = load_first_dump(db, s3_bucket)
     configure(db, s3_bucket, endpoint=silent_server.endpoint)
 
     result = courier(cli_env, db, "run", "Heap", "--all", **FAST)
@@ -46,7 +46,7 @@ def test_a_silent_endpoint_fails_the_run_naming_the_endpoint(
     assert len(silent_server.connections) >= 1
     assert tables(db) == before
     configure(db, s3_bucket)
-    assert_converged(cli_env, db, s3_bucket)
+    assert_converged(db, s3_bucket)
 
 
 def test_the_message_for_a_hung_object_names_the_endpoint_and_the_object() -> None:
@@ -106,4 +106,4 @@ def test_stop_works_while_s3_does_not_answer(
     assert tables(db) == {}
     configure(db, s3_bucket)
     put_dump(s3_bucket, 1, {"sync_1/users/part-00000-a-c000.avro": avro(users(range(1, 4)))}, incremental=False)
-    assert_converged(cli_env, db, s3_bucket)
+    assert_converged(db, s3_bucket)

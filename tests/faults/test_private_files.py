@@ -96,7 +96,7 @@ def test_cache_shows_sizes_and_prunes_only_what_nothing_needs(
     assert keys == ["sync_2/users/part-00000-a-c000.avro"]
     assert tables(db) == before
     assert courier(cli_env, db, "samples", "Heap").returncode == 0
-    assert_converged(cli_env, db, s3_bucket)
+    assert_converged(db, s3_bucket)
 
 
 def test_cache_prune_refuses_while_a_run_is_running(tmp_path: Path, cli_env: dict[str, str]) -> None:

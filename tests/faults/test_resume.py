@@ -41,7 +41,7 @@ def test_two_files_with_one_part_number_are_two_files_and_a_failed_second_is_ret
     cursor = sqlite3.connect(db).execute("SELECT dump_id, last_key, dump_complete FROM cursors").fetchone()
     assert cursor == (2, first, 0)
     s3_bucket.put(second, avro(users([4])))
-    assert_converged(cli_env, db, s3_bucket)
+    assert_converged(db, s3_bucket)
     assert user_ids(db) == [1, 2, 3, 4, 5]
 
 
@@ -65,4 +65,4 @@ def test_an_empty_full_resync_empties_the_table_on_an_existing_and_a_fresh_datab
         assert any(line.endswith(f" ~ Loading data: {warning}") for line in result.stdout.splitlines())
     assert tables(db) == tables(fresh) == {"Heap:Users": []}
     assert courier(cli_env, db, "run", "Heap", "--all").stdout.count(warning) == 0  # up to date now
-    assert_converged(cli_env, db, s3_bucket)
+    assert_converged(db, s3_bucket)

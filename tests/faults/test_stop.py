@@ -28,7 +28,7 @@ def test_sighup_stops_courier_run_cleanly(
     s3_bucket: S3Bucket, cli_env: dict[str, str], tmp_path: Path, silent_server: SilentServer, processes: list
 ) -> None:
     db = tmp_path / "c.db"
-    before = load_first_dump(cli_env, db, s3_bucket)
+    before = load_first_dump(db, s3_bucket)
     configure(db, s3_bucket, endpoint=silent_server.endpoint)
     runner = start_courier(
         cli_env, db, "run", "Heap", "--all", COURIER_S3_READ_TIMEOUT="0.5", COURIER_S3_MAX_ATTEMPTS="200"
@@ -51,7 +51,7 @@ def test_sighup_stops_courier_run_cleanly(
         assert [e.stage for e in run_events(store, 2)][-2:] == ["Stopping", "Stopped"]
     assert tables(db) == before
     configure(db, s3_bucket)
-    assert_converged(cli_env, db, s3_bucket)
+    assert_converged(db, s3_bucket)
 
 
 def test_a_stop_that_arrives_as_the_last_unit_commits_is_reported(s3_bucket: S3Bucket, tmp_path: Path) -> None:
