@@ -111,18 +111,19 @@ def check_feed_form(form: FeedForm, existing: Project) -> FormCheck:
     validation = validate_document({"feeds": {form.feed_id: body}}, existing=existing)
     # Problems about the whole feed are about its names (the domain table is taken).
     for level, routed in route_problems(validation, ("feeds", form.feed_id), FEED_FORM_FIELDS):
-        text = f"error threshold: {routed.message}" if routed.field == "error-threshold" else routed.text
-        check.add(level, routed.field, text)
+        label = "error threshold" if routed.field == "error-threshold" else routed.label
+        check.add(level, routed.field, routed.message, label)
     if form.last_updated is not None:
         types = {f.name.lower(): f.type for f in form.fields}
         kind = types.get(form.last_updated.lower())
         if kind is None:
-            check.add("error", "last-updated", f'last-updated: "{form.last_updated}" is not a field of this feed')
+            check.add("error", "last-updated", f'"{form.last_updated}" is not a field of this feed', "last-updated")
         elif kind not in LAST_UPDATED_TYPES and kind != "Date":
             check.add(
                 "error",
                 "last-updated",
-                f'last-updated: "{form.last_updated}" is a {kind} field; pick a '
+                f'"{form.last_updated}" is a {kind} field; pick a '
                 "Datetime or Integer field, or generate an updated field",
+                "last-updated",
             )
     return check

@@ -35,6 +35,8 @@ class FormCheck:
     warnings: dict[str, list[str]] = field(default_factory=dict)
     courier: Courier | None = None
     """The parsed courier, when the courier form has no errors."""
+    labels: dict[str, list[str]] = field(default_factory=dict)
+    """Field → the label each of its errors starts with (``""`` when none), in the order of ``errors``."""
 
     @property
     def ok(self) -> bool:
@@ -52,14 +54,16 @@ class FormCheck:
         order = [*fields, *(name for name in self.errors if name not in fields)]
         field_name, first = next((name, self.errors[name][0]) for name in order if self.errors.get(name))
         more = self.error_count - 1
-        # Some forms' problems already start with their path (the feed editor's ``name: must not be empty``).
-        named = first.startswith((f"{field_name}:", f"{field_name.replace('-', ' ')}:"))
+        # A line labelled with its own field (the feed editor's ``name: must not be empty``) names it already.
+        named = self.labels[field_name][0] in (field_name, field_name.replace("-", " "))
         return (first if named else f"{field_name}: {first}") + (f" (and {more} more marked ✗)" if more else "")
 
-    def add(self, level: str, field_name: str, message: str) -> None:
-        """Record a problem against a field."""
+    def add(self, level: str, field_name: str, message: str, label: str = "") -> None:
+        """Record a problem against a field, shown as ``label: message`` (the message alone without a label)."""
         target = self.errors if level == "error" else self.warnings
-        target.setdefault(field_name, []).append(message)
+        target.setdefault(field_name, []).append(f"{label}: {message}" if label else message)
+        if level == "error":
+            self.labels.setdefault(field_name, []).append(label)
 
 
 @dataclass
@@ -141,7 +145,7 @@ def check_courier_form(form: CourierForm, existing: Project, original_name: str 
             continue  # the tags are unknown until the entities parse
         if "entities" in invalid and routed.field == "entities":
             continue
-        check.add(level, routed.field, routed.text)
+        check.add(level, routed.field, routed.message, routed.label)
     if check.ok:
         check.courier = validation.project.couriers.get(name)
     return check
@@ -167,7 +171,7 @@ def check_credential_form(values: dict[str, str], existing: Project) -> FormChec
     check.document = body
     validation = validate_document({"credentials": {name or "credential": body}}, existing=existing)
     for level, routed in route_problems(validation, ("credentials", name or "credential"), CREDENTIAL_FIELDS):
-        check.add(level, routed.field, routed.text)
+        check.add(level, routed.field, routed.message, routed.label)
     return check
 
 
@@ -190,10 +194,10 @@ class Routed:
     code: str = ""
 
     @property
-    def text(self) -> str:
-        """The line shown under the field: ``path: message`` relative to the object (the message alone for
-        a problem about the whole object)."""
-        return f"{render_path(self.path)}: {self.message}" if self.path else self.message
+    def label(self) -> str:
+        """What the line shown under the field starts with: the path relative to the object (nothing for a
+        problem about the whole object)."""
+        return render_path(self.path)
 
 
 def route_problems(

@@ -19,10 +19,10 @@ from tests.conftest import REWORDED_PROBLEM
 from tests.documents import example
 from tests.waiting import pilot_wait
 from tui.app import CourierApp
-from tui.feed_form import FeedForm, check_feed_form
+from tui.feed_form import FEED_FORM_FIELDS, FeedForm, check_feed_form
 from tui.forms import CourierForm, check_courier_form, check_credential_form
 from tui.screens.courier_editor import CourierEditorScreen
-from tui.screens.group_editor import GroupForm, MemberForm, check_group_form
+from tui.screens.group_editor import GROUP_FIELDS, GroupForm, MemberForm, check_group_form
 from tui.widgets import ProblemList
 
 pytestmark = pytest.mark.usefixtures("reworded_problems")
@@ -132,3 +132,11 @@ async def test_a_reworded_problem_shows_under_its_field_in_the_courier_editor(
         await pilot_wait(pilot, lambda: bool(bucket.errors))
         assert bucket.errors == [f"bucket: {SAID}"]
         assert not app.screen.query_one("#name-problems", ProblemList).errors
+
+
+def test_a_refused_save_names_the_field_of_its_first_problem_from_the_structure() -> None:
+    """The refusal names the field once, whether or not the field's line is labelled with its own path."""
+    feed = FeedForm(feed_id="df-orders01", source="Heap", name="", fields=[FeedField("id")], primary_key=["id"])
+    assert check_feed_form(feed, existing()).refusal(FEED_FORM_FIELDS) == f"name: {SAID}"
+    group = GroupForm("Nightly", "", "UTC", False, True, (MemberForm("Heap", wait="soon"),), None, "")
+    assert check_group_form(group, existing(), None).refusal(GROUP_FIELDS) == f"couriers: row 1, wait: {SAID}"

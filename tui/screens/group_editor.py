@@ -212,22 +212,23 @@ def check_group_form(form: GroupForm, existing: Project, original_name: str | No
     for level, routed in routing:
         if routed.field == "couriers" and form.members and not members:
             continue  # each empty row already says what to do
-        check.add(level, routed.field, _group_text(routed, rows))
+        check.add(level, routed.field, routed.message, _group_label(routed, rows))
     return check
 
 
-def _group_text(routed: Routed, rows: list[int]) -> str:
-    """The line a routed problem shows under its field: a member's names its row, a field's is the message."""
+def _group_label(routed: Routed, rows: list[int]) -> str:
+    """What a routed problem's line starts with: a member's names its row, the constraint's offset says so,
+    a field's own has none (its field says it)."""
     path = routed.path
     if routed.field == "couriers" and len(path) >= 2 and isinstance(path[1], int):
         index = path[1]
         row = rows[index] + 1 if index < len(rows) else index + 1
-        return f"row {row}, {render_path(path[2:]) or 'courier'}: {routed.message}"
+        return f"row {row}, {render_path(path[2:]) or 'courier'}"
     if routed.field in _SHOWN_UNDER.values() and path[:1] != (routed.field,):
-        return f"offset: {routed.message}"
+        return "offset"
     if routed.field != "other" and len(path) <= 1:
-        return routed.message
-    return routed.text
+        return ""
+    return routed.label
 
 
 def preview_group(form: GroupForm) -> CourierGroup | str:
