@@ -181,3 +181,24 @@ def test_the_command_line_asks_for_the_same_window_again() -> None:
     assert window_options(RunWindow.new_dumps()) == []
     assert window_options(RunWindow.rebuild("Heap:Users")) == ["--rebuild", "Heap:Users"]
     assert window_options(None) is None
+
+
+async def test_the_quit_question_fits_80x24_with_no_notification_over_it(
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any, gate: threading.Event
+) -> None:
+    configure(db_path, s3_bucket)
+    app = app_factory(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_run(pilot, app)
+        assert list(app._notifications)  # "Run started …"
+        await ask_to_quit(pilot, "q")
+        await pilot.pause()
+        assert not list(app._notifications)
+        dialog = app.screen.query_one("#quit-run-dialog")
+        width, height = SIZE
+        assert dialog.region.right <= width and dialog.region.bottom <= height - 1  # above the footer
+        buttons = [button.region for button in app.screen.query("Button")]
+        assert all(region.bottom <= dialog.region.bottom and region.right <= width for region in buttons)
+        await pilot.press("n")
+        gate.set()
+        await pilot_wait(pilot, lambda: not app.run_workers(), "the run's end")

@@ -54,6 +54,8 @@ class QuitDuringRunScreen(ModalScreen["str | None"]):
         yield CourierFooter()
 
     def on_mount(self) -> None:
+        # At 80×24 the run's notifications ("Run started", progress) would cover the question: it says it all.
+        self.app.clear_notifications()
         self.query_one("#quit-cancel", Button).focus()
 
     @on(Button.Pressed)

@@ -6,6 +6,8 @@ Textual's footer lists the focused widget's keys, then the screen's, then the ap
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Input, TextArea
@@ -23,15 +25,22 @@ def footer_rank(binding: Binding) -> int:
     return 1 if binding.action in LEAVE_ACTIONS else 2
 
 
+KEY_PADDING = 3
+"""Cells a footer key takes besides its key and description (Textual's FooterKey: `` key description ``)."""
+
+
 class CourierFooter(Footer):
     """A footer: ``?`` Help and ``q`` Quit (or ``esc`` Back) first, then the screen's actions.
 
     The command palette key is left to the help screen (``?``) to leave room for actions.
     When a text field has focus ``?`` would be typed, so help shows as ``f1`` there.
+    Keys that do not fit the width are left out whole (never cut in the middle of a word);
+    every key stays in the help screen.
     """
 
     def __init__(self) -> None:
         super().__init__(show_command_palette=False)
+        self._composed_width = 0
 
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
@@ -44,11 +53,24 @@ class CourierFooter(Footer):
                 shown.append((binding, enabled, tooltip))
         shown.sort(key=lambda item: footer_rank(item[0]))
         typing = isinstance(self.screen.focused, (Input, TextArea))
-        self.styles.grid_size_columns = len(shown)
+        room = self._composed_width = self.size.width or self.app.size.width
+        fitted: list[tuple[Binding, bool, str, str]] = []
         for binding, enabled, tooltip in shown:
             display = self.app.get_key_display(binding)
             if binding.action in HELP_ACTIONS and typing:
                 display = "f1"
+            width = cell_len(display) + cell_len(binding.description) + KEY_PADDING
+            if fitted and width > room:
+                continue  # a later, shorter key may still fit
+            room -= width
+            fitted.append((binding, enabled, tooltip, display))
+        self.styles.grid_size_columns = len(fitted)
+        for binding, enabled, tooltip, display in fitted:
             yield FooterKey(
                 binding.key, display, binding.description, binding.action, disabled=not enabled, tooltip=tooltip
             ).data_bind(compact=Footer.compact)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Which keys fit depends on the width: a terminal resized needs another choice.
+        if event.size.width != self._composed_width:
+            self.call_after_refresh(self.recompose)
