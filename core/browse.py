@@ -68,8 +68,35 @@ class Frequencies:
 
     column: str
     values: list[tuple[Any, int]] = field(default_factory=list)
+    """Most frequent values first (NULL counts as a value), with their counts (scaled, for an estimate)."""
     distinct: int = 0
+    """Distinct values in the view (for an estimate: in the sample, a lower bound)."""
     total: int = 0
+    exact: bool = True
+    sample_rows: int = 0
+    """Rows of the view in the sample of an estimate (0 when exact); see ``core.profile.sample_column``."""
+    sample_runs: int = 0
+    rows_exact: bool = True
+    """False when ``total`` is itself estimated (a filtered view nobody counted)."""
+
+    def basis(self) -> str:
+        """``exact, all N rows`` or ``estimate from …`` (see :func:`estimate_basis`)."""
+        return estimate_basis(self.exact, self.total, self.sample_rows, self.sample_runs, self.rows_exact)
+
+
+def estimate_basis(exact: bool, rows: int, sample_rows: int, sample_runs: int, rows_exact: bool = True) -> str:
+    """How counts were obtained, for the screens and the CLI.
+
+    ``exact, all N rows``, or ``estimate from n sampled rows of N (r runs of consecutive rows spread
+    evenly over the table)`` — ``of about N`` when the row count is itself estimated.
+    """
+    if exact:
+        return f"exact, all {rows:,} rows"
+    about = "" if rows_exact else "about "
+    return (
+        f"estimate from {sample_rows:,} sampled rows of {about}{rows:,} "
+        f"({sample_runs:,} runs of consecutive rows spread evenly over the table)"
+    )
 
 
 class ReaderConnection(sqlite3.Connection):

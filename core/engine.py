@@ -823,14 +823,16 @@ def profile_column(
     view: View,
     column: str,
     *,
-    exact: bool = True,
+    exact: bool | None = True,
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     rows: int | None = None,
 ) -> Any:
     """A :class:`core.profile.ColumnProfile` of one column of a view (exact, or estimated from a sample).
 
-    ``rows`` is the view's row count when the caller has it, so an estimate skips counting.
+    ``exact=None`` estimates when the view is large (``core.profile.ESTIMATE_ABOVE``) and is exact
+    otherwise; the profile's ``exact`` says which. ``rows`` is the view's row count when the caller
+    has it, so an estimate skips counting.
 
     Raises:
         FilterError, NotFoundError: As :func:`core.profile.profile_column`.
@@ -850,6 +852,37 @@ def profile_column(
             progress=progress,
             should_stop=should_stop or (lambda: False),
             rows=rows,
+        )
+    finally:
+        conn.close()
+
+
+def column_frequencies(
+    db_path: Path,
+    view: View,
+    column: str,
+    *,
+    limit: int = 100,
+    exact: bool | None = True,
+    should_stop: Callable[[], bool] | None = None,
+    rows: int | None = None,
+) -> Any:
+    """The most frequent values of a view's column (:class:`core.browse.Frequencies`), exact or estimated.
+
+    ``exact=None`` estimates when the view is large, as :func:`profile_column`; the answer's
+    ``exact`` and ``basis()`` say which it is.
+
+    Raises:
+        FilterError, NotFoundError: As :func:`core.profile.frequencies`.
+        ProfileStopped: ``should_stop`` asked to stop.
+    """
+    from core.browse import open_reader
+    from core.profile import frequencies
+
+    conn = open_reader(db_path)
+    try:
+        return frequencies(
+            conn, view, column, limit, exact=exact, rows=rows, should_stop=should_stop or (lambda: False)
         )
     finally:
         conn.close()

@@ -252,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument(
         "--estimate",
         action="store_true",
-        help="estimate from a random sample of rows instead of reading them all (fast)",
+        help="estimate from a sample (runs of consecutive rows spread over the table) instead of reading every row",
     )
     profile.set_defaults(handler=_cmd_profile)
 
@@ -385,6 +385,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _open_app(args)
         if handler.__name__ not in CREATES_DATABASE:
             _require_database(args.db_path)
+        from core.store import report_lock_waits
+
+        # A write that meets a sort-index build waits for it (core.store); say so once rather than seem hung.
+        report_lock_waits(lambda path, line: print(f"courier: waiting: {line}; going on when it ends", file=sys.stderr))
         return handler(args)
     except CourierError as error:
         _fail(str(error))
@@ -1066,8 +1070,8 @@ def profile_lines(profile: Any, bar_width: int = 30) -> list[str]:
         f"rows      {profile.rows:,}",
         f"NULL      {profile.nulls:,} ({share(profile.nulls).strip()})",
         f"distinct  {profile.distinct:,}{'' if profile.exact else ' (in the sample)'}",
-        f"min       {shown(profile.minimum)}",
-        f"max       {shown(profile.maximum)}",
+        f"min       {shown(profile.minimum)}{'' if profile.exact else ' (in the sample)'}",
+        f"max       {shown(profile.maximum)}{'' if profile.exact else ' (in the sample)'}",
     ]
     if profile.mean is not None:
         lines.append(f"mean      {profile.mean:,.6g}")

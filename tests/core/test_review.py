@@ -80,8 +80,11 @@ def test_profile_of_a_datetime_column_has_days(db: Path) -> None:
 
 def test_estimate_says_so_and_scales_to_the_table(db: Path) -> None:
     profile = profile_column(open_reader(db), View(TABLE), "country", exact=False, sample_rows=20, seed=3)
-    assert not profile.exact and profile.sample_rows == 20 and profile.rows == 40
-    assert profile.basis() == "estimate from a random sample of 20 of 40 rows"
+    assert not profile.exact and profile.sample_rows == 20 and profile.rows == 40 and profile.sample_runs == 10
+    assert (
+        profile.basis()
+        == "estimate from 20 sampled rows of 40 (10 runs of consecutive rows spread evenly over the table)"
+    )
     assert sum(count for _, count in profile.top) + profile.nulls == pytest.approx(40, abs=3)
     assert {value for value, _ in profile.top} <= {"US", "FR", "DE"}
 
@@ -215,4 +218,71 @@ def test_an_estimate_takes_the_row_count_the_caller_has(db: Path) -> None:
     profile = engine.profile_column(db, View(TABLE), "country", exact=False, rows=1000)
     assert profile.exact and profile.rows == 40  # no larger than the sample: read in full, exact
     small = profile_column(open_reader(db), View(TABLE), "country", exact=False, sample_rows=20, seed=3, rows=1000)
-    assert not small.exact and small.basis() == "estimate from a random sample of 20 of 1,000 rows"
+    assert not small.exact and small.basis().startswith("estimate from 20 sampled rows of 1,000 (10 runs")
+
+
+@pytest.fixture
+def strata_db(tmp_path: Path) -> Path:
+    """2,000 rows; ``stratum`` is which 200 rowids the row is in (0–9), ``even`` whether its rowid is even."""
+    path = tmp_path / "strata.db"
+    with Store(path) as store, store.atomic():
+        store.execute('CREATE TABLE "T:Strata" (_pk NOT NULL, stratum INTEGER, even INTEGER, _updated)')
+        store.conn.executemany(
+            'INSERT INTO "T:Strata" (rowid, _pk, stratum, even, _updated) VALUES (?, ?, ?, ?, NULL)',
+            [(n, n, (n - 1) // 200, n % 2 == 0) for n in range(1, 2001)],
+        )
+    return path
+
+
+def test_a_sample_is_runs_of_consecutive_rows_one_in_each_stretch_of_the_table(strata_db: Path) -> None:
+    from core.profile import sample_column
+
+    conn = open_reader(strata_db)
+    for seed in range(5):
+        # 100 rows in 10 runs of 10: the table cut in 10 equal stretches of 200 rowids, one run in each.
+        sample = sample_column(conn, View("T:Strata"), "stratum", 100, seed=seed)
+        assert sample is not None and (sample.rows, sample.runs, sample.total) == (100, 10, 2000)
+        assert sample.values == [(stratum, 10) for stratum in range(10)]
+    # No larger than the sample: nothing to sample, the caller reads every row.
+    assert sample_column(conn, View("T:Strata"), "stratum", 2000) is None
+
+
+def test_a_filtered_estimate_nobody_counted_says_its_row_count_is_about(strata_db: Path) -> None:
+    profile = profile_column(
+        open_reader(strata_db), View("T:Strata", "even = 1"), "stratum", exact=False, sample_rows=100
+    )
+    # Runs of 10 consecutive rowids hold 5 even ones: half the sample, half the span.
+    assert (profile.sample_rows, profile.rows, profile.rows_exact) == (50, 1000, False)
+    assert profile.basis().startswith("estimate from 50 sampled rows of about 1,000 (10 runs")
+    assert profile.top[0][1] == 100 and profile.nulls == 0  # 5 sampled rows a stretch stand for 100
+
+
+def test_exact_none_estimates_only_a_large_view(strata_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.profile
+    from core.profile import frequencies
+
+    conn = open_reader(strata_db)
+    assert profile_column(conn, View("T:Strata"), "even", exact=None).exact
+    assert frequencies(conn, View("T:Strata"), "even", exact=None).exact
+    monkeypatch.setattr(core.profile, "ESTIMATE_ABOVE", 1000)
+    # The rowid span (2,000) decides when nobody counted; a count the caller has decides otherwise.
+    assert not profile_column(conn, View("T:Strata"), "even", exact=None, sample_rows=100).exact
+    assert profile_column(conn, View("T:Strata"), "even", exact=None, sample_rows=100, rows=900).exact
+    found = frequencies(conn, View("T:Strata"), "stratum", 3, exact=None, sample_rows=100)
+    assert not found.exact and found.total == 2000 and found.distinct == 10
+    assert found.values == [(0, 200), (1, 200), (2, 200)]  # ties by value
+    # A sample no smaller than the table is no estimate: the engine's default (10,000 rows) reads all 2,000.
+    assert engine.column_frequencies(strata_db, View("T:Strata"), "stratum", exact=None).exact
+
+
+def test_estimated_frequencies_scale_the_sample_and_say_so(strata_db: Path) -> None:
+    from core.profile import frequencies
+
+    found = frequencies(open_reader(strata_db), View("T:Strata"), "even", exact=False, sample_rows=100, seed=1)
+    assert not found.exact and found.sample_rows == 100 and found.total == 2000
+    assert sorted(found.values) == [(0, 1000), (1, 1000)]
+    assert found.basis() == (
+        "estimate from 100 sampled rows of 2,000 (10 runs of consecutive rows spread evenly over the table)"
+    )
+    exact = frequencies(open_reader(strata_db), View("T:Strata"), "even")
+    assert exact.exact and exact.basis() == "exact, all 2,000 rows" and sorted(exact.values) == [(0, 1000), (1, 1000)]

@@ -165,7 +165,10 @@ async def test_profile_estimate_first_then_refined_to_exact_and_stop(
         assert isinstance(profile, ProfileScreen)
         # The estimate comes first, then the exact pass replaces it by itself.
         await wait_until(pilot, lambda: profile.profile is not None and profile.profile.exact and not profile.running)
-        assert profile.shown == ["estimate from a random sample of 50 of 250 rows", "exact, all 250 rows"]
+        assert profile.shown == [
+            "estimate from 50 sampled rows of 250 (10 runs of consecutive rows spread evenly over the table)",
+            "exact, all 250 rows",
+        ]
         assert "exact, all 250 rows" in text_of(profile, "#profile-basis")
         # Esc while a profile runs stops it (the profile shown stays); Esc again closes. The stop is
         # asked for before the worker reads its first rows, so it cannot finish first.
@@ -174,6 +177,47 @@ async def test_profile_estimate_first_then_refined_to_exact_and_stop(
         profile._compute(True)
         await wait_until(pilot, lambda: not profile.running)
         assert "Stopped" in text_of(profile, "#profile-note") and profile.profile.exact
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
+async def test_frequency_estimate_first_then_exact_counts_and_stop(
+    tables_db: Path, app_factory: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import core.profile
+    from tui.screens.frequencies import FrequenciesScreen
+
+    monkeypatch.setattr(core.profile, "ESTIMATE_ABOVE", 100)
+    monkeypatch.setattr(
+        core.profile.frequencies, "__kwdefaults__", {**core.profile.frequencies.__kwdefaults__, "sample_rows": 50}
+    )
+    app = app_factory(tables_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_table(pilot, app)
+        screen.grid.move_cursor(column=2)
+        await pilot.pause()
+        column = screen.current_column()
+        await pilot.press("F")
+        counts = app.screen
+        assert isinstance(counts, FrequenciesScreen)
+        # The estimate comes first, then the exact counts replace it by themselves; the basis line says which.
+        await wait_until(pilot, lambda: counts.result is not None and counts.result.exact and not counts.running)
+        assert counts.shown == [
+            "estimate from 50 sampled rows of 250 (10 runs of consecutive rows spread evenly over the table)",
+            "exact, all 250 rows",
+        ]
+        assert text_of(counts, "#frequencies-basis").strip() == "exact, all 250 rows"
+        expected = query(
+            tables_db, f'SELECT "{column}", COUNT(*) AS n FROM "{PAGEVIEWS}" GROUP BY 1 ORDER BY n DESC, 1 LIMIT 100'
+        )
+        assert counts.values == expected
+        # Esc while counting stops it (the counts shown stay); Esc again closes. The stop is asked for
+        # before the worker starts, so it cannot finish first.
+        counts.running = True
+        counts._stop.set()
+        counts._count(True)
+        await wait_until(pilot, lambda: not counts.running)
+        assert "Stopped" in text_of(counts, "#frequencies-note") and counts.values == expected
         await pilot.press("escape")
         assert app.screen is screen
 

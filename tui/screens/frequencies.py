@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from tui.screens.base import ReportsWorkerFailures
@@ -39,30 +40,42 @@ def value_label(value: Any, width: int = 40) -> Text:
 class FrequenciesScreen(ReportsWorkerFailures, ModalScreen[str | None]):
     """The most frequent values of one column; Enter filters the table to the value under the cursor.
 
+    On a view of more than ``core.profile.ESTIMATE_ABOVE`` rows the counts come first as an
+    estimate from a sample (at once), then the exact count replaces them by itself; Esc stops
+    the exact count (the estimate stays), ``x`` runs it again. The basis line says which is shown.
+
     Args:
         db_path: The Courier database.
         view: The table view (its filter applies).
         column: The column to count.
+        rows: Rows in the view when known (the table view has counted them), so an estimate needs no count.
     """
 
     BINDINGS = [
         Binding("enter", "choose", "Filter to value", show=False),
-        Binding("escape,q,F", "close", "Close"),
+        Binding("x", "exact", "Exact counts"),
+        Binding("escape,q,F", "close", "Stop / close"),
     ]
 
     @dataclass
     class Counted(Message):
-        """``core.browse.frequencies`` answered (or failed with one line)."""
+        """``core.engine.column_frequencies`` answered (or failed with one line, or ``stopped``)."""
 
         result: Any
         error: str | None = None
 
-    def __init__(self, db_path: Path, view: View, column: str) -> None:
+    def __init__(self, db_path: Path, view: View, column: str, rows: int | None = None) -> None:
         super().__init__()
         self.db_path = db_path
         self.view = view
         self.column = column
+        self.rows = rows
         self.values: list[tuple[Any, int]] = []
+        self.result: Any = None
+        self.running = False
+        self.shown: list[str] = []
+        """The basis of every answer shown, in order (an estimate, then the exact counts)."""
+        self._stop = threading.Event()
 
     def compose(self) -> ComposeResult:
         scope = " (filtered)" if self.view.where else ""
@@ -70,6 +83,8 @@ class FrequenciesScreen(ReportsWorkerFailures, ModalScreen[str | None]):
             yield Static(
                 f"Frequency of {self.column} in {self.view.table}{scope}", classes="dialog-title", markup=False
             )
+            yield Static("", id="frequencies-basis", markup=False)
+            yield ProgressBar(id="frequencies-progress", show_eta=False, show_percentage=False)
             yield DataTable(id="frequencies-table", cursor_type="row", zebra_stripes=True)
             yield Static("Counting…", id="frequencies-note", classes="dialog-note", markup=False)
         yield CourierFooter()
@@ -81,34 +96,66 @@ class FrequenciesScreen(ReportsWorkerFailures, ModalScreen[str | None]):
         table.add_column("%", key="share")
         table.add_column("", key="bar")
         table.focus()
-        self._count()
+        self.query_one("#frequencies-basis").display = False
+        self._start(None)
+
+    def _start(self, exact: bool | None) -> None:
+        self._stop.clear()
+        self.running = True
+        self.query_one("#frequencies-progress", ProgressBar).display = True
+        if self.result is not None:
+            self.query_one("#frequencies-note", Static).update(
+                "Estimate shown; counting every row for the exact counts… Esc stops (the estimate stays)"
+            )
+        self.refresh_bindings()
+        self._count(exact)
 
     @work(thread=True, exit_on_error=False, group="frequencies", description="Count values")
-    def _count(self) -> None:
-        from core.browse import open_reader
+    def _count(self, exact: bool | None) -> None:
+        from core.engine import column_frequencies
         from core.errors import CourierError
-        from core.profile import frequencies
+        from core.profile import ProfileStopped
 
         try:
-            conn = open_reader(self.db_path)
-            try:
-                result = frequencies(conn, self.view, self.column, limit=TOP_VALUES)
-            finally:
-                conn.close()
+            result = column_frequencies(
+                self.db_path,
+                self.view,
+                self.column,
+                limit=TOP_VALUES,
+                exact=exact,
+                should_stop=self._stop.is_set,
+                rows=self.rows,
+            )
+        except ProfileStopped:
+            self.post_message(self.Counted(None, "stopped"))
+            return
         except CourierError as error:
             self.post_message(self.Counted(None, str(error)))
             return
         self.post_message(self.Counted(result))
 
     def on_frequencies_screen_counted(self, message: Counted) -> None:
+        self.running = False
+        self.query_one("#frequencies-progress", ProgressBar).display = False
+        self.refresh_bindings()
         note = self.query_one("#frequencies-note", Static)
+        if message.error == "stopped":
+            kept = "the estimate above is still shown" if self.result is not None else "nothing counted"
+            note.update(f"Stopped; {kept} · x counts every row · Esc closes")
+            return
         if message.error is not None:
             note.update(message.error)
             note.add_class("-error")
             return
-        result = message.result
+        self.result = result = message.result
         self.values = result.values
+        self.shown.append(result.basis())
+        basis = self.query_one("#frequencies-basis", Static)
+        basis.update(result.basis())
+        basis.display = not result.exact or len(self.shown) > 1
         table = self.query_one("#frequencies-table", DataTable)
+        cursor = table.cursor_row
+        table.clear()
         top = max((count for _, count in result.values), default=1)
         for index, (value, count) in enumerate(result.values):
             share = 100.0 * count / result.total if result.total else 0.0
@@ -120,16 +167,32 @@ class FrequenciesScreen(ReportsWorkerFailures, ModalScreen[str | None]):
                 Text(bar, style="cyan"),
                 key=str(index),
             )
+        if table.row_count:
+            table.move_cursor(row=min(cursor, table.row_count - 1))
         shown = f"the top {len(result.values)} of " if result.distinct > len(result.values) else ""
+        plural = "s" if result.distinct != 1 else ""
+        if result.exact:
+            note.update(
+                f"{shown}{result.distinct:,} distinct value{plural} in {result.total:,} rows · "
+                "Enter filters the table to a value · Esc closes"
+            )
+            return
         note.update(
-            f"{shown}{result.distinct:,} distinct value{'s' if result.distinct != 1 else ''} in "
-            f"{result.total:,} rows · Enter filters the table to a value · Esc closes"
+            f"{shown}{result.distinct:,} distinct value{plural} in the sample · estimated counts; "
+            "counting every row… · Enter filters · Esc stops"
         )
+        self._start(True)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
+            self.running = False
             self.query_one("#frequencies-note", Static).update("The values could not be counted.")
         super().on_worker_state_changed(event)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "exact":
+            return not self.running and self.result is not None and not self.result.exact
+        return True
 
     @on(DataTable.RowSelected)
     def _selected(self) -> None:
@@ -145,5 +208,14 @@ class FrequenciesScreen(ReportsWorkerFailures, ModalScreen[str | None]):
         value, _ = self.values[table.cursor_row]
         self.dismiss(equals_condition(self.column, value))
 
+    def action_exact(self) -> None:
+        """Count every row (after an estimate, or after the exact count was stopped)."""
+        if not self.running:
+            self._start(True)
+
     def action_close(self) -> None:
+        """Stop a running count; close when nothing runs."""
+        if self.running:
+            self._stop.set()
+            return
         self.dismiss(None)

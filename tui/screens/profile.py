@@ -2,7 +2,7 @@
 
 Computed in a thread worker by one ``core.engine.profile_column`` call, with a
 progress bar and Esc to stop. On a table of more than a million rows the
-screen shows an estimate from a random sample at once, then runs the exact pass
+screen shows an estimate from a sample at once, then runs the exact pass
 by itself and replaces the estimate with it (Esc stops it and keeps the estimate,
 ``x`` runs it again); the title line always says which one is shown. Plots are drawn with block
 characters so they read the same in every terminal at 80×24.
@@ -87,8 +87,9 @@ def summary_table(profile: Any) -> Table:
     grid.add_row("rows", f"{profile.rows:,}")
     grid.add_row("NULL", f"{profile.nulls:,}{share}")
     grid.add_row("distinct", f"{profile.distinct:,}" + ("" if profile.exact else " in the sample"))
-    grid.add_row("min", shown(profile.minimum))
-    grid.add_row("max", shown(profile.maximum))
+    sampled = "" if profile.exact else " (in the sample)"
+    grid.add_row("min", shown(profile.minimum).append(sampled, style="dim"))
+    grid.add_row("max", shown(profile.maximum).append(sampled, style="dim"))
     if profile.mean is not None:
         grid.add_row("mean", f"{profile.mean:,.6g}")
     return grid
@@ -116,7 +117,8 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
         db_path: The Courier database.
         view: Table and filter.
         column: The column to profile.
-        rows: Rows in the view when known; above ``core.profile.ESTIMATE_ABOVE`` an estimate comes first.
+        rows: Rows in the view when known; above ``core.profile.ESTIMATE_ABOVE`` (or, unknown, a table whose rowids
+            span more) an estimate comes first.
     """
 
     BINDINGS = [
@@ -164,15 +166,13 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
         yield CourierFooter()
 
     def on_mount(self) -> None:
-        from core.profile import ESTIMATE_ABOVE
-
         self.query_one("#profile-scroll").focus()
-        exact = self.rows is None or self.rows <= ESTIMATE_ABOVE
-        # A large table gets an estimate at once, then the exact pass replaces it by itself.
-        self.refine = not exact
-        self._start(exact=exact)
+        # The engine decides: a large view gets an estimate at once (the profile says so), which the
+        # exact pass then replaces by itself; a small one is profiled exactly at once.
+        self.refine = True
+        self._start(exact=None)
 
-    def _start(self, exact: bool) -> None:
+    def _start(self, exact: bool | None) -> None:
         self._stop.clear()
         self.running = True
         progress = self.query_one("#profile-progress", ProgressBar)
@@ -181,13 +181,13 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
         if exact and self.profile is not None and not self.profile.exact:
             text = "Estimate shown; reading every row for the exact profile… Esc stops (the estimate stays)"
         else:
-            text = ("Reading every row" if exact else "Sampling rows") + "… Esc stops"
+            text = ("Reading every row" if exact else "Profiling") + "… Esc stops"
         self.query_one("#profile-note", Static).update(text)
         self.refresh_bindings()
         self._compute(exact)
 
     @work(thread=True, exit_on_error=False, group="profile", description="Profile column")
-    def _compute(self, exact: bool) -> None:
+    def _compute(self, exact: bool | None) -> None:
         from core.engine import profile_column
         from core.errors import CourierError
         from core.profile import ProfileStopped

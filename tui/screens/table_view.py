@@ -649,7 +649,9 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
                 where = combine_filters(self.view.where, condition)
                 self._request(Request("view", view=View(self.table_name, where, self.view.sort, self.view.descending)))
 
-        self.app.push_screen(FrequenciesScreen(self.courier_app.db_path, self.view, column), callback=chosen)
+        self.app.push_screen(
+            FrequenciesScreen(self.courier_app.db_path, self.view, column, rows=self.total), callback=chosen
+        )
 
     @on(DataTable.CellSelected, "#table-grid")
     def _cell_selected(self) -> None:
