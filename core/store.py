@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 from core.errors import CourierError, DatabaseBusyError, DiskFullError, disk_full_message, is_disk_full
 
@@ -299,6 +301,8 @@ class Store:
         if not str(path).strip():
             raise CourierError("The database path is empty: pass --db PATH (or set COURIER_DB) to a file name")
         self._depth = 0
+        self.waiting_for: str | None = None
+        """While this store waits for the write lock a sort-index build holds: the line naming the build."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if not self.path.exists():
@@ -356,9 +360,7 @@ class Store:
         building = index_build_in_progress(self.path)
         if building is not None:
             rows = []
-            holder = (
-                f"{building}; it ends or gives the write lock back within {index_build_hold_seconds():g} s, retry then"
-            )
+            holder = f"{building}; retry when it ends (Courier's own writers wait for it by themselves)"
         for run_id, kind, target, pid in rows:
             if pid and pid_alive(int(pid)):
                 holder = (
@@ -411,20 +413,7 @@ class Store:
         """
         depth = self._depth
         if depth == 0:
-            try:
-                if main_only:
-                    version = self.conn.execute("PRAGMA main.user_version").fetchone()[0]
-                    self.conn.execute("BEGIN")
-                    try:
-                        # Writing the header takes main's write lock (waiting like BEGIN IMMEDIATE) and nothing else.
-                        self.conn.execute(f"PRAGMA main.user_version = {int(version)}")
-                    except BaseException:
-                        self.conn.execute("ROLLBACK")
-                        raise
-                else:
-                    self.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
-                raise (self._translate(error, "starting a write") or error) from None
+            self._waiting(lambda: self._begin(main_only), "starting a write")
         else:
             self.conn.execute(f"SAVEPOINT sp{depth}")
         self._depth = depth + 1
@@ -461,6 +450,58 @@ class Store:
                     self.conn.execute("ROLLBACK")
                 raise (translated or error) from None
 
+    def _begin(self, main_only: bool) -> None:
+        if main_only:
+            version = self.conn.execute("PRAGMA main.user_version").fetchone()[0]
+            self.conn.execute("BEGIN")
+            try:
+                # Writing the header takes main's write lock (waiting like BEGIN IMMEDIATE) and nothing else.
+                self.conn.execute(f"PRAGMA main.user_version = {int(version)}")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        else:
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def _waiting(self, take_lock: Callable[[], _T], doing: str) -> _T:
+        """Run ``take_lock`` (a statement that takes the write lock first); wait on while a sort-index build holds it.
+
+        A statement refused with "database is locked" changed nothing, so it can be tried again.
+        While a live Courier process builds a sort index (its marker file, pid alive) the write
+        lock is busy for as long as ``CREATE INDEX`` runs — 12 s at 5,000,000 rows, more on a
+        larger table — so a Courier writer keeps waiting, one busy timeout after another, and
+        says once what it waits for (:func:`report_lock_waits`), instead of failing; the build
+        need not give the lock back. Anything else holding the lock past the busy timeout
+        (another run, an ``sqlite3`` shell) is reported as before. A marker left by a killed
+        build names a dead pid and is ignored.
+
+        Raises:
+            DatabaseBusyError: the lock stayed busy for the busy timeout and no build holds it.
+            DiskFullError: the disk (or ``COURIER_DB_MAX_BYTES``) is full.
+        """
+        waited = False
+        try:
+            while True:
+                try:
+                    return take_lock()
+                except sqlite3.OperationalError as error:
+                    if _is_locked(error):
+                        building = index_build_in_progress(self.path)
+                        if building is not None:
+                            if self.waiting_for is None:
+                                self.waiting_for = building
+                                _report_wait(self.path, building)
+                            waited = True
+                            # With a busy timeout of 0 the attempt returns at once: do not spin.
+                            time.sleep(BUILD_WAIT_POLL_SECONDS)
+                            continue
+                        if waited:
+                            waited = False  # the build ended as this attempt gave up: one more try
+                            continue
+                    raise (self._translate(error, doing) or error) from None
+        finally:
+            self.waiting_for = None
+
     @property
     def in_transaction(self) -> bool:
         """True inside :meth:`atomic`."""
@@ -475,10 +516,7 @@ class Store:
         """
         if self._depth:
             return self.conn.execute(sql, parameters)
-        try:
-            return self.conn.execute(sql, parameters)
-        except sqlite3.OperationalError as error:
-            raise (self._translate(error, "writing") or error) from None
+        return self._waiting(lambda: self.conn.execute(sql, parameters), "writing")
 
     def query(self, sql: str, parameters: tuple | list | dict = ()) -> list[sqlite3.Row]:
         """Rows of a query as :class:`sqlite3.Row` (access by column name)."""
@@ -511,16 +549,29 @@ def busy_timeout_ms() -> int:
     return int(seconds * 1000)
 
 
-INDEX_BUILD_MARGIN_SECONDS = 2.0
-"""How much sooner than another writer's busy timeout a sort-index build gives the write lock back."""
+_T = TypeVar("_T")
+BUILD_WAIT_POLL_SECONDS = 0.05
+"""Pause between two tries for the write lock while a sort-index build holds it (each try waits the busy timeout)."""
+_lock_wait_reporter: Callable[[Path, str], None] | None = None
 
 
-def index_build_hold_seconds() -> float:
-    """Longest a sort-index build (:mod:`core.sort_index`) holds the write lock: the busy timeout less a margin.
+def report_lock_waits(reporter: Callable[[Path, str], None] | None) -> None:
+    """Have ``reporter(db_path, line)`` called once each time a writer starts waiting for a sort-index build.
 
-    So no other writer waiting for the lock ever reaches its busy timeout because of a build. At least 1 s.
+    The CLI prints the line on stderr, the TUI shows it as a notification; ``None`` stops reporting.
+    The line names the build (``Courier is building the sort index on … (pid N)``).
     """
-    return max(1.0, busy_timeout_ms() / 1000 - INDEX_BUILD_MARGIN_SECONDS)
+    global _lock_wait_reporter
+    _lock_wait_reporter = reporter
+
+
+def _report_wait(path: Path, building: str) -> None:
+    reporter = _lock_wait_reporter
+    if reporter is not None:
+        try:
+            reporter(path, building)
+        except Exception:  # noqa: BLE001 - saying so must never stop the write
+            pass
 
 
 def index_build_marker(db_path: str | Path) -> Path:

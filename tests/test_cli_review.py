@@ -158,3 +158,32 @@ def test_index_bad_input_is_one_line_and_changes_nothing(
     assert code == 2 and out == [] and message in assert_one_error_line(err)
     with Store(db) as store:
         assert not store.query("SELECT 1 FROM sqlite_master WHERE name LIKE 'courier-sort:%'")
+
+
+def test_a_command_that_meets_a_sort_index_build_waits_for_it_and_says_so(db: Path) -> None:
+    """Another process builds (its marker, a live pid, holds the write lock): the CLI waits, says so, then writes."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    from core.store import index_build_marker
+
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    index_build_marker(db).write_text(f"{os.getpid()} on {TABLE} (time)", encoding="utf-8")
+    environment = {**os.environ, "COURIER_BUSY_TIMEOUT": "0.05", "COURIER_DB": str(db)}
+    command = [sys.executable, "-m", "tui.cli", "index", TABLE, "country"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+    try:
+        assert process.stderr is not None
+        said = process.stderr.readline()  # blocks until the command says it waits (or ends)
+        assert said.startswith(f"courier: waiting: Courier is building the sort index on {TABLE} (time) (pid ")
+        assert process.poll() is None  # still waiting, well past its 0.05 s busy timeout
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        index_build_marker(db).unlink()
+    out, err = process.communicate()
+    assert process.returncode == 0, err
+    assert out.strip() == f"Built the sort index on {TABLE} (country); sorting by country reads it"

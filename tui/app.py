@@ -101,6 +101,24 @@ class CourierApp(App[None]):
         # Without colour, a background is no marker: focus and cursor rows go reverse (app.tcss, .-plain).
         self.set_class(plain_terminal(os.environ) or self.native_ansi_color, "-plain")
 
+    def on_mount(self) -> None:
+        from core.store import report_lock_waits
+
+        # A write that meets a sort-index build (another process) waits for it: say so, once per wait.
+        report_lock_waits(self._lock_wait)
+
+    def on_unmount(self) -> None:
+        from core.store import report_lock_waits
+
+        report_lock_waits(None)
+
+    def _lock_wait(self, path: Path, line: str) -> None:
+        message = f"Waiting: {line}; going on when it ends"
+        try:
+            self.call_from_thread(self.notify, message, timeout=8)
+        except RuntimeError:  # called on the app's own thread
+            self.notify(message, timeout=8)
+
     def get_default_screen(self) -> Screen[Any]:
         from tui.screens.sources import SourcesScreen
 

@@ -1,5 +1,5 @@
-"""Sort indexes built on demand (issue 15): build, serve the sorted page, cancel, give the lock back, drop,
-and survive a full resync and a declared-type rebuild."""
+"""Sort indexes built on demand (issue 15): build, serve the sorted page, cancel, other writers wait for a
+build, drop, and survive a full resync and a declared-type rebuild."""
 
 from __future__ import annotations
 
@@ -77,13 +77,13 @@ def test_the_sorted_first_page_reads_the_index_once_it_is_built(db: Path) -> Non
     assert engine.build_sort_index(db, TABLE, "country") == (built, False)  # asking again builds nothing
 
 
-def test_cancelling_or_giving_the_lock_back_leaves_nothing_built(db: Path) -> None:
+def test_cancelling_or_running_out_of_time_leaves_nothing_built(db: Path) -> None:
     with pytest.raises(SortIndexStopped, match="cancelled; nothing was built"):
         engine.build_sort_index(db, TABLE, "time", should_stop=lambda: True)
     with Store(db) as store:
         from core.sort_index import build_sort_index
 
-        with pytest.raises(SortIndexStopped, match="gave up after 0 s .* nothing was built"):
+        with pytest.raises(SortIndexStopped, match="gave up after 0 s, its limit; nothing was built"):
             build_sort_index(store, TABLE, "time", seconds=0)
     assert engine.sort_indexes(db) == [] and engine.sort_support(db, TABLE, "time").indexed is False
     assert not index_build_marker(db).exists()
@@ -107,29 +107,128 @@ def test_a_running_run_or_a_busy_database_refuses_the_build(db: Path, monkeypatc
     assert engine.sort_indexes(db) == []
 
 
-def test_another_writer_told_busy_during_a_build_is_told_it_is_the_build(
-    db: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("COURIER_BUSY_TIMEOUT", "0")
-    messages: list[str] = []
-
-    def progress(done: int, total: int) -> None:
-        if messages:
-            return
-        with Store(db) as writer:
-            try:
-                writer.execute("INSERT INTO recent_queries (sql, ran_at) VALUES ('SELECT 1', 'now')")
-            except DatabaseBusyError as error:
-                messages.append(str(error))
-
-    # A bigger table, so that the build calls its progress handler while it holds the lock.
+def _bigger(db: Path) -> None:
+    """20,500 rows, so that a build calls its progress handler (every ~100 rows) while it holds the lock."""
     with Store(db) as store, store.atomic():
         store.execute(
             "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < 40) "
             f'INSERT INTO "{TABLE}" SELECT _pk + 1000 * n, event_id, time, country, _updated FROM "{TABLE}", k'
         )
-    engine.build_sort_index(db, TABLE, "time", progress=progress)
-    assert messages and "Courier is building the sort index on Heap:Pageviews (time) (pid" in messages[0], messages
+
+
+def test_another_writer_waits_for_a_build_past_its_busy_timeout_and_says_what_for(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build holds the lock as long as it takes; a Courier writer meeting it waits, then writes."""
+    import threading
+
+    from core.store import report_lock_waits
+    from tests.waiting import wait_for
+
+    _bigger(db)
+    monkeypatch.setenv("COURIER_BUSY_TIMEOUT", "0.05")
+    inside, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+    reports: list[str] = []
+
+    def held() -> bool:
+        inside.set()
+        release.wait()  # the build holds the write lock here until the writer has given up once
+        return False
+
+    def build() -> None:
+        results["built"] = engine.build_sort_index(db, TABLE, "time", should_stop=held)
+
+    def write() -> None:
+        with Store(db) as writer:
+            writer.execute("INSERT INTO recent_queries (sql, ran_at) VALUES ('SELECT 1', 'now')")
+            with writer.atomic():
+                writer.execute("INSERT INTO recent_queries (sql, ran_at) VALUES ('SELECT 2', 'now')")
+        results["written"] = True
+
+    report_lock_waits(lambda path, line: reports.append(line))
+    builder = threading.Thread(target=build)
+    writer = threading.Thread(target=write)
+    try:
+        builder.start()
+        wait_for(inside.is_set, "the build to hold the write lock")
+        writer.start()
+        # Reported only once an attempt ran out its busy timeout with the build's marker alive.
+        wait_for(lambda: reports, "the writer to say it waits for the build")
+        assert writer.is_alive() and "written" not in results
+    finally:
+        release.set()
+        builder.join()
+        writer.join()
+        report_lock_waits(None)
+    assert reports[0].startswith("Courier is building the sort index on Heap:Pageviews (time) (pid")
+    assert results["written"] is True and results["built"][1] is True  # type: ignore[index]
+    assert [index.column for index in engine.sort_indexes(db)] == ["time"]
+    assert not index_build_marker(db).exists()
+    with Store(db) as store:
+        assert [row[0] for row in store.query("SELECT sql FROM recent_queries ORDER BY sql")] == [
+            "SELECT 1",
+            "SELECT 2",
+        ]
+
+
+def test_a_marker_left_by_a_killed_build_blocks_no_one(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("COURIER_BUSY_TIMEOUT", "0")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    index_build_marker(db).write_text(f"{gone.stdout.strip()} on {TABLE} (time)", encoding="utf-8")
+    # Another program holds the lock: the writer is told so at once, not kept waiting for a dead build.
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with Store(db) as writer, pytest.raises(DatabaseBusyError, match="another program holds its write lock"):
+        writer.execute("INSERT INTO recent_queries (sql, ran_at) VALUES ('SELECT 1', 'now')")
+    other.execute("ROLLBACK")
+    other.close()
+    # And a new build takes the stale marker over, builds, and leaves none.
+    engine.build_sort_index(db, TABLE, "time")
+    assert [index.column for index in engine.sort_indexes(db)] == ["time"] and not index_build_marker(db).exists()
+
+
+def test_a_build_cancelled_while_a_writer_waits_leaves_nothing_and_the_writer_writes(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from tests.waiting import wait_for
+
+    _bigger(db)
+    monkeypatch.setenv("COURIER_BUSY_TIMEOUT", "0.05")
+    inside, release = threading.Event(), threading.Event()
+    errors: list[str] = []
+
+    def cancel_when_released() -> bool:
+        inside.set()
+        release.wait()
+        return True
+
+    def build() -> None:
+        try:
+            engine.build_sort_index(db, TABLE, "time", should_stop=cancel_when_released)
+        except SortIndexStopped as error:
+            errors.append(str(error))
+
+    builder = threading.Thread(target=build)
+    builder.start()
+    wait_for(inside.is_set, "the build to hold the write lock")
+    with Store(db) as writer:
+        waiting = threading.Thread(
+            target=lambda: writer.execute("INSERT INTO recent_queries (sql, ran_at) VALUES ('SELECT 3', 'now')")
+        )
+        waiting.start()
+        wait_for(lambda: writer.waiting_for, "the writer to wait for the build")
+        release.set()
+        builder.join()
+        waiting.join()
+        assert writer.query("SELECT sql FROM recent_queries")[0][0] == "SELECT 3"
+    assert errors and "cancelled; nothing was built" in errors[0]
+    assert engine.sort_indexes(db) == [] and not index_build_marker(db).exists()
 
 
 def test_drop_and_bad_input_are_one_line(db: Path) -> None:
