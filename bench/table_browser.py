@@ -13,9 +13,10 @@ a fresh subprocess so its peak memory is its own:
 
 - ``review``: the table review actions (issue 15), through ``core.engine`` as the screens
   call them: row detail of a row in the middle and the next one, a column search (first page
-  of ``/`` on ``path``), a profile of a text column (``country``) and of a datetime column
-  (``time``), each exact and as an estimate from a sample, and a grouped read-only query;
-- ``scan``: the same profiles and query, each in its own process, for their peak memory;
+  of ``/`` on ``path``) and a grouped read-only query;
+- ``scan``: a profile of a text column (``country``) and of a datetime column (``time``), each
+  exact and as an estimate from a sample, the frequency of ``country`` (estimate and exact) and
+  the grouped query, each in its own process, timed, for its peak memory;
 - ``index``: sorting by ``time`` — the first page without an index (a scan and a sort), building
   the on-demand sort index (``core.engine.build_sort_index``, with its progress callback), the
   first page, the next page and a jump through the index, then dropping it again;
@@ -169,7 +170,7 @@ def measure_core(db_path: str) -> dict[str, float]:
 
 
 def measure_review(db_path: str) -> dict[str, float]:
-    """Row detail, column search, profiles (exact and estimate) and a grouped query, timed."""
+    """Row detail, column search and a grouped query, timed."""
     from core import engine
     from core.browse import View, fetch_page, jump_to_fraction, open_reader
 
@@ -190,14 +191,7 @@ def measure_review(db_path: str) -> dict[str, float]:
     results["search_first_page_s"] = time.perf_counter() - started
     results["search_rows"] = len(found.rows)
     conn.close()
-    rows = engine.table_row_count(Path(db_path), TABLE)
-    for column in ("country", "time"):
-        for exact in (False, True):
-            started = time.perf_counter()
-            # As the profile screen calls it: the table view has counted the rows already.
-            profile = engine.profile_column(Path(db_path), view, column, exact=exact, rows=rows)
-            results[f"profile_{column}_{'exact' if exact else 'estimate'}_s"] = time.perf_counter() - started
-            assert profile.exact == exact or profile.rows <= 10_000  # small tables are always read in full
+    # The profiles and frequencies are timed by measure_scan, each in its own process.
     started = time.perf_counter()
     page = engine.run_query(
         Path(db_path), f'SELECT country, COUNT(*) AS n FROM "{TABLE}" GROUP BY 1 ORDER BY 2 DESC', remember=False
@@ -245,7 +239,8 @@ def measure_index(db_path: str) -> dict[str, float]:
 
 
 def measure_scan(db_path: str, what: str) -> dict[str, float]:
-    """One scanning action alone (``country:exact``, ``time:estimate``, ``sql``), for its peak memory."""
+    """One scanning action alone (``country:exact``, ``time:estimate``, ``country:frequency-estimate``, ``sql``),
+    timed, with its peak memory."""
     from core import engine
     from core.browse import View
 
@@ -255,8 +250,13 @@ def measure_scan(db_path: str, what: str) -> dict[str, float]:
     else:
         column, kind = what.split(":")
         rows = engine.table_row_count(Path(db_path), TABLE)
-        started = time.perf_counter()  # as the profile screen calls it, with the row count the table view has
-        engine.profile_column(Path(db_path), View(TABLE), column, exact=kind == "exact", rows=rows)
+        exact = kind.endswith("exact")
+        started = time.perf_counter()  # as the screens call them, with the row count the table view has
+        if kind.startswith("frequency"):
+            found = engine.column_frequencies(Path(db_path), View(TABLE), column, exact=exact, rows=rows)
+        else:
+            found = engine.profile_column(Path(db_path), View(TABLE), column, exact=exact, rows=rows)
+        assert found.exact == exact or rows <= 10_000  # small tables are always read in full
     return {"seconds": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb()}
 
 
@@ -316,15 +316,8 @@ def measure_screen(db_path: str) -> dict[str, float]:
 
 def child(kind: str, db_path: str, *extra: str) -> dict[str, float]:
     """Run one measurement in a fresh interpreter; return its numbers."""
-    # The index build gives the write lock back after the busy timeout less 2 s (13 s by default); on a
-    # shared machine a 5,000,000-row build may need longer, and nothing else writes here.
-    environment = {**os.environ, "COURIER_BUSY_TIMEOUT": "600"}
     output = subprocess.run(
-        [sys.executable, __file__, "--measure", kind, db_path, *extra],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=environment,
+        [sys.executable, __file__, "--measure", kind, db_path, *extra], check=True, capture_output=True, text=True
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -377,7 +370,15 @@ def main() -> int:
             review = child("review", str(db_path))
             scans = {
                 what: child("scan", str(db_path), what)
-                for what in ("country:estimate", "country:exact", "time:estimate", "time:exact", "sql")
+                for what in (
+                    "country:estimate",
+                    "country:exact",
+                    "time:estimate",
+                    "time:exact",
+                    "country:frequency-estimate",
+                    "country:frequency-exact",
+                    "sql",
+                )
             }
             print(
                 f"{'':>10}  review: row detail {review['row_detail_s'] * 1000:.1f}ms (next "
@@ -386,7 +387,7 @@ def main() -> int:
             )
             for what, numbers in scans.items():
                 print(
-                    f"{'':>10}  {what:<17} {numbers['seconds'] * 1000:>8.0f}ms  peak RSS "
+                    f"{'':>10}  {what:<27} {numbers['seconds'] * 1000:>8.0f}ms  peak RSS "
                     f"{numbers['peak_rss_mb']:>6.1f}MB"
                 )
             index = child("index", str(db_path))
