@@ -1192,7 +1192,8 @@ def build_sort_index(
 
     Raises:
         NotFoundError: no such table or column; CourierError: a view, the key, or a run is loading;
-        SortIndexStopped: cancelled or gave the write lock back (nothing built); DatabaseBusyError.
+        SortIndexStopped: cancelled (nothing built).
+        DatabaseBusyError: another program (not Courier) held the write lock past the busy timeout.
     """
     from core.sort_index import build_sort_index as build
 
