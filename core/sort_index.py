@@ -29,8 +29,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,17 +120,22 @@ def running_run(store: Store) -> str | None:
     return None
 
 
-@contextmanager
-def _marked(db_path: Path, what: str) -> Iterator[None]:
-    marker = index_build_marker(db_path)
+def _claim(marker: Path, what: str) -> None:
+    """Write the build marker (``<pid> <what>``); called with the write lock held, so one build owns it."""
     try:
         marker.write_text(f"{os.getpid()} {what}", encoding="utf-8")
     except OSError:
-        pass  # only the busy message of another process loses its detail
+        pass  # other writers then meet a plain busy timeout: they lose the wait, not their data
+
+
+def _release(marker: Path) -> None:
+    """Remove the build marker if this process wrote it (after the commit or rollback, so no writer
+    that meets the lock while the index pages are committed gives up in that moment)."""
     try:
-        yield
-    finally:
-        marker.unlink(missing_ok=True)
+        if marker.read_text(encoding="utf-8").split(" ", 1)[0] == str(os.getpid()):
+            marker.unlink(missing_ok=True)
+    except (OSError, UnicodeDecodeError):
+        pass
 
 
 class _Budget:
@@ -230,17 +234,21 @@ def build_sort_index(
     existing = [index for index in sort_indexes(store.conn, table) if index.column == column]
     if existing:
         return existing[0], False
-    with store.atomic():
-        # Checked with the write lock held, so no run can start between the check and the build.
-        run = running_run(store)
-        if run is not None:
-            raise DatabaseBusyError(
-                f"{run} is loading into this database; build the index when it ends (building holds the "
-                "write lock the run needs)"
-            )
-        name = index_name(table, column)
-        with _marked(store.path, f"on {table} ({column})"):
+    marker = index_build_marker(store.path)
+    name = index_name(table, column)
+    try:
+        with store.atomic():
+            # Checked with the write lock held, so no run can start between the check and the build.
+            run = running_run(store)
+            if run is not None:
+                raise DatabaseBusyError(
+                    f"{run} is loading into this database; build the index when it ends (building holds the "
+                    "write lock the run needs)"
+                )
+            _claim(marker, f"on {table} ({column})")
             _create(store, table, column, name, progress=progress, should_stop=should_stop, seconds=seconds)
+    finally:
+        _release(marker)
     return SortIndex(name, table, column), True
 
 
