@@ -235,7 +235,8 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
             return
         self.profile = profile = message.profile
         self.query_one("#profile-basis", Static).update(
-            f"{profile.kind} · {profile.basis()}" + ("" if profile.exact else " · x for the exact profile")
+            f"{profile.kind} · {profile.basis()}"
+            + ("" if profile.exact else " · the exact profile follows" if self.refine else " · x for the exact profile")
         )
         self.query_one("#profile-summary", Static).update(summary_table(profile))
         top = self.query_one("#profile-top", Static)
