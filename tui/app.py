@@ -74,7 +74,9 @@ class CourierApp(App[None]):
     def __init__(
         self, db_path: Path, *, demo_note: str | None = None, clock: Clock = system_clock, cursor_blink: bool = True
     ) -> None:
-        super().__init__()
+        # NO_COLOR: Textual's own answer is greyscale truecolor (its Monochrome filter), which still sends
+        # colour; in ANSI mode it strips every colour instead (its NoColor filter), so say ANSI mode then.
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         self.db_path = db_path
         self.demo_note = demo_note
         self.clock = clock
