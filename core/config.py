@@ -184,6 +184,22 @@ class _Reader:
             return default
         return value
 
+    def whole(self, key: str, default: int | None, minimum: int | None, maximum: int | None, invalid: str) -> Any:
+        """A whole number from ``minimum`` to ``maximum`` (either may be ``None``); ``null`` only when the
+        default is ``None``. ``invalid`` says what it must be."""
+        if key not in self.data or (self.data[key] is None and default is None):
+            return default
+        value = self.data[key]
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or (minimum is not None and value < minimum)
+            or (maximum is not None and value > maximum)
+        ):
+            self.error(key, invalid)
+            return default
+        return value
+
     def boolean(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
         if value is None:
@@ -197,16 +213,20 @@ class _Reader:
         """Read one field of a configuration object as its model describes it (see ``core.models.described``).
 
         The key is the field's document key; a field without a default is required; a ``bool`` field
-        is read as true or false; ``choices``, ``pattern`` and ``blank`` come from its metadata. Returns
+        is read as true or false, an ``int`` one as a whole number in its metadata's ``minimum`` to
+        ``maximum``; ``choices``, ``pattern`` and ``blank`` come from its metadata. Returns
         the value, or the field's default when it is absent or has a problem (``None`` for a required one).
         """
         item = described_field(cls, name)
         key = document_key(item)
         required = item.default is MISSING
         default: Any = None if item.default is MISSING else item.default
-        if typing.get_type_hints(cls)[name] is bool:
+        kind = typing.get_type_hints(cls)[name]
+        if kind is bool:
             return self.boolean(key, default)
         meta = item.metadata
+        if int in typing.get_args(kind) or kind is int:
+            return self.whole(key, default, meta.get("minimum"), meta.get("maximum"), meta["invalid"])
         if meta.get("choices"):
             return self.choice(key, meta["choices"], required=required, default=default)
         return self.string(
@@ -415,12 +435,7 @@ def _entities(reader: _Reader, layout: str) -> tuple[tuple[Entity, ...] | None, 
         present = isinstance(raw_land, dict)
         tag = land.field(Entity, "tag") if present else None
         content_type = land.field(Entity, "content_type") if present else None
-        header_rows = land.data.get("file/header-rows") if present else None
-        if header_rows is not None and (
-            not isinstance(header_rows, int) or isinstance(header_rows, bool) or header_rows < 0
-        ):
-            land.error("file/header-rows", "must be a whole number of rows, 0 or more")
-            header_rows = None
+        header_rows = land.field(Entity, "header_rows") if present else None
         if tag and tag not in tags:
             tags.append(tag)
         separator = land.field(Entity, "separator") if present else None
@@ -542,11 +557,7 @@ def _feed(reader: _Reader, feed_id: str) -> Feed | None:
             "pick a Datetime or Integer field, or use null to generate an updated field",
         )
     stitch = reader.field(Feed, "stitch")
-    no_threshold = field_default(Feed, "error_threshold")
-    threshold = reader.data.get("error-threshold", no_threshold)
-    if not isinstance(threshold, int) or isinstance(threshold, bool) or not 0 <= threshold <= 100:
-        reader.error("error-threshold", "must be a whole percentage from 0 to 100")
-        threshold = no_threshold
+    threshold = reader.field(Feed, "error_threshold")
     if source is None or name is None or primary_key is None:
         return None
     return Feed(

@@ -65,6 +65,9 @@ def described(
     pattern: re.Pattern[str] | None = None,
     hint: str = "",
     blank: bool = False,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    invalid: str = "must be a whole number",
     kw_only: bool = False,
 ) -> Any:
     """A dataclass field with what the document, the table and validation need to know beyond its name and type.
@@ -81,9 +84,20 @@ def described(
         choices: The only values the document may give.
         pattern: What a string value must match; ``hint`` says how, in the problem.
         blank: An empty string is a value (a prefix), not a missing one.
+        minimum: The smallest whole number allowed (``int`` fields); ``maximum`` the largest.
+        invalid: What the problem says when an ``int`` field's value is not allowed.
         kw_only: Passed to ``dataclasses.field`` (a defaulted field declared early, for document order).
     """
-    metadata: dict[str, Any] = {"omit": omit, "choices": choices, "pattern": pattern, "hint": hint, "blank": blank}
+    metadata: dict[str, Any] = {
+        "omit": omit,
+        "choices": choices,
+        "pattern": pattern,
+        "hint": hint,
+        "blank": blank,
+        "minimum": minimum,
+        "maximum": maximum,
+        "invalid": invalid,
+    }
     for key, value in (
         ("document", document),
         ("column", column),
@@ -237,7 +251,14 @@ class Entity:
     content_type: str = described(
         "application/avro", document="file/content-type", within="object/land-as", choices=CONTENT_TYPES
     )
-    header_rows: int | None = described(None, document="file/header-rows", within="object/land-as", omit=(None,))
+    header_rows: int | None = described(
+        None,
+        document="file/header-rows",
+        within="object/land-as",
+        omit=(None,),
+        minimum=0,
+        invalid="must be a whole number of rows, 0 or more",
+    )
     separator: str | None = described(None, document="file/separator", within="object/land-as", omit=(None,))
     quote: str | None = described(None, document="file/quote", within="object/land-as", omit=(None,))
     optional: bool = described(False, document="object/optional", omit=(False,))
@@ -297,7 +318,7 @@ class Feed:
     last_updated: str | None = None
     """Field whose value decides which row wins; ``None`` means a generated ``_updated``."""
     stitch: bool = False
-    error_threshold: int = 1
+    error_threshold: int = described(1, minimum=0, maximum=100, invalid="must be a whole percentage from 0 to 100")
     """Largest share of rejected rows (percent, 0–100) before a load fails."""
     fields: tuple[FeedField, ...] | None = described(None, omit=(None,), keyed="name", present="has_fields")
     """``None`` until the fields come from a sample file's schema (rows of ``feed_fields``)."""
