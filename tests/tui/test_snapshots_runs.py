@@ -12,6 +12,7 @@ from textual.widgets._footer import FooterKey
 from core.browse import View
 from core.store import Store
 from tests.waiting import pilot_wait
+from tests.waiting import settle as settle_app
 from tui.app import CourierApp
 from tui.screens.cell_value import CellValueScreen
 from tui.screens.export import ExportScreen
@@ -103,6 +104,16 @@ async def open_table(pilot: Any, *keys: str) -> None:
     if keys:
         await pilot.press(*keys)
         await settle(pilot)
+        await workers_done(pilot)
+
+
+async def workers_done(pilot: Any) -> None:
+    """Wait until the top screen's workers (a modal's counting, say) have finished and their answers are shown."""
+    from textual.worker import WorkerState
+
+    top = pilot.app.screen
+    await until(pilot, lambda: not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in top.workers))
+    await settle_app(pilot)
 
 
 async def settle(pilot: Any) -> None:

@@ -10,6 +10,7 @@ from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Footer, Input, TextArea
 from textual.widgets._footer import FooterKey
 
@@ -42,9 +43,11 @@ class CourierFooter(Footer):
         super().__init__(show_command_palette=False)
         self._composed_width = 0
 
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
+    _composed: tuple[tuple[str, str, str, str, bool, str], ...] | None = None
+    """The keys the footer shows now, so an unchanged set is not composed again."""
+
+    def _keys(self) -> tuple[tuple[str, str, str, str, bool, str], ...]:
+        """(key, display, description, action, enabled, tooltip) of each key that fits, in footer order."""
         seen: set[str] = set()
         shown: list[tuple[Binding, bool, str]] = []
         for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
@@ -53,8 +56,8 @@ class CourierFooter(Footer):
                 shown.append((binding, enabled, tooltip))
         shown.sort(key=lambda item: footer_rank(item[0]))
         typing = isinstance(self.screen.focused, (Input, TextArea))
-        room = self._composed_width = self.size.width or self.app.size.width
-        fitted: list[tuple[Binding, bool, str, str]] = []
+        room = self.size.width or self.app.size.width
+        fitted: list[tuple[str, str, str, str, bool, str]] = []
         for binding, enabled, tooltip in shown:
             display = self.app.get_key_display(binding)
             if binding.action in HELP_ACTIONS and typing:
@@ -63,12 +66,26 @@ class CourierFooter(Footer):
             if fitted and width > room:
                 continue  # a later, shorter key may still fit
             room -= width
-            fitted.append((binding, enabled, tooltip, display))
-        self.styles.grid_size_columns = len(fitted)
-        for binding, enabled, tooltip, display in fitted:
-            yield FooterKey(
-                binding.key, display, binding.description, binding.action, disabled=not enabled, tooltip=tooltip
-            ).data_bind(compact=Footer.compact)
+            fitted.append((binding.key, display, binding.description, binding.action, enabled, tooltip))
+        return tuple(fitted)
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        # Every focus move updates the bindings; recomposing an unchanged footer mounts a widget
+        # per key and restyles it, which was a third of a form's CPU time per key press.
+        if self._bindings_ready and self.is_attached and screen is self.screen and self._keys() == self._composed:
+            return
+        super().bindings_changed(screen)
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        self._composed_width = self.size.width or self.app.size.width
+        keys = self._composed = self._keys()
+        self.styles.grid_size_columns = len(keys)
+        for key, display, description, action, enabled, tooltip in keys:
+            yield FooterKey(key, display, description, action, disabled=not enabled, tooltip=tooltip).data_bind(
+                compact=Footer.compact
+            )
 
     def on_resize(self, event: events.Resize) -> None:
         # Which keys fit depends on the width: a terminal resized needs another choice.
