@@ -94,9 +94,10 @@ class CourierApp(App[None]):
         process, or in the demo, whose S3 lives in this process, waits for it)."""
         self.leave_note = (
             "Leave it running: Courier's screens close and the run goes on in this terminal until it ends "
-            "(Ctrl-Z then bg sends it to the background)."
+            "(Ctrl-Z then bg sends it to the background). Follow it with: {follow}"
         )
-        """What "Leave running" does, as the quit question says it (the CLI sets it to what it will do)."""
+        """What "Leave running" does, as the quit question says it (the CLI sets it to what it will do);
+        ``{follow}`` stands for the command that follows the run."""
         self.select_on_home: tuple[str, str] | None = None
         """(kind, name) of the object saved last; the Sources screen selects it when it shows again."""
         self.theme = "textual-dark"
@@ -359,6 +360,9 @@ class CourierApp(App[None]):
                     self.left_running[run_id] = LeftRun(kind, window, target)
                 self.exit()
 
+        # At 80×24 the run's notifications ("Run started", progress) would cover the question, which says it all;
+        # cleared before it opens, so the screen under it redraws without them too.
+        self.clear_notifications()
         self.push_screen(QuitDuringRunScreen(runs, follow, self.leave_note), callback=answered)
 
     async def run_async(self, **options: Any) -> Any:

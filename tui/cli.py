@@ -1159,8 +1159,9 @@ def _open_app(args: argparse.Namespace, demo_note: str | None = None) -> Exit:
     app = make_app(args.db_path, demo_note=demo_note)
     if demo_note is None:
         app.leave_note = (
-            "Leave it running: Courier closes at once and a background process takes the run over: the file "
-            "being loaded rolls back and loads again there, from what is committed; Courier prints the run's ID."
+            "Leave it running: Courier closes at once and a background process takes the run over (the file "
+            "being loaded rolls back and loads again there, from what is committed). Courier prints the new "
+            f"run's ID, to follow with: courier --db {args.db_path} runs ID --follow"
         )
 
     def left(runs: dict[int, LeftRun]) -> None:

@@ -21,7 +21,8 @@ class QuitDuringRunScreen(ModalScreen["str | None"]):
     Args:
         runs: One line per run still going, e.g. ``run 12 (Heap)``.
         follow: The command that follows the run from another shell.
-        leave_note: What leaving it running does (this process keeps it, or hands it to a background one).
+        leave_note: What leaving it running does (this process keeps it, or hands it to a background one);
+            ``{follow}`` in it stands for ``follow``.
     """
 
     BINDINGS = [
@@ -46,7 +47,7 @@ class QuitDuringRunScreen(ModalScreen["str | None"]):
                 classes="dialog-note",
                 markup=False,
             )
-            yield Static(f"{self.leave_note} Follow it with: {self.follow}", classes="dialog-note", markup=False)
+            yield Static(self.leave_note.replace("{follow}", self.follow), classes="dialog-note", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Stop and quit (s)", id="quit-stop", variant="error")
                 yield Button("Leave running (l)", id="quit-leave")
@@ -54,8 +55,6 @@ class QuitDuringRunScreen(ModalScreen["str | None"]):
         yield CourierFooter()
 
     def on_mount(self) -> None:
-        # At 80×24 the run's notifications ("Run started", progress) would cover the question: it says it all.
-        self.app.clear_notifications()
         self.query_one("#quit-cancel", Button).focus()
 
     @on(Button.Pressed)
