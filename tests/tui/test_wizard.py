@@ -432,3 +432,35 @@ async def test_activation_without_loading_the_sample_file(
     feed = stored(db_path).feeds[editor.form.feed_id]
     assert feed.status == "active"
     assert not table_exists(db_path, "Heap:Users") or count_rows(db_path, "Heap:Users") == 0
+
+
+async def test_the_expected_sample_failure_is_recognised_however_the_run_words_it(
+    db_path: Path, app_factory: AppFactory, heap_bucket: Any, monkeypatch: Any
+) -> None:
+    """The samples screen knows the failure is the expected one from the project and the typed progress."""
+    import core.runner
+    from tests.conftest import heap_document
+
+    original = core.runner.close_run
+
+    def reworded(store: Any, db: Path, log: Any, status: str, message: str | None) -> None:
+        original(store, db, log, status, "Said otherwise" if message else message)
+
+    monkeypatch.setattr(core.runner, "close_run", reworded)
+    document = heap_document(heap_bucket.endpoint, heap_bucket.name, load_operations={}, feeds={})
+    document["couriers"]["Heap"]["load-operations"] = {"df-xxxxxx": [{"type": "load", "file": "users"}]}
+    with Store(db_path) as store:
+        apply_document(store, document)
+    app = app_factory(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        assert isinstance(app.screen, SamplesScreen)
+        await pilot.press("g")
+        assert isinstance(app.screen, GetSamplesScreen)
+        await pilot.press("f2")
+        await wait_for_workers(pilot)
+        assert isinstance(app.screen, SamplesScreen)
+        await pilot_wait(pilot, lambda: "Landed" in text_of(app, "#samples-result"), "the run's result")
+        result_text = text_of(app, "#samples-result")
+        assert "failed as expected:\nSaid otherwise" in result_text
+        assert "Add a feed from a file (f)" in result_text

@@ -16,6 +16,7 @@ from textual.widgets import Button, DataTable, Header, Input, Static
 from core import engine
 from core.landing import LandedFile
 from core.models import Courier, Project
+from core.vocab import RunStatus
 from tui.messages import RunFinished, RunStarted, SampleFileRead
 from tui.output import size_text
 from tui.overview import format_time
@@ -172,6 +173,7 @@ class SamplesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
         self.courier_name = courier
         self.files: list[LandedFile] = []
         self.running = False
+        self._missing_feeds: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -279,6 +281,8 @@ class SamplesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
         def chosen(day: date | None) -> None:
             if day is not None:
                 self.running = True
+                # Feed IDs the load operations name that are not feeds yet: the run lands, then fails on them.
+                self._missing_feeds = [feed_id for feed_id in courier.load_operations if feed_id not in project.feeds]
                 self._show_result(f"Getting sample files from {self.courier_name} for {day.isoformat()}…")
                 self.refresh_bindings()
                 self._get_samples(day)
@@ -309,9 +313,12 @@ class SamplesScreen(AppAccess, ExplainsDisabledKeys, ReportsWorkerFailures, Scre
         summary = message.summary
         self.action_reload()
         landed = f"Landed {summary.files:,} file{'s' if summary.files != 1 else ''}"
-        if summary.status == "Failed":
+        if summary.status == RunStatus.FAILED:
             text = summary.message or "The run failed"
-            if "Cannot find required feeds" in text:
+            # Known from the project before the run and from its typed progress, never from its wording:
+            # every file landed, so what failed is the load operations naming feeds that do not exist.
+            progress = summary.progress
+            if self._missing_feeds and progress.files_landed == progress.files_to_land:
                 self._show_result(
                     f"{landed}. The run failed as expected:\n{text}\nAdd a feed from a file (f), "
                     "activate it, then fill in its ID in the load operations (l)."
