@@ -1211,3 +1211,14 @@ def drop_sort_index(db_path: DbPath, table: str, column: str) -> Any:
 
     with _store(db_path) as store:
         return drop(store, table, column)
+
+
+def report_lock_waits(reporter: Callable[[Path, str], None] | None) -> None:
+    """Have ``reporter(db_path, line)`` called once each time a write starts waiting for a sort-index build.
+
+    The front ends say so (the CLI on stderr, the TUI as a notification) rather than seem hung;
+    ``None`` stops reporting. See :func:`core.store.report_lock_waits`.
+    """
+    from core.store import report_lock_waits as report
+
+    report(reporter)

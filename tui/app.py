@@ -105,15 +105,15 @@ class CourierApp(App[None]):
         self.set_class(plain_terminal(os.environ) or self.native_ansi_color, "-plain")
 
     def on_mount(self) -> None:
-        from core.store import report_lock_waits
+        from core import engine
 
         # A write that meets a sort-index build (another process) waits for it: say so, once per wait.
-        report_lock_waits(self._lock_wait)
+        engine.report_lock_waits(self._lock_wait)
 
     def on_unmount(self) -> None:
-        from core.store import report_lock_waits
+        from core import engine
 
-        report_lock_waits(None)
+        engine.report_lock_waits(None)
 
     def _lock_wait(self, path: Path, line: str) -> None:
         message = f"Waiting: {line}; going on when it ends"

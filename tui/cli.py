@@ -385,10 +385,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _open_app(args)
         if handler.__name__ not in CREATES_DATABASE:
             _require_database(args.db_path)
-        from core.store import report_lock_waits
+        from core import engine
 
         # A write that meets a sort-index build waits for it (core.store); say so once rather than seem hung.
-        report_lock_waits(lambda path, line: print(f"courier: waiting: {line}; going on when it ends", file=sys.stderr))
+        engine.report_lock_waits(
+            lambda path, line: print(f"courier: waiting: {line}; going on when it ends", file=sys.stderr)
+        )
         return handler(args)
     except CourierError as error:
         _fail(str(error))
