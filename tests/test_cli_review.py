@@ -65,6 +65,8 @@ def test_table_where_and_columns(capsys: pytest.CaptureFixture[str], db: Path) -
         (["--columns", "event_id,nope"], 'no column "nope"'),
         (["--columns", "event_id,,time"], "--columns takes names"),
         (["--limit", "0"], "--limit must be 1 or more"),
+        (["--limit", "99999999999999999999"], "--limit must be at most 1,000,000,000"),
+        (["--limit", "ten"], "--limit takes a whole number, not 'ten'"),
     ],
 )
 def test_table_bad_input_is_one_line(
@@ -117,6 +119,8 @@ def test_query_prints_rows_and_refuses_writes(capsys: pytest.CaptureFixture[str]
     assert code == 0 and out == ["event_id,e", '1,""', '2,""'] and "first 2 rows" in err[0]
     code, out, err = run(capsys, "--db", str(db), "query", f'DROP TABLE "{TABLE}"')
     assert code == 2 and out == [] and "read-only" in assert_one_error_line(err)
+    code, out, err = run(capsys, "--db", str(db), "query", "SELECT 1", "--limit", "99999999999999999999")
+    assert code == 2 and out == [] and "--limit must be at most" in assert_one_error_line(err)
     with Store(db) as store:
         assert store.query(f'SELECT COUNT(*) AS n FROM "{TABLE}"')[0]["n"] == 60
 

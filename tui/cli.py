@@ -65,6 +65,27 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
+MAX_LIMIT = 1_000_000_000
+"""The largest ``--limit``: SQLite takes 64-bit integers, and no terminal shows a billion rows."""
+
+
+def _limit(text: str) -> int:
+    """``--limit``'s type: a whole number from 1 to :data:`MAX_LIMIT`.
+
+    Raises:
+        UsageError: anything else (one line, exit 2).
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"--limit takes a whole number, not {text!r}") from None
+    if value < 1:
+        raise UsageError("--limit must be 1 or more")
+    if value > MAX_LIMIT:
+        raise UsageError(f"--limit must be at most {MAX_LIMIT:,}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = _Parser(
@@ -200,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("run_id", nargs="?", metavar="ID", help="show this run's log (or: stop ID)")
     runs.add_argument("stop_id", nargs="?", metavar="ID", help=argparse.SUPPRESS)
     runs.add_argument("--follow", action="store_true", help="keep printing new events until the run ends")
-    runs.add_argument("--limit", type=int, default=20, help="how many runs to list (default 20)")
+    runs.add_argument("--limit", type=_limit, default=20, help="how many runs to list (default 20)")
     runs.set_defaults(handler=_cmd_runs)
 
     cache = commands.add_parser(
@@ -234,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
         description='Print the first rows of a domain table, e.g. courier table "Heap:Users".',
     )
     table.add_argument("name", help="the table's exact name, e.g. Heap:Users")
-    table.add_argument("--limit", type=int, default=20, help="rows to print (default 20)")
+    table.add_argument("--limit", type=_limit, default=20, help="rows to print (default 20)")
     table.add_argument("--where", metavar="CONDITION", help="a read-only filter, e.g. \"country = 'US'\"")
     table.add_argument("--columns", metavar="A,B,…", help="only these columns, in this order")
     _format_argument(table)
@@ -276,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
         '"Heap:Pageviews" GROUP BY 1\'. Writes are refused; a query is stopped after 30 s.',
     )
     query.add_argument("sql", help="one SELECT (or WITH … SELECT, VALUES) statement")
-    query.add_argument("--limit", type=int, default=100, help="rows to print (default 100)")
+    query.add_argument("--limit", type=_limit, default=100, help="rows to print (default 100)")
     _format_argument(query)
     query.set_defaults(handler=_cmd_query)
 
@@ -288,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
         "readable, the column and the reason. Without RUN, the latest run's.",
     )
     rejects.add_argument("run_id", nargs="?", type=int, metavar="RUN", help="the run's ID (see courier runs)")
-    rejects.add_argument("--limit", type=int, default=1000, help="rows to print (default 1000)")
+    rejects.add_argument("--limit", type=_limit, default=1000, help="rows to print (default 1000)")
     _format_argument(rejects)
     rejects.set_defaults(handler=_cmd_rejects)
 
