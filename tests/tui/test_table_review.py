@@ -114,6 +114,12 @@ async def test_slash_searches_the_current_column(tables_db: Path, app_factory: A
         await settle(pilot, screen)
         assert shown_ids(screen) == expected[: len(shown_ids(screen))]
         assert "LIKE" in status(screen)
+        await pilot.press("slash")
+        await paste(pilot, "no such path anywhere")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.total == 0)
+        await settle(pilot, screen)
+        assert status(screen).startswith("no rows match the filter ·")
 
 
 async def test_profile_shows_counts_top_values_and_days(tables_db: Path, app_factory: AppFactory) -> None:

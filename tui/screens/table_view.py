@@ -483,7 +483,8 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             return "Reading the first page…"
         total = f"{self.total:,}" if self.total is not None else "…"
         if not page.rows:
-            parts = [f"no rows{' match the filter' if self.view.where else ''} (of {total})"]
+            # The total counts the filtered view, so it is 0 here: saying "(of 0)" told nothing.
+            parts = ["no rows match the filter" if self.view.where else "no rows"]
         elif self.position is None:
             parts = [f"rows …–… of {total}"]
         else:
