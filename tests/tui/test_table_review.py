@@ -360,3 +360,27 @@ async def test_a_cancelled_index_build_leaves_nothing(tables_db: Path, app_facto
         assert engine.sort_indexes(tables_db) == [] and not dialog.changed
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is not dialog)
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (None, "NULL"),
+        ("", "''"),
+        ("  ", "'  '"),
+        ("NULL", "'NULL'"),
+        ("null ", "'null '"),
+        ("it's", "it's"),
+        (" it's", "' it''s'"),
+        ("plain", "plain"),
+        (0, "0"),
+    ],
+)
+def test_empty_blank_and_null_looking_text_is_quoted_so_it_differs_from_null(value: Any, shown: str) -> None:
+    from tui.screens.cell_value import full_text
+    from tui.screens.table_view import cell_text
+
+    assert cell_text(value).plain == shown
+    assert full_text(value) == shown
+    # Only a missing value is drawn dim and italic.
+    assert ("italic" in str(cell_text(value).style)) == (value is None)

@@ -14,13 +14,26 @@ from textual.widgets import Static
 from tui.widgets.footer import CourierFooter
 
 
+def quoted_if_unclear(text: str) -> str:
+    """``text``, or ``'text'`` quoted as SQL does when plain it could be mistaken for another value.
+
+    Empty text, text with leading or trailing spaces, and the word NULL would otherwise look
+    like nothing, like each other or like a missing value (shown dim and italic as NULL).
+    """
+    if text == "" or text != text.strip() or text.strip().upper() == "NULL":
+        return "'" + text.replace("'", "''") + "'"
+    return text
+
+
 def full_text(value: Any) -> str:
-    """The whole value as text; JSON objects and arrays are indented."""
+    """The whole value as text; JSON objects and arrays are indented; unclear text is quoted."""
     if value is None:
         return "NULL"
     if isinstance(value, bytes):
         return f"{len(value):,} bytes: {value.hex()}"
     text = str(value)
+    if isinstance(value, str) and quoted_if_unclear(text) != text:
+        return quoted_if_unclear(text)
     stripped = text.strip()
     if stripped[:1] in ("{", "[") and len(stripped) < 1_000_000:
         try:

@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from tui.screens.base import AppAccess, ReportsWorkerFailures, apply_app_settings
+from tui.screens.cell_value import quoted_if_unclear
 from tui.widgets.footer import CourierFooter
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def cell_text(value: Any, width: int = CELL_WIDTH) -> Text:
         return Text(f"<{len(value):,} bytes>", style="dim")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return Text(str(value), justify="right")
-    text = str(value).replace("\r", "").replace("\n", "⏎")
+    text = quoted_if_unclear(str(value)).replace("\r", "").replace("\n", "⏎")
     if len(text) > width:
         text = text[: width - 1] + "…"
     return Text(text)
