@@ -223,6 +223,11 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
         note = self.query_one("#profile-note", Static)
         self.refresh_bindings()
         if message.error == "stopped":
+            if self.profile is not None and not self.profile.exact:
+                # The exact pass that was to follow was stopped: the basis line must not promise it.
+                self.query_one("#profile-basis", Static).update(
+                    f"{self.profile.kind} · {self.profile.basis()} · x for the exact profile"
+                )
             note.update(
                 "Stopped; "
                 + ("the estimate above is still shown" if self.profile else "nothing counted")
@@ -241,7 +246,7 @@ class ProfileScreen(ReportsWorkerFailures, ModalScreen[None]):
         self.query_one("#profile-summary", Static).update(summary_table(profile))
         top = self.query_one("#profile-top", Static)
         if not profile.top:
-            top.update(Text("\nno values (only NULLs)", style="dim"))
+            top.update(Text("\nno rows" if not profile.rows else "\nno values (only NULLs)", style="dim"))
         elif profile.top[0][1] <= 1 and profile.exact:
             top.update(Text("\nevery value occurs once (no top values)", style="dim"))
         else:
