@@ -27,7 +27,12 @@ MINE = [
         "object/type": "file",
         "object/file-pattern": "'sync_'*'/users/part-'*'.avro'",
         "object/land-as": {"file/tag": "users", "file/content-type": "application/avro"},
-    }
+    },
+    {
+        "object/type": "file",
+        "object/file-pattern": "'sync_'*'/sessions/part-'*'.avro'",
+        "object/land-as": {"file/tag": "sessions", "file/content-type": "application/avro"},
+    },
 ]
 
 
@@ -47,14 +52,21 @@ async def test_discover_asks_before_replacing_and_proposes_only_new_feeds(
         apply_document(
             store,
             {
-                "feeds": {"df-myusers1": {"source": "Heap", "name": "Users", "primary-key": ["user_id"]}},
+                "feeds": {
+                    "df-myusers1": {"source": "Heap", "name": "Users", "primary-key": ["user_id"]},
+                    # Named otherwise than Discover would name it, but loading the sessions table.
+                    "df-mysess01": {"source": "Heap", "name": "My Sessions", "primary-key": ["session_id"]},
+                },
                 "couriers": {
                     "Heap": {
                         "credential": "local",
                         "bucket": s3_bucket.name,
                         "layout": "heap-connect",
                         "entities": MINE,
-                        "load-operations": {"df-myusers1": [{"type": "load", "file": "users"}]},
+                        "load-operations": {
+                            "df-myusers1": [{"type": "load", "file": "users"}],
+                            "df-mysess01": [{"type": "load", "file": "sessions"}],
+                        },
                     }
                 },
             },
@@ -70,14 +82,16 @@ async def test_discover_asks_before_replacing_and_proposes_only_new_feeds(
         asked = question(app)
         assert "Replace your entities list with the discovered Heap tables?" in asked
         added = asked.split("It adds ", 1)[1].rstrip(".").split(", ")
-        assert {"sessions", "pageviews"} <= set(added) and "users" not in added and "drops" not in asked
+        assert "pageviews" in added and not {"users", "sessions"} & set(added) and "drops" not in asked
         await pilot.press("n")  # keep mine
         await pilot_wait(
             pilot, lambda: isinstance(app.screen, ConfirmScreen) and "feed" in question(app), "the feeds question"
         )
         assert json.loads(editor.query_one("#entities", TextArea).text) == MINE
         asked = question(app)
-        assert "Heap:Users" not in asked and "Heap:Sessions" in asked  # Users exists: not proposed again
+        assert "Heap:Users" not in asked  # Users exists: not proposed again
+        assert "Heap:Sessions" not in asked  # df-mysess01 loads the sessions table already
+        assert "Heap:Pageviews" in asked
         await pilot.press("y")
         await wait_for_workers(pilot)
         await pilot_wait(pilot, lambda: app.screen is editor, "the editor")
@@ -87,3 +101,4 @@ async def test_discover_asks_before_replacing_and_proposes_only_new_feeds(
     with Store(db_path) as store:
         feeds = load_project(store).feeds
     assert [feed.id for feed in feeds.values() if feed.table_name == "Heap:Users"] == ["df-myusers1"]
+    assert not [feed.id for feed in feeds.values() if feed.table_name == "Heap:Sessions"]

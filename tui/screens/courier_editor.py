@@ -421,15 +421,21 @@ class CourierEditorScreen(
     def on_heap_discovered(self, message: HeapDiscovered) -> None:
         """Offer what Discover found without overwriting anything unasked: the entities list is replaced only
         when it is empty or the user confirms (told which tables it adds and drops), and only feeds whose
-        domain table does not exist yet are proposed; their load operations are added to the user's."""
+        domain table does not exist yet, and whose Heap table no load operation loads already, are proposed;
+        their load operations are added to the user's."""
         entities = self.query_one("#entities", TextArea)
         tags = [_tag(item) for item in message.entities]
         found = f"Discovered {len(tags)} Heap table{'s' if len(tags) != 1 else ''}: {', '.join(tags)}"
         tables = {feed.table_name for feed in self.existing.feeds.values()}
+        loaded = self._files_loaded()
         new_feeds = {
             feed_id: body
             for feed_id, body in message.feeds.items()
-            if feed_id not in self.existing.feeds and f"{body.get('source')}:{body.get('name')}" not in tables
+            if feed_id not in self.existing.feeds
+            and f"{body.get('source')}:{body.get('name')}" not in tables
+            # A Heap table some load operation of this courier already loads (under another feed
+            # ID, or a feed named otherwise) is covered: a second feed would load it twice.
+            and not loaded & _files_of(message.load_operations.get(feed_id, []))
         }
 
         def offer_feeds() -> None:
@@ -492,6 +498,18 @@ class CourierEditorScreen(
             callback=replace_entities,
         )
 
+    def _files_loaded(self) -> set[str]:
+        """Files (Heap tables) the load operations load: the editor's text, or the stored ones if it is not JSON."""
+        text = self.query_one("#load-operations", TextArea).text
+        current, problem = json_problem(text) if text.strip() else ({}, None)
+        if problem is not None or not isinstance(current, dict):
+            stored = self.existing.couriers.get(self.original_name or "")
+            current = {
+                feed_id: [{"type": step.type, "file": step.file} for step in steps]
+                for feed_id, steps in (stored.load_operations.items() if stored else [])
+            }
+        return {file for steps in current.values() for file in _files_of(steps)}
+
     def _with_operations_for(self, feeds: dict[str, Any], suggested: dict[str, Any]) -> dict[str, Any] | None:
         """The user's load operations plus the suggested ones for ``feeds``; ``None`` when theirs is not JSON."""
         text = self.query_one("#load-operations", TextArea).text
@@ -551,3 +569,14 @@ def _tag(entity: Any) -> str:
 
 def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _files_of(steps: Any) -> set[str]:
+    """The files a feed's load-operation steps load (``{"type": "load", "file": "users"}`` → ``users``)."""
+    if not isinstance(steps, list):
+        return set()
+    return {
+        step["file"]
+        for step in steps
+        if isinstance(step, dict) and step.get("type") == "load" and isinstance(step.get("file"), str)
+    }
