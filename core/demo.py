@@ -10,6 +10,7 @@ given day.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from dataclasses import dataclass
 from datetime import date
@@ -62,6 +63,8 @@ class DemoClaim:
     db_path: Path
     endpoint_url: str | None
     _lock: Any = None
+    _guest_lock: Any = None
+    """A guest's shared lock on ``<db>.demo-guests``: the owner's S3 server stays up while any is held."""
 
     def publish(self, endpoint_url: str) -> None:
         """Record where this demo's S3 server listens, for a second demo on the same database."""
@@ -71,15 +74,71 @@ class DemoClaim:
             self._lock.write(endpoint_url)
             self._lock.flush()
 
+    def wait_for_guests(self, telling: Any) -> None:
+        """Owner only: before its S3 server stops, wait until no guest demo uses it any more.
+
+        ``telling(line)`` is called once if a guest is still running, so the user knows why
+        the quit waits (Ctrl-C ends the wait). A guest's lock goes with its process however it
+        ends, so a dead guest never holds the owner.
+        """
+        if self._lock is None:
+            return
+        handle = _open_private(_guests_path(self.db_path))
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            handle.close()
+            return
+        try:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                telling(
+                    f"Another courier demo on {self.db_path} uses this demo's S3 server: it keeps serving "
+                    "until that demo quits (Ctrl-C stops it now)"
+                )
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        finally:
+            handle.close()
+
     def release(self) -> None:
         """Let another demo own the database (also happens when the process ends)."""
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
+        for handle in (self._lock, self._guest_lock):
+            if handle is not None:
+                handle.close()
+        self._lock = self._guest_lock = None
 
 
 def _lock_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".demo-lock")
+
+
+def _guests_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".demo-guests")
+
+
+def _open_private(path: Path) -> Any:
+    """``path`` opened for appending, created readable by this user only (like the database)."""
+    return open(os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+", encoding="utf-8")  # noqa: SIM115
+
+
+def _guest_lock(db_path: Path) -> Any:
+    """A shared lock on ``<db>.demo-guests`` that keeps the owner's S3 server up while this guest runs.
+
+    Raises:
+        CourierError: the owner is quitting (it holds the lock exclusively while it waits).
+    """
+    handle = _open_private(_guests_path(db_path))
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise CourierError(f"the demo on {db_path} is quitting; try again in a moment") from None
+    return handle
 
 
 def _try_lock(db_path: Path) -> Any | None:
@@ -90,7 +149,7 @@ def _try_lock(db_path: Path) -> Any | None:
     claim succeeds, as before.
     """
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(_lock_path(db_path), "a+", encoding="utf-8")  # noqa: SIM115 (held for the demo's life)
+    handle = _open_private(_lock_path(db_path))  # held for the demo's life
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
@@ -108,7 +167,8 @@ def claim_demo_db(requested: Path | None) -> DemoClaim:
 
     Args:
         requested: ``--db``/``$COURIER_DB`` if given. When a running demo holds it, the new demo
-            attaches to that demo's S3 server (``endpoint_url`` set) and stops with it.
+            attaches to that demo's S3 server (``endpoint_url`` set), which then serves until
+            this demo quits too (:meth:`DemoClaim.wait_for_guests`).
             Without one: ``demo.db`` in the user data directory, or ``demo-2.db``, ``demo-3.db``…
             when earlier ones are held by running demos (a later demo keeps the user's edits).
 
@@ -123,7 +183,7 @@ def claim_demo_db(requested: Path | None) -> DemoClaim:
         endpoint = _lock_path(requested).read_text(encoding="utf-8").strip()
         if not endpoint:
             raise CourierError(f"a demo on {requested} is still starting; try again in a moment")
-        return DemoClaim(requested, endpoint)
+        return DemoClaim(requested, endpoint, _guest_lock=_guest_lock(requested))
     first = default_demo_db()
     for number in range(1, 1000):
         candidate = first if number == 1 else first.with_name(f"demo-{number}.db")

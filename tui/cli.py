@@ -1146,7 +1146,7 @@ def _cmd_demo(args: argparse.Namespace) -> Exit:
             endpoint = claim.endpoint_url
             print(
                 f"Demo database {db_path} (a running demo owns it: using its S3 server at {endpoint}, "
-                "which stops when that demo quits)",
+                "which it keeps up until this demo quits too)",
                 file=sys.stderr,
             )
         else:
@@ -1167,6 +1167,10 @@ def _cmd_demo(args: argparse.Namespace) -> Exit:
         return EXIT_OK if summary.status in ("Succeeded", "Warning") else EXIT_FAILED
     finally:
         if server is not None:
+            try:  # a guest demo uses this server: keep it up until the guest quits
+                claim.wait_for_guests(lambda line: print(line, file=sys.stderr))
+            except KeyboardInterrupt:
+                pass
             server.stop()
         claim.release()
         print(

@@ -53,6 +53,46 @@ def test_a_demo_on_a_held_database_attaches_to_the_running_demos_server(tmp_path
         again.release()
 
 
+def test_the_owner_keeps_its_server_up_until_the_guest_demo_quits(tmp_path: Path) -> None:
+    """Issue 14, item 3: quitting the demo that owns the S3 server must not break a guest demo."""
+    import os
+    import stat
+    import threading
+
+    from tests.waiting import wait_for
+
+    db = tmp_path / "shared.db"
+    owner = claim_demo_db(db)
+    owner.publish("http://127.0.0.1:45123")
+    guest = claim_demo_db(db)
+    told: list[str] = []
+    done = threading.Event()
+
+    def quit_owner() -> None:
+        owner.wait_for_guests(told.append)
+        done.set()
+
+    quitting = threading.Thread(target=quit_owner, daemon=True)
+    quitting.start()
+    wait_for(lambda: told, "the owner to say it waits for the guest")
+    assert "uses this demo's S3 server: it keeps serving until that demo quits" in told[0]
+    assert not done.is_set()  # still serving: the guest runs
+    late = claim_demo_db(db)  # a guest arriving now is waited for too
+    guest.release()
+    assert not done.is_set()
+    late.release()
+    quitting.join(timeout=60)
+    assert done.is_set() and len(told) == 1
+    owner.release()
+    for name in ("shared.db.demo-lock", "shared.db.demo-guests"):
+        assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o600, name
+    # Without a guest the owner does not wait and says nothing.
+    alone = claim_demo_db(db)
+    alone.wait_for_guests(told.append)
+    alone.release()
+    assert len(told) == 1
+
+
 def test_courier_demo_on_a_held_database_runs_against_the_owners_server_and_says_where_its_database_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
