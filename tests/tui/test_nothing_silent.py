@@ -99,6 +99,9 @@ async def test_preview_and_test_connection_results_show_at_80x24(
             await wait_for_workers(pilot)
             assert str(result.render()).startswith(start)
             await pilot_wait(pilot, lambda: on_screen(app, result), f"the {key} result in view")
+            # All of it, not only its first line (the preview lists a file per line).
+            region = result.region
+            assert region.y >= 0 and region.bottom <= SIZE[1] - 1, (key, region)
 
 
 async def test_a_new_courier_shows_no_error_until_a_field_is_touched_or_saved(

@@ -42,6 +42,7 @@ from tui.screens.credential import CredentialScreen
 from tui.widgets import ProblemList
 from tui.widgets.footer import CourierFooter
 from tui.widgets.form_row import form_row
+from tui.widgets.result_line import ResultLine
 
 NEW_CREDENTIAL = "\0new-credential"
 """Select value of the "Create new credential…" option."""
@@ -138,7 +139,7 @@ class CourierEditorScreen(
                 yield Button("Preview matches", id="preview-button", compact=True)
                 yield Button("Test connection", id="test-button", compact=True)
                 yield Button("Discover", id="discover-button", compact=True)
-            yield Static("", id="action-result", markup=False)
+            yield ResultLine("", id="action-result", markup=False)
             with Horizontal(classes="button-row"):
                 yield Button("Save", id="save-button", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel-button", compact=True)
