@@ -882,8 +882,6 @@ def _hang_up(stop: Any) -> None:
 def _cmd_runs(args: argparse.Namespace) -> Exit:
     import time
 
-    if args.limit < 1:
-        raise UsageError("--limit must be 1 or more")
     if args.run_id == "stop":
         if args.stop_id is None:
             raise UsageError("runs stop needs a run ID, e.g. courier runs stop 12")
@@ -1014,8 +1012,6 @@ def _cmd_tables(args: argparse.Namespace) -> Exit:
 
 
 def _cmd_table(args: argparse.Namespace) -> int:
-    if args.limit < 1:
-        raise UsageError("--limit must be 1 or more")
     columns = [name.strip() for name in args.columns.split(",")] if args.columns else None
     if columns is not None and not all(columns):
         raise UsageError("--columns takes names separated by commas, e.g. --columns event_id,time")
@@ -1114,8 +1110,6 @@ def profile_lines(profile: Any, bar_width: int = 30) -> list[str]:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    if args.limit < 1:
-        raise UsageError("--limit must be 1 or more")
     page = engine.run_query(args.db_path, args.sql, limit=args.limit)
     _print_rows(page.columns, page.rows, args.format)
     if page.has_after:
@@ -1124,8 +1118,6 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
 
 def _cmd_rejects(args: argparse.Namespace) -> Exit:
-    if args.limit < 1:
-        raise UsageError("--limit must be 1 or more")
     columns, rows = engine.rejected_rows(args.db_path, args.run_id, args.limit)
     render(columns, rows, args.format, sys.stdout)
     return EXIT_OK
