@@ -464,3 +464,39 @@ async def test_the_expected_sample_failure_is_recognised_however_the_run_words_i
         result_text = text_of(app, "#samples-result")
         assert "failed as expected:\nSaid otherwise" in result_text
         assert "Add a feed from a file (f)" in result_text
+
+
+async def test_a_save_the_stored_rows_refuse_is_shown_under_its_field_and_changes_nothing(
+    db_path: Path, app_factory: AppFactory, heap_bucket: Any
+) -> None:
+    """A retype the loaded rows cannot take is refused by the engine at save time (the form's check cannot see
+    the rows): its problem lands under the fields, by its path, with the cursor there, said once."""
+    file_id = land_samples(db_path, heap_bucket)
+    app = app_factory(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot, file_id)
+        await pilot.press("space", "f5")  # key user_id, activate: the sample file loads into Heap:Users
+        await wait_for_workers(pilot)
+        assert text_of(app, "#feed-result").startswith(f"Activated {editor.form.feed_id}")
+        feed_id, table = editor.form.feed_id, editor.form.table_name
+        rows = count_rows(db_path, table)
+        names = [f.name for f in editor.form.fields]
+        assert "identity" in names  # Heap's user identity: an email address in the sample data, never a number
+        editor.query_one("#feed-fields", DataTable).focus()
+        await pilot.press(*["down"] * names.index("identity"), "t")
+        await pilot_wait(pilot, lambda: isinstance(app.screen, TypePickerScreen), "the type list")
+        await pilot.press("up", "enter")  # String → Integer
+        await pilot_wait(pilot, lambda: app.screen is editor, "the feed editor")
+        assert next(f.type for f in editor.form.fields if f.name == "identity") == "Integer"
+        assert not errors(app, "feed-fields-problems")  # the form alone cannot know the rows refuse
+        app.clear_notifications()
+        editor.query_one("#feed-name").focus()
+        await pilot.press("f2")
+        await pilot_wait(pilot, lambda: text_of(app, "#feed-result").startswith("Not saved"), "the refusal")
+        [problem] = errors(app, "feed-fields-problems")
+        assert problem.startswith("fields.identity.type: ") and "not Integer" in problem
+        assert app.focused is editor.query_one("#feed-fields")
+        assert text_of(app, "#feed-result") == f"Not saved: fields: {problem}"
+        assert not list(app._notifications)  # said under the field and on the result line, not a third time
+    assert next(f.type for f in stored(db_path).feeds[feed_id].fields if f.name == "identity") == "String"
+    assert count_rows(db_path, table) == rows

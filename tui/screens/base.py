@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import events
@@ -17,6 +18,7 @@ from textual.widgets import Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
+    from core.problems import PathPart
     from tui.app import CourierApp
     from tui.forms import FormCheck
     from tui.widgets import ProblemList
@@ -94,6 +96,8 @@ class SavesForm:
     """The id of a field's ``ProblemList``, ``{}`` standing for the field name (``other`` included)."""
     RESULT_ID: ClassVar[str | None] = None
     """The id of the editor's result line, or ``None``: results become notifications."""
+    PROBLEM_ALIASES: ClassVar[Mapping[str, str]] = {}
+    """Document keys whose problems show under another field (``run-after-offset`` under ``run-after``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -178,6 +182,38 @@ class SavesForm:
         # The cursor first, then the reason: an inline reason is scrolled into view last, so both show.
         self.focus_first_problem(check)
         self.show_refusal(verb, reason)
+        return True
+
+    def document_root(self) -> tuple[PathPart, ...]:
+        """Where the object being saved sits in a project document, e.g. ``("feeds", "df-users01")``: the root
+        the engine's problems about it are routed from (each editor says how)."""
+        raise NotImplementedError
+
+    def refused_by_engine(self, event: Worker.StateChanged, verb: str = "saved") -> bool:
+        """``True`` when ``event`` is a save (a ``config`` worker) the engine refused with structured problems,
+        after showing them under their fields as a refused save shows the form's own, the cursor on the first.
+
+        The form's check cannot see everything saving does: a retype the stored rows refuse (``core.retype``),
+        or a domain table another process took meanwhile (``core.project``). Their ``ConfigError.problems``
+        carry paths, routed here by the same rule as the form's own (``tui.forms.route``), never by text.
+        ``False`` (nothing shown) for any other event or error.
+        """
+        from core.errors import ConfigError
+        from tui.forms import route
+
+        error = event.worker.error
+        if event.worker.group != "config" or event.state != WorkerState.ERROR:
+            return False
+        if not isinstance(error, ConfigError) or not error.problems:
+            return False
+        check = replace(self.check, errors={}, labels={})
+        for problem in error.problems:
+            routed = route(problem, self.document_root(), self.FORM_FIELDS, aliases=self.PROBLEM_ALIASES)
+            check.add("error", routed.field, routed.message, routed.label)
+        self.show_all = True
+        self.show_problems(check)
+        self.focus_first_problem(check)
+        self.show_refusal(verb, check.refusal(self.FORM_FIELDS))
         return True
 
     def show_refusal(self, verb: str, reason: str) -> None:

@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from core import engine
 from core.models import LAYOUTS, Courier, Credential, Entity, field_default, to_document
+from core.problems import PathPart
 from core.project import courier_document
 from tui.forms import (
     COURIER_FIELDS,
@@ -524,7 +525,13 @@ class CourierEditorScreen(
         result = engine.create_feeds(self.courier_app.db_path, feeds)
         self.post_message(ConfigSaved("feeds", "", result.changes, result.warnings, {"load-operations": operations}))
 
+    def document_root(self) -> tuple[PathPart, ...]:
+        return ("couriers", self.form().name.strip() or "courier")
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if self.refused_by_engine(event):
+            event.prevent_default()  # said under its field and on the result line: no notification too
+            return
         # The app notifies every failure; the editor also shows its own inline.
         if event.state == WorkerState.ERROR and event.worker.group in ACTION_GROUPS:
             self.show_result(

@@ -10,9 +10,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
+from textual.worker import Worker
 
 from core import engine
 from core.models import CREDENTIAL_TYPES
+from core.problems import PathPart
 from tui.forms import CREDENTIAL_FIELDS, FormCheck, check_credential_form
 from tui.messages import ConfigSaved
 from tui.screens.base import AppAccess, ReportsWorkerFailures, SavesForm, apply_app_settings
@@ -134,6 +136,14 @@ class CredentialScreen(AppAccess, SavesForm, ReportsWorkerFailures, ModalScreen[
 
         result = engine.save_credential(self.courier_app.db_path, name, document)
         self.post_message(ConfigSaved("credential", name, result.changes, result.warnings, document))
+
+    def document_root(self) -> tuple[PathPart, ...]:
+        return ("credentials", self.values()["name"].strip() or "credential")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if self.refused_by_engine(event):
+            event.prevent_default()  # said under its field: no second notification
+            return
 
     def on_config_saved(self, message: ConfigSaved) -> None:
         message.stop()

@@ -33,6 +33,7 @@ from core.feeds import (
 )
 from core.landing import LandedFile
 from core.models import Feed, FeedField, domain_table_name
+from core.problems import PathPart
 from tui.feed_form import (
     FEED_FORM_FIELDS,
     LAST_UPDATED_TYPES,
@@ -548,12 +549,18 @@ class FeedEditorScreen(
             self.post_message(FeedActivated(feed_id, outcome.counts))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        super().on_worker_state_changed(event)
+        # Textual calls ReportsWorkerFailures' handler after this one (every class in the MRO gets the message).
         if event.worker.group == "config" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self._finish()
+            if self.refused_by_engine(event):
+                event.prevent_default()  # said under its field and on the result line: no notification too
+                return
             from tui.app import describe_failure
 
             self.show_result(f"Not saved: {describe_failure(event.worker.error)}", error=True)
+
+    def document_root(self) -> tuple[PathPart, ...]:
+        return ("feeds", self.form.feed_id)
 
     def _finish(self) -> None:
         self.busy = False

@@ -28,11 +28,12 @@ from textual.widgets import (
     Select,
     Static,
 )
+from textual.worker import Worker
 
 from core import engine
 from core.config import validate_document
 from core.models import CourierGroup, GroupCourier, Project, field_default, to_document
-from core.problems import render_path
+from core.problems import PathPart, render_path
 from tui.forms import FormCheck, Routed, route_problems
 from tui.messages import ConfigSaved
 from tui.screens.base import (
@@ -413,6 +414,7 @@ class GroupEditorScreen(
     ]
 
     FORM_FIELDS = GROUP_FIELDS
+    PROBLEM_ALIASES = _SHOWN_UNDER
     FIELD_WIDGETS = {
         "name": "#group-name",
         "schedule": "#schedule",
@@ -852,6 +854,14 @@ class GroupEditorScreen(
 
         result = engine.save_group(self.courier_app.db_path, name, document, original=original)
         self.post_message(ConfigSaved("courier group", name, result.changes, result.warnings, document))
+
+    def document_root(self) -> tuple[PathPart, ...]:
+        return ("courier-groups", self.form().name.strip() or "group")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if self.refused_by_engine(event):
+            event.prevent_default()  # said under its field: no second notification
+            return
 
     def on_config_saved(self, message: ConfigSaved) -> None:
         if message.kind != "courier group":
