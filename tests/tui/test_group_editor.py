@@ -74,6 +74,18 @@ async def settle(pilot: Any) -> None:
     await pilot.pause()
 
 
+async def focus_moves_to(pilot: Any, selector: str) -> None:
+    """Wait until ``selector`` has the focus: adding or removing a courier row is an async action (it awaits the
+    row's mount), which a settled key press does not wait for."""
+    screen = pilot.app.screen
+
+    def there() -> bool:
+        found = screen.query(selector)
+        return bool(found) and pilot.app.focused is found.first()
+
+    await pilot_wait(pilot, there, f"the focus on {selector}")
+
+
 async def open_group(pilot: Any, row: int = 0) -> None:
     """From Sources: Tab to the courier groups table and press Enter on a row."""
     for _ in range(3):
@@ -107,18 +119,20 @@ async def test_create_a_group_by_keys(configured_db: Path, app_factory: AppFacto
         await fill(pilot, "13h")
         await pilot.press("tab", "space")  # notify when missing
         await pilot.press("ctrl+n")  # a second row, with the courier not in the group yet
-        assert app.focused is app.screen.query_one("#member-2-courier")
+        await focus_moves_to(
+            pilot, "#member-2-courier"
+        )  # the row mounts in an async action the press does not wait for
         assert app.screen.query_one("#member-2-courier", Select).value == "Heap"
         await pilot.press("tab", "tab")
         await fill(pilot, "1d")
         await pilot.press("tab", "tab", "space")  # stop when missing
         assert app.focused is app.screen.query_one("#member-2-stop")
         await pilot.press("ctrl+n")  # every courier is in the group: the new row asks for one
+        await focus_moves_to(pilot, "#member-3-courier")
         assert "row 3: choose a courier, or remove the row" in problems(app, "couriers").errors
-        assert app.focused is app.screen.query_one("#member-3-courier")
         await pilot.press("f8")
+        await focus_moves_to(pilot, "#member-2-courier")
         assert len(app.screen.member_rows()) == 2 and not problems(app, "couriers").display
-        assert app.focused is app.screen.query_one("#member-2-courier")
         await pilot.press(*["tab"] * 6)  # past row 2's four fields and the Add courier button
         assert app.focused is app.screen.query_one("#run-after")
         await pilot.press("enter", "down", "enter")

@@ -10,6 +10,7 @@ from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, TextArea
 from textual.widgets._footer import FooterKey
@@ -28,6 +29,17 @@ def footer_rank(binding: Binding) -> int:
 
 KEY_PADDING = 3
 """Cells a footer key takes besides its key and description (Textual's FooterKey: `` key description ``)."""
+
+
+class CourierFooterKey(FooterKey):
+    """A footer key that starts as Courier's footer is, never compact.
+
+    Textual's key starts compact and is data-bound to its footer's ``compact``: each key mounted
+    restyled itself twice (compact, then not), a fifth of an app's start-up CPU. Courier's footer is
+    never compact, so the key starts as it stays.
+    """
+
+    compact = reactive(False)
 
 
 class CourierFooter(Footer):
@@ -76,6 +88,13 @@ class CourierFooter(Footer):
             return
         super().bindings_changed(screen)
 
+    async def recompose(self) -> None:
+        # Several binding changes (and a resize) before one refresh each ask for a recompose; only the first
+        # that finds other keys to show does one.
+        if self._composed is not None and self.is_attached and self._keys() == self._composed:
+            return
+        await super().recompose()
+
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
@@ -83,9 +102,7 @@ class CourierFooter(Footer):
         keys = self._composed = self._keys()
         self.styles.grid_size_columns = len(keys)
         for key, display, description, action, enabled, tooltip in keys:
-            yield FooterKey(key, display, description, action, disabled=not enabled, tooltip=tooltip).data_bind(
-                compact=Footer.compact
-            )
+            yield CourierFooterKey(key, display, description, action, disabled=not enabled, tooltip=tooltip)
 
     def on_resize(self, event: events.Resize) -> None:
         # Which keys fit depends on the width: a terminal resized needs another choice.
