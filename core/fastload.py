@@ -408,6 +408,10 @@ class Stager:
         self._thread: threading.Thread | None = None
         self._pieces_done: dict[int, int] = {}
         """For a file being staged in pieces (by ``id``), how many of its pieces are complete."""
+        self._attached: set[int] = set()
+        """Files in pieces (by ``id``) whose databases the writer has attached: only then are they written to."""
+        self.awaiting_attach: set[int] = set()
+        """Files in pieces (by ``id``) handed to the writer, whose staging waits until it has attached them."""
         self._read_only: bool | None = None
         """Whether SQLite honours ``mode=ro`` in an ATTACH (found out on the first attach)."""
 
@@ -447,6 +451,10 @@ class Stager:
         paths = [path for staged in files for path in staged.paths]
         for number, path in enumerate(dict.fromkeys(paths)):
             self._attach_one(conn, path, stage_schema(number))
+        with self._lock:
+            # The pieces' data may be written now: ATTACH has read each database's schema.
+            self._attached.update(id(staged) for staged in files)
+            self._lock.notify_all()
 
     def _attach_one(self, conn: sqlite3.Connection, path: str, schema: str) -> None:
         resolved = Path(path).resolve()
@@ -692,6 +700,15 @@ class Stager:
                 self._pieces_done[id(staged)] = 0
                 self._results[index] = staged
                 self._lock.notify_all()
+                # ATTACH reads each database's first page and schema: while this thread's copy of SQLite wrote
+                # a piece, the writer's copy (whose POSIX locks it cannot see) read a torn page and the load
+                # failed with "database disk image is malformed". Nothing is written until all are attached.
+                self.awaiting_attach.add(id(staged))
+                while id(staged) not in self._attached and not self._cancel:
+                    self._lock.wait(0.2)
+                self.awaiting_attach.discard(id(staged))
+                self._attached.discard(id(staged))  # an id may be reused by a later file
+            self._check()
 
         def decoded() -> Iterator[tuple[int, Any, list[Reject], int]]:
             first_row = 0

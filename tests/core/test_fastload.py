@@ -27,6 +27,7 @@ from core.load import LoadCounts
 from core.models import Feed, FeedField
 from core.store import Store
 from tests.core.test_values_runs import _avro_with_any_names, avro, corrupt_text
+from tests.waiting import wait_for
 
 FEED = Feed(id="df-fast01", source="Test", name="Pageviews", primary_key=("event_id",))
 COLUMNS = PAGEVIEW_COLUMNS
@@ -774,9 +775,28 @@ def test_a_big_lone_file_is_staged_in_pieces_the_writer_reads_as_each_is_complet
     monkeypatch.setattr(fastload, "MIN_PIECE_BYTES", 16 * 1024)
     path = _scores(tmp_path / "scores.avro", 20_000)
     job = DecodeJob(str(path), "application/avro", "heap:1", path.name)
+    import polars
+
+    decoded: list[int] = []
+    read_avro = polars.read_avro
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        decoded.append(1)
+        return read_avro(*args, **kwargs)
+
+    monkeypatch.setattr(polars, "read_avro", counted)
+    writer = sqlite3.connect(tmp_path / "writer.db")
     with Stager([job], [0], DecodeSpec(primary_key=("id",), last_updated=None), directory=str(tmp_path)) as stager:
         staged = stager.wait_unit(0)[0]
         assert staged.columnar and len(staged.paths) == fastload.MAX_PIECES
+        # Nothing is decoded into a piece before the writer has attached them all: ATTACH reads each database's
+        # schema, and a piece written meanwhile by ADBC's copy of SQLite was read torn ("malformed").
+        wait_for(lambda: decoded or id(staged) in stager.awaiting_attach, "the stager to wait or decode")
+        assert not decoded
+        for piece in staged.paths:
+            with sqlite3.connect(f"file:{piece}?mode=ro", uri=True) as conn:
+                assert conn.execute(f'SELECT count(*) FROM "{staged.table}"').fetchone()[0] == 0
+        stager.attach(writer, [staged])
         schemas = list(stager.pieces(staged))
         assert schemas == staged.schemas and len(set(schemas)) == fastload.MAX_PIECES
         rows = 0
@@ -784,6 +804,8 @@ def test_a_big_lone_file_is_staged_in_pieces_the_writer_reads_as_each_is_complet
             with sqlite3.connect(piece) as conn:
                 rows += conn.execute(f'SELECT count(*) FROM "{staged.table}"').fetchone()[0]
         assert rows == staged.rows_staged == 20_000
+        stager.detach(writer)
+    writer.close()
     (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units([path]), feed=SCORES)
     assert fast_counts.files_columnar == 1
     assert fast_rows == exact_rows and _counts(fast_counts) == _counts(exact_counts)
@@ -799,10 +821,14 @@ def test_a_piece_the_columnar_path_cannot_take_restages_the_whole_file_exactly_a
     with Stager([job], [0], DecodeSpec(primary_key=("id",), last_updated=None), directory=str(tmp_path)) as stager:
         first = stager.wait_unit(0)[0]
         assert first.columnar and len(first.paths) > 1
+        writer = sqlite3.connect(tmp_path / "writer.db")
+        stager.attach(writer, [first])
         # Whatever the writer read of the first pieces, the file is withdrawn before its last piece.
         with pytest.raises(Withdrawn):
             for _ in stager.pieces(first):
                 pass
+        stager.detach(writer)
+        writer.close()
         again = stager.wait_unit(0)[0]
         assert not again.columnar and len(again.paths) == 1 and again.rows_rejected == 1
     (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units([path]), feed=SCORES)
