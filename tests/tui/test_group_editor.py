@@ -483,3 +483,24 @@ async def test_constraint_offset_is_edited_by_keys_and_the_preview_names_the_ups
         await wait_for_workers(pilot)
         assert isinstance(app.screen, SourcesScreen)
     assert stored(configured_db).groups["Downstream"].run_after_offset == "2d"
+
+
+async def test_a_courier_row_half_removed_or_half_mounted_is_left_out_of_the_form(
+    configured_db: Path, app_factory: AppFactory
+) -> None:
+    """F8 awaits a row's removal, which takes its fields away first; the debounced preview that read the form
+    then raised NoMatches and took the app down (seen in CI). A row without all its fields is not in the form."""
+    app = app_factory(configured_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        editor = app.screen
+        assert isinstance(editor, GroupEditorScreen)
+        await pilot.press("ctrl+n")
+        await focus_moves_to(pilot, "#member-2-courier")
+        assert len(editor.form().members) == 2
+        await editor.query_one("#member-2-notify").remove()  # the state F8 passes through
+        assert [row.id for row in editor.member_rows()] == ["member-1"]
+        assert len(editor.form().members) == 1
+        editor.refresh_preview()  # what the preview timer calls
+        await pilot.pause()
+        assert app.screen is editor and app.is_running

@@ -81,6 +81,8 @@ PREVIEW_COLUMNS = ("Local time", "UTC", "Files dated", "Note")
 AFTER_COLUMN = "Waits for"
 
 _SHOWN_UNDER = {"run-after-offset": "run-after"}
+MEMBER_FIELDS = ("courier", "wait", "offset", "notify", "stop")
+"""The fields of a courier row (``#member-N-courier`` …), in screen order."""
 """The constraint's offset is shown under the run-after field (as ``offset: …``)."""
 
 
@@ -594,8 +596,17 @@ class GroupEditorScreen(
         return row
 
     def member_rows(self) -> list[Widget]:
-        """The courier rows, in order."""
-        return list(self.members.query(".member-row"))
+        """The whole courier rows, in order.
+
+        A row being removed (F8 awaits it) loses its fields before it leaves the list, and one being added
+        (Ctrl+N) gains them after it joins: the debounced preview that read such a row raised ``NoMatches``
+        and took the app down. Only a row holding all its fields is part of the form.
+        """
+        return [
+            row
+            for row in self.members.query(".member-row")
+            if all(row.query(f"#{row.id}-{name}") for name in MEMBER_FIELDS)
+        ]
 
     def _focused_row(self) -> Widget | None:
         focused = self.focused
