@@ -128,16 +128,27 @@ def _guest_lock(db_path: Path) -> Any:
     Raises:
         CourierError: the owner is quitting (it holds the lock exclusively while it waits).
     """
-    handle = _open_private(_guests_path(db_path))
+    handle = _locked(_guests_path(db_path), exclusive=False)
+    if handle is None:
+        raise CourierError(f"the demo on {db_path} is quitting; try again in a moment")
+    return handle
+
+
+def _locked(path: Path, *, exclusive: bool) -> Any | None:
+    """``path`` opened private (0600) and ``flock``-ed without waiting, or ``None`` when another holds it.
+
+    Without ``fcntl`` (Windows) the lock always succeeds.
+    """
+    handle = _open_private(path)
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
         return handle
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(handle.fileno(), (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
     except OSError:
         handle.close()
-        raise CourierError(f"the demo on {db_path} is quitting; try again in a moment") from None
+        return None
     return handle
 
 
@@ -149,17 +160,7 @@ def _try_lock(db_path: Path) -> Any | None:
     claim succeeds, as before.
     """
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    handle = _open_private(_lock_path(db_path))  # held for the demo's life
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        return handle
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        return None
-    return handle
+    return _locked(_lock_path(db_path), exclusive=True)  # held for the demo's life
 
 
 def claim_demo_db(requested: Path | None) -> DemoClaim:
