@@ -88,6 +88,8 @@ class RowDetailScreen(ReportsWorkerFailures, Screen[None]):
         self.key = key
         self.detail: RowDetail | None = None
         self.loading = False
+        # Up/Down pressed while a row is being read, in order: a key typed ahead is never lost.
+        self.typed_ahead: list[int] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -117,6 +119,9 @@ class RowDetailScreen(ReportsWorkerFailures, Screen[None]):
     def on_row_detail_screen_row_loaded(self, message: RowLoaded) -> None:
         self.loading = False
         status = self.query_one("#row-status", Static)
+        if message.error is not None or message.detail is None:
+            # Moves typed ahead were meant from a row that did not arrive.
+            self.typed_ahead.clear()
         if message.error is not None:
             status.update(message.error)
             return
@@ -129,6 +134,8 @@ class RowDetailScreen(ReportsWorkerFailures, Screen[None]):
         self.query_one("#row-fields", Static).update(row_lines(detail.columns, detail.values))
         self.query_one("#row-scroll", VerticalScroll).scroll_home(animate=False)
         status.update(self.status_text())
+        if self.typed_ahead:
+            self.action_move(self.typed_ahead.pop(0))
 
     def status_text(self) -> str:
         """``key 42 · 14 columns · ↑ previous ↓ next`` (arrows only where a row exists)."""
@@ -141,9 +148,10 @@ class RowDetailScreen(ReportsWorkerFailures, Screen[None]):
         return f"key {key} · {len(detail.columns)} columns{where}" + (f" · {' '.join(moves)}" if moves else "")
 
     def action_move(self, step: int) -> None:
-        """The previous (-1) or next (1) row of the view."""
+        """The previous (-1) or next (1) row of the view; pressed while a row is read, it waits its turn."""
         detail = self.detail
         if detail is None or self.loading:
+            self.typed_ahead.append(step)
             return
         if (step > 0 and not detail.has_after) or (step < 0 and not detail.has_before):
             self.query_one("#row-status", Static).update(self.status_text() + " · no more rows that way")

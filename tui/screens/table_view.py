@@ -200,6 +200,7 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         self.error: str | None = None
         self._queue: list[Request] = []
         self._busy = False
+        self._reading: Request | None = None
         self._cursor_row = 0
         self._cursor_column = 0
         self._reader: TableReader | None = None
@@ -288,7 +289,22 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
             elif request.kind == "last":
                 kwargs = {"last": True}
             self._busy = True
+            self._reading = request
             self._fetch(request, view, kwargs, self.page_rows)
+
+    @property
+    def wanted_view(self) -> View:
+        """The view this screen is heading to: the last one asked for (queued or being read), else the one shown.
+
+        Keys that change the view build on it, so ``o o`` typed ahead of a slow read sorts
+        descending as two slow presses do, and ``E`` right after exports the view asked for.
+        """
+        for request in reversed(self._queue):
+            if request.kind == "view" and request.view is not None:
+                return request.view
+        if self._busy and self._reading is not None and self._reading.kind == "view" and self._reading.view is not None:
+            return self._reading.view
+        return self.view
 
     def _cursor_to_edge(self, bottom: bool) -> None:
         grid = self.grid
@@ -589,7 +605,7 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         bar = self.query_one("#filter-bar")
         bar.display = True
         field = self.query_one("#filter-input", Input)
-        field.value = self.view.where or ""
+        field.value = self.wanted_view.where or ""
         field.focus()
 
     @on(Input.Submitted, "#filter-input")
@@ -597,7 +613,8 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         from core.browse import View
 
         where = event.value.strip() or None
-        self._request(Request("view", view=View(self.table_name, where, self.view.sort, self.view.descending)))
+        wanted = self.wanted_view
+        self._request(Request("view", view=View(self.table_name, where, wanted.sort, wanted.descending)))
         if where is None:
             self.query_one("#filter-bar").display = False
         self.grid.focus()
@@ -614,7 +631,7 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         column = self.current_column()
         if column is None:
             return
-        view = self.view
+        view = self.wanted_view
         if view.sort != column:
             sort, descending = column, False
         elif not view.descending:
@@ -648,8 +665,9 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
 
         def chosen(condition: str | None) -> None:
             if condition:
-                where = combine_filters(self.view.where, condition)
-                self._request(Request("view", view=View(self.table_name, where, self.view.sort, self.view.descending)))
+                wanted = self.wanted_view
+                where = combine_filters(wanted.where, condition)
+                self._request(Request("view", view=View(self.table_name, where, wanted.sort, wanted.descending)))
 
         self.app.push_screen(
             FrequenciesScreen(self.courier_app.db_path, self.view, column, rows=self.total), callback=chosen
@@ -745,7 +763,7 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         if other is None:
             self.notify(f"{self.view.table} has no :resolved view (it has no user_id column)", title="Identity")
             return
-        view = self.view
+        view = self.wanted_view
         self._request(Request("view", view=View(other, view.where, view.sort, view.descending)))
 
     def action_user_rows(self) -> None:
@@ -784,7 +802,7 @@ class TableViewScreen(AppAccess, ReportsWorkerFailures, Screen[None]):
         from tui.screens.export import ExportScreen
         from tui.screens.prompt import PromptScreen
 
-        view = self.view
+        view = self.wanted_view
 
         def exported(result: tuple[int, str] | None) -> None:
             if result is not None:
