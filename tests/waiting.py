@@ -9,9 +9,11 @@ default 600). A test fails on what it sees, not on how long it took.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 CEILING = float(os.environ.get("COURIER_TEST_CEILING", "600"))
@@ -43,40 +45,139 @@ def wait_for(condition: Callable[[], T], what: str = "the condition", poll: floa
     return result
 
 
-async def settle(pilot: Any) -> None:
-    """Wait until the app has handled everything a key press set off: no message is waiting
-    anywhere on the screen, and the screen stack held still across two rounds.
+_in_flight = 0
+"""Message handlers and after-message callbacks that have started and not yet returned, in any app."""
 
-    Textual's own ``Pilot.press`` decides a key was handled when the process looks idle
-    (its CPU time stops advancing); on a busy machine a process that is not scheduled looks
-    idle too, so a pushed screen could still be unmounted when a test looked at it. This
-    checks state instead (see :func:`press_and_settle`).
+
+def count_handlers_in_flight() -> None:
+    """Make :func:`_busy` see a handler that is still running: Textual takes a message off its
+    queue before it handles it, and an async handler (an action that awaits a mount) can span
+    many turns of the event loop. Called once per test process by the TUI tests' conftest."""
+    from textual.message_pump import MessagePump
+    from textual.screen import Screen
+
+    def counted(method: Callable[..., Any]) -> Callable[..., Any]:
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            global _in_flight
+            _in_flight += 1
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                _in_flight -= 1
+
+        wrapper.__wrapped__ = method  # type: ignore[attr-defined]
+        return wrapper
+
+    for owner, name in (
+        (MessagePump, "_dispatch_message"),
+        (MessagePump, "_flush_next_callbacks"),
+        (Screen, "_invoke_and_clear_callbacks"),
+    ):
+        if not hasattr(getattr(owner, name), "__wrapped__"):
+            setattr(owner, name, counted(getattr(owner, name)))
+
+
+def _busy(app: Any) -> str | None:
+    """What the app is still doing on its event loop, or None when it has done everything it was asked.
+
+    Busy is: a message queued anywhere on the screen or being handled anywhere
+    (:func:`count_handlers_in_flight`: async actions and awaited mounts included),
+    callbacks due after a message or a refresh, a DataTable that has not measured
+    its new rows, or a layout or repaint the screen still owes. Worker threads are not counted: a test
+    that starts one waits for its result on state (:func:`pilot_wait`).
+    """
+    if app._exit or not app.is_running:
+        return None  # quitting: nothing more will be drawn
+    screen = app.screen
+    if not screen.is_mounted:
+        return "the screen to mount"
+    if _in_flight:
+        return "a message handler to return"
+    for node in (app, *screen.walk_children(with_self=True)):
+        if not node._message_queue.empty() or node._next_callbacks:
+            return f"{node!r} to handle its messages"
+        if getattr(node, "_require_update_dimensions", False) or getattr(node, "_updated_cells", None):
+            # A DataTable measures new rows and cells when it next idles; prompt it to.
+            node.check_idle()
+            return f"{node!r} to measure its rows"
+    if screen._callbacks:
+        return "callbacks after the refresh"
+    if not screen.is_current or app._batch_count:
+        return None  # Textual refreshes only the current screen, outside a batch of updates
+    if screen._layout_required or screen._scroll_required or screen._repaint_required or screen._recompose_required:
+        return "the screen's layout"
+    if screen._dirty_widgets:
+        return "a repaint"
+    return None
+
+
+async def settle(pilot: Any) -> None:
+    """Wait until the app has handled everything a key press set off, judged on its state:
+    nothing busy (:func:`_busy`) and the screen stack unchanged, twice in a row.
+
+    Textual's own ``Pilot.press`` and ``Pilot.pause`` decide the app is done when the
+    process looks idle (its CPU time stops advancing for 20 ms, at least twice a key);
+    on a busy machine a process that is not scheduled looks idle too, and on an idle
+    one the waits cost the suite a minute. This checks state instead and lets the
+    event loop turn only as often as it has work (see :func:`lean_press`).
     """
     app = pilot.app
     started = time.monotonic()
     still = 0
     while still < 2:
         if time.monotonic() - started > CEILING:
-            raise _gave_up("the app to handle a key")
+            raise _gave_up(f"the app to handle a key ({_busy(app) or 'the screen stack'})")
         stack = list(app.screen_stack)
-        await pilot._wait_for_screen()
-        screen = app.screen
-        nodes = [app, *screen.walk_children(with_self=True)]
-        quiet = screen.is_mounted and all(node._message_queue.empty() for node in nodes)
-        still = still + 1 if quiet and list(app.screen_stack) == stack else 0
-        if still < 2:
-            await pilot.pause()
+        busy = _busy(app)
+        if busy == "the screen's layout" or busy == "a repaint":
+            # The screen refreshes on a 60 Hz timer; do now what the timer would do next.
+            app.screen._on_timer_update()
+        await asyncio.sleep(0 if busy is None else 0.001)
+        still = still + 1 if busy is None and list(app.screen_stack) == stack else 0
 
 
-def press_and_settle(original: Callable[..., Any]) -> Callable[..., Any]:
-    """``Pilot.press`` that settles (:func:`settle`) after every key, for the TUI tests' conftest."""
+def lean_press(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``Pilot.press`` that posts each key as the terminal would and settles (:func:`settle`)
+    on the app's state, without Textual's CPU-idle waits; for the TUI tests' conftest."""
+    del original  # Textual's press is replaced whole: its idle waits are what this removes.
 
     async def press(pilot: Any, *keys: str) -> None:
+        app = pilot.app
         for key in keys:
-            await original(pilot, key)
+            with _no_idle_wait():
+                await app._press_keys([key])
             await settle(pilot)
 
     return press
+
+
+def lean_pause(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``Pilot.pause()`` that settles on state (:func:`settle`); a pause with a delay is left as it is."""
+
+    async def pause(pilot: Any, delay: float | None = None) -> None:
+        if delay is not None:
+            await original(pilot, delay)
+            return
+        await settle(pilot)
+        pilot.app.screen._on_timer_update()
+
+    return pause
+
+
+@contextlib.contextmanager
+def _no_idle_wait() -> Iterator[None]:
+    """Make Textual's key sending yield once instead of waiting for the process to look idle."""
+    import textual.app
+
+    async def one_turn(*_args: Any, **_kwargs: Any) -> None:
+        await asyncio.sleep(0)
+
+    saved = textual.app.wait_for_idle
+    textual.app.wait_for_idle = one_turn  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        textual.app.wait_for_idle = saved
 
 
 async def palette_wait(pilot: Any, expect: str) -> None:

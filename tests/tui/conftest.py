@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -78,10 +79,13 @@ def fixed_clock() -> datetime:
 
 @pytest.fixture(autouse=True)
 def keys_settle(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every key a test presses is handled (its screen pushed and mounted) before the test looks."""
-    from tests.waiting import press_and_settle
+    """Every key a test presses, and every ``pilot.pause()``, is handled (its screen pushed and
+    mounted, its layout done) before the test looks, judged on the app's state, not on CPU idleness."""
+    from tests.waiting import count_handlers_in_flight, lean_pause, lean_press
 
-    monkeypatch.setattr(Pilot, "press", press_and_settle(Pilot.press))
+    count_handlers_in_flight()
+    monkeypatch.setattr(Pilot, "press", lean_press(Pilot.press))
+    monkeypatch.setattr(Pilot, "pause", lean_pause(Pilot.pause))
 
 
 @pytest.fixture
@@ -114,7 +118,11 @@ def app_factory() -> Callable[[Path], CourierApp]:
 
 
 async def wait_for_workers(pilot: Pilot[Any]) -> None:
-    """Wait until every worker has finished and its messages have been handled."""
-    await pilot.app.workers.wait_for_complete()
+    """Wait until every worker has finished and its messages have been handled.
+
+    A worker that failed has finished too: the app reports its failure, and the test
+    looks at what the app shows (Textual's ``wait_for_complete`` would raise it here).
+    """
+    await asyncio.gather(*[worker.wait() for worker in pilot.app.workers], return_exceptions=True)
     await pilot.pause()
     await pilot.pause()
