@@ -836,3 +836,25 @@ def test_a_piece_the_columnar_path_cannot_take_restages_the_whole_file_exactly_a
     # Counted once: rows the first attempt upserted were rolled back with it.
     assert fast_rows == exact_rows and _counts(fast_counts) == _counts(exact_counts)
     assert fast_counts.rows_rejected == 1 and fast_counts.rows_inserted == 19_950
+
+
+def test_the_writer_loads_with_a_large_page_cache_and_gives_the_connection_back_as_it_was(
+    tmp_path: Path, parts: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upsert walks the key's B-tree per staged row; SQLite's 2 MB default re-reads it from the OS."""
+    from core import ingest
+
+    seen: list[int] = []
+    apply = ingest._apply_unit
+
+    def watching(store: Store, *args: Any, **kwargs: Any) -> Any:
+        seen.append(int(store.conn.execute("PRAGMA cache_size").fetchone()[0]))
+        return apply(store, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "_apply_unit", watching)
+    with Store(tmp_path / "courier.db") as store:
+        before = int(store.conn.execute("PRAGMA cache_size").fetchone()[0])
+        apply_units(store, FEED, _units(parts[:2]), IngestHooks())
+        after = int(store.conn.execute("PRAGMA cache_size").fetchone()[0])
+    assert seen and set(seen) == {-ingest.WRITER_CACHE_KIB}
+    assert after == before != -ingest.WRITER_CACHE_KIB
