@@ -37,7 +37,7 @@ class Probe(App[None]):
     async def action_mount_later(self) -> None:
         # An action awaiting other work (as one awaiting a row's removal does), then a mount:
         # its message left the queue long before it returns.
-        await asyncio.sleep(0.05)
+        await asyncio.to_thread(sum, range(2_000_000))
         await self.mount(Static("mounted", id="late"))
 
     def action_push(self) -> None:
