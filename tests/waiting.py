@@ -136,10 +136,10 @@ async def settle(pilot: Any) -> None:
         still = still + 1 if busy is None and list(app.screen_stack) == stack else 0
 
 
-def lean_press(original: Callable[..., Any]) -> Callable[..., Any]:
+def lean_press() -> Callable[..., Any]:
     """``Pilot.press`` that posts each key as the terminal would and settles (:func:`settle`)
-    on the app's state, without Textual's CPU-idle waits; for the TUI tests' conftest."""
-    del original  # Textual's press is replaced whole: its idle waits are what this removes.
+    on the app's state, without Textual's CPU-idle waits (replaced whole: those waits are
+    what this removes); for the TUI tests' conftest."""
 
     async def press(pilot: Any, *keys: str) -> None:
         app = pilot.app

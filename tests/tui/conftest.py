@@ -84,7 +84,7 @@ def keys_settle(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.waiting import count_handlers_in_flight, lean_pause, lean_press
 
     count_handlers_in_flight()
-    monkeypatch.setattr(Pilot, "press", lean_press(Pilot.press))
+    monkeypatch.setattr(Pilot, "press", lean_press())
     monkeypatch.setattr(Pilot, "pause", lean_pause(Pilot.pause))
 
 
