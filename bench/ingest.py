@@ -32,6 +32,7 @@ Each measurement runs in its own subprocess, so its memory figures are its own.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -197,11 +198,15 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
 
 
-def measure(work: Callable[[], int], warm: tuple[str, ...] = ()) -> dict[str, float]:
-    """Run ``work`` (which returns the rows it handled) and take its figures.
+def measure(work: Callable[[], int | dict[str, int]], warm: tuple[str, ...] = ()) -> dict[str, float]:
+    """Run ``work`` and take its figures.
 
+    ``work`` returns the rows it handled, or a dict with ``rows`` and what it did with them
+    (``inserted``, ``updated``, ``rejected``), which the parent checks against the ceiling's.
     ``warm`` names modules imported before the clock starts: importing polars or boto3
-    is a one-off cost of a process, not of a row.
+    is a one-off cost of a process, not of a row. Peak RSS is the larger of the sampled sum
+    over the process tree and the kernel's own high-water mark of this process, which a
+    sampler every 20 ms could miss.
     """
     import importlib
 
@@ -209,17 +214,20 @@ def measure(work: Callable[[], int], warm: tuple[str, ...] = ()) -> dict[str, fl
         importlib.import_module(name)
     load = os.getloadavg()[0]
     with _TreeSampler() as sampler:
-        cpu = _cpu_seconds() - sampler.cpu_seconds()
+        cpu, sampled = _cpu_seconds(), sampler.cpu_seconds()
         started = time.perf_counter()
-        rows = work()
+        done = work()
         seconds = time.perf_counter() - started
-        cpu = _cpu_seconds() - sampler.cpu_seconds() - cpu
+        sampled = sampler.cpu_seconds() - sampled
+        cpu = _cpu_seconds() - cpu - sampled  # the sampler's thread is in RUSAGE_SELF, and is not the work
+    counts = {"rows": done} if isinstance(done, int) else done
+    rows = counts["rows"]
     return {
-        "rows": rows,
+        **counts,
         "seconds": seconds,
         "cpu_us_per_row": cpu * 1e6 / max(rows, 1),
-        "sampler_cpu_us_per_row": sampler.cpu_seconds() * 1e6 / max(rows, 1),
-        "peak_rss_mb": sampler.peak_mb,
+        "sampler_cpu_us_per_row": sampled * 1e6 / max(rows, 1),
+        "peak_rss_mb": max(sampler.peak_mb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "helpers_rss_mb": sampler.peak_helpers_mb,
         "load": load,
     }
@@ -281,7 +289,7 @@ def ceiling(paths: list[str], db: str, first_part: int = 0) -> dict[str, float]:
     spec = decode_spec(_feed())
     timed = 0.0
     cpu = 0.0
-    rows = 0
+    rows = inserted = updated = 0
     load = os.getloadavg()[0]
     with _TreeSampler() as sampler:
         store.conn.execute("BEGIN IMMEDIATE")
@@ -294,18 +302,24 @@ def ceiling(paths: list[str], db: str, first_part: int = 0) -> dict[str, float]:
                     columns = writer.prepare(event.columns, event.types)
                 elif isinstance(event, RowsDecoded):
                     ready.extend(event.rows)
+            gc.collect()  # a collection over the ready tuples belongs to their making, not to SQLite's time
             cpu -= _cpu_seconds() - sampler.cpu_seconds()
             started = time.perf_counter()
-            writer.upsert(columns, ready)
+            added, changed = writer.upsert(columns, ready)
             if index == len(paths) - 1:
                 store.conn.execute("COMMIT")
             timed += time.perf_counter() - started
             cpu += _cpu_seconds() - sampler.cpu_seconds()
             rows += len(ready)
+            inserted += added
+            updated += changed
             del ready
     store.close()
     return {
         "rows": rows,
+        "inserted": inserted,
+        "updated": updated,
+        "rejected": 0,
         "seconds": timed,
         "cpu_us_per_row": cpu * 1e6 / max(rows, 1),
         "peak_rss_mb": sampler.peak_mb,
@@ -314,7 +328,7 @@ def ceiling(paths: list[str], db: str, first_part: int = 0) -> dict[str, float]:
     }
 
 
-def courier_landed(paths: list[str], db: str, first_part: int = 0) -> int:
+def courier_landed(paths: list[str], db: str, first_part: int = 0) -> dict[str, int]:
     """Courier's load of landed part files into ``Bench:Pageviews``, one unit (and cursor) per part."""
     from core.decode import DecodeJob
     from core.ingest import IngestHooks, LoadUnit, UnitFile, apply_units
@@ -341,10 +355,20 @@ def courier_landed(paths: list[str], db: str, first_part: int = 0) -> int:
     ]
     counts = apply_units(store, _feed(), units, IngestHooks())
     store.close()
-    return counts.rows_read
+    return _counts(counts)
 
 
-def courier_s3(endpoint: str, db: str) -> int:
+def _counts(counts: Any) -> dict[str, int]:
+    """What a load did with its rows, for the parent to check against the ceiling's (same files, same work)."""
+    return {
+        "rows": counts.rows_read,
+        "inserted": counts.rows_inserted,
+        "updated": counts.rows_updated,
+        "rejected": counts.rows_rejected,
+    }
+
+
+def courier_s3(endpoint: str, db: str) -> dict[str, int]:
     """A real courier run against the local S3 server: list, download, decode, upsert, cursor, commit."""
     from core.project import apply_document
     from core.runs import RunWindow, run_courier
@@ -367,7 +391,7 @@ def courier_s3(endpoint: str, db: str) -> int:
     summary = run_courier(db, "Bench", RunWindow.all())
     if summary.status != "Succeeded":
         raise RuntimeError(f"the benchmark run ended {summary.status}: {summary.message}")
-    return summary.rows_read
+    return _counts(summary)
 
 
 def put_dump(client: Any, paths: list[Path], dump_id: int) -> None:
@@ -552,6 +576,12 @@ def _has(python: str, module: str) -> bool:
 
 def _line(label: str, result: dict[str, Any], reference: dict[str, Any]) -> tuple[str, ...]:
     """One table row: ``result`` as rows/s, and its rate and CPU per row against the ceiling ``reference``."""
+    work = ("inserted", "updated", "rejected")
+    if "error" not in result and all(name in result and name in reference for name in work):
+        if [result[name] for name in work] != [reference[name] for name in work]:
+            shown = "/".join(f"{result[name]:,}" for name in work)
+            wanted = "/".join(f"{reference[name]:,}" for name in work)
+            result = {"error": f"inserted/updated/rejected {shown}, the ceiling {wanted}: not the same work"}
     if "error" in result:
         return label, "—", "—", "—", "—", "—", result["error"]
     rate = result["rows"] / result["seconds"]
@@ -665,6 +695,11 @@ def main() -> None:
         "dlt": "dlt merge into SQLite",
         "pandas": "pandas to_sql append (no key)",
     }
+    if args.peer_parts:
+        # A peer on fewer parts is compared with the ceiling of them all: the table says how many rows it had.
+        for peer in ("tap-heap", "dlt", "pandas"):
+            if "rows" in results.get(peer, {}):
+                labels[peer] += f", first {results[peer]['rows']:,} rows"
     lines = [
         _line(labels[name], result, small if name.startswith("incremental") else full)
         for name, result in results.items()
