@@ -26,7 +26,13 @@ load average when the measurement started.
 Each measurement runs in its own subprocess, so its memory figures are its own.
 
     .venv/bin/python bench/ingest.py [--rows 1000000] [--parts 10] [--data DIR]
-        [--incremental 100000] [--peers-python /path/to/python] [--peer-parts 1] [--readme]
+        [--incremental 100000] [--rounds 3] [--peers-python /path/to/python] [--peer-parts 1]
+        [--readme]
+
+With ``--rounds N`` the ceiling and Courier's loads are measured N times, interleaved,
+and each row of the table is the median run; the stamp gives the range of each load's
+ratio to its own round's ceiling. The host is shared, and its speed drifts by a fifth
+within minutes, so a single round's ratios move by ±0.2.
 """
 
 from __future__ import annotations
@@ -599,6 +605,31 @@ def _line(label: str, result: dict[str, Any], reference: dict[str, Any]) -> tupl
     )
 
 
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median rate (the lower of the middle two for an even count); any failure wins."""
+    failed = [run for run in runs if "error" in run]
+    if failed:
+        return failed[0]
+    ranked = sorted(runs, key=lambda run: run["rows"] / run["seconds"])
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def _spread(measured: dict[str, list[dict[str, Any]]]) -> str:
+    """Each load's × ceiling in every round against that round's own ceiling, e.g. ``landed 1.1–1.3×``."""
+    pairs = (("landed", "ceiling"), ("s3", "ceiling"), ("incremental", "incremental ceiling"))
+    shown = []
+    for name, reference in pairs:
+        runs, ceilings = measured.get(name, []), measured.get(reference, [])
+        if len(runs) < 2 or any("error" in run for run in runs + ceilings):
+            continue
+        ratios = [
+            (run["rows"] / run["seconds"]) / (ceiling["rows"] / ceiling["seconds"])
+            for run, ceiling in zip(runs, ceilings)
+        ]
+        shown.append(f"{name} {min(ratios):.2f}–{max(ratios):.2f}× its round's ceiling")
+    return ", ".join(shown)
+
+
 def render(lines: list[tuple[str, ...]]) -> str:
     header = ("measurement", "rows/s", "× ceiling", "CPU-µs/row", "CPU ÷ ceiling's", "peak RSS MB", "load avg")
     table = [header, ("---", "---:", "---:", "---:", "---:", "---:", "---:"), *lines]
@@ -624,6 +655,12 @@ def main() -> None:
         default=0,
         help="give the (slow) peers only the first N parts; their rows/s stay comparable",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure the ceiling and Courier's loads N times, interleaved, and report each one's median",
+    )
     parser.add_argument("--skip", default="", help="comma-separated measurements to leave out")
     parser.add_argument("--readme", action="store_true", help="rewrite the performance table in README.md")
     parser.add_argument("--child", choices=sorted(CHILDREN))
@@ -648,38 +685,51 @@ def main() -> None:
             f"{time.perf_counter() - started:.0f} s; {os.cpu_count()} cores",
             flush=True,
         )
-        results: dict[str, dict[str, Any]] = {}
+        measured: dict[str, list[dict[str, Any]]] = {}
 
         def run(name: str, *call: Any, **extra: Any) -> None:
             if name in skip:
                 return
             # Write back what earlier measurements left dirty, so no measurement's commit pays for another's load.
             os.sync()
-            results[name] = _child(*call, **extra)
-            print(f"  {name}: {results[name]}", flush=True)
+            measured.setdefault(name, []).append(_child(*call, **extra))
+            print(f"  {name}: {measured[name][-1]}", flush=True)
 
         run("fastavro", "fastavro", paths)
         run("columnar", "columnar", paths)
-        run("ceiling", "ceiling", paths, str(scratch / "ceiling.db"))
-        run("landed", "landed", paths, str(scratch / "landed.db"))
-        if "s3" not in skip:
-            server, endpoint = _serve(parts)
-            try:
-                run("s3", "s3", [], str(scratch / "s3.db"), endpoint=endpoint)
-            finally:
+        increment = [str(generate_incremental(data, args.incremental, args.rows))] if args.incremental else []
+        server, endpoint = _serve(parts) if "s3" not in skip else (None, "")
+        try:
+            # The host's speed drifts by a fifth within minutes here: rounds interleave each load with its
+            # ceiling, so a median compares runs taken at the same moments.
+            for round_ in range(max(args.rounds, 1)):
+                ceiling_db, landed_db = str(scratch / f"ceiling-{round_}.db"), str(scratch / f"landed-{round_}.db")
+                run("ceiling", "ceiling", paths, ceiling_db)
+                run("landed", "landed", paths, landed_db)
+                if server is not None:
+                    run("s3", "s3", [], str(scratch / f"s3-{round_}.db"), endpoint=endpoint)
+                if increment:
+                    run("incremental ceiling", "ceiling", increment, ceiling_db, first_part=1)
+                    run("incremental", "landed", increment, landed_db, first_part=1)
+                for leftover in scratch.glob(f"*-{round_}[.-]*"):  # its databases and landing cache: disk is finite
+                    if leftover.is_dir():
+                        shutil.rmtree(leftover)
+                    else:
+                        leftover.unlink()
+        finally:
+            if server is not None:
                 server.stop()
-        if args.incremental:
-            increment = [str(generate_incremental(data, args.incremental, args.rows))]
-            run("incremental ceiling", "ceiling", increment, str(scratch / "ceiling.db"), first_part=1)
-            run("incremental", "landed", increment, str(scratch / "landed.db"), first_part=1)
         for peer, module in (("tap-heap", "tap_heap"), ("dlt", "dlt"), ("pandas", "pandas")):
             python = next((python for python in args.peers_python if _has(python, module)), None)
             if python is not None:
                 run(peer, peer, paths[: args.peer_parts or None], str(scratch / f"{peer}.db"), python=python)
             elif args.peers_python:
-                results[peer] = {"error": f"not installed in {', '.join(args.peers_python)}"}
+                measured[peer] = [{"error": f"not installed in {', '.join(args.peers_python)}"}]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+    results = {name: _median(runs) for name, runs in measured.items()}
+    spread = _spread(measured)
 
     full = results.get("ceiling", {})
     small = results.get("incremental ceiling", {})
@@ -709,6 +759,8 @@ def main() -> None:
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, {args.rows:,} rows in "
         f"{args.parts} parts, load average {os.getloadavg()[0]:.1f} at the end (each row: at its start)"
     )
+    if spread:
+        stamp += f"; {args.rounds} interleaved rounds, each figure the median ({spread})"
     print(stamp)
     print(table)
     if args.readme:
