@@ -295,7 +295,7 @@ def ceiling(paths: list[str], db: str, first_part: int = 0) -> dict[str, float]:
     spec = decode_spec(_feed())
     timed = 0.0
     cpu = 0.0
-    rows = inserted = updated = 0
+    rows = inserted = updated = rejected = 0
     load = os.getloadavg()[0]
     with _TreeSampler() as sampler:
         store.conn.execute("BEGIN IMMEDIATE")
@@ -308,6 +308,7 @@ def ceiling(paths: list[str], db: str, first_part: int = 0) -> dict[str, float]:
                     columns = writer.prepare(event.columns, event.types)
                 elif isinstance(event, RowsDecoded):
                     ready.extend(event.rows)
+                    rejected += len(event.rejects)
             gc.collect()  # a collection over the ready tuples belongs to their making, not to SQLite's time
             cpu -= _cpu_seconds() - sampler.cpu_seconds()
             started = time.perf_counter()
@@ -325,7 +326,7 @@ def ceiling(paths: list[str], db: str, first_part: int = 0) -> dict[str, float]:
         "rows": rows,
         "inserted": inserted,
         "updated": updated,
-        "rejected": 0,
+        "rejected": rejected,
         "seconds": timed,
         "cpu_us_per_row": cpu * 1e6 / max(rows, 1),
         "peak_rss_mb": sampler.peak_mb,
@@ -620,7 +621,7 @@ def _spread(measured: dict[str, list[dict[str, Any]]]) -> str:
     shown = []
     for name, reference in pairs:
         runs, ceilings = measured.get(name, []), measured.get(reference, [])
-        if len(runs) < 2 or any("error" in run for run in runs + ceilings):
+        if len(runs) < 2 or len(ceilings) != len(runs) or any("error" in run for run in runs + ceilings):
             continue
         ratios = [
             (run["rows"] / run["seconds"]) / (ceiling["rows"] / ceiling["seconds"])
@@ -669,6 +670,8 @@ def main() -> None:
     parser.add_argument("--first-part", type=int, default=0)
     parser.add_argument("paths", nargs="*")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if args.child:
         print(json.dumps(CHILDREN[args.child](args)))
         return
@@ -702,7 +705,7 @@ def main() -> None:
         try:
             # The host's speed drifts by a fifth within minutes here: rounds interleave each load with its
             # ceiling, so a median compares runs taken at the same moments.
-            for round_ in range(max(args.rounds, 1)):
+            for round_ in range(args.rounds):
                 ceiling_db, landed_db = str(scratch / f"ceiling-{round_}.db"), str(scratch / f"landed-{round_}.db")
                 run("ceiling", "ceiling", paths, ceiling_db)
                 run("landed", "landed", paths, landed_db)
@@ -760,7 +763,7 @@ def main() -> None:
         f"{args.parts} parts, load average {os.getloadavg()[0]:.1f} at the end (each row: at its start)"
     )
     if spread:
-        stamp += f"; {args.rounds} interleaved rounds, each figure the median ({spread})"
+        stamp += f"; the ceilings and Courier's loads: medians of {args.rounds} interleaved rounds ({spread})"
     print(stamp)
     print(table)
     if args.readme:
