@@ -41,6 +41,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -190,6 +191,18 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
+def _own_high_water_mb() -> float:
+    """This process's own peak RSS (``VmHWM``), in MB.
+
+    Not ``ru_maxrss``: Linux carries the parent's high-water mark across ``fork`` and ``exec``
+    into it, so a child spawned by a parent that had just generated 1M rows reported the
+    parent's 327 MB as its own. ``VmHWM`` belongs to the memory map, which ``exec`` replaces.
+    """
+    with open("/proc/self/status") as handle:
+        found = re.search(r"^VmHWM:\s+(\d+) kB", handle.read(), re.MULTILINE)
+    return int(found.group(1)) / 1024 if found else 0.0
+
+
 def _rss_kb(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm") as handle:
@@ -212,7 +225,7 @@ def measure(work: Callable[[], int | dict[str, int]], warm: tuple[str, ...] = ()
     ``warm`` names modules imported before the clock starts: importing polars or boto3
     is a one-off cost of a process, not of a row. Peak RSS is the larger of the sampled sum
     over the process tree and the kernel's own high-water mark of this process, which a
-    sampler every 20 ms could miss.
+    sampler every 20 ms could miss (``VmHWM``, see :func:`_own_high_water_mb`).
     """
     import importlib
 
@@ -233,7 +246,7 @@ def measure(work: Callable[[], int | dict[str, int]], warm: tuple[str, ...] = ()
         "seconds": seconds,
         "cpu_us_per_row": cpu * 1e6 / max(rows, 1),
         "sampler_cpu_us_per_row": sampled * 1e6 / max(rows, 1),
-        "peak_rss_mb": max(sampler.peak_mb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": max(sampler.peak_mb, _own_high_water_mb()),
         "helpers_rss_mb": sampler.peak_helpers_mb,
         "load": load,
     }
