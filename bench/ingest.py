@@ -13,6 +13,9 @@ format; reused from ``--data`` when already there), then measures on the same fi
   ``run_courier`` with listing, download, decode, upsert, cursor and commit;
 - with ``--incremental N``: an incremental part of N rows (half updates, half new)
   upserted into the table just loaded, by Courier and by the ceiling;
+- with ``--baseline-courier DIR``: an older checkout of Courier (say, a ``git worktree`` of
+  the commit before a change) end to end through the same S3 server, in every round: a
+  before/after of Courier's own speed and CPU per row on the same host at the same moments;
 - with ``--peers-python PY``: tap-heap's extraction to /dev/null, dlt's merge into
   SQLite and pandas ``to_sql`` on the same files, run by an interpreter that has them
   (they are not Courier's dependencies).
@@ -26,8 +29,8 @@ load average when the measurement started.
 Each measurement runs in its own subprocess, so its memory figures are its own.
 
     .venv/bin/python bench/ingest.py [--rows 1000000] [--parts 10] [--data DIR]
-        [--incremental 100000] [--rounds 3] [--peers-python /path/to/python] [--peer-parts 1]
-        [--readme]
+        [--incremental 100000] [--rounds 3] [--baseline-courier DIR]
+        [--peers-python /path/to/python] [--peer-parts 1] [--readme]
 
 With ``--rounds N`` the ceiling and Courier's loads are measured N times, interleaved,
 and each row of the table is the median run; the stamp gives the range of each load's
@@ -55,7 +58,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+BASELINE_ENV = "COURIER_BENCH_BASELINE"
+"""Set in a child measuring ``--baseline-courier``: the checkout whose ``core`` that child imports."""
+sys.path.insert(0, os.environ.get(BASELINE_ENV) or str(ROOT))
 BUCKET = "heap-bench"
 DUMP_ID = 5000
 README_START = "<!-- bench/ingest.py table: start -->"
@@ -228,8 +233,11 @@ def measure(work: Callable[[], int | dict[str, int]], warm: tuple[str, ...] = ()
     sampler every 20 ms could miss (``VmHWM``, see :func:`_own_high_water_mb`).
     """
     import importlib
+    import importlib.util
 
     for name in warm:
+        if os.environ.get(BASELINE_ENV) and importlib.util.find_spec(name) is None:
+            continue  # an older checkout may not have every module of today's load
         importlib.import_module(name)
     load = os.getloadavg()[0]
     with _TreeSampler() as sampler:
@@ -566,7 +574,9 @@ CHILDREN: dict[str, Callable[[argparse.Namespace], dict[str, float]]] = {
 }
 
 
-def _child(mode: str, paths: list[str], db: str = "", python: str = sys.executable, **extra: Any) -> dict[str, Any]:
+def _child(
+    mode: str, paths: list[str], db: str = "", python: str = sys.executable, baseline: str = "", **extra: Any
+) -> dict[str, Any]:
     command = [python, __file__, "--child", mode, "--db", db]
     for name, value in extra.items():
         command += [f"--{name.replace('_', '-')}", str(value)]
@@ -580,11 +590,23 @@ def _child(mode: str, paths: list[str], db: str = "", python: str = sys.executab
         AWS_SHARED_CREDENTIALS_FILE=os.devnull,
         NO_PROXY="127.0.0.1",
     )
+    if baseline:
+        env[BASELINE_ENV] = baseline
     done = subprocess.run([*command, *paths], capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return {"error": last[:160]}
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _describe_checkout(path: str) -> str:
+    """``commit`` and its date for a git checkout, else its path: which code a baseline row measured."""
+    if not path:
+        return ""
+    found = subprocess.run(
+        ["git", "-C", path, "log", "-1", "--format=`%h` (%cs)"], capture_output=True, text=True, check=False
+    )
+    return found.stdout.strip() if found.returncode == 0 and found.stdout.strip() else path
 
 
 def _has(python: str, module: str) -> bool:
@@ -630,7 +652,7 @@ def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _spread(measured: dict[str, list[dict[str, Any]]]) -> str:
     """Each load's × ceiling in every round against that round's own ceiling, e.g. ``landed 1.1–1.3×``."""
-    pairs = (("landed", "ceiling"), ("s3", "ceiling"), ("incremental", "incremental ceiling"))
+    pairs = (("landed", "ceiling"), ("s3", "ceiling"), ("baseline", "ceiling"), ("incremental", "incremental ceiling"))
     shown = []
     for name, reference in pairs:
         runs, ceilings = measured.get(name, []), measured.get(reference, [])
@@ -641,6 +663,11 @@ def _spread(measured: dict[str, list[dict[str, Any]]]) -> str:
             for run, ceiling in zip(runs, ceilings)
         ]
         shown.append(f"{name} {min(ratios):.2f}–{max(ratios):.2f}× its round's ceiling")
+    now, before = measured.get("s3", []), measured.get("baseline", [])
+    if now and len(before) == len(now) and not any("error" in run for run in now + before):
+        # The before/after of Courier's own CPU, round by round: both ran through the same server minutes apart.
+        saved = [old["cpu_us_per_row"] / new["cpu_us_per_row"] for new, old in zip(now, before)]
+        shown.append(f"the baseline spent {min(saved):.2f}–{max(saved):.2f}× Courier's CPU per row")
     return ", ".join(shown)
 
 
@@ -675,6 +702,12 @@ def main() -> None:
         default=1,
         help="measure the ceiling and Courier's loads N times, interleaved, and report each one's median",
     )
+    parser.add_argument(
+        "--baseline-courier",
+        default="",
+        metavar="DIR",
+        help="also run an older checkout of Courier end to end through the same S3 server, in every round",
+    )
     parser.add_argument("--skip", default="", help="comma-separated measurements to leave out")
     parser.add_argument("--readme", action="store_true", help="rewrite the performance table in README.md")
     parser.add_argument("--child", choices=sorted(CHILDREN))
@@ -685,6 +718,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.baseline_courier and not (Path(args.baseline_courier) / "core" / "runner.py").is_file():
+        parser.error(f"--baseline-courier {args.baseline_courier} is not a Courier checkout (no core/runner.py)")
     if args.child:
         print(json.dumps(CHILDREN[args.child](args)))
         return
@@ -724,6 +759,9 @@ def main() -> None:
                 run("landed", "landed", paths, landed_db)
                 if server is not None:
                     run("s3", "s3", [], str(scratch / f"s3-{round_}.db"), endpoint=endpoint)
+                    if args.baseline_courier:
+                        baseline_db = str(scratch / f"baseline-{round_}.db")
+                        run("baseline", "s3", [], baseline_db, endpoint=endpoint, baseline=args.baseline_courier)
                 if increment:
                     run("incremental ceiling", "ceiling", increment, ceiling_db, first_part=1)
                     run("incremental", "landed", increment, landed_db, first_part=1)
@@ -755,6 +793,7 @@ def main() -> None:
         "ceiling": "**SQLite upsert ceiling** (ready tuples, executemany)",
         "landed": "**Courier from landed files**",
         "s3": "**Courier end to end through local S3**",
+        "baseline": f"Courier at {_describe_checkout(args.baseline_courier)}, end to end through local S3",
         "incremental ceiling": f"incremental {args.incremental:,} into {args.rows:,}: ceiling",
         "incremental": f"incremental {args.incremental:,} into {args.rows:,}: Courier",
         "tap-heap": "tap-heap extraction to /dev/null (no load)",
@@ -775,8 +814,10 @@ def main() -> None:
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, {args.rows:,} rows in "
         f"{args.parts} parts, load average {os.getloadavg()[0]:.1f} at the end (each row: at its start)"
     )
-    if spread:
+    if spread and args.rounds > 1:
         stamp += f"; the ceilings and Courier's loads: medians of {args.rounds} interleaved rounds ({spread})"
+    elif spread:
+        stamp += f"; {spread}"
     print(stamp)
     print(table)
     if args.readme:
