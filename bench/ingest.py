@@ -33,8 +33,8 @@ Each measurement runs in its own subprocess, so its memory figures are its own.
         [--peers-python /path/to/python] [--peer-parts 1] [--readme]
 
 With ``--rounds N`` the ceiling and Courier's loads are measured N times, interleaved,
-and each row of the table is the median run; the stamp gives the range of each load's
-ratio to its own round's ceiling. The host is shared, and its speed drifts by a fifth
+and each row of the table is the median run, except a load's × ceiling and CPU ÷ ceiling's,
+which are the medians of its ratios to its own round's ceiling; the stamp gives their range. The host is shared, and its speed drifts by a fifth
 within minutes, so a single round's ratios move by ±0.2.
 """
 
@@ -47,6 +47,7 @@ import os
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -628,8 +629,12 @@ def _line(label: str, result: dict[str, Any], reference: dict[str, Any]) -> tupl
         return label, "—", "—", "—", "—", "—", result["error"]
     rate = result["rows"] / result["seconds"]
     has_reference = "rows" in reference
-    ratio = f"{rate / (reference['rows'] / reference['seconds']):.2f}" if has_reference else "—"
-    cpu = f"{result['cpu_us_per_row'] / reference['cpu_us_per_row']:.2f}" if has_reference else "—"
+    ratio = cpu = "—"
+    if "rate_ratio" in result:  # measured in rounds: the median of its own rounds' ratios
+        ratio, cpu = f"{result['rate_ratio']:.2f}", f"{result['cpu_ratio']:.2f}"
+    elif has_reference:
+        ratio = f"{rate / (reference['rows'] / reference['seconds']):.2f}"
+        cpu = f"{result['cpu_us_per_row'] / reference['cpu_us_per_row']:.2f}"
     return (
         label,
         f"{rate:,.0f}",
@@ -650,18 +655,46 @@ def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return ranked[(len(ranked) - 1) // 2]
 
 
+_PAIRS = (("landed", "ceiling"), ("s3", "ceiling"), ("baseline", "ceiling"), ("incremental", "incremental ceiling"))
+"""Each load measured in the rounds, and the ceiling it is compared with."""
+
+
+def _round_ratios(measured: dict[str, list[dict[str, Any]]], name: str, reference: str) -> tuple[list[float], ...]:
+    """A load's rate and CPU per row against its own round's ceiling, round by round; empty without rounds."""
+    runs, ceilings = measured.get(name, []), measured.get(reference, [])
+    if len(runs) < 2 or len(ceilings) != len(runs) or any("error" in run for run in runs + ceilings):
+        return [], []
+    rates = [
+        (run["rows"] / run["seconds"]) / (ceiling["rows"] / ceiling["seconds"]) for run, ceiling in zip(runs, ceilings)
+    ]
+    cpus = [run["cpu_us_per_row"] / ceiling["cpu_us_per_row"] for run, ceiling in zip(runs, ceilings)]
+    return rates, cpus
+
+
+def _with_round_ratios(results: dict[str, dict[str, Any]], measured: dict[str, list[dict[str, Any]]]) -> None:
+    """Give each load in rounds the median of its per-round ratios to the ceiling.
+
+    The median load and the median ceiling may come from different rounds (a slow moment for
+    one, a quick one for the other), so their quotient is not a ratio any round saw; the median
+    of the rounds' own ratios is.
+    """
+    for name, reference in _PAIRS:
+        rates, cpus = _round_ratios(measured, name, reference)
+        if rates and "error" not in results[name]:
+            results[name] = {
+                **results[name],
+                "rate_ratio": statistics.median(rates),
+                "cpu_ratio": statistics.median(cpus),
+            }
+
+
 def _spread(measured: dict[str, list[dict[str, Any]]]) -> str:
     """Each load's × ceiling in every round against that round's own ceiling, e.g. ``landed 1.1–1.3×``."""
-    pairs = (("landed", "ceiling"), ("s3", "ceiling"), ("baseline", "ceiling"), ("incremental", "incremental ceiling"))
     shown = []
-    for name, reference in pairs:
-        runs, ceilings = measured.get(name, []), measured.get(reference, [])
-        if len(runs) < 2 or len(ceilings) != len(runs) or any("error" in run for run in runs + ceilings):
+    for name, reference in _PAIRS:
+        ratios, _ = _round_ratios(measured, name, reference)
+        if not ratios:
             continue
-        ratios = [
-            (run["rows"] / run["seconds"]) / (ceiling["rows"] / ceiling["seconds"])
-            for run, ceiling in zip(runs, ceilings)
-        ]
         shown.append(f"{name} {min(ratios):.2f}–{max(ratios):.2f}× its round's ceiling")
     now, before = measured.get("s3", []), measured.get("baseline", [])
     if now and len(before) == len(now) and not any("error" in run for run in now + before):
@@ -783,6 +816,7 @@ def main() -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
     results = {name: _median(runs) for name, runs in measured.items()}
+    _with_round_ratios(results, measured)
     spread = _spread(measured)
 
     full = results.get("ceiling", {})
