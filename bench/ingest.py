@@ -237,8 +237,10 @@ def measure(work: Callable[[], int | dict[str, int]], warm: tuple[str, ...] = ()
     import importlib.util
 
     for name in warm:
-        if os.environ.get(BASELINE_ENV) and importlib.util.find_spec(name) is None:
-            continue  # an older checkout may not have every module of today's load
+        if os.environ.get(BASELINE_ENV) and (name not in _BASELINE_WARM or importlib.util.find_spec(name) is None):
+            # An older checkout may lack today's modules, and importing a library it never uses (polars,
+            # ADBC) would add that library's memory to its peak RSS: it imports what it needs itself.
+            continue
         importlib.import_module(name)
     load = os.getloadavg()[0]
     with _TreeSampler() as sampler:
@@ -563,6 +565,8 @@ _COURIER = (
     "polars",
     "adbc_driver_sqlite.dbapi",
 )
+_BASELINE_WARM = ("core.ingest", "core.decode", "core.avro", "core.runs", "core.s3", "fastavro", "boto3")
+"""What a ``--baseline-courier`` child may import before the clock (each only if that checkout has it)."""
 CHILDREN: dict[str, Callable[[argparse.Namespace], dict[str, float]]] = {
     "fastavro": lambda a: measure(lambda: fastavro_only(a.paths), ("fastavro",)),
     "columnar": lambda a: measure(lambda: columnar_only(a.paths), ("polars", "core.fastload")),
@@ -591,6 +595,7 @@ def _child(
         AWS_SHARED_CREDENTIALS_FILE=os.devnull,
         NO_PROXY="127.0.0.1",
     )
+    env.pop(BASELINE_ENV, None)  # only a baseline child imports another checkout
     if baseline:
         env[BASELINE_ENV] = baseline
     done = subprocess.run([*command, *paths], capture_output=True, text=True, env=env, check=False)
@@ -604,10 +609,16 @@ def _describe_checkout(path: str) -> str:
     """``commit`` and its date for a git checkout, else its path: which code a baseline row measured."""
     if not path:
         return ""
-    found = subprocess.run(
-        ["git", "-C", path, "log", "-1", "--format=`%h` (%cs)"], capture_output=True, text=True, check=False
-    )
-    return found.stdout.strip() if found.returncode == 0 and found.stdout.strip() else path
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", path, *args], capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    # A plain directory inside another repository would otherwise be named by that repository's commit.
+    if Path(git("rev-parse", "--show-toplevel") or "/nonexistent").resolve() != Path(path).resolve():
+        return path
+    changed = " with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else ""
+    return git("log", "-1", "--format=`%h` (%cs)") + changed
 
 
 def _has(python: str, module: str) -> bool:
@@ -617,14 +628,25 @@ def _has(python: str, module: str) -> bool:
 # --- the report ----------------------------------------------------------------------------------
 
 
+_WORK = ("inserted", "updated", "rejected")
+
+
+def _different_work(result: dict[str, Any], reference: dict[str, Any]) -> str:
+    """Why two loads of the same files are not comparable (different inserted/updated/rejected), or ``""``."""
+    if "error" in result or "error" in reference or not all(n in result and n in reference for n in _WORK):
+        return ""
+    if [result[n] for n in _WORK] == [reference[n] for n in _WORK]:
+        return ""
+    shown = "/".join(f"{result[n]:,}" for n in _WORK)
+    wanted = "/".join(f"{reference[n]:,}" for n in _WORK)
+    return f"inserted/updated/rejected {shown}, the ceiling {wanted}: not the same work"
+
+
 def _line(label: str, result: dict[str, Any], reference: dict[str, Any]) -> tuple[str, ...]:
     """One table row: ``result`` as rows/s, and its rate and CPU per row against the ceiling ``reference``."""
-    work = ("inserted", "updated", "rejected")
-    if "error" not in result and all(name in result and name in reference for name in work):
-        if [result[name] for name in work] != [reference[name] for name in work]:
-            shown = "/".join(f"{result[name]:,}" for name in work)
-            wanted = "/".join(f"{reference[name]:,}" for name in work)
-            result = {"error": f"inserted/updated/rejected {shown}, the ceiling {wanted}: not the same work"}
+    differs = _different_work(result, reference)
+    if differs:
+        result = {"error": differs}
     if "error" in result:
         return label, "—", "—", "—", "—", "—", result["error"]
     rate = result["rows"] / result["seconds"]
@@ -664,6 +686,8 @@ def _round_ratios(measured: dict[str, list[dict[str, Any]]], name: str, referenc
     runs, ceilings = measured.get(name, []), measured.get(reference, [])
     if len(runs) < 2 or len(ceilings) != len(runs) or any("error" in run for run in runs + ceilings):
         return [], []
+    if any(_different_work(run, ceiling) for run, ceiling in zip(runs, ceilings)):
+        return [], []  # _with_round_ratios turns the load's row into the error
     rates = [
         (run["rows"] / run["seconds"]) / (ceiling["rows"] / ceiling["seconds"]) for run, ceiling in zip(runs, ceilings)
     ]
@@ -679,12 +703,16 @@ def _with_round_ratios(results: dict[str, dict[str, Any]], measured: dict[str, l
     of the rounds' own ratios is.
     """
     for name, reference in _PAIRS:
+        for round_, (run, ceiling) in enumerate(zip(measured.get(name, []), measured.get(reference, [])), 1):
+            differs = _different_work(run, ceiling)
+            if differs and "error" not in results[name]:
+                results[name] = {"error": f"round {round_}: {differs}"}
         rates, cpus = _round_ratios(measured, name, reference)
         if rates and "error" not in results[name]:
             results[name] = {
                 **results[name],
-                "rate_ratio": statistics.median(rates),
-                "cpu_ratio": statistics.median(cpus),
+                "rate_ratio": statistics.median_low(rates),
+                "cpu_ratio": statistics.median_low(cpus),
             }
 
 
@@ -697,7 +725,8 @@ def _spread(measured: dict[str, list[dict[str, Any]]]) -> str:
             continue
         shown.append(f"{name} {min(ratios):.2f}–{max(ratios):.2f}× its round's ceiling")
     now, before = measured.get("s3", []), measured.get("baseline", [])
-    if now and len(before) == len(now) and not any("error" in run for run in now + before):
+    comparable = not any("error" in run or _different_work(run, old) for run, old in zip(now, before))
+    if now and len(before) == len(now) and comparable:
         # The before/after of Courier's own CPU, round by round: both ran through the same server minutes apart.
         saved = [old["cpu_us_per_row"] / new["cpu_us_per_row"] for new, old in zip(now, before)]
         shown.append(f"the baseline spent {min(saved):.2f}–{max(saved):.2f}× Courier's CPU per row")
@@ -753,6 +782,10 @@ def main() -> None:
         parser.error("--rounds must be at least 1")
     if args.baseline_courier and not (Path(args.baseline_courier) / "core" / "runner.py").is_file():
         parser.error(f"--baseline-courier {args.baseline_courier} is not a Courier checkout (no core/runner.py)")
+    if os.environ.get(BASELINE_ENV) and not args.child:
+        parser.error(f"{BASELINE_ENV} is set: this run would import that checkout's core; unset it")
+    if args.baseline_courier and "s3" in set(args.skip.split(",")):
+        parser.error("--baseline-courier runs through the local S3 server, which --skip s3 leaves out")
     if args.child:
         print(json.dumps(CHILDREN[args.child](args)))
         return
@@ -848,10 +881,10 @@ def main() -> None:
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, {args.rows:,} rows in "
         f"{args.parts} parts, load average {os.getloadavg()[0]:.1f} at the end (each row: at its start)"
     )
-    if spread and args.rounds > 1:
-        stamp += f"; the ceilings and Courier's loads: medians of {args.rounds} interleaved rounds ({spread})"
-    elif spread:
-        stamp += f"; {spread}"
+    if args.rounds > 1:
+        stamp += f"; the ceilings and Courier's loads: medians of {args.rounds} interleaved rounds"
+    if spread:
+        stamp += f" ({spread})" if args.rounds > 1 else f"; a single round: {spread}"
     print(stamp)
     print(table)
     if args.readme:
