@@ -327,8 +327,11 @@ class CourierApp(App[None]):
     def _reload_sources(self) -> None:
         from tui.screens.sources import SourcesScreen
 
-        if isinstance(self.screen, SourcesScreen):
-            self.screen.action_reload()
+        # A run's last message can arrive while the app closes (the user left it running and quit):
+        # there is no screen left to refresh then, and asking for one would raise.
+        stack = self.screen_stack
+        if stack and isinstance(stack[-1], SourcesScreen):
+            stack[-1].action_reload()
 
     async def action_quit(self) -> None:
         """Quit; while a run started here is loading, ask first: stop it, leave it running, or stay."""

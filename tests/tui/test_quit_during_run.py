@@ -202,3 +202,19 @@ async def test_the_quit_question_fits_80x24_with_no_notification_over_it(
         await pilot.press("n")
         gate.set()
         await pilot_wait(pilot, lambda: not app.run_workers(), "the run's end")
+
+
+async def test_a_run_finishing_as_the_app_closes_refreshes_no_screen(
+    db_path: Path, app_factory: AppFactory, s3_bucket: Any
+) -> None:
+    """A run left going can report its end after the app's screens are gone: the refresh then does nothing.
+
+    This raised ``ScreenStackError`` (seen in CI, in the hand-over test above) when the message
+    arrived as the app closed.
+    """
+    configure(db_path, s3_bucket)
+    app = app_factory(db_path)
+    async with app.run_test(size=SIZE):
+        pass
+    assert not app.screen_stack, "a closed app holds no screens"
+    app._reload_sources()  # what on_run_finished does last
