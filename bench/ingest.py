@@ -12,7 +12,8 @@ format; reused from ``--data`` when already there), then measures on the same fi
 - Courier end to end through a local S3 server (moto, started here): a real
   ``run_courier`` with listing, download, decode, upsert, cursor and commit;
 - with ``--incremental N``: an incremental part of N rows (half updates, half new)
-  upserted into the table just loaded, by Courier and by the ceiling;
+  upserted into the table just loaded, by Courier and by the ceiling (with
+  ``--incremental-repeats K``, K times per round, each into fresh copies of both tables);
 - with ``--baseline-courier DIR``: an older checkout of Courier (say, a ``git worktree`` of
   the commit before a change) end to end through the same S3 server, in every round: a
   before/after of Courier's own speed and CPU per row on the same host at the same moments;
@@ -29,7 +30,7 @@ load average when the measurement started.
 Each measurement runs in its own subprocess, so its memory figures are its own.
 
     .venv/bin/python bench/ingest.py [--rows 1000000] [--parts 10] [--data DIR]
-        [--incremental 100000] [--rounds 3] [--baseline-courier DIR]
+        [--incremental 100000 [--incremental-repeats 4]] [--rounds 3] [--baseline-courier DIR]
         [--peers-python /path/to/python] [--peer-parts 1] [--readme]
 
 With ``--rounds N`` the ceiling and Courier's loads are measured N times, interleaved,
@@ -621,6 +622,23 @@ def _describe_checkout(path: str) -> str:
     return git("log", "-1", "--format=`%h` (%cs)") + changed
 
 
+def _copies(scratch: Path, round_: int, databases: tuple[str, ...]) -> tuple[str, ...]:
+    """Copies of ``databases`` (with any WAL beside them) in ``scratch``, for one more incremental upsert."""
+    made = []
+    for database in databases:
+        copy = scratch / f"copy-{Path(database).stem}-{round_}.db"
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(database + suffix):
+                shutil.copyfile(database + suffix, str(copy) + suffix)
+        made.append(str(copy))
+    return tuple(made)
+
+
+def _drop_database(database: str) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(database + suffix).unlink(missing_ok=True)
+
+
 def _has(python: str, module: str) -> bool:
     return subprocess.run([python, "-c", f"import {module}"], capture_output=True, check=False).returncode == 0
 
@@ -747,6 +765,13 @@ def main() -> None:
     parser.add_argument("--data", default="", help="keep generated files here and reuse them")
     parser.add_argument("--incremental", type=int, default=0, help="also upsert an incremental part of N rows")
     parser.add_argument(
+        "--incremental-repeats",
+        type=int,
+        default=1,
+        metavar="K",
+        help="upsert the incremental part K times per round, into fresh copies of the loaded tables",
+    )
+    parser.add_argument(
         "--peers-python",
         action="append",
         default=[],
@@ -780,6 +805,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.incremental_repeats < 1:
+        parser.error("--incremental-repeats must be at least 1")
     if args.baseline_courier and not (Path(args.baseline_courier) / "core" / "runner.py").is_file():
         parser.error(f"--baseline-courier {args.baseline_courier} is not a Courier checkout (no core/runner.py)")
     if os.environ.get(BASELINE_ENV) and not args.child:
@@ -828,9 +855,16 @@ def main() -> None:
                     if args.baseline_courier:
                         baseline_db = str(scratch / f"baseline-{round_}.db")
                         run("baseline", "s3", [], baseline_db, endpoint=endpoint, baseline=args.baseline_courier)
-                if increment:
-                    run("incremental ceiling", "ceiling", increment, ceiling_db, first_part=1)
-                    run("incremental", "landed", increment, landed_db, first_part=1)
+                # A 100k-row increment lasts about a second, so one busy moment moves its ratio by a fifth:
+                # --incremental-repeats upserts it again into fresh copies of the loaded tables, untimed to make.
+                for repeat in range(args.incremental_repeats if increment else 0):
+                    last = repeat == args.incremental_repeats - 1
+                    targets = (ceiling_db, landed_db) if last else _copies(scratch, round_, (ceiling_db, landed_db))
+                    run("incremental ceiling", "ceiling", increment, targets[0], first_part=1)
+                    run("incremental", "landed", increment, targets[1], first_part=1)
+                    if not last:
+                        _drop_database(targets[0])
+                        _drop_database(targets[1])
                 for leftover in scratch.glob(f"*-{round_}[.-]*"):  # its databases and landing cache: disk is finite
                     if leftover.is_dir():
                         shutil.rmtree(leftover)
@@ -883,6 +917,8 @@ def main() -> None:
     )
     if args.rounds > 1:
         stamp += f"; the ceilings and Courier's loads: medians of {args.rounds} interleaved rounds"
+    if args.incremental and args.incremental_repeats > 1:
+        stamp += f"; the incremental upserted {args.incremental_repeats} times per round, into copies"
     if spread:
         stamp += f" ({spread})" if args.rounds > 1 else f"; a single round: {spread}"
     print(stamp)
