@@ -35,8 +35,9 @@ Each measurement runs in its own subprocess, so its memory figures are its own.
 
 With ``--rounds N`` the ceiling and Courier's loads are measured N times, interleaved,
 and each row of the table is the median run, except a load's × ceiling and CPU ÷ ceiling's,
-which are the medians of its ratios to its own round's ceiling; the stamp gives their range. The host is shared, and its speed drifts by a fifth
-within minutes, so a single round's ratios move by ±0.2.
+which are the medians of its ratios to its own round's ceiling; the stamp gives their
+range. The host is shared, and its speed drifts by a fifth within minutes, so a single
+round's ratios move by ±0.2.
 """
 
 from __future__ import annotations
@@ -721,10 +722,11 @@ def _with_round_ratios(results: dict[str, dict[str, Any]], measured: dict[str, l
     of the rounds' own ratios is.
     """
     for name, reference in _PAIRS:
-        for round_, (run, ceiling) in enumerate(zip(measured.get(name, []), measured.get(reference, [])), 1):
+        # With --incremental-repeats a round holds several pairs, so the error counts pairs, not rounds.
+        for pair, (run, ceiling) in enumerate(zip(measured.get(name, []), measured.get(reference, [])), 1):
             differs = _different_work(run, ceiling)
             if differs and "error" not in results[name]:
-                results[name] = {"error": f"round {round_}: {differs}"}
+                results[name] = {"error": f"measurement {pair}: {differs}"}
         rates, cpus = _round_ratios(measured, name, reference)
         if rates and "error" not in results[name]:
             results[name] = {
