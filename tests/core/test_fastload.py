@@ -804,12 +804,31 @@ def test_a_big_lone_file_is_staged_in_pieces_the_writer_reads_as_each_is_complet
             with sqlite3.connect(piece) as conn:
                 rows += conn.execute(f'SELECT count(*) FROM "{staged.table}"').fetchone()[0]
         assert rows == staged.rows_staged == 20_000
+        # The first piece is one chunk, so the writer starts after a few rows; every piece holds rows.
+        assert 0 < staged.piece_rows[0] < min(staged.piece_rows[1:-1]), staged.piece_rows
+        assert all(staged.piece_rows), staged.piece_rows
         stager.detach(writer)
     writer.close()
     (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, _units([path]), feed=SCORES)
     assert fast_counts.files_columnar == 1
     assert fast_rows == exact_rows and _counts(fast_counts) == _counts(exact_counts)
     assert (fast_counts.rows_inserted, fast_counts.rows_updated) == (19_950, 50)
+
+
+def test_an_order_key_of_any_text_is_the_same_updated_on_both_paths(
+    parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file-pattern courier's order key ends in the S3 object key, which may hold quotes and any character;
+    # the columnar path derives _updated from it in the staging table's schema, the exact path binds it.
+    key = "file:2026-01-01T00:00:00:it's \"odd\" -- é 💥 \\ x'00'.avro"
+    units = _units(parts[:1])
+    units[0].files[0].job = DecodeJob(str(parts[0]), "application/avro", key, parts[0].name)
+    (fast_counts, fast_rows), (exact_counts, exact_rows) = _both(tmp_path, monkeypatch, units)
+    assert fast_counts.files_columnar == 1
+    assert fast_rows == exact_rows and _counts(fast_counts) == _counts(exact_counts)
+    with sqlite3.connect(tmp_path / "fast.db") as conn:
+        stored = conn.execute(f'SELECT DISTINCT _updated, typeof(_updated) FROM "{FEED.table_name}"').fetchall()
+    assert stored == [(key, "text")]
 
 
 def test_a_piece_the_columnar_path_cannot_take_restages_the_whole_file_exactly_and_the_writer_starts_over(
