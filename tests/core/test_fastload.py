@@ -831,6 +831,29 @@ def test_an_order_key_of_any_text_is_the_same_updated_on_both_paths(
     assert stored == [(key, "text")]
 
 
+def test_a_staged_row_without_a_key_fails_the_upsert_loudly_and_its_transaction_rolls_back_whole(
+    tmp_path: Path,
+) -> None:
+    # The set-based upsert runs as INSERT OR FAIL (no statement journal, see TableWriter._statement): a NULL
+    # _pk, which both paths reject before staging, must still stop the load, never be skipped in silence.
+    from core.load import TableWriter
+
+    staging = tmp_path / "staging.db"
+    with sqlite3.connect(staging) as conn:
+        conn.execute("CREATE TABLE f0 (c0, c1, _pk AS (c0) VIRTUAL, _updated AS ('heap:2') VIRTUAL)")
+        conn.executemany("INSERT INTO f0 VALUES (?, ?)", [(2, "b"), (None, "lost"), (3, "c")])
+    with Store(tmp_path / "courier.db") as store:
+        writer = TableWriter(store, "Test:Keys")
+        with store.atomic():
+            columns = writer.prepare(["id", "name"], ["String", "String"])
+            writer.upsert(columns, [(1, "a", 1, "heap:1")])
+        store.conn.execute("ATTACH DATABASE ? AS stage", (str(staging),))
+        with pytest.raises(sqlite3.IntegrityError, match="NOT NULL constraint failed"), store.atomic():
+            writer.upsert_staged(columns, 'stage."f0"')
+        rows = store.conn.execute('SELECT _pk, "name", _updated FROM "Test:Keys" ORDER BY _pk').fetchall()
+    assert rows == [(1, "a", "heap:1")], "the row staged before the keyless one was rolled back with it"
+
+
 def test_a_piece_the_columnar_path_cannot_take_restages_the_whole_file_exactly_and_the_writer_starts_over(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
