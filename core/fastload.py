@@ -78,6 +78,7 @@ from core.decode import (
     RowsDecoded,
     decode_files,
 )
+from core.errors import DiskFullError, disk_full_message, is_disk_full
 
 CHUNK_ROWS = 32_768
 """Records per columnar chunk: big enough to amortise a call, small enough for flat memory (~25 MB)."""
@@ -376,7 +377,10 @@ class Stager:
         spec: The feed's key, last-updated field and declared types.
         threaded: Stage in a background thread (the default) so decoding overlaps
             writing; ``False`` stages each group in the caller's thread when asked.
-        directory: Where the staging databases go (default: the system temp dir).
+        directory: Where the staging databases go, in a folder of their own made there (a load passes
+            :func:`core.store.staging_dir`, beside the database; the default, the system's temp
+            directory, is for tests). A full disk there fails the load with
+            :class:`core.errors.DiskFullError` naming the folder.
         prepare: Called with a file's index just before that file is staged, in load order and in
             the staging thread; returns the spec for that file (the run's plan fixes column types
             file by file, and may first wait for the file's download). Without it, ``spec`` serves all.
@@ -577,6 +581,8 @@ class Stager:
         except _Cancelled:
             return
         except BaseException as error:  # handed to the writer, which raises it in its own thread
+            if is_disk_full(error):
+                error = DiskFullError(disk_full_message(self.directory, "staging a file for its load"))
             with self._lock:
                 self._error = error
                 self._lock.notify_all()

@@ -30,7 +30,7 @@ from core.load import (
     table_exists,
 )
 from core.models import Feed
-from core.store import Store, utc_now
+from core.store import Store, private_dirs, staging_dir, utc_now
 
 
 class LoadRejected(CourierError):
@@ -322,10 +322,17 @@ def apply_units(
         return plan.add(index, jobs[index])
 
     file_count = len(flat)
+    stage_root = staging_dir(store.path)
+    private_dirs(stage_root)
     with (
         _writer_cache(store),
         Stager(
-            jobs, [state.group for state in flat], decode_spec(feed), threaded=parallel is not False, prepare=prepare
+            jobs,
+            [state.group for state in flat],
+            decode_spec(feed),
+            threaded=parallel is not False,
+            prepare=prepare,
+            directory=str(stage_root),
         ) as stager,
     ):
         first = 0

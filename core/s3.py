@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from core.errors import SourceError, disk_full_message, is_disk_full
 from core.models import Credential
+from core.store import private_dirs
 
 if TYPE_CHECKING:
     import boto3.session
@@ -526,7 +527,7 @@ class S3Source:
         sidecar = dest.with_name(dest.name + ".etag")
         if _is_landed(obj, dest, sidecar):
             return dest
-        _private_dirs(dest.parent)
+        private_dirs(dest.parent)
         # A sidecar must never vouch for a file it did not come with.
         sidecar.unlink(missing_ok=True)
         part = dest.with_name(dest.name + ".part")
@@ -902,23 +903,6 @@ def _plain_key(key: str, segments: list[str]) -> bool:
 def _clean_name(name: str, fallback: str) -> str:
     cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name).strip(".")
     return cleaned or fallback
-
-
-def _private_dirs(directory: Path) -> None:
-    """Create ``directory`` and its missing parents as 0700 (landed files are customer data)."""
-    missing = []
-    current = Path(directory)
-    while not current.exists():
-        missing.append(current)
-        if current.parent == current:
-            break
-        current = current.parent
-    for path in reversed(missing):
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
 
 
 def _is_landed(obj: ObjectInfo, dest: Path, sidecar: Path) -> bool:

@@ -598,6 +598,33 @@ def landing_dir(db_path: str | Path) -> Path:
     return path.parent / f"{path.stem}-landing"
 
 
+def staging_dir(db_path: str | Path) -> Path:
+    """Where a load stages decoded files (:class:`core.fastload.Stager`): ``.staging`` in the landing cache.
+
+    Staged rows are the landed data again, so they stay in Courier's own private (0700) directory
+    on the database's disk, never in the system's temp directory; what a killed load leaves there
+    is a stray that ``courier cache --prune`` removes.
+    """
+    return landing_dir(db_path) / ".staging"
+
+
+def private_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents as 0700 (landed and staged files are customer data)."""
+    missing = []
+    current = Path(directory)
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
+
+
 def tighten_modes(db_path: str | Path, *, deep: bool = False) -> list[Path]:
     """Make the database, its WAL/SHM files and the landing cache private to the user (0600 / 0700).
 

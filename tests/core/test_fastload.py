@@ -831,6 +831,34 @@ def test_an_order_key_of_any_text_is_the_same_updated_on_both_paths(
     assert stored == [(key, "text")]
 
 
+def test_a_load_stages_in_the_private_landing_cache_beside_the_database_never_in_the_system_temp_dir(
+    parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Staged rows are the landed data again: they stay in Courier's own 0700 directory, on the database's disk.
+    import stat
+    import tempfile
+
+    system_temp = tmp_path / "system-temp"
+    system_temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_temp))
+    db = tmp_path / "courier.db"
+    staging = tmp_path / "courier-landing" / ".staging"
+    seen: list[Path] = []
+
+    def probe() -> bool:
+        seen.extend(staging.rglob("*.db"))
+        return False
+
+    with Store(db) as store:
+        counts = apply_units(store, FEED, _units(parts[:2]), IngestHooks(should_stop=probe))
+    assert counts.files_columnar == 2
+    assert seen, "the staging databases were looked for while the load ran"
+    assert stat.S_IMODE(staging.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "courier-landing").stat().st_mode) == 0o700
+    assert not list(system_temp.iterdir()), "nothing is written to the system's temp directory"
+    assert not list(staging.rglob("*")), "the load deletes what it staged"
+
+
 def test_a_staged_row_without_a_key_fails_the_upsert_loudly_and_its_transaction_rolls_back_whole(
     tmp_path: Path,
 ) -> None:
