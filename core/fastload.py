@@ -62,7 +62,8 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -731,42 +732,49 @@ class Stager:
                 self._attached.discard(id(staged))  # an id may be reused by a later file
             self._check()
 
-        def decoded() -> Iterator[tuple[int, Any, list[Reject], int]]:
+        def chunks() -> Iterator[tuple[int, bytes, int]]:
             first_row = 0
             for rows, piece in iter_block_chunks(job.path, chunk_bytes=chunk_bytes):
-                frame = pl.read_avro(io.BytesIO(piece))
-                if frame.height != rows or frame.columns != columns:
-                    raise ValueError("polars read a different shape than the file declares")
-                frame = frame.select(
-                    [_stored(frame, name, form).alias(out) for name, form, out in zip(columns, columnar.forms, outputs)]
-                )
-                frame, rejects = _row_rules(frame, job, columnar, outputs, first_row, staged)
+                yield rows, piece, first_row
                 first_row += rows
-                yield rows, frame, rejects, len(piece)
+
+        def decode(chunk: tuple[int, bytes, int]) -> tuple[int, Any, list[Reject], int]:
+            rows, piece, first_row = chunk
+            frame = pl.read_avro(io.BytesIO(piece))
+            if frame.height != rows or frame.columns != columns:
+                raise ValueError("polars read a different shape than the file declares")
+            frame = frame.select(
+                [_stored(frame, name, form).alias(out) for name, form, out in zip(columns, columnar.forms, outputs)]
+            )
+            frame, rejects = _row_rules(frame, columnar, outputs, first_row)
+            return rows, frame, rejects, len(piece)
 
         number = filled = 0
-        # Decoding the next chunk (polars, GIL released) overlaps staging this one (ADBC, GIL released).
-        for rows, frame, rejects, size in _ahead(decoded()):
-            self._check()
-            staged.rows_read += rows
-            staged.rows_rejected += len(rejects)
-            adbc, conn = self._connect(staged.paths[number])
-            if frame.height:
-                cursor = adbc.cursor()
-                try:
-                    cursor.adbc_ingest(table, frame, mode="append")
-                finally:
-                    cursor.close()
-            staged.rows_staged += frame.height
-            if rejects:
-                self._stage_rejects(staged, rejects, conn)
-            filled += size
-            if number < count - 1 and filled >= (first_bytes if number == 0 else piece_bytes):
-                self._close_connections()
-                number += 1
-                filled = 0
-                staged.piece_rows.append(staged.rows_staged - sum(staged.piece_rows))
-                self._piece_done(staged, number)
+        # Decoding the next chunks (polars, GIL released) overlaps staging this one (ADBC, GIL released).
+        with closing(_in_order(chunks(), decode)) as decoded:
+            for rows, frame, rejects, size in decoded:
+                self._check()
+                staged.rows_read += rows
+                staged.rows_rejected += len(rejects)
+                for row, _, source, text in rejects[: max(0, MAX_REJECT_REASONS - len(staged.reject_reasons))]:
+                    staged.reject_reasons.append(f"{job.label} row {row}: {source}: {text}")
+                adbc, conn = self._connect(staged.paths[number])
+                if frame.height:
+                    cursor = adbc.cursor()
+                    try:
+                        cursor.adbc_ingest(table, frame, mode="append")
+                    finally:
+                        cursor.close()
+                staged.rows_staged += frame.height
+                if rejects:
+                    self._stage_rejects(staged, rejects, conn)
+                filled += size
+                if number < count - 1 and filled >= (first_bytes if number == 0 else piece_bytes):
+                    self._close_connections()
+                    number += 1
+                    filled = 0
+                    staged.piece_rows.append(staged.rows_staged - sum(staged.piece_rows))
+                    self._piece_done(staged, number)
         self._close_connections()
         while len(staged.piece_rows) < count:
             staged.piece_rows.append(staged.rows_staged - sum(staged.piece_rows))
@@ -819,56 +827,35 @@ class Stager:
         return staged
 
 
-def _ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
-    """Yield ``items`` while a helper thread already produces the next ``depth`` of them.
+DECODERS = 2
+"""Chunks of a file decoded at once, each in its own thread, while the staging thread stages the one before.
 
-    An exception in the helper (including a polars panic) is raised here, in order; if the
-    consumer stops early, the helper notices within a fraction of a second and ends.
+polars decodes a chunk with the GIL released, and its decoding costs more than ADBC's staging of it, so one
+decoding thread set the pace of a lone file (an incremental part) with the writer waiting between pieces."""
+
+
+def _in_order(items: Iterator[Any], work: Callable[[Any], Any], workers: int = DECODERS) -> Generator[Any, None, None]:
+    """Yield ``work(item)`` for each of ``items`` in order, while ``workers`` threads already work on the next.
+
+    At most ``workers`` results are made ahead of the one the caller holds, so memory stays bounded
+    by a few chunks. An exception in ``work`` (a polars panic included) is raised here when its item's
+    turn comes. Close the generator (``contextlib.closing``) when stopping early: work not yet started
+    is cancelled and the threads end after their current item.
     """
-    import queue
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
 
-    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        handoff.put(("item", item), timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            message: tuple[str, Any] = ("end", None)
-        except BaseException as error:  # noqa: BLE001 - handed over and raised by the consumer
-            message = ("error", error)
-        while not stop.is_set():
-            try:
-                handoff.put(message, timeout=0.2)
-                return
-            except queue.Full:
-                continue
-
-    helper = threading.Thread(target=produce, name="courier-decoder", daemon=True)
-    helper.start()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="courier-decoder")
+    pending: deque[Future[Any]] = deque()
     try:
-        while True:
-            try:
-                kind, value = handoff.get(timeout=0.2)
-            except queue.Empty:
-                if not helper.is_alive() and handoff.empty():
-                    raise RuntimeError("the decoding thread ended without finishing its file")
-                continue
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
     finally:
-        stop.set()
-        helper.join()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _table(index: int) -> str:
@@ -977,9 +964,7 @@ def _stored(frame: Any, name: str, form: str) -> Any:
     return column.cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%S.%6f" + zone)
 
 
-def _row_rules(
-    frame: Any, job: DecodeJob, columnar: ColumnarPlan, outputs: list[str], first_row: int, staged: StagedFile
-) -> tuple[Any, list[Reject]]:
+def _row_rules(frame: Any, columnar: ColumnarPlan, outputs: list[str], first_row: int) -> tuple[Any, list[Reject]]:
     """Drop rejected rows; return ``(frame, rejects)`` (``_pk`` and ``_updated`` are derived, see :func:`_derived`).
 
     The rules :meth:`core.values.FilePlan.convert_row` and :meth:`~core.values.FilePlan.key`
@@ -1022,7 +1007,5 @@ def _row_rules(
             raw: list[Any] = [None] * width
             raw[columnar.key_position] = value
             rejects.append((row, plan.key_text(tuple(raw)), source, text))
-            if len(staged.reject_reasons) < MAX_REJECT_REASONS:
-                staged.reject_reasons.append(f"{job.label} row {row}: {source}: {text}")
         frame = frame.filter(~bad)
     return frame, rejects

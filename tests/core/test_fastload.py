@@ -859,6 +859,41 @@ def test_a_load_stages_in_the_private_landing_cache_beside_the_database_never_in
     assert not list(staging.rglob("*")), "the load deletes what it staged"
 
 
+def test_chunks_decoded_side_by_side_come_back_in_file_order_with_errors_at_their_turn() -> None:
+    from contextlib import closing
+
+    from core.fastload import _in_order
+
+    second_done = threading.Event()
+
+    def work(item: int) -> int:
+        if item == 0:
+            # The first chunk finishes only after the second: its result still comes first.
+            assert second_done.wait(10), "the second chunk was decoded beside the first"
+        if item == 1:
+            second_done.set()
+        if item == 3:
+            raise ValueError("chunk 3 is damaged")
+        return item * 10
+
+    got: list[int] = []
+    with pytest.raises(ValueError, match="chunk 3"), closing(_in_order(iter(range(6)), work, workers=2)) as results:
+        for result in results:
+            got.append(result)
+    assert got == [0, 10, 20]
+
+    started: list[int] = []
+
+    def slow(item: int) -> int:
+        started.append(item)
+        return item
+
+    with closing(_in_order(iter(range(100)), slow, workers=1)) as results:
+        assert [next(results), next(results)] == [0, 1]
+    # Stopping early cancels what was not started: at most the one being made and the one ahead.
+    assert len(started) <= 4
+
+
 def test_a_staged_row_without_a_key_fails_the_upsert_loudly_and_its_transaction_rolls_back_whole(
     tmp_path: Path,
 ) -> None:
