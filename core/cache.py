@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import CourierError
-from core.store import Store, landing_dir, pid_alive, tighten_modes
+from core.store import Store, landing_dir, pid_alive, staging_owner, tighten_modes
 
 
 @dataclass
@@ -93,7 +93,11 @@ def cache_report(store: Store, *, prune: bool = False) -> CacheReport:
             entry.prunable_files += 1
             entry.prunable_bytes += size
             prunable.append((int(row["id"]), path))
-    strays = [path for path in _files_under(root) if path not in known and ".stop" not in path.relative_to(root).parts]
+    strays = [
+        path
+        for path in _files_under(root)
+        if path not in known and ".stop" not in path.relative_to(root).parts and not _staged_by_a_live_load(path)
+    ]
     report.couriers = sorted(per_courier.values(), key=lambda item: item.courier)
     report.pruned_files = len(prunable) + len(strays)
     report.pruned_bytes = sum(item.prunable_bytes for item in report.couriers) + sum(_size(p) for p in strays)
@@ -124,6 +128,12 @@ def _needed_ids(store: Store) -> set[int]:
         )
     )
     return keep
+
+
+def _staged_by_a_live_load(path: Path) -> bool:
+    """A load (a run, or a feed's activation outside any run) is still reading this staging file."""
+    owner = staging_owner(path)
+    return owner is not None and pid_alive(owner)
 
 
 def _size(path: Path) -> int:

@@ -72,6 +72,9 @@ def is_disk_full(error: BaseException) -> bool:
     if isinstance(error, sqlite3.Error):
         code = getattr(error, "sqlite_errorcode", None)
         return code == 13 or "database or disk is full" in str(error)  # 13 is SQLITE_FULL
+    if type(error).__module__.startswith("adbc_driver"):
+        # ADBC's SQLite driver (the load's staging) raises its own errors, SQLite's code as vendor_code.
+        return getattr(error, "vendor_code", None) == 13 or "database or disk is full" in str(error)
     return False
 
 

@@ -79,7 +79,8 @@ from core.decode import (
     RowsDecoded,
     decode_files,
 )
-from core.errors import DiskFullError, disk_full_message, is_disk_full
+from core.errors import CourierError, DiskFullError, disk_full_message, is_disk_full
+from core.store import STAGING_PREFIX, pid_alive, private_dirs, staging_owner
 
 CHUNK_ROWS = 32_768
 """Records per columnar chunk: big enough to amortise a call, small enough for flat memory (~25 MB)."""
@@ -409,7 +410,13 @@ class Stager:
         self.prepare = prepare
         self.threaded = threaded
         self.columnar = os.environ.get(COLUMNAR_ENV, "1") != "0"
-        self.directory = tempfile.mkdtemp(prefix="courier-stage-", dir=directory)
+        try:
+            if directory is not None:
+                private_dirs(Path(directory))
+                _remove_dead_loads(Path(directory))
+            self.directory = tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=directory)
+        except OSError as error:
+            raise _staging_failure(error, directory or tempfile.gettempdir()) from None
         self._results: dict[int, StagedFile] = {}
         self._lock = threading.Condition()
         self._allowed_group = 0
@@ -516,7 +523,12 @@ class Stager:
         if not self.threaded:
             for index in indexes:
                 if index not in self._results:
-                    self._results[index] = self._stage(index)
+                    try:
+                        self._results[index] = self._stage(index)
+                    except BaseException as error:
+                        if is_disk_full(error):
+                            raise _staging_failure(error, self.directory) from None
+                        raise
             self._close_connections()
             return [self._results[index] for index in indexes]
         done: list[StagedFile] = []
@@ -583,7 +595,7 @@ class Stager:
             return
         except BaseException as error:  # handed to the writer, which raises it in its own thread
             if is_disk_full(error):
-                error = DiskFullError(disk_full_message(self.directory, "staging a file for its load"))
+                error = _staging_failure(error, self.directory)
             with self._lock:
                 self._error = error
                 self._lock.notify_all()
@@ -660,8 +672,8 @@ class Stager:
             except _Cancelled:
                 raise
             except BaseException as error:  # noqa: BLE001 - polars panics are BaseException
-                if isinstance(error, (KeyboardInterrupt, SystemExit)):
-                    raise
+                if isinstance(error, (KeyboardInterrupt, SystemExit)) or is_disk_full(error):
+                    raise  # a full disk fails the exact path too: say so now, not after decoding it again
                 self._close_connections()
                 if count > 1:
                     self._withdraw(index)
@@ -856,6 +868,26 @@ def _in_order(items: Iterator[Any], work: Callable[[Any], Any], workers: int = D
             yield pending.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _staging_failure(error: BaseException, where: str) -> CourierError:
+    """The one-line error for a staging folder that cannot be made or written (``where``)."""
+    if is_disk_full(error):
+        return DiskFullError(disk_full_message(Path(where).parent, "staging a file for its load"))
+    reason = getattr(error, "strerror", None) or str(error)
+    return CourierError(f"cannot make a staging folder in {where}: {reason}")
+
+
+def _remove_dead_loads(directory: Path) -> None:
+    """Delete the staging folders of loads whose process is gone (killed mid-load): they would fill the disk."""
+    try:
+        entries = list(directory.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        owner = staging_owner(entry)
+        if owner is not None and not pid_alive(owner):
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _table(index: int) -> str:

@@ -30,7 +30,7 @@ from core.load import (
     table_exists,
 )
 from core.models import Feed
-from core.store import Store, private_dirs, staging_dir, utc_now
+from core.store import Store, staging_dir, utc_now
 
 
 class LoadRejected(CourierError):
@@ -323,7 +323,6 @@ def apply_units(
 
     file_count = len(flat)
     stage_root = staging_dir(store.path)
-    private_dirs(stage_root)
     with (
         _writer_cache(store),
         Stager(

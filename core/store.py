@@ -608,6 +608,19 @@ def staging_dir(db_path: str | Path) -> Path:
     return landing_dir(db_path) / ".staging"
 
 
+STAGING_PREFIX = "courier-stage-"
+"""A load's own folder in :func:`staging_dir` is ``courier-stage-<pid>-<random>``: the pid says whose it is."""
+
+
+def staging_owner(path: Path) -> int | None:
+    """The pid of the load that owns ``path`` (a file or folder under :func:`staging_dir`), or ``None``."""
+    for part in path.parts:
+        if part.startswith(STAGING_PREFIX):
+            pid = part[len(STAGING_PREFIX) :].split("-", 1)[0]
+            return int(pid) if pid.isdigit() else None
+    return None
+
+
 def private_dirs(directory: Path) -> None:
     """Create ``directory`` and its missing parents as 0700 (landed and staged files are customer data)."""
     missing = []

@@ -9,6 +9,7 @@ class of every value, and so are the counts and rejection reasons.
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -892,6 +893,47 @@ def test_chunks_decoded_side_by_side_come_back_in_file_order_with_errors_at_thei
         assert [next(results), next(results)] == [0, 1]
     # Stopping early cancels what was not started: at most the one being made and the one ahead.
     assert len(started) <= 4
+
+
+def test_a_killed_loads_staging_is_removed_by_the_next_load_and_a_live_ones_is_kept_and_never_pruned(
+    parts: list[Path], tmp_path: Path
+) -> None:
+    import subprocess
+
+    from core.cache import cache_report
+
+    dead_pid = subprocess.Popen(["true"])  # a process that has ended: no load of its can still be reading
+    dead_pid.wait()
+    db = tmp_path / "courier.db"
+    staging = tmp_path / "courier-landing" / ".staging"
+    staging.mkdir(parents=True)
+    dead = staging / f"courier-stage-{dead_pid.pid}-x1"
+    live = staging / f"courier-stage-{os.getppid()}-x2"
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "g0.db").write_bytes(b"staged rows of some load")
+    with Store(db) as store:
+        assert cache_report(store).pruned_files == 1, "only the killed load's staging is a stray"
+        apply_units(store, FEED, _units(parts[:1]), IngestHooks())
+        assert not dead.exists(), "a load clears what a killed load staged"
+        assert (live / "g0.db").exists()
+        assert cache_report(store, prune=True).pruned_files == 0
+    assert (live / "g0.db").exists(), "a live load's staging is never pruned"
+
+
+def test_a_staging_folder_that_cannot_be_made_fails_the_load_in_one_line_and_changes_nothing(
+    parts: list[Path], tmp_path: Path
+) -> None:
+    db = tmp_path / "courier.db"
+    _load(db, _units(parts[:1]))
+    before = _table(db)
+    (tmp_path / "courier-landing" / ".staging").rmdir()  # the first load left it empty
+    (tmp_path / "courier-landing" / ".staging").write_text("not a folder")
+    with Store(db) as store, pytest.raises(CourierError) as raised:
+        apply_units(store, FEED, _units(parts[1:2]), IngestHooks())
+    message = str(raised.value)
+    assert message.startswith("cannot make a staging folder in ") and "\n" not in message
+    assert _table(db) == before
 
 
 def test_a_staged_row_without_a_key_fails_the_upsert_loudly_and_its_transaction_rolls_back_whole(
