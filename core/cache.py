@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import CourierError
-from core.store import Store, landing_dir, pid_alive, staging_owner, tighten_modes
+from core.store import STAGING_FOLDER, Store, landing_dir, pid_alive, staging_owner, tighten_modes
 
 
 @dataclass
@@ -96,7 +96,9 @@ def cache_report(store: Store, *, prune: bool = False) -> CacheReport:
     strays = [
         path
         for path in _files_under(root)
-        if path not in known and ".stop" not in path.relative_to(root).parts and not _staged_by_a_live_load(path)
+        if path not in known
+        and ".stop" not in path.relative_to(root).parts
+        and not _staged_by_a_live_load(path.relative_to(root))
     ]
     report.couriers = sorted(per_courier.values(), key=lambda item: item.courier)
     report.pruned_files = len(prunable) + len(strays)
@@ -130,9 +132,15 @@ def _needed_ids(store: Store) -> set[int]:
     return keep
 
 
-def _staged_by_a_live_load(path: Path) -> bool:
-    """A load (a run, or a feed's activation outside any run) is still reading this staging file."""
-    owner = staging_owner(path)
+def _staged_by_a_live_load(relative: Path) -> bool:
+    """A load (a run, or a feed's activation outside any run) is still reading this file of the cache.
+
+    ``relative`` is the file's path inside the landing cache; only ``.staging/<a load's folder>/…`` counts
+    (a folder elsewhere, above the database or inside a courier's files, may be named anything).
+    """
+    if len(relative.parts) < 3 or relative.parts[0] != STAGING_FOLDER:
+        return False
+    owner = staging_owner(relative.parts[1])
     return owner is not None and pid_alive(owner)
 
 

@@ -885,7 +885,7 @@ def _remove_dead_loads(directory: Path) -> None:
     except OSError:
         return
     for entry in entries:
-        owner = staging_owner(entry)
+        owner = staging_owner(entry.name)
         if owner is not None and not pid_alive(owner):
             shutil.rmtree(entry, ignore_errors=True)
 

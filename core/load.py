@@ -150,8 +150,8 @@ class TableWriter:
                 # _pk) makes SQLite copy every page it changes to a statement journal, a temp file outside
                 # Courier's directories, so that it can undo only that statement. FAIL keeps a failing
                 # statement's earlier rows instead, and the load's transaction rolls back whole on any error,
-                # so the journal is never needed: the upsert of 100,000 rows into 4,000,000 wrote 16 MB less and
-                # ran a third faster. A NULL _pk (both paths reject an empty key first) still fails loudly.
+                # so the journal is never needed: the upsert of 100,000 rows into 4,000,000 wrote 16 MB less, and
+                # one piece took 0.07 s instead of 0.11-0.16 s. A NULL _pk (both paths reject an empty key first) still fails loudly.
                 verb = "INSERT OR FAIL"
                 # Staged columns are c0..cN in file order. ORDER BY rowid applies the rows in file order, so the
                 # last of several rows with one key wins exactly as with executemany; it also settles SQLite's

@@ -598,27 +598,31 @@ def landing_dir(db_path: str | Path) -> Path:
     return path.parent / f"{path.stem}-landing"
 
 
+STAGING_FOLDER = ".staging"
+"""The folder of the landing cache where loads stage (see :func:`staging_dir`)."""
+
+
 def staging_dir(db_path: str | Path) -> Path:
     """Where a load stages decoded files (:class:`core.fastload.Stager`): ``.staging`` in the landing cache.
 
     Staged rows are the landed data again, so they stay in Courier's own private (0700) directory
-    on the database's disk, never in the system's temp directory; what a killed load leaves there
-    is a stray that ``courier cache --prune`` removes.
+    on the database's disk, never in the system's temp directory. Each load stages in a folder of
+    its own named by :data:`STAGING_PREFIX` and its pid; the next load deletes the folders of
+    processes that are gone (a load killed midway).
     """
-    return landing_dir(db_path) / ".staging"
+    return landing_dir(db_path) / STAGING_FOLDER
 
 
 STAGING_PREFIX = "courier-stage-"
 """A load's own folder in :func:`staging_dir` is ``courier-stage-<pid>-<random>``: the pid says whose it is."""
 
 
-def staging_owner(path: Path) -> int | None:
-    """The pid of the load that owns ``path`` (a file or folder under :func:`staging_dir`), or ``None``."""
-    for part in path.parts:
-        if part.startswith(STAGING_PREFIX):
-            pid = part[len(STAGING_PREFIX) :].split("-", 1)[0]
-            return int(pid) if pid.isdigit() else None
-    return None
+def staging_owner(name: str) -> int | None:
+    """The pid of the load whose staging folder (directly in :func:`staging_dir`) is called ``name``, or ``None``."""
+    if not name.startswith(STAGING_PREFIX):
+        return None
+    pid = name[len(STAGING_PREFIX) :].split("-", 1)[0]
+    return int(pid) if pid.isdigit() else None
 
 
 def private_dirs(directory: Path) -> None:
